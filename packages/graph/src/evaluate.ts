@@ -1,0 +1,121 @@
+// The reference evaluator: runs a graph on NDArrays in plain TypeScript, one op at a
+// time, through each op's `perform`. It is the definition of every op and the oracle
+// of the other backends' tests; it checks every result against the inferred type.
+// `referenceFunction` adds Theano's calling convention: positional inputs, outputs,
+// and updates of shared variables that read the values from before the call.
+
+import { EvaluationError } from './errors.ts';
+import { SharedVariable, Variable, type Constant } from './graph.ts';
+import { array, NDArray, type ArrayLike } from './ndarray.ts';
+import { OpFailure, type OpDef } from './ops/def.ts';
+import type { OpName } from './ops.ts';
+import { opDefs } from './table.ts';
+import { applyOrder, topologicalOrder } from './traverse.ts';
+import { formatShape, formatType, shapeFits } from './type.ts';
+
+export type Givens = ReadonlyMap<Variable, ArrayLike> | readonly (readonly [Variable, ArrayLike])[];
+
+/** Converts a user value for input `variable`, checking dtype and static shape. */
+export function inputValue(variable: Variable, value: ArrayLike, options: { allowDowncast?: boolean } = {}): NDArray {
+  const label = variable.name ? `input '${variable.name}'` : `input ${variable.type}`;
+  let result: NDArray;
+  if (value instanceof NDArray || ArrayBuffer.isView(value)) {
+    const given = value instanceof NDArray ? value : array(value, { shape: variable.shape.every((d) => d !== null) ? (variable.shape as number[]) : undefined });
+    if (given.dtype !== variable.dtype && !options.allowDowncast) {
+      throw new EvaluationError('evaluate', `${label} expects ${variable.dtype} but was given ${given.dtype} data (pass allowDowncast to convert)`, variable.location);
+    }
+    result = given.astype(variable.dtype);
+  } else {
+    result = array(value, { dtype: variable.dtype });
+  }
+  if (!shapeFits(result.shape, variable.shape)) {
+    throw new EvaluationError('evaluate', `${label} expects shape ${formatShape(variable.shape)} but was given ${formatShape(result.shape)}`, variable.location);
+  }
+  return result;
+}
+
+/** Runs one apply on concrete inputs; failures name the op and where its node was made. */
+export function performApply(variable: Variable, inputs: readonly NDArray[]): NDArray {
+  const node = variable.owner!;
+  const def = opDefs[node.op] as unknown as OpDef<OpName>;
+  let out: NDArray;
+  try {
+    out = def.perform(inputs, node.attrs);
+  } catch (error) {
+    if (error instanceof OpFailure) throw new EvaluationError(node.op, error.message, node.location);
+    throw error;
+  }
+  if (out.dtype !== variable.dtype || !shapeFits(out.shape, variable.shape)) {
+    throw new EvaluationError(node.op, `produced ${formatType(out.dtype, out.shape)} where the graph says ${variable.type} (the inputs' run-time shapes disagree with their static shapes)`, node.location);
+  }
+  return out;
+}
+
+/**
+ * Evaluates `outputs` given values for their symbolic inputs. Shared variables read
+ * their current value; constants their own.
+ */
+export function evaluate(outputs: Variable, givens?: Givens): NDArray;
+export function evaluate(outputs: readonly Variable[], givens?: Givens): NDArray[];
+export function evaluate(outputs: Variable | readonly Variable[], givens: Givens = []): NDArray | NDArray[] {
+  const list = outputs instanceof Variable ? [outputs] : outputs;
+  const values = new Map<Variable, NDArray>();
+  for (const [variable, value] of givens instanceof Map ? givens.entries() : (givens as readonly (readonly [Variable, ArrayLike])[])) {
+    values.set(variable, inputValue(variable, value));
+  }
+  for (const variable of topologicalOrder(list)) {
+    if (values.has(variable)) continue;
+    if (variable.owner) {
+      values.set(variable, performApply(variable, variable.owner.inputs.map((input) => values.get(input)!)));
+    } else if (variable.kind === 'constant') {
+      values.set(variable, (variable as Constant).value);
+    } else if (variable instanceof SharedVariable) {
+      values.set(variable, variable.get());
+    } else {
+      throw new EvaluationError('evaluate', `no value was given for ${variable.name ? `input '${variable.name}'` : 'an unnamed input'} of type ${variable.type}, which the outputs depend on`, variable.location);
+    }
+  }
+  const results = list.map((variable) => values.get(variable)!);
+  return outputs instanceof Variable ? results[0]! : results;
+}
+
+export type Updates = ReadonlyMap<SharedVariable, Variable> | readonly (readonly [SharedVariable, Variable])[];
+
+export interface ReferenceFunctionSpec {
+  inputs: readonly Variable[];
+  outputs: readonly Variable[] | Variable;
+  updates?: Updates;
+  /** Convert inputs of another dtype (Theano's allow_input_downcast). */
+  allowDowncast?: boolean;
+}
+
+/**
+ * Theano's `function` on the reference evaluator: call it with one value per input;
+ * it returns the outputs and then writes every update (computed from the values before
+ * the call). Shared variables with a `defaultUpdate` (random streams) advance too.
+ */
+export function referenceFunction(spec: ReferenceFunctionSpec): (...args: ArrayLike[]) => NDArray[] {
+  const outputs = spec.outputs instanceof Variable ? [spec.outputs] : [...spec.outputs];
+  const updates = new Map<SharedVariable, Variable>(spec.updates instanceof Map ? spec.updates : (spec.updates as [SharedVariable, Variable][] | undefined) ?? []);
+  for (const [target, update] of updates) {
+    if (!(target instanceof SharedVariable)) throw new EvaluationError('function', `an update target must be a shared variable, not ${target}`, update.location);
+    if (target.dtype !== update.dtype || !shapeFits(target.shape as number[], update.shape.map((d, i) => d ?? (target.shape[i] as number)))) {
+      throw new EvaluationError('function', `the update of ${target.name ?? 'a shared variable'} (${target.type}) has type ${update.type}`, update.location);
+    }
+  }
+  for (const variable of topologicalOrder([...outputs, ...updates.values()])) {
+    if (variable instanceof SharedVariable && variable.defaultUpdate && !updates.has(variable)) updates.set(variable, variable.defaultUpdate);
+  }
+  const targets = [...updates.keys()];
+  const all = [...outputs, ...targets.map((target) => updates.get(target)!)];
+  applyOrder(all); // validates the graph once, up front
+  return (...args) => {
+    if (args.length !== spec.inputs.length) {
+      throw new EvaluationError('function', `expects ${spec.inputs.length} inputs but was called with ${args.length}`, spec.inputs[0]?.location);
+    }
+    const givens = spec.inputs.map((input, i) => [input, inputValue(input, args[i]!, spec) as ArrayLike] as const);
+    const results = evaluate(all, givens);
+    targets.forEach((target, i) => target.set(results[outputs.length + i]!));
+    return results.slice(0, outputs.length);
+  };
+}

@@ -1,0 +1,15 @@
+// @theorbo/graph: types, variables, ops, the reference evaluator and graph utilities.
+
+export * from './dtype.ts';
+export * from './type.ts';
+export * from './errors.ts';
+export * from './location.ts';
+export * from './ndarray.ts';
+export * from './ops.ts';
+export * from './graph.ts';
+export { applyOp, composite } from './build.ts';
+export { opDefs } from './table.ts';
+export * from './traverse.ts';
+export * from './evaluate.ts';
+export * from './api/convert.ts';
+export * from './api/elementwise.ts';

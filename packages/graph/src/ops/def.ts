@@ -1,0 +1,29 @@
+// The shape of one op's definition in the graph package: its type inference and its
+// reference implementation. Tables of these live beside each op family; `table.ts`
+// joins them and checks that every op has one.
+
+import type { DType } from '../dtype.ts';
+import type { NDArray } from '../ndarray.ts';
+import type { AttrsOf, OpName } from '../ops.ts';
+import type { Dim, TensorType } from '../type.ts';
+
+/** Thrown by an inference or reference rule; the caller adds the op and the location. */
+export class OpFailure extends Error {}
+
+export function fail(detail: string): never {
+  throw new OpFailure(detail);
+}
+
+export interface InferResult {
+  readonly dtype: DType;
+  readonly shape: readonly Dim[];
+}
+
+export interface OpDef<K extends OpName> {
+  /** Output type from input types and attributes, or `fail(sentence)`. */
+  infer(inputs: readonly TensorType[], attrs: AttrsOf<K>): InferResult;
+  /** The definition of the op on concrete values (plain loops, clarity first). */
+  perform(inputs: readonly NDArray[], attrs: AttrsOf<K>): NDArray;
+}
+
+export type OpDefs<K extends OpName> = { readonly [P in K]: OpDef<P> };

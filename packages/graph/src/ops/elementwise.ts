@@ -1,0 +1,124 @@
+// Elementwise ops (unary, binary, where): dtype rules and the reference implementation,
+// one broadcasting loop shared by all of them. Output dtypes: transcendental ops give
+// float32 for integer or bool inputs (float64 stays float64); arithmetic keeps the
+// promoted dtype (bool arithmetic becomes int32); comparisons and logic give bool.
+
+import { allocate, floatOf, isFloat, isInteger, promote, type DType } from '../dtype.ts';
+import { NDArray, sizeOf, stridesOf } from '../ndarray.ts';
+import { binaryOps, comparisonOps, logicalOps, unaryOps, type BinaryOp, type UnaryOp } from '../ops.ts';
+import { binaryScalar, unaryScalar } from '../scalar.ts';
+import { broadcastShapes, formatType, type TensorType } from '../type.ts';
+import { fail, type OpDef, type OpDefs } from './def.ts';
+
+const keepsDType = new Set<UnaryOp>(['neg', 'abs', 'sign', 'square', 'floor', 'ceil', 'round', 'stop_gradient']);
+
+function unaryDType(op: UnaryOp, input: DType, target?: DType): DType {
+  if (op === 'cast') return target!;
+  if (op === 'logical_not') return 'bool';
+  if (keepsDType.has(op)) return input === 'bool' && op !== 'stop_gradient' ? 'int32' : input;
+  return floatOf(input);
+}
+
+function binaryDType(op: BinaryOp, a: DType, b: DType): DType {
+  if (comparisonOps.has(op) || logicalOps.has(op)) return 'bool';
+  const joined = promote(a, b);
+  if (op === 'div' || op === 'atan2') return floatOf(joined);
+  return joined === 'bool' ? 'int32' : joined;
+}
+
+/** Output shape of an elementwise op, or a failure naming both operand types. */
+export function elementwiseShape(inputs: readonly TensorType[]): (number | null)[] {
+  const result = broadcastShapes(inputs.map((input) => input.shape));
+  if (typeof result === 'string') {
+    fail(`cannot broadcast ${inputs.map((input) => formatType(input.dtype, input.shape)).join(' against ')}: ${result}`);
+  }
+  return result;
+}
+
+/** Strides of `shape` viewed in the broadcast `outShape` (0 along stretched axes). */
+export function broadcastStrides(shape: readonly number[], outShape: readonly number[]): number[] {
+  const own = stridesOf(shape);
+  const offset = outShape.length - shape.length;
+  return outShape.map((_, axis) => (axis < offset || shape[axis - offset] === 1 ? 0 : own[axis - offset]!));
+}
+
+function concreteBroadcast(inputs: readonly NDArray[]): number[] {
+  const result = broadcastShapes(inputs.map((input) => input.shape));
+  if (typeof result === 'string') {
+    fail(`cannot broadcast values of shapes ${inputs.map((input) => `[${input.shape.join(',')}]`).join(' and ')}: ${result}`);
+  }
+  return result as number[];
+}
+
+/**
+ * Applies `fn` elementwise over broadcast inputs. Integer outputs are stored as
+ * computed (wrapping like 32-bit hardware); float32 rounds on store.
+ */
+export function mapBroadcast(inputs: readonly NDArray[], dtype: DType, fn: (values: number[]) => number): NDArray {
+  const outShape = concreteBroadcast(inputs);
+  const size = sizeOf(outShape);
+  const out = allocate(dtype, size);
+  const strides = inputs.map((input) => broadcastStrides(input.shape, outShape));
+  const offsets = new Array<number>(inputs.length).fill(0);
+  const index = new Array<number>(outShape.length).fill(0);
+  const values = new Array<number>(inputs.length);
+  const ndim = outShape.length;
+  const toBool = dtype === 'bool';
+  for (let flat = 0; flat < size; flat++) {
+    for (let k = 0; k < inputs.length; k++) values[k] = inputs[k]!.data[offsets[k]!]!;
+    const result = fn(values);
+    out[flat] = toBool ? (result !== 0 && !Number.isNaN(result) ? 1 : 0) : result;
+    // Advance the odometer and every input's offset with it.
+    for (let axis = ndim - 1; axis >= 0; axis--) {
+      index[axis]!++;
+      for (let k = 0; k < inputs.length; k++) offsets[k]! += strides[k]![axis]!;
+      if (index[axis]! < outShape[axis]!) break;
+      for (let k = 0; k < inputs.length; k++) offsets[k]! -= strides[k]![axis]! * outShape[axis]!;
+      index[axis] = 0;
+    }
+  }
+  return new NDArray(dtype, outShape, out);
+}
+
+function castValue(x: number, from: DType, to: DType): number {
+  if (to === 'bool') return x !== 0 && !Number.isNaN(x) ? 1 : 0;
+  if (isInteger(to) && isFloat(from)) {
+    if (Number.isNaN(x)) return 0;
+    const t = Math.trunc(x);
+    return to === 'int32' ? Math.max(-2147483648, Math.min(2147483647, t)) : Math.max(0, Math.min(4294967295, t));
+  }
+  return x;
+}
+
+function unaryDef(op: UnaryOp): OpDef<UnaryOp> {
+  const fn = unaryScalar[op];
+  return {
+    infer: ([x], attrs) => ({ dtype: unaryDType(op, x!.dtype, 'dtype' in attrs ? (attrs.dtype as DType) : undefined), shape: x!.shape }),
+    perform: ([x], attrs) => {
+      const dtype = unaryDType(op, x!.dtype, 'dtype' in attrs ? (attrs.dtype as DType) : undefined);
+      if (op === 'cast') return mapBroadcast([x!], dtype, ([v]) => castValue(v!, x!.dtype, dtype));
+      return mapBroadcast([x!], dtype, ([v]) => fn(v!));
+    },
+  };
+}
+
+function binaryDef(op: BinaryOp): OpDef<BinaryOp> {
+  return {
+    infer: ([a, b]) => ({ dtype: binaryDType(op, a!.dtype, b!.dtype), shape: elementwiseShape([a!, b!]) }),
+    perform: ([a, b]) => {
+      const dtype = binaryDType(op, a!.dtype, b!.dtype);
+      const fn = binaryScalar(op, !isFloat(promote(a!.dtype, b!.dtype)));
+      return mapBroadcast([a!, b!], dtype, ([x, y]) => fn(x!, y!));
+    },
+  };
+}
+
+export const elementwiseDefs = {
+  ...(Object.fromEntries(unaryOps.map((op) => [op, unaryDef(op)])) as OpDefs<UnaryOp>),
+  ...(Object.fromEntries(binaryOps.map((op) => [op, binaryDef(op)])) as OpDefs<BinaryOp>),
+  where: {
+    infer: ([condition, a, b]) => ({ dtype: promote(a!.dtype, b!.dtype), shape: elementwiseShape([condition!, a!, b!]) }),
+    perform: ([condition, a, b]) =>
+      mapBroadcast([condition!, a!, b!], promote(a!.dtype, b!.dtype), ([c, x, y]) => (c !== 0 && !Number.isNaN(c!) ? x! : y!)),
+  },
+} satisfies OpDefs<UnaryOp | BinaryOp | 'where'>;
