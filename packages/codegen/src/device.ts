@@ -1,0 +1,318 @@
+// The device chain: acquire the best WebGPU device this machine offers, in the order
+// gpu (Dawn's native backend: Vulkan, Metal or D3D12) → cpu-webgpu (Dawn's OpenGL ES
+// backend on Mesa's llvmpipe) → reference (no WebGPU device; the JS evaluator runs).
+// THEORBO_DEVICE or `prefer` pins one kind, and then a missing kind is an error, never
+// a silent fallback. Devices are cached per kind (one Dawn instance per kind per
+// process) and request the adapter's compute limits, since Dawn's defaults reject a
+// 256-thread workgroup. `runWgsl` runs one kernel on flat buffers for smoke tests.
+// Left out: kernel scheduling, buffer pools and pipeline caches (the runtime's job), and
+// any choice between several GPUs beyond Dawn's 'high-performance' pick.
+import { existsSync, readFileSync } from 'node:fs';
+import { create } from 'webgpu';
+
+export const deviceKinds = ['gpu', 'cpu-webgpu', 'reference'] as const;
+export type DeviceKind = (typeof deviceKinds)[number];
+type WebGpuKind = Exclude<DeviceKind, 'reference'>;
+
+/** The limits every device asks for at the adapter's own maximum. */
+export const requestedLimits = [
+  'maxComputeWorkgroupSizeX', 'maxComputeWorkgroupSizeY', 'maxComputeWorkgroupSizeZ',
+  'maxComputeInvocationsPerWorkgroup', 'maxComputeWorkgroupStorageSize',
+  'maxComputeWorkgroupsPerDimension', 'maxStorageBufferBindingSize', 'maxBufferSize',
+  'maxStorageBuffersPerShaderStage',
+] as const;
+export type RequestedLimit = (typeof requestedLimits)[number];
+
+/** Optional features enabled whenever the adapter has them. */
+export const wantedFeatures = ['subgroups', 'timestamp-query', 'shader-f16'] as const;
+
+export interface AdapterSummary {
+  vendor: string; architecture: string; device: string; description: string;
+  /** Dawn backend: vulkan, metal, d3d12, opengles; 'none' for the reference evaluator. */
+  backend: string;
+}
+export interface DeviceLoss { reason: string; message: string }
+/** Why a kind of the chain was passed over, in words a user can act on. */
+export interface SkippedKind { kind: DeviceKind; reason: string }
+
+interface DescriptorBase {
+  adapterInfo: AdapterSummary;
+  features: string[];
+  /** Kinds tried before this one and why each was unavailable. */
+  skipped: SkippedKind[];
+  describe(): string;
+}
+export interface WebGpuDescriptor extends DescriptorBase {
+  kind: WebGpuKind;
+  device: GPUDevice;
+  featureLevel: 'core' | 'compatibility';
+  limits: Readonly<Record<RequestedLimit, number>>;
+  /** Set once the device is lost (or destroyed); a lost device leaves the cache. */
+  lost: DeviceLoss | undefined;
+}
+export interface ReferenceDescriptor extends DescriptorBase {
+  kind: 'reference';
+  device: undefined;
+}
+export type AcquiredDevice = WebGpuDescriptor | ReferenceDescriptor;
+
+export interface AcquireOptions { prefer?: DeviceKind }
+
+type Attempt = { ok: true; descriptor: WebGpuDescriptor } | { ok: false; reason: string };
+const attempts = new Map<WebGpuKind, Promise<Attempt>>();
+// Dawn's instance (what create() returns) must outlive every device made from it: once
+// the garbage collector takes it, the next call on such a device kills the process with
+// SIGSEGV or SIGABRT. So each kind's instance is made once and held for the process's
+// life; holding it does not keep Node from exiting.
+const instances = new Map<WebGpuKind, GPU>();
+function instance(kind: WebGpuKind, makeOptions: () => string[]): GPU {
+  let gpu = instances.get(kind);
+  if (gpu === undefined) instances.set(kind, (gpu = create(makeOptions())));
+  return gpu;
+}
+
+/** The requested kind: `prefer` beats THEORBO_DEVICE; neither means "best available". */
+export function requestedKind(options: AcquireOptions = {}): DeviceKind | undefined {
+  const fromEnv = process.env.THEORBO_DEVICE?.trim();
+  const kind = options.prefer ?? (fromEnv === '' ? undefined : fromEnv);
+  if (kind !== undefined && !(deviceKinds as readonly string[]).includes(kind)) {
+    throw new Error(`THEORBO_DEVICE='${kind}' is not a device kind; use one of ${deviceKinds.join(', ')}.`);
+  }
+  return kind as DeviceKind | undefined;
+}
+
+export async function acquireDevice(options: AcquireOptions = {}): Promise<AcquiredDevice> {
+  const pinned = requestedKind(options);
+  if (pinned === 'reference') return referenceDescriptor([]);
+  if (pinned !== undefined) {
+    const attempt = await attemptKind(pinned);
+    if (attempt.ok) return attempt.descriptor;
+    throw new Error(`device '${pinned}' was requested (${options.prefer ? 'prefer option' : 'THEORBO_DEVICE'}) but is unavailable: ${attempt.reason}`);
+  }
+  const skipped: SkippedKind[] = [];
+  for (const kind of ['gpu', 'cpu-webgpu'] as const) {
+    const attempt = await attemptKind(kind);
+    if (attempt.ok) {
+      if (skipped.length > 0) attempt.descriptor.skipped = skipped;
+      return attempt.descriptor;
+    }
+    skipped.push({ kind, reason: attempt.reason });
+  }
+  return referenceDescriptor(skipped);
+}
+
+/** Destroys every cached device; the next acquireDevice() makes new ones. */
+export async function releaseDevices(): Promise<void> {
+  const pending = [...attempts.values()];
+  attempts.clear();
+  for (const attempt of await Promise.all(pending)) {
+    if (attempt.ok && attempt.descriptor.lost === undefined) {
+      attempt.descriptor.lost = { reason: 'destroyed', message: 'destroyed by releaseDevices()' };
+      attempt.descriptor.device.destroy();
+    }
+  }
+}
+
+function attemptKind(kind: WebGpuKind): Promise<Attempt> {
+  let attempt = attempts.get(kind);
+  if (attempt === undefined) {
+    attempt = (kind === 'gpu' ? openGpu() : openCpuWebGpu()).catch((error: unknown) => ({
+      ok: false as const,
+      reason: `Dawn failed: ${error instanceof Error ? error.message : String(error)}`,
+    }));
+    attempts.set(kind, attempt);
+  }
+  return attempt;
+}
+
+const nativeBackend = ({ linux: 'vulkan', darwin: 'metal', win32: 'd3d12' } as Record<string, string>)[process.platform] ?? 'unknown';
+
+async function openGpu(): Promise<Attempt> {
+  const backend = process.env.DAWNNODE_BACKEND?.toLowerCase() || nativeBackend;
+  if (backend === 'vulkan' && process.platform === 'linux' && libraryMissing('libvulkan.so.1')) {
+    return { ok: false, reason: 'no Vulkan loader (libvulkan.so.1) on this machine, so Dawn has no GPU backend; install libvulkan1 and the GPU vendor\'s driver' };
+  }
+  const adapter = await instance('gpu', () => []).requestAdapter({ powerPreference: 'high-performance' });
+  if (adapter === null) {
+    return { ok: false, reason: `Dawn's ${backend} backend found no adapter: no GPU, or its driver has no ${backend} support` };
+  }
+  const software = /llvmpipe|lavapipe|swiftshader|softpipe|software|\bcpu\b/i;
+  const info = adapter.info;
+  const name = [info.vendor, info.architecture, info.device, info.description].join(' ');
+  if (info.isFallbackAdapter || software.test(name)) {
+    return { ok: false, reason: `Dawn's ${backend} adapter is a software rasterizer (${name.trim()}), not a GPU` };
+  }
+  return { ok: true, descriptor: await openDevice('gpu', adapter, backend, 'core') };
+}
+
+async function openCpuWebGpu(): Promise<Attempt> {
+  const gpu = instance('cpu-webgpu', () => {
+    // Mesa's EGL needs a platform without a display server; it reads this variable when
+    // Dawn initializes EGL, so setting it in-process before create() is enough.
+    process.env.EGL_PLATFORM ??= 'surfaceless';
+    return ['backend=opengles'];
+  });
+  const adapter = await gpu.requestAdapter({ featureLevel: 'compatibility' });
+  if (adapter === null) {
+    const missing = process.platform === 'linux' ? missingMesaPieces() : [];
+    const detail = missing.length > 0 ? `missing: ${missing.join(', ')}` : 'the EGL libraries look present, so Dawn\'s warning on stderr says why';
+    return {
+      ok: false,
+      reason: `no WebGPU adapter from Dawn's OpenGL ES backend (EGL_PLATFORM=${process.env.EGL_PLATFORM}, featureLevel 'compatibility'); ${detail}. On Debian: apt-get install libegl1 libegl-mesa0 libgl1-mesa-dri (scripts/setup.sh does this)`,
+    };
+  }
+  return { ok: true, descriptor: await openDevice('cpu-webgpu', adapter, 'opengles', 'compatibility') };
+}
+
+async function openDevice(kind: WebGpuKind, adapter: GPUAdapter, backend: string, featureLevel: 'core' | 'compatibility'): Promise<WebGpuDescriptor> {
+  const requiredLimits: Record<string, number> = {};
+  for (const name of requestedLimits) requiredLimits[name] = adapter.limits[name];
+  const requiredFeatures = wantedFeatures.filter((name) => adapter.features.has(name));
+  const device = await adapter.requestDevice({ requiredLimits, requiredFeatures });
+  const info = adapter.info;
+  const limits = {} as Record<RequestedLimit, number>;
+  for (const name of requestedLimits) limits[name] = device.limits[name];
+  const descriptor: WebGpuDescriptor = {
+    kind, device, featureLevel, limits, skipped: [], lost: undefined,
+    adapterInfo: { vendor: info.vendor, architecture: info.architecture, device: info.device, description: info.description, backend },
+    features: [...device.features].sort(),
+    describe() { return describeWebGpu(this); },
+  };
+  void device.lost.then((loss) => {
+    descriptor.lost ??= { reason: loss.reason, message: loss.message };
+    // A lost device is never handed out again: the next acquireDevice() makes a new one.
+    void attempts.get(kind)?.then((attempt) => {
+      if (attempt.ok && attempt.descriptor.device === device) attempts.delete(kind);
+    });
+  });
+  return descriptor;
+}
+
+function describeWebGpu(d: WebGpuDescriptor): string {
+  const { vendor, architecture, device, description, backend } = d.adapterInfo;
+  const adapter = [vendor, architecture, device].filter((part) => part !== '').join(' ');
+  const lines = [
+    `${d.kind}: ${adapter || '(unnamed adapter)'} — ${description || 'no description'} (Dawn ${backend}, ${d.featureLevel})`,
+    `  features: ${d.features.filter((f) => (wantedFeatures as readonly string[]).includes(f)).join(', ') || 'none of ' + wantedFeatures.join(', ')}`,
+    `  limits: workgroup ${d.limits.maxComputeWorkgroupSizeX}×${d.limits.maxComputeWorkgroupSizeY}×${d.limits.maxComputeWorkgroupSizeZ}, ` +
+      `${d.limits.maxComputeInvocationsPerWorkgroup} invocations, ${d.limits.maxComputeWorkgroupStorageSize} B shared, ` +
+      `storage binding ${formatBytes(d.limits.maxStorageBufferBindingSize)}, buffer ${formatBytes(d.limits.maxBufferSize)}`,
+    ...d.skipped.map((s) => `  skipped ${s.kind}: ${s.reason}`),
+  ];
+  if (d.lost) lines.push(`  LOST (${d.lost.reason}): ${d.lost.message}`);
+  return lines.join('\n');
+}
+
+function referenceDescriptor(skipped: SkippedKind[]): ReferenceDescriptor {
+  return {
+    kind: 'reference', device: undefined, features: [], skipped,
+    adapterInfo: { vendor: '', architecture: '', device: 'JS reference evaluator', description: 'no WebGPU device', backend: 'none' },
+    describe() {
+      return ['reference: JS reference evaluator, no WebGPU device', ...skipped.map((s) => `  skipped ${s.kind}: ${s.reason}`)].join('\n');
+    },
+  };
+}
+
+function formatBytes(bytes: number): string {
+  const [value, unit] = bytes >= 2 ** 30 ? [bytes / 2 ** 30, 'GiB'] : [bytes / 2 ** 20, 'MiB'];
+  return `${Number(value.toFixed(2))} ${unit}`;
+}
+
+// Library checks only sharpen error messages: they read the dynamic linker's cache and
+// LD_LIBRARY_PATH, and where there is no cache they say nothing is missing and let Dawn try.
+function libraryMissing(soname: string): boolean {
+  const dirs = (process.env.LD_LIBRARY_PATH ?? '').split(':').filter((dir) => dir !== '');
+  if (dirs.some((dir) => existsSync(`${dir}/${soname}`))) return false;
+  try {
+    return !readFileSync('/etc/ld.so.cache').includes(soname);
+  } catch {
+    return false;
+  }
+}
+
+function missingMesaPieces(): string[] {
+  const missing: string[] = [];
+  if (libraryMissing('libEGL.so.1')) missing.push('libEGL.so.1 (Debian package libegl1)');
+  if (libraryMissing('libEGL_mesa.so.0')) missing.push('libEGL_mesa.so.0 (libegl-mesa0)');
+  // Mesa searches LIBGL_DRIVERS_PATH instead of its built-in directories when it is set.
+  const driverDirs = process.env.LIBGL_DRIVERS_PATH?.split(':')
+    ?? [`/usr/lib/${process.arch === 'arm64' ? 'aarch64' : 'x86_64'}-linux-gnu/dri`, '/usr/lib64/dri', '/usr/lib/dri'];
+  if (!driverDirs.some((dir) => existsSync(`${dir}/swrast_dri.so`))) {
+    missing.push('Mesa\'s swrast_dri.so (libgl1-mesa-dri)');
+  }
+  return missing;
+}
+
+export type FlatArray = Float32Array | Uint32Array | Int32Array;
+type ElementType = 'f32' | 'u32' | 'i32';
+const arrayOf = { f32: Float32Array, u32: Uint32Array, i32: Int32Array } as const;
+// The spec's flag values: Node has no GPUBufferUsage/GPUMapMode globals unless someone
+// copies webgpu's `globals` onto globalThis, which this package does not require.
+const usage = { mapRead: 0x1, copySrc: 0x4, copyDst: 0x8, storage: 0x80 } as const;
+const mapModeRead = 0x1;
+
+export interface WgslRun {
+  code: string;
+  /** Bound in order at @group(0) @binding(0..n-1) as storage buffers; the shader must use each. */
+  inputs: FlatArray[];
+  /** Bound at @binding(n) as read_write storage, zero-filled before the dispatch. */
+  outputLength: number;
+  outputType?: ElementType;
+  workgroups: number | [number, number?, number?];
+  entryPoint?: string;
+}
+
+/** Runs one compute kernel and reads its output back: for smoke tests, not for speed. */
+export async function runWgsl(target: AcquiredDevice, run: WgslRun): Promise<FlatArray> {
+  if (target.device === undefined) {
+    throw new Error(`runWgsl needs a WebGPU device, but the acquired device is '${target.kind}'`);
+  }
+  if (target.lost !== undefined) {
+    throw new Error(`the ${target.kind} device was lost (${target.lost.reason}: ${target.lost.message}); acquire a new one`);
+  }
+  const device = target.device;
+  const outputBytes = run.outputLength * 4;
+  const buffers: GPUBuffer[] = [];
+  const storage = (bytes: number, flags: number) => {
+    buffers.push(device.createBuffer({ size: Math.max(4, Math.ceil(bytes / 4) * 4), usage: flags }));
+    return buffers[buffers.length - 1]!;
+  };
+  device.pushErrorScope('validation');
+  let scopeOpen = true;
+  try {
+    const module = device.createShaderModule({ code: run.code });
+    const messages = (await module.getCompilationInfo()).messages.filter((m) => m.type === 'error');
+    if (messages.length > 0) {
+      throw new Error(`WGSL does not compile:\n${messages.map((m) => `  line ${m.lineNum}:${m.linePos}: ${m.message}`).join('\n')}`);
+    }
+    const inputs = run.inputs.map((data) => {
+      const buffer = storage(data.byteLength, usage.storage | usage.copyDst);
+      device.queue.writeBuffer(buffer, 0, data);
+      return buffer;
+    });
+    const output = storage(outputBytes, usage.storage | usage.copySrc);
+    const readback = storage(outputBytes, usage.mapRead | usage.copyDst);
+    const pipeline = device.createComputePipeline({ layout: 'auto', compute: { module, entryPoint: run.entryPoint ?? 'main' } });
+    const bindGroup = device.createBindGroup({
+      layout: pipeline.getBindGroupLayout(0),
+      entries: [...inputs, output].map((buffer, binding) => ({ binding, resource: { buffer } })),
+    });
+    const encoder = device.createCommandEncoder();
+    const pass = encoder.beginComputePass();
+    pass.setPipeline(pipeline);
+    pass.setBindGroup(0, bindGroup);
+    const [x, y = 1, z = 1] = typeof run.workgroups === 'number' ? [run.workgroups] : run.workgroups;
+    pass.dispatchWorkgroups(x, y, z);
+    pass.end();
+    encoder.copyBufferToBuffer(output, 0, readback, 0, readback.size);
+    device.queue.submit([encoder.finish()]);
+    scopeOpen = false;
+    const error = await device.popErrorScope();
+    if (error !== null) throw new Error(`WebGPU rejected the kernel: ${error.message}`);
+    await readback.mapAsync(mapModeRead);
+    return new arrayOf[run.outputType ?? 'f32'](readback.getMappedRange().slice(0, outputBytes));
+  } finally {
+    if (scopeOpen) await device.popErrorScope();
+    for (const buffer of buffers) buffer.destroy();
+  }
+}
