@@ -51,7 +51,7 @@ export function castScalar(value: number, dtype: DType): number {
   switch (dtype) {
     case 'float32': return Math.fround(value);
     case 'float64': return value;
-    case 'bool': return value !== 0 && !Number.isNaN(value) ? 1 : 0;
+    case 'bool': return value !== 0 ? 1 : 0; // NaN is true, as in numpy and WGSL
     case 'int32':
       if (Number.isNaN(value)) return 0;
       return Math.max(-2147483648, Math.min(2147483647, Math.trunc(value)));

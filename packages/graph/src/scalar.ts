@@ -96,7 +96,8 @@ export const unaryScalar: Record<UnaryOp, Unary> = {
   stop_gradient: (x) => x,
 };
 
-const truthy = (x: number): boolean => x !== 0 && !Number.isNaN(x);
+/** Nonzero is true, NaN included (numpy's and WGSL's rule). */
+export const truthy = (x: number): boolean => x !== 0;
 
 /** Scalar function of each binary op, on doubles; integer ops get `integer: true`. */
 export function binaryScalar(op: BinaryOp, integer: boolean): Binary {

@@ -67,7 +67,7 @@ export function mapBroadcast(inputs: readonly NDArray[], dtype: DType, fn: (valu
   for (let flat = 0; flat < size; flat++) {
     for (let k = 0; k < inputs.length; k++) values[k] = inputs[k]!.data[offsets[k]!]!;
     const result = fn(values);
-    out[flat] = toBool ? (result !== 0 && !Number.isNaN(result) ? 1 : 0) : result;
+    out[flat] = toBool ? (result !== 0 ? 1 : 0) : result;
     // Advance the odometer and every input's offset with it.
     for (let axis = ndim - 1; axis >= 0; axis--) {
       index[axis]!++;
@@ -81,7 +81,7 @@ export function mapBroadcast(inputs: readonly NDArray[], dtype: DType, fn: (valu
 }
 
 function castValue(x: number, from: DType, to: DType): number {
-  if (to === 'bool') return x !== 0 && !Number.isNaN(x) ? 1 : 0;
+  if (to === 'bool') return x !== 0 ? 1 : 0;
   if (isInteger(to) && isFloat(from)) {
     if (Number.isNaN(x)) return 0;
     const t = Math.trunc(x);
@@ -119,6 +119,6 @@ export const elementwiseDefs = {
   where: {
     infer: ([condition, a, b]) => ({ dtype: promote(a!.dtype, b!.dtype), shape: elementwiseShape([condition!, a!, b!]) }),
     perform: ([condition, a, b]) =>
-      mapBroadcast([condition!, a!, b!], promote(a!.dtype, b!.dtype), ([c, x, y]) => (c !== 0 && !Number.isNaN(c!) ? x! : y!)),
+      mapBroadcast([condition!, a!, b!], promote(a!.dtype, b!.dtype), ([c, x, y]) => (c !== 0 ? x! : y!)),
   },
 } satisfies OpDefs<UnaryOp | BinaryOp | 'where'>;
