@@ -3,8 +3,8 @@
 // called, such as softmax) and the place in the user's code.
 
 import { GraphError } from './errors.ts';
-import { Apply, type Variable } from './graph.ts';
-import { captureLocation } from './location.ts';
+import { Apply, Constant, type Variable } from './graph.ts';
+import { captureLocation, type SourceLocation } from './location.ts';
 import { OpFailure, type OpDef } from './ops/def.ts';
 import type { AttrsOf, OpName } from './ops.ts';
 import { opDefs } from './table.ts';
@@ -33,13 +33,21 @@ export function buildError(op: string, detail: string): GraphError {
 }
 
 export function applyOp<K extends OpName>(op: K, inputs: readonly Variable[], attrs: AttrsOf<K>): Variable {
-  const location = captureLocation();
+  return makeNode(op, inputs, attrs, captureLocation());
+}
+
+/**
+ * Infers the output type (with the values of constant inputs at hand) and makes the
+ * node; `context` is appended to a failure's sentence (clone says why it rebuilt).
+ */
+export function makeNode<K extends OpName>(op: K, inputs: readonly Variable[], attrs: AttrsOf<K>, location: SourceLocation | undefined, context = ''): Variable {
   const def = opDefs[op] as unknown as OpDef<K>;
+  const constants = inputs.map((input) => (input instanceof Constant ? input.value : undefined));
   try {
-    const result = def.infer(inputs.map((input) => input.type), attrs);
+    const result = def.infer(inputs.map((input) => input.type), attrs, constants);
     return new Apply(op, attrs, inputs, new TensorType(result.dtype, result.shape), location).output;
   } catch (error) {
-    if (error instanceof OpFailure) throw new GraphError(userOpName(op), error.message, location);
+    if (error instanceof OpFailure) throw new GraphError(userOpName(op), error.message + context, location);
     throw error;
   }
 }

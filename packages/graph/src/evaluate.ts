@@ -8,7 +8,7 @@ import { EvaluationError } from './errors.ts';
 import { SharedVariable, Variable, type Constant } from './graph.ts';
 import { array, NDArray, type ArrayLike } from './ndarray.ts';
 import { OpFailure, type OpDef } from './ops/def.ts';
-import type { OpName } from './ops.ts';
+import { elementwiseOps, type OpName } from './ops.ts';
 import { opDefs } from './table.ts';
 import { applyOrder, topologicalOrder } from './traverse.ts';
 import { formatShape, formatType, shapeFits } from './type.ts';
@@ -38,6 +38,7 @@ export function inputValue(variable: Variable, value: ArrayLike, options: { allo
 export function performApply(variable: Variable, inputs: readonly NDArray[]): NDArray {
   const node = variable.owner!;
   const def = opDefs[node.op] as unknown as OpDef<OpName>;
+  if (elementwiseOps.has(node.op)) checkStaticBroadcast(variable, inputs);
   let out: NDArray;
   try {
     out = def.perform(inputs, node.attrs);
@@ -49,6 +50,31 @@ export function performApply(variable: Variable, inputs: readonly NDArray[]): ND
     throw new EvaluationError(node.op, `produced ${formatType(out.dtype, out.shape)} where the graph says ${variable.type} (the inputs' run-time shapes disagree with their static shapes)`, node.location);
   }
   return out;
+}
+
+/**
+ * Broadcasting is decided by static types (Theano's rule): a dimension stretches only
+ * where its type says 1. A size-1 value in a dimension typed unknown would broadcast in
+ * numpy but not in the gradient, which sums only over statically broadcast axes, so it
+ * is refused here with a sentence on how to declare it.
+ */
+function checkStaticBroadcast(variable: Variable, values: readonly NDArray[]): void {
+  const node = variable.owner!;
+  const ndim = variable.ndim;
+  const outShape = new Array<number>(ndim).fill(1);
+  values.forEach((value) => value.shape.forEach((size, axis) => {
+    const at = ndim - value.ndim + axis;
+    if (size !== 1) outShape[at] = size;
+  }));
+  node.inputs.forEach((input, k) => {
+    const value = values[k]!;
+    input.shape.forEach((dim, axis) => {
+      const at = ndim - input.ndim + axis;
+      if (dim === null && value.shape[axis] === 1 && outShape[at] !== 1) {
+        throw new EvaluationError(node.op, `input ${k} (${input.type}) has size 1 in dimension ${axis} at run time and would broadcast to ${outShape[at]}, but its type does not mark that dimension broadcastable; declare it with a static 1 (or use broadcastTo)`, node.location);
+      }
+    });
+  });
 }
 
 /**

@@ -19,9 +19,15 @@ export interface InferResult {
   readonly shape: readonly Dim[];
 }
 
+/** The build-time values of a node's inputs: an NDArray for each Constant input, else undefined. */
+export type ConstantInputs = readonly (NDArray | undefined)[];
+
 export interface OpDef<K extends OpName> {
-  /** Output type from input types and attributes, or `fail(sentence)`. */
-  infer(inputs: readonly TensorType[], attrs: AttrsOf<K>): InferResult;
+  /**
+   * Output type from input types and attributes, or `fail(sentence)`. `constants` holds
+   * the values of constant inputs, for ops whose static shape depends on them (arange).
+   */
+  infer(inputs: readonly TensorType[], attrs: AttrsOf<K>, constants: ConstantInputs): InferResult;
   /** The definition of the op on concrete values (plain loops, clarity first). */
   perform(inputs: readonly NDArray[], attrs: AttrsOf<K>): NDArray;
 }
