@@ -38,14 +38,17 @@ function fail(detail: string): never {
   throw new GraphError('grad', detail, captureLocation());
 }
 
-const label = (variable: Variable): string => (variable.name ? `'${variable.name}' (${variable.type})` : `a ${variable.kind} of type ${variable.type}`);
+const article = (word: string): string => (/^[aeiou]/.test(word) ? 'an' : 'a');
+const label = (variable: Variable): string =>
+  (variable.name ? `'${variable.name}' (${variable.type})` : `${article(variable.kind)} ${variable.kind} of type ${variable.type}`);
 
 export function grad(cost: Variable, wrt: Variable, options?: GradOptions): Variable;
 export function grad(cost: Variable, wrt: readonly Variable[], options?: GradOptions): Variable[];
 export function grad(cost: Variable, wrt: Variable | readonly Variable[], options: GradOptions = {}): Variable | Variable[] {
   const targets = Array.isArray(wrt) ? (wrt as readonly Variable[]) : [wrt as Variable];
-  if (cost.ndim !== 0) fail(`the cost must be a scalar, but it is ${cost.type}; reduce it first (sum or mean)`);
-  if (!T.isFloat(cost.dtype)) fail(`the cost must be a float scalar, but it is ${cost.type}`);
+  const costName = cost.name ? ` '${cost.name}'` : '';
+  if (cost.ndim !== 0) fail(`the cost${costName} must be a scalar, but it is ${cost.type}; reduce it first (sum or mean)`);
+  if (!T.isFloat(cost.dtype)) fail(`the cost${costName} must be a float scalar, but it is ${cost.type}`);
   for (const target of targets) {
     if (!T.isFloat(target.dtype)) fail(`cannot differentiate with respect to ${label(target)}: only float variables have gradients`);
   }
@@ -65,10 +68,11 @@ export function grad(cost: Variable, wrt: Variable | readonly Variable[], option
  */
 export function backpropagate(cost: Variable, targets: readonly Variable[], options: GradOptions = {}): Map<Variable, Variable> {
   const constants = new Set(options.considerConstant ?? []);
-  const order = T.topologicalOrder([cost]);
-  // Only nodes that lie between a target and the cost need a gradient.
-  const wanted = new Set<Variable>(targets);
   const known = new Map(options.knownGrads instanceof Map ? options.knownGrads : (options.knownGrads as [Variable, Variable][] | undefined) ?? []);
+  // Known gradients count even for variables the cost does not reach (as in Theano).
+  const order = T.topologicalOrder([cost, ...known.keys()]);
+  // Only nodes that lie between a target and the cost (or a known gradient) need a gradient.
+  const wanted = new Set<Variable>(targets);
   for (const variable of known.keys()) wanted.add(variable);
   const relevant = new Set<Variable>();
   for (const variable of order) {
