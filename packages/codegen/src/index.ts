@@ -1,10 +1,15 @@
-// @theorbo/codegen: lowering graphs to WGSL and running them through WebGPU.
-// For now only the device chain and a one-kernel runner live here.
+// @theorbo/codegen: the device chain, compile() to fused WGSL kernels, and the WebGPU runtime.
+
 export {
-  acquireDevice, releaseDevices, requestedKind, runWgsl,
-  deviceKinds, requestedLimits, wantedFeatures,
+  acquireDevice, deviceKinds, releaseDevices, requestedKind, requestedLimits, runWgsl, wantedFeatures,
 } from './device.ts';
 export type {
-  AcquiredDevice, AcquireOptions, AdapterSummary, DeviceKind, DeviceLoss, FlatArray,
-  ReferenceDescriptor, RequestedLimit, SkippedKind, WebGpuDescriptor, WgslRun,
+  AcquiredDevice, AcquireOptions, AdapterSummary, DeviceKind, DeviceLoss, FlatArray, ReferenceDescriptor,
+  RequestedLimit, SkippedKind, WebGpuDescriptor, WgslRun,
 } from './device.ts';
+export { compile, type CompiledFunction, type CompileMode, type CompileSpec, type InputValue } from './compile.ts';
+export { DeviceTensor } from './runtime/device-tensor.ts';
+export { DeviceLostError, DeviceMemoryError } from './runtime/runtime.ts';
+export { readShared } from './runtime/read.ts';
+export { partition, type Kernel, type KernelKind } from './lower/partition.ts';
+export { specialize } from './lower/specialize.ts';

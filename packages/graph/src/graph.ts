@@ -57,8 +57,23 @@ export class SharedVariable extends Variable {
     super(new TensorType(value.dtype, value.shape), 'shared', null, name, location);
     this.#value = value;
   }
+  /**
+   * Set by a runtime that holds a newer value on a device (a compiled function updated
+   * it there): `get` then refuses with this sentence instead of returning a stale value.
+   */
+  deviceNewer: string | undefined;
   get(): NDArray {
+    if (this.deviceNewer) throw new GraphError('shared.get', this.deviceNewer, captureLocation());
     return this.#value;
+  }
+  /** The last value the host holds, even if a device has a newer one (for restoring a lost device). */
+  hostValue(): NDArray {
+    return this.#value;
+  }
+  /** Installs a value read back from a device: the host copy is current again, nothing to upload. */
+  setFromDevice(value: NDArray): void {
+    this.#value = value;
+    this.deviceNewer = undefined;
   }
   set(value: ArrayLike): void {
     const next = array(value, { dtype: this.dtype, shape: value instanceof NDArray ? undefined : shapeOfValue(value, this) });
@@ -66,6 +81,7 @@ export class SharedVariable extends Variable {
       throw new GraphError('shared.set', `${this.name ?? 'shared variable'} holds ${this.type} but was given shape ${formatShape(next.shape)}`, captureLocation());
     }
     this.#value = next;
+    this.deviceNewer = undefined;
     this.version++;
   }
 }

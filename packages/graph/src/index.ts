@@ -7,7 +7,7 @@ export * from './location.ts';
 export * from './ndarray.ts';
 export * from './ops.ts';
 export * from './graph.ts';
-export { applyOp, composite } from './build.ts';
+export { applyOp, composite, makeNode } from './build.ts';
 export { opDefs } from './table.ts';
 export * from './traverse.ts';
 export * from './evaluate.ts';

@@ -1,0 +1,226 @@
+// compile(): Theano's `function` for WebGPU. It returns an async function that takes one
+// value per input (typed arrays, nested arrays, NDArrays or DeviceTensors), checks them
+// against the graph, and resolves to the outputs. Updates read the values from before
+// the call and are written to the shared variables' device buffers. One call records all
+// its kernels into one command buffer; calls may be issued back to back without
+// awaiting, and the queue keeps them in order. Plans (kernels, pipelines, buffers) are
+// built per input-shape signature and cached. On the 'reference' device the reference
+// evaluator runs the same graph with the same semantics.
+
+import * as T from '@theorbo/graph';
+import { GraphError, NDArray, SharedVariable, type Variable } from '@theorbo/graph';
+import { acquireDevice, type AcquiredDevice, type DeviceKind, type WebGpuDescriptor } from './device.ts';
+import { DeviceTensor } from './runtime/device-tensor.ts';
+import { byteSize, fromWords, stageReadback, upload, usage } from './runtime/gpu.ts';
+import { buildPlan, type Plan } from './runtime/plan.ts';
+import { Runtime, runtimeFor } from './runtime/runtime.ts';
+
+export type CompileMode = 'fast' | 'debug' | 'nanguard' | 'profile';
+
+export interface CompileSpec {
+  inputs: readonly Variable[];
+  outputs: Variable | readonly Variable[];
+  updates?: T.Updates;
+  givens?: T.Replacements;
+  /** A device kind to acquire, or a device already acquired (default: the device chain). */
+  device?: DeviceKind | AcquiredDevice;
+  mode?: CompileMode;
+  /** Convert inputs of another dtype instead of refusing them (Theano's allow_input_downcast). */
+  allowInputDowncast?: boolean;
+  /** Resolve to DeviceTensors that stay on the device, instead of host NDArrays. */
+  outputsOnDevice?: boolean;
+}
+
+export type InputValue = T.ArrayLike | DeviceTensor;
+
+export interface CompiledFunction {
+  (...args: InputValue[]): Promise<(NDArray | DeviceTensor)[]>;
+  /** The device the function runs on, acquired at the first call. */
+  device(): Promise<AcquiredDevice>;
+  /** Kernels of the plan for the last call's shapes (for tests and debugging). */
+  kernelCount(): number;
+  /** The last call's plan, if any. */
+  lastPlan(): Plan | undefined;
+  /** Per-kernel times gathered in 'profile' mode, as a table. */
+  profile(): string;
+}
+
+export function compile(spec: CompileSpec): CompiledFunction {
+  const outputList = spec.outputs instanceof T.Variable ? [spec.outputs] : [...spec.outputs];
+  const single = spec.outputs instanceof T.Variable;
+  void single;
+  const updates = normalizeUpdates(spec);
+  let graphOutputs = [...outputList, ...updates.map(([, value]) => value)];
+  if (spec.givens) graphOutputs = T.clone(graphOutputs, spec.givens);
+  const outputs = graphOutputs.slice(0, outputList.length);
+  const updatePairs = updates.map(([target], i) => [target, graphOutputs[outputList.length + i]!] as const);
+  checkInputs(spec.inputs, graphOutputs);
+  const mode = spec.mode ?? 'fast';
+
+  let runtime: Promise<Runtime> | undefined;
+  const plans = new Map<string, Plan>();
+  let last: Plan | undefined;
+  let reference: ((...args: T.ArrayLike[]) => NDArray[]) | undefined;
+  const profile = new Map<string, { calls: number; ms: number }>();
+
+  const getRuntime = (): Promise<Runtime> => (runtime ??= resolveDevice(spec.device).then(runtimeFor));
+
+  const call = async (...args: InputValue[]): Promise<(NDArray | DeviceTensor)[]> => {
+    const rt = await getRuntime();
+    if (rt.descriptor.kind === 'reference') {
+      reference ??= T.referenceFunction({ inputs: spec.inputs, outputs, updates: updatePairs, allowDowncast: spec.allowInputDowncast });
+      return reference(...args.map((arg) => (arg instanceof DeviceTensor ? arg.hostCopy() : arg)));
+    }
+    if (args.length !== spec.inputs.length) {
+      throw new GraphError('function', `expects ${spec.inputs.length} inputs (${spec.inputs.map((input) => input.name ?? input.type.toString()).join(', ')}) but was called with ${args.length}`, spec.inputs[0]?.location);
+    }
+    rt.checkUsable();
+    const values = args.map((arg, i) => (arg instanceof DeviceTensor ? arg : T.inputValue(spec.inputs[i]!, arg, { allowDowncast: spec.allowInputDowncast })));
+    const shapes = new Map(spec.inputs.map((input, i) => [input, values[i]!.shape] as const));
+    const key = spec.inputs.map((input, i) => `${values[i]!.shape.join('x')}`).join('|');
+    let plan = plans.get(key);
+    if (!plan) {
+      plan = await rt.guard('building the kernels', () => buildPlan(rt.planContext(mode === 'debug'), outputs, updatePairs, shapes));
+      plans.set(key, plan);
+      if (mode === 'debug') console.log(`theorbo: ${plan.kernels.length} kernels for input shapes ${key}`);
+    }
+    last = plan;
+    return run(rt, plan, values, mode, spec.outputsOnDevice ?? false, profile, outputs);
+  };
+
+  const compiled = call as CompiledFunction;
+  compiled.device = async () => (await getRuntime()).descriptor;
+  compiled.kernelCount = () => (last ? last.kernels.reduce((n, k) => n + k.passes.length, 0) : 0);
+  compiled.lastPlan = () => last;
+  compiled.profile = () => formatProfile(profile);
+  return compiled;
+}
+
+function normalizeUpdates(spec: CompileSpec): [SharedVariable, Variable][] {
+  const given = spec.updates instanceof Map ? [...spec.updates.entries()] : [...((spec.updates as [SharedVariable, Variable][] | undefined) ?? [])];
+  const result = new Map<SharedVariable, Variable>();
+  for (const [target, value] of given) {
+    if (!(target instanceof SharedVariable)) throw new GraphError('compile', `an update target must be a shared variable, but ${target} is a ${target.kind}`, value.location);
+    if (value.dtype !== target.dtype || value.ndim !== target.ndim || value.shape.some((dim: number | null, i: number) => dim !== null && dim !== target.shape[i])) {
+      throw new GraphError('compile', `the update of ${target.name ?? 'a shared variable'} (${target.type}) has type ${value.type}`, value.location);
+    }
+    result.set(target, value);
+  }
+  // Shared variables with a default update (random streams) advance too, as in Theano.
+  const roots = [...(spec.outputs instanceof T.Variable ? [spec.outputs] : spec.outputs), ...result.values()];
+  for (const variable of T.topologicalOrder(roots)) {
+    if (variable instanceof SharedVariable && variable.defaultUpdate && !result.has(variable)) result.set(variable, variable.defaultUpdate);
+  }
+  return [...result.entries()];
+}
+
+/** float64 cannot run on WebGPU, and every input the outputs need must be listed. */
+function checkInputs(inputs: readonly Variable[], outputs: readonly Variable[]): void {
+  for (const variable of T.topologicalOrder(outputs)) {
+    if (variable.dtype === 'float64') {
+      throw new GraphError('compile', `${variable.owner ? `this ${variable.owner.op} node` : variable.name ? `'${variable.name}'` : 'an input'} is float64 (${variable.type}), which WebGPU devices cannot run; cast to float32, or evaluate with the reference evaluator`, variable.location);
+    }
+    if (variable.kind === 'input' && !inputs.includes(variable)) {
+      throw new GraphError('compile', `the outputs depend on ${variable.name ? `input '${variable.name}'` : 'an unnamed input'} (${variable.type}), which is not among the function's inputs`, variable.location);
+    }
+  }
+}
+
+async function resolveDevice(device: CompileSpec['device']): Promise<AcquiredDevice> {
+  if (device === undefined || typeof device === 'string') return acquireDevice(device ? { prefer: device } : {});
+  return device;
+}
+
+async function run(
+  rt: Runtime,
+  plan: Plan,
+  values: readonly (NDArray | DeviceTensor)[],
+  mode: CompileMode,
+  onDevice: boolean,
+  profile: Map<string, { calls: number; ms: number }>,
+  originalOutputs: readonly Variable[],
+): Promise<(NDArray | DeviceTensor)[]> {
+  const device = (rt.descriptor as WebGpuDescriptor).device;
+  const encoder = device.createCommandEncoder();
+  [...plan.inputBuffers.values()].forEach((buffer, i) => {
+    const value = values[i]!;
+    if (value instanceof DeviceTensor) encoder.copyBufferToBuffer(value.buffer, 0, buffer, 0, Math.min(buffer.size, value.buffer.size));
+    else upload(device, buffer, value);
+  });
+  for (const shared of plan.shared) rt.store.buffer(shared);
+  if (mode === 'fast' || mode === 'debug') {
+    const pass = encoder.beginComputePass();
+    for (const kernel of plan.kernels) {
+      for (const step of kernel.passes) {
+        pass.setPipeline(step.pipeline);
+        pass.setBindGroup(0, step.bindGroup);
+        pass.dispatchWorkgroups(...step.dispatch);
+      }
+    }
+    pass.end();
+  } else {
+    // nanguard and profile run kernel by kernel, waiting for each.
+    device.queue.submit([encoder.finish()]);
+    for (const kernel of plan.kernels) {
+      const started = performance.now();
+      const step = device.createCommandEncoder();
+      const pass = step.beginComputePass();
+      for (const part of kernel.passes) {
+        pass.setPipeline(part.pipeline);
+        pass.setBindGroup(0, part.bindGroup);
+        pass.dispatchWorkgroups(...part.dispatch);
+      }
+      pass.end();
+      const output = kernel.kernel.output;
+      const read = mode === 'nanguard' && output.dtype === 'float32' ? stageReadback(device, step, kernel.buffer, byteSize(output.type.size ?? 0)) : undefined;
+      device.queue.submit([step.finish()]);
+      await device.queue.onSubmittedWorkDone();
+      const entry = profile.get(kernel.passes[0]!.label) ?? { calls: 0, ms: 0 };
+      entry.calls++;
+      entry.ms += performance.now() - started;
+      profile.set(kernel.passes[0]!.label, entry);
+      if (read) {
+        const words = new Float32Array(await read());
+        const bad = words.findIndex((v, i) => i < (output.type.size ?? 0) && !Number.isFinite(v));
+        if (bad >= 0) {
+          throw new GraphError('nanguard', `kernel ${kernel.passes[0]!.label} produced ${words[bad]} at element ${bad} of ${output.type}; its ops: ${kernel.passes.map((p) => p.label).join('; ')}`, output.location);
+        }
+      }
+    }
+    return finish(rt, plan, device, device.createCommandEncoder(), onDevice, originalOutputs);
+  }
+  return finish(rt, plan, device, encoder, onDevice, originalOutputs);
+}
+
+async function finish(rt: Runtime, plan: Plan, device: GPUDevice, encoder: GPUCommandEncoder, onDevice: boolean, originalOutputs: readonly Variable[]): Promise<(NDArray | DeviceTensor)[]> {
+  // Updates: the new values go into the shared variables' buffers after every kernel read the old ones.
+  for (const update of plan.updates) {
+    const target = rt.store.buffer(update.target);
+    if (target !== update.buffer) encoder.copyBufferToBuffer(update.buffer, 0, target, 0, update.bytes);
+  }
+  const results = plan.outputs.map((output, i): (() => Promise<NDArray | DeviceTensor>) => {
+    if (output.constant) return () => Promise.resolve(output.constant!);
+    const bytes = byteSize(output.variable.type.size ?? 0);
+    if (onDevice) {
+      const copy = device.createBuffer({ size: bytes, usage: usage.storage | usage.copySrc | usage.copyDst, label: originalOutputs[i]?.name ?? 'output' });
+      encoder.copyBufferToBuffer(output.buffer!, 0, copy, 0, bytes);
+      const tensor = new DeviceTensor(rt, copy, output.variable.dtype, output.variable.shape as number[]);
+      return () => Promise.resolve(tensor);
+    }
+    const read = stageReadback(device, encoder, output.buffer!, bytes);
+    return async () => fromWords(await read(), output.variable.dtype, output.variable.shape as number[]);
+  });
+  device.queue.submit([encoder.finish()]);
+  for (const update of plan.updates) rt.store.markUpdated(update.target);
+  return Promise.all(results.map((result) => rt.guardAsync<NDArray | DeviceTensor>('reading results', result)));
+}
+
+function formatProfile(profile: ReadonlyMap<string, { calls: number; ms: number }>): string {
+  const rows = [...profile.entries()].sort((a, b) => b[1].ms - a[1].ms);
+  const total = rows.reduce((sum, [, entry]) => sum + entry.ms, 0);
+  const lines = ['   ms total   calls   ms/call   share  kernel'];
+  for (const [label, entry] of rows) {
+    lines.push(`${entry.ms.toFixed(3).padStart(11)} ${String(entry.calls).padStart(7)} ${(entry.ms / entry.calls).toFixed(4).padStart(9)} ${((100 * entry.ms) / (total || 1)).toFixed(1).padStart(6)}%  ${label}`);
+  }
+  return lines.join('\n');
+}

@@ -1,0 +1,81 @@
+// Specialization: the graph rebuilt for one call signature (the concrete shapes of the
+// inputs), so that every shape is static and every shape-derived integer (dim, arange's
+// bounds, symbolic sizes) is a constant. Kernels are then rendered with their sizes
+// baked in, the way XLA specializes per shape; a new batch size compiles again and is
+// cached. Small all-constant subgraphs are folded on the host by the reference
+// evaluator. Left out: shapes that depend on device data (an error names the node).
+
+import * as T from '@theorbo/graph';
+import { Constant, GraphError, makeNode, performApply, type Variable } from '@theorbo/graph';
+
+/** Outputs at most this large are folded on the host when all their inputs are constants. */
+const foldLimit = 64;
+
+export interface Specialized {
+  outputs: Variable[];
+  /** Original symbolic input → its static-shaped stand-in. */
+  inputs: Map<Variable, Variable>;
+}
+
+export function specialize(outputs: readonly Variable[], inputShapes: ReadonlyMap<Variable, readonly number[]>): Specialized {
+  const mapped = new Map<Variable, Variable>();
+  const inputs = new Map<Variable, Variable>();
+  for (const [input, shape] of inputShapes) {
+    const stand = T.tensor(input.dtype, shape, input.name);
+    inputs.set(input, stand);
+    mapped.set(input, stand);
+  }
+  for (const variable of T.topologicalOrder(outputs)) {
+    if (mapped.has(variable)) continue;
+    const node = variable.owner;
+    if (!node) {
+      mapped.set(variable, variable);
+      continue;
+    }
+    const newInputs = node.inputs.map((input) => mapped.get(input)!);
+    mapped.set(variable, rebuild(variable, newInputs));
+  }
+  const result = outputs.map((output) => mapped.get(output)!);
+  for (const variable of T.topologicalOrder(result)) {
+    if (variable.shape.some((dim) => dim === null)) {
+      throw new GraphError('compile', `the shape of this ${variable.owner?.op ?? variable.kind} node, ${variable.type}, depends on values only the device has; sizes must follow from input shapes and constants`, variable.location);
+    }
+  }
+  return { outputs: result, inputs };
+}
+
+const shapeSpecOps = new Set(['reshape', 'broadcast_to', 'random']);
+
+/** Moves constant symbolic sizes (ShapeSpec nulls fed by constant scalars) into the attributes. */
+function staticSizes(op: string, inputs: readonly Variable[], attrs: unknown): [readonly Variable[], unknown] {
+  if (!shapeSpecOps.has(op)) return [inputs, attrs];
+  const spec = (attrs as { shape: readonly (number | null)[] }).shape;
+  const sizes = inputs.slice(1);
+  if (!sizes.some((size) => size instanceof Constant)) return [inputs, attrs];
+  let next = 0;
+  const kept: Variable[] = [];
+  const shape = spec.map((entry) => {
+    if (entry !== null) return entry;
+    const size = sizes[next++]!;
+    if (size instanceof Constant) return size.value.data[0]!;
+    kept.push(size);
+    return null;
+  });
+  return [[inputs[0]!, ...kept], { ...(attrs as object), shape }];
+}
+
+function rebuild(original: Variable, inputs: readonly Variable[]): Variable {
+  const node = original.owner!;
+  if (node.op === 'dim' && inputs[0]!.shape.every((dim) => dim !== null)) {
+    const axis = (node.attrs as T.AttrsOf<'dim'>).axis;
+    return T.scalarConstant(inputs[0]!.shape[axis] as number, 'int32');
+  }
+  const [ownInputs, attrs] = staticSizes(node.op, inputs, node.attrs);
+  const unchanged = attrs === node.attrs && ownInputs.every((input, i) => input === node.inputs[i]);
+  const rebuilt = unchanged ? original : makeNode(node.op, ownInputs, attrs as never, node.location);
+  const size = rebuilt.type.size;
+  if (node.op !== 'random' && size !== null && size <= foldLimit && inputs.length > 0 && inputs.every((input) => input instanceof Constant)) {
+    return new Constant(performApply(rebuilt, inputs.map((input) => (input as Constant).value)), undefined, node.location);
+  }
+  return rebuilt;
+}

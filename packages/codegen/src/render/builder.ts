@@ -1,0 +1,128 @@
+// KernelBuilder: turns "the value of variable v at multi-index i" into WGSL. Buffers
+// are loaded at row-major offsets; fused nodes expand through the lowering table; each
+// (variable, index) pair is computed once per scope and bound with `let`. Index
+// expressions are i32 WGSL strings; every shape is static (see lower/specialize.ts).
+
+import type { Variable } from '@theorbo/graph';
+import { isInlineConstant } from '../lower/partition.ts';
+import { lowerings, type Emit } from './lowering.ts';
+import { fromStorage, literal, storageType, wgslType } from './wgsl.ts';
+
+export interface Binding {
+  variable: Variable;
+  name: string;
+  index: number;
+  access: 'read' | 'read_write';
+  /** Declared as array<atomic<u32|i32>> (scatter-add). */
+  atomic?: boolean;
+}
+
+export class KernelBuilder {
+  readonly bindings: Binding[] = [];
+  private scopes: { lines: string[]; memo: Map<string, string> }[] = [{ lines: [], memo: new Map() }];
+  private counter = 0;
+  /** Values supplied by the kernel itself (an accumulator in an epilogue). */
+  readonly overrides = new Map<Variable, string>();
+
+  constructor(readonly materialized: ReadonlySet<Variable>, readonly self: Variable) {}
+
+  get lines(): string[] {
+    return this.scopes[this.scopes.length - 1]!.lines;
+  }
+
+  /** Runs `build` in a nested scope (a loop body); returns its statements. */
+  scoped(build: () => void): string[] {
+    const parent = this.scopes[this.scopes.length - 1]!;
+    this.scopes.push({ lines: [], memo: new Map(parent.memo) });
+    try {
+      build();
+      return this.scopes[this.scopes.length - 1]!.lines;
+    } finally {
+      this.scopes.pop();
+    }
+  }
+
+  fresh(prefix = 't'): string {
+    return `${prefix}${this.counter++}`;
+  }
+
+  /** Emits `let name = expr;` and returns the name. */
+  bind(expr: string, prefix = 't'): string {
+    if (/^[A-Za-z_][A-Za-z0-9_]*$/.test(expr) || /^-?[0-9.]+[fiu]?$/.test(expr)) return expr;
+    const name = this.fresh(prefix);
+    this.lines.push(`let ${name} = ${expr};`);
+    return name;
+  }
+
+  binding(variable: Variable, access: 'read' | 'read_write' = 'read', atomic = false): Binding {
+    const found = this.bindings.find((b) => b.variable === variable && b.access === access);
+    if (found) return found;
+    const made = { variable, name: `buf${this.bindings.length}`, index: this.bindings.length, access, atomic };
+    this.bindings.push(made);
+    return made;
+  }
+
+  /** Row-major flat offset of `index` in a buffer of `shape`. */
+  offset(index: readonly string[], shape: readonly number[]): string {
+    let stride = 1;
+    const terms: string[] = [];
+    for (let axis = shape.length - 1; axis >= 0; axis--) {
+      const i = index[axis]!;
+      if (shape[axis] !== 1 && i !== '0' && i !== '0i') terms.push(stride === 1 ? i : `(${i}) * ${stride}i`);
+      stride *= shape[axis]!;
+    }
+    return terms.length === 0 ? '0i' : terms.reverse().join(' + ');
+  }
+
+  /** The value of `variable` at `index`, as a WGSL expression of its dtype (bool as bool). */
+  value(variable: Variable, index: readonly string[]): string {
+    const override = this.overrides.get(variable);
+    if (override !== undefined) return override;
+    if (isInlineConstant(variable)) return literal((variable as unknown as { value: { data: ArrayLike<number> } }).value.data[0]!, variable.dtype);
+    const key = `${variable.id}@${index.join(',')}`;
+    const scope = this.scopes[this.scopes.length - 1]!;
+    const known = scope.memo.get(key);
+    if (known) return known;
+    let expr: string;
+    if (variable !== this.self && this.materialized.has(variable)) {
+      const { name } = this.binding(variable);
+      expr = fromStorage(`${name}[${this.offset(index, variable.shape as number[])}]`, variable.dtype);
+    } else {
+      const node = variable.owner;
+      if (!node) throw new Error(`codegen: ${variable} has no buffer and no op`);
+      const emit = lowerings[node.op] as Emit | 'kernel';
+      if (emit === 'kernel') throw new Error(`codegen: ${node.op} must be materialized before it is read`);
+      expr = emit(this, variable, index);
+    }
+    const name = this.bind(expr, 'v');
+    scope.memo.set(key, name);
+    return name;
+  }
+
+  /** Declarations of every binding, in binding order. */
+  declarations(): string {
+    return this.bindings.map((b) => {
+      // Float atomics are compare-and-swap loops over the bits, so a float buffer is atomic<u32> here.
+      const element = b.atomic ? `atomic<${b.variable.dtype === 'int32' ? 'i32' : 'u32'}>` : storageType(b.variable.dtype);
+      return `@group(0) @binding(${b.index}) var<storage, ${b.access}> ${b.name}: array<${element}>;`;
+    }).join('\n');
+  }
+}
+
+/** Multi-index expressions of a flat index over `shape` (row-major), bound as lets. */
+export function unflatten(builder: KernelBuilder, flat: string, shape: readonly number[], prefix = 'i'): string[] {
+  const index: string[] = [];
+  // An empty tensor launches no element: any index will do.
+  if (shape.includes(0)) return shape.map(() => '0i');
+  let stride = shape.reduce((a, b) => a * b, 1);
+  for (let axis = 0; axis < shape.length; axis++) {
+    const size = shape[axis]!;
+    stride /= size;
+    if (size === 1) { index.push('0i'); continue; }
+    const expr = axis === 0 ? (stride === 1 ? flat : `${flat} / ${stride}i`) : stride === 1 ? `${flat} % ${size}i` : `(${flat} / ${stride}i) % ${size}i`;
+    index.push(builder.bind(expr, prefix));
+  }
+  return index;
+}
+
+export const typeOf = (variable: Variable): string => wgslType(variable.dtype);

@@ -1,0 +1,311 @@
+// Kernel renderers. Each turns one partition kernel into WGSL plus its bindings and
+// dispatch size. All four share the header (bindings, helpers) and the builder's
+// expression machinery, so a fused prologue or epilogue is the same code everywhere.
+//  - elementwise: one thread per output element;
+//  - reduce: one thread per output (short reductions) or a workgroup tree per output;
+//  - matmul: 64×64 output tiles in workgroup memory, 4×4 per thread, epilogue fused;
+//  - scatter: copies x, then adds y at the gathered positions with atomics (float adds
+//    are compare-and-swap loops: WGSL has no float atomics).
+// Dispatches over 65535 workgroups use a 2-D grid.
+
+import type { AttrsOf, Variable } from '@theorbo/graph';
+import type { Kernel } from '../lower/partition.ts';
+import { KernelBuilder, unflatten, type Binding } from './builder.ts';
+import { advancedLayout, broadcastIndex, gatherIndex } from './lowering.ts';
+import { convert, helpersFor, literal, toStorage, wgslType } from './wgsl.ts';
+
+export interface RenderedKernel {
+  code: string;
+  bindings: Binding[];
+  dispatch: [number, number, number];
+  /** A label for errors and profiles: the kernel's ops. */
+  label: string;
+  /** Extra passes (scatter): run in order after this one, sharing buffers. */
+  then?: RenderedKernel[];
+}
+
+const maxGroups = 65535;
+
+function grid(groups: number): [number, number, number] {
+  if (groups <= maxGroups) return [Math.max(groups, 1), 1, 1];
+  return [maxGroups, Math.ceil(groups / maxGroups), 1];
+}
+
+const size = (variable: Variable): number => (variable.shape as number[]).reduce((a, b) => a * b, 1);
+
+function assemble(builder: KernelBuilder, body: string, workgroup: string, extra = ''): string {
+  const text = `${extra}\n@compute @workgroup_size(${workgroup})\nfn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(local_invocation_id) lid: vec3<u32>, @builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {\n${body}\n}`;
+  return `${builder.declarations()}\n${helpersFor(text)}\n${text}\n`;
+}
+
+const indent = (lines: readonly string[], depth = 1): string => lines.map((line) => '  '.repeat(depth) + line).join('\n');
+
+export function renderKernel(kernel: Kernel, materialized: ReadonlySet<Variable>, label: string): RenderedKernel {
+  switch (kernel.kind) {
+    case 'elementwise': return renderElementwise(kernel, materialized, label);
+    case 'reduce': return renderReduce(kernel, materialized, label);
+    case 'matmul': return renderMatmul(kernel, materialized, label);
+    case 'scatter': return renderScatter(kernel, materialized, label);
+  }
+}
+
+function renderElementwise(kernel: Kernel, materialized: ReadonlySet<Variable>, label: string): RenderedKernel {
+  const out = kernel.output;
+  const builder = new KernelBuilder(materialized, out);
+  const total = size(out);
+  const threads = 256;
+  const groups = Math.ceil(total / threads);
+  const dispatch = grid(groups);
+  builder.lines.push(`let flat = i32(gid.x + gid.y * ${dispatch[0] * threads}u);`, `if (flat >= ${total}i) { return; }`);
+  const index = unflatten(builder, 'flat', out.shape as number[]);
+  const value = builder.value(out, index);
+  const target = builder.binding(out, 'read_write');
+  builder.lines.push(`${target.name}[flat] = ${toStorage(value, out.dtype)};`);
+  return { code: assemble(builder, indent(builder.lines), `${threads}`), bindings: builder.bindings, dispatch, label };
+}
+
+// ---- reductions ----
+
+interface Accumulator {
+  type: string;
+  init: string;
+  /** Statement folding value `v` (and its flat reduced index `r`) into `acc` (and `accIndex`). */
+  step(acc: string, v: string, r: string): string;
+  /** Statement combining a second partial (`other`, `otherIndex`) into `acc`. */
+  combine(acc: string, other: string): string;
+  result(acc: string): string;
+}
+
+function accumulatorFor(node: Variable): Accumulator {
+  const op = node.owner!.op;
+  const input = node.owner!.inputs[0]!;
+  const t = node.dtype;
+  const type = wgslType(op === 'argmax' || op === 'argmin' ? input.dtype : t);
+  const float = input.dtype === 'float32';
+  switch (op) {
+    case 'sum': case 'prod': {
+      const symbol = op === 'sum' ? '+' : '*';
+      return { type, init: literal(op === 'sum' ? 0 : 1, t), step: (a, v) => `${a} = ${a} ${symbol} ${convert(v, input.dtype, t)};`, combine: (a, o) => `${a} = ${a} ${symbol} ${o};`, result: (a) => a };
+    }
+    case 'max': case 'min': {
+      const pick = op === 'max' ? (float ? 'th_max' : 'max') : (float ? 'th_min' : 'min');
+      const init = op === 'max' ? literal(float ? -Infinity : t === 'uint32' ? 0 : t === 'bool' ? 0 : -2147483648, t) : literal(float ? Infinity : t === 'uint32' ? 4294967295 : t === 'bool' ? 1 : 2147483647, t);
+      if (t === 'bool') {
+        const symbol = op === 'max' ? '||' : '&&';
+        return { type, init, step: (a, v) => `${a} = ${a} ${symbol} ${v};`, combine: (a, o) => `${a} = ${a} ${symbol} ${o};`, result: (a) => a };
+      }
+      return { type, init, step: (a, v) => `${a} = ${pick}(${a}, ${v});`, combine: (a, o) => `${a} = ${pick}(${a}, ${o});`, result: (a) => a };
+    }
+    case 'any': case 'all': {
+      const symbol = op === 'any' ? '||' : '&&';
+      return { type: 'bool', init: op === 'any' ? 'false' : 'true', step: (a, v) => `${a} = ${a} ${symbol} ${convert(v, input.dtype, 'bool')};`, combine: (a, o) => `${a} = ${a} ${symbol} ${o};`, result: (a) => a };
+    }
+    case 'argmax': case 'argmin': {
+      // (value, index): the extreme wins, ties go to the lower index, NaN counts as the extreme.
+      const better = op === 'argmax' ? '>' : '<';
+      const nan = (x: string) => (float ? `th_isnan(${x})` : 'false');
+      const wins = (v: string, vi: string, a: string, ai: string) =>
+        `(${nan(v)} && !${nan(a)}) || (!${nan(a)} && (${v} ${better} ${a} || (${v} == ${a} && ${vi} < ${ai}))) || (${nan(v)} && ${nan(a)} && ${vi} < ${ai})`;
+      const init = float ? literal(op === 'argmax' ? -Infinity : Infinity, input.dtype) : literal(op === 'argmax' ? (input.dtype === 'uint32' ? 0 : -2147483648) : input.dtype === 'uint32' ? 4294967295 : 2147483647, input.dtype);
+      return {
+        type, init,
+        step: (a, v, r) => `if (${a}_i < 0i || ${wins(v, r, a, `${a}_i`)}) { ${a} = ${v}; ${a}_i = ${r}; }`,
+        combine: (a, o) => `if (${o}_i >= 0i && (${a}_i < 0i || ${wins(o, `${o}_i`, a, `${a}_i`)})) { ${a} = ${o}; ${a}_i = ${o}_i; }`,
+        result: (a) => `${a}_i`,
+      };
+    }
+    default: throw new Error(`codegen: ${op} is not a reduction`);
+  }
+}
+
+const isArg = (node: Variable) => node.owner!.op === 'argmax' || node.owner!.op === 'argmin';
+
+function renderReduce(kernel: Kernel, materialized: ReadonlySet<Variable>, label: string): RenderedKernel {
+  const node = kernel.root;
+  const input = node.owner!.inputs[0]!;
+  const inShape = input.shape as number[];
+  const op = node.owner!.op;
+  const attrs = node.owner!.attrs as AttrsOf<'sum'> | AttrsOf<'argmax'>;
+  const axes = 'axes' in attrs ? [...attrs.axes] : attrs.axis === null ? inShape.map((_, a) => a) : [attrs.axis];
+  const keptAxes = inShape.map((_, a) => a).filter((a) => !axes.includes(a));
+  const reducedShape = axes.map((a) => inShape[a]!);
+  const outerShape = keptAxes.map((a) => inShape[a]!);
+  const reduceSize = reducedShape.reduce((a, b) => a * b, 1);
+  const outerSize = outerShape.reduce((a, b) => a * b, 1);
+  const builder = new KernelBuilder(materialized, kernel.output);
+  const acc = accumulatorFor(node);
+  const arg = isArg(node);
+  const flatArgmax = arg && (attrs as AttrsOf<'argmax'>).axis === null;
+  const tree = reduceSize > 256 && outerSize < 16384;
+  const threads = tree ? 256 : 64;
+  const dispatch = grid(tree ? outerSize : Math.ceil(outerSize / threads));
+  const o = tree ? `i32(wid.x + wid.y * ${dispatch[0]}u)` : `i32(gid.x + gid.y * ${dispatch[0] * threads}u)`;
+  builder.lines.push(`let o = ${o};`);
+  if (!tree) builder.lines.push(`if (o >= ${outerSize}i) { return; }`);
+  const outer = unflatten(builder, 'o', outerShape, 'k');
+  builder.lines.push(`var acc: ${acc.type} = ${acc.init};`);
+  if (arg) builder.lines.push('var acc_i: i32 = -1i;');
+  const start = tree ? 'i32(lid.x)' : '0i';
+  const stride = tree ? `${threads}i` : '1i';
+  const loop = builder.scoped(() => {
+    const reduced = unflatten(builder, 'r', reducedShape, 'q');
+    const full = inShape.map((_, a) => (axes.includes(a) ? reduced[axes.indexOf(a)]! : outer[keptAxes.indexOf(a)]!));
+    const v = builder.value(input, full);
+    const position = flatArgmax ? builder.offset(full, inShape) : 'r';
+    builder.lines.push(acc.step('acc', v, position));
+  });
+  builder.lines.push(`for (var r = ${start}; r < ${reduceSize}i; r = r + ${stride}) {`, indent(loop), '}');
+  let extra = '';
+  if (tree) {
+    extra = `var<workgroup> partial: array<${acc.type}, ${threads}>;\n${arg ? `var<workgroup> partial_i: array<i32, ${threads}>;\n` : ''}`;
+    builder.lines.push('partial[lid.x] = acc;');
+    if (arg) builder.lines.push('partial_i[lid.x] = acc_i;');
+    builder.lines.push('workgroupBarrier();');
+    builder.lines.push(`for (var width = ${threads / 2}u; width > 0u; width = width / 2u) {`);
+    builder.lines.push('  if (lid.x < width) {');
+    builder.lines.push('    var other = partial[lid.x + width];');
+    if (arg) builder.lines.push('    var other_i = partial_i[lid.x + width];');
+    builder.lines.push(`    ${acc.combine('acc', 'other')}`);
+    builder.lines.push('    partial[lid.x] = acc;');
+    if (arg) builder.lines.push('    partial_i[lid.x] = acc_i;');
+    builder.lines.push('  }', '  workgroupBarrier();', '}');
+    builder.lines.push(`if (lid.x != 0u || o >= ${outerSize}i) { return; }`);
+  }
+  // The epilogue sees the reduction's result at the output's own index.
+  builder.overrides.set(node, convert(acc.result('acc'), arg ? 'int32' : node.dtype, node.dtype));
+  const outIndex = unflatten(builder, 'o', kernel.output.shape as number[], 'e');
+  const value = builder.value(kernel.output, outIndex);
+  const target = builder.binding(kernel.output, 'read_write');
+  builder.lines.push(`${target.name}[o] = ${toStorage(value, kernel.output.dtype)};`);
+  void op;
+  return { code: assemble(builder, indent(builder.lines), `${threads}`, extra), bindings: builder.bindings, dispatch, label };
+}
+
+// ---- matmul ----
+
+const tile = 64;
+const depth = 16;
+
+function renderMatmul(kernel: Kernel, materialized: ReadonlySet<Variable>, label: string): RenderedKernel {
+  const node = kernel.root;
+  const [a, b] = node.owner!.inputs as [Variable, Variable];
+  const out = node.shape as number[];
+  const aShape = a.shape as number[];
+  const bShape = b.shape as number[];
+  const M = a.ndim === 1 ? 1 : aShape[aShape.length - 2]!;
+  const K = aShape[aShape.length - 1]!;
+  const N = b.ndim === 1 ? 1 : bShape[bShape.length - 1]!;
+  const batchShape = out.slice(0, Math.max(0, out.length - (a.ndim === 1 ? 0 : 1) - (b.ndim === 1 ? 0 : 1)));
+  const batch = batchShape.reduce((x, y) => x * y, 1);
+  const builder = new KernelBuilder(materialized, kernel.output);
+  const t = wgslType(node.dtype);
+  const zeroValue = literal(0, node.dtype);
+  const groupsX = Math.ceil(N / tile);
+  const groupsY = Math.ceil(M / tile);
+  builder.lines.push('let batch = i32(wid.z);');
+  const batchIndex = unflatten(builder, 'batch', batchShape, 'b');
+  const operandIndex = (operand: Variable, row: string, col: string, isA: boolean): string[] => {
+    const own = operand.ndim <= 2 ? [] : broadcastIndex(batchIndex, operand.shape.slice(0, -2), batchShape.length);
+    if (operand.ndim === 1) return [isA ? col : row];
+    return [...own, row, col];
+  };
+  builder.lines.push(`let row0 = i32(wid.y) * ${tile}i;`, `let col0 = i32(wid.x) * ${tile}i;`);
+  builder.lines.push(`var acc: array<array<${t}, 4>, 4>;`);
+  builder.lines.push(`for (var i = 0; i < 4; i++) { for (var j = 0; j < 4; j++) { acc[i][j] = ${zeroValue}; } }`);
+  builder.lines.push(`for (var k0 = 0i; k0 < ${K}i; k0 = k0 + ${depth}i) {`);
+  // Each of 256 threads loads 4 elements of the A tile (64×16) and 4 of the B tile (16×64).
+  const loadA = builder.scoped(() => {
+    builder.lines.push('let e = i32(lid.y * 16u + lid.x) + l * 256i;', `let r = e / ${depth}i;`, `let c = e % ${depth}i;`);
+    builder.lines.push('let gr = row0 + r;', 'let gc = k0 + c;');
+    const value = convert(builder.value(a, operandIndex(a, `clamp(gr, 0i, ${M - 1}i)`, `clamp(gc, 0i, ${K - 1}i)`, true)), a.dtype, node.dtype);
+    builder.lines.push(`tileA[c][r] = select(${zeroValue}, ${value}, gr < ${M}i && gc < ${K}i);`);
+  });
+  const loadB = builder.scoped(() => {
+    builder.lines.push('let e = i32(lid.y * 16u + lid.x) + l * 256i;', `let r = e / ${tile}i;`, `let c = e % ${tile}i;`);
+    builder.lines.push('let gr = k0 + r;', 'let gc = col0 + c;');
+    const value = convert(builder.value(b, operandIndex(b, `clamp(gr, 0i, ${K - 1}i)`, `clamp(gc, 0i, ${N - 1}i)`, false)), b.dtype, node.dtype);
+    builder.lines.push(`tileB[r][c] = select(${zeroValue}, ${value}, gr < ${K}i && gc < ${N}i);`);
+  });
+  builder.lines.push('  for (var l = 0i; l < 4i; l++) {', indent(loadA, 2), '  }');
+  builder.lines.push('  for (var l = 0i; l < 4i; l++) {', indent(loadB, 2), '  }');
+  builder.lines.push('  workgroupBarrier();');
+  builder.lines.push(`  for (var kk = 0; kk < ${depth}; kk++) {`);
+  builder.lines.push(`    var av: array<${t}, 4>; var bv: array<${t}, 4>;`);
+  builder.lines.push('    for (var i = 0u; i < 4u; i++) { av[i] = tileA[kk][lid.y * 4u + i]; bv[i] = tileB[kk][lid.x * 4u + i]; }');
+  builder.lines.push('    for (var i = 0; i < 4; i++) { for (var j = 0; j < 4; j++) { acc[i][j] = acc[i][j] + av[i] * bv[j]; } }');
+  builder.lines.push('  }', '  workgroupBarrier();', '}');
+  // Store, through the epilogue, element by element.
+  const store = builder.scoped(() => {
+    builder.lines.push('let gr = row0 + i32(lid.y) * 4i + i;', 'let gc = col0 + i32(lid.x) * 4i + j;');
+    builder.lines.push(`if (gr < ${M}i && gc < ${N}i) {`);
+    const inner = builder.scoped(() => {
+      const outIndex = [...batchIndex, ...(a.ndim === 1 ? [] : ['gr']), ...(b.ndim === 1 ? [] : ['gc'])];
+      builder.overrides.set(node, 'acc[i][j]');
+      const value = builder.value(kernel.output, outIndex);
+      const target = builder.binding(kernel.output, 'read_write');
+      builder.lines.push(`${target.name}[${builder.offset(outIndex, kernel.output.shape as number[])}] = ${toStorage(value, kernel.output.dtype)};`);
+    });
+    builder.lines.push(indent(inner), '}');
+  });
+  builder.lines.push('for (var i = 0i; i < 4i; i++) {', '  for (var j = 0i; j < 4i; j++) {', indent(store, 2), '  }', '}');
+  const extra = `var<workgroup> tileA: array<array<${t}, ${tile}>, ${depth}>;\nvar<workgroup> tileB: array<array<${t}, ${tile}>, ${depth}>;\n`;
+  if (batch > maxGroups) throw new Error(`codegen: matmul with ${batch} batches exceeds ${maxGroups}`);
+  return { code: assemble(builder, indent(builder.lines), '16, 16', extra), bindings: builder.bindings, dispatch: [groupsX, groupsY, batch], label };
+}
+
+// ---- scatter (advanced increment) ----
+
+function renderScatter(kernel: Kernel, materialized: ReadonlySet<Variable>, label: string): RenderedKernel {
+  const node = kernel.root;
+  const [x, y, ...indices] = node.owner!.inputs as Variable[];
+  const { items, mode } = node.owner!.attrs as AttrsOf<'advanced_inc_subtensor'>;
+  // Pass 1: the output starts as x (an elementwise copy through x's own expression).
+  const copyBuilder = new KernelBuilder(materialized, node);
+  const total = size(node);
+  const threads = 256;
+  const copyDispatch = grid(Math.ceil(total / threads));
+  copyBuilder.lines.push(`let flat = i32(gid.x + gid.y * ${copyDispatch[0] * threads}u);`, `if (flat >= ${total}i) { return; }`);
+  const copyIndex = unflatten(copyBuilder, 'flat', node.shape as number[]);
+  const xValue = copyBuilder.value(x!, copyIndex);
+  const copyTarget = copyBuilder.binding(node, 'read_write');
+  copyBuilder.lines.push(`${copyTarget.name}[flat] = ${toStorage(xValue, node.dtype)};`);
+  const first: RenderedKernel = { code: assemble(copyBuilder, indent(copyBuilder.lines), `${threads}`), bindings: copyBuilder.bindings, dispatch: copyDispatch, label: `${label} (copy)` };
+  // Pass 2: one thread per element of the gathered shape adds (or stores) y there.
+  const fullItems = Array.from({ length: x!.ndim }, (_, axis) => items[axis] ?? 'all');
+  const indexNdim = Math.max(0, ...indices.map((v) => v.ndim));
+  const { insertAt, kept } = advancedLayout(x!.ndim, fullItems, indexNdim);
+  const indexShape = broadcastShape(indices.map((v) => v.shape as number[]));
+  const keptShape = kept.map((axis) => x!.shape[axis] as number);
+  const gatheredShape = [...keptShape.slice(0, insertAt), ...indexShape, ...keptShape.slice(insertAt)];
+  const builder = new KernelBuilder(materialized, node);
+  const count = gatheredShape.reduce((p, q) => p * q, 1);
+  const dispatch = grid(Math.ceil(count / threads));
+  builder.lines.push(`let flat = i32(gid.x + gid.y * ${dispatch[0] * threads}u);`, `if (flat >= ${count}i) { return; }`);
+  const gathered = unflatten(builder, 'flat', gatheredShape);
+  const target = gatherIndex(builder, x!, indices, fullItems, gathered);
+  const yValue = convert(builder.value(y!, broadcastIndex(gathered, y!.shape, gatheredShape.length)), y!.dtype, node.dtype);
+  const offset = builder.bind(builder.offset(target, node.shape as number[]), 'at');
+  const atomic = mode === 'inc';
+  const out = builder.binding(node, 'read_write', atomic && node.dtype !== 'bool');
+  if (!atomic || node.dtype === 'bool') {
+    builder.lines.push(`${out.name}[${offset}] = ${toStorage(mode === 'inc' ? `(${yValue} || ${out.name}[${offset}] != 0u)` : yValue, node.dtype)};`);
+  } else if (node.dtype === 'float32') {
+    builder.lines.push(
+      `let add = ${yValue};`,
+      'loop {',
+      `  let old = atomicLoad(&${out.name}[${offset}]);`,
+      `  let swapped = atomicCompareExchangeWeak(&${out.name}[${offset}], old, bitcast<u32>(bitcast<f32>(old) + add));`,
+      '  if (swapped.exchanged) { break; }',
+      '}',
+    );
+  } else {
+    builder.lines.push(`atomicAdd(&${out.name}[${offset}], ${yValue});`);
+  }
+  const second: RenderedKernel = { code: assemble(builder, indent(builder.lines), `${threads}`), bindings: builder.bindings, dispatch, label: `${label} (scatter)` };
+  return { ...first, then: [second] };
+}
+
+function broadcastShape(shapes: readonly (readonly number[])[]): number[] {
+  const ndim = Math.max(0, ...shapes.map((s) => s.length));
+  return Array.from({ length: ndim }, (_, axis) => Math.max(1, ...shapes.map((s) => s[axis - (ndim - s.length)] ?? 1)));
+}

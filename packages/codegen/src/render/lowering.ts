@@ -1,0 +1,326 @@
+// The lowering of each op to WGSL, one table keyed by OpName (a missing op does not
+// compile). A fusable op's entry turns "v at index i" into an expression, asking the
+// builder for its inputs' values at the indices it needs: elementwise ops broadcast the
+// index, movement ops rewrite it (dimshuffle permutes, subtensor scales and shifts,
+// reshape re-flattens, pad and concat select), gathers load their indices first.
+// Reductions, matmul and scatter are 'kernel': they are roots of kernels of their own
+// (kernels.ts). Semantics follow the reference evaluator; the differences are stated
+// where they are unavoidable (erf to 1.5e-7; out-of-range gather indices clamp).
+
+import type { AttrsOf, BinaryOp, DType, OpName, UnaryOp, Variable } from '@theorbo/graph';
+import { isFloat } from '@theorbo/graph';
+import type { KernelBuilder } from './builder.ts';
+import { convert, literal } from './wgsl.ts';
+
+export type Emit = (builder: KernelBuilder, variable: Variable, index: readonly string[]) => string;
+
+export function broadcastIndex(index: readonly string[], inShape: readonly (number | null)[], outNdim: number): string[] {
+  const offset = outNdim - inShape.length;
+  return inShape.map((dim, axis) => (dim === 1 ? '0i' : index[axis + offset]!));
+}
+
+/** The value of input k of `variable`'s node, broadcast to the node's index, as `dtype`. */
+function operand(builder: KernelBuilder, variable: Variable, k: number, index: readonly string[], dtype: DType): string {
+  const input = variable.owner!.inputs[k]!;
+  return convert(builder.value(input, broadcastIndex(index, input.shape, variable.ndim)), input.dtype, dtype);
+}
+
+type UnaryTemplate = (a: string, dtype: DType) => string;
+
+const unaryTemplates: Record<Exclude<UnaryOp, 'cast' | 'stop_gradient'>, UnaryTemplate> = {
+  neg: (a, t) => (t === 'uint32' ? `(0u - ${a})` : `(-${a})`),
+  abs: (a, t) => (t === 'uint32' ? a : `abs(${a})`),
+  sign: (a, t) => (t === 'float32' ? `th_sign(${a})` : t === 'int32' ? `th_sign_i(${a})` : `min(${a}, 1u)`),
+  exp: (a) => `exp(${a})`,
+  log: (a) => `log(${a})`,
+  log1p: (a) => `th_log1p(${a})`,
+  expm1: (a) => `th_expm1(${a})`,
+  sqrt: (a) => `sqrt(${a})`,
+  rsqrt: (a) => `inverseSqrt(${a})`,
+  square: (a) => `(${a} * ${a})`,
+  reciprocal: (a) => `(1.0f / ${a})`,
+  sin: (a) => `sin(${a})`,
+  cos: (a) => `cos(${a})`,
+  tan: (a) => `tan(${a})`,
+  tanh: (a) => `th_tanh(${a})`,
+  sigmoid: (a) => `th_sigmoid(${a})`,
+  softplus: (a) => `th_softplus(${a})`,
+  erf: (a) => `th_erf(${a})`,
+  floor: (a, t) => (t === 'float32' ? `floor(${a})` : a),
+  ceil: (a, t) => (t === 'float32' ? `ceil(${a})` : a),
+  round: (a, t) => (t === 'float32' ? `round(${a})` : a),
+  logical_not: (a) => `(!${a})`,
+};
+
+function unary(op: UnaryOp): Emit {
+  return (builder, variable, index) => {
+    const input = variable.owner!.inputs[0]!;
+    if (op === 'cast') return convert(builder.value(input, index), input.dtype, variable.dtype);
+    if (op === 'stop_gradient') return builder.value(input, index);
+    // The op computes in its output dtype (logical_not in bool).
+    const computeIn: DType = op === 'logical_not' ? 'bool' : variable.dtype;
+    return unaryTemplates[op](operand(builder, variable, 0, index, computeIn), computeIn);
+  };
+}
+
+const comparison: Partial<Record<BinaryOp, string>> = { eq: '==', ne: '!=', lt: '<', le: '<=', gt: '>', ge: '>=' };
+const logical: Partial<Record<BinaryOp, string>> = { logical_and: '&&', logical_or: '||', logical_xor: '!=' };
+
+function binaryExpression(op: BinaryOp, a: string, b: string, t: DType): string {
+  const float = isFloat(t);
+  switch (op) {
+    case 'add': return `(${a} + ${b})`;
+    case 'sub': return `(${a} - ${b})`;
+    case 'mul': return `(${a} * ${b})`;
+    case 'div': return `(${a} / ${b})`;
+    case 'int_div': return float ? `floor(${a} / ${b})` : t === 'int32' ? `th_floordiv_i(${a}, ${b})` : `th_div_u(${a}, ${b})`;
+    case 'mod': return float ? `th_mod_f(${a}, ${b})` : t === 'int32' ? `th_mod_i(${a}, ${b})` : `th_mod_u(${a}, ${b})`;
+    case 'pow': return float ? `th_pow(${a}, ${b})` : t === 'int32' ? `th_pow_i(${a}, ${b})` : `th_pow_u(${a}, ${b})`;
+    case 'maximum': return float ? `th_max(${a}, ${b})` : `max(${a}, ${b})`;
+    case 'minimum': return float ? `th_min(${a}, ${b})` : `min(${a}, ${b})`;
+    case 'atan2': return `atan2(${a}, ${b})`;
+    default: {
+      const symbol = comparison[op] ?? logical[op];
+      return `(${a} ${symbol} ${b})`;
+    }
+  }
+}
+
+function binary(op: BinaryOp): Emit {
+  return (builder, variable, index) => {
+    const [x, y] = variable.owner!.inputs as [Variable, Variable];
+    // Comparisons compare in the promoted dtype; logic works on bools; the rest in the output dtype.
+    let computeIn: DType = variable.dtype;
+    if (op in logical) computeIn = 'bool';
+    else if (op in comparison) computeIn = promoted(x.dtype, y.dtype);
+    const a = operand(builder, variable, 0, index, computeIn);
+    const b = operand(builder, variable, 1, index, computeIn);
+    return binaryExpression(op, a, b, computeIn);
+  };
+}
+
+const rank: Record<DType, number> = { bool: 0, uint32: 1, int32: 2, float32: 3, float64: 4 };
+const promoted = (a: DType, b: DType): DType => (rank[a] >= rank[b] ? a : b);
+
+// ---- movement: index arithmetic ----
+
+function dimshuffle(builder: KernelBuilder, variable: Variable, index: readonly string[]): string {
+  const input = variable.owner!.inputs[0]!;
+  const { pattern } = variable.owner!.attrs as AttrsOf<'dimshuffle'>;
+  const inputIndex = input.shape.map((_, axis) => {
+    const at = pattern.indexOf(axis);
+    return at < 0 ? '0i' : index[at]!;
+  });
+  return builder.value(input, inputIndex);
+}
+
+function reshape(builder: KernelBuilder, variable: Variable, index: readonly string[]): string {
+  const input = variable.owner!.inputs[0]!;
+  const flat = builder.bind(builder.offset(index, variable.shape as number[]), 'f');
+  const inShape = input.shape as number[];
+  const inputIndex: string[] = [];
+  let stride = inShape.reduce((a, b) => a * b, 1);
+  for (let axis = 0; axis < inShape.length; axis++) {
+    stride /= inShape[axis]!;
+    if (inShape[axis] === 1) { inputIndex.push('0i'); continue; }
+    inputIndex.push(builder.bind(stride === 1 ? `${flat} % ${inShape[axis]}i` : `(${flat} / ${stride}i) % ${inShape[axis]}i`, 'r'));
+  }
+  return builder.value(input, inputIndex);
+}
+
+function broadcastTo(builder: KernelBuilder, variable: Variable, index: readonly string[]): string {
+  const input = variable.owner!.inputs[0]!;
+  return builder.value(input, broadcastIndex(index, input.shape, variable.ndim));
+}
+
+/** numpy slice resolution on a static size: the first index and the step. */
+export function resolveSlice(item: { start: number | null; stop: number | null; step: number }, size: number): { start: number; step: number } {
+  const step = item.step;
+  let start = item.start;
+  if (start === null) start = step > 0 ? 0 : size - 1;
+  else if (start < 0) start = Math.max(start + size, step > 0 ? 0 : -1);
+  else start = Math.min(start, step > 0 ? size : size - 1);
+  return { start, step };
+}
+
+function subtensor(builder: KernelBuilder, variable: Variable, index: readonly string[]): string {
+  const input = variable.owner!.inputs[0]!;
+  const { items } = variable.owner!.attrs as AttrsOf<'subtensor'>;
+  const inputIndex: string[] = [];
+  let out = 0;
+  input.shape.forEach((size, axis) => {
+    const item = items[axis];
+    if (!item) { inputIndex.push(index[out++]!); return; }
+    if (item.kind === 'index') { inputIndex.push(`${item.index < 0 ? item.index + size! : item.index}i`); return; }
+    const { start, step } = resolveSlice(item, size!);
+    const i = index[out++]!;
+    inputIndex.push(step === 1 ? (start === 0 ? i : `(${i} + ${start}i)`) : `(${start}i + (${i}) * ${step}i)`);
+  });
+  return builder.value(input, inputIndex);
+}
+
+function concat(builder: KernelBuilder, variable: Variable, index: readonly string[]): string {
+  const { axis } = variable.owner!.attrs as AttrsOf<'concat'>;
+  const inputs = variable.owner!.inputs;
+  const i = index[axis]!;
+  let offset = 0;
+  const parts = inputs.map((input) => {
+    const size = input.shape[axis] as number;
+    const local = `clamp(${i} - ${offset}i, 0i, ${Math.max(size - 1, 0)}i)`;
+    const at = [...index];
+    at[axis] = builder.bind(local, 'c');
+    const value = convert(builder.value(input, at), input.dtype, variable.dtype);
+    const part = { value, end: offset + size };
+    offset += size;
+    return part;
+  });
+  let expr = parts[parts.length - 1]!.value;
+  for (let k = parts.length - 2; k >= 0; k--) expr = `select(${expr}, ${parts[k]!.value}, ${i} < ${parts[k]!.end}i)`;
+  return expr;
+}
+
+function pad(builder: KernelBuilder, variable: Variable, index: readonly string[]): string {
+  const input = variable.owner!.inputs[0]!;
+  const { widths, mode, value } = variable.owner!.attrs as AttrsOf<'pad'>;
+  const conditions: string[] = [];
+  const inputIndex = input.shape.map((size, axis) => {
+    const before = widths[axis]?.[0] ?? 0;
+    const n = size as number;
+    const shifted = before === 0 ? index[axis]! : `(${index[axis]} - ${before}i)`;
+    if ((widths[axis]?.[0] ?? 0) === 0 && (widths[axis]?.[1] ?? 0) === 0) return index[axis]!;
+    if (mode === 'constant') {
+      const j = builder.bind(shifted, 'p');
+      conditions.push(`(${j} >= 0i && ${j} < ${n}i)`);
+      return `clamp(${j}, 0i, ${Math.max(n - 1, 0)}i)`;
+    }
+    if (mode === 'edge') return `clamp(${shifted}, 0i, ${n - 1}i)`;
+    // reflect: −j for j < 0, 2(n−1) − j for j ≥ n (widths < n, checked at build time).
+    const j = builder.bind(shifted, 'p');
+    return builder.bind(`select(select(${j}, ${2 * (n - 1)}i - ${j}, ${j} >= ${n}i), -${j}, ${j} < 0i)`, 'p');
+  });
+  const inner = builder.value(input, inputIndex);
+  return conditions.length === 0 ? inner : `select(${literal(value, variable.dtype)}, ${inner}, ${conditions.join(' && ')})`;
+}
+
+// ---- writes into subtensors and gathers ----
+
+function incSubtensor(builder: KernelBuilder, variable: Variable, index: readonly string[]): string {
+  const [x, y] = variable.owner!.inputs as [Variable, Variable];
+  const { items, mode } = variable.owner!.attrs as AttrsOf<'inc_subtensor'>;
+  const conditions: string[] = [];
+  const regionIndex: string[] = [];
+  x.shape.forEach((size, axis) => {
+    const item = items[axis];
+    const i = index[axis]!;
+    if (!item) { regionIndex.push(i); return; }
+    if (item.kind === 'index') { conditions.push(`${i} == ${item.index < 0 ? item.index + size! : item.index}i`); return; }
+    const { start, step } = resolveSlice(item, size!);
+    const count = sliceLength(item, size!);
+    const rel = builder.bind(step > 0 ? `(${i} - ${start}i)` : `(${start}i - ${i})`, 's');
+    const magnitude = Math.abs(step);
+    conditions.push(magnitude === 1 ? `(${rel} >= 0i && ${rel} < ${count}i)` : `(${rel} >= 0i && ${rel} % ${magnitude}i == 0i && ${rel} / ${magnitude}i < ${count}i)`);
+    regionIndex.push(`clamp(${magnitude === 1 ? rel : `${rel} / ${magnitude}i`}, 0i, ${Math.max(count - 1, 0)}i)`);
+  });
+  const base = builder.value(x, index);
+  const inside = conditions.length === 0 ? 'true' : conditions.join(' && ');
+  const yValue = convert(builder.value(y, broadcastIndex(regionIndex, y.shape, regionIndex.length)), y.dtype, variable.dtype);
+  const written = mode === 'inc' ? `(${base} + ${yValue})` : yValue;
+  return `select(${base}, ${written}, ${inside})`;
+}
+
+export function sliceLength(item: { start: number | null; stop: number | null; step: number }, size: number): number {
+  const { step } = item;
+  const clampIndex = (value: number | null, fallback: number, low: number, high: number): number =>
+    value === null ? fallback : value < 0 ? Math.max(value + size, low) : Math.min(value, high);
+  const start = step > 0 ? clampIndex(item.start, 0, 0, size) : clampIndex(item.start, size - 1, -1, size - 1);
+  const stop = step > 0 ? clampIndex(item.stop, size, 0, size) : clampIndex(item.stop, -1, -1, size - 1);
+  return Math.max(0, Math.ceil((stop - start) / step));
+}
+
+/** numpy's placement: index dims replace the first indexed axis if the indexed axes are adjacent, else go first. */
+export function advancedLayout(xNdim: number, items: readonly ('index' | 'all')[], indexNdim: number) {
+  const indexed = items.flatMap((item, axis) => (item === 'index' ? [axis] : []));
+  const adjacent = indexed.every((axis, k) => k === 0 || axis === indexed[k - 1]! + 1);
+  const insertAt = adjacent ? indexed[0]! : 0;
+  const kept = Array.from({ length: xNdim }, (_, axis) => axis).filter((axis) => items[axis] !== 'index');
+  return { indexed, insertAt, kept, indexNdim };
+}
+
+function gatherIndex(builder: KernelBuilder, x: Variable, indices: readonly Variable[], items: readonly ('index' | 'all')[], outIndex: readonly string[]): string[] {
+  const indexNdim = Math.max(0, ...indices.map((v) => v.ndim));
+  const { indexed, insertAt, kept } = advancedLayout(x.ndim, items, indexNdim);
+  const broadcastPart = outIndex.slice(insertAt, insertAt + indexNdim);
+  const keptPart = [...outIndex.slice(0, insertAt), ...outIndex.slice(insertAt + indexNdim)];
+  const xIndex = new Array<string>(x.ndim);
+  kept.forEach((axis, k) => (xIndex[axis] = keptPart[k]!));
+  indexed.forEach((axis, k) => {
+    const source = indices[k]!;
+    const raw = convert(builder.value(source, broadcastIndex(broadcastPart, source.shape, indexNdim)), source.dtype, 'int32');
+    const size = x.shape[axis] as number;
+    const wrapped = builder.bind(`select(${raw}, ${raw} + ${size}i, ${raw} < 0i)`, 'g');
+    xIndex[axis] = `clamp(${wrapped}, 0i, ${Math.max(size - 1, 0)}i)`;
+  });
+  return xIndex;
+}
+
+function advancedSubtensor(builder: KernelBuilder, variable: Variable, index: readonly string[]): string {
+  const [x, ...indices] = variable.owner!.inputs as Variable[];
+  const { items } = variable.owner!.attrs as AttrsOf<'advanced_subtensor'>;
+  const fullItems = Array.from({ length: x!.ndim }, (_, axis) => items[axis] ?? 'all');
+  return builder.value(x!, gatherIndex(builder, x!, indices, fullItems, index));
+}
+
+export { gatherIndex };
+
+// ---- sources ----
+
+function arange(builder: KernelBuilder, variable: Variable, index: readonly string[]): string {
+  const [start, , step] = variable.owner!.inputs as Variable[];
+  const t = variable.dtype;
+  const s = convert(builder.value(start!, []), start!.dtype, t);
+  const d = convert(builder.value(step!, []), step!.dtype, t);
+  return `(${s} + ${convert(index[0]!, 'int32', t)} * ${d})`;
+}
+
+function random(builder: KernelBuilder, variable: Variable, index: readonly string[]): string {
+  const [state] = variable.owner!.inputs as Variable[];
+  const { distribution, draw } = variable.owner!.attrs as AttrsOf<'random'>;
+  const key = builder.value(state!, ['0i']);
+  const counter = builder.value(state!, ['1i']);
+  const flat = builder.offset(index, variable.shape as number[]);
+  const words = builder.bind(`th_philox(vec4<u32>(u32(${flat}), ${counter}, 0u, 0u), vec2<u32>(${key}, ${draw}u))`, 'w');
+  const uniform = (word: string) => `(f32(${word} >> 8u) * 5.9604644775390625e-8f)`;
+  if (distribution === 'uniform') return uniform(`${words}.x`);
+  return `(sqrt(-2.0f * log(1.0f - ${uniform(`${words}.x`)})) * cos(6.283185307179586f * ${uniform(`${words}.y`)}))`;
+}
+
+const kernel = 'kernel' as const;
+
+export const lowerings = {
+  neg: unary('neg'), abs: unary('abs'), sign: unary('sign'), exp: unary('exp'), log: unary('log'), log1p: unary('log1p'),
+  expm1: unary('expm1'), sqrt: unary('sqrt'), rsqrt: unary('rsqrt'), square: unary('square'), reciprocal: unary('reciprocal'),
+  sin: unary('sin'), cos: unary('cos'), tan: unary('tan'), tanh: unary('tanh'), sigmoid: unary('sigmoid'),
+  softplus: unary('softplus'), erf: unary('erf'), floor: unary('floor'), ceil: unary('ceil'), round: unary('round'),
+  logical_not: unary('logical_not'), cast: unary('cast'), stop_gradient: unary('stop_gradient'),
+  add: binary('add'), sub: binary('sub'), mul: binary('mul'), div: binary('div'), int_div: binary('int_div'),
+  mod: binary('mod'), pow: binary('pow'), maximum: binary('maximum'), minimum: binary('minimum'), atan2: binary('atan2'),
+  eq: binary('eq'), ne: binary('ne'), lt: binary('lt'), le: binary('le'), gt: binary('gt'), ge: binary('ge'),
+  logical_and: binary('logical_and'), logical_or: binary('logical_or'), logical_xor: binary('logical_xor'),
+  where: (builder, variable, index) => {
+    const condition = operand(builder, variable, 0, index, 'bool');
+    const a = operand(builder, variable, 1, index, variable.dtype);
+    const b = operand(builder, variable, 2, index, variable.dtype);
+    return `select(${b}, ${a}, ${condition})`;
+  },
+  sum: kernel, prod: kernel, max: kernel, min: kernel, any: kernel, all: kernel, argmax: kernel, argmin: kernel,
+  matmul: kernel,
+  reshape, dimshuffle, broadcast_to: broadcastTo, subtensor, concat, pad,
+  inc_subtensor: incSubtensor,
+  advanced_subtensor: advancedSubtensor,
+  advanced_inc_subtensor: kernel,
+  arange,
+  dim: () => {
+    throw new Error('codegen: dim must be folded to a constant by specialization');
+  },
+  random,
+} satisfies Record<OpName, Emit | typeof kernel>;

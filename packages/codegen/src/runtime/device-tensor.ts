@@ -1,0 +1,35 @@
+// A tensor that stays on the device: compiled functions can return these (so the next
+// call reads them without a round trip) and take them as inputs. `read()` copies to the host.
+
+import type { DType, NDArray } from '@theorbo/graph';
+import { fromWords, stageReadback } from './gpu.ts';
+import type { Runtime } from './runtime.ts';
+
+export class DeviceTensor {
+  #host: NDArray | undefined;
+  constructor(readonly runtime: Runtime, readonly buffer: GPUBuffer, readonly dtype: DType, readonly shape: readonly number[]) {}
+
+  get size(): number {
+    return this.shape.reduce((a, b) => a * b, 1);
+  }
+
+  async read(): Promise<NDArray> {
+    if (this.#host) return this.#host;
+    const device = this.runtime.descriptor.device as GPUDevice;
+    const encoder = device.createCommandEncoder();
+    const read = stageReadback(device, encoder, this.buffer, this.buffer.size);
+    device.queue.submit([encoder.finish()]);
+    this.#host = fromWords(await read(), this.dtype, this.shape);
+    return this.#host;
+  }
+
+  /** The host copy, for the reference device (where no buffer exists, `read()` must have run). */
+  hostCopy(): NDArray {
+    if (!this.#host) throw new Error('DeviceTensor.hostCopy: await read() first');
+    return this.#host;
+  }
+
+  destroy(): void {
+    this.buffer.destroy();
+  }
+}

@@ -1,0 +1,189 @@
+// A plan: everything one call signature (the inputs' shapes) needs on the device —
+// the specialized graph, its kernels as pipelines with their bind groups, and buffers
+// planned by liveness (a buffer is reused once its last reader has run). Plans are
+// built once per signature and replayed: a call writes its inputs, records every
+// kernel into one command buffer, copies updates into the shared variables' buffers,
+// and submits.
+
+import { Constant, GraphError, SharedVariable, type NDArray, type Variable } from '@theorbo/graph';
+import { kernelReads, partition, type Kernel } from '../lower/partition.ts';
+import { specialize } from '../lower/specialize.ts';
+import { renderKernel, type RenderedKernel } from '../render/kernels.ts';
+import { byteSize, storageUsage, upload } from './gpu.ts';
+import type { SharedStore } from './shared-store.ts';
+
+export interface PlannedKernel {
+  kernel: Kernel;
+  rendered: RenderedKernel;
+  /** The buffer the kernel writes. */
+  buffer: GPUBuffer;
+  passes: { pipeline: GPUComputePipeline; bindGroup: GPUBindGroup; dispatch: [number, number, number]; label: string; code: string }[];
+}
+
+export interface Plan {
+  kernels: PlannedKernel[];
+  /** Buffer of every original input, written at each call. */
+  inputBuffers: Map<Variable, GPUBuffer>;
+  /** Where each requested output (specialized) lives after the kernels ran, or its folded value. */
+  outputs: { variable: Variable; buffer?: GPUBuffer; constant?: NDArray }[];
+  /** Shared variables the kernels read: synced to the device before each call. */
+  shared: SharedVariable[];
+  updates: { target: SharedVariable; buffer: GPUBuffer; bytes: number }[];
+  /** Intermediate buffers owned by the plan (freed when the plan is dropped). */
+  owned: GPUBuffer[];
+}
+
+export interface PlanContext {
+  device: GPUDevice;
+  store: SharedStore;
+  maxBuffers: number;
+  maxBindingBytes: number;
+  pipelines: Map<string, GPUComputePipeline>;
+  onShader?: (label: string, code: string) => void;
+}
+
+export function buildPlan(
+  context: PlanContext,
+  outputs: readonly Variable[],
+  updates: readonly (readonly [SharedVariable, Variable])[],
+  inputShapes: ReadonlyMap<Variable, readonly number[]>,
+): Plan {
+  const all = [...outputs, ...updates.map(([, value]) => value)];
+  const { outputs: specialized, inputs } = specialize(all, inputShapes);
+  const { kernels, materialized } = partition(specialized, { maxBuffers: context.maxBuffers });
+  const { device } = context;
+  const owned: GPUBuffer[] = [];
+  const buffers = new Map<Variable, GPUBuffer>();
+  const make = (variable: Variable, label: string): GPUBuffer => {
+    const bytes = byteSize(variable.type.size ?? 0);
+    if (bytes > context.maxBindingBytes) {
+      throw new GraphError('compile', `${variable.type} needs ${bytes} bytes, more than this device binds in one storage buffer (${context.maxBindingBytes} bytes)`, variable.location);
+    }
+    const buffer = device.createBuffer({ size: byteSize(variable.type.size ?? 0), usage: storageUsage, label });
+    owned.push(buffer);
+    return buffer;
+  };
+  const inputBuffers = new Map<Variable, GPUBuffer>();
+  for (const [original, stand] of inputs) {
+    const buffer = make(stand, `input ${original.name ?? ''}`);
+    buffers.set(stand, buffer);
+    inputBuffers.set(original, buffer);
+  }
+  for (const variable of materialized) {
+    if (variable.owner || buffers.has(variable)) continue;
+    if (variable instanceof SharedVariable) continue; // bound from the store at each call
+    if (variable instanceof Constant) {
+      const buffer = make(variable, 'constant');
+      upload(device, buffer, variable.value);
+      buffers.set(variable, buffer);
+    }
+  }
+  assignIntermediates(kernels, materialized, new Set(specialized), buffers, make);
+  const planned = kernels.map((kernel) => {
+    const label = describeKernel(kernel);
+    const rendered = renderKernel(kernel, materialized, label);
+    const passes = [rendered, ...(rendered.then ?? [])].map((pass) => {
+      context.onShader?.(pass.label, pass.code);
+      const pipeline = pipelineFor(context, pass);
+      return { pipeline, dispatch: pass.dispatch, label: pass.label, code: pass.code, bindGroup: bindGroupFor(context, pipeline, pass, buffers) };
+    });
+    return { kernel, rendered, passes, buffer: buffers.get(kernel.output)! };
+  });
+  const bufferOf = (variable: Variable): GPUBuffer => {
+    if (variable instanceof SharedVariable) return context.store.buffer(variable);
+    const buffer = buffers.get(variable);
+    if (!buffer) throw new Error(`codegen: no buffer for ${variable}`);
+    return buffer;
+  };
+  return {
+    kernels: planned,
+    inputBuffers,
+    outputs: specialized.slice(0, outputs.length).map((variable) =>
+      variable instanceof Constant && !buffers.has(variable) ? { variable, constant: variable.value } : { variable, buffer: bufferOf(variable) }),
+    shared: [...materialized].filter((variable): variable is SharedVariable => variable instanceof SharedVariable),
+    updates: updates.map(([target], i) => {
+      const value = specialized[outputs.length + i]!;
+      return { target, buffer: bufferOf(value), bytes: byteSize(target.type.size ?? 0) };
+    }),
+    owned,
+  };
+}
+
+function describeKernel(kernel: Kernel): string {
+  const ops: string[] = [];
+  const seen = new Set<Variable>();
+  const visit = (variable: Variable, top: boolean): void => {
+    if (seen.has(variable) || !variable.owner) return;
+    if (!top && variable !== kernel.root && ops.length > 12) return;
+    seen.add(variable);
+    ops.push(variable.owner.op);
+    for (const input of variable.owner.inputs) visit(input, false);
+  };
+  visit(kernel.output, true);
+  return `${kernel.kind}[${[...new Set(ops)].join(',')}] → ${kernel.output.type}`;
+}
+
+/**
+ * Liveness-based buffer reuse: walking kernels in order, a buffer returns to the pool
+ * after the last kernel that reads it; outputs and update values stay until the end.
+ */
+function assignIntermediates(
+  kernels: readonly Kernel[],
+  materialized: ReadonlySet<Variable>,
+  keep: ReadonlySet<Variable>,
+  buffers: Map<Variable, GPUBuffer>,
+  make: (variable: Variable, label: string) => GPUBuffer,
+): void {
+  const lastRead = new Map<Variable, number>();
+  kernels.forEach((kernel, k) => {
+    for (const read of kernelReads(kernel, materialized)) lastRead.set(read, k);
+  });
+  const pool: { buffer: GPUBuffer; bytes: number }[] = [];
+  const held = new Map<GPUBuffer, number>();
+  kernels.forEach((kernel, k) => {
+    const variable = kernel.output;
+    const bytes = byteSize(variable.type.size ?? 0);
+    let buffer: GPUBuffer | undefined;
+    if (!keep.has(variable)) {
+      // Best fit among free buffers large enough.
+      let best = -1;
+      pool.forEach((entry, i) => {
+        if (entry.bytes >= bytes && (best < 0 || entry.bytes < pool[best]!.bytes)) best = i;
+      });
+      if (best >= 0) buffer = pool.splice(best, 1)[0]!.buffer;
+    }
+    buffer ??= make(variable, variable.owner?.op ?? 'value');
+    buffers.set(variable, buffer);
+    held.set(buffer, bytes);
+    // Free what this kernel was the last to read (never an output or update value).
+    for (const read of kernelReads(kernel, materialized)) {
+      if (lastRead.get(read) === k && read.owner && !keep.has(read)) {
+        const freed = buffers.get(read)!;
+        pool.push({ buffer: freed, bytes: Math.max(freed.size, held.get(freed) ?? 0) });
+      }
+    }
+  });
+}
+
+function pipelineFor(context: PlanContext, pass: RenderedKernel): GPUComputePipeline {
+  // The WGSL text is generated from the kernel's structure and sizes alone, so it is the
+  // structural key: equal text means an identical pipeline.
+  const cached = context.pipelines.get(pass.code);
+  if (cached) return cached;
+  const module = context.device.createShaderModule({ code: pass.code, label: pass.label });
+  const pipeline = context.device.createComputePipeline({ layout: 'auto', compute: { module, entryPoint: 'main' }, label: pass.label });
+  context.pipelines.set(pass.code, pipeline);
+  return pipeline;
+}
+
+function bindGroupFor(context: PlanContext, pipeline: GPUComputePipeline, pass: RenderedKernel, buffers: ReadonlyMap<Variable, GPUBuffer>): GPUBindGroup {
+  return context.device.createBindGroup({
+    layout: pipeline.getBindGroupLayout(0),
+    entries: pass.bindings.map((binding) => {
+      const variable = binding.variable;
+      const buffer = variable instanceof SharedVariable ? context.store.buffer(variable) : buffers.get(variable);
+      if (!buffer) throw new Error(`codegen: kernel '${pass.label}' reads ${variable}, which has no buffer`);
+      return { binding: binding.index, resource: { buffer } };
+    }),
+  });
+}

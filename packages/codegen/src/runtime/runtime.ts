@@ -1,0 +1,93 @@
+// The runtime of one acquired device: its shared-variable store, its pipeline cache,
+// and the error handling around device work — validation and out-of-memory errors
+// become sentences naming what was being done, and a lost device is replaced by a new
+// one on the next call, with shared variables restored from their last host copies.
+
+import { acquireDevice, releaseDevices, type AcquiredDevice, type WebGpuDescriptor } from '../device.ts';
+import type { PlanContext } from './plan.ts';
+import { SharedStore } from './shared-store.ts';
+
+const runtimes = new WeakMap<object, Runtime>();
+
+export function runtimeFor(descriptor: AcquiredDevice): Runtime {
+  const key = descriptor.device ?? descriptor;
+  let runtime = runtimes.get(key);
+  if (!runtime) runtimes.set(key, (runtime = new Runtime(descriptor)));
+  return runtime;
+}
+
+export class Runtime {
+  readonly store: SharedStore;
+  readonly pipelines = new Map<string, GPUComputePipeline>();
+  constructor(public descriptor: AcquiredDevice) {
+    this.store = new SharedStore(descriptor.device as GPUDevice);
+  }
+
+  planContext(debug: boolean): PlanContext {
+    const descriptor = this.descriptor as WebGpuDescriptor;
+    return {
+      device: descriptor.device,
+      store: this.store,
+      maxBuffers: descriptor.limits.maxStorageBuffersPerShaderStage,
+      maxBindingBytes: descriptor.limits.maxStorageBufferBindingSize,
+      pipelines: this.pipelines,
+      onShader: debug ? (label, code) => console.log(`\n// ---- ${label} ----\n${code}`) : undefined,
+    };
+  }
+
+  /** Throws a sentence if the device was lost; the next compile() call acquires a new one. */
+  checkUsable(): void {
+    const lost = (this.descriptor as WebGpuDescriptor).lost;
+    if (lost) {
+      const reverted = this.store.deviceOnly().map((shared) => shared.name ?? 'unnamed');
+      throw new DeviceLostError(`the ${this.descriptor.kind} device was lost (${lost.reason}: ${lost.message}); call reacquire() to continue on a new device${reverted.length ? `, where ${reverted.join(', ')} restart from their last host copies` : ''}`);
+    }
+  }
+
+  /** Runs device work inside validation and out-of-memory error scopes. */
+  async guard<T>(what: string, work: () => T): Promise<T> {
+    const device = (this.descriptor as WebGpuDescriptor).device;
+    device.pushErrorScope('out-of-memory');
+    device.pushErrorScope('validation');
+    let result: T;
+    try {
+      result = work();
+    } finally {
+      const validation = await device.popErrorScope();
+      const memory = await device.popErrorScope();
+      if (memory) throw new DeviceMemoryError(`out of device memory while ${what}: ${memory.message}`);
+      if (validation) throw new Error(`WebGPU rejected the work while ${what}: ${validation.message}`);
+    }
+    return result;
+  }
+
+  async guardAsync<T>(what: string, work: () => Promise<T>): Promise<T> {
+    try {
+      return await work();
+    } catch (error) {
+      this.checkUsable();
+      throw new Error(`${what} failed: ${error instanceof Error ? error.message : String(error)}`);
+    }
+  }
+}
+
+export class DeviceLostError extends Error {
+  override name = 'DeviceLostError';
+}
+
+export class DeviceMemoryError extends Error {
+  override name = 'DeviceMemoryError';
+}
+
+/**
+ * Replaces a lost device: releases the old one, acquires a new one of the same kind, and
+ * makes every shared variable that lived only on the old device current on the host
+ * again (its last host copy; the device-side updates since are lost).
+ */
+export async function reacquire(old: Runtime): Promise<Runtime> {
+  for (const shared of old.store.deviceOnly()) shared.setFromDevice(shared.hostValue());
+  old.store.forget();
+  await releaseDevices();
+  const descriptor = await acquireDevice({ prefer: old.descriptor.kind });
+  return runtimeFor(descriptor);
+}
