@@ -13,7 +13,7 @@ import { acquireDevice, type AcquiredDevice, type DeviceKind, type WebGpuDescrip
 import { DeviceTensor } from './runtime/device-tensor.ts';
 import { byteSize, fromWords, stageReadback, upload, usage } from './runtime/gpu.ts';
 import { buildPlan, type Plan } from './runtime/plan.ts';
-import { Runtime, runtimeFor } from './runtime/runtime.ts';
+import { reacquire, Runtime, runtimeFor } from './runtime/runtime.ts';
 
 export type CompileMode = 'fast' | 'debug' | 'nanguard' | 'profile';
 
@@ -43,6 +43,11 @@ export interface CompiledFunction {
   lastPlan(): Plan | undefined;
   /** Per-kernel times gathered in 'profile' mode, as a table. */
   profile(): string;
+  /**
+   * After a DeviceLostError: acquires a new device of the same kind; shared variables that
+   * lived only on the lost device restart from their last host copies.
+   */
+  reacquire(): Promise<AcquiredDevice>;
 }
 
 export function compile(spec: CompileSpec): CompiledFunction {
@@ -93,6 +98,13 @@ export function compile(spec: CompileSpec): CompiledFunction {
   compiled.kernelCount = () => (last ? last.kernels.reduce((n, k) => n + k.passes.length, 0) : 0);
   compiled.lastPlan = () => last;
   compiled.profile = () => formatProfile(profile);
+  compiled.reacquire = async () => {
+    const old = await getRuntime();
+    runtime = reacquire(old);
+    plans.clear();
+    last = undefined;
+    return (await runtime).descriptor;
+  };
   return compiled;
 }
 

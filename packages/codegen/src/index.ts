@@ -9,7 +9,8 @@ export type {
 } from './device.ts';
 export { compile, type CompiledFunction, type CompileMode, type CompileSpec, type InputValue } from './compile.ts';
 export { DeviceTensor } from './runtime/device-tensor.ts';
-export { DeviceLostError, DeviceMemoryError } from './runtime/runtime.ts';
+export { DeviceLostError, DeviceMemoryError, WgslError, runtimeFor } from './runtime/runtime.ts';
+export { createPipeline } from './runtime/plan.ts';
 export { readShared } from './runtime/read.ts';
 export { partition, type Kernel, type KernelKind } from './lower/partition.ts';
 export { specialize } from './lower/specialize.ts';

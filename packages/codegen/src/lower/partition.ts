@@ -52,6 +52,35 @@ function isCheap(variable: Variable, cache: Map<Variable, boolean>): boolean {
   return cheap;
 }
 
+/** Fused elementwise work below a node (up to `limit`), not crossing reductions or matmuls. */
+function fusedCost(variable: Variable, limit: number): number {
+  let cost = 0;
+  const seen = new Set<Variable>();
+  const stack = [variable];
+  while (stack.length > 0 && cost <= limit) {
+    const current = stack.pop()!;
+    if (seen.has(current) || !current.owner || kernelKind(current.owner.op) !== 'elementwise') continue;
+    seen.add(current);
+    if (!movement.has(current.owner.op)) cost++;
+    stack.push(...current.owner.inputs);
+  }
+  return cost;
+}
+
+/**
+ * Whether several kernels may each recompute `variable` rather than read it from a
+ * buffer: small fused subtrees (a buffer round trip costs more than a few ALU ops),
+ * unless some consumer broadcasts it, which would multiply the work.
+ */
+function recomputable(variable: Variable, consumers: readonly Variable[], cheap: Map<Variable, boolean>): boolean {
+  if (isCheap(variable, cheap)) return true;
+  const size = variable.type.size ?? 0;
+  const amplified = consumers.some((consumer) => (consumer.type.size ?? 0) > size && kernelKind(consumer.owner!.op) === 'elementwise');
+  return !amplified && fusedCost(variable, recomputeLimit) <= recomputeLimit;
+}
+
+const recomputeLimit = 8;
+
 export function partition(outputs: readonly Variable[], options: { maxBuffers: number }): Partition {
   const order = topologicalOrder(outputs);
   const forced = new Set<Variable>();
@@ -95,7 +124,7 @@ function attempt(order: readonly Variable[], outputs: readonly Variable[], force
       if (roots.has(consumer)) reach.add(consumer);
       else for (const root of owners.get(consumer) ?? []) reach.add(root);
     }
-    if (reach.size > 1 && !isCheap(variable, cheap)) {
+    if (reach.size > 1 && !recomputable(variable, consumers.get(variable) ?? [], cheap)) {
       roots.add(variable);
     } else {
       owners.set(variable, reach);

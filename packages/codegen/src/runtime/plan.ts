@@ -170,10 +170,19 @@ function pipelineFor(context: PlanContext, pass: RenderedKernel): GPUComputePipe
   // structural key: equal text means an identical pipeline.
   const cached = context.pipelines.get(pass.code);
   if (cached) return cached;
-  const module = context.device.createShaderModule({ code: pass.code, label: pass.label });
-  const pipeline = context.device.createComputePipeline({ layout: 'auto', compute: { module, entryPoint: 'main' }, label: pass.label });
+  const pipeline = createPipeline(context.device, pass.code, pass.label);
   context.pipelines.set(pass.code, pipeline);
   return pipeline;
+}
+
+/**
+ * A compute pipeline from generated WGSL. Dawn reports a shader that does not compile
+ * as a validation error carrying the line and the module's label (the kernel's ops),
+ * which the runtime's error scope turns into a WgslError.
+ */
+export function createPipeline(device: GPUDevice, code: string, label: string): GPUComputePipeline {
+  const module = device.createShaderModule({ code, label });
+  return device.createComputePipeline({ layout: 'auto', compute: { module, entryPoint: 'main' }, label });
 }
 
 function bindGroupFor(context: PlanContext, pipeline: GPUComputePipeline, pass: RenderedKernel, buffers: ReadonlyMap<Variable, GPUBuffer>): GPUBindGroup {

@@ -56,6 +56,9 @@ export class Runtime {
       const validation = await device.popErrorScope();
       const memory = await device.popErrorScope();
       if (memory) throw new DeviceMemoryError(`out of device memory while ${what}: ${memory.message}`);
+      if (validation && /WGSL|ShaderModule/.test(validation.message)) {
+        throw new WgslError(`a generated kernel does not compile (a Theorbo bug; please report it with this message):\n${validation.message}`);
+      }
       if (validation) throw new Error(`WebGPU rejected the work while ${what}: ${validation.message}`);
     }
     return result;
@@ -73,6 +76,10 @@ export class Runtime {
 
 export class DeviceLostError extends Error {
   override name = 'DeviceLostError';
+}
+
+export class WgslError extends Error {
+  override name = 'WgslError';
 }
 
 export class DeviceMemoryError extends Error {

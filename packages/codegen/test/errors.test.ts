@@ -1,0 +1,115 @@
+// compile()'s errors and modes, each provoked: float64, bad inputs, a tensor larger than
+// a storage binding, a WGSL compile error, nanguard, debug and profile output, and a
+// lost device re-acquired with shared variables restored from their host copies.
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import * as T from '@theorbo/graph';
+import { expectGraphError } from '@theorbo/graph/testing';
+import { acquireDevice, compile, createPipeline, DeviceLostError, readShared, WgslError, type WebGpuDescriptor } from '../src/index.ts';
+
+async function webgpu(): Promise<WebGpuDescriptor> {
+  const device = await acquireDevice();
+  if (device.kind === 'reference') throw new Error('no WebGPU device');
+  return device;
+}
+
+async function rejects(promise: Promise<unknown>, ...fragments: (string | RegExp)[]): Promise<Error> {
+  try {
+    await promise;
+  } catch (error) {
+    const message = String((error as Error).message);
+    for (const fragment of fragments) {
+      assert.ok(typeof fragment === 'string' ? message.includes(fragment) : fragment.test(message), `message lacks ${fragment}:\n${message}`);
+    }
+    return error as Error;
+  }
+  throw new Error(`expected a rejection mentioning ${fragments.join(', ')}`);
+}
+
+test('float64 is refused at compile time, naming the node', () => {
+  const x = T.dvector('x');
+  expectGraphError(() => compile({ inputs: [x], outputs: T.exp(x) }), 'compile', 'float64', 'WebGPU', 'errors.test.ts:');
+});
+
+test('an input the outputs need but the function does not list', () => {
+  const x = T.vector('x');
+  const y = T.vector('y');
+  expectGraphError(() => compile({ inputs: [x], outputs: T.add(x, y) }), 'compile', "input 'y'", 'not among');
+});
+
+test('bad calls: count, dtype and shape of inputs', async () => {
+  const device = await webgpu();
+  const x = T.tensor('float32', [null, 3], 'x');
+  const fn = compile({ inputs: [x], outputs: T.exp(x), device });
+  await rejects(fn(), 'expects 1 inputs', 'x');
+  await rejects(fn(new Int32Array(6)), "input 'x'", 'float32', 'int32');
+  await rejects(fn([[1, 2], [3, 4]]), "input 'x'", '[?,3]', '[2,2]');
+  const [ok] = await compile({ inputs: [x], outputs: T.exp(x), device, allowInputDowncast: true })(T.array(new Int32Array([0, 0, 0, 1, 1, 1]), { shape: [2, 3] }));
+  assert.ok(Math.abs((ok as T.NDArray).data[5]! - Math.E) < 1e-5);
+});
+
+test('a tensor larger than one storage binding is a clear error', async () => {
+  const device = await webgpu();
+  const s = T.scalar('s');
+  const big = T.broadcastTo(s, [device.limits.maxStorageBufferBindingSize / 4 + 1]);
+  await rejects(compile({ inputs: [s], outputs: T.exp(big), device })(1), 'compile', `float32[${device.limits.maxStorageBufferBindingSize / 4 + 1}]`, 'bytes', 'storage buffer');
+});
+
+test('a WGSL compile error names the line and the kernel', async () => {
+  const device = await webgpu();
+  device.device.pushErrorScope('validation');
+  createPipeline(device.device, '@compute @workgroup_size(1) fn main() { let x: f32 = undefined_name; }', 'elementwise[exp,add] → float32[3]');
+  const error = await device.device.popErrorScope();
+  assert.ok(error, 'Dawn accepted broken WGSL');
+  assert.ok(/undefined_name/.test(error!.message) && /elementwise\[exp,add\]/.test(error!.message), error!.message);
+  assert.ok(new WgslError('x') instanceof Error);
+});
+
+test('nanguard names the kernel that produced a NaN', async () => {
+  const device = await webgpu();
+  const x = T.vector('x');
+  const fn = compile({ inputs: [x], outputs: T.mul(T.sqrt(T.sub(x, 1)), 2), device, mode: 'nanguard' });
+  await rejects(fn([4, 0.5, 9]), 'nanguard', 'NaN', 'sqrt', 'float32[3]');
+  const [fine] = await fn([4, 5, 10]);
+  assert.ok(Math.abs((fine as T.NDArray).data[2]! - 6) < 1e-5);
+});
+
+test('debug prints the partition and each kernel\'s WGSL; profile gives a table', async () => {
+  const device = await webgpu();
+  const x = T.matrix('x');
+  const printed: string[] = [];
+  const log = console.log;
+  console.log = (...args: unknown[]) => printed.push(args.join(' '));
+  try {
+    await compile({ inputs: [x], outputs: T.sum(T.exp(x), 1), device, mode: 'debug' })([[1, 2], [3, 4]]);
+  } finally {
+    console.log = log;
+  }
+  const text = printed.join('\n');
+  assert.ok(text.includes('kernels for input shapes') && text.includes('@compute') && text.includes('reduce[sum,exp]'), text);
+  const profiled = compile({ inputs: [x], outputs: T.softmax(x), device, mode: 'profile' });
+  for (let i = 0; i < 3; i++) await profiled([[1, 2, 3], [4, 5, 6]]);
+  const table = profiled.profile();
+  assert.ok(/ms\/call/.test(table) && table.split('\n').length >= 3 && /\s3\s/.test(table), table);
+});
+
+test('a lost device is re-acquired, shared variables restored from their host copies', async () => {
+  const device = await webgpu();
+  const w = T.shared([1, 2, 3], 'w');
+  const step = compile({ inputs: [], outputs: [T.sum(w)], updates: [[w, T.mul(w, 2)]], device });
+  await step();
+  assert.equal(Array.from((await readShared(w)).data), [2, 4, 6]);
+  await step(); // w is now [4, 8, 12] on the device only
+  device.device.destroy();
+  await new Promise((resolve) => setTimeout(resolve, 10));
+  await rejects(step(), 'lost', 'reacquire', 'w');
+  const fresh = await step.reacquire();
+  assert.ok(fresh.kind === device.kind);
+  const [total] = await step();
+  // Restarted from the last host copy [2, 4, 6].
+  assert.is((total as T.NDArray).data[0], 12);
+  assert.equal(Array.from((await readShared(w)).data), [4, 8, 12]);
+  assert.ok(DeviceLostError.name === 'DeviceLostError');
+});
+
+test.run();

@@ -1,0 +1,50 @@
+// Fusion, asserted by kernel counts on the acquired device, with results checked too.
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import * as T from '@theorbo/graph';
+import { assertClose, randomArray } from '@theorbo/graph/testing';
+import type { NDArray, Variable } from '@theorbo/graph';
+import { acquireDevice, compile } from '../src/index.ts';
+
+async function kernels(build: (...inputs: Variable[]) => Variable, values: NDArray[], types?: Variable[]): Promise<number> {
+  const device = await acquireDevice();
+  assert.ok(device.kind !== 'reference', 'no WebGPU device');
+  const inputs = types ?? values.map((value, i) => T.tensor(value.dtype, value.shape.map((dim) => (dim === 1 ? 1 : null)), `in${i}`));
+  const output = build(...inputs);
+  const fn = compile({ inputs, outputs: [output], device });
+  const [got] = await fn(...values);
+  assertClose(got as NDArray, T.evaluate(output, inputs.map((input, i) => [input, values[i]!] as const)), { rtol: 1e-4, atol: 1e-5 });
+  return fn.kernelCount();
+}
+
+const r = (...shape: number[]) => randomArray('float32', shape, { seed: shape.length * 7 + shape[0]! });
+
+test('a chain of eight elementwise ops over broadcast inputs is one kernel', async () => {
+  const count = await kernels((x, a, b) => T.sub(T.mul(T.tanh(T.add(T.mul(x, a), b)), T.sigmoid(x)), T.exp(T.neg(T.square(x)))), [r(33, 17), r(17), r(33, 1)]);
+  assert.is(count, 1);
+});
+
+test('sum(exp(x − max(x))) is at most two kernels', async () => {
+  const count = await kernels((x) => T.sum(T.exp(T.sub(x, T.max(x, 1, true))), 1), [r(9, 300)]);
+  assert.ok(count <= 2, `${count} kernels`);
+});
+
+test('a matmul absorbs its bias and activation', async () => {
+  assert.is(await kernels((a, w, b) => T.relu(T.add(T.matmul(a, w), b)), [r(20, 30), r(30, 10), r(10)]), 1);
+});
+
+test('a reduction absorbs the ops that follow it', async () => {
+  assert.is(await kernels((x) => T.sqrt(T.add(T.mean(T.square(x), 1), 1e-5)), [r(8, 100)]), 1);
+});
+
+test('movement is index arithmetic, not copies', async () => {
+  const count = await kernels((x) => T.exp(T.reshape(T.transpose(T.get(T.broadcastTo(x, [3, 4, 5]), ':', T.slice(1, null), T.slice(null, null, -1))), [-1])), [r(4, 1)]);
+  assert.is(count, 1);
+});
+
+test('softmax takes three passes: max, sum, normalize', async () => {
+  const count = await kernels((x) => T.softmax(x), [r(7, 300)]);
+  assert.ok(count <= 3, `${count} kernels`);
+});
+
+test.run();
