@@ -19,6 +19,8 @@ export interface Kernel {
   root: Variable;
   /** The variable the kernel stores: the root, or the epilogue it absorbed. */
   output: Variable;
+  /** Set when an absorbed root is needed elsewhere too: the kernel stores it as well. */
+  alsoStoresRoot?: boolean;
 }
 
 export interface Partition {
@@ -130,23 +132,26 @@ function attempt(order: readonly Variable[], outputs: readonly Variable[], force
       owners.set(variable, reach);
     }
   }
-  const absorbed = new Map<Variable, Variable>();
+  const absorbed = new Map<Variable, { root: Variable; alsoStoresRoot: boolean }>();
   const outputSet = new Set(outputs);
   for (const root of roots) {
     const kind = kernelKind(root.owner!.op);
-    if ((kind !== 'reduce' && kind !== 'matmul') || outputSet.has(root)) continue;
+    if (kind !== 'reduce' && kind !== 'matmul') continue;
     const epilogue = epilogueOf(root, roots, owners, consumers);
-    if (epilogue && !absorbed.has(epilogue)) absorbed.set(epilogue, root);
+    if (epilogue && !absorbed.has(epilogue.target)) {
+      absorbed.set(epilogue.target, { root, alsoStoresRoot: epilogue.elsewhere || outputSet.has(root) });
+    }
   }
-  const absorbedRoots = new Set(absorbed.values());
+  const absorbedRoots = new Map([...absorbed.values()].map((entry) => [entry.root, entry] as const));
   const kernels: Kernel[] = [];
   const materialized = new Set<Variable>();
   for (const variable of order) {
     if (!roots.has(variable) || absorbedRoots.has(variable)) continue;
     const by = absorbed.get(variable);
-    const root = by ?? variable;
-    kernels.push({ kind: kernelKind(root.owner!.op), root, output: variable });
+    const root = by?.root ?? variable;
+    kernels.push({ kind: kernelKind(root.owner!.op), root, output: variable, alsoStoresRoot: by?.alsoStoresRoot });
     materialized.add(variable);
+    if (by?.alsoStoresRoot) materialized.add(root);
   }
   for (const variable of order) if (!variable.owner && !isInlineConstant(variable)) materialized.add(variable);
   return { kernels, materialized };
@@ -164,35 +169,51 @@ function markBelowViews(operand: Variable, roots: Set<Variable>): void {
 }
 
 /**
- * The elementwise root E that can be computed in R's store phase: every consumer of R
- * belongs to E's kernel alone, and every path from E down to R is elementwise at R's shape.
+ * The elementwise root E that R's kernel can compute in its store phase: E owns some
+ * consumer of R, has R's size, and meets R only through elementwise ops and movement
+ * that keeps the flat layout (reshape, dimshuffle adding or dropping size-1 axes), so
+ * the thread holding R's element o computes E's element o. `elsewhere` says whether
+ * other kernels read R too (then the kernel stores R as well).
  */
-function epilogueOf(root: Variable, roots: ReadonlySet<Variable>, owners: ReadonlyMap<Variable, Set<Variable>>, consumers: ReadonlyMap<Variable, Variable[]>): Variable | undefined {
+function epilogueOf(root: Variable, roots: ReadonlySet<Variable>, owners: ReadonlyMap<Variable, Set<Variable>>, consumers: ReadonlyMap<Variable, Variable[]>): { target: Variable; elsewhere: boolean } | undefined {
   const direct = consumers.get(root) ?? [];
-  if (direct.length === 0) return undefined;
-  let target: Variable | undefined;
-  for (const consumer of direct) {
-    const owner = roots.has(consumer) ? consumer : single(owners.get(consumer));
-    if (!owner || (target && owner !== target)) return undefined;
-    target = owner;
+  const tally = new Map<Variable, number>();
+  const ownersOf = (consumer: Variable): Variable[] => (roots.has(consumer) ? [consumer] : [...(owners.get(consumer) ?? [])]);
+  for (const consumer of direct) for (const owner of ownersOf(consumer)) tally.set(owner, (tally.get(owner) ?? 0) + 1);
+  const candidates = [...tally.entries()].sort((a, b) => b[1] - a[1]).map(([owner]) => owner);
+  for (const target of candidates) {
+    if (kernelKind(target.owner!.op) !== 'elementwise' || target.type.size !== root.type.size) continue;
+    if (!meetsInLayout(target, root, roots)) continue;
+    const elsewhere = direct.some((consumer) => ownersOf(consumer).some((owner) => owner !== target));
+    return { target, elsewhere };
   }
-  if (!target || kernelKind(target.owner!.op) !== 'elementwise' || !sameShape(target, root)) return undefined;
-  // Walk down from the target through its kernel: R must only be met via same-shape elementwise ops.
-  const ok = (variable: Variable, seen: Set<Variable>): boolean => {
-    if (variable === root) return true;
-    if (seen.has(variable)) return true;
+  return undefined;
+}
+
+/** Movement that leaves the flat order alone: reshape, and dimshuffles that only add or drop size-1 axes. */
+function keepsLayout(variable: Variable): boolean {
+  const node = variable.owner!;
+  if (node.op === 'reshape') return true;
+  if (node.op !== 'dimshuffle') return false;
+  const axes = (node.attrs as { pattern: readonly (number | 'x')[] }).pattern.filter((entry): entry is number => entry !== 'x');
+  return axes.every((axis, i) => i === 0 || axis > axes[i - 1]!);
+}
+
+function meetsInLayout(target: Variable, root: Variable, roots: ReadonlySet<Variable>): boolean {
+  const seen = new Set<Variable>();
+  const ok = (variable: Variable): boolean => {
+    if (variable === root || seen.has(variable)) return true;
     seen.add(variable);
     const node = variable.owner;
     if (!node || (variable !== target && roots.has(variable))) return true;
-    const reachesRoot = (input: Variable): boolean => input === root || (!roots.has(input) && !!input.owner && dependsOn(input, root, roots));
     for (const input of node.inputs) {
-      if (!reachesRoot(input)) continue;
-      if (!elementwiseOps.has(node.op) || !sameShape(variable, root)) return false;
-      if (!ok(input, seen)) return false;
+      if (input !== root && (roots.has(input) || !input.owner || !dependsOn(input, root, roots))) continue;
+      const layoutSafe = variable.type.size === root.type.size && (elementwiseOps.has(node.op) || keepsLayout(variable));
+      if (!layoutSafe || !ok(input)) return false;
     }
     return true;
   };
-  return ok(target, new Set()) ? target : undefined;
+  return ok(target);
 }
 
 function dependsOn(variable: Variable, root: Variable, roots: ReadonlySet<Variable>): boolean {
@@ -208,8 +229,6 @@ function dependsOn(variable: Variable, root: Variable, roots: ReadonlySet<Variab
   return false;
 }
 
-const single = (set: Set<Variable> | undefined): Variable | undefined => (set && set.size === 1 ? [...set][0] : undefined);
-const sameShape = (a: Variable, b: Variable): boolean => a.shape.length === b.shape.length && a.shape.every((dim, i) => dim === b.shape[i]);
 
 /** The buffers a kernel reads: materialized variables reached through its fused nodes. */
 export function kernelReads(kernel: Kernel, materialized: ReadonlySet<Variable>): Set<Variable> {
@@ -230,6 +249,7 @@ export function kernelReads(kernel: Kernel, materialized: ReadonlySet<Variable>)
   };
   visit(kernel.output, true);
   if (kernel.output !== kernel.root) visit(kernel.root, true);
+  reads.delete(kernel.root);
   return reads;
 }
 

@@ -172,7 +172,9 @@ function renderReduce(kernel: Kernel, materialized: ReadonlySet<Variable>, label
     builder.lines.push(`if (lid.x != 0u || o >= ${outerSize}i) { return; }`);
   }
   // The epilogue sees the reduction's result at the output's own index.
-  builder.overrides.set(node, convert(acc.result('acc'), arg ? 'int32' : node.dtype, node.dtype));
+  const result = builder.bind(convert(acc.result('acc'), arg ? 'int32' : node.dtype, node.dtype), 'result');
+  builder.overrides.set(node, result);
+  if (kernel.alsoStoresRoot) builder.lines.push(`${builder.binding(node, 'read_write').name}[o] = ${toStorage(result, node.dtype)};`);
   const outIndex = unflatten(builder, 'o', kernel.output.shape as number[], 'e');
   const value = builder.value(kernel.output, outIndex);
   const target = builder.binding(kernel.output, 'read_write');
@@ -239,11 +241,17 @@ function renderMatmul(kernel: Kernel, materialized: ReadonlySet<Variable>, label
     builder.lines.push('let gr = row0 + i32(lid.y) * 4i + i;', 'let gc = col0 + i32(lid.x) * 4i + j;');
     builder.lines.push(`if (gr < ${M}i && gc < ${N}i) {`);
     const inner = builder.scoped(() => {
-      const outIndex = [...batchIndex, ...(a.ndim === 1 ? [] : ['gr']), ...(b.ndim === 1 ? [] : ['gc'])];
+      const rootIndex = [...batchIndex, ...(a.ndim === 1 ? [] : ['gr']), ...(b.ndim === 1 ? [] : ['gc'])];
+      const flat = builder.bind(builder.offset(rootIndex, out), 'flat');
       builder.overrides.set(node, 'acc[i][j]');
+      if (kernel.alsoStoresRoot) builder.lines.push(`${builder.binding(node, 'read_write').name}[${flat}] = ${toStorage('acc[i][j]', node.dtype)};`);
+      // The epilogue has the root's flat layout (partition.ts checks), maybe another shape.
+      const outShape = kernel.output.shape as number[];
+      const sameShape = outShape.length === out.length && outShape.every((dim, k) => dim === out[k]);
+      const outIndex = sameShape ? rootIndex : unflatten(builder, flat, outShape, 'e');
       const value = builder.value(kernel.output, outIndex);
       const target = builder.binding(kernel.output, 'read_write');
-      builder.lines.push(`${target.name}[${builder.offset(outIndex, kernel.output.shape as number[])}] = ${toStorage(value, kernel.output.dtype)};`);
+      builder.lines.push(`${target.name}[${flat}] = ${toStorage(value, kernel.output.dtype)};`);
     });
     builder.lines.push(indent(inner), '}');
   });

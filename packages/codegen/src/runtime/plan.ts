@@ -155,6 +155,13 @@ function assignIntermediates(
     buffer ??= make(variable, variable.owner?.op ?? 'value');
     buffers.set(variable, buffer);
     held.set(buffer, bytes);
+    if (kernel.alsoStoresRoot) {
+      // Stored for other kernels: its own buffer, held like any other output.
+      const root = kernel.root;
+      const rootBuffer = make(root, `${root.owner?.op ?? 'value'} (also stored)`);
+      buffers.set(root, rootBuffer);
+      held.set(rootBuffer, byteSize(root.type.size ?? 0));
+    }
     // Free what this kernel was the last to read (never an output or update value).
     for (const read of kernelReads(kernel, materialized)) {
       if (lastRead.get(read) === k && read.owner && !keep.has(read)) {
