@@ -3,7 +3,7 @@
 // expression machinery, so a fused prologue or epilogue is the same code everywhere.
 //  - elementwise: one thread per output element;
 //  - reduce: one thread per output (short reductions) or a workgroup tree per output;
-//  - matmul: 64×64 output tiles in workgroup memory, 4×4 per thread, epilogue fused;
+//  - matmul: tiles in workgroup memory with register blocking (matmul.ts), epilogue fused;
 //  - scatter: copies x, then adds y at the gathered positions with atomics (float adds
 //    are compare-and-swap loops: WGSL has no float atomics).
 // Dispatches over 65535 workgroups use a 2-D grid.
@@ -12,6 +12,7 @@ import type { AttrsOf, Variable } from '@theorbo/graph';
 import type { Kernel } from '../lower/partition.ts';
 import { KernelBuilder, unflatten, type Binding } from './builder.ts';
 import { advancedLayout, broadcastIndex, gatherIndex } from './lowering.ts';
+import { renderMatmulKernel } from './matmul.ts';
 import { convert, helpersFor, literal, toStorage, wgslType } from './wgsl.ts';
 
 export interface RenderedKernel {
@@ -185,80 +186,9 @@ function renderReduce(kernel: Kernel, materialized: ReadonlySet<Variable>, label
 
 // ---- matmul ----
 
-const tile = 64;
-const depth = 16;
-
 function renderMatmul(kernel: Kernel, materialized: ReadonlySet<Variable>, label: string): RenderedKernel {
-  const node = kernel.root;
-  const [a, b] = node.owner!.inputs as [Variable, Variable];
-  const out = node.shape as number[];
-  const aShape = a.shape as number[];
-  const bShape = b.shape as number[];
-  const M = a.ndim === 1 ? 1 : aShape[aShape.length - 2]!;
-  const K = aShape[aShape.length - 1]!;
-  const N = b.ndim === 1 ? 1 : bShape[bShape.length - 1]!;
-  const batchShape = out.slice(0, Math.max(0, out.length - (a.ndim === 1 ? 0 : 1) - (b.ndim === 1 ? 0 : 1)));
-  const batch = batchShape.reduce((x, y) => x * y, 1);
-  const builder = new KernelBuilder(materialized, kernel.output);
-  const t = wgslType(node.dtype);
-  const zeroValue = literal(0, node.dtype);
-  const groupsX = Math.ceil(N / tile);
-  const groupsY = Math.ceil(M / tile);
-  builder.lines.push('let batch = i32(wid.z);');
-  const batchIndex = unflatten(builder, 'batch', batchShape, 'b');
-  const operandIndex = (operand: Variable, row: string, col: string, isA: boolean): string[] => {
-    const own = operand.ndim <= 2 ? [] : broadcastIndex(batchIndex, operand.shape.slice(0, -2), batchShape.length);
-    if (operand.ndim === 1) return [isA ? col : row];
-    return [...own, row, col];
-  };
-  builder.lines.push(`let row0 = i32(wid.y) * ${tile}i;`, `let col0 = i32(wid.x) * ${tile}i;`);
-  builder.lines.push(`var acc: array<array<${t}, 4>, 4>;`);
-  builder.lines.push(`for (var i = 0; i < 4; i++) { for (var j = 0; j < 4; j++) { acc[i][j] = ${zeroValue}; } }`);
-  builder.lines.push(`for (var k0 = 0i; k0 < ${K}i; k0 = k0 + ${depth}i) {`);
-  // Each of 256 threads loads 4 elements of the A tile (64×16) and 4 of the B tile (16×64).
-  const loadA = builder.scoped(() => {
-    builder.lines.push('let e = i32(lid.y * 16u + lid.x) + l * 256i;', `let r = e / ${depth}i;`, `let c = e % ${depth}i;`);
-    builder.lines.push('let gr = row0 + r;', 'let gc = k0 + c;');
-    const value = convert(builder.value(a, operandIndex(a, `clamp(gr, 0i, ${M - 1}i)`, `clamp(gc, 0i, ${K - 1}i)`, true)), a.dtype, node.dtype);
-    builder.lines.push(`tileA[c][r] = select(${zeroValue}, ${value}, gr < ${M}i && gc < ${K}i);`);
-  });
-  const loadB = builder.scoped(() => {
-    builder.lines.push('let e = i32(lid.y * 16u + lid.x) + l * 256i;', `let r = e / ${tile}i;`, `let c = e % ${tile}i;`);
-    builder.lines.push('let gr = k0 + r;', 'let gc = col0 + c;');
-    const value = convert(builder.value(b, operandIndex(b, `clamp(gr, 0i, ${K - 1}i)`, `clamp(gc, 0i, ${N - 1}i)`, false)), b.dtype, node.dtype);
-    builder.lines.push(`tileB[r][c] = select(${zeroValue}, ${value}, gr < ${K}i && gc < ${N}i);`);
-  });
-  builder.lines.push('  for (var l = 0i; l < 4i; l++) {', indent(loadA, 2), '  }');
-  builder.lines.push('  for (var l = 0i; l < 4i; l++) {', indent(loadB, 2), '  }');
-  builder.lines.push('  workgroupBarrier();');
-  builder.lines.push(`  for (var kk = 0; kk < ${depth}; kk++) {`);
-  builder.lines.push(`    var av: array<${t}, 4>; var bv: array<${t}, 4>;`);
-  builder.lines.push('    for (var i = 0u; i < 4u; i++) { av[i] = tileA[kk][lid.y * 4u + i]; bv[i] = tileB[kk][lid.x * 4u + i]; }');
-  builder.lines.push('    for (var i = 0; i < 4; i++) { for (var j = 0; j < 4; j++) { acc[i][j] = acc[i][j] + av[i] * bv[j]; } }');
-  builder.lines.push('  }', '  workgroupBarrier();', '}');
-  // Store, through the epilogue, element by element.
-  const store = builder.scoped(() => {
-    builder.lines.push('let gr = row0 + i32(lid.y) * 4i + i;', 'let gc = col0 + i32(lid.x) * 4i + j;');
-    builder.lines.push(`if (gr < ${M}i && gc < ${N}i) {`);
-    const inner = builder.scoped(() => {
-      const rootIndex = [...batchIndex, ...(a.ndim === 1 ? [] : ['gr']), ...(b.ndim === 1 ? [] : ['gc'])];
-      const flat = builder.bind(builder.offset(rootIndex, out), 'flat');
-      builder.overrides.set(node, 'acc[i][j]');
-      if (kernel.alsoStoresRoot) builder.lines.push(`${builder.binding(node, 'read_write').name}[${flat}] = ${toStorage('acc[i][j]', node.dtype)};`);
-      // The epilogue has the root's flat layout (partition.ts checks), maybe another shape.
-      const outShape = kernel.output.shape as number[];
-      const sameShape = outShape.length === out.length && outShape.every((dim, k) => dim === out[k]);
-      const outIndex = sameShape ? rootIndex : unflatten(builder, flat, outShape, 'e');
-      const value = builder.value(kernel.output, outIndex);
-      const target = builder.binding(kernel.output, 'read_write');
-      builder.lines.push(`${target.name}[${flat}] = ${toStorage(value, kernel.output.dtype)};`);
-    });
-    builder.lines.push(indent(inner), '}');
-  });
-  builder.lines.push('for (var i = 0i; i < 4i; i++) {', '  for (var j = 0i; j < 4i; j++) {', indent(store, 2), '  }', '}');
-  const extra = `var<workgroup> tileA: array<array<${t}, ${tile}>, ${depth}>;\nvar<workgroup> tileB: array<array<${t}, ${tile}>, ${depth}>;\n`;
-  if (batch > maxGroups) throw new Error(`codegen: matmul with ${batch} batches exceeds ${maxGroups}`);
-  return { code: assemble(builder, indent(builder.lines), '16, 16', extra), bindings: builder.bindings, dispatch: [groupsX, groupsY, batch], label };
+  const { code: extra, builder, dispatch } = renderMatmulKernel(kernel, materialized);
+  return { code: assemble(builder, indent(builder.lines), '16, 16', extra), bindings: builder.bindings, dispatch, label };
 }
 
 // ---- scatter (advanced increment) ----

@@ -1,0 +1,110 @@
+// The matmul kernel: C = A·B (numpy matmul: 1-D operands promoted, batch axes
+// broadcast), tiled in workgroup memory with register blocking. A 16×16 workgroup
+// computes a (16·TM)×(16·TN) tile of C, each thread a TM×TN block held in vec4
+// registers; A and B tiles of depth BK are staged in workgroup memory (A transposed,
+// so a thread reads its TM rows as vec4s). Operands are read through the builder, so a
+// transposed or sliced view is index arithmetic, not a copy; edges are masked, so any
+// size works. The epilogue (bias, activation, an optimizer's update) runs per element
+// at the store, and the product itself is stored too when other kernels read it.
+// Two shapes: 64×64 tiles (TM = TN = 4, BK = 16) for small or thin products, 128×128
+// (TM = TN = 8, BK = 8) when both M and N reach 128.
+
+import type { Variable } from '@theorbo/graph';
+import type { Kernel } from '../lower/partition.ts';
+import { KernelBuilder, unflatten } from './builder.ts';
+import { broadcastIndex } from './lowering.ts';
+import { convert, literal, toStorage, wgslType } from './wgsl.ts';
+
+interface Tiling { TM: number; TN: number; BK: number }
+
+const small: Tiling = { TM: 4, TN: 4, BK: 16 };
+const large: Tiling = { TM: 8, TN: 8, BK: 8 };
+
+export interface MatmulKernel {
+  code: string;
+  builder: KernelBuilder;
+  dispatch: [number, number, number];
+}
+
+const indent = (lines: readonly string[], depth: number): string => lines.map((line) => '  '.repeat(depth) + line).join('\n');
+
+export function renderMatmulKernel(kernel: Kernel, materialized: ReadonlySet<Variable>): MatmulKernel {
+  const node = kernel.root;
+  const [a, b] = node.owner!.inputs as [Variable, Variable];
+  const out = node.shape as number[];
+  const aShape = a.shape as number[];
+  const bShape = b.shape as number[];
+  const M = a.ndim === 1 ? 1 : aShape[aShape.length - 2]!;
+  const K = aShape[aShape.length - 1]!;
+  const N = b.ndim === 1 ? 1 : bShape[bShape.length - 1]!;
+  const batchShape = out.slice(0, Math.max(0, out.length - (a.ndim === 1 ? 0 : 1) - (b.ndim === 1 ? 0 : 1)));
+  const batch = batchShape.reduce((x, y) => x * y, 1);
+  const { TM, TN, BK } = M >= 128 && N >= 128 ? large : small;
+  const BM = 16 * TM;
+  const BN = 16 * TN;
+  const t = wgslType(node.dtype);
+  const v4 = `vec4<${t}>`;
+  const zero = literal(0, node.dtype);
+  const builder = new KernelBuilder(materialized, kernel.output);
+  const lines = builder.lines;
+  lines.push('let batch = i32(wid.z);');
+  const batchIndex = unflatten(builder, 'batch', batchShape, 'b');
+  const operandIndex = (operand: Variable, row: string, col: string, isA: boolean): string[] => {
+    const own = operand.ndim <= 2 ? [] : broadcastIndex(batchIndex, operand.shape.slice(0, -2), batchShape.length);
+    if (operand.ndim === 1) return [isA ? col : row];
+    return [...own, row, col];
+  };
+  lines.push(`let row0 = i32(wid.y) * ${BM}i;`, `let col0 = i32(wid.x) * ${BN}i;`, 'let e0 = i32(lid.y * 16u + lid.x);');
+  lines.push(`var acc: array<${v4}, ${(TM * TN) / 4}>;`);
+  lines.push(`for (var z = 0; z < ${(TM * TN) / 4}; z++) { acc[z] = ${v4}(${zero}); }`);
+  lines.push(`for (var k0 = 0i; k0 < ${K}i; k0 = k0 + ${BK}i) {`);
+  // Stage the tiles: A as [BK][BM] (transposed), B as [BK][BN], both in vec4s.
+  const loadA = builder.scoped(() => {
+    builder.lines.push(`let e = e0 + l * 256i;`, `let r = e / ${BK}i;`, `let c = e % ${BK}i;`, 'let gr = row0 + r;', 'let gc = k0 + c;');
+    const value = convert(builder.value(a, operandIndex(a, `min(gr, ${M - 1}i)`, `min(gc, ${K - 1}i)`, true)), a.dtype, node.dtype);
+    builder.lines.push(`tileA[c * ${BM / 4}i + r / 4i][r % 4i] = select(${zero}, ${value}, gr < ${M}i && gc < ${K}i);`);
+  });
+  const loadB = builder.scoped(() => {
+    builder.lines.push(`let e = e0 + l * 256i;`, `let r = e / ${BN}i;`, `let c = e % ${BN}i;`, 'let gr = k0 + r;', 'let gc = col0 + c;');
+    const value = convert(builder.value(b, operandIndex(b, `min(gr, ${K - 1}i)`, `min(gc, ${N - 1}i)`, false)), b.dtype, node.dtype);
+    builder.lines.push(`tileB[r * ${BN / 4}i + c / 4i][c % 4i] = select(${zero}, ${value}, gr < ${K}i && gc < ${N}i);`);
+  });
+  lines.push(`  for (var l = 0i; l < ${(BM * BK) / 256}i; l++) {`, indent(loadA, 2), '  }');
+  lines.push(`  for (var l = 0i; l < ${(BN * BK) / 256}i; l++) {`, indent(loadB, 2), '  }');
+  lines.push('  workgroupBarrier();');
+  lines.push(`  for (var kk = 0i; kk < ${BK}i; kk++) {`);
+  // Unrolled register block: TM/4 vec4 of A rows, TN/4 vec4 of B columns.
+  for (let q = 0; q < TM / 4; q++) lines.push(`    let a${q} = tileA[kk * ${BM / 4}i + i32(lid.y) * ${TM / 4}i + ${q}i];`);
+  for (let q = 0; q < TN / 4; q++) lines.push(`    let b${q} = tileB[kk * ${BN / 4}i + i32(lid.x) * ${TN / 4}i + ${q}i];`);
+  for (let i = 0; i < TM; i++) {
+    const ai = `a${Math.floor(i / 4)}[${i % 4}]`;
+    for (let q = 0; q < TN / 4; q++) {
+      const slot = `acc[${i * (TN / 4) + q}]`;
+      lines.push(t === 'f32' ? `    ${slot} = fma(${v4}(${ai}), b${q}, ${slot});` : `    ${slot} = ${slot} + ${v4}(${ai}) * b${q};`);
+    }
+  }
+  lines.push('  }', '  workgroupBarrier();', '}');
+  // Store through the epilogue, element by element.
+  const store = builder.scoped(() => {
+    builder.lines.push(`let gr = row0 + i32(lid.y) * ${TM}i + i;`, `let gc = col0 + i32(lid.x) * ${TN}i + j;`);
+    builder.lines.push(`if (gr < ${M}i && gc < ${N}i) {`);
+    const inner = builder.scoped(() => {
+      const rootIndex = [...batchIndex, ...(a.ndim === 1 ? [] : ['gr']), ...(b.ndim === 1 ? [] : ['gc'])];
+      const flat = builder.bind(builder.offset(rootIndex, out), 'flat');
+      const product = builder.bind(`acc[i * ${TN / 4}i + j / 4i][j % 4i]`, 'product');
+      builder.overrides.set(node, product);
+      if (kernel.alsoStoresRoot) builder.lines.push(`${builder.binding(node, 'read_write').name}[${flat}] = ${toStorage(product, node.dtype)};`);
+      // The epilogue has the root's flat layout (partition.ts checks), maybe another shape.
+      const outShape = kernel.output.shape as number[];
+      const sameShape = outShape.length === out.length && outShape.every((dim, k) => dim === out[k]);
+      const outIndex = sameShape ? rootIndex : unflatten(builder, flat, outShape, 'e');
+      const value = builder.value(kernel.output, outIndex);
+      builder.lines.push(`${builder.binding(kernel.output, 'read_write').name}[${flat}] = ${toStorage(value, kernel.output.dtype)};`);
+    });
+    builder.lines.push(indent(inner, 1), '}');
+  });
+  lines.push(`for (var i = 0i; i < ${TM}i; i++) {`, `  for (var j = 0i; j < ${TN}i; j++) {`, indent(store, 2), '  }', '}');
+  const extra = `var<workgroup> tileA: array<${v4}, ${(BK * BM) / 4}>;\nvar<workgroup> tileB: array<${v4}, ${(BK * BN) / 4}>;\n`;
+  if (batch > 65535) throw new Error(`codegen: matmul with ${batch} batches exceeds 65535`);
+  return { code: extra, builder, dispatch: [Math.ceil(N / BN), Math.ceil(M / BM), batch] };
+}
