@@ -1,0 +1,9 @@
+// @theorbo/music: the talk made runnable — audio in and out, DFT/STFT, CQT and chroma as
+// graphs, chord vocabulary and MIR evaluation, synthesized data, learned models, the CLI.
+
+export * from './audio/index.ts';
+export * from './signal/index.ts';
+export * from './chords/index.ts';
+export * from './eval/index.ts';
+export * from './plot/index.ts';
+export * from './data/index.ts';
