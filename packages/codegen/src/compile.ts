@@ -29,6 +29,8 @@ export interface CompileSpec {
   allowInputDowncast?: boolean;
   /** Resolve to DeviceTensors that stay on the device, instead of host NDArrays. */
   outputsOnDevice?: boolean;
+  /** false: one kernel per op and no epilogues — the unfused baseline for benchmarks. */
+  fusion?: boolean;
 }
 
 export type InputValue = T.ArrayLike | DeviceTensor;
@@ -85,7 +87,7 @@ export function compile(spec: CompileSpec): CompiledFunction {
     const key = spec.inputs.map((input, i) => `${values[i]!.shape.join('x')}`).join('|');
     let plan = plans.get(key);
     if (!plan) {
-      plan = await rt.guard('building the kernels', () => buildPlan(rt.planContext(mode === 'debug'), outputs, updatePairs, shapes));
+      plan = await rt.guard('building the kernels', () => buildPlan(rt.planContext(mode === 'debug', spec.fusion ?? true), outputs, updatePairs, shapes));
       plans.set(key, plan);
       if (mode === 'debug') console.log(`theorbo: ${plan.kernels.length} kernels for input shapes ${key}`);
     }

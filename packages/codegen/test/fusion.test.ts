@@ -47,4 +47,19 @@ test('softmax takes three passes: max, sum, normalize', async () => {
   assert.ok(count <= 3, `${count} kernels`);
 });
 
+test('fusion: false runs one kernel per op with the same results', async () => {
+  const device = await acquireDevice();
+  const x = T.matrix('x');
+  const a = T.vector('a');
+  const y = T.sum(T.tanh(T.add(T.mul(x, 2), a)), 1);
+  const values = [r(5, 7), r(7)];
+  const fused = compile({ inputs: [x, a], outputs: y, device });
+  const unfused = compile({ inputs: [x, a], outputs: y, device, fusion: false });
+  const [want] = await fused(...values);
+  const [got] = await unfused(...values);
+  assertClose(got as NDArray, want as NDArray, { rtol: 1e-6, atol: 1e-6 });
+  assert.is(fused.kernelCount(), 1);
+  assert.ok(unfused.kernelCount() >= 4, `${unfused.kernelCount()} kernels`);
+});
+
 test.run();

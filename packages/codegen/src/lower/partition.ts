@@ -83,9 +83,15 @@ function recomputable(variable: Variable, consumers: readonly Variable[], cheap:
 
 const recomputeLimit = 8;
 
-export function partition(outputs: readonly Variable[], options: { maxBuffers: number }): Partition {
+export interface PartitionOptions {
+  maxBuffers: number;
+  /** false: every op its own kernel, no epilogues (the unfused baseline benchmarks compare against). */
+  fuse?: boolean;
+}
+
+export function partition(outputs: readonly Variable[], options: PartitionOptions): Partition {
   const order = topologicalOrder(outputs);
-  const forced = new Set<Variable>();
+  const forced = new Set<Variable>(options.fuse === false ? order.filter((variable) => variable.owner) : []);
   for (;;) {
     const result = attempt(order, outputs, forced);
     const overfull = result.kernels.find((kernel) => kernelReads(kernel, result.materialized).size + 1 > options.maxBuffers);
@@ -137,7 +143,7 @@ function attempt(order: readonly Variable[], outputs: readonly Variable[], force
   for (const root of roots) {
     const kind = kernelKind(root.owner!.op);
     if (kind !== 'reduce' && kind !== 'matmul') continue;
-    const epilogue = epilogueOf(root, roots, owners, consumers);
+    const epilogue = forced.size === order.filter((variable) => variable.owner).length ? undefined : epilogueOf(root, roots, owners, consumers);
     if (epilogue && !absorbed.has(epilogue.target)) {
       absorbed.set(epilogue.target, { root, alsoStoresRoot: epilogue.elsewhere || outputSet.has(root) });
     }

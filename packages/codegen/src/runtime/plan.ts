@@ -38,6 +38,7 @@ export interface PlanContext {
   store: SharedStore;
   maxBuffers: number;
   maxBindingBytes: number;
+  fuse: boolean;
   pipelines: Map<string, GPUComputePipeline>;
   onShader?: (label: string, code: string) => void;
 }
@@ -50,7 +51,7 @@ export function buildPlan(
 ): Plan {
   const all = [...outputs, ...updates.map(([, value]) => value)];
   const { outputs: specialized, inputs } = specialize(all, inputShapes);
-  const { kernels, materialized } = partition(specialized, { maxBuffers: context.maxBuffers });
+  const { kernels, materialized } = partition(specialized, { maxBuffers: context.maxBuffers, fuse: context.fuse });
   const { device } = context;
   const owned: GPUBuffer[] = [];
   const buffers = new Map<Variable, GPUBuffer>();

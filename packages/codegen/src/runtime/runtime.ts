@@ -23,13 +23,14 @@ export class Runtime {
     this.store = new SharedStore(descriptor.device as GPUDevice);
   }
 
-  planContext(debug: boolean): PlanContext {
+  planContext(debug: boolean, fuse = true): PlanContext {
     const descriptor = this.descriptor as WebGpuDescriptor;
     return {
       device: descriptor.device,
       store: this.store,
       maxBuffers: descriptor.limits.maxStorageBuffersPerShaderStage,
       maxBindingBytes: descriptor.limits.maxStorageBufferBindingSize,
+      fuse,
       pipelines: this.pipelines,
       onShader: debug ? (label, code) => console.log(`\n// ---- ${label} ----\n${code}`) : undefined,
     };
