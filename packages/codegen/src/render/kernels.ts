@@ -34,17 +34,23 @@ function grid(groups: number): [number, number, number] {
 
 const size = (variable: Variable): number => (variable.shape as number[]).reduce((a, b) => a * b, 1);
 
-function assemble(builder: KernelBuilder, body: string, workgroup: string, extra = ''): string {
-  const text = `${extra}\n@compute @workgroup_size(${workgroup})\nfn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(local_invocation_id) lid: vec3<u32>, @builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {\n${body}\n}`;
-  return `${builder.declarations()}\n${helpersFor(text)}\n${text}\n`;
+function assemble(builder: KernelBuilder, body: string, workgroup: string, extra = '', subgroups = false): string {
+  const lanes = subgroups ? ', @builtin(subgroup_invocation_id) lane: u32, @builtin(subgroup_size) lanes: u32' : '';
+  const text = `${extra}\n@compute @workgroup_size(${workgroup})\nfn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(local_invocation_id) lid: vec3<u32>, @builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>${lanes}) {\n${body}\n}`;
+  return `${subgroups ? 'enable subgroups;\n' : ''}${builder.declarations()}\n${helpersFor(text)}\n${text}\n`;
+}
+
+/** What the device offers that kernels may use. */
+export interface RenderOptions {
+  subgroups: boolean;
 }
 
 const indent = (lines: readonly string[], depth = 1): string => lines.map((line) => '  '.repeat(depth) + line).join('\n');
 
-export function renderKernel(kernel: Kernel, materialized: ReadonlySet<Variable>, label: string): RenderedKernel {
+export function renderKernel(kernel: Kernel, materialized: ReadonlySet<Variable>, label: string, options: RenderOptions = { subgroups: false }): RenderedKernel {
   switch (kernel.kind) {
     case 'elementwise': return renderElementwise(kernel, materialized, label);
-    case 'reduce': return renderReduce(kernel, materialized, label);
+    case 'reduce': return renderReduce(kernel, materialized, label, options);
     case 'matmul': return renderMatmul(kernel, materialized, label);
     case 'scatter': return renderScatter(kernel, materialized, label);
   }
@@ -121,7 +127,7 @@ function accumulatorFor(node: Variable): Accumulator {
 
 const isArg = (node: Variable) => node.owner!.op === 'argmax' || node.owner!.op === 'argmin';
 
-function renderReduce(kernel: Kernel, materialized: ReadonlySet<Variable>, label: string): RenderedKernel {
+function renderReduce(kernel: Kernel, materialized: ReadonlySet<Variable>, label: string, options: RenderOptions): RenderedKernel {
   const node = kernel.root;
   const input = node.owner!.inputs[0]!;
   const inShape = input.shape as number[];
@@ -157,7 +163,14 @@ function renderReduce(kernel: Kernel, materialized: ReadonlySet<Variable>, label
   });
   builder.lines.push(`for (var r = ${start}; r < ${reduceSize}i; r = r + ${stride}) {`, indent(loop), '}');
   let extra = '';
-  if (tree) {
+  const subgroupOp = options.subgroups && tree && !arg ? subgroupReduction(op, acc.type) : undefined;
+  if (subgroupOp) {
+    // One subgroup operation per subgroup, then thread 0 folds the subgroups' partials.
+    extra = `var<workgroup> partial: array<${acc.type}, ${threads}>;\n`;
+    builder.lines.push(`let lane_total = ${subgroupOp}(acc);`, 'if (lane == 0u) { partial[lid.x / lanes] = lane_total; }', 'workgroupBarrier();');
+    builder.lines.push(`if (lid.x != 0u || o >= ${outerSize}i) { return; }`);
+    builder.lines.push('acc = partial[0];', `for (var s = 1u; s < ${threads}u / lanes; s++) {`, '  let other = partial[s];', `  ${acc.combine('acc', 'other')}`, '}');
+  } else if (tree) {
     extra = `var<workgroup> partial: array<${acc.type}, ${threads}>;\n${arg ? `var<workgroup> partial_i: array<i32, ${threads}>;\n` : ''}`;
     builder.lines.push('partial[lid.x] = acc;');
     if (arg) builder.lines.push('partial_i[lid.x] = acc_i;');
@@ -180,8 +193,14 @@ function renderReduce(kernel: Kernel, materialized: ReadonlySet<Variable>, label
   const value = builder.value(kernel.output, outIndex);
   const target = builder.binding(kernel.output, 'read_write');
   builder.lines.push(`${target.name}[o] = ${toStorage(value, kernel.output.dtype)};`);
-  void op;
-  return { code: assemble(builder, indent(builder.lines), `${threads}`, extra), bindings: builder.bindings, dispatch, label };
+  return { code: assemble(builder, indent(builder.lines), `${threads}`, extra, subgroupOp !== undefined), bindings: builder.bindings, dispatch, label };
+}
+
+/** The subgroup builtin for a reduction, where WGSL has one for its type. */
+function subgroupReduction(op: string, type: string): string | undefined {
+  if (type === 'bool') return undefined;
+  if (type === 'f32' && (op === 'max' || op === 'min')) return undefined; // NaN propagation is ours, not the builtin's
+  return ({ sum: 'subgroupAdd', prod: 'subgroupMul', max: 'subgroupMax', min: 'subgroupMin' } as Record<string, string>)[op];
 }
 
 // ---- matmul ----

@@ -39,6 +39,8 @@ export interface PlanContext {
   maxBuffers: number;
   maxBindingBytes: number;
   fuse: boolean;
+  /** The device has the 'subgroups' feature (reductions use it). */
+  subgroups: boolean;
   pipelines: Map<string, GPUComputePipeline>;
   onShader?: (label: string, code: string) => void;
 }
@@ -82,7 +84,7 @@ export function buildPlan(
   assignIntermediates(kernels, materialized, new Set(specialized), buffers, make);
   const planned = kernels.map((kernel) => {
     const label = describeKernel(kernel);
-    const rendered = renderKernel(kernel, materialized, label);
+    const rendered = renderKernel(kernel, materialized, label, { subgroups: context.subgroups });
     const passes = [rendered, ...(rendered.then ?? [])].map((pass) => {
       context.onShader?.(pass.label, pass.code);
       const pipeline = pipelineFor(context, pass);

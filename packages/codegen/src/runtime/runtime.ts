@@ -31,6 +31,7 @@ export class Runtime {
       maxBuffers: descriptor.limits.maxStorageBuffersPerShaderStage,
       maxBindingBytes: descriptor.limits.maxStorageBufferBindingSize,
       fuse,
+      subgroups: descriptor.features.includes('subgroups') && process.env.THEORBO_SUBGROUPS !== '0',
       pipelines: this.pipelines,
       onShader: debug ? (label, code) => console.log(`\n// ---- ${label} ----\n${code}`) : undefined,
     };
