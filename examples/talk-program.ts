@@ -37,4 +37,5 @@ console.log(`\ngraph built with gradients in ${(built - started).toFixed(1)} ms;
 console.log(`loss ${(first as T.NDArray).data[0]!.toFixed(5)} → ${loss.toFixed(5)} after ${steps} SGD steps at batch 256`);
 console.log(`${(trainMs / Math.max(steps - 1, 1)).toFixed(3)} ms per step (each step reads the loss back)`);
 const w2 = await readShared(program.params[4]!);
-console.log(`weights2 after training: ${w2.dtype}[${w2.shape.join(',')}], mean |w| ${(w2.data.reduce((s, v) => s + Math.abs(v), 0) / w2.size).toFixed(5)}`);
+const meanAbs = Array.from(w2.data).reduce((sum, v) => sum + Math.abs(v), 0) / w2.size;
+console.log(`weights2 after training: ${w2.dtype}[${w2.shape.join(',')}], mean |w| ${meanAbs.toFixed(5)}`);

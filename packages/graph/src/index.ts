@@ -24,3 +24,5 @@ export * from './hash.ts';
 export * from './clone.ts';
 export * from './debugprint.ts';
 import './methods.ts';
+export * from './rewrite/index.ts';
+
