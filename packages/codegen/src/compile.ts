@@ -31,6 +31,8 @@ export interface CompileSpec {
   outputsOnDevice?: boolean;
   /** false: one kernel per op and no epilogues — the unfused baseline for benchmarks. */
   fusion?: boolean;
+  /** false: skip the rewrite pipeline (merge, constant folding, canonicalize, stabilize, specialize). */
+  optimize?: boolean;
 }
 
 export type InputValue = T.ArrayLike | DeviceTensor;
@@ -59,6 +61,7 @@ export function compile(spec: CompileSpec): CompiledFunction {
   const updates = normalizeUpdates(spec);
   let graphOutputs = [...outputList, ...updates.map(([, value]) => value)];
   if (spec.givens) graphOutputs = T.clone(graphOutputs, spec.givens);
+  if (spec.optimize !== false) graphOutputs = T.optimize(graphOutputs);
   const outputs = graphOutputs.slice(0, outputList.length);
   const updatePairs = updates.map(([target], i) => [target, graphOutputs[outputList.length + i]!] as const);
   checkInputs(spec.inputs, graphOutputs);

@@ -81,6 +81,14 @@ export function buildPlan(
       buffers.set(variable, buffer);
     }
   }
+  // Outputs and update values that folded to constants still need a buffer to copy from.
+  for (const variable of specialized) {
+    if (variable instanceof Constant && !buffers.has(variable)) {
+      const buffer = make(variable, 'constant');
+      upload(device, buffer, variable.value);
+      buffers.set(variable, buffer);
+    }
+  }
   assignIntermediates(kernels, materialized, new Set(specialized), buffers, make);
   const planned = kernels.map((kernel) => {
     const label = describeKernel(kernel);
@@ -102,7 +110,7 @@ export function buildPlan(
     kernels: planned,
     inputBuffers,
     outputs: specialized.slice(0, outputs.length).map((variable) =>
-      variable instanceof Constant && !buffers.has(variable) ? { variable, constant: variable.value } : { variable, buffer: bufferOf(variable) }),
+      variable instanceof Constant ? { variable, constant: variable.value } : { variable, buffer: bufferOf(variable) }),
     shared: [...materialized].filter((variable): variable is SharedVariable => variable instanceof SharedVariable),
     updates: updates.map(([target], i) => {
       const value = specialized[outputs.length + i]!;
