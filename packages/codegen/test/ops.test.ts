@@ -32,13 +32,15 @@ async function check(name: string, build: (...inputs: Variable[]) => Variable, v
 
 const unary: Case[] = ([
   ['neg', T.neg], ['abs', T.abs], ['sign', T.sign], ['exp', T.exp], ['expm1', T.expm1], ['square', T.square],
-  ['sin', T.sin], ['cos', T.cos], ['tan', T.tan], ['tanh', T.tanh], ['sigmoid', T.sigmoid], ['softplus', T.softplus],
+  ['sin', T.sin], ['cos', T.cos], ['tanh', T.tanh], ['sigmoid', T.sigmoid], ['softplus', T.softplus],
   ['floor', T.floor], ['ceil', T.ceil], ['round', T.round], ['stop_gradient', T.stopGradient],
 ] as [string, (x: Variable) => Variable][]).map(([name, fn]) => [name, fn, [f(37, 29)]] as Case);
 
 const cases: Case[] = [
   ...unary,
   ['erf', T.erf, [f(300)], 3e-6],
+  // Away from tan's poles, where float32 rounding of the input alone changes the result.
+  ['tan', T.tan, [randomArray('float32', [37, 29], { low: -1.2, high: 1.2, seed: 5 })]],
   ...([['log', T.log], ['log1p', T.log1p], ['sqrt', T.sqrt], ['rsqrt', T.rsqrt], ['reciprocal', T.reciprocal]] as [string, (x: Variable) => Variable][])
     .map(([name, fn]) => [name, fn, [pos(513)]] as Case),
   ['neg int32', T.neg, [i32(-9, 9, 5, 7)]],
