@@ -90,7 +90,14 @@ export function compile(spec: CompileSpec): CompiledFunction {
     const key = spec.inputs.map((input, i) => `${values[i]!.shape.join('x')}`).join('|');
     let plan = plans.get(key);
     if (!plan) {
-      plan = await rt.guard('building the kernels', () => buildPlan(rt.planContext(mode === 'debug', spec.fusion ?? true), outputs, updatePairs, shapes));
+      let built: Plan | undefined;
+      try {
+        plan = await rt.guard('building the kernels', () => (built = buildPlan(rt.planContext(mode === 'debug', spec.fusion ?? true), outputs, updatePairs, shapes)));
+      } catch (error) {
+        // A plan the device refused (out of memory, say) gives its buffers back.
+        for (const buffer of (built as Plan | undefined)?.owned ?? []) buffer.destroy();
+        throw error;
+      }
       plans.set(key, plan);
       if (mode === 'debug') console.log(`theorbo: ${plan.kernels.length} kernels for input shapes ${key}`);
     }
