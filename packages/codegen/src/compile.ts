@@ -68,7 +68,7 @@ export function compile(spec: CompileSpec): CompiledFunction {
   const mode = spec.mode ?? 'fast';
 
   let runtime: Promise<Runtime> | undefined;
-  const plans = new Map<string, Plan>();
+  const plans = new Map<string, Promise<Plan>>();
   let last: Plan | undefined;
   let reference: ((...args: T.ArrayLike[]) => NDArray[]) | undefined;
   const profile = new Map<string, { calls: number; ms: number }>();
@@ -88,19 +88,15 @@ export function compile(spec: CompileSpec): CompiledFunction {
     const values = args.map((arg, i) => (arg instanceof DeviceTensor ? arg : T.inputValue(spec.inputs[i]!, arg, { allowDowncast: spec.allowInputDowncast })));
     const shapes = new Map(spec.inputs.map((input, i) => [input, values[i]!.shape] as const));
     const key = spec.inputs.map((input, i) => `${values[i]!.shape.join('x')}`).join('|');
-    let plan = plans.get(key);
-    if (!plan) {
-      let built: Plan | undefined;
-      try {
-        plan = await rt.guard('building the kernels', () => (built = buildPlan(rt.planContext(mode === 'debug', spec.fusion ?? true), outputs, updatePairs, shapes)));
-      } catch (error) {
-        // A plan the device refused (out of memory, say) gives its buffers back.
-        for (const buffer of (built as Plan | undefined)?.owned ?? []) buffer.destroy();
-        throw error;
-      }
-      plans.set(key, plan);
-      if (mode === 'debug') console.log(`theorbo: ${plan.kernels.length} kernels for input shapes ${key}`);
+    // The promise is cached at once, so calls issued back to back share one plan.
+    let pending = plans.get(key);
+    if (!pending) {
+      pending = buildGuarded(rt, () => buildPlan(rt.planContext(mode === 'debug', spec.fusion ?? true), outputs, updatePairs, shapes));
+      plans.set(key, pending);
+      pending.catch(() => plans.delete(key));
+      if (mode === 'debug') void pending.then((built) => console.log(`theorbo: ${built.kernels.length} kernels for input shapes ${key}`));
     }
+    const plan = await pending;
     last = plan;
     return run(rt, plan, values, mode, spec.outputsOnDevice ?? false, profile, outputs);
   };
@@ -153,6 +149,17 @@ function checkInputs(inputs: readonly Variable[], outputs: readonly Variable[]):
 async function resolveDevice(device: CompileSpec['device']): Promise<AcquiredDevice> {
   if (device === undefined || typeof device === 'string') return acquireDevice(device ? { prefer: device } : {});
   return device;
+}
+
+/** Builds a plan inside the device's error scopes; a refused plan gives its buffers back. */
+async function buildGuarded(rt: Runtime, build: () => Plan): Promise<Plan> {
+  let built: Plan | undefined;
+  try {
+    return await rt.guard('building the kernels', () => (built = build()));
+  } catch (error) {
+    for (const buffer of (built as Plan | undefined)?.owned ?? []) buffer.destroy();
+    throw error;
+  }
 }
 
 async function run(
@@ -245,11 +252,6 @@ function record(profile: Map<string, { calls: number; ms: number }>, label: stri
 }
 
 async function finish(rt: Runtime, plan: Plan, device: GPUDevice, encoder: GPUCommandEncoder, onDevice: boolean, originalOutputs: readonly Variable[]): Promise<(NDArray | DeviceTensor)[]> {
-  // Updates: the new values go into the shared variables' buffers after every kernel read the old ones.
-  for (const update of plan.updates) {
-    const target = rt.store.buffer(update.target);
-    if (target !== update.buffer) encoder.copyBufferToBuffer(update.buffer, 0, target, 0, update.bytes);
-  }
   const results = plan.outputs.map((output, i): (() => Promise<NDArray | DeviceTensor>) => {
     if (output.constant) return () => Promise.resolve(output.constant!);
     const bytes = byteSize(output.variable.type.size ?? 0);
@@ -262,6 +264,12 @@ async function finish(rt: Runtime, plan: Plan, device: GPUDevice, encoder: GPUCo
     const read = stageReadback(device, encoder, output.buffer!, bytes);
     return async () => fromWords(await read(), output.variable.dtype, output.variable.shape as number[]);
   });
+  // Updates: the new values go into the shared variables' buffers after every kernel and
+  // every output copy read the old ones.
+  for (const update of plan.updates) {
+    const target = rt.store.buffer(update.target);
+    if (target !== update.buffer) encoder.copyBufferToBuffer(update.buffer, 0, target, 0, update.bytes);
+  }
   device.queue.submit([encoder.finish()]);
   for (const update of plan.updates) rt.store.markUpdated(update.target);
   return Promise.all(results.map((result) => rt.guardAsync<NDArray | DeviceTensor>('reading results', result)));

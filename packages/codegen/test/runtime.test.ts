@@ -1,0 +1,57 @@
+// The runtime's contract: calls issued back to back without awaiting run in order;
+// updates read the values from before the call; outputs can stay on the device and feed
+// the next call; host-side `set` reaches the device, and a device-updated shared variable
+// refuses a stale host read until `readShared`.
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import * as T from '@theorbo/graph';
+import { acquireDevice, compile, DeviceTensor, readShared } from '../src/index.ts';
+
+test('calls queued back to back run in order, updates read the old values', async () => {
+  const device = await acquireDevice();
+  const counter = T.shared(new Float32Array([0]), 'counter');
+  const other = T.shared(new Float32Array([100]), 'other');
+  // Both updates read the values from before the call: a swap-like dependency.
+  const step = compile({ inputs: [], outputs: [counter, other], updates: [[counter, T.add(counter, 1)], [other, T.add(other, counter)]], device });
+  const pending = Array.from({ length: 10 }, () => step());
+  const results = await Promise.all(pending);
+  assert.equal(results.map((r) => (r[0] as T.NDArray).data[0]), [0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
+  assert.equal(results.map((r) => (r[1] as T.NDArray).data[0]), [100, 100, 101, 103, 106, 110, 115, 121, 128, 136]);
+  assert.throws(() => counter.get(), /updated on the device/);
+  assert.is((await readShared(counter)).data[0], 10);
+  assert.is(counter.get().data[0], 10);
+});
+
+test('outputs kept on the device feed the next call without a round trip', async () => {
+  const device = await acquireDevice();
+  const x = T.vector('x');
+  const double = compile({ inputs: [x], outputs: T.mul(x, 2), device, outputsOnDevice: true });
+  let value: T.NDArray | DeviceTensor = T.array(new Float32Array([1, 2, 3]));
+  for (let i = 0; i < 5; i++) value = ((await double(value)) as DeviceTensor[])[0]!;
+  assert.ok(value instanceof DeviceTensor);
+  assert.equal(Array.from((await (value as DeviceTensor).read()).data), [32, 64, 96]);
+});
+
+test('a host-side set reaches the device before the next call', async () => {
+  const device = await acquireDevice();
+  const w = T.shared([1, 2], 'w');
+  const total = compile({ inputs: [], outputs: T.sum(w), device });
+  assert.is(((await total())[0] as T.NDArray).data[0], 3);
+  w.set([10, 20]);
+  assert.is(((await total())[0] as T.NDArray).data[0], 30);
+});
+
+test('one plan per input-shape signature, reused', async () => {
+  const device = await acquireDevice();
+  const x = T.matrix('x');
+  const fn = compile({ inputs: [x], outputs: T.sum(x, 1), device });
+  await fn([[1, 2]]);
+  const first = fn.lastPlan();
+  await fn([[1, 2], [3, 4]]);
+  const second = fn.lastPlan();
+  const [again] = await fn([[5, 6]]);
+  assert.ok(first !== second && fn.lastPlan() === first);
+  assert.is((again as T.NDArray).data[0], 11);
+});
+
+test.run();
