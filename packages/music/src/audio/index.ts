@@ -1,2 +1,13 @@
-// being written
-export {};
+// Audio in and out: WAV read and written here, FLAC/Ogg Vorbis/MP3 through WebAssembly
+// decoders, mixing to mono, and band-limited resampling.
+
+export type { Audio } from './audio.ts';
+export { toMono } from './audio.ts';
+export { AudioFileError } from './errors.ts';
+export { writeFileAtomic } from './atomic-write.ts';
+export { readWav, parseWav } from './wav-read.ts';
+export type { WavWriteOptions } from './wav-write.ts';
+export { writeWav, encodeWav } from './wav-write.ts';
+export type { AudioContainer } from './read-audio.ts';
+export { readAudio, loadMono, detectContainer } from './read-audio.ts';
+export { resample } from './resample.ts';
