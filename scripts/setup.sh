@@ -19,8 +19,9 @@ if [ "$node_major" -lt 20 ]; then
   exit 1
 fi
 
-# Mesa's EGL and software rasterizer, for WebGPU on the CPU.
-apt_packages=(libegl1 libegl-mesa0 libgl1-mesa-dri)
+# Mesa's EGL and software rasterizer, for WebGPU on the CPU; FluidSynth and the General
+# MIDI soundfont (FluidR3_GM.sf2), which render the music package's synthesized chord clips.
+apt_packages=(libegl1 libegl-mesa0 libgl1-mesa-dri fluidsynth fluid-soundfont-gm)
 missing=()
 if command -v dpkg-query >/dev/null; then
   for package in "${apt_packages[@]}"; do

@@ -1,2 +1,24 @@
-// being written
-export {};
+// Synthesized chord data sets with known labels: additive synthesis and FluidSynth with the
+// GM soundfont, split by instrument and voicing, deterministic from a seed, cached on disk.
+
+export type { DataSource, SynthesizeDatasetOptions, ClipSegment, DatasetClip, DatasetPartition, SynthesizedDataset } from './dataset.ts';
+export { synthesizeDataset, labelsAtTimes } from './dataset.ts';
+export type { SplitSummary } from './summary.ts';
+export { datasetSummary, formatDatasetSummary } from './summary.ts';
+export type { Split } from './splits.ts';
+export { splits, splitFractions, splitCounts } from './splits.ts';
+export type { ClipPlan, AdditiveClipPlan, FluidsynthClipPlan, PlannedSegment, PlannedNote, PlannedHit, PlanSettings } from './clip-plan.ts';
+export { defaultPlanSettings, ticksPerSecond } from './clip-plan.ts';
+export type { ChordQuality, Inversion, VoicingStyle, VoicingPattern, Register } from './voicings.ts';
+export { voicingCatalog, splitVoicings, placeVoicing } from './voicings.ts';
+export type { GmFamily, GmInstrument } from './gm-programs.ts';
+export { gmFamilies, splitGmPrograms } from './gm-programs.ts';
+export type { AdditiveTimbre, TimbreArchetype, TimbreFamily } from './timbres.ts';
+export { timbreArchetypes, splitTimbreFamilies } from './timbres.ts';
+export { renderAdditiveClip, noteFrequency } from './additive.ts';
+export type { FluidsynthSettings } from './fluidsynth.ts';
+export { clipMidi, renderMidi, checkFluidsynth, defaultSoundfont } from './fluidsynth.ts';
+export type { MidiEvent, MidiFile } from './midi-file.ts';
+export { writeMidiFile } from './midi-file.ts';
+export { SeededRandom, deriveSeed } from './random.ts';
+export { defaultCacheDir, synthesisVersion } from './cache.ts';
