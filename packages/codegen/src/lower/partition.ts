@@ -92,8 +92,16 @@ export interface PartitionOptions {
 export function partition(outputs: readonly Variable[], options: PartitionOptions): Partition {
   const order = topologicalOrder(outputs);
   const forced = new Set<Variable>(options.fuse === false ? order.filter((variable) => variable.owner) : []);
+  const noEpilogue = new Set<Variable>();
   for (;;) {
-    const result = attempt(order, outputs, forced);
+    const result = attempt(order, outputs, forced, noEpilogue);
+    const sorted = sortKernels(result);
+    if (!Array.isArray(sorted)) {
+      // An absorbed epilogue made two kernels wait for each other: keep that epilogue apart.
+      noEpilogue.add(sorted.output);
+      continue;
+    }
+    result.kernels = sorted;
     const overfull = result.kernels.find((kernel) => kernelReads(kernel, result.materialized).size + 1 > options.maxBuffers);
     if (!overfull) return result;
     const split = splitCandidate(overfull, result.materialized);
@@ -102,7 +110,40 @@ export function partition(outputs: readonly Variable[], options: PartitionOption
   }
 }
 
-function attempt(order: readonly Variable[], outputs: readonly Variable[], forced: ReadonlySet<Variable>): Partition {
+/**
+ * Kernels in an order where each runs after the kernels whose buffers it reads (an
+ * epilogue can move a root's kernel later than the topological position of the root),
+ * or the kernel with an absorbed epilogue that closes a cycle.
+ */
+function sortKernels(result: Partition): Kernel[] | Kernel {
+  const writer = new Map<Variable, Kernel>();
+  for (const kernel of result.kernels) {
+    writer.set(kernel.output, kernel);
+    if (kernel.alsoStoresRoot) writer.set(kernel.root, kernel);
+  }
+  const state = new Map<Kernel, 'open' | 'done'>();
+  const sorted: Kernel[] = [];
+  let cycle: Kernel | undefined;
+  const visit = (kernel: Kernel): void => {
+    if (cycle || state.get(kernel) === 'done') return;
+    if (state.get(kernel) === 'open') {
+      cycle = kernel;
+      return;
+    }
+    state.set(kernel, 'open');
+    for (const read of kernelReads(kernel, result.materialized)) {
+      const before = writer.get(read);
+      if (before && before !== kernel) visit(before);
+    }
+    state.set(kernel, 'done');
+    sorted.push(kernel);
+  };
+  for (const kernel of result.kernels) visit(kernel);
+  if (cycle) return [cycle, ...result.kernels].find((kernel) => kernel.root !== kernel.output) ?? cycle;
+  return sorted;
+}
+
+function attempt(order: readonly Variable[], outputs: readonly Variable[], forced: ReadonlySet<Variable>, noEpilogue: ReadonlySet<Variable>): Partition {
   const consumers = new Map<Variable, Variable[]>();
   for (const variable of order) {
     for (const input of variable.owner?.inputs ?? []) {
@@ -144,7 +185,7 @@ function attempt(order: readonly Variable[], outputs: readonly Variable[], force
     const kind = kernelKind(root.owner!.op);
     if (kind !== 'reduce' && kind !== 'matmul') continue;
     const epilogue = forced.size === order.filter((variable) => variable.owner).length ? undefined : epilogueOf(root, roots, owners, consumers);
-    if (epilogue && !absorbed.has(epilogue.target)) {
+    if (epilogue && !absorbed.has(epilogue.target) && !noEpilogue.has(epilogue.target)) {
       absorbed.set(epilogue.target, { root, alsoStoresRoot: epilogue.elsewhere || outputSet.has(root) });
     }
   }

@@ -176,7 +176,8 @@ function assignIntermediates(
     // Free what this kernel was the last to read (never an output or update value).
     for (const read of kernelReads(kernel, materialized)) {
       if (lastRead.get(read) === k && read.owner && !keep.has(read)) {
-        const freed = buffers.get(read)!;
+        const freed = buffers.get(read);
+        if (!freed) throw new Error(`codegen: kernel ${k} (${kernel.kind} → ${kernel.output.type}) reads ${read.owner?.op} ${read.type}, which no earlier kernel wrote (root of kernel: ${kernels.findIndex((other) => other.output === read || other.root === read)})`);
         pool.push({ buffer: freed, bytes: Math.max(freed.size, held.get(freed) ?? 0) });
       }
     }

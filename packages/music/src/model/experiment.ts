@@ -1,0 +1,141 @@
+// The main job: the talk's argument as an experiment. Synthesize chord clips with known
+// labels, compute CQT and DFT frames, train the learned chroma (CQT · W) and the talk's
+// network (DFT → 256 → 64 → 12) with the template-distance loss, then evaluate each
+// against hand-designed chroma (octave folding) on held-out instruments and voicings —
+// with the same template matching and the same softmax classifier on top — and write a
+// report folder: a Markdown summary with the table of results and the pictures.
+
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import * as T from '@theorbo/graph';
+import { acquireDevice, compile, readShared, type AcquiredDevice } from '@theorbo/codegen';
+import { transposeChord, vocabulary } from '../chords/index.ts';
+import { datasetSummary, formatDatasetSummary, synthesizeDataset, type DataSource, type DatasetClip } from '../data/index.ts';
+import { composeAugmentations, noiseAugmentation, pitchShiftAugmentation, saveModel, train } from '../train/index.ts';
+import { clipFeatures, featureDefaults, stackFrames, type ClipFeatures, type FeatureOptions } from './features.ts';
+import { chordClassifier, chromaNetwork, fitChromaGain, handChroma, learnedChroma, type ChromaModel } from './models.ts';
+import { scorePredictions, type Scores } from './evaluate.ts';
+import { writeReport, type ModelReport } from './report.ts';
+
+export interface ExperimentOptions {
+  seed: number;
+  /** Clips per source (split 70/15/15 by instrument and voicing). */
+  clips: number;
+  source: DataSource | 'both';
+  cacheDir?: string;
+  reportDir: string;
+  device?: AcquiredDevice;
+  /** Training frames: every stride-th frame of the training clips. */
+  stride: number;
+  epochs: { chroma: number; network: number; classifier: number };
+  hidden: number[];
+  log: (line: string) => void;
+  progress: boolean;
+}
+
+export const experimentDefaults: Omit<ExperimentOptions, 'reportDir' | 'log'> = {
+  seed: 7, clips: 160, source: 'both', stride: 3,
+  epochs: { chroma: 12, network: 12, classifier: 12 }, hidden: [256, 64], progress: true,
+};
+
+interface Evaluated {
+  name: string;
+  template: Scores;
+  classifier: Scores;
+}
+
+export async function runExperiment(options: ExperimentOptions): Promise<{ results: Evaluated[]; device: AcquiredDevice; reportPath: string }> {
+  const log = options.log;
+  const device = options.device ?? (await acquireDevice());
+  log(`device: ${device.describe().split('\n')[0]}`);
+  const started = performance.now();
+  const dataset = await synthesizeDataset({ seed: options.seed, clips: options.clips, source: options.source, cacheDir: options.cacheDir });
+  log(`data: ${dataset.clips.length} clips (${dataset.cache.synthesized} synthesized, ${dataset.cache.fromCache} from the cache) in ${seconds(started)}`);
+  log(formatDatasetSummary(datasetSummary(dataset)).split('\n').slice(0, 6).join('\n'));
+  const feature: FeatureOptions = featureDefaults;
+  const featureStart = performance.now();
+  const byClip = new Map<DatasetClip, ClipFeatures>(dataset.clips.map((clip) => [clip, clipFeatures(clip.audio, clip.segments, feature)]));
+  const split = (name: string) => dataset.clips.filter((clip) => clip.split === name);
+  const trainClips = split('train');
+  const validationClips = split('validation');
+  const testClips = split('test');
+  const trainSet = stackFrames(trainClips.map((clip) => byClip.get(clip)!), options.stride);
+  const validationSet = stackFrames(validationClips.map((clip) => byClip.get(clip)!), options.stride);
+  log(`features: CQT ${feature.nBins} bins and DFT ${feature.nFft / 2 + 1} bins for ${[...byClip.values()].reduce((n, c) => n + c.labels.length, 0)} frames in ${seconds(featureStart)}; training on ${trainSet.labels.size} frames`);
+
+  const gain = fitChromaGain(trainSet.cqt, trainSet.labels, feature);
+  const binsPerSemitone = feature.binsPerOctave / 12;
+  const augment = composeAugmentations(
+    pitchShiftAugmentation({ maxSemitones: 6, binsPerSemitone, transposeLabel: transposeChord }),
+    noiseAugmentation({ std: 0.02 }),
+  );
+  const common = { batchSize: 256, device, progress: options.progress, seed: options.seed };
+  const models: { name: string; model: ChromaModel; input: 'cqt' | 'dft'; start: T.NDArray }[] = [];
+
+  const hand = handChroma(feature, gain);
+  models.push({ name: 'hand-designed chroma (CQT · octave folding)', model: hand, input: 'cqt', start: hand.weights.get() });
+
+  const learned = learnedChroma(feature, { from: 'octave', gain });
+  const learnedStart = learned.weights.get();
+  log('training the learned chroma (CQT · W, from octave equivalence)');
+  await train({ ...common, model: learned, data: { train: [trainSet.cqt, trainSet.labels], validation: [validationSet.cqt, validationSet.labels] }, epochs: options.epochs.chroma, rule: 'adam', learningRate: 0.01, augment, earlyStopping: { monitor: 'loss', patience: 3 } });
+  models.push({ name: 'learned chroma (CQT · W)', model: learned, input: 'cqt', start: learnedStart });
+
+  const network = chromaNetwork(feature.nFft / 2 + 1, options.hidden, options.seed);
+  const networkStart = network.weights.get();
+  log(`training the talk's network (DFT → ${options.hidden.join(' → ')} → 12, half-wave rectified)`);
+  await train({ ...common, model: network, data: { train: [trainSet.dft, trainSet.labels], validation: [validationSet.dft, validationSet.labels] }, epochs: options.epochs.network, rule: 'adam', learningRate: 0.001, earlyStopping: { monitor: 'loss', patience: 3 }, augment: noiseAugmentation({ std: 0.02 }) });
+  models.push({ name: `the talk's ${options.hidden.length}-layer network (DFT → 12)`, model: network, input: 'dft', start: networkStart });
+
+  const results: Evaluated[] = [];
+  const reports: ModelReport[] = [];
+  const scoreOptions = { hop: feature.hop, sampleRate: feature.sampleRate, medianWidth: 9 };
+  for (const { name, model, input, start } of models) {
+    const forward = compile({ inputs: [model.features], outputs: [model.chroma, model.predictions!], device });
+    const chromaOf = async (values: T.NDArray) => (await forward(values)) as T.NDArray[];
+    // The classifier learns from each model's outputs on the training frames.
+    const [trainChroma] = await chromaOf(trainSet[input]);
+    const [validationChroma] = await chromaOf(validationSet[input]);
+    const { mean, scale } = standardization(trainChroma!);
+    const classifier = chordClassifier(mean, scale, options.seed + 17);
+    await train({ ...common, model: classifier, data: { train: [trainChroma!, trainSet.labels], validation: [validationChroma!, validationSet.labels] }, epochs: options.epochs.classifier, rule: 'adam', learningRate: 0.01, earlyStopping: { monitor: 'loss', patience: 3 } });
+    const classify = compile({ inputs: [classifier.features], outputs: classifier.predictions!, device });
+    const templatePredictions: { reference: DatasetClip['segments']; frameLabels: Int32Array; predicted: Int32Array; duration: number }[] = [];
+    const classifierPredictions: typeof templatePredictions = [];
+    let exampleChroma: T.NDArray | undefined;
+    for (const clip of testClips) {
+      const features = byClip.get(clip)!;
+      const [chroma, matched] = await chromaOf(features[input]);
+      const [classes] = (await classify(chroma!)) as T.NDArray[];
+      exampleChroma ??= chroma;
+      const base = { reference: clip.segments, frameLabels: features.labels, duration: clip.duration };
+      templatePredictions.push({ ...base, predicted: matched!.data as Int32Array });
+      classifierPredictions.push({ ...base, predicted: classes!.data as Int32Array });
+    }
+    const evaluated = { name, template: scorePredictions(templatePredictions, scoreOptions), classifier: scorePredictions(classifierPredictions, scoreOptions) };
+    results.push(evaluated);
+    log(`${name}: majmin ${percent(evaluated.template.majmin)} (templates), ${percent(evaluated.classifier.majmin)} (classifier)`);
+    reports.push({ ...evaluated, weightsStart: start, weightsEnd: model.params.length ? await readShared(model.weights) : start, exampleChroma: exampleChroma! });
+    if (model.params.length) await saveModel(join(options.reportDir, 'models', slug(name)), model.params, { name, input, feature, classifier: 'trained separately' });
+  }
+  mkdirSync(options.reportDir, { recursive: true });
+  const reportPath = writeReport(options.reportDir, {
+    device: device.describe().split('\n')[0]!, seconds: (performance.now() - started) / 1000, dataset: formatDatasetSummary(datasetSummary(dataset)),
+    trainFrames: trainSet.labels.size, testClips: testClips.length, models: reports, vocabulary,
+  });
+  return { results, device, reportPath };
+}
+
+function standardization(values: T.NDArray): { mean: Float32Array; scale: Float32Array } {
+  const rows = values.shape[0]!;
+  const mean = new Float32Array(12);
+  const scale = new Float32Array(12);
+  for (let r = 0; r < rows; r++) for (let k = 0; k < 12; k++) mean[k]! += values.data[r * 12 + k]! / rows;
+  for (let r = 0; r < rows; r++) for (let k = 0; k < 12; k++) scale[k]! += (values.data[r * 12 + k]! - mean[k]!) ** 2 / rows;
+  for (let k = 0; k < 12; k++) scale[k] = 1 / Math.sqrt(scale[k]! + 1e-6);
+  return { mean, scale };
+}
+
+const seconds = (since: number): string => `${((performance.now() - since) / 1000).toFixed(1)} s`;
+const percent = (value: number): string => `${(100 * value).toFixed(1)}%`;
+const slug = (name: string): string => name.toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-|-$/g, '');

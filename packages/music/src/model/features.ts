@@ -1,0 +1,78 @@
+// Frame features of clips: log-compressed DFT magnitude (the talk's 1025-bin input) and
+// CQT magnitude, with the label of each frame. On the host these come from the FFT path
+// (fft.js, the STFT graph's CPU peer; tests check the two agree), which is what a
+// machine without a GPU can afford for minutes of audio; `graphFeatures` computes the
+// same through the compiled STFT/CQT graphs on a device.
+// Shapes: dft [frames, 1025], cqt [frames, nBins], labels [frames] (vocabulary indices).
+
+import * as T from '@theorbo/graph';
+import { labelsAtTimes, type ClipSegment } from '../data/index.ts';
+import { cqtHost, logCompress, stft, stftHost } from '../signal/index.ts';
+
+export interface FeatureOptions {
+  sampleRate: number;
+  hop: number;
+  nFft: number;
+  fmin: number;
+  nBins: number;
+  binsPerOctave: number;
+  /** C of log1p(C·|X|) for the DFT and the CQT. */
+  dftGain: number;
+  cqtGain: number;
+}
+
+export const featureDefaults: FeatureOptions = {
+  sampleRate: 22050, hop: 512, nFft: 2048, fmin: 32.70319566257483, nBins: 84, binsPerOctave: 12, dftGain: 1, cqtGain: 100,
+};
+
+export interface ClipFeatures {
+  dft: T.NDArray;
+  cqt: T.NDArray;
+  labels: Int32Array;
+  /** Seconds at each frame's centre. */
+  times: Float64Array;
+}
+
+const log1pGain = (values: T.NDArray, gain: number): T.NDArray =>
+  T.array(Float32Array.from(values.data, (v) => Math.log1p(gain * v)), { shape: values.shape });
+
+/** Features of one clip on the host (fft.js), frames centred every `hop` samples. */
+export function clipFeatures(audio: Float32Array, segments: readonly ClipSegment[], options: FeatureOptions = featureDefaults): ClipFeatures {
+  const dft = log1pGain(stftHost(audio, { nFft: options.nFft, hop: options.hop, scale: 'magnitude' }), options.dftGain);
+  const cqt = log1pGain(cqtHost(audio, { hop: options.hop, nFft: options.nFft, fmin: options.fmin, nBins: options.nBins, binsPerOctave: options.binsPerOctave, sampleRate: options.sampleRate }), options.cqtGain);
+  const frames = Math.min(dft.shape[0]!, cqt.shape[0]!);
+  const times = Float64Array.from({ length: frames }, (_, f) => (f * options.hop) / options.sampleRate);
+  return { dft: takeFrames(dft, frames), cqt: takeFrames(cqt, frames), labels: labelsAtTimes(segments, times), times };
+}
+
+function takeFrames(values: T.NDArray, frames: number): T.NDArray {
+  if (values.shape[0] === frames) return values;
+  const width = values.shape[1]!;
+  return T.array(values.data.slice(0, frames * width) as Float32Array, { shape: [frames, width] });
+}
+
+/** Every `stride`-th frame of several clips, stacked: the training set's rows. */
+export function stackFrames(clips: readonly ClipFeatures[], stride = 1): { dft: T.NDArray; cqt: T.NDArray; labels: T.NDArray } {
+  const pick = clips.map((clip) => Array.from({ length: Math.ceil(clip.labels.length / stride) }, (_, i) => i * stride));
+  const rows = pick.reduce((n, list) => n + list.length, 0);
+  const stack = (key: 'dft' | 'cqt'): T.NDArray => {
+    const width = clips[0]![key].shape[1]!;
+    const out = new Float32Array(rows * width);
+    let r = 0;
+    clips.forEach((clip, c) => {
+      for (const f of pick[c]!) out.set(clip[key].data.subarray(f * width, (f + 1) * width) as Float32Array, (r++) * width);
+    });
+    return T.array(out, { shape: [rows, width] });
+  };
+  const labels = new Int32Array(rows);
+  let r = 0;
+  clips.forEach((clip, c) => {
+    for (const f of pick[c]!) labels[r++] = clip.labels[f]!;
+  });
+  return { dft: stack('dft'), cqt: stack('cqt'), labels: T.array(labels) };
+}
+
+/** The log-compressed DFT magnitude of a batch of clips as a graph (for the compiled path and its tests). */
+export function dftFeatureGraph(signal: T.Variable, options: FeatureOptions = featureDefaults): T.Variable {
+  return logCompress(stft(signal, { nFft: options.nFft, hop: options.hop, scale: 'magnitude' }), { method: 'log1p', factor: options.dftGain });
+}

@@ -1,0 +1,143 @@
+// The talk's models as graphs. Every model maps frame features to a 12-dimensional
+// chroma-like output and is trained, as in the talk, with the template-distance loss:
+// the squared distance between the output (broadcast as [batch, 1, 12]) and the
+// templates ([1, 25, 12], no-chord all zeros), read at each frame's target template.
+//  - hand-designed chroma: CQT · (octave folding) · g, with only the gain g fitted;
+//  - learned chroma: CQT · W, W initialized at octave equivalence or at random;
+//  - the talk's network: DFT → 256 → 64 → 12 with half-wave rectification (or 3 layers);
+//  - a softmax classifier on top of any chroma (12 → 25).
+// Template matching picks the nearest template; the classifier the most probable class.
+
+import * as T from '@theorbo/graph';
+import { chordTemplates } from '../chords/index.ts';
+import { chromaMatrix } from '../signal/index.ts';
+import { dropout, trainingFlag, type TrainableModel } from '../train/index.ts';
+import type { FeatureOptions } from './features.ts';
+
+export interface ChromaModel extends TrainableModel {
+  /** The frame features' symbolic input [batch, dims]. */
+  features: T.Variable;
+  /** The 12-dimensional output [batch, 12]. */
+  chroma: T.Variable;
+  /** Weights worth picturing (the talk's "Chroma weights – Start/End"). */
+  weights: T.SharedVariable;
+}
+
+/** The 25 binary templates (24 triads and the all-zero no-chord) as a shared variable. */
+export function templatesVariable(): T.SharedVariable {
+  return T.shared(chordTemplates(), 'templates');
+}
+
+/** The talk's loss: mean squared distance of each output to its target's template. */
+export function templateDistanceLoss(chroma: T.Variable, target: T.Variable, templates: T.Variable): T.Variable {
+  const distance = T.pow(chroma.dimshuffle(0, 'x', 1).sub(templates.dimshuffle('x', 0, 1)), 2.0);
+  return T.mean(distance.at(T.arange(target.dim(0), undefined, undefined, 'int32'), target));
+}
+
+/** Nearest template (squared Euclidean distance) per frame: [batch] int32. */
+export function templateMatch(chroma: T.Variable, templates: T.Variable): T.Variable {
+  const distance = T.sum(T.pow(chroma.dimshuffle(0, 'x', 1).sub(templates.dimshuffle('x', 0, 1)), 2.0), 2);
+  return T.argmin(distance, 1);
+}
+
+function withLoss(features: T.Variable, chroma: T.Variable, params: T.SharedVariable[], weights: T.SharedVariable, training?: T.SharedVariable): ChromaModel {
+  const target = T.ivector('target');
+  const templates = templatesVariable();
+  const predicted = templateMatch(chroma, templates);
+  const accuracy = T.mean(T.cast(T.eq(predicted, target), 'float32'));
+  return {
+    params, inputs: [features, target], loss: templateDistanceLoss(chroma, target, templates),
+    metrics: { accuracy }, predictions: predicted, features, chroma, weights, training,
+  };
+}
+
+/** Octave-folding weights [nBins, 12] for the CQT's layout. */
+export function octaveFolding(options: Pick<FeatureOptions, 'fmin' | 'nBins' | 'binsPerOctave'>): T.NDArray {
+  return chromaMatrix({ fmin: options.fmin, nBins: options.nBins, binsPerOctave: options.binsPerOctave, spread: 'centre' });
+}
+
+/**
+ * Hand-designed chroma: octave folding with one gain, fitted in closed form on training
+ * frames so that the outputs sit on the templates' scale (the only parameter it has).
+ */
+export function handChroma(options: FeatureOptions, gain: number): ChromaModel {
+  const features = T.matrix('cqt');
+  const weights = T.shared(T.array(octaveFolding(options).data.map((v) => v * gain), { shape: [options.nBins, 12] }), 'hand_chroma_weights');
+  return withLoss(features, features.dot(weights), [], weights);
+}
+
+/** The gain g minimising Σ‖g·c − t‖² over frames: Σ⟨c, t⟩ / Σ⟨c, c⟩. */
+export function fitChromaGain(cqt: T.NDArray, labels: T.NDArray, options: FeatureOptions): number {
+  const folding = octaveFolding(options).data;
+  const templates = chordTemplates();
+  const bins = options.nBins;
+  let cross = 0;
+  let self = 0;
+  for (let f = 0; f < labels.size; f++) {
+    const template = templates[labels.data[f]!]!;
+    for (let k = 0; k < 12; k++) {
+      let c = 0;
+      for (let b = 0; b < bins; b++) c += cqt.data[f * bins + b]! * folding[b * 12 + k]!;
+      cross += c * template[k]!;
+      self += c * c;
+    }
+  }
+  return self > 0 ? cross / self : 1;
+}
+
+/** The talk's learned chroma: CQT · W, from octave equivalence (scaled) or from random weights. */
+export function learnedChroma(options: FeatureOptions, init: { from: 'octave'; gain: number } | { from: 'random'; seed: number }): ChromaModel {
+  const features = T.matrix('cqt');
+  const start = init.from === 'octave'
+    ? T.array(octaveFolding(options).data.map((v) => v * init.gain), { shape: [options.nBins, 12] })
+    : gaussian([options.nBins, 12], 0.01, init.seed);
+  const weights = T.shared(start, 'chroma_weights');
+  return withLoss(features, features.dot(weights), [weights], weights);
+}
+
+/** The talk's network: dims[0] → … → 12, each layer half-wave rectified; dropout between layers. */
+export function chromaNetwork(inputDims: number, hidden: readonly number[], seed: number, dropoutRate = 0): ChromaModel {
+  const features = T.matrix('dft');
+  const sizes = [inputDims, ...hidden, 12];
+  const params: T.SharedVariable[] = [];
+  const training = dropoutRate > 0 ? trainingFlag() : undefined;
+  const stream = new T.RandomStreams(seed + 1000);
+  let layer: T.Variable = features;
+  let first: T.SharedVariable | undefined;
+  for (let i = 0; i + 1 < sizes.length; i++) {
+    const weights = T.shared(gaussian([sizes[i]!, sizes[i + 1]!], Math.sqrt(2 / sizes[i]!), seed + i), `weights${i}`);
+    const bias = T.shared(new Float32Array(sizes[i + 1]!), `bias${i}`);
+    params.push(weights, bias);
+    first ??= weights;
+    if (training && i > 0) layer = dropout(layer, dropoutRate, stream, training);
+    layer = T.hwr(T.dot(layer, weights).add(bias));
+  }
+  return withLoss(features, layer, params, first!, training);
+}
+
+/** A softmax classifier over 25 classes on top of 12-dimensional inputs (standardized). */
+export function chordClassifier(mean: Float32Array, scale: Float32Array, seed: number): TrainableModel & { features: T.Variable; probabilities: T.Variable } {
+  const features = T.matrix('chroma');
+  const target = T.ivector('target');
+  const weights = T.shared(gaussian([12, 25], 0.1, seed), 'classifier_weights');
+  const bias = T.shared(new Float32Array(25), 'classifier_bias');
+  const standardized = features.sub(T.constant(mean)).mul(T.constant(scale));
+  const logits = standardized.dot(weights).add(bias);
+  const probabilities = T.softmax(logits);
+  const loss = T.mean(T.neg(T.logSoftmax(logits).at(T.arange(target.dim(0), undefined, undefined, 'int32'), target)));
+  const predicted = T.argmax(logits, 1);
+  const accuracy = T.mean(T.cast(T.eq(predicted, target), 'float32'));
+  return { params: [weights, bias], inputs: [features, target], loss, metrics: { accuracy }, predictions: predicted, features, probabilities };
+}
+
+function gaussian(shape: readonly number[], scale: number, seed: number): T.NDArray {
+  let state = (seed * 2654435761) >>> 0 || 1;
+  const next = (): number => {
+    state ^= state << 13; state >>>= 0;
+    state ^= state >>> 17;
+    state ^= state << 5; state >>>= 0;
+    return (state + 0.5) / 4294967296;
+  };
+  const size = shape.reduce((a, b) => a * b, 1);
+  return T.array(Float32Array.from({ length: size }, () => scale * Math.sqrt(-2 * Math.log(next())) * Math.cos(2 * Math.PI * next())), { shape });
+}

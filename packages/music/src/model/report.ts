@@ -1,0 +1,78 @@
+// The report folder of an experiment: summary.md with the table of results (weighted
+// chord symbol recall, majmin and root, and frame accuracy, for template matching and
+// for the classifier), and the pictures the talk shows — weights at the start and the
+// end of training, a chromagram of a held-out clip per model, the confusion matrix.
+
+import { join } from 'node:path';
+import type * as T from '@theorbo/graph';
+import { writeFileAtomic } from '../audio/index.ts';
+import { writeHeatmapPng } from '../plot/index.ts';
+import type { Scores } from './evaluate.ts';
+
+export interface ModelReport {
+  name: string;
+  template: Scores;
+  classifier: Scores;
+  weightsStart: T.NDArray;
+  weightsEnd: T.NDArray;
+  exampleChroma: T.NDArray;
+}
+
+export interface ReportContent {
+  device: string;
+  seconds: number;
+  dataset: string;
+  trainFrames: number;
+  testClips: number;
+  models: ModelReport[];
+  vocabulary: readonly string[];
+}
+
+const percent = (value: number): string => `${(100 * value).toFixed(1)}`;
+const slug = (name: string): string => name.toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-|-$/g, '');
+
+/** Writes summary.md and the PNGs into `dir`; returns the summary's path. */
+export function writeReport(dir: string, content: ReportContent): string {
+  const lines = [
+    '# Learned chroma versus hand-designed chroma',
+    '',
+    `Device: ${content.device}. Run time: ${content.seconds.toFixed(0)} s. Training frames: ${content.trainFrames}; held-out test clips: ${content.testClips} (instruments and voicings never seen in training).`,
+    '',
+    'Weighted chord symbol recall (MIREX style, duration-weighted over clips) after a 9-frame median filter, and frame accuracy, in percent:',
+    '',
+    '| features | templates: majmin | templates: root | templates: frames | classifier: majmin | classifier: root | classifier: frames |',
+    '| --- | ---: | ---: | ---: | ---: | ---: | ---: |',
+    ...content.models.map((model) => `| ${model.name} | ${percent(model.template.majmin)} | ${percent(model.template.root)} | ${percent(model.template.frameAccuracy)} | ${percent(model.classifier.majmin)} | ${percent(model.classifier.root)} | ${percent(model.classifier.frameAccuracy)} |`),
+    '',
+    'Template matching picks the nearest of the 25 binary templates (24 triads and the all-zero no-chord) in Euclidean distance; the classifier is a softmax layer (12 → 25) trained on each model\'s outputs for the training frames.',
+    '',
+    '## Pictures',
+    '',
+  ];
+  for (const model of content.models) {
+    const name = slug(model.name);
+    writeHeatmapPng(join(dir, `${name}-weights-start.png`), model.weightsStart, { range: 'symmetric' });
+    writeHeatmapPng(join(dir, `${name}-weights-end.png`), model.weightsEnd, { range: 'symmetric' });
+    writeHeatmapPng(join(dir, `${name}-chromagram.png`), transpose(model.exampleChroma), { origin: 'lower' });
+    lines.push(`### ${model.name}`, '', `Weights, start and end of training: ![start](${name}-weights-start.png) ![end](${name}-weights-end.png)`, '', `Chromagram of a held-out clip (pitch classes C…B upwards): ![chromagram](${name}-chromagram.png)`, '');
+  }
+  const best = [...content.models].sort((a, b) => b.classifier.majmin - a.classifier.majmin)[0]!;
+  writeHeatmapPng(join(dir, 'confusion.png'), normalizeRows(best.classifier.confusion));
+  lines.push(`### Confusion matrix (${best.name}, classifier; rows: reference, columns: estimate, in vocabulary order ${content.vocabulary[0]} … ${content.vocabulary[content.vocabulary.length - 1]})`, '', '![confusion](confusion.png)', '');
+  lines.push('## Data', '', '```', content.dataset, '```', '');
+  const path = join(dir, 'summary.md');
+  writeFileAtomic('writeReport', path, `${lines.join('\n')}\n`);
+  return path;
+}
+
+function transpose(values: T.NDArray): number[][] {
+  const [rows, cols] = values.shape as [number, number];
+  return Array.from({ length: cols }, (_, c) => Array.from({ length: rows }, (_, r) => values.data[r * cols + c]!));
+}
+
+function normalizeRows(counts: number[][]): number[][] {
+  return counts.map((row) => {
+    const total = row.reduce((a, b) => a + b, 0);
+    return row.map((v) => (total > 0 ? v / total : 0));
+  });
+}
