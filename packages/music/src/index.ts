@@ -7,3 +7,5 @@ export * from './chords/index.ts';
 export * from './eval/index.ts';
 export * from './plot/index.ts';
 export * from './data/index.ts';
+export * from './train/index.ts';
+export * from './model/index.ts';

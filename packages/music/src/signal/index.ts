@@ -1,2 +1,27 @@
-// being written
-export {};
+// @theorbo/music signal: framing, windows, the STFT as a graph and on the host (fft.js),
+// the constant-Q transform (Brown–Puckette kernel, octave-recursive), chroma and tuning.
+// Graph builders take and return T.Variable, batched over clips ([batch, samples] in);
+// they are float32 to compile (float64 runs on the reference evaluator). Defaults:
+// 22050 Hz, nFft 2048, hop 512, CQT from C1 (32.70 Hz), 84 bins, 12 per octave.
+
+export { windowCoefficients, windowNames, window, centredWindow, type WindowName } from './windows.ts';
+export {
+  signalDefaults, maxViewPieces, frameCount, signalInput, frameSignal, framesAt,
+  type PadMode, type FrameOptions, type FrameSignalOptions, type FramingMethod, type FramePlacement,
+} from './framing.ts';
+export {
+  binCount, dftMatrices, stftComplex, dftOfFrames, spectrumMagnitude, stft, logCompress,
+  type StftOptions, type DftMatrices, type ComplexSpectrum, type SpectrumScale, type LogOptions,
+} from './dft.ts';
+export { stftHost, stftHostComplex, paddedSample, type HostSignal, type HostSpectrum } from './fft-host.ts';
+export { halfBandDesign, halfBandTaps, halfBandFilter, decimateByTwo } from './decimate.ts';
+export {
+  cqtDefaults, cqtQ, cqtFrequencies, cqtKernel,
+  type CqtKernel, type CqtKernelOptions, type CqtLevel, type SparseKernel, type DenseComplex,
+} from './cqt-kernel.ts';
+export { cqt, cqtFromSpectrum, cqtHost, type CqtOptions, type KernelDomain } from './cqt.ts';
+export {
+  chromaBins, chromaMatrix, stftChromaMatrix, normalizeFrames, chroma, chromaFromStft,
+  type ChromaSpread, type ChromaNorm, type ChromaMatrixOptions, type StftChromaOptions,
+} from './chroma.ts';
+export { estimateTuning, spectralPeaks, pitchTuning, type TuningOptions, type PitchPeak } from './tuning.ts';

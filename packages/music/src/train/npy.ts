@@ -1,0 +1,131 @@
+// The NPY format (numpy's `.npy`, the members of an `.npz`): a magic string, a version, a
+// header that is a Python dict literal giving dtype, memory order and shape, then the raw
+// little-endian data. We write version 1.0 byte for byte as numpy.save does — the header
+// padded with spaces to a multiple of 64 bytes including the magic, version, length field
+// and the trailing newline — and read versions 1.0, 2.0 and 3.0.
+// Left out: big-endian data ('>f4': refused, not byte-swapped) and big-endian hosts (the
+// typed arrays are copied as they are), Fortran order (refused),
+// structured and object dtypes, and dtypes NDArray has no storage for (uint8, int64, ...).
+
+import { NDArray, type DType } from '@theorbo/graph';
+
+const magic = [0x93, 0x4e, 0x55, 0x4d, 0x50, 0x59]; // "\x93NUMPY"
+const headerAlignment = 64;
+const prefixBytes = 10; // magic, two version bytes, uint16 header length
+const growthDigits = 21; // numpy's GROWTH_AXIS_MAX_DIGITS
+
+/** numpy's descr string for each dtype an NDArray can hold. */
+const descrOf: Record<DType, string> = {
+  float32: '<f4',
+  float64: '<f8',
+  int32: '<i4',
+  uint32: '<u4',
+  bool: '|b1',
+};
+const dtypeOfDescr = new Map(Object.entries(descrOf).map(([dtype, descr]) => [descr, dtype as DType]));
+// A single byte has no byte order: numpy may write '|b1' or '<b1'/'=b1'-free forms; accept the other spellings.
+dtypeOfDescr.set('<b1', 'bool');
+dtypeOfDescr.set('b1', 'bool');
+
+/** A Python tuple literal as numpy writes it: `()`, `(5,)`, `(2, 3)`. */
+function shapeLiteral(shape: readonly number[]): string {
+  if (shape.length === 1) return `(${shape[0]},)`;
+  return `(${shape.join(', ')})`;
+}
+
+/**
+ * The header text of an array exactly as numpy.save (numpy ≥ 1.23) writes it for version
+ * 1.0: the dict, then room for the first axis to grow to 21 digits (numpy leaves it so
+ * that appending can rewrite the header in place), then spaces up to the next multiple
+ * of 64 bytes counting the 10-byte prefix and the final newline. Like numpy, a header that
+ * would end exactly on a boundary still gets a full 64 bytes of padding.
+ */
+export function npyHeader(dtype: DType, shape: readonly number[]): string {
+  const dict = `{'descr': '${descrOf[dtype]}', 'fortran_order': False, 'shape': ${shapeLiteral(shape)}, }`;
+  const growth = shape.length > 0 ? ' '.repeat(Math.max(0, growthDigits - String(shape[0]).length)) : '';
+  const withNewline = dict.length + growth.length + 1;
+  const padding = headerAlignment - ((prefixBytes + withNewline) % headerAlignment);
+  const header = `${dict}${growth}${' '.repeat(padding)}\n`;
+  if (header.length > 0xffff) throw new Error(`npy: the header for shape [${shape.join(', ')}] is longer than version 1.0 allows (${header.length} bytes)`);
+  return header;
+}
+
+/** One array as the bytes of a `.npy` file (version 1.0, C order, little-endian). */
+export function encodeNpy(array: NDArray): Uint8Array {
+  const header = npyHeader(array.dtype, array.shape);
+  const data = new Uint8Array(array.data.buffer, array.data.byteOffset, array.data.byteLength);
+  const out = new Uint8Array(magic.length + 4 + header.length + data.length);
+  out.set(magic, 0);
+  out[6] = 1; // major version
+  out[7] = 0; // minor version
+  out[8] = header.length & 0xff;
+  out[9] = header.length >>> 8;
+  for (let i = 0; i < header.length; i++) out[10 + i] = header.charCodeAt(i);
+  out.set(data, 10 + header.length);
+  return out;
+}
+
+interface ParsedHeader {
+  descr: string;
+  fortranOrder: boolean;
+  shape: number[];
+}
+
+/** Reads the three keys numpy writes from the header's dict literal (any key order, either quote style). */
+function parseHeader(text: string, where: string): ParsedHeader {
+  const descr = /['"]descr['"]\s*:\s*['"]([^'"]*)['"]/.exec(text)?.[1];
+  const fortran = /['"]fortran_order['"]\s*:\s*(True|False)/.exec(text)?.[1];
+  const shapeText = /['"]shape['"]\s*:\s*\(([^)]*)\)/.exec(text)?.[1];
+  if (descr === undefined || fortran === undefined || shapeText === undefined) {
+    throw new Error(`${where}: the npy header ${JSON.stringify(text.trim())} does not give 'descr', 'fortran_order' and 'shape'`);
+  }
+  const shape = shapeText.split(',').map((part) => part.trim()).filter((part) => part !== '').map((part) => {
+    const size = Number(part.replace(/L$/, '')); // Python 2 wrote long integers as 5L
+    if (!Number.isInteger(size) || size < 0) throw new Error(`${where}: the npy header's shape (${shapeText}) holds ${part}, not a size`);
+    return size;
+  });
+  return { descr, fortranOrder: fortran === 'True', shape };
+}
+
+/** The array in the bytes of a `.npy` file; `where` names the file (and member) in errors. */
+export function decodeNpy(bytes: Uint8Array, where: string): NDArray {
+  if (bytes.length < 10 || magic.some((byte, i) => bytes[i] !== byte)) {
+    throw new Error(`${where}: not an npy array (bad magic: the file does not start with "\\x93NUMPY")`);
+  }
+  const major = bytes[6]!;
+  let headerStart: number;
+  let headerLength: number;
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  if (major === 1) {
+    headerStart = 10;
+    headerLength = view.getUint16(8, true);
+  } else if (major === 2 || major === 3) {
+    headerStart = 12;
+    headerLength = view.getUint32(8, true);
+  } else {
+    throw new Error(`${where}: npy format version ${major}.${bytes[7]} is not supported (versions 1.0, 2.0 and 3.0 are)`);
+  }
+  if (headerStart + headerLength > bytes.length) throw new Error(`${where}: the npy header runs past the end of the data (truncated file)`);
+  const header = parseHeader(new TextDecoder(major === 3 ? 'utf-8' : 'latin1').decode(bytes.subarray(headerStart, headerStart + headerLength)), where);
+  const dtype = dtypeOfDescr.get(header.descr);
+  if (dtype === undefined) {
+    throw new Error(`${where}: unsupported dtype '${header.descr}' (supported: ${Object.values(descrOf).join(', ')}; convert with astype before saving)`);
+  }
+  if (header.fortranOrder && header.shape.length > 1) {
+    throw new Error(`${where}: the array is stored in Fortran order, which is not supported (save it with numpy.ascontiguousarray first)`);
+  }
+  const start = headerStart + headerLength;
+  const count = header.shape.reduce((product, size) => product * size, 1);
+  const bytesPerElement = dtype === 'float64' ? 8 : dtype === 'bool' ? 1 : 4;
+  if (bytes.length - start !== count * bytesPerElement) {
+    throw new Error(`${where}: shape (${header.shape.join(', ')}) of '${header.descr}' needs ${count * bytesPerElement} data bytes but the file holds ${bytes.length - start} (truncated or corrupt)`);
+  }
+  // A copy: the data may sit at an offset the typed array cannot be aligned to.
+  const buffer = bytes.slice(start).buffer;
+  const data = dtype === 'float32' ? new Float32Array(buffer)
+    : dtype === 'float64' ? new Float64Array(buffer)
+      : dtype === 'int32' ? new Int32Array(buffer)
+        : dtype === 'uint32' ? new Uint32Array(buffer)
+          : new Uint8Array(buffer);
+  return new NDArray(dtype, header.shape, data);
+}

@@ -1,0 +1,99 @@
+// `.npz` archives as numpy.savez writes them: a zip (fflate) whose member `name.npy` holds
+// the array `name`. Members are stored uncompressed, as savez does (savez_compressed's
+// deflated archives are read too), with a fixed timestamp so that equal arrays give equal
+// bytes. Other members (not ending in .npy) are carried through as raw bytes, which is
+// also how numpy.load hands them out: the checkpoint keeps its JSON record there, so that
+// one atomic file holds the whole state. Saves go through writeFileAtomic.
+// Left out: memory-mapped loading, and archives too large for memory (all is read at once).
+
+import { readFileSync } from 'node:fs';
+import { unzipSync, zipSync, type Zippable } from 'fflate';
+import type { NDArray } from '@theorbo/graph';
+import { writeFileAtomic, type AtomicWriteHooks } from './atomic-file.ts';
+import { decodeNpy, encodeNpy } from './npy.ts';
+
+/** Named arrays, as numpy.load(path) gives them (`archive['weights0']`). */
+export type NamedArrays = Record<string, NDArray>;
+
+export interface NpzContents {
+  arrays: NamedArrays;
+  /** Members that are not .npy files, by their full member name. */
+  otherFiles: Record<string, Uint8Array>;
+}
+
+export interface SaveNpzOptions {
+  /** Deflate the members, as numpy.savez_compressed does (default false, as numpy.savez). */
+  compress?: boolean;
+  /** Extra non-array members, stored as they are (numpy.load returns them as bytes). */
+  otherFiles?: Record<string, Uint8Array>;
+  hooks?: AtomicWriteHooks;
+}
+
+// DOS timestamps start in 1980; a fixed one keeps archives byte-for-byte reproducible.
+const fixedTime = new Date(2000, 0, 1);
+
+function checkName(name: string, where: string): void {
+  if (name === '' || name.includes('\0') || name.startsWith('/') || name.split('/').includes('..')) {
+    throw new Error(`${where}: ${JSON.stringify(name)} cannot name an archive member (it must be non-empty, relative, and free of '..' and NUL)`);
+  }
+}
+
+/** The bytes of an .npz archive holding `arrays` (and any other members). */
+export function encodeNpz(arrays: NamedArrays, options: Omit<SaveNpzOptions, 'hooks'> = {}, where = 'npz'): Uint8Array {
+  const level = options.compress ? 6 : 0;
+  const members: Zippable = {};
+  for (const [name, array] of Object.entries(arrays)) {
+    checkName(name, where);
+    members[`${name}.npy`] = [encodeNpy(array), { level, mtime: fixedTime }];
+  }
+  for (const [name, bytes] of Object.entries(options.otherFiles ?? {})) {
+    checkName(name, where);
+    if (name.endsWith('.npy')) throw new Error(`${where}: the extra member '${name}' ends in .npy and would be read as an array; pass arrays in the arrays argument`);
+    if (name in members) throw new Error(`${where}: the member '${name}' is given twice`);
+    members[name] = [bytes, { level, mtime: fixedTime }];
+  }
+  return zipSync(members);
+}
+
+/** The arrays and other members of an .npz archive's bytes; `where` names the file in errors. */
+export function decodeNpz(bytes: Uint8Array, where: string): NpzContents {
+  // Every zip, even an empty one, ends with the end-of-central-directory record "PK\x05\x06".
+  const looksLikeZip = bytes.length >= 22 && bytes[0] === 0x50 && bytes[1] === 0x4b;
+  let members: Record<string, Uint8Array>;
+  try {
+    if (!looksLikeZip) throw new Error('it does not start with the zip signature "PK"');
+    members = unzipSync(bytes);
+  } catch (error) {
+    throw new Error(`${where}: not an npz file (not a zip archive: ${(error as Error).message})`, { cause: error });
+  }
+  const arrays: NamedArrays = {};
+  const otherFiles: Record<string, Uint8Array> = {};
+  for (const [name, member] of Object.entries(members)) {
+    if (name.endsWith('/')) continue; // a directory entry
+    if (name.endsWith('.npy')) arrays[name.slice(0, -'.npy'.length)] = decodeNpy(member, `${where} (member ${name})`);
+    else otherFiles[name] = member;
+  }
+  return { arrays, otherFiles };
+}
+
+/** Writes `arrays` to `path` as an .npz archive that numpy.load reads, replacing the file atomically. */
+export function saveNpz(path: string, arrays: NamedArrays, options: SaveNpzOptions = {}): void {
+  writeFileAtomic(path, encodeNpz(arrays, options, `saveNpz ${path}`), options.hooks);
+}
+
+/** The arrays of an .npz file (numpy.savez or saveNpz); errors name the file and what is wrong with it. */
+export function loadNpz(path: string): NamedArrays {
+  return readNpz(path).arrays;
+}
+
+/** The arrays and the other members of an .npz file. */
+export function readNpz(path: string): NpzContents {
+  let bytes: Uint8Array;
+  try {
+    bytes = readFileSync(path);
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    throw new Error(`loadNpz: cannot read ${path}: ${code === 'ENOENT' ? 'no such file' : (error as Error).message}`, { cause: error });
+  }
+  return decodeNpz(bytes, `loadNpz ${path}`);
+}
