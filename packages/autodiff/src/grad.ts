@@ -55,11 +55,21 @@ export function grad(cost: Variable, wrt: Variable | readonly Variable[], option
   const gradients = backpropagate(cost, targets, options);
   const results = targets.map((target) => {
     const found = gradients.get(target);
-    if (found) return found;
+    if (found) return refineShape(found, target);
     if (options.disconnected === 'zero') return T.zerosLike(target);
     return fail(`the cost does not depend on ${label(target)} (or only through ops without a gradient); pass { disconnected: 'zero' } to get zeros`);
   });
   return Array.isArray(wrt) ? results : results[0]!;
+}
+
+/**
+ * A gradient has its variable's shape; where the graph could not prove a size that the
+ * variable's type knows (x·w with x of unknown size), a reshape to that static shape
+ * (free: index arithmetic) says so, so that updates and optimizers see exact types.
+ */
+function refineShape(gradient: Variable, target: Variable): Variable {
+  const loose = target.shape.some((dim, axis) => dim !== null && gradient.shape[axis] === null);
+  return loose ? T.reshape(gradient, target.shape.map((dim, axis) => dim ?? T.dim(gradient, axis))) : gradient;
 }
 
 /**

@@ -4,6 +4,7 @@ import * as assert from 'uvu/assert';
 import * as T from '@theorbo/graph';
 import { assertClose, randomArray } from '@theorbo/graph/testing';
 import type { NDArray, Variable } from '@theorbo/graph';
+import { clipByGlobalNorm, grad, sgd } from '@theorbo/autodiff';
 import { acquireDevice, compile } from '../src/index.ts';
 
 async function kernels(build: (...inputs: Variable[]) => Variable, values: NDArray[], types?: Variable[]): Promise<number> {
@@ -45,6 +46,24 @@ test('movement is index arithmetic, not copies', async () => {
 test('softmax takes three passes: max, sum, normalize', async () => {
   const count = await kernels((x) => T.softmax(x), [r(7, 300)]);
   assert.ok(count <= 3, `${count} kernels`);
+});
+
+test('a root stored for other kernels runs before them; epilogues that would deadlock stay apart', async () => {
+  // mean(square(x·w)) with SGD: the matmul's epilogue and other kernels both need x·w.
+  const device = await acquireDevice();
+  const x = T.matrix('x');
+  const w = T.shared(randomArray('float32', [4, 3], { seed: 3 }), 'w');
+  const loss = T.mean(T.square(T.dot(x, w)));
+  const clipped = clipByGlobalNorm(grad(loss, [w]), 0.1);
+  const updates = sgd(clipped, [w], 0.1);
+  const step = compile({ inputs: [x], outputs: loss, updates, device });
+  const reference = T.referenceFunction({ inputs: [x], outputs: loss, updates: updates.map(([p, v]) => [p, v] as const) });
+  const xs = randomArray('float32', [8, 4], { seed: 4 });
+  const before = w.get();
+  const [got] = await step(xs);
+  w.set(before);
+  const [want] = reference(xs);
+  assertClose(got as NDArray, want!, { rtol: 1e-5, atol: 1e-6 });
 });
 
 test('fusion: false runs one kernel per op with the same results', async () => {
