@@ -1,0 +1,148 @@
+// Theorbo's side of the benchmarks. `graphs` builds each case's graph from a workload
+// (the reference evaluator checks these: run.ts --check-graphs); `compiledBuilder`
+// compiles one for the device; `theorbo` and `theorboUnfused` list the rows the harness
+// measures (registered at the end of this file).
+// Left out: any timing or device code of its own; the harness does both.
+import * as T from '@theorbo/graph';
+import { sgd } from '@theorbo/autodiff';
+import { compile, DeviceTensor, readShared, runtimeFor, type AcquiredDevice } from '@theorbo/codegen';
+import { buildTalkProgram } from '../examples/talk-network.ts';
+import type { CaseName, CheckResult, HostTensor, Prepared, Workload } from './harness.ts';
+
+export interface TheorboContext {
+  /** The device the chain acquired (THEORBO_DEVICE / --device): pass it to compile(). */
+  device: AcquiredDevice;
+}
+export type TheorboBuilder = (workload: Workload, context: TheorboContext) => Promise<Prepared>;
+
+/** A case's graph: `values[i]` feeds `inputs[i]`; a training step also has updates. */
+export interface BenchGraph {
+  inputs: T.Variable[];
+  values: T.NDArray[];
+  outputs: T.Variable[];
+  updates?: [T.SharedVariable, T.Variable][];
+  /** Shared variables whose values after one call follow the outputs in the check (training). */
+  readAfter?: T.SharedVariable[];
+}
+
+type GraphCase = Exclude<CaseName, 'compile-latency'>;
+const hostValue = (input: HostTensor): T.NDArray => T.array(input.data, { shape: input.shape });
+
+/** Each case's graph, with run-time sizes (null dims) as a Theano user would declare them. */
+export const graphs: Record<GraphCase, (workload: Workload) => BenchGraph> = {
+  'elementwise': (w) => {
+    const x = T.matrix('x');
+    const a = T.vector('a');
+    const b = T.tensor('float32', [1, null], 'b'); // a static 1: broadcastable over rows
+    const y = T.sub(T.mul(T.tanh(T.add(T.mul(x, a), b)), T.sigmoid(x)), T.exp(T.neg(T.square(x))));
+    return { inputs: [x, a, b], values: w.inputs.map(hostValue), outputs: [y] };
+  },
+  'sum-last': (w) => {
+    const x = T.matrix('x');
+    return { inputs: [x], values: [hostValue(w.inputs[0]!)], outputs: [T.sum(x, -1)] };
+  },
+  'sum-all': (w) => {
+    const x = T.matrix('x');
+    return { inputs: [x], values: [hostValue(w.inputs[0]!)], outputs: [T.sum(x)] };
+  },
+  'softmax': (w) => {
+    const x = T.matrix('x');
+    return { inputs: [x], values: [hostValue(w.inputs[0]!)], outputs: [T.softmax(x, -1)] };
+  },
+  'matmul': (w) => {
+    const a = T.matrix('a');
+    const b = T.matrix('b');
+    return { inputs: [a, b], values: w.inputs.map(hostValue), outputs: [T.matmul(a, b)] };
+  },
+  // The talk's program itself (examples/talk-network.ts), its parameters set to the
+  // workload's initial values, and SGD as its step 3 writes it.
+  'train-step': (w) => {
+    const program = buildTalkProgram(1, 'float32');
+    const [x, y, templates, ...initial] = w.inputs;
+    program.templates.set(templates!.data);
+    program.params.forEach((param, i) => param.set(initial[i]!.data));
+    const updates = sgd(program.scalarLoss, program.params, w.params!.learningRate!) as [T.SharedVariable, T.Variable][];
+    return {
+      inputs: [program.xInput, program.yTarget], values: [hostValue(x!), hostValue(y!)], outputs: [program.scalarLoss],
+      updates: [...updates], readAfter: program.params,
+    };
+  },
+};
+
+/*
+ * The compiled rows: every graph case fused (the default) and, where fusion is what the
+ * comparison is about, the unfused baseline (`fusion: false`, one kernel per op).
+ * 'compile-latency' needs no entry: cold-start.ts times theorbo['train-step'] (prepare
+ * + first result) in a fresh process. The harness checks each entry's first result
+ * against the host reference before it times anything, so a wrong kernel prints as
+ * FAILED, never as a number. The registration follows compiledBuilder, at the end.
+ */
+export const theorbo: Partial<Record<CaseName, TheorboBuilder>> = {};
+export const theorboUnfused: Partial<Record<CaseName, TheorboBuilder>> = {};
+
+export const graphCases = Object.keys(graphs) as GraphCase[];
+/** Cases with an unfused row (where fusion is what the comparison is about). */
+export const unfusedCases: readonly CaseName[] = ['elementwise', 'softmax', 'train-step'];
+
+const storage = 0x80 | 0x4 | 0x8; // STORAGE | COPY_SRC | COPY_DST
+
+/**
+ * One case compiled for the acquired device. Inputs are uploaded once, as DeviceTensors,
+ * as the peers' inputs are; a timed step issues one call without awaiting it and keeps
+ * its outputs on the device; the check reads the outputs and, for the training step, the
+ * parameters after the call.
+ */
+export function compiledBuilder(caseName: GraphCase, options: { fusion: boolean }): TheorboBuilder {
+  return async (workload, { device }) => {
+    if (device.kind === 'reference') return { unavailable: 'no WebGPU device (the reference evaluator is not timed)' };
+    const graph = graphs[caseName](workload);
+    const fn = compile({ inputs: graph.inputs, outputs: graph.outputs, updates: graph.updates ?? [], device, fusion: options.fusion, outputsOnDevice: true });
+    const runtime = runtimeFor(device);
+    const inputs = graph.values.map((value) => {
+      const buffer = device.device.createBuffer({ size: Math.max(4, value.data.byteLength), usage: storage });
+      device.device.queue.writeBuffer(buffer, 0, value.data.buffer, value.data.byteOffset, value.data.byteLength);
+      return new DeviceTensor(runtime, buffer, value.dtype, value.shape);
+    });
+    const release = (outputs: (T.NDArray | DeviceTensor)[]) => {
+      for (const output of outputs) if (output instanceof DeviceTensor) output.destroy();
+    };
+    let inflight: Promise<void>[] = [];
+    return {
+      async result() {
+        const outputs = await fn(...inputs);
+        const host = await Promise.all(outputs.map((output) => (output instanceof DeviceTensor ? output.read() : output)));
+        release(outputs);
+        const after = await Promise.all((graph.readAfter ?? []).map((shared) => readShared(shared)));
+        return [...host, ...after].map((value) => Float32Array.from(value.data as Float32Array));
+      },
+      step() {
+        inflight.push(fn(...inputs).then(release));
+      },
+      async sync() {
+        await Promise.all(inflight);
+        inflight = [];
+        await device.device.queue.onSubmittedWorkDone();
+      },
+      dispose() {
+        for (const input of inputs) input.destroy();
+      },
+    };
+  };
+}
+
+/**
+ * Evaluates one case's graph with the reference evaluator and applies the workload's
+ * check: proof that the graph handed to compile() computes what the peers compute.
+ */
+export function checkGraph(workload: Workload): CheckResult {
+  const graph = graphs[workload.caseName as GraphCase](workload);
+  const fn = T.referenceFunction({ inputs: graph.inputs, outputs: graph.outputs, updates: graph.updates ?? [] });
+  const outputs = fn(...graph.values).map((value) => Float32Array.from(value.data as Float32Array));
+  const after = (graph.readAfter ?? []).map((shared) => Float32Array.from(shared.get().data as Float32Array));
+  return workload.check([...outputs, ...after]);
+}
+
+for (const name of graphCases) {
+  theorbo[name] = compiledBuilder(name, { fusion: true });
+  if (unfusedCases.includes(name)) theorboUnfused[name] = compiledBuilder(name, { fusion: false });
+}
