@@ -173,18 +173,23 @@ async function run(
 ): Promise<(NDArray | DeviceTensor)[]> {
   const device = (rt.descriptor as WebGpuDescriptor).device;
   const encoder = device.createCommandEncoder();
-  [...plan.inputBuffers.values()].forEach((buffer, i) => {
+  // Host values are written into the plan's input buffers; device tensors are bound as they are.
+  const substitute = new Map<Variable, GPUBuffer>();
+  [...plan.inputBuffers.entries()].forEach(([input, buffer], i) => {
     const value = values[i]!;
-    if (value instanceof DeviceTensor) encoder.copyBufferToBuffer(value.buffer, 0, buffer, 0, Math.min(buffer.size, value.buffer.size));
-    else upload(device, buffer, value);
+    if (!(value instanceof DeviceTensor)) return upload(device, buffer, value);
+    if (value.dtype !== input.dtype) throw new GraphError('function', `input ${input.name ?? i} is ${input.dtype}, but the device tensor given holds ${value.dtype}`, input.location);
+    substitute.set(plan.inputStands.get(input)!, value.buffer);
   });
+  const bindGroupOf = (step: Plan['kernels'][number]['passes'][number]): GPUBindGroup =>
+    substitute.size > 0 && step.rendered.bindings.some((binding) => substitute.has(binding.variable)) ? plan.rebind(step, substitute) : step.bindGroup;
   for (const shared of plan.shared) rt.store.buffer(shared);
   if (mode === 'fast' || mode === 'debug') {
     const pass = encoder.beginComputePass();
     for (const kernel of plan.kernels) {
       for (const step of kernel.passes) {
         pass.setPipeline(step.pipeline);
-        pass.setBindGroup(0, step.bindGroup);
+        pass.setBindGroup(0, bindGroupOf(step));
         pass.dispatchWorkgroups(...step.dispatch);
       }
     }
@@ -197,7 +202,7 @@ async function run(
       const pass = encoder.beginComputePass({ timestampWrites: { querySet, beginningOfPassWriteIndex: 2 * k, endOfPassWriteIndex: 2 * k + 1 } });
       for (const part of kernel.passes) {
         pass.setPipeline(part.pipeline);
-        pass.setBindGroup(0, part.bindGroup);
+        pass.setBindGroup(0, bindGroupOf(part));
         pass.dispatchWorkgroups(...part.dispatch);
       }
       pass.end();
@@ -220,7 +225,7 @@ async function run(
       const pass = step.beginComputePass();
       for (const part of kernel.passes) {
         pass.setPipeline(part.pipeline);
-        pass.setBindGroup(0, part.bindGroup);
+        pass.setBindGroup(0, bindGroupOf(part));
         pass.dispatchWorkgroups(...part.dispatch);
       }
       pass.end();
@@ -256,7 +261,7 @@ async function finish(rt: Runtime, plan: Plan, device: GPUDevice, encoder: GPUCo
     if (output.constant) return () => Promise.resolve(output.constant!);
     const bytes = byteSize(output.variable.type.size ?? 0);
     if (onDevice) {
-      const copy = device.createBuffer({ size: bytes, usage: usage.storage | usage.copySrc | usage.copyDst, label: originalOutputs[i]?.name ?? 'output' });
+      const copy = rt.takeBuffer(bytes, originalOutputs[i]?.name ?? 'output');
       encoder.copyBufferToBuffer(output.buffer!, 0, copy, 0, bytes);
       const tensor = new DeviceTensor(rt, copy, output.variable.dtype, output.variable.shape as number[]);
       return () => Promise.resolve(tensor);

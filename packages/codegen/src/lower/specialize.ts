@@ -46,6 +46,41 @@ export function specialize(outputs: readonly Variable[], inputShapes: ReadonlyMa
 
 const shapeSpecOps = new Set(['reshape', 'broadcast_to', 'random']);
 
+const splittable = new Set(['sum', 'prod', 'max', 'min', 'any', 'all']);
+/** Elements per first-stage chunk of a long full reduction. */
+const chunk = 4096;
+
+/**
+ * A reduction of everything to a handful of values would run on one workgroup; over
+ * 2¹⁶ elements it becomes two: chunks of `chunk` elements (padded with the op's
+ * identity), then the chunks' results.
+ */
+function splitLongReduction(variable: Variable): Variable | undefined {
+  const node = variable.owner!;
+  if (!splittable.has(node.op)) return undefined;
+  const x = node.inputs[0]!;
+  const attrs = node.attrs as T.AttrsOf<'sum'>;
+  const n = x.type.size ?? 0;
+  if (attrs.axes.length !== x.ndim || n < 1 << 16) return undefined;
+  const chunks = Math.ceil(n / chunk);
+  const identity = reductionIdentity(node.op, x.dtype);
+  let flat = T.reshape(x, [n]);
+  if (chunks * chunk > n) flat = T.pad(flat, [[0, chunks * chunk - n]], { value: identity });
+  const reduce = (input: Variable, axes: number[], keepdims: boolean): Variable => makeNode(node.op, [input], { axes, keepdims } as never, node.location);
+  const partial = reduce(T.reshape(flat, [chunks, chunk]), [1], false);
+  const total = reduce(partial, [0], false);
+  return attrs.keepdims ? T.reshape(total, x.shape.map(() => 1)) : total;
+}
+
+function reductionIdentity(op: string, dtype: T.DType): number {
+  switch (op) {
+    case 'sum': case 'any': return 0;
+    case 'prod': case 'all': return 1;
+    case 'max': return dtype === 'float32' || dtype === 'float64' ? -Infinity : dtype === 'uint32' ? 0 : -2147483648;
+    default: return dtype === 'float32' || dtype === 'float64' ? Infinity : dtype === 'uint32' ? 4294967295 : 2147483647;
+  }
+}
+
 /** Moves constant symbolic sizes (ShapeSpec nulls fed by constant scalars) into the attributes. */
 function staticSizes(op: string, inputs: readonly Variable[], attrs: unknown): [readonly Variable[], unknown] {
   if (!shapeSpecOps.has(op)) return [inputs, attrs];
@@ -73,6 +108,8 @@ function rebuild(original: Variable, inputs: readonly Variable[]): Variable {
   const [ownInputs, attrs] = staticSizes(node.op, inputs, node.attrs);
   const unchanged = attrs === node.attrs && ownInputs.every((input, i) => input === node.inputs[i]);
   const rebuilt = unchanged ? original : makeNode(node.op, ownInputs, attrs as never, node.location);
+  const split = splitLongReduction(rebuilt);
+  if (split) return split;
   const size = rebuilt.type.size;
   if (node.op !== 'random' && size !== null && size <= foldLimit && inputs.length > 0 && inputs.every((input) => input instanceof Constant)) {
     return new Constant(performApply(rebuilt, inputs.map((input) => (input as Constant).value)), undefined, node.location);

@@ -143,7 +143,8 @@ function renderReduce(kernel: Kernel, materialized: ReadonlySet<Variable>, label
   const acc = accumulatorFor(node);
   const arg = isArg(node);
   const flatArgmax = arg && (attrs as AttrsOf<'argmax'>).axis === null;
-  const tree = reduceSize > 256 && outerSize < 16384;
+  // A workgroup per output once a reduction is long enough to share; a thread per output below.
+  const tree = reduceSize > 64;
   const threads = tree ? 256 : 64;
   const dispatch = grid(tree ? outerSize : Math.ceil(outerSize / threads));
   const o = tree ? `i32(wid.x + wid.y * ${dispatch[0]}u)` : `i32(gid.x + gid.y * ${dispatch[0] * threads}u)`;

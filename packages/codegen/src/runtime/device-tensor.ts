@@ -29,7 +29,8 @@ export class DeviceTensor {
     return this.#host;
   }
 
+  /** Gives the buffer back (to the runtime's pool, for the next outputs of its size). */
   destroy(): void {
-    this.buffer.destroy();
+    this.runtime.releaseBuffer(this.buffer);
   }
 }

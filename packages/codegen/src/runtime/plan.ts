@@ -17,13 +17,17 @@ export interface PlannedKernel {
   rendered: RenderedKernel;
   /** The buffer the kernel writes. */
   buffer: GPUBuffer;
-  passes: { pipeline: GPUComputePipeline; bindGroup: GPUBindGroup; dispatch: [number, number, number]; label: string; code: string }[];
+  passes: { pipeline: GPUComputePipeline; bindGroup: GPUBindGroup; dispatch: [number, number, number]; label: string; code: string; rendered: RenderedKernel }[];
 }
 
 export interface Plan {
   kernels: PlannedKernel[];
   /** Buffer of every original input, written at each call. */
   inputBuffers: Map<Variable, GPUBuffer>;
+  /** The static-shaped stand-in of every original input (what kernels bind). */
+  inputStands: Map<Variable, Variable>;
+  /** Builds a bind group for one pass with some variables bound to other buffers. */
+  rebind(pass: PlannedKernel['passes'][number], substitute: ReadonlyMap<Variable, GPUBuffer>): GPUBindGroup;
   /** Where each requested output (specialized) lives after the kernels ran, or its folded value. */
   outputs: { variable: Variable; buffer?: GPUBuffer; constant?: NDArray }[];
   /** Shared variables the kernels read: synced to the device before each call. */
@@ -96,7 +100,7 @@ export function buildPlan(
     const passes = [rendered, ...(rendered.then ?? [])].map((pass) => {
       context.onShader?.(pass.label, pass.code);
       const pipeline = pipelineFor(context, pass);
-      return { pipeline, dispatch: pass.dispatch, label: pass.label, code: pass.code, bindGroup: bindGroupFor(context, pipeline, pass, buffers) };
+      return { pipeline, dispatch: pass.dispatch, label: pass.label, code: pass.code, rendered: pass, bindGroup: bindGroupFor(context, pipeline, pass, buffers) };
     });
     return { kernel, rendered, passes, buffer: buffers.get(kernel.output)! };
   });
@@ -109,6 +113,8 @@ export function buildPlan(
   return {
     kernels: planned,
     inputBuffers,
+    inputStands: inputs,
+    rebind: (pass, substitute) => bindGroupFor(context, pass.pipeline, pass.rendered, new Map([...buffers, ...substitute])),
     outputs: specialized.slice(0, outputs.length).map((variable) =>
       variable instanceof Constant ? { variable, constant: variable.value } : { variable, buffer: bufferOf(variable) }),
     shared: [...materialized].filter((variable): variable is SharedVariable => variable instanceof SharedVariable),

@@ -19,6 +19,8 @@ export function runtimeFor(descriptor: AcquiredDevice): Runtime {
 export class Runtime {
   readonly store: SharedStore;
   readonly pipelines = new Map<string, GPUComputePipeline>();
+  /** Buffers of destroyed device tensors, by size, for the next outputs (allocation and zeroing cost). */
+  private readonly pool = new Map<number, GPUBuffer[]>();
   constructor(public descriptor: AcquiredDevice) {
     this.store = new SharedStore(descriptor.device as GPUDevice);
   }
@@ -35,6 +37,27 @@ export class Runtime {
       pipelines: this.pipelines,
       onShader: debug ? (label, code) => console.log(`\n// ---- ${label} ----\n${code}`) : undefined,
     };
+  }
+
+  /** A storage buffer of `bytes` for an output tensor: a pooled one if any. */
+  takeBuffer(bytes: number, label: string): GPUBuffer {
+    const pooled = this.pool.get(bytes)?.pop();
+    if (pooled) return pooled;
+    return (this.descriptor as WebGpuDescriptor).device.createBuffer({ size: bytes, usage: 0x80 | 0x4 | 0x8, label });
+  }
+
+  /**
+   * Takes back the buffer of a destroyed device tensor. Queue order makes reuse safe: work
+   * submitted later runs after the work already submitted that reads it.
+   */
+  releaseBuffer(buffer: GPUBuffer): void {
+    const list = this.pool.get(buffer.size) ?? [];
+    if (list.length < 8) {
+      list.push(buffer);
+      this.pool.set(buffer.size, list);
+    } else {
+      buffer.destroy();
+    }
   }
 
   /** Throws a sentence if the device was lost; the next compile() call acquires a new one. */
