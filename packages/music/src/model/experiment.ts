@@ -13,7 +13,8 @@ import { transposeChord, vocabulary } from '../chords/index.ts';
 import { datasetSummary, formatDatasetSummary, synthesizeDataset, type DataSource, type DatasetClip } from '../data/index.ts';
 import { composeAugmentations, noiseAugmentation, pitchShiftAugmentation, saveModel, train } from '../train/index.ts';
 import { clipFeatures, featureDefaults, stackFrames, type ClipFeatures, type FeatureOptions } from './features.ts';
-import { chordClassifier, chromaNetwork, fitChromaGain, handChroma, learnedChroma, type ChromaModel } from './models.ts';
+import { chordClassifier, fitChromaGain, type ChromaModel } from './models.ts';
+import { buildModel, type ModelConfig } from './registry.ts';
 import { scorePredictions, type Scores } from './evaluate.ts';
 import { writeReport, type ModelReport } from './report.ts';
 
@@ -70,27 +71,30 @@ export async function runExperiment(options: ExperimentOptions): Promise<{ resul
     noiseAugmentation({ std: 0.02 }),
   );
   const common = { batchSize: 256, device, progress: options.progress, seed: options.seed };
-  const models: { name: string; model: ChromaModel; input: 'cqt' | 'dft'; start: T.NDArray }[] = [];
+  const models: { name: string; model: ChromaModel; input: 'cqt' | 'dft'; start: T.NDArray; config: ModelConfig }[] = [];
 
-  const hand = handChroma(feature, gain);
-  models.push({ name: 'hand-designed chroma (CQT · octave folding)', model: hand, input: 'cqt', start: hand.weights.get() });
+  const handConfig: ModelConfig = { kind: 'hand-chroma', feature, gain };
+  const hand = buildModel(handConfig);
+  models.push({ name: 'hand-designed chroma (CQT · octave folding)', model: hand, input: 'cqt', start: hand.weights.get(), config: handConfig });
 
-  const learned = learnedChroma(feature, { from: 'octave', gain });
+  const learnedConfig: ModelConfig = { kind: 'learned-chroma', feature, gain };
+  const learned = buildModel(learnedConfig);
   const learnedStart = learned.weights.get();
   log('training the learned chroma (CQT · W, from octave equivalence)');
   await train({ ...common, model: learned, data: { train: [trainSet.cqt, trainSet.labels], validation: [validationSet.cqt, validationSet.labels] }, epochs: options.epochs.chroma, rule: 'adam', learningRate: 0.01, augment, earlyStopping: { monitor: 'loss', patience: 3 } });
-  models.push({ name: 'learned chroma (CQT · W)', model: learned, input: 'cqt', start: learnedStart });
+  models.push({ name: 'learned chroma (CQT · W)', model: learned, input: 'cqt', start: learnedStart, config: learnedConfig });
 
-  const network = chromaNetwork(feature.nFft / 2 + 1, options.hidden, options.seed);
+  const networkConfig: ModelConfig = { kind: 'network', feature, hidden: options.hidden, seed: options.seed };
+  const network = buildModel(networkConfig);
   const networkStart = network.weights.get();
   log(`training the talk's network (DFT → ${options.hidden.join(' → ')} → 12, half-wave rectified)`);
   await train({ ...common, model: network, data: { train: [trainSet.dft, trainSet.labels], validation: [validationSet.dft, validationSet.labels] }, epochs: options.epochs.network, rule: 'adam', learningRate: 0.001, earlyStopping: { monitor: 'loss', patience: 3 }, augment: noiseAugmentation({ std: 0.02 }) });
-  models.push({ name: `the talk's ${options.hidden.length}-layer network (DFT → 12)`, model: network, input: 'dft', start: networkStart });
+  models.push({ name: `the talk's ${options.hidden.length}-layer network (DFT → 12)`, model: network, input: 'dft', start: networkStart, config: networkConfig });
 
   const results: Evaluated[] = [];
   const reports: ModelReport[] = [];
   const scoreOptions = { hop: feature.hop, sampleRate: feature.sampleRate, medianWidth: 9 };
-  for (const { name, model, input, start } of models) {
+  for (const { name, model, input, start, config } of models) {
     const forward = compile({ inputs: [model.features], outputs: [model.chroma, model.predictions!], device });
     const chromaOf = async (values: T.NDArray) => (await forward(values)) as T.NDArray[];
     // The classifier learns from each model's outputs on the training frames.
@@ -116,7 +120,7 @@ export async function runExperiment(options: ExperimentOptions): Promise<{ resul
     results.push(evaluated);
     log(`${name}: majmin ${percent(evaluated.template.majmin)} (templates), ${percent(evaluated.classifier.majmin)} (classifier)`);
     reports.push({ ...evaluated, weightsStart: start, weightsEnd: model.params.length ? await readShared(model.weights) : start, exampleChroma: exampleChroma! });
-    if (model.params.length) await saveModel(join(options.reportDir, 'models', slug(name)), model.params, { name, input, feature, classifier: 'trained separately' });
+    await saveModel(join(options.reportDir, 'models', config.kind), model.params, config);
   }
   mkdirSync(options.reportDir, { recursive: true });
   const reportPath = writeReport(options.reportDir, {
@@ -138,4 +142,3 @@ function standardization(values: T.NDArray): { mean: Float32Array; scale: Float3
 
 const seconds = (since: number): string => `${((performance.now() - since) / 1000).toFixed(1)} s`;
 const percent = (value: number): string => `${(100 * value).toFixed(1)}%`;
-const slug = (name: string): string => name.toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-|-$/g, '');

@@ -5,3 +5,4 @@ export * from './models.ts';
 export * from './evaluate.ts';
 export * from './report.ts';
 export * from './experiment.ts';
+export * from './registry.ts';

@@ -1,0 +1,168 @@
+// The `theorbo` command line: synth (make a data set), train (one model, with
+// checkpoints and resume), eval (a saved model on held-out clips), chroma <audio>
+// (chromagram as CSV and PNG), chords <audio> (a .lab file), plot (heatmaps of saved
+// weights) and demo (the main job: the whole experiment and its report). Every command
+// prints the device it runs on; --device picks one (gpu, cpu-webgpu, reference).
+
+import { mkdirSync } from 'node:fs';
+import { basename, join } from 'node:path';
+import { Command } from 'commander';
+import * as T from '@theorbo/graph';
+import { acquireDevice, compile, type AcquiredDevice, type DeviceKind } from '@theorbo/codegen';
+import { loadMono, writeFileAtomic } from '../audio/index.ts';
+import { writeLab } from '../chords/index.ts';
+import { datasetSummary, formatDatasetSummary, synthesizeDataset, type DataSource } from '../data/index.ts';
+import { framesToSegments, medianFilterFrames } from '../eval/index.ts';
+import { writeHeatmapPng } from '../plot/index.ts';
+import { loadNpz, saveModel, train } from '../train/index.ts';
+import { clipFeatures, featureDefaults, stackFrames } from '../model/features.ts';
+import { buildModel, loadChromaModel, type ModelKind } from '../model/registry.ts';
+import { experimentDefaults, runExperiment } from '../model/experiment.ts';
+import { scorePredictions } from '../model/evaluate.ts';
+import { fitChromaGain } from '../model/models.ts';
+
+async function device(kind: string | undefined): Promise<AcquiredDevice> {
+  const acquired = await acquireDevice(kind ? { prefer: kind as DeviceKind } : {});
+  console.log(`device: ${acquired.describe().split('\n')[0]}`);
+  return acquired;
+}
+
+const program = new Command('theorbo').description('Learned chroma and chord recognition on the Theorbo engine');
+program.option('--device <kind>', 'gpu, cpu-webgpu or reference (default: the best this machine has)');
+const deviceOption = (): string | undefined => program.opts<{ device?: string }>().device;
+const int = (value: string): number => {
+  const parsed = Number(value);
+  if (!Number.isInteger(parsed) || parsed < 0) throw new Error(`expected a whole number, got '${value}'`);
+  return parsed;
+};
+
+program.command('synth').description('synthesize (or load from the cache) a chord data set and summarize it')
+  .option('--clips <n>', 'clips per source', int, experimentDefaults.clips)
+  .option('--source <source>', 'additive, fluidsynth or both', experimentDefaults.source)
+  .option('--seed <n>', 'seed', int, experimentDefaults.seed)
+  .option('--cache <dir>', 'cache folder')
+  .action(async (options: { clips: number; source: DataSource | 'both'; seed: number; cache?: string }) => {
+    await device(deviceOption());
+    const dataset = await synthesizeDataset({ seed: options.seed, clips: options.clips, source: options.source, cacheDir: options.cache });
+    console.log(formatDatasetSummary(datasetSummary(dataset)));
+  });
+
+program.command('train').description('train one model on synthesized data, with a checkpoint each epoch')
+  .requiredOption('--out <dir>', 'where the model (weights.npz, config.json) and its checkpoint go')
+  .option('--model <kind>', 'learned-chroma or network', 'learned-chroma')
+  .option('--epochs <n>', 'epochs', int, 10)
+  .option('--clips <n>', 'clips per source', int, experimentDefaults.clips)
+  .option('--source <source>', 'additive, fluidsynth or both', experimentDefaults.source)
+  .option('--seed <n>', 'seed', int, experimentDefaults.seed)
+  .option('--resume', 'continue from the checkpoint in --out')
+  .action(async (options: { out: string; model: ModelKind; epochs: number; clips: number; source: DataSource | 'both'; seed: number; resume?: boolean }) => {
+    const acquired = await device(deviceOption());
+    if (options.model !== 'learned-chroma' && options.model !== 'network') throw new Error(`train: --model must be learned-chroma or network, not '${options.model}'`);
+    const dataset = await synthesizeDataset({ seed: options.seed, clips: options.clips, source: options.source });
+    const features = (split: string) => stackFrames(dataset.clips.filter((clip) => clip.split === split).map((clip) => clipFeatures(clip.audio, clip.segments)), experimentDefaults.stride);
+    const trainSet = features('train');
+    const validation = features('validation');
+    const gain = fitChromaGain(trainSet.cqt, trainSet.labels, featureDefaults);
+    const config = { kind: options.model, feature: featureDefaults, gain, hidden: experimentDefaults.hidden, seed: options.seed };
+    const model = buildModel(config);
+    const input = options.model === 'network' ? 'dft' : 'cqt';
+    const result = await train({
+      model, device: acquired, epochs: options.epochs, batchSize: 256, rule: 'adam', learningRate: options.model === 'network' ? 0.001 : 0.01, seed: options.seed,
+      data: { train: [trainSet[input], trainSet.labels], validation: [validation[input], validation.labels] },
+      checkpointDir: join(options.out, 'checkpoint'), resume: options.resume ?? false, earlyStopping: { monitor: 'loss', patience: 3 }, config,
+    });
+    await saveModel(options.out, model.params, config);
+    const last = result.history[result.history.length - 1];
+    console.log(`trained ${result.epochsDone} epochs${result.stoppedEarly ? ' (stopped early)' : ''}; last validation ${JSON.stringify(last?.validation ?? {})}; saved to ${options.out}`);
+  });
+
+program.command('eval').description('evaluate a saved model (or the hand-designed chroma) on the held-out test clips with template matching')
+  .option('--model <dir>', 'a model folder written by train or demo')
+  .option('--clips <n>', 'clips per source', int, experimentDefaults.clips)
+  .option('--source <source>', 'additive, fluidsynth or both', experimentDefaults.source)
+  .option('--seed <n>', 'seed', int, experimentDefaults.seed)
+  .action(async (options: { model?: string; clips: number; source: DataSource | 'both'; seed: number }) => {
+    const acquired = await device(deviceOption());
+    const { model, config } = loadChromaModel(options.model);
+    const dataset = await synthesizeDataset({ seed: options.seed, clips: options.clips, source: options.source });
+    const forward = compile({ inputs: [model.features], outputs: [model.predictions!], device: acquired });
+    const input = config.kind === 'network' ? 'dft' : 'cqt';
+    const predictions = [];
+    for (const clip of dataset.clips.filter((c) => c.split === 'test')) {
+      const features = clipFeatures(clip.audio, clip.segments, config.feature);
+      const [predicted] = (await forward(features[input])) as T.NDArray[];
+      predictions.push({ reference: clip.segments, frameLabels: features.labels, predicted: predicted!.data as Int32Array, duration: clip.duration });
+    }
+    const scores = scorePredictions(predictions, { hop: config.feature.hop, sampleRate: config.feature.sampleRate, medianWidth: 9 });
+    console.log(`${config.kind} on ${predictions.length} test clips: majmin ${(100 * scores.majmin).toFixed(1)}%, root ${(100 * scores.root).toFixed(1)}%, frames ${(100 * scores.frameAccuracy).toFixed(1)}%`);
+  });
+
+async function chromaOf(audioPath: string, modelDir: string | undefined, acquired: AcquiredDevice) {
+  const { model, config } = loadChromaModel(modelDir);
+  const signal = await loadMono(audioPath, config.feature.sampleRate);
+  const features = clipFeatures(signal, [], config.feature);
+  const forward = compile({ inputs: [model.features], outputs: [model.chroma, model.predictions!], device: acquired });
+  const [chroma, predicted] = (await forward(features[config.kind === 'network' ? 'dft' : 'cqt'])) as T.NDArray[];
+  return { chroma: chroma!, predicted: predicted!, features, config, duration: signal.length / config.feature.sampleRate };
+}
+
+program.command('chroma <audio>').description('write the chromagram of an audio file as CSV (time, C … B) and PNG')
+  .option('--model <dir>', 'a learned model (default: hand-designed chroma)')
+  .option('--out <prefix>', 'output path prefix (default: the audio file name)')
+  .action(async (audio: string, options: { model?: string; out?: string }) => {
+    const acquired = await device(deviceOption());
+    const { chroma, features } = await chromaOf(audio, options.model, acquired);
+    const prefix = options.out ?? basename(audio).replace(/\.[^.]+$/, '');
+    const names = ['C', 'C#', 'D', 'D#', 'E', 'F', 'F#', 'G', 'G#', 'A', 'A#', 'B'];
+    const rows = Array.from(features.times, (time, f) => [time.toFixed(4), ...Array.from(chroma.data.subarray(f * 12, f * 12 + 12), (v) => v.toFixed(5))].join(','));
+    writeFileAtomic('chroma', `${prefix}.csv`, `time,${names.join(',')}\n${rows.join('\n')}\n`);
+    const columns = Array.from({ length: 12 }, (_, k) => Array.from(features.times, (_, f) => chroma.data[f * 12 + k]!));
+    writeHeatmapPng(`${prefix}.png`, columns, { origin: 'lower' });
+    console.log(`wrote ${prefix}.csv and ${prefix}.png (${features.times.length} frames)`);
+  });
+
+program.command('chords <audio>').description('recognize the chords of an audio file and write a .lab file')
+  .option('--model <dir>', 'a learned model (default: hand-designed chroma)')
+  .option('--out <path>', 'the .lab path (default: the audio file name with .lab)')
+  .action(async (audio: string, options: { model?: string; out?: string }) => {
+    const acquired = await device(deviceOption());
+    const { predicted, config, duration } = await chromaOf(audio, options.model, acquired);
+    const smoothed = medianFilterFrames(predicted.data as Int32Array, 9);
+    const segments = framesToSegments(smoothed, config.feature.hop, config.feature.sampleRate, { offset: -config.feature.hop / 2 / config.feature.sampleRate, duration });
+    const out = options.out ?? audio.replace(/\.[^.]+$/, '') + '.lab';
+    writeLab(out, segments);
+    console.log(`wrote ${out}: ${segments.length} segments (${[...new Set(segments.map((s) => s.label))].slice(0, 8).join(', ')}${segments.length > 8 ? ', …' : ''})`);
+  });
+
+program.command('plot <npz>').description('write a PNG heatmap of every 2-D array in a .npz file (e.g. a model\'s weights.npz)')
+  .option('--out <dir>', 'output folder', '.')
+  .action(async (npz: string, options: { out: string }) => {
+    await device(deviceOption());
+    mkdirSync(options.out, { recursive: true });
+    for (const [name, value] of Object.entries(loadNpz(npz))) {
+      if (value.ndim !== 2) continue;
+      const path = join(options.out, `${name}.png`);
+      writeHeatmapPng(path, value, { range: 'symmetric' });
+      console.log(`wrote ${path} (${value.dtype}[${value.shape.join(',')}])`);
+    }
+  });
+
+program.command('demo').description('the main job: synthesize data, train the learned chroma and the talk\'s network, evaluate against hand-designed chroma, write a report')
+  .option('--report <dir>', 'report folder', 'report')
+  .option('--clips <n>', 'clips per source', int, experimentDefaults.clips)
+  .option('--source <source>', 'additive, fluidsynth or both', experimentDefaults.source)
+  .option('--seed <n>', 'seed', int, experimentDefaults.seed)
+  .option('--epochs <n>', 'epochs per model', int)
+  .action(async (options: { report: string; clips: number; source: DataSource | 'both'; seed: number; epochs?: number }) => {
+    const acquired = await device(deviceOption());
+    const epochs = options.epochs === undefined ? experimentDefaults.epochs : { chroma: options.epochs, network: options.epochs, classifier: options.epochs };
+    const { results, reportPath } = await runExperiment({ ...experimentDefaults, device: acquired, clips: options.clips, source: options.source, seed: options.seed, epochs, reportDir: options.report, log: (line) => console.log(line), progress: process.stderr.isTTY === true });
+    console.log('\nweighted chord symbol recall, majmin (templates / classifier):');
+    for (const result of results) console.log(`  ${result.name.padEnd(48)} ${(100 * result.template.majmin).toFixed(1).padStart(5)}% / ${(100 * result.classifier.majmin).toFixed(1).padStart(5)}%`);
+    console.log(`report: ${reportPath}`);
+  });
+
+program.parseAsync(process.argv).catch((error: unknown) => {
+  console.error(`theorbo: ${error instanceof Error ? error.message : String(error)}`);
+  process.exitCode = 1;
+});

@@ -1,0 +1,41 @@
+// Models by name, rebuilt from a saved configuration: what `saveModel` writes beside the
+// weights is enough for the CLI to make the same graph again and load the weights.
+
+import { assignWeights, loadModel } from '../train/index.ts';
+import { featureDefaults, type FeatureOptions } from './features.ts';
+import { chromaNetwork, handChroma, learnedChroma, type ChromaModel } from './models.ts';
+
+export type ModelKind = 'hand-chroma' | 'learned-chroma' | 'network';
+
+export interface ModelConfig {
+  kind: ModelKind;
+  feature: FeatureOptions;
+  /** Hidden layer sizes of the network. */
+  hidden?: number[];
+  /** Gain of the hand-designed chroma. */
+  gain?: number;
+  seed?: number;
+}
+
+export function buildModel(config: ModelConfig): ChromaModel {
+  switch (config.kind) {
+    case 'hand-chroma': return handChroma(config.feature, config.gain ?? 1);
+    case 'learned-chroma': return learnedChroma(config.feature, { from: 'octave', gain: config.gain ?? 1 });
+    case 'network': return chromaNetwork(config.feature.nFft / 2 + 1, config.hidden ?? [256, 64], config.seed ?? 0);
+  }
+}
+
+/** The model saved in `dir` (weights.npz + config.json), or the hand-designed chroma when `dir` is undefined. */
+export function loadChromaModel(dir: string | undefined): { model: ChromaModel; config: ModelConfig } {
+  if (dir === undefined) {
+    const config: ModelConfig = { kind: 'hand-chroma', feature: featureDefaults, gain: 0.25 };
+    return { model: buildModel(config), config };
+  }
+  const saved = loadModel<ModelConfig>(dir);
+  if (!saved.config || !['hand-chroma', 'learned-chroma', 'network'].includes(saved.config.kind)) {
+    throw new Error(`loadChromaModel: ${dir}/config.json does not describe a chroma model (kind ${String(saved.config?.kind)})`);
+  }
+  const model = buildModel(saved.config);
+  assignWeights(model.params, saved.weights, `loadChromaModel(${dir})`);
+  return { model, config: saved.config };
+}
