@@ -13,7 +13,7 @@ import { transposeChord, vocabulary } from '../chords/index.ts';
 import { datasetSummary, formatDatasetSummary, synthesizeDataset, type DataSource, type DatasetClip } from '../data/index.ts';
 import { composeAugmentations, noiseAugmentation, pitchShiftAugmentation, saveModel, train } from '../train/index.ts';
 import { clipFeatures, featureDefaults, stackFrames, type ClipFeatures, type FeatureOptions } from './features.ts';
-import { chordClassifier, fitChromaGain, type ChromaModel } from './models.ts';
+import { chordClassifier, fitChromaGain, type ChromaModel, type TemplateLoss } from './models.ts';
 import { buildModel, type ModelConfig } from './registry.ts';
 import { scorePredictions, type Scores } from './evaluate.ts';
 import { writeReport, type ModelReport } from './report.ts';
@@ -30,13 +30,16 @@ export interface ExperimentOptions {
   stride: number;
   epochs: { chroma: number; network: number; classifier: number };
   hidden: number[];
+  /** The learned models' objective: the talk's squared template distance, or its softmax form. */
+  loss: TemplateLoss;
+  dropout: number;
   log: (line: string) => void;
   progress: boolean;
 }
 
 export const experimentDefaults: Omit<ExperimentOptions, 'reportDir' | 'log'> = {
   seed: 7, clips: 160, source: 'both', stride: 3,
-  epochs: { chroma: 12, network: 12, classifier: 12 }, hidden: [256, 64], progress: true,
+  epochs: { chroma: 12, network: 12, classifier: 12 }, hidden: [256, 64], progress: true, loss: 'softmax-distance', dropout: 0.2,
 };
 
 interface Evaluated {
@@ -77,14 +80,14 @@ export async function runExperiment(options: ExperimentOptions): Promise<{ resul
   const hand = buildModel(handConfig);
   models.push({ name: 'hand-designed chroma (CQT · octave folding)', model: hand, input: 'cqt', start: hand.weights.get(), config: handConfig });
 
-  const learnedConfig: ModelConfig = { kind: 'learned-chroma', feature, gain };
+  const learnedConfig: ModelConfig = { kind: 'learned-chroma', feature, gain, loss: options.loss };
   const learned = buildModel(learnedConfig);
   const learnedStart = learned.weights.get();
   log('training the learned chroma (CQT · W, from octave equivalence)');
   await train({ ...common, model: learned, data: { train: [trainSet.cqt, trainSet.labels], validation: [validationSet.cqt, validationSet.labels] }, epochs: options.epochs.chroma, rule: 'adam', learningRate: 0.01, augment, earlyStopping: { monitor: 'loss', patience: 3 } });
   models.push({ name: 'learned chroma (CQT · W)', model: learned, input: 'cqt', start: learnedStart, config: learnedConfig });
 
-  const networkConfig: ModelConfig = { kind: 'network', feature, hidden: options.hidden, seed: options.seed };
+  const networkConfig: ModelConfig = { kind: 'network', feature, hidden: options.hidden, seed: options.seed, loss: options.loss, dropout: options.dropout };
   const network = buildModel(networkConfig);
   const networkStart = network.weights.get();
   log(`training the talk's network (DFT → ${options.hidden.join(' → ')} → 12, half-wave rectified)`);

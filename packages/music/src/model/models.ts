@@ -34,19 +34,33 @@ export function templateDistanceLoss(chroma: T.Variable, target: T.Variable, tem
   return T.mean(distance.at(T.arange(target.dim(0), undefined, undefined, 'int32'), target));
 }
 
+/**
+ * The template distances as a classifier: cross-entropy of softmax(−‖output − template‖²)
+ * at the target. Unlike the talk's squared distance, which pulls an uncertain frame's
+ * output toward the mean of its candidate templates (and so toward the all-zero
+ * no-chord template), this asks that the target's template be the nearest one.
+ */
+export function softmaxDistanceLoss(chroma: T.Variable, target: T.Variable, templates: T.Variable): T.Variable {
+  const distance = T.sum(T.pow(chroma.dimshuffle(0, 'x', 1).sub(templates.dimshuffle('x', 0, 1)), 2.0), 2);
+  return T.mean(T.neg(T.logSoftmax(T.neg(distance)).at(T.arange(target.dim(0), undefined, undefined, 'int32'), target)));
+}
+
+export type TemplateLoss = 'distance' | 'softmax-distance';
+
 /** Nearest template (squared Euclidean distance) per frame: [batch] int32. */
 export function templateMatch(chroma: T.Variable, templates: T.Variable): T.Variable {
   const distance = T.sum(T.pow(chroma.dimshuffle(0, 'x', 1).sub(templates.dimshuffle('x', 0, 1)), 2.0), 2);
   return T.argmin(distance, 1);
 }
 
-function withLoss(features: T.Variable, chroma: T.Variable, params: T.SharedVariable[], weights: T.SharedVariable, training?: T.SharedVariable): ChromaModel {
+function withLoss(features: T.Variable, chroma: T.Variable, params: T.SharedVariable[], weights: T.SharedVariable, training?: T.SharedVariable, loss: TemplateLoss = 'distance'): ChromaModel {
   const target = T.ivector('target');
   const templates = templatesVariable();
+  const objective = loss === 'distance' ? templateDistanceLoss(chroma, target, templates) : softmaxDistanceLoss(chroma, target, templates);
   const predicted = templateMatch(chroma, templates);
   const accuracy = T.mean(T.cast(T.eq(predicted, target), 'float32'));
   return {
-    params, inputs: [features, target], loss: templateDistanceLoss(chroma, target, templates),
+    params, inputs: [features, target], loss: objective,
     metrics: { accuracy }, predictions: predicted, features, chroma, weights, training,
   };
 }
@@ -103,17 +117,17 @@ export function fitChromaGain(cqt: T.NDArray, labels: T.NDArray, options: Featur
 }
 
 /** The talk's learned chroma: CQT · W, from octave equivalence (scaled) or from random weights. */
-export function learnedChroma(options: FeatureOptions, init: { from: 'octave'; gain: number } | { from: 'random'; seed: number }): ChromaModel {
+export function learnedChroma(options: FeatureOptions, init: { from: 'octave'; gain: number } | { from: 'random'; seed: number }, loss: TemplateLoss = 'distance'): ChromaModel {
   const features = T.matrix('cqt');
   const start = init.from === 'octave'
     ? T.array(octaveFolding(options).data.map((v) => v * init.gain), { shape: [options.nBins, 12] })
     : gaussian([options.nBins, 12], 0.01, init.seed);
   const weights = T.shared(start, 'chroma_weights');
-  return withLoss(features, features.dot(weights), [weights], weights);
+  return withLoss(features, features.dot(weights), [weights], weights, undefined, loss);
 }
 
 /** The talk's network: dims[0] → … → 12, each layer half-wave rectified; dropout between layers. */
-export function chromaNetwork(inputDims: number, hidden: readonly number[], seed: number, dropoutRate = 0): ChromaModel {
+export function chromaNetwork(inputDims: number, hidden: readonly number[], seed: number, dropoutRate = 0, loss: TemplateLoss = 'distance'): ChromaModel {
   const features = T.matrix('dft');
   const sizes = [inputDims, ...hidden, 12];
   const params: T.SharedVariable[] = [];
@@ -129,7 +143,7 @@ export function chromaNetwork(inputDims: number, hidden: readonly number[], seed
     if (training && i > 0) layer = dropout(layer, dropoutRate, stream, training);
     layer = T.hwr(T.dot(layer, weights).add(bias));
   }
-  return withLoss(features, layer, params, first!, training);
+  return withLoss(features, layer, params, first!, training, loss);
 }
 
 /** A softmax classifier over 25 classes on top of 12-dimensional inputs (standardized). */

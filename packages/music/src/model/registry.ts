@@ -3,7 +3,7 @@
 
 import { assignWeights, loadModel } from '../train/index.ts';
 import { featureDefaults, type FeatureOptions } from './features.ts';
-import { chromaNetwork, handChroma, learnedChroma, type ChromaModel } from './models.ts';
+import { chromaNetwork, handChroma, learnedChroma, type ChromaModel, type TemplateLoss } from './models.ts';
 
 export type ModelKind = 'hand-chroma' | 'learned-chroma' | 'network';
 
@@ -15,13 +15,16 @@ export interface ModelConfig {
   /** Gain of the hand-designed chroma. */
   gain?: number;
   seed?: number;
+  /** The training objective (the talk's squared template distance by default). */
+  loss?: TemplateLoss;
+  dropout?: number;
 }
 
 export function buildModel(config: ModelConfig): ChromaModel {
   switch (config.kind) {
     case 'hand-chroma': return handChroma(config.feature, config.gain ?? 1);
-    case 'learned-chroma': return learnedChroma(config.feature, { from: 'octave', gain: config.gain ?? 1 });
-    case 'network': return chromaNetwork(config.feature.nFft / 2 + 1, config.hidden ?? [256, 64], config.seed ?? 0);
+    case 'learned-chroma': return learnedChroma(config.feature, { from: 'octave', gain: config.gain ?? 1 }, config.loss);
+    case 'network': return chromaNetwork(config.feature.nFft / 2 + 1, config.hidden ?? [256, 64], config.seed ?? 0, config.dropout ?? 0, config.loss);
   }
 }
 
