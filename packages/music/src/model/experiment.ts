@@ -38,8 +38,8 @@ export interface ExperimentOptions {
 }
 
 export const experimentDefaults: Omit<ExperimentOptions, 'reportDir' | 'log'> = {
-  seed: 7, clips: 160, source: 'both', stride: 3,
-  epochs: { chroma: 12, network: 12, classifier: 12 }, hidden: [256, 64], progress: true, loss: 'softmax-distance', dropout: 0.2,
+  seed: 7, clips: 240, source: 'both', stride: 3,
+  epochs: { chroma: 16, network: 16, classifier: 16 }, hidden: [256, 64], progress: true, loss: 'softmax-distance', dropout: 0.2,
 };
 
 interface Evaluated {
