@@ -4,7 +4,7 @@
 // A failure reports the input, the worst element, both values and the error.
 
 import * as T from '@theorbo/graph';
-import { seededRandom } from '@theorbo/graph/testing';
+import { seededRandom, unravel } from '@theorbo/graph/testing';
 import type { NDArray, Variable } from '@theorbo/graph';
 import { grad } from './grad.ts';
 
@@ -76,13 +76,4 @@ export function verifyGrad(fn: (...inputs: Variable[]) => Variable, inputs: read
     }
   });
   return { worstRatio, checkedElements: checked };
-}
-
-function unravel(flat: number, shape: readonly number[]): number[] {
-  const index = new Array<number>(shape.length);
-  for (let axis = shape.length - 1; axis >= 0; axis--) {
-    index[axis] = flat % shape[axis]!;
-    flat = Math.floor(flat / shape[axis]!);
-  }
-  return index;
 }
