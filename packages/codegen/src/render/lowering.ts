@@ -8,7 +8,7 @@
 // where they are unavoidable (erf to 1.5e-7; out-of-range gather indices clamp).
 
 import type { AttrsOf, BinaryOp, DType, OpName, UnaryOp, Variable } from '@theorbo/graph';
-import { isFloat } from '@theorbo/graph';
+import { isFloat, promote } from '@theorbo/graph';
 import type { KernelBuilder } from './builder.ts';
 import { convert, literal } from './wgsl.ts';
 
@@ -92,15 +92,12 @@ function binary(op: BinaryOp): Emit {
     // Comparisons compare in the promoted dtype; logic works on bools; the rest in the output dtype.
     let computeIn: DType = variable.dtype;
     if (op in logical) computeIn = 'bool';
-    else if (op in comparison) computeIn = promoted(x.dtype, y.dtype);
+    else if (op in comparison) computeIn = promote(x.dtype, y.dtype);
     const a = operand(builder, variable, 0, index, computeIn);
     const b = operand(builder, variable, 1, index, computeIn);
     return binaryExpression(op, a, b, computeIn);
   };
 }
-
-const rank: Record<DType, number> = { bool: 0, uint32: 1, int32: 2, float32: 3, float64: 4 };
-const promoted = (a: DType, b: DType): DType => (rank[a] >= rank[b] ? a : b);
 
 // ---- movement: index arithmetic ----
 
