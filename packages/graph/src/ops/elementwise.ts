@@ -3,7 +3,7 @@
 // float32 for integer or bool inputs (float64 stays float64); arithmetic keeps the
 // promoted dtype (bool arithmetic becomes int32); comparisons and logic give bool.
 
-import { allocate, floatOf, isFloat, isInteger, promote, type DType } from '../dtype.ts';
+import { allocate, castScalar, floatOf, isFloat, promote, type DType } from '../dtype.ts';
 import { NDArray, sizeOf, stridesOf } from '../ndarray.ts';
 import { binaryOps, comparisonOps, logicalOps, unaryOps, type BinaryOp, type UnaryOp } from '../ops.ts';
 import { binaryScalar, unaryScalar } from '../scalar.ts';
@@ -80,14 +80,12 @@ export function mapBroadcast(inputs: readonly NDArray[], dtype: DType, fn: (valu
   return new NDArray(dtype, outShape, out);
 }
 
+/**
+ * cast's value rule: from a float or to bool it is castScalar's (saturating, NaN to 0);
+ * between integers the store into the output wraps modulo 2³², as WGSL's i32()/u32() do.
+ */
 function castValue(x: number, from: DType, to: DType): number {
-  if (to === 'bool') return x !== 0 ? 1 : 0;
-  if (isInteger(to) && isFloat(from)) {
-    if (Number.isNaN(x)) return 0;
-    const t = Math.trunc(x);
-    return to === 'int32' ? Math.max(-2147483648, Math.min(2147483647, t)) : Math.max(0, Math.min(4294967295, t));
-  }
-  return x;
+  return to === 'bool' || isFloat(from) ? castScalar(x, to) : x;
 }
 
 function unaryDef(op: UnaryOp): OpDef<UnaryOp> {
