@@ -80,12 +80,6 @@ export function broadcastShapes(shapes: readonly Shape[]): Dim[] | string {
   return out;
 }
 
-/** The numpy broadcast of concrete shapes; throws a plain message on mismatch. */
-export function broadcastConcrete(shapes: readonly (readonly number[])[]): number[] | string {
-  const result = broadcastShapes(shapes);
-  return result as number[] | string;
-}
-
 export function normalizeAxis(axis: number, ndim: number): number | null {
   const normalized = axis < 0 ? axis + ndim : axis;
   return Number.isInteger(normalized) && normalized >= 0 && normalized < ndim ? normalized : null;

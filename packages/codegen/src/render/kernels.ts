@@ -8,7 +8,7 @@
 //    are compare-and-swap loops: WGSL has no float atomics).
 // Dispatches over 65535 workgroups use a 2-D grid.
 
-import type { AttrsOf, Variable } from '@theorbo/graph';
+import { broadcastShapes, type AttrsOf, type Variable } from '@theorbo/graph';
 import type { Kernel } from '../lower/partition.ts';
 import { KernelBuilder, unflatten, type Binding } from './builder.ts';
 import { advancedLayout, broadcastIndex, gatherIndex } from './lowering.ts';
@@ -232,7 +232,8 @@ function renderScatter(kernel: Kernel, materialized: ReadonlySet<Variable>, labe
   const fullItems = Array.from({ length: x!.ndim }, (_, axis) => items[axis] ?? 'all');
   const indexNdim = Math.max(0, ...indices.map((v) => v.ndim));
   const { insertAt, kept } = advancedLayout(x!.ndim, fullItems, indexNdim);
-  const indexShape = broadcastShape(indices.map((v) => v.shape as number[]));
+  // The indices broadcast (inference checked that they do); their shapes are static here.
+  const indexShape = broadcastShapes(indices.map((v) => v.shape)) as number[];
   const keptShape = kept.map((axis) => x!.shape[axis] as number);
   const gatheredShape = [...keptShape.slice(0, insertAt), ...indexShape, ...keptShape.slice(insertAt)];
   const builder = new KernelBuilder(materialized, node);
@@ -261,9 +262,4 @@ function renderScatter(kernel: Kernel, materialized: ReadonlySet<Variable>, labe
   }
   const second: RenderedKernel = { code: assemble(builder, indent(builder.lines), `${threads}`), bindings: builder.bindings, dispatch, label: `${label} (scatter)` };
   return { ...first, then: [second] };
-}
-
-function broadcastShape(shapes: readonly (readonly number[])[]): number[] {
-  const ndim = Math.max(0, ...shapes.map((s) => s.length));
-  return Array.from({ length: ndim }, (_, axis) => Math.max(1, ...shapes.map((s) => s[axis - (ndim - s.length)] ?? 1)));
 }
