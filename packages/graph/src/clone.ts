@@ -10,6 +10,7 @@ import { captureLocation } from './location.ts';
 import { GraphError } from './errors.ts';
 import { makeNode } from './build.ts';
 import { Variable, type Apply } from './graph.ts';
+import { topologicalOrder } from './traverse.ts';
 import { formatType } from './type.ts';
 
 export type Replacements = ReadonlyMap<Variable, Variable> | readonly (readonly [Variable, Variable])[];
@@ -44,34 +45,17 @@ export function clone(outputs: Variable | readonly Variable[], replacements: Rep
   for (const [original, replacement] of given) checkReplacement(original, replacement);
   const roots = outputs instanceof Variable ? [outputs] : outputs;
   const mapped = new Map<Variable, Variable>(given);
-  // Post-order walk that neither enters replaced variables nor revisits nodes.
-  for (const root of roots) {
-    if (mapped.has(root)) continue;
-    const stack: [Variable, number][] = [[root, 0]];
-    const open = new Set<Variable>([root]);
-    while (stack.length > 0) {
-      const frame = stack[stack.length - 1]!;
-      const [variable, next] = frame;
-      const inputs = variable.owner?.inputs ?? [];
-      if (next < inputs.length) {
-        frame[1] = next + 1;
-        const input = inputs[next]!;
-        if (!mapped.has(input) && !open.has(input)) {
-          open.add(input);
-          stack.push([input, 0]);
-        }
-        continue;
-      }
-      stack.pop();
-      const newInputs = inputs.map((input) => mapped.get(input)!);
-      if (!variable.owner || newInputs.every((input, i) => input === inputs[i])) {
-        mapped.set(variable, variable);
-        continue;
-      }
-      const copy = rebuild(variable.owner, newInputs);
-      copy.name = variable.name;
-      mapped.set(variable, copy);
+  // Inputs before their consumers, never entering a replaced variable.
+  for (const variable of topologicalOrder(roots, (other) => given.has(other))) {
+    const inputs = variable.owner?.inputs ?? [];
+    const newInputs = inputs.map((input) => mapped.get(input)!);
+    if (!variable.owner || newInputs.every((input, i) => input === inputs[i])) {
+      mapped.set(variable, variable);
+      continue;
     }
+    const copy = rebuild(variable.owner, newInputs);
+    copy.name = variable.name;
+    mapped.set(variable, copy);
   }
   const results = roots.map((root) => mapped.get(root)!);
   return outputs instanceof Variable ? results[0]! : results;

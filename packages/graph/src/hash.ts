@@ -8,6 +8,7 @@
 // Walks are iterative, so deep graphs do not overflow the stack.
 
 import { Constant, type Variable } from './graph.ts';
+import { topologicalOrder } from './traverse.ts';
 
 const hashes = new WeakMap<Variable, number>();
 const knownEqual = new WeakMap<Variable, WeakSet<Variable>>();
@@ -82,20 +83,7 @@ function ownHash(variable: Variable): number {
 export function structuralHash(variable: Variable): number {
   const known = hashes.get(variable);
   if (known !== undefined) return known;
-  // Post-order walk that stops at variables already hashed.
-  const stack: [Variable, number][] = [[variable, 0]];
-  while (stack.length > 0) {
-    const frame = stack[stack.length - 1]!;
-    const [current, next] = frame;
-    const inputs = current.owner?.inputs ?? [];
-    if (next < inputs.length) {
-      frame[1] = next + 1;
-      if (!hashes.has(inputs[next]!)) stack.push([inputs[next]!, 0]);
-      continue;
-    }
-    stack.pop();
-    if (!hashes.has(current)) hashes.set(current, ownHash(current));
-  }
+  for (const current of topologicalOrder([variable], (other) => hashes.has(other))) hashes.set(current, ownHash(current));
   return hashes.get(variable)!;
 }
 

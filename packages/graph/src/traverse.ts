@@ -3,12 +3,16 @@
 
 import type { Apply, Variable } from './graph.ts';
 
-/** Every variable the outputs depend on, each after all of its inputs. */
-export function topologicalOrder(outputs: readonly Variable[]): Variable[] {
+/**
+ * Every variable the outputs depend on, each after all of its inputs. Variables for
+ * which `stop` holds are neither listed nor walked through (clone stops at the
+ * replaced variables, structuralHash at those already hashed).
+ */
+export function topologicalOrder(outputs: readonly Variable[], stop?: (variable: Variable) => boolean): Variable[] {
   const order: Variable[] = [];
   const state = new Map<Variable, 'open' | 'done'>();
   for (const root of outputs) {
-    if (state.has(root)) continue;
+    if (state.has(root) || stop?.(root)) continue;
     const stack: [Variable, number][] = [[root, 0]];
     state.set(root, 'open');
     while (stack.length > 0) {
@@ -18,7 +22,7 @@ export function topologicalOrder(outputs: readonly Variable[]): Variable[] {
       if (next < inputs.length) {
         frame[1] = next + 1;
         const input = inputs[next]!;
-        if (!state.has(input)) {
+        if (!state.has(input) && !stop?.(input)) {
           state.set(input, 'open');
           stack.push([input, 0]);
         }
