@@ -84,3 +84,22 @@ export function normalizeAxis(axis: number, ndim: number): number | null {
   const normalized = axis < 0 ? axis + ndim : axis;
   return Number.isInteger(normalized) && normalized >= 0 && normalized < ndim ? normalized : null;
 }
+
+/**
+ * Normalizes a user's axis list for a tensor of `type`, keeping its order: negative
+ * axes count from the end of `ndim` axes (the type's own, or the result's where axes
+ * are inserted). Returns a sentence instead when an axis is not an integer, is out of
+ * range, or appears twice. Reductions sort the result; tensordot pairs its two lists
+ * in order; transpose takes it as a permutation.
+ */
+export function normalizeAxes(axes: readonly number[], type: TensorType, ndim = type.ndim): number[] | string {
+  const out: number[] = [];
+  for (const axis of axes) {
+    if (!Number.isInteger(axis)) return `axis ${axis} is not an integer (for ${type})`;
+    const normalized = normalizeAxis(axis, ndim);
+    if (normalized === null) return `axis ${axis} is out of range for ${type} (${ndim} axes to choose from)`;
+    if (out.includes(normalized)) return `axis ${axis} is repeated in [${axes.join(', ')}] for ${type}`;
+    out.push(normalized);
+  }
+  return out;
+}

@@ -12,7 +12,7 @@
 
 import { applyOp, buildError, composite } from '../build.ts';
 import { Constant, type Variable } from '../graph.ts';
-import { normalizeAxes } from '../ops/reduce.ts';
+import { normalizeAxes } from '../type.ts';
 import { dim } from './construct.ts';
 import { asVariable, asVariables, type TensorLike } from './convert.ts';
 import { mul } from './elementwise.ts';

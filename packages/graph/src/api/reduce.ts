@@ -10,7 +10,7 @@ import { applyOp, buildError, composite } from '../build.ts';
 import { floatOf, type FloatDType } from '../dtype.ts';
 import type { Variable } from '../graph.ts';
 import type { ReduceOp } from '../ops.ts';
-import { normalizeAxes } from '../ops/reduce.ts';
+import { normalizeAxes } from '../type.ts';
 import { dim } from './construct.ts';
 import { asVariable, type TensorLike } from './convert.ts';
 import { abs, add, cast, div, exp, log, lt, maximum, mul, sqrt, stopGradient, sub, where } from './elementwise.ts';

@@ -9,7 +9,7 @@
 import { applyOp, buildError, composite } from '../build.ts';
 import type { Variable } from '../graph.ts';
 import type { PadMode, SliceItem } from '../ops.ts';
-import { normalizeAxis } from '../type.ts';
+import { normalizeAxes, normalizeAxis } from '../type.ts';
 import { arange, dim, sizesToShapeSpec, type SizeLike } from './construct.ts';
 import { asVariable, asVariables, type TensorLike } from './convert.ts';
 import { mod, mul, sub } from './elementwise.ts';
@@ -20,12 +20,8 @@ const range = (start: number, stop: number): number[] => Array.from({ length: Ma
 const axisList = (axis: number | readonly number[]): readonly number[] => (typeof axis === 'number' ? [axis] : axis);
 
 function normalizedAxes(op: string, x: Variable, axes: readonly number[], ndim = x.ndim): number[] {
-  const normalized = axes.map((axis) => {
-    const result = normalizeAxis(axis, ndim);
-    if (result === null) throw buildError(op, `axis ${axis} is out of range for ${x.type} (${ndim} axes to choose from)`);
-    return result;
-  });
-  if (new Set(normalized).size !== normalized.length) throw buildError(op, `axes [${axes.join(',')}] of ${x.type} name an axis twice`);
+  const normalized = normalizeAxes(axes, x.type, ndim);
+  if (typeof normalized === 'string') throw buildError(op, normalized);
   return normalized;
 }
 

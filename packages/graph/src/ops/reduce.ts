@@ -1,6 +1,6 @@
 // Reductions: sum, prod, max, min, any, all over a set of axes, and argmax/argmin over
 // one axis or the flattened tensor. Attributes arrive normalized (axes sorted, unique,
-// non-negative; `normalizeAxes` below is what the API uses to get there). An empty axis
+// non-negative; `normalizeAxes` in type.ts is what the API uses to get there). An empty axis
 // list reduces nothing: the result is the input under the op's dtype rule.
 //
 // The reference loops define the values the GPU backends are compared against:
@@ -22,24 +22,6 @@ import { fail, type OpDef, type OpDefs } from './def.ts';
 
 type AxesOp = Exclude<ReduceOp, 'argmax' | 'argmin'>;
 type ArgOp = 'argmax' | 'argmin';
-
-/**
- * Normalizes a user's axis list for a tensor of `type`, keeping its order: negative
- * axes count from the end. Returns a sentence instead when an axis is not an integer,
- * is out of range, or appears twice. The API's reductions sort the result; tensordot
- * pairs its two lists in order.
- */
-export function normalizeAxes(axes: readonly number[], type: TensorType): number[] | string {
-  const out: number[] = [];
-  for (const axis of axes) {
-    if (!Number.isInteger(axis)) return `axis ${axis} is not an integer (for ${type})`;
-    const normalized = axis < 0 ? axis + type.ndim : axis;
-    if (normalized < 0 || normalized >= type.ndim) return `axis ${axis} is out of range for ${type} (ndim ${type.ndim})`;
-    if (out.includes(normalized)) return `axis ${axis} is repeated in [${axes.join(', ')}] for ${type}`;
-    out.push(normalized);
-  }
-  return out;
-}
 
 export function reduceDType(op: ReduceOp, dtype: DType): DType {
   switch (op) {
