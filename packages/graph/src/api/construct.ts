@@ -32,6 +32,22 @@ export function dim(x: Variable, axis: number): Variable {
 export type SizeLike = number | Variable;
 
 /**
+ * The product of the sizes of `axes` of `x`: a JS number when all of them are static,
+ * else an int32 scalar of the dims read at run time times the static part.
+ */
+export function sizeOfAxes(x: Variable, axes: readonly number[]): SizeLike {
+  let known = 1;
+  let symbolic: Variable | undefined;
+  for (const axis of axes) {
+    const size = x.shape[axis];
+    if (size === null || size === undefined) symbolic = symbolic ? mul(symbolic, dim(x, axis)) : dim(x, axis);
+    else known *= size;
+  }
+  if (!symbolic) return known;
+  return known === 1 ? symbolic : mul(symbolic, known);
+}
+
+/**
  * Splits user sizes into a ShapeSpec and the scalar inputs behind its null entries.
  * Constant Variables count as numbers, so `zeros([dim(x, 0)])` of a static x is static.
  */

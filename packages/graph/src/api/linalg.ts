@@ -11,46 +11,17 @@
 // equal products. Left out: numpy's out= and Theano's sparse and batched dot variants.
 
 import { applyOp, buildError, composite } from '../build.ts';
-import { Constant, type Variable } from '../graph.ts';
+import type { Variable } from '../graph.ts';
 import { normalizeAxes } from '../type.ts';
-import { dim } from './construct.ts';
-import { asVariable, asVariables, type TensorLike } from './convert.ts';
+import { sizeOfAxes } from './construct.ts';
+import { asVariables, type TensorLike } from './convert.ts';
 import { mul } from './elementwise.ts';
+import { reshape } from './shape.ts';
 
 /** numpy matmul: 1-D operands act as a row (left) or column (right); batch axes broadcast. */
 export function matmul(a: TensorLike, b: TensorLike): Variable {
   const [left, right] = asVariables([a, b]);
   return applyOp('matmul', [left!, right!], {});
-}
-
-/** A size that is a JS number when static, else an int32 scalar computed at run time. */
-type Size = number | Variable;
-
-/** The product of the sizes of `axes` of `x`. */
-function sizeOf(x: Variable, axes: readonly number[]): Size {
-  let known = 1;
-  let symbolic: Variable | undefined;
-  for (const axis of axes) {
-    const size = x.shape[axis];
-    if (size === null || size === undefined) symbolic = symbolic ? mul(symbolic, dim(x, axis)) : dim(x, axis);
-    else known *= size;
-  }
-  if (!symbolic) return known;
-  return known === 1 ? symbolic : mul(symbolic, known);
-}
-
-function reshape(x: Variable, sizes: readonly Size[]): Variable {
-  const spec: (number | null)[] = [];
-  const scalars: Variable[] = [];
-  for (const size of sizes) {
-    if (typeof size === 'number') spec.push(size);
-    else if (size instanceof Constant) spec.push(size.value.data[0]!);
-    else {
-      spec.push(null);
-      scalars.push(size);
-    }
-  }
-  return applyOp('reshape', [x, ...scalars], { shape: spec });
 }
 
 function permute(x: Variable, order: readonly number[]): Variable {
@@ -106,15 +77,15 @@ export function tensordot(a: TensorLike, b: TensorLike, axes: number | readonly 
     const [nA, nB, nc] = [freeA.length, freeB.length, contractA.length];
     // Fold to matrices; an operand with no free axes becomes a vector, so that matmul
     // drops that side itself. Skip folds that would not change anything.
-    const contractedSizeA = sizeOf(movedA, range(nc).map((i) => nA + i));
-    const contractedSizeB = sizeOf(movedB, range(nc));
-    const foldA = nA === 0 ? [contractedSizeA] : [sizeOf(movedA, range(nA)), contractedSizeA];
-    const foldB = nB === 0 ? [contractedSizeB] : [contractedSizeB, sizeOf(movedB, range(nB).map((i) => nc + i))];
+    const contractedSizeA = sizeOfAxes(movedA, range(nc).map((i) => nA + i));
+    const contractedSizeB = sizeOfAxes(movedB, range(nc));
+    const foldA = nA === 0 ? [contractedSizeA] : [sizeOfAxes(movedA, range(nA)), contractedSizeA];
+    const foldB = nB === 0 ? [contractedSizeB] : [contractedSizeB, sizeOfAxes(movedB, range(nB).map((i) => nc + i))];
     const matrixA = nA <= 1 && nc === 1 ? movedA : reshape(movedA, foldA);
     const matrixB = nB <= 1 && nc === 1 ? movedB : reshape(movedB, foldB);
     const product = matmul(matrixA, matrixB);
     if (nA <= 1 && nB <= 1) return product;
-    const sizes = [...range(nA).map((i) => sizeOf(movedA, [i])), ...range(nB).map((i) => sizeOf(movedB, [nc + i]))];
+    const sizes = [...range(nA).map((i) => sizeOfAxes(movedA, [i])), ...range(nB).map((i) => sizeOfAxes(movedB, [nc + i]))];
     return reshape(product, sizes);
   });
 }
@@ -140,7 +111,7 @@ export function dot(a: TensorLike, b: TensorLike): Variable {
 export function outer(a: TensorLike, b: TensorLike): Variable {
   return composite('outer', () => {
     const [left, right] = asVariables([a, b]) as [Variable, Variable];
-    const flat = (x: Variable) => (x.ndim === 1 ? x : reshape(x, [sizeOf(x, range(x.ndim))]));
+    const flat = (x: Variable) => (x.ndim === 1 ? x : reshape(x, [sizeOfAxes(x, range(x.ndim))]));
     return mul(applyOp('dimshuffle', [flat(left)], { pattern: [0, 'x'] }), applyOp('dimshuffle', [flat(right)], { pattern: ['x', 0] }));
   });
 }

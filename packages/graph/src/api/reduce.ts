@@ -11,7 +11,7 @@ import { floatOf, type FloatDType } from '../dtype.ts';
 import type { Variable } from '../graph.ts';
 import type { ReduceOp } from '../ops.ts';
 import { normalizeAxes } from '../type.ts';
-import { dim } from './construct.ts';
+import { sizeOfAxes } from './construct.ts';
 import { asVariable, type TensorLike } from './convert.ts';
 import { abs, add, cast, div, exp, log, lt, maximum, mul, sqrt, stopGradient, sub, where } from './elementwise.ts';
 
@@ -60,15 +60,8 @@ export const argmin = argReduction('argmin');
  * to `dtype`.
  */
 function reducedCount(x: Variable, axes: readonly number[], dtype: FloatDType): number | Variable {
-  let known = 1;
-  let symbolic: Variable | undefined;
-  for (const axis of axes) {
-    const size = x.shape[axis];
-    if (size === null || size === undefined) symbolic = symbolic ? mul(symbolic, dim(x, axis)) : dim(x, axis);
-    else known *= size;
-  }
-  if (!symbolic) return known;
-  return cast(known === 1 ? symbolic : mul(symbolic, known), dtype);
+  const count = sizeOfAxes(x, axes);
+  return typeof count === 'number' ? count : cast(count, dtype);
 }
 
 /** Arithmetic mean; bool and integers give float32. Over nothing it is NaN (0/0), as in numpy. */

@@ -10,9 +10,9 @@ import { applyOp, buildError, composite } from '../build.ts';
 import type { Variable } from '../graph.ts';
 import type { PadMode, SliceItem } from '../ops.ts';
 import { normalizeAxes, normalizeAxis } from '../type.ts';
-import { arange, dim, sizesToShapeSpec, type SizeLike } from './construct.ts';
+import { arange, dim, sizeOfAxes, sizesToShapeSpec, type SizeLike } from './construct.ts';
 import { asVariable, asVariables, type TensorLike } from './convert.ts';
-import { mod, mul, sub } from './elementwise.ts';
+import { mod, sub } from './elementwise.ts';
 import { get } from './indexing.ts';
 
 const full: SliceItem = { kind: 'slice', start: null, stop: null, step: 1 };
@@ -43,12 +43,8 @@ export function flatten(x: TensorLike, outdim = 1): Variable {
   const most = Math.max(variable.ndim, 1);
   if (!Number.isInteger(outdim) || outdim < 1 || outdim > most) throw buildError('flatten', `outdim ${outdim} must be an integer from 1 to ${most} for ${variable.type}`);
   return composite('flatten', () => {
-    const folded = range(outdim - 1, variable.ndim);
     // The folded size is a product of dims, not -1, so that empty tensors flatten too.
-    const known = folded.every((axis) => variable.shape[axis] !== null);
-    const last: SizeLike = known
-      ? folded.reduce((size, axis) => size * variable.shape[axis]!, 1)
-      : folded.map((axis) => dim(variable, axis)).reduce((a, b) => mul(a, b));
+    const last = sizeOfAxes(variable, range(outdim - 1, variable.ndim));
     return reshape(variable, [...sizesOf(variable).slice(0, outdim - 1), last]);
   });
 }
