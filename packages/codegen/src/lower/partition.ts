@@ -27,6 +27,8 @@ export interface Partition {
   kernels: Kernel[];
   /** Variables that live in buffers: leaves read by kernels and every kernel output. */
   materialized: Set<Variable>;
+  /** The buffers each kernel reads (kernelReads), found once per partition. */
+  reads: Map<Kernel, Set<Variable>>;
 }
 
 const reduceOps = new Set<OpName>(['sum', 'prod', 'max', 'min', 'any', 'all', 'argmax', 'argmin']);
@@ -95,6 +97,7 @@ export function partition(outputs: readonly Variable[], options: PartitionOption
   const noEpilogue = new Set<Variable>();
   for (;;) {
     const result = attempt(order, outputs, forced, noEpilogue);
+    for (const kernel of result.kernels) result.reads.set(kernel, kernelReads(kernel, result.materialized));
     const sorted = sortKernels(result);
     if (!Array.isArray(sorted)) {
       // An absorbed epilogue made two kernels wait for each other: keep that epilogue apart.
@@ -102,9 +105,9 @@ export function partition(outputs: readonly Variable[], options: PartitionOption
       continue;
     }
     result.kernels = sorted;
-    const overfull = result.kernels.find((kernel) => kernelReads(kernel, result.materialized).size + 1 > options.maxBuffers);
+    const overfull = result.kernels.find((kernel) => result.reads.get(kernel)!.size + 1 > options.maxBuffers);
     if (!overfull) return result;
-    const split = splitCandidate(overfull, result.materialized);
+    const split = splitCandidate(overfull, result.materialized, result.reads.get(overfull)!.size);
     if (!split) throw new Error(`codegen: a ${overfull.kind} kernel for ${overfull.root.type} needs more than ${options.maxBuffers} storage buffers and cannot be split`);
     forced.add(split);
   }
@@ -131,7 +134,7 @@ function sortKernels(result: Partition): Kernel[] | Kernel {
       return;
     }
     state.set(kernel, 'open');
-    for (const read of kernelReads(kernel, result.materialized)) {
+    for (const read of result.reads.get(kernel)!) {
       const before = writer.get(read);
       if (before && before !== kernel) visit(before);
     }
@@ -201,7 +204,7 @@ function attempt(order: readonly Variable[], outputs: readonly Variable[], force
     if (by?.alsoStoresRoot) materialized.add(root);
   }
   for (const variable of order) if (!variable.owner && !isInlineConstant(variable)) materialized.add(variable);
-  return { kernels, materialized };
+  return { kernels, materialized, reads: new Map() };
 }
 
 /** Makes a matmul operand a view (movement ops only) of buffers, materializing what is not. */
@@ -300,10 +303,9 @@ export function kernelReads(kernel: Kernel, materialized: ReadonlySet<Variable>)
   return reads;
 }
 
-function splitCandidate(kernel: Kernel, materialized: ReadonlySet<Variable>): Variable | undefined {
+function splitCandidate(kernel: Kernel, materialized: ReadonlySet<Variable>, total: number): Variable | undefined {
   let best: Variable | undefined;
   let bestReads = 0;
-  const total = kernelReads(kernel, materialized).size;
   const visit = (variable: Variable, seen: Set<Variable>): void => {
     if (seen.has(variable) || !variable.owner || (materialized.has(variable) && variable !== kernel.output)) return;
     seen.add(variable);

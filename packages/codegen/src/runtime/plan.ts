@@ -6,7 +6,7 @@
 // and submits.
 
 import { Constant, GraphError, SharedVariable, type NDArray, type Variable } from '@theorbo/graph';
-import { kernelReads, partition, type Kernel } from '../lower/partition.ts';
+import { partition, type Kernel } from '../lower/partition.ts';
 import { specialize } from '../lower/specialize.ts';
 import { renderKernel, type RenderedKernel } from '../render/kernels.ts';
 import { byteSize, storageUsage, upload } from './gpu.ts';
@@ -57,7 +57,7 @@ export function buildPlan(
 ): Plan {
   const all = [...outputs, ...updates.map(([, value]) => value)];
   const { outputs: specialized, inputs } = specialize(all, inputShapes);
-  const { kernels, materialized } = partition(specialized, { maxBuffers: context.maxBuffers, fuse: context.fuse });
+  const { kernels, materialized, reads } = partition(specialized, { maxBuffers: context.maxBuffers, fuse: context.fuse });
   const { device } = context;
   const owned: GPUBuffer[] = [];
   const buffers = new Map<Variable, GPUBuffer>();
@@ -93,7 +93,7 @@ export function buildPlan(
       buffers.set(variable, buffer);
     }
   }
-  assignIntermediates(kernels, materialized, new Set(specialized), buffers, make);
+  assignIntermediates(kernels, reads, new Set(specialized), buffers, make);
   const planned = kernels.map((kernel) => {
     const label = describeKernel(kernel);
     const rendered = renderKernel(kernel, materialized, label, { subgroups: context.subgroups });
@@ -146,14 +146,14 @@ function describeKernel(kernel: Kernel): string {
  */
 function assignIntermediates(
   kernels: readonly Kernel[],
-  materialized: ReadonlySet<Variable>,
+  reads: ReadonlyMap<Kernel, ReadonlySet<Variable>>,
   keep: ReadonlySet<Variable>,
   buffers: Map<Variable, GPUBuffer>,
   make: (variable: Variable, label: string) => GPUBuffer,
 ): void {
   const lastRead = new Map<Variable, number>();
   kernels.forEach((kernel, k) => {
-    for (const read of kernelReads(kernel, materialized)) lastRead.set(read, k);
+    for (const read of reads.get(kernel)!) lastRead.set(read, k);
   });
   const pool: { buffer: GPUBuffer; bytes: number }[] = [];
   const held = new Map<GPUBuffer, number>();
@@ -180,7 +180,7 @@ function assignIntermediates(
       held.set(rootBuffer, byteSize(root.type.size ?? 0));
     }
     // Free what this kernel was the last to read (never an output or update value).
-    for (const read of kernelReads(kernel, materialized)) {
+    for (const read of reads.get(kernel)!) {
       if (lastRead.get(read) === k && read.owner && !keep.has(read)) {
         const freed = buffers.get(read);
         if (!freed) throw new Error(`codegen: kernel ${k} (${kernel.kind} → ${kernel.output.type}) reads ${read.owner?.op} ${read.type}, which no earlier kernel wrote (root of kernel: ${kernels.findIndex((other) => other.output === read || other.root === read)})`);
