@@ -56,8 +56,6 @@ export interface CompiledFunction {
 
 export function compile(spec: CompileSpec): CompiledFunction {
   const outputList = spec.outputs instanceof T.Variable ? [spec.outputs] : [...spec.outputs];
-  const single = spec.outputs instanceof T.Variable;
-  void single;
   const updates = normalizeUpdates(spec);
   let graphOutputs = [...outputList, ...updates.map(([, value]) => value)];
   if (spec.givens) graphOutputs = T.clone(graphOutputs, spec.givens);
@@ -86,11 +84,11 @@ export function compile(spec: CompileSpec): CompiledFunction {
     }
     rt.checkUsable();
     const values = args.map((arg, i) => (arg instanceof DeviceTensor ? arg : T.inputValue(spec.inputs[i]!, arg, { allowDowncast: spec.allowInputDowncast })));
-    const shapes = new Map(spec.inputs.map((input, i) => [input, values[i]!.shape] as const));
     const key = spec.inputs.map((input, i) => `${values[i]!.shape.join('x')}`).join('|');
     // The promise is cached at once, so calls issued back to back share one plan.
     let pending = plans.get(key);
     if (!pending) {
+      const shapes = new Map(spec.inputs.map((input, i) => [input, values[i]!.shape] as const));
       pending = buildGuarded(rt, () => buildPlan(rt.planContext(mode === 'debug', spec.fusion ?? true), outputs, updatePairs, shapes));
       plans.set(key, pending);
       pending.catch(() => plans.delete(key));

@@ -100,7 +100,7 @@ export function buildPlan(
     const passes = [rendered, ...(rendered.then ?? [])].map((pass) => {
       context.onShader?.(pass.label, pass.code);
       const pipeline = pipelineFor(context, pass);
-      return { pipeline, dispatch: pass.dispatch, label: pass.label, code: pass.code, rendered: pass, bindGroup: bindGroupFor(context, pipeline, pass, buffers) };
+      return { pipeline, dispatch: pass.dispatch, label: pass.label, code: pass.code, rendered: pass, bindGroup: bindGroupFor(context, pipeline, pass, (variable) => buffers.get(variable)) };
     });
     return { kernel, rendered, passes, buffer: buffers.get(kernel.output)! };
   });
@@ -114,7 +114,7 @@ export function buildPlan(
     kernels: planned,
     inputBuffers,
     inputStands: inputs,
-    rebind: (pass, substitute) => bindGroupFor(context, pass.pipeline, pass.rendered, new Map([...buffers, ...substitute])),
+    rebind: (pass, substitute) => bindGroupFor(context, pass.pipeline, pass.rendered, (variable) => substitute.get(variable) ?? buffers.get(variable)),
     outputs: specialized.slice(0, outputs.length).map((variable) =>
       variable instanceof Constant ? { variable, constant: variable.value } : { variable, buffer: bufferOf(variable) }),
     shared: [...materialized].filter((variable): variable is SharedVariable => variable instanceof SharedVariable),
@@ -210,12 +210,12 @@ export function createPipeline(device: GPUDevice, code: string, label: string): 
   return device.createComputePipeline({ layout: 'auto', compute: { module, entryPoint: 'main' }, label });
 }
 
-function bindGroupFor(context: PlanContext, pipeline: GPUComputePipeline, pass: RenderedKernel, buffers: ReadonlyMap<Variable, GPUBuffer>): GPUBindGroup {
+function bindGroupFor(context: PlanContext, pipeline: GPUComputePipeline, pass: RenderedKernel, bufferOf: (variable: Variable) => GPUBuffer | undefined): GPUBindGroup {
   return context.device.createBindGroup({
     layout: pipeline.getBindGroupLayout(0),
     entries: pass.bindings.map((binding) => {
       const variable = binding.variable;
-      const buffer = variable instanceof SharedVariable ? context.store.buffer(variable) : buffers.get(variable);
+      const buffer = variable instanceof SharedVariable ? context.store.buffer(variable) : bufferOf(variable);
       if (!buffer) throw new Error(`codegen: kernel '${pass.label}' reads ${variable}, which has no buffer`);
       return { binding: binding.index, resource: { buffer } };
     }),
