@@ -184,10 +184,12 @@ function attempt(order: readonly Variable[], outputs: readonly Variable[], force
   }
   const absorbed = new Map<Variable, { root: Variable; alsoStoresRoot: boolean }>();
   const outputSet = new Set(outputs);
+  // Every node forced to be a root (unfused) means no epilogues either.
+  const everyNodeForced = forced.size === order.filter((variable) => variable.owner).length;
   for (const root of roots) {
     const kind = kernelKind(root.owner!.op);
     if (kind !== 'reduce' && kind !== 'matmul') continue;
-    const epilogue = forced.size === order.filter((variable) => variable.owner).length ? undefined : epilogueOf(root, roots, owners, consumers);
+    const epilogue = everyNodeForced ? undefined : epilogueOf(root, roots, owners, consumers);
     if (epilogue && !absorbed.has(epilogue.target) && !noEpilogue.has(epilogue.target)) {
       absorbed.set(epilogue.target, { root, alsoStoresRoot: epilogue.elsewhere || outputSet.has(root) });
     }
