@@ -9,7 +9,7 @@
 // cheap to recompute, or when a matmul reads it (operands are read through views).
 // Left out: horizontal fusion of independent kernels, and cost models beyond "cheap".
 
-import { elementwiseOps, movementOps, topologicalOrder, type OpName, type Variable } from '@theorbo/graph';
+import { elementwiseOps, movementOps, reduceOps, topologicalOrder, type OpName, type Variable } from '@theorbo/graph';
 
 export type KernelKind = 'elementwise' | 'reduce' | 'matmul' | 'scatter';
 
@@ -31,11 +31,11 @@ export interface Partition {
   reads: Map<Kernel, Set<Variable>>;
 }
 
-const reduceOps = new Set<OpName>(['sum', 'prod', 'max', 'min', 'any', 'all', 'argmax', 'argmin']);
+const reductions = new Set<OpName>(reduceOps);
 const movement = new Set<OpName>(movementOps);
 
 export function kernelKind(op: OpName): KernelKind {
-  if (reduceOps.has(op)) return 'reduce';
+  if (reductions.has(op)) return 'reduce';
   if (op === 'matmul') return 'matmul';
   if (op === 'advanced_inc_subtensor') return 'scatter';
   return 'elementwise';
