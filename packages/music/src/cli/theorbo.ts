@@ -51,11 +51,12 @@ program.command('train').description('train one model on synthesized data, with 
   .requiredOption('--out <dir>', 'where the model (weights.npz, config.json) and its checkpoint go')
   .option('--model <kind>', 'learned-chroma or network', 'learned-chroma')
   .option('--epochs <n>', 'epochs', int, 10)
+  .option('--hidden <sizes>', 'the network\'s hidden layers, e.g. 256,64 (the talk\'s) or 512,256,64', (value: string) => value.split(',').map(int), experimentDefaults.hidden)
   .option('--clips <n>', 'clips per source', int, experimentDefaults.clips)
   .option('--source <source>', 'additive, fluidsynth or both', experimentDefaults.source)
   .option('--seed <n>', 'seed', int, experimentDefaults.seed)
   .option('--resume', 'continue from the checkpoint in --out')
-  .action(async (options: { out: string; model: ModelKind; epochs: number; clips: number; source: DataSource | 'both'; seed: number; resume?: boolean }) => {
+  .action(async (options: { out: string; model: ModelKind; epochs: number; hidden: number[]; clips: number; source: DataSource | 'both'; seed: number; resume?: boolean }) => {
     const acquired = await device(deviceOption());
     if (options.model !== 'learned-chroma' && options.model !== 'network') throw new Error(`train: --model must be learned-chroma or network, not '${options.model}'`);
     const dataset = await synthesizeDataset({ seed: options.seed, clips: options.clips, source: options.source });
@@ -63,7 +64,7 @@ program.command('train').description('train one model on synthesized data, with 
     const trainSet = features('train');
     const validation = features('validation');
     const gain = fitChromaGain(trainSet.cqt, trainSet.labels, featureDefaults);
-    const config = { kind: options.model, feature: featureDefaults, gain, hidden: experimentDefaults.hidden, seed: options.seed };
+    const config = { kind: options.model, feature: featureDefaults, gain, hidden: options.hidden, seed: options.seed, loss: experimentDefaults.loss };
     const model = buildModel(config);
     const input = options.model === 'network' ? 'dft' : 'cqt';
     const result = await train({

@@ -55,7 +55,7 @@ export async function runExperiment(options: ExperimentOptions): Promise<{ resul
   const started = performance.now();
   const dataset = await synthesizeDataset({ seed: options.seed, clips: options.clips, source: options.source, cacheDir: options.cacheDir });
   log(`data: ${dataset.clips.length} clips (${dataset.cache.synthesized} synthesized, ${dataset.cache.fromCache} from the cache) in ${seconds(started)}`);
-  log(formatDatasetSummary(datasetSummary(dataset)).split('\n').slice(0, 6).join('\n'));
+  log(formatDatasetSummary(datasetSummary(dataset)).split('\n').filter((line) => !/^\s*(instruments|segments per class):/.test(line)).join('\n'));
   const feature: FeatureOptions = featureDefaults;
   const featureStart = performance.now();
   const byClip = new Map<DatasetClip, ClipFeatures>(dataset.clips.map((clip) => [clip, clipFeatures(clip.audio, clip.segments, feature)]));
@@ -86,6 +86,15 @@ export async function runExperiment(options: ExperimentOptions): Promise<{ resul
   log('training the learned chroma (CQT · W, from octave equivalence)');
   await train({ ...common, model: learned, data: { train: [trainSet.cqt, trainSet.labels], validation: [validationSet.cqt, validationSet.labels] }, epochs: options.epochs.chroma, rule: 'adam', learningRate: 0.01, augment, earlyStopping: { monitor: 'loss', patience: 3 } });
   models.push({ name: 'learned chroma (CQT · W)', model: learned, input: 'cqt', start: learnedStart, config: learnedConfig });
+
+  // The talk's "Regularized Learning": from random weights, with an l1 sparsity penalty
+  // and a max-norm limit on each chroma bin's weights.
+  const regularizedConfig: ModelConfig = { kind: 'learned-chroma', feature, gain, loss: options.loss, init: 'random', seed: options.seed };
+  const regularized = buildModel(regularizedConfig);
+  const regularizedStart = regularized.weights.get();
+  log('training the regularized learned chroma (from random weights, l1 sparsity, max-norm)');
+  await train({ ...common, model: regularized, data: { train: [trainSet.cqt, trainSet.labels], validation: [validationSet.cqt, validationSet.labels] }, epochs: options.epochs.chroma, rule: 'adam', learningRate: 0.01, augment, earlyStopping: { monitor: 'loss', patience: 3 }, l1: { weight: 1e-3 }, maxNorm: { limit: 2 } });
+  models.push({ name: 'learned chroma, regularized (random start, l1, max-norm)', model: regularized, input: 'cqt', start: regularizedStart, config: regularizedConfig });
 
   const networkConfig: ModelConfig = { kind: 'network', feature, hidden: options.hidden, seed: options.seed, loss: options.loss, dropout: options.dropout };
   const network = buildModel(networkConfig);
@@ -123,7 +132,7 @@ export async function runExperiment(options: ExperimentOptions): Promise<{ resul
     results.push(evaluated);
     log(`${name}: majmin ${percent(evaluated.template.majmin)} (templates), ${percent(evaluated.classifier.majmin)} (classifier)`);
     reports.push({ ...evaluated, weightsStart: start, weightsEnd: model.params.length ? await readShared(model.weights) : start, exampleChroma: exampleChroma! });
-    await saveModel(join(options.reportDir, 'models', config.kind), model.params, config);
+    await saveModel(join(options.reportDir, 'models', config.init === 'random' ? `${config.kind}-regularized` : config.kind), model.params, config);
   }
   mkdirSync(options.reportDir, { recursive: true });
   const reportPath = writeReport(options.reportDir, {

@@ -18,12 +18,14 @@ export interface ModelConfig {
   /** The training objective (the talk's squared template distance by default). */
   loss?: TemplateLoss;
   dropout?: number;
+  /** Where the learned chroma's weights start: octave equivalence (default) or small random values. */
+  init?: 'octave' | 'random';
 }
 
 export function buildModel(config: ModelConfig): ChromaModel {
   switch (config.kind) {
     case 'hand-chroma': return handChroma(config.feature, config.gain ?? 1);
-    case 'learned-chroma': return learnedChroma(config.feature, { from: 'octave', gain: config.gain ?? 1 }, config.loss);
+    case 'learned-chroma': return learnedChroma(config.feature, config.init === 'random' ? { from: 'random', seed: config.seed ?? 0 } : { from: 'octave', gain: config.gain ?? 1 }, config.loss);
     case 'network': return chromaNetwork(config.feature.nFft / 2 + 1, config.hidden ?? [256, 64], config.seed ?? 0, config.dropout ?? 0, config.loss);
   }
 }
