@@ -12,7 +12,7 @@ import { GraphError, NDArray, SharedVariable, type Variable } from '@theorbo/gra
 import { acquireDevice, type AcquiredDevice, type DeviceKind, type WebGpuDescriptor } from './device.ts';
 import { DeviceTensor } from './runtime/device-tensor.ts';
 import { byteSize, fromWords, stageReadback, upload, usage } from './runtime/gpu.ts';
-import { buildPlan, type Plan } from './runtime/plan.ts';
+import { buildPlan, compilePipelines, draftPlan, type Plan } from './runtime/plan.ts';
 import { reacquire, Runtime, runtimeFor } from './runtime/runtime.ts';
 
 export type CompileMode = 'fast' | 'debug' | 'nanguard' | 'profile';
@@ -89,7 +89,12 @@ export function compile(spec: CompileSpec): CompiledFunction {
     let pending = plans.get(key);
     if (!pending) {
       const shapes = new Map(spec.inputs.map((input, i) => [input, values[i]!.shape] as const));
-      pending = buildGuarded(rt, () => buildPlan(rt.planContext(mode === 'debug', spec.fusion ?? true), outputs, updatePairs, shapes));
+      const context = rt.planContext(mode === 'debug', spec.fusion ?? true);
+      pending = (async () => {
+        const draft = draftPlan(context, outputs, updatePairs, shapes);
+        await compilePipelines(context, draft);
+        return buildGuarded(rt, () => buildPlan(context, outputs, updatePairs, shapes, draft));
+      })();
       plans.set(key, pending);
       pending.catch(() => plans.delete(key));
       if (mode === 'debug') void pending.then((built) => console.log(`theorbo: ${built.kernels.length} kernels for input shapes ${key}`));

@@ -11,6 +11,7 @@ import { specialize } from '../lower/specialize.ts';
 import { renderKernel, type RenderedKernel } from '../render/kernels.ts';
 import { byteSize, storageUsage, upload } from './gpu.ts';
 import type { SharedStore } from './shared-store.ts';
+import { WgslError } from './runtime.ts';
 
 export interface PlannedKernel {
   kernel: Kernel;
@@ -49,15 +50,58 @@ export interface PlanContext {
   onShader?: (label: string, code: string) => void;
 }
 
+/** The device-free part of a plan: the specialized graph, its kernels and their WGSL. */
+export interface Draft {
+  specialized: Variable[];
+  inputs: Map<Variable, Variable>;
+  partition: ReturnType<typeof partition>;
+  rendered: Map<Kernel, RenderedKernel>;
+}
+
+export function draftPlan(
+  context: PlanContext,
+  outputs: readonly Variable[],
+  updates: readonly (readonly [SharedVariable, Variable])[],
+  inputShapes: ReadonlyMap<Variable, readonly number[]>,
+): Draft {
+  const all = [...outputs, ...updates.map(([, value]) => value)];
+  const { outputs: specialized, inputs } = specialize(all, inputShapes);
+  const parts = partition(specialized, { maxBuffers: context.maxBuffers, fuse: context.fuse });
+  const rendered = new Map(parts.kernels.map((kernel) => [kernel, renderKernel(kernel, parts.materialized, describeKernel(kernel), { subgroups: context.subgroups })] as const));
+  return { specialized, inputs, partition: parts, rendered };
+}
+
+/**
+ * Compiles the draft's pipelines that the cache lacks, all at once and off the main
+ * thread (createComputePipelineAsync), so that a plan with many kernels does not wait
+ * for them one after another.
+ */
+export async function compilePipelines(context: PlanContext, draft: Draft): Promise<void> {
+  const passes = [...draft.rendered.values()].flatMap((rendered) => [rendered, ...(rendered.then ?? [])]);
+  const missing = new Map(passes.filter((pass) => !context.pipelines.has(pass.code)).map((pass) => [pass.code, pass] as const));
+  await Promise.all([...missing.values()].map(async (pass) => {
+    const module = context.device.createShaderModule({ code: pass.code, label: pass.label });
+    try {
+      const pipeline = await context.device.createComputePipelineAsync({ layout: 'auto', compute: { module, entryPoint: 'main' }, label: pass.label });
+      context.pipelines.set(pass.code, pipeline);
+    } catch (error) {
+      const info = await module.getCompilationInfo();
+      const lines = pass.code.split('\n');
+      const where = info.messages.filter((m) => m.type === 'error').map((m) => `  line ${m.lineNum}: ${m.message}\n    ${lines[m.lineNum - 1]?.trim() ?? ''}`).join('\n');
+      throw new WgslError(`a generated kernel, ${pass.label}, does not compile (a Theorbo bug; please report it with this message):\n${where || (error as Error).message}`);
+    }
+  }));
+}
+
 export function buildPlan(
   context: PlanContext,
   outputs: readonly Variable[],
   updates: readonly (readonly [SharedVariable, Variable])[],
   inputShapes: ReadonlyMap<Variable, readonly number[]>,
+  draft: Draft = draftPlan(context, outputs, updates, inputShapes),
 ): Plan {
-  const all = [...outputs, ...updates.map(([, value]) => value)];
-  const { outputs: specialized, inputs } = specialize(all, inputShapes);
-  const { kernels, materialized, reads } = partition(specialized, { maxBuffers: context.maxBuffers, fuse: context.fuse });
+  const { specialized, inputs } = draft;
+  const { kernels, materialized, reads } = draft.partition;
   const { device } = context;
   const owned: GPUBuffer[] = [];
   const buffers = new Map<Variable, GPUBuffer>();
@@ -95,8 +139,7 @@ export function buildPlan(
   }
   assignIntermediates(kernels, reads, new Set(specialized), buffers, make);
   const planned = kernels.map((kernel) => {
-    const label = describeKernel(kernel);
-    const rendered = renderKernel(kernel, materialized, label, { subgroups: context.subgroups });
+    const rendered = draft.rendered.get(kernel)!;
     const passes = [rendered, ...(rendered.then ?? [])].map((pass) => {
       context.onShader?.(pass.label, pass.code);
       const pipeline = pipelineFor(context, pass);
