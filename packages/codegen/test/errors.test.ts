@@ -5,7 +5,8 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import * as T from '@theorbo/graph';
 import { expectGraphError } from '@theorbo/graph/testing';
-import { acquireDevice, compile, createPipeline, DeviceLostError, readShared, WgslError, type WebGpuDescriptor } from '../src/index.ts';
+import { acquireDevice, compile, createPipeline, DeviceLostError, readShared, runtimeFor, WgslError, type WebGpuDescriptor } from '../src/index.ts';
+import { compilePipelines } from '../src/runtime/plan.ts';
 
 async function webgpu(): Promise<WebGpuDescriptor> {
   const device = await acquireDevice();
@@ -63,6 +64,15 @@ test('a WGSL compile error names the line and the kernel', async () => {
   assert.ok(error, 'Dawn accepted broken WGSL');
   assert.ok(/undefined_name/.test(error!.message) && /elementwise\[exp,add\]/.test(error!.message), error!.message);
   assert.ok(new WgslError('x') instanceof Error);
+});
+
+test('a kernel that does not compile is a WgslError naming its ops and the generated line', async () => {
+  const device = await webgpu();
+  const context = runtimeFor(device).planContext(false);
+  const code = '@compute @workgroup_size(1)\nfn main() {\n  let x: f32 = undefined_name;\n}\n';
+  const rendered = { code, label: 'elementwise[exp,add] → float32[3]', bindings: [], dispatch: [1, 1, 1] as [number, number, number] };
+  const draft = { rendered: new Map([[{} as never, rendered]]) } as unknown as Parameters<typeof compilePipelines>[1];
+  await rejects(compilePipelines(context, draft), 'elementwise[exp,add]', 'line 3', 'undefined_name', 'let x: f32 = undefined_name;');
 });
 
 test('nanguard names the kernel that produced a NaN', async () => {
