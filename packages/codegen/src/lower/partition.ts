@@ -21,6 +21,11 @@ export interface Kernel {
   output: Variable;
   /** Set when an absorbed root is needed elsewhere too: the kernel stores it as well. */
   alsoStoresRoot?: boolean;
+  /**
+   * The shared variable whose buffer this kernel writes its output into (an update
+   * computed in place); reads of that variable inside the kernel use the same binding.
+   */
+  writesInto?: Variable;
 }
 
 export interface Partition {
@@ -89,6 +94,13 @@ export interface PartitionOptions {
   maxBuffers: number;
   /** false: every op its own kernel, no epilogues (the unfused baseline benchmarks compare against). */
   fuse?: boolean;
+  /**
+   * Updates (shared variable, new value) that may be written in place; values must be
+   * among `outputs`. `keepOld` lists shared variables whose old value a caller still
+   * reads after the kernels (function outputs that are the variable itself).
+   */
+  updates?: readonly (readonly [Variable, Variable])[];
+  keepOld?: ReadonlySet<Variable>;
 }
 
 export function partition(outputs: readonly Variable[], options: PartitionOptions): Partition {
@@ -106,7 +118,10 @@ export function partition(outputs: readonly Variable[], options: PartitionOption
     }
     result.kernels = sorted;
     const overfull = result.kernels.find((kernel) => result.reads.get(kernel)!.size + 1 > options.maxBuffers);
-    if (!overfull) return result;
+    if (!overfull) {
+      if (options.updates && options.fuse !== false) updateInPlace(result, options.updates, options.keepOld ?? new Set(), outputs);
+      return result;
+    }
     const split = splitCandidate(overfull, result.materialized, result.reads.get(overfull)!.size);
     if (!split) throw new Error(`codegen: a ${overfull.kind} kernel for ${overfull.root.type} needs more than ${options.maxBuffers} storage buffers and cannot be split`);
     forced.add(split);
@@ -118,7 +133,7 @@ export function partition(outputs: readonly Variable[], options: PartitionOption
  * epilogue can move a root's kernel later than the topological position of the root),
  * or the kernel with an absorbed epilogue that closes a cycle.
  */
-function sortKernels(result: Partition): Kernel[] | Kernel {
+function sortKernels(result: Partition, after: ReadonlyMap<Kernel, readonly Kernel[]> = new Map()): Kernel[] | Kernel {
   const writer = new Map<Variable, Kernel>();
   for (const kernel of result.kernels) {
     writer.set(kernel.output, kernel);
@@ -138,6 +153,7 @@ function sortKernels(result: Partition): Kernel[] | Kernel {
       const before = writer.get(read);
       if (before && before !== kernel) visit(before);
     }
+    for (const before of after.get(kernel) ?? []) visit(before);
     state.set(kernel, 'done');
     sorted.push(kernel);
   };
@@ -145,6 +161,57 @@ function sortKernels(result: Partition): Kernel[] | Kernel {
   if (cycle) return [cycle, ...result.kernels].find((kernel) => kernel.root !== kernel.output) ?? cycle;
   return sorted;
 }
+
+/**
+ * Updates computed in place: a kernel whose output is only an update's new value writes
+ * it straight into the shared variable's buffer (no copy after the kernels), once every
+ * other kernel that reads the old value has run. Its own reads of the variable must be
+ * at the element it writes (same-shape elementwise paths), so no thread reads what
+ * another overwrote.
+ */
+function updateInPlace(result: Partition, updates: readonly (readonly [Variable, Variable])[], keepOld: ReadonlySet<Variable>, outputs: readonly Variable[]): void {
+  const values = new Map<Variable, number>();
+  for (const output of outputs) values.set(output, (values.get(output) ?? 0) + 1);
+  const producer = new Map(result.kernels.map((kernel) => [kernel.output, kernel] as const));
+  const after = new Map<Kernel, Kernel[]>();
+  const chosen: [Kernel, Variable][] = [];
+  for (const [target, value] of updates) {
+    const kernel = producer.get(value);
+    if (!kernel || keepOld.has(target) || values.get(value) !== 1 || kernel.alsoStoresRoot) continue;
+    if (result.kernels.some((other) => other !== kernel && result.reads.get(other)!.has(value))) continue;
+    if (!readsOnlyAtOwnElement(kernel, target, result.materialized)) continue;
+    const readers = result.kernels.filter((other) => other !== kernel && result.reads.get(other)!.has(target));
+    const trial = new Map(after);
+    trial.set(kernel, readers);
+    if (!Array.isArray(sortKernels(result, trial))) continue;
+    after.set(kernel, readers);
+    chosen.push([kernel, target]);
+  }
+  const sorted = sortKernels(result, after);
+  if (!Array.isArray(sorted)) return;
+  result.kernels = sorted;
+  for (const [kernel, target] of chosen) kernel.writesInto = target;
+}
+
+function readsOnlyAtOwnElement(kernel: Kernel, target: Variable, materialized: ReadonlySet<Variable>): boolean {
+  if (kernel.kind !== 'elementwise' && kernel.root !== kernel.output && !sameShapeOf(kernel.output, kernel.root)) return false;
+  const seen = new Set<Variable>();
+  const ok = (variable: Variable): boolean => {
+    if (variable === target) return true;
+    if (seen.has(variable) || !variable.owner || (variable !== kernel.output && variable !== kernel.root && materialized.has(variable))) return true;
+    seen.add(variable);
+    if (variable === kernel.root && kernel.root !== kernel.output && kernel.kind !== 'elementwise') return !dependsOn(variable, target, materialized);
+    for (const input of variable.owner.inputs) {
+      if (!dependsOn(input, target, materialized)) continue;
+      if (!elementwiseOps.has(variable.owner.op) || !sameShapeOf(input, kernel.output) || !sameShapeOf(variable, kernel.output)) return false;
+      if (!ok(input)) return false;
+    }
+    return true;
+  };
+  return ok(kernel.output);
+}
+
+const sameShapeOf = (a: Variable, b: Variable): boolean => a.ndim === b.ndim && a.shape.every((dim, i) => dim === b.shape[i]);
 
 function attempt(order: readonly Variable[], outputs: readonly Variable[], forced: ReadonlySet<Variable>, noEpilogue: ReadonlySet<Variable>): Partition {
   const consumers = new Map<Variable, Variable[]>();

@@ -24,7 +24,7 @@ export class KernelBuilder {
   /** Values supplied by the kernel itself (an accumulator in an epilogue). */
   readonly overrides = new Map<Variable, string>();
 
-  constructor(readonly materialized: ReadonlySet<Variable>, readonly self: Variable) {}
+  constructor(readonly materialized: ReadonlySet<Variable>, readonly self: Variable, readonly writesInto?: Variable) {}
 
   get lines(): string[] {
     return this.scopes[this.scopes.length - 1]!.lines;
@@ -55,6 +55,9 @@ export class KernelBuilder {
   }
 
   binding(variable: Variable, access: 'read' | 'read_write' = 'read', atomic = false): Binding {
+    // A kernel writing an update in place reads the old value through its output binding
+    // (one buffer may not be bound twice when one of the bindings writes).
+    if (this.writesInto !== undefined && variable === this.writesInto) return this.binding(this.self, 'read_write');
     const found = this.bindings.find((b) => b.variable === variable && b.access === access);
     if (found) return found;
     const made = { variable, name: `buf${this.bindings.length}`, index: this.bindings.length, access, atomic };

@@ -58,7 +58,7 @@ export function renderKernel(kernel: Kernel, materialized: ReadonlySet<Variable>
 
 function renderElementwise(kernel: Kernel, materialized: ReadonlySet<Variable>, label: string): RenderedKernel {
   const out = kernel.output;
-  const builder = new KernelBuilder(materialized, out);
+  const builder = new KernelBuilder(materialized, out, kernel.writesInto);
   const total = size(out);
   const threads = 256;
   const groups = Math.ceil(total / threads);
@@ -139,7 +139,7 @@ function renderReduce(kernel: Kernel, materialized: ReadonlySet<Variable>, label
   const outerShape = keptAxes.map((a) => inShape[a]!);
   const reduceSize = reducedShape.reduce((a, b) => a * b, 1);
   const outerSize = outerShape.reduce((a, b) => a * b, 1);
-  const builder = new KernelBuilder(materialized, kernel.output);
+  const builder = new KernelBuilder(materialized, kernel.output, kernel.writesInto);
   const acc = accumulatorFor(node);
   const arg = isArg(node);
   const flatArgmax = arg && (attrs as AttrsOf<'argmax'>).axis === null;

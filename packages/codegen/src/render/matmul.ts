@@ -45,7 +45,7 @@ export function renderMatmulKernel(kernel: Kernel, materialized: ReadonlySet<Var
   const t = wgslType(node.dtype);
   const v4 = `vec4<${t}>`;
   const zero = literal(0, node.dtype);
-  const builder = new KernelBuilder(materialized, kernel.output);
+  const builder = new KernelBuilder(materialized, kernel.output, kernel.writesInto);
   const lines = builder.lines;
   lines.push('let batch = i32(wid.z);');
   const batchIndex = unflatten(builder, 'batch', batchShape, 'b');

@@ -66,7 +66,9 @@ export function draftPlan(
 ): Draft {
   const all = [...outputs, ...updates.map(([, value]) => value)];
   const { outputs: specialized, inputs } = specialize(all, inputShapes);
-  const parts = partition(specialized, { maxBuffers: context.maxBuffers, fuse: context.fuse });
+  const updatePairs = updates.map(([target], i) => [target, specialized[outputs.length + i]!] as const);
+  const keepOld = new Set<Variable>(specialized.slice(0, outputs.length).filter((output) => output instanceof SharedVariable));
+  const parts = partition(specialized, { maxBuffers: context.maxBuffers, fuse: context.fuse, updates: updatePairs, keepOld });
   const rendered = new Map(parts.kernels.map((kernel) => [kernel, renderKernel(kernel, parts.materialized, describeKernel(kernel), { subgroups: context.subgroups })] as const));
   return { specialized, inputs, partition: parts, rendered };
 }
@@ -137,6 +139,8 @@ export function buildPlan(
       buffers.set(variable, buffer);
     }
   }
+  // Updates computed in place write into the shared variable's own buffer.
+  for (const kernel of kernels) if (kernel.writesInto) buffers.set(kernel.output, context.store.buffer(kernel.writesInto as SharedVariable));
   assignIntermediates(kernels, reads, new Set(specialized), buffers, make);
   const planned = kernels.map((kernel) => {
     const rendered = draft.rendered.get(kernel)!;
@@ -203,8 +207,8 @@ function assignIntermediates(
   kernels.forEach((kernel, k) => {
     const variable = kernel.output;
     const bytes = byteSize(variable.type.size ?? 0);
-    let buffer: GPUBuffer | undefined;
-    if (!keep.has(variable)) {
+    let buffer: GPUBuffer | undefined = buffers.get(variable);
+    if (!buffer && !keep.has(variable)) {
       // Best fit among free buffers large enough.
       let best = -1;
       pool.forEach((entry, i) => {
