@@ -22,6 +22,30 @@ test('calls queued back to back run in order, updates read the old values', asyn
   assert.is(counter.get().data[0], 10);
 });
 
+test('updates written in place keep Theano semantics: every update reads the old values', async () => {
+  const device = await acquireDevice();
+  const make = () => {
+    const w = T.shared(new Float32Array([1, 2, 3, 4]), 'w');
+    const v = T.shared(new Float32Array([0]), 'v');
+    const u = T.shared(new Float32Array([5, 6, 7, 8]), 'u');
+    // w in place by itself; v reads all of the old w; u reads w at other elements (a roll).
+    const updates: [T.SharedVariable, T.Variable][] = [[w, T.add(T.mul(w, 2), 1)], [v, T.sum(w, 0, true)], [u, T.add(u, T.roll(w, 1))]];
+    return { w, v, u, updates };
+  };
+  const a = make();
+  const b = make();
+  const compiled = compile({ inputs: [], outputs: [T.sum(a.w)], updates: a.updates, device });
+  const reference = T.referenceFunction({ inputs: [], outputs: [T.sum(b.w)], updates: b.updates });
+  for (let call = 0; call < 3; call++) {
+    const [got] = await compiled();
+    const [want] = reference();
+    assert.is((got as T.NDArray).data[0], want!.data[0]);
+  }
+  for (const name of ['w', 'v', 'u'] as const) {
+    assert.equal(Array.from((await readShared(a[name])).data), Array.from(b[name].get().data), name);
+  }
+});
+
 test('outputs kept on the device feed the next call without a round trip', async () => {
   const device = await acquireDevice();
   const x = T.vector('x');
