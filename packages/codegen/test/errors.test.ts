@@ -97,7 +97,7 @@ test('debug prints the partition and each kernel\'s WGSL; profile gives a table'
   }
   const text = printed.join('\n');
   assert.ok(text.includes('kernels for input shapes') && text.includes('@compute') && text.includes('reduce[sum,exp]'), text);
-  const profiled = compile({ inputs: [x], outputs: T.softmax(x), device, mode: 'profile' });
+  const profiled = compile({ inputs: [x], outputs: [T.softmax(x), T.matmul(T.exp(x), T.transpose(x))], device, mode: 'profile' });
   for (let i = 0; i < 3; i++) await profiled([[1, 2, 3], [4, 5, 6]]);
   const table = profiled.profile();
   assert.ok(/ms\/call/.test(table) && table.split('\n').length >= 3 && /\s3\s/.test(table), table);

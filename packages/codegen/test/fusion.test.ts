@@ -43,9 +43,18 @@ test('movement is index arithmetic, not copies', async () => {
   assert.is(count, 1);
 });
 
-test('softmax takes three passes: max, sum, normalize', async () => {
-  const count = await kernels((x) => T.softmax(x), [r(7, 300)]);
-  assert.ok(count <= 3, `${count} kernels`);
+test('softmax and log-softmax are one pass: a workgroup a row computes max, sum and the output', async () => {
+  assert.is(await kernels((x) => T.softmax(x), [r(7, 300)]), 1);
+  assert.is(await kernels((x) => T.logSoftmax(x), [r(3, 2, 700)]), 1);
+});
+
+test('chained row reductions (a layer norm) fuse into one pass, also with more columns than threads', async () => {
+  const layerNorm = (x: Variable) => {
+    const centered = T.sub(x, T.mean(x, -1, true));
+    return T.div(centered, T.sqrt(T.add(T.mean(T.square(centered), -1, true), 1e-5)));
+  };
+  assert.is(await kernels(layerNorm, [r(5, 1000)]), 1);
+  assert.is(await kernels(layerNorm, [r(2, 3, 17)]), 1);
 });
 
 test('a root stored for other kernels runs before them; epilogues that would deadlock stay apart', async () => {

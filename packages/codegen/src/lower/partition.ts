@@ -11,7 +11,7 @@
 
 import { elementwiseOps, movementOps, reduceOps, topologicalOrder, type OpName, type Variable } from '@theorbo/graph';
 
-export type KernelKind = 'elementwise' | 'reduce' | 'matmul' | 'scatter';
+export type KernelKind = 'elementwise' | 'reduce' | 'matmul' | 'scatter' | 'rows';
 
 export interface Kernel {
   kind: KernelKind;
@@ -26,6 +26,11 @@ export interface Kernel {
    * computed in place); reads of that variable inside the kernel use the same binding.
    */
   writesInto?: Variable;
+  /**
+   * 'rows' kernels: reductions over the last axis, in dependency order, that one
+   * workgroup per row computes before the row's elementwise output (softmax in one pass).
+   */
+  rowReductions?: { root: Variable; output: Variable }[];
 }
 
 export interface Partition {
@@ -119,6 +124,7 @@ export function partition(outputs: readonly Variable[], options: PartitionOption
     result.kernels = sorted;
     const overfull = result.kernels.find((kernel) => result.reads.get(kernel)!.size + 1 > options.maxBuffers);
     if (!overfull) {
+      if (options.fuse !== false) fuseRows(result, options.maxBuffers);
       if (options.updates && options.fuse !== false) updateInPlace(result, options.updates, options.keepOld ?? new Set(), outputs);
       return result;
     }
@@ -160,6 +166,70 @@ function sortKernels(result: Partition, after: ReadonlyMap<Kernel, readonly Kern
   for (const kernel of result.kernels) visit(kernel);
   if (cycle) return [cycle, ...result.kernels].find((kernel) => kernel.root !== kernel.output) ?? cycle;
   return sorted;
+}
+
+const rowReducible = new Set<OpName>(['sum', 'prod', 'max', 'min']);
+
+/**
+ * Row fusion: an elementwise kernel over [..., N] that reads reductions over the last
+ * axis of same-shaped expressions (read by it alone) computes them itself, one
+ * workgroup per row, before writing the row — softmax, log-softmax and logsumexp-style
+ * normalizations in one pass over memory instead of three.
+ */
+function fuseRows(result: Partition, maxBuffers: number): void {
+  const producer = new Map(result.kernels.map((kernel) => [kernel.output, kernel] as const));
+  const readers = new Map<Variable, Kernel[]>();
+  for (const kernel of result.kernels) for (const read of result.reads.get(kernel)!) readers.set(read, [...(readers.get(read) ?? []), kernel]);
+  const removed = new Set<Kernel>();
+  for (const kernel of result.kernels) {
+    if (kernel.kind !== 'elementwise' || kernel.root !== kernel.output || kernel.writesInto || kernel.output.ndim === 0) continue;
+    const shape = kernel.output.shape;
+    // Reductions this kernel could compute, gathered through chains (sum(exp(x − max(x))) reads max).
+    const chain: Kernel[] = [];
+    const gather = (reads: ReadonlySet<Variable>): void => {
+      for (const read of reads) {
+        const reduce = producer.get(read);
+        if (!reduce || reduce.kind !== 'reduce' || chain.includes(reduce)) continue;
+        chain.push(reduce);
+        gather(result.reads.get(reduce)!);
+      }
+    };
+    gather(result.reads.get(kernel)!);
+    const absorbable = (reduce: Kernel): boolean => {
+      const node = reduce.root.owner!;
+      if (reduce.alsoStoresRoot || !rowReducible.has(node.op) || removed.has(reduce)) return false;
+      const input = node.inputs[0]!;
+      const axes = (node.attrs as { axes: readonly number[] }).axes;
+      if (!sameShapeOf(input, kernel.output) || axes.length !== 1 || axes[0] !== input.ndim - 1) return false;
+      return (readers.get(reduce.output) ?? []).every((user) => user === kernel || chain.includes(user));
+    };
+    if (chain.length === 0 || !chain.every(absorbable)) continue;
+    const combined = new Set([...result.reads.get(kernel)!, ...chain.flatMap((reduce) => [...result.reads.get(reduce)!])]);
+    for (const reduce of chain) combined.delete(reduce.output);
+    if (combined.size + 1 > maxBuffers || shape[shape.length - 1] === 0) continue;
+    // Dependency order: a reduction after those it reads.
+    const ordered: Kernel[] = [];
+    const place = (reduce: Kernel): void => {
+      if (ordered.includes(reduce)) return;
+      for (const read of result.reads.get(reduce)!) {
+        const before = producer.get(read);
+        if (before && chain.includes(before)) place(before);
+      }
+      ordered.push(reduce);
+    };
+    chain.forEach(place);
+    kernel.kind = 'rows';
+    kernel.rowReductions = ordered.map((reduce) => ({ root: reduce.root, output: reduce.output }));
+    const reads = new Set(result.reads.get(kernel)!);
+    for (const reduce of ordered) {
+      removed.add(reduce);
+      result.materialized.delete(reduce.output);
+      reads.delete(reduce.output);
+      for (const read of result.reads.get(reduce)!) if (!ordered.some((other) => other.output === read)) reads.add(read);
+    }
+    result.reads.set(kernel, reads);
+  }
+  if (removed.size > 0) result.kernels = result.kernels.filter((kernel) => !removed.has(kernel));
 }
 
 /**

@@ -50,6 +50,7 @@ const indent = (lines: readonly string[], depth = 1): string => lines.map((line)
 export function renderKernel(kernel: Kernel, materialized: ReadonlySet<Variable>, label: string, options: RenderOptions = { subgroups: false }): RenderedKernel {
   switch (kernel.kind) {
     case 'elementwise': return renderElementwise(kernel, materialized, label);
+    case 'rows': return renderRows(kernel, materialized, label);
     case 'reduce': return renderReduce(kernel, materialized, label, options);
     case 'matmul': return renderMatmul(kernel, materialized, label);
     case 'scatter': return renderScatter(kernel, materialized, label);
@@ -69,6 +70,58 @@ function renderElementwise(kernel: Kernel, materialized: ReadonlySet<Variable>, 
   const target = builder.binding(out, 'read_write');
   builder.lines.push(`${target.name}[flat] = ${toStorage(value, out.dtype)};`);
   return { code: assemble(builder, indent(builder.lines), `${threads}`), bindings: builder.bindings, dispatch, label };
+}
+
+// ---- rows: reductions over the last axis and the elementwise output, one workgroup a row ----
+
+function renderRows(kernel: Kernel, materialized: ReadonlySet<Variable>, label: string): RenderedKernel {
+  const out = kernel.output;
+  const shape = out.shape as number[];
+  const width = shape[shape.length - 1]!;
+  const rows = size(out) / width;
+  const threads = 256;
+  const builder = new KernelBuilder(materialized, out);
+  const dispatch = grid(rows);
+  builder.lines.push(`let row = i32(wid.x + wid.y * ${dispatch[0]}u);`);
+  const rowIndex = unflatten(builder, 'row', shape.slice(0, -1), 'k');
+  const types = kernel.rowReductions!.map(({ root }) => accumulatorFor(root).type);
+  const rowResults: string[] = [];
+  kernel.rowReductions!.forEach(({ root: reduction, output: reduced }, r) => {
+    const acc = accumulatorFor(reduction);
+    const input = reduction.owner!.inputs[0]!;
+    const name = `acc${r}`;
+    builder.lines.push(`var ${name}: ${acc.type} = ${acc.init};`);
+    const loop = builder.scoped(() => {
+      const v = builder.value(input, [...rowIndex, 'c']);
+      builder.lines.push(acc.step(name, v, 'c'));
+    });
+    builder.lines.push(`for (var c = i32(lid.x); c < ${width}i; c = c + ${threads}i) {`, indent(loop), '}');
+    // Out-of-range rows (a 2-D grid's tail) still take part in the barriers, then write nothing.
+    const partial = `partial_${acc.type}`;
+    builder.lines.push(`${partial}[lid.x] = ${name};`, 'workgroupBarrier();');
+    builder.lines.push(`for (var half = ${threads / 2}u; half > 0u; half = half / 2u) {`, '  if (lid.x < half) {', `    let other = ${partial}[lid.x + half];`, `    ${acc.combine(name, 'other')}`, `    ${partial}[lid.x] = ${name};`, '  }', '  workgroupBarrier();', '}');
+    // The row's result goes to a workgroup variable of its own, written once: threads may
+    // read it late (compilers can sink a load below a barrier), and the next reduction
+    // reuses the partial array.
+    const result = `row_${r}`;
+    builder.lines.push(`if (lid.x == 0u) { ${result}_shared = ${partial}[0]; }`, 'workgroupBarrier();', `let ${result} = ${convert(acc.result(`${result}_shared`), reduction.dtype, reduction.dtype)};`);
+    rowResults.push(`var<workgroup> ${result}_shared: ${acc.type};`);
+    builder.overrides.set(reduction, result);
+    if (reduced !== reduction) {
+      // The reduction's own epilogue (e.g. stop_gradient), at the row's element of its output.
+      const at = reduced.ndim === rowIndex.length + 1 ? [...rowIndex, '0i'] : reduced.ndim === rowIndex.length ? rowIndex : unflatten(builder, 'row', reduced.shape as number[], 'q');
+      builder.overrides.set(reduced, builder.bind(builder.value(reduced, at), `row_${r}_e`));
+    }
+  });
+  builder.lines.push(`if (row >= ${rows}i) { return; }`);
+  const store = builder.scoped(() => {
+    const value = builder.value(out, [...rowIndex, 'c']);
+    const target = builder.binding(out, 'read_write');
+    builder.lines.push(`${target.name}[row * ${width}i + c] = ${toStorage(value, out.dtype)};`);
+  });
+  builder.lines.push(`for (var c = i32(lid.x); c < ${width}i; c = c + ${threads}i) {`, indent(store), '}');
+  const extra = [...[...new Set(types)].map((type) => `var<workgroup> partial_${type}: array<${type}, ${threads}>;`), ...rowResults].join('\n') + '\n';
+  return { code: assemble(builder, indent(builder.lines), `${threads}`, extra), bindings: builder.bindings, dispatch, label };
 }
 
 // ---- reductions ----
