@@ -137,3 +137,17 @@ export function expectGraphError(fn: () => unknown, ...fragments: (string | RegE
   }
   throw new Error(`expected a GraphError mentioning ${fragments.map(String).join(', ')}, but nothing was thrown`);
 }
+
+/** Asserts that `fn` throws an Error (of any class) whose message contains every fragment. */
+export function expectError(fn: () => unknown, ...fragments: string[]): Error {
+  try {
+    fn();
+  } catch (error) {
+    const message = (error as Error).message;
+    for (const fragment of fragments) {
+      if (!message.includes(fragment)) throw new Error(`error "${message}" should mention "${fragment}"`);
+    }
+    return error as Error;
+  }
+  throw new Error(`expected an error mentioning ${fragments.join(', ')}, but nothing was thrown`);
+}

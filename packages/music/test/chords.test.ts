@@ -1,6 +1,7 @@
 // Chords: Harte parsing against mir_eval's encodings (hand-derived), the majmin mapping to
 // the 25-class vocabulary, templates, transposition, and .lab reading/writing.
 import { test } from 'uvu';
+import { expectError } from '@theorbo/graph/testing';
 import * as assert from 'uvu/assert';
 import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -14,16 +15,6 @@ import type { Segment } from '../src/chords/index.ts';
 const dir = mkdtempSync(join(tmpdir(), 'theorbo-chords-'));
 test.after(() => rmSync(dir, { recursive: true, force: true }));
 
-function expectError(action: () => unknown, ...fragments: string[]): void {
-  try {
-    action();
-  } catch (error) {
-    const message = (error as Error).message;
-    for (const fragment of fragments) assert.ok(message.includes(fragment), `error "${message}" should mention "${fragment}"`);
-    return;
-  }
-  assert.unreachable(`expected an error mentioning ${fragments.join(', ')}`);
-}
 
 /** A bitmap from the semitones it contains. */
 const bits = (...semitones: number[]): number[] => Array.from({ length: 12 }, (_, i) => (semitones.includes(i) ? 1 : 0));

@@ -4,6 +4,7 @@
 // accuracy, confusion, median filtering, Viterbi against exhaustive search, and the
 // frame/segment conversions.
 import { test } from 'uvu';
+import { expectError, seededRandom } from '@theorbo/graph/testing';
 import * as assert from 'uvu/assert';
 import * as T from '@theorbo/graph';
 import type { Segment } from '../src/chords/index.ts';
@@ -17,16 +18,6 @@ const seg = (start: number, end: number, label: string): Segment => ({ start, en
 const close = (actual: number, expected: number, label: string, tolerance = 1e-12): void =>
   assert.ok(Math.abs(actual - expected) <= tolerance, `${label}: ${actual}, expected ${expected}`);
 
-function expectError(action: () => unknown, ...fragments: string[]): void {
-  try {
-    action();
-  } catch (error) {
-    const message = (error as Error).message;
-    for (const fragment of fragments) assert.ok(message.includes(fragment), `error "${message}" should mention "${fragment}"`);
-    return;
-  }
-  assert.unreachable(`expected an error mentioning ${fragments.join(', ')}`);
-}
 
 /** [reference, estimate, root recall, majmin recall, what the case shows] */
 const cases: [Segment[], Segment[], number, number, string][] = [
@@ -64,17 +55,6 @@ test('compareChords follows mir_eval: X estimates share N\'s root, X references 
   assert.is(compareChords('C:hdim7', 'C:min', 'majmin'), -1);
 });
 
-/** A seeded generator, so a failure can be reproduced. */
-function generator(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function randomSegments(random: () => number, end: number, labels: string[], gaps: boolean): Segment[] {
   const segments: Segment[] = [];
@@ -88,7 +68,7 @@ function randomSegments(random: () => number, end: number, labels: string[], gap
 }
 
 test('weightedChordSymbolRecall agrees with sampling the timeline at 50,000 points', () => {
-  const random = generator(7);
+  const random = seededRandom(7);
   const labels = ['C', 'C:min', 'C:7', 'A:min7', 'A:min', 'G', 'G:sus4', 'D:dim', 'N', 'X', 'Db:maj/3', 'C#:maj'];
   for (let trial = 0; trial < 12; trial++) {
     const reference = randomSegments(random, 10, labels, true);
@@ -168,7 +148,7 @@ test('medianFilterFrames on scores: running median per class, windows shrink at 
 });
 
 test('viterbiDecode finds the best path, as exhaustive search over all paths does', () => {
-  const random = generator(3);
+  const random = seededRandom(3);
   for (let trial = 0; trial < 20; trial++) {
     const classes = 3;
     const frames = 6;
