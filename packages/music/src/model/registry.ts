@@ -33,7 +33,8 @@ export function buildModel(config: ModelConfig): ChromaModel {
 /** The model saved in `dir` (weights.npz + config.json), or the hand-designed chroma when `dir` is undefined. */
 export function loadChromaModel(dir: string | undefined): { model: ChromaModel; config: ModelConfig } {
   if (dir === undefined) {
-    const config: ModelConfig = { kind: 'hand-chroma', feature: featureDefaults, gain: 0.25 };
+    // The gain the demo's search picks on its training frames (report/models/hand-chroma).
+    const config: ModelConfig = { kind: 'hand-chroma', feature: featureDefaults, gain: 0.6 };
     return { model: buildModel(config), config };
   }
   const saved = loadModel<ModelConfig>(dir);
