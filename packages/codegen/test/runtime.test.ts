@@ -46,6 +46,30 @@ test('updates written in place keep Theano semantics: every update reads the old
   }
 });
 
+test('an update whose value is another updated shared variable reads its old value (a swap; one side in place)', async () => {
+  const device = await acquireDevice();
+  const make = () => {
+    const a = T.shared(new Float32Array([1, 2, 3]), 'a');
+    const b = T.shared(new Float32Array([10, 20, 30]), 'b');
+    const c = T.shared(new Float32Array([5, 6, 7]), 'c');
+    const d = T.shared(new Float32Array([0, 0, 0]), 'd');
+    // a and b swap (two copies); c is computed in place while d takes its old value.
+    const updates: [T.SharedVariable, T.Variable][] = [[a, b], [b, a], [c, T.add(T.mul(c, 0.5), 1)], [d, c]];
+    return { a, b, c, d, updates };
+  };
+  const ours = make();
+  const theirs = make();
+  const compiled = compile({ inputs: [], outputs: [T.sum(ours.a)], updates: ours.updates, device });
+  const reference = T.referenceFunction({ inputs: [], outputs: [T.sum(theirs.a)], updates: theirs.updates });
+  for (let call = 0; call < 3; call++) {
+    await compiled();
+    reference();
+  }
+  for (const name of ['a', 'b', 'c', 'd'] as const) {
+    assert.equal(Array.from((await readShared(ours[name])).data), Array.from(theirs[name].get().data), name);
+  }
+});
+
 test('outputs kept on the device feed the next call without a round trip', async () => {
   const device = await acquireDevice();
   const x = T.vector('x');

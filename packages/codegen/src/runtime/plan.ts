@@ -5,6 +5,7 @@
 // kernel into one command buffer, copies updates into the shared variables' buffers,
 // and submits.
 
+import * as T from '@theorbo/graph';
 import { Constant, GraphError, SharedVariable, type NDArray, type Variable } from '@theorbo/graph';
 import { partition, type Kernel } from '../lower/partition.ts';
 import { specialize } from '../lower/specialize.ts';
@@ -64,7 +65,12 @@ export function draftPlan(
   updates: readonly (readonly [SharedVariable, Variable])[],
   inputShapes: ReadonlyMap<Variable, readonly number[]>,
 ): Draft {
-  const all = [...outputs, ...updates.map(([, value]) => value)];
+  // An update whose value is another shared variable this call updates would copy from
+  // that variable's buffer after the kernels, when an in-place kernel or an earlier copy
+  // may have overwritten it (a swap): a copy kernel takes the old value first.
+  const targets = new Set<Variable>(updates.map(([target]) => target));
+  const values = updates.map(([, value]) => (value instanceof SharedVariable && targets.has(value) ? T.stopGradient(value) : value));
+  const all = [...outputs, ...values];
   const { outputs: specialized, inputs } = specialize(all, inputShapes);
   const updatePairs = updates.map(([target], i) => [target, specialized[outputs.length + i]!] as const);
   const keepOld = new Set<Variable>(specialized.slice(0, outputs.length).filter((output) => output instanceof SharedVariable));
