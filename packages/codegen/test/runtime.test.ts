@@ -70,6 +70,24 @@ test('an update whose value is another updated shared variable reads its old val
   }
 });
 
+test('a row kernel (softmax) computing an update in place reads the old value through its output binding', async () => {
+  const device = await acquireDevice();
+  const x = T.matrix('x');
+  const make = () => T.shared([[0.1, 0.2, 0.3, 0.4, 0.5], [0.6, 0.7, 0.8, 0.9, 1]], 's');
+  const [ours, theirs] = [make(), make()];
+  const value = (s: T.SharedVariable) => T.add(T.mul(s, 0.5), T.softmax(x));
+  const compiled = compile({ inputs: [x], outputs: [], updates: [[ours, value(ours)]], device });
+  const reference = T.referenceFunction({ inputs: [x], outputs: [], updates: [[theirs, value(theirs)]] });
+  const xs = [[0.5, -1, 2, 0, 1], [3, 1, -2, 0.25, 0]];
+  for (let call = 0; call < 3; call++) {
+    await compiled(xs);
+    reference(xs);
+  }
+  assert.is(compiled.lastPlan()!.kernels[0]!.kernel.kind, 'rows');
+  const [got, want] = [(await readShared(ours)).data, theirs.get().data];
+  got.forEach((v, i) => assert.ok(Math.abs(v - want[i]!) < 1e-6, `element ${i}: ${v}, expected ${want[i]}`));
+});
+
 test('outputs kept on the device feed the next call without a round trip', async () => {
   const device = await acquireDevice();
   const x = T.vector('x');

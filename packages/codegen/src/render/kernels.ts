@@ -80,7 +80,7 @@ function renderRows(kernel: Kernel, materialized: ReadonlySet<Variable>, label: 
   const width = shape[shape.length - 1]!;
   const rows = size(out) / width;
   const threads = 256;
-  const builder = new KernelBuilder(materialized, out);
+  const builder = new KernelBuilder(materialized, out, kernel.writesInto);
   const dispatch = grid(rows);
   builder.lines.push(`let row = i32(wid.x + wid.y * ${dispatch[0]}u);`);
   const rowIndex = unflatten(builder, 'row', shape.slice(0, -1), 'k');
