@@ -57,6 +57,13 @@ test('chained row reductions (a layer norm) fuse into one pass, also with more c
   assert.is(await kernels(layerNorm, [r(2, 3, 17)]), 1);
 });
 
+test('row fusion only where the reader takes each row\'s results at its own row (not flipped, rolled, or broadcast across columns)', async () => {
+  await kernels((x) => T.flip(T.softmax(x), 0), [r(3, 4)]);
+  await kernels((x) => T.roll(T.logSoftmax(x), 1, 0), [r(5, 300)]);
+  await kernels((x) => T.sub(x, T.max(x, 1)), [r(4, 4)]); // max is [4], broadcast along the last axis
+  assert.is(await kernels((x) => T.mul(T.softmax(x), 2), [r(3, 4)]), 1);
+});
+
 test('a root stored for other kernels runs before them; epilogues that would deadlock stay apart', async () => {
   // mean(square(x·w)) with SGD: the matmul's epilogue and other kernels both need x·w.
   const device = await acquireDevice();

@@ -204,6 +204,10 @@ function fuseRows(result: Partition, maxBuffers: number): void {
       return (readers.get(reduce.output) ?? []).every((user) => user === kernel || chain.includes(user));
     };
     if (chain.length === 0 || !chain.every(absorbable)) continue;
+    // The workgroup holds one row's results: every read of them must be at that row.
+    const results = new Set(chain.map((reduce) => reduce.output));
+    const inputs = chain.map((reduce) => reduce.root.owner!.inputs[0]!);
+    if (![kernel.output, ...inputs].every((from) => readsOwnRow(from, results, result.materialized))) continue;
     const combined = new Set([...result.reads.get(kernel)!, ...chain.flatMap((reduce) => [...result.reads.get(reduce)!])]);
     for (const reduce of chain) combined.delete(reduce.output);
     if (combined.size + 1 > maxBuffers || shape[shape.length - 1] === 0) continue;
@@ -230,6 +234,37 @@ function fuseRows(result: Partition, maxBuffers: number): void {
     result.reads.set(kernel, reads);
   }
   if (removed.size > 0) result.kernels = result.kernels.filter((kernel) => !removed.has(kernel));
+}
+
+/**
+ * Whether `from`, computed at a row's element [...row, c], reads each of `results`
+ * (reductions over the last axis, [...rows, 1] or [...rows]) at that same row: through
+ * elementwise ops whose operands keep the row axes (the last may broadcast from 1), or a
+ * dimshuffle appending the dropped axis. A flip, roll, slice or gather of rows, or a
+ * right-aligned broadcast of [...rows], would read another row's result.
+ */
+function readsOwnRow(from: Variable, results: ReadonlySet<Variable>, materialized: ReadonlySet<Variable>): boolean {
+  const rows = from.shape.slice(0, -1);
+  const reachesCache = new Map<Variable, boolean>();
+  const reaches = (variable: Variable): boolean => {
+    if (results.has(variable)) return true;
+    if (!variable.owner || (variable !== from && materialized.has(variable))) return false;
+    let known = reachesCache.get(variable);
+    if (known === undefined) reachesCache.set(variable, (known = variable.owner.inputs.some(reaches)));
+    return known;
+  };
+  const keepsRows = (variable: Variable): boolean => variable.ndim === rows.length + 1 && rows.every((size, i) => variable.shape[i] === size);
+  const seen = new Set<Variable>();
+  const aligned = (variable: Variable): boolean => {
+    if (results.has(variable) || !reaches(variable) || seen.has(variable)) return true;
+    seen.add(variable);
+    const node = variable.owner!;
+    if (elementwiseOps.has(node.op)) return node.inputs.every((input) => !reaches(input) || (keepsRows(input) && aligned(input)));
+    const pattern = node.op === 'dimshuffle' ? (node.attrs as { pattern: readonly (number | 'x')[] }).pattern : [];
+    const appendsAxis = pattern.length === rows.length + 1 && pattern.every((entry, i) => (i < rows.length ? entry === i : entry === 'x'));
+    return appendsAxis && results.has(node.inputs[0]!);
+  };
+  return aligned(from);
 }
 
 /**
