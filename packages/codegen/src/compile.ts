@@ -278,8 +278,14 @@ async function finish(rt: Runtime, plan: Plan, device: GPUDevice, encoder: GPUCo
     const target = rt.store.buffer(update.target);
     if (target !== update.buffer) encoder.copyBufferToBuffer(update.buffer, 0, target, 0, update.bytes);
   }
+  // Commands the device refuses would otherwise only be logged, and the call would resolve
+  // with stale values: the scope turns a refusal into this call's error.
+  device.pushErrorScope('validation');
   device.queue.submit([encoder.finish()]);
+  const refused = device.popErrorScope();
   for (const update of plan.updates) rt.store.markUpdated(update.target);
+  const error = await refused;
+  if (error) throw new Error(`WebGPU refused this call's commands (a Theorbo bug; please report it with this message): ${error.message}`);
   return Promise.all(results.map((result) => rt.guardAsync<NDArray | DeviceTensor>('reading results', result)));
 }
 

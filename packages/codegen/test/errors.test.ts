@@ -75,6 +75,17 @@ test('a kernel that does not compile is a WgslError naming its ops and the gener
   await rejects(compilePipelines(context, draft), 'elementwise[exp,add]', 'line 3', 'undefined_name', 'let x: f32 = undefined_name;');
 });
 
+test('commands the device refuses fail the call instead of returning stale values', async () => {
+  const device = await webgpu();
+  const x = T.vector('x');
+  const double = compile({ inputs: [x], outputs: T.mul(x, 2), device, outputsOnDevice: true });
+  const [tensor] = (await double([1, 2, 3])) as import('../src/index.ts').DeviceTensor[];
+  tensor!.buffer.destroy(); // a destroyed buffer in a submit is a validation error
+  await rejects(double(tensor!), 'WebGPU refused', 'destroyed');
+  const [fine] = await compile({ inputs: [x], outputs: T.mul(x, 3), device })([1, 2]);
+  assert.equal(Array.from((fine as T.NDArray).data), [3, 6]);
+});
+
 test('nanguard names the kernel that produced a NaN', async () => {
   const device = await webgpu();
   const x = T.vector('x');
