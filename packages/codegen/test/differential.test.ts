@@ -15,7 +15,7 @@
 import { test } from 'uvu';
 import * as T from '@theorbo/graph';
 import type { NDArray, SharedVariable, Variable } from '@theorbo/graph';
-import { randomArray, seededRandom } from '@theorbo/graph/testing';
+import { Dice, randomArray } from '@theorbo/graph/testing';
 import { acquireDevice, compile, readShared } from '../src/index.ts';
 
 const long = process.env.THEORBO_LONG === '1';
@@ -29,26 +29,13 @@ const sizeOf = (shape: Shape): number => shape.reduce((a, b) => a * b, 1);
 const insert = <V>(items: readonly V[], at: number, item: V): V[] => [...items.slice(0, at), item, ...items.slice(at)];
 const replace = <V>(items: readonly V[], at: number, item: V): V[] => items.map((old, i) => (i === at ? item : old));
 
-class Generator {
-  readonly random: () => number;
+class Generator extends Dice {
   /** Inputs with one value per call. */
   readonly inputs: { variable: Variable; values: NDArray[] }[] = [];
   readonly shared: SharedVariable[] = [];
   /** Float32 expressions built so far, by shape: later picks reuse them (shared subexpressions). */
   readonly pool = new Map<string, Variable[]>();
 
-  constructor(readonly seed: number) {
-    this.random = seededRandom(seed);
-  }
-  chance(p: number): boolean {
-    return this.random() < p;
-  }
-  int(n: number): number {
-    return Math.floor(this.random() * n);
-  }
-  pick<V>(items: readonly V[]): V {
-    return items[this.int(items.length)]!;
-  }
   size(): number {
     return 1 + this.int(5);
   }

@@ -4,7 +4,8 @@
 // values.
 
 import { allocate, castScalar, isFloat, type DType } from './dtype.ts';
-import { GraphError } from './errors.ts';
+import { EvaluationError, GraphError } from './errors.ts';
+import { formatShape } from './type.ts';
 import { evaluate } from './evaluate.ts';
 import { tensor, type Variable } from './graph.ts';
 import { array, NDArray, sizeOf, type NestedArray } from './ndarray.ts';
@@ -19,6 +20,23 @@ export function seededRandom(seed: number): () => number {
     t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
     return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
   };
+}
+
+/** Seeded choices for test generators: coins, integers below n, and picks from a list. */
+export class Dice {
+  readonly random: () => number;
+  constructor(readonly seed: number) {
+    this.random = seededRandom(seed);
+  }
+  chance(p: number): boolean {
+    return this.random() < p;
+  }
+  int(n: number): number {
+    return Math.floor(this.random() * n);
+  }
+  pick<V>(items: readonly V[]): V {
+    return items[this.int(items.length)]!;
+  }
 }
 
 export interface RandomOptions {
@@ -150,4 +168,23 @@ export function expectError(fn: () => unknown, ...fragments: string[]): Error {
     return error as Error;
   }
   throw new Error(`expected an error mentioning ${fragments.join(', ')}, but nothing was thrown`);
+}
+
+/** Asserts a variable's static shape (null for an unknown dimension). */
+export function expectShape(variable: Variable, shape: readonly (number | null)[]): void {
+  if (variable.shape.length !== shape.length || variable.shape.some((dim, i) => dim !== shape[i])) {
+    throw new Error(`static shape ${formatShape(variable.shape)}, expected ${formatShape(shape)}`);
+  }
+}
+
+/** Asserts that `fn` throws an EvaluationError whose message contains every fragment. */
+export function expectEvaluationError(fn: () => unknown, ...fragments: string[]): EvaluationError {
+  try {
+    fn();
+  } catch (error) {
+    if (!(error instanceof EvaluationError)) throw new Error(`expected an EvaluationError, got ${String(error)}`);
+    for (const fragment of fragments) if (!error.message.includes(fragment)) throw new Error(`EvaluationError lacks '${fragment}':\n  ${error.message}`);
+    return error;
+  }
+  throw new Error('expected an EvaluationError, but nothing was thrown');
 }

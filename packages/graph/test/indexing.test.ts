@@ -5,7 +5,7 @@
 import { test } from 'uvu';
 import * as t from '../src/index.ts';
 import type { NDArray, Variable } from '../src/index.ts';
-import { assertClose, checkOp, expectGraphError, fromFunction, randomArray } from '../src/testing.ts';
+import { assertClose, checkOp, expectEvaluationError, expectGraphError, expectShape, fromFunction, randomArray } from '../src/testing.ts';
 
 const rand = (dtype: t.DType, ...shape: number[]) => randomArray(dtype, shape, { low: -50, high: 50, seed: shape.reduce((a, b) => a * 31 + b, 11) });
 const ints = (...values: number[]) => t.array(new Int32Array(values));
@@ -17,21 +17,6 @@ function check(label: string, build: (...xs: Variable[]) => Variable, values: ND
   const inputs = values.map((value, i) => t.tensor(value.dtype, value.shape.map(() => null), `in${i}`));
   const actual = t.evaluate(build(...inputs), inputs.map((input, i) => [input, values[i]!] as const));
   assertClose(actual, expected(...values), {}, `${label} (unknown dims)`);
-}
-
-function expectShape(v: Variable, shape: (number | null)[]) {
-  if (v.shape.length !== shape.length || v.shape.some((dim, i) => dim !== shape[i])) throw new Error(`static shape ${t.formatShape(v.shape)}, expected ${t.formatShape(shape)}`);
-}
-
-function expectEvaluationError(fn: () => unknown, ...fragments: string[]) {
-  try {
-    fn();
-  } catch (error) {
-    if (!(error instanceof t.EvaluationError)) throw new Error(`expected an EvaluationError, got ${String(error)}`);
-    for (const fragment of fragments) if (!error.message.includes(fragment)) throw new Error(`EvaluationError lacks '${fragment}':\n  ${error.message}`);
-    return;
-  }
-  throw new Error('expected an EvaluationError, but nothing was thrown');
 }
 
 /** The positions a slice visits, from the Python reference's wording: bounds relative to the end, clamped, walked one step at a time. */

@@ -9,28 +9,15 @@
 import { test } from 'uvu';
 import * as t from '../src/index.ts';
 import type { NDArray, Variable } from '../src/index.ts';
-import { randomArray, seededRandom } from '../src/testing.ts';
+import { Dice, randomArray } from '../src/testing.ts';
 
 const long = process.env.THEORBO_LONG === '1';
 const graphCount = long ? 4000 : 300;
 
 type Shape = number[];
 
-class Generator {
-  readonly random: () => number;
+class Generator extends Dice {
   readonly givens: [Variable, NDArray][] = [];
-  constructor(readonly seed: number) {
-    this.random = seededRandom(seed);
-  }
-  chance(p: number): boolean {
-    return this.random() < p;
-  }
-  int(n: number): number {
-    return Math.floor(this.random() * n);
-  }
-  pick<T>(items: readonly T[]): T {
-    return items[this.int(items.length)]!;
-  }
   size(): number {
     return 2 + this.int(3);
   }
