@@ -182,10 +182,17 @@ async function run(
     const value = values[i]!;
     if (!(value instanceof DeviceTensor)) return upload(device, buffer, value);
     if (value.dtype !== input.dtype) throw new GraphError('function', `input ${input.name ?? i} is ${input.dtype}, but the device tensor given holds ${value.dtype}`, input.location);
+    if (value.refused) throw new GraphError('function', `input ${input.name ?? i} is a device tensor whose values were never written, because the device refused the call that made it: ${value.refused.message}`, input.location);
     substitute.set(plan.inputStands.get(input)!, value.buffer);
   });
-  const bindGroupOf = (step: Plan['kernels'][number]['passes'][number]): GPUBindGroup =>
-    substitute.size > 0 && step.rendered.bindings.some((binding) => substitute.has(binding.variable)) ? plan.rebind(step, substitute) : step.bindGroup;
+  // Device outputs are written by their kernels straight into buffers the caller then owns.
+  if (onDevice) {
+    plan.outputs.forEach((output, i) => {
+      if (!output.ownBuffer || substitute.has(output.variable)) return;
+      substitute.set(output.variable, rt.takeBuffer(byteSize(output.variable.type.size ?? 0), originalOutputs[i]?.name ?? 'output'));
+    });
+  }
+  const bindGroupOf = (step: Plan['kernels'][number]['passes'][number]): GPUBindGroup => (substitute.size > 0 ? plan.rebind(step, substitute) : step.bindGroup);
   for (const shared of plan.shared) rt.store.buffer(shared);
   if (mode === 'fast' || mode === 'debug') {
     const pass = encoder.beginComputePass();
@@ -213,7 +220,7 @@ async function run(
     const resolved = device.createBuffer({ size: count * 8, usage: queryResolve | usage.copySrc });
     encoder.resolveQuerySet(querySet, 0, count, resolved, 0);
     const read = stageReadback(device, encoder, resolved, count * 8);
-    const results = finish(rt, plan, device, encoder, onDevice, originalOutputs);
+    const results = finish(rt, plan, device, encoder, onDevice, originalOutputs, substitute);
     const stamps = new BigUint64Array(await read());
     plan.kernels.forEach((kernel, k) => record(profile, `${kernel.passes[0]!.label} [gpu clock]`, Number(stamps[2 * k + 1]! - stamps[2 * k]!) / 1e6));
     querySet.destroy();
@@ -233,7 +240,7 @@ async function run(
       }
       pass.end();
       const output = kernel.kernel.output;
-      const read = mode === 'nanguard' && output.dtype === 'float32' ? stageReadback(device, step, kernel.buffer, byteSize(output.type.size ?? 0)) : undefined;
+      const read = mode === 'nanguard' && output.dtype === 'float32' ? stageReadback(device, step, substitute.get(output) ?? kernel.buffer, byteSize(output.type.size ?? 0)) : undefined;
       device.queue.submit([step.finish()]);
       await device.queue.onSubmittedWorkDone();
       record(profile, `${kernel.passes[0]!.label} [per submit]`, performance.now() - started);
@@ -245,9 +252,9 @@ async function run(
         }
       }
     }
-    return finish(rt, plan, device, device.createCommandEncoder(), onDevice, originalOutputs);
+    return finish(rt, plan, device, device.createCommandEncoder(), onDevice, originalOutputs, substitute);
   }
-  return finish(rt, plan, device, encoder, onDevice, originalOutputs);
+  return finish(rt, plan, device, encoder, onDevice, originalOutputs, substitute);
 }
 
 const queryResolve = 0x200;
@@ -259,33 +266,57 @@ function record(profile: Map<string, { calls: number; ms: number }>, label: stri
   profile.set(label, entry);
 }
 
-async function finish(rt: Runtime, plan: Plan, device: GPUDevice, encoder: GPUCommandEncoder, onDevice: boolean, originalOutputs: readonly Variable[]): Promise<(NDArray | DeviceTensor)[]> {
+async function finish(
+  rt: Runtime,
+  plan: Plan,
+  device: GPUDevice,
+  encoder: GPUCommandEncoder,
+  onDevice: boolean,
+  originalOutputs: readonly Variable[],
+  substitute: ReadonlyMap<Variable, GPUBuffer>,
+): Promise<(NDArray | DeviceTensor)[]> {
+  const bufferOf = (variable: Variable, planned: GPUBuffer): GPUBuffer => substitute.get(variable) ?? planned;
+  // Commands the device refuses would otherwise only be logged, and the call would resolve
+  // with stale values: the scope turns a refusal into this call's error.
+  let settle!: (refusal: Promise<GPUError | null>) => void;
+  const accepted = new Promise<GPUError | null>((resolve) => (settle = resolve)).then((error) => {
+    if (error) throw new Error(`WebGPU refused this call's commands (a Theorbo bug; please report it with this message): ${error.message}`);
+  });
+  const claimed = new Set<GPUBuffer>();
   const results = plan.outputs.map((output, i): (() => Promise<NDArray | DeviceTensor>) => {
     if (output.constant) return () => Promise.resolve(output.constant!);
     const bytes = byteSize(output.variable.type.size ?? 0);
+    const dtype = output.variable.dtype;
+    const shape = output.variable.shape as number[];
     if (onDevice) {
-      const copy = rt.takeBuffer(bytes, originalOutputs[i]?.name ?? 'output');
-      encoder.copyBufferToBuffer(output.buffer!, 0, copy, 0, bytes);
-      const tensor = new DeviceTensor(rt, copy, output.variable.dtype, output.variable.shape as number[]);
+      // Written in place where the plan allows (the buffer substituted in run()); copied otherwise.
+      let buffer = substitute.get(output.variable);
+      if (!buffer || claimed.has(buffer) || !output.ownBuffer) {
+        const copy = rt.takeBuffer(bytes, originalOutputs[i]?.name ?? 'output');
+        encoder.copyBufferToBuffer(bufferOf(output.variable, output.buffer!), 0, copy, 0, bytes);
+        buffer = copy;
+      }
+      claimed.add(buffer);
+      const tensor = new DeviceTensor(rt, buffer, dtype, shape, accepted);
       return () => Promise.resolve(tensor);
     }
-    const read = stageReadback(device, encoder, output.buffer!, bytes);
-    return async () => fromWords(await read(), output.variable.dtype, output.variable.shape as number[]);
+    const read = stageReadback(device, encoder, bufferOf(output.variable, output.buffer!), bytes);
+    return async () => fromWords(await read(), dtype, shape);
   });
   // Updates: the new values go into the shared variables' buffers after every kernel and
   // every output copy read the old ones.
   for (const update of plan.updates) {
     const target = rt.store.buffer(update.target);
-    if (target !== update.buffer) encoder.copyBufferToBuffer(update.buffer, 0, target, 0, update.bytes);
+    const source = bufferOf(update.value, update.buffer);
+    if (target !== source) encoder.copyBufferToBuffer(source, 0, target, 0, update.bytes);
   }
-  // Commands the device refuses would otherwise only be logged, and the call would resolve
-  // with stale values: the scope turns a refusal into this call's error.
   device.pushErrorScope('validation');
   device.queue.submit([encoder.finish()]);
-  const refused = device.popErrorScope();
+  settle(device.popErrorScope());
   for (const update of plan.updates) rt.store.markUpdated(update.target);
-  const error = await refused;
-  if (error) throw new Error(`WebGPU refused this call's commands (a Theorbo bug; please report it with this message): ${error.message}`);
+  // Device outputs resolve at once (a loop need not wait for the device); a refusal then
+  // surfaces when one of them is read or passed to another call. Host outputs wait anyway.
+  if (!onDevice || plan.outputs.every((output) => output.constant)) await accepted;
   return Promise.all(results.map((result) => rt.guardAsync<NDArray | DeviceTensor>('reading results', result)));
 }
 

@@ -75,13 +75,18 @@ test('a kernel that does not compile is a WgslError naming its ops and the gener
   await rejects(compilePipelines(context, draft), 'elementwise[exp,add]', 'line 3', 'undefined_name', 'let x: f32 = undefined_name;');
 });
 
-test('commands the device refuses fail the call instead of returning stale values', async () => {
+test('commands the device refuses fail the call (or, for device outputs, their read and their next use) instead of returning stale values', async () => {
   const device = await webgpu();
   const x = T.vector('x');
   const double = compile({ inputs: [x], outputs: T.mul(x, 2), device, outputsOnDevice: true });
   const [tensor] = (await double([1, 2, 3])) as import('../src/index.ts').DeviceTensor[];
   tensor!.buffer.destroy(); // a destroyed buffer in a submit is a validation error
-  await rejects(double(tensor!), 'WebGPU refused', 'destroyed');
+  // Device outputs resolve at once; the refusal reaches whoever reads or uses them.
+  const [stale] = (await double(tensor!)) as import('../src/index.ts').DeviceTensor[];
+  await rejects(stale!.read(), 'WebGPU refused', 'destroyed');
+  await rejects(double(stale!), 'never written', 'WebGPU refused');
+  const hostDouble = compile({ inputs: [x], outputs: T.mul(x, 2), device });
+  await rejects(hostDouble(tensor!), 'WebGPU refused', 'destroyed');
   const [fine] = await compile({ inputs: [x], outputs: T.mul(x, 3), device })([1, 2]);
   assert.equal(Array.from((fine as T.NDArray).data), [3, 6]);
 });

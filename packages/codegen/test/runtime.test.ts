@@ -98,6 +98,37 @@ test('outputs kept on the device feed the next call without a round trip', async
   assert.equal(Array.from((await (value as DeviceTensor).read()).data), [32, 64, 96]);
 });
 
+test('device outputs are written in place into buffers of their own, also when calls overlap and buffers are recycled', async () => {
+  const device = await acquireDevice();
+  const x = T.vector('x');
+  const w = T.shared(new Float32Array([1, 1, 1]), 'w');
+  const doubled = T.mul(x, 2);
+  // An output read by another output's kernel, the same output twice, a shared variable,
+  // an input passed through, and an update whose new value is also an output.
+  const next = T.add(w, doubled);
+  const fn = compile({ inputs: [x], outputs: [doubled, T.exp(doubled), doubled, w, x, next], updates: [[w, next]], device, outputsOnDevice: true });
+  const calls = Array.from({ length: 6 }, (_, i) => fn([i, i + 1, i + 2]));
+  const results = await Promise.all(calls);
+  let wBefore = [1, 1, 1];
+  for (const [i, outputs] of results.entries()) {
+    const tensors = outputs as DeviceTensor[];
+    assert.is(new Set(tensors.map((t) => t.buffer)).size, tensors.length, 'every output has a buffer of its own');
+    const host = await Promise.all(tensors.map(async (t) => Array.from((await t.read()).data)));
+    const input = [i, i + 1, i + 2];
+    const want = [input.map((v) => 2 * v), input.map((v) => Math.exp(2 * v)), input.map((v) => 2 * v), wBefore, input, wBefore.map((v, j) => v + 2 * input[j]!)];
+    host.forEach((got, o) => got.forEach((v, j) => assert.ok(Math.abs(v - want[o]![j]!) <= 1e-5 * Math.max(1, Math.abs(want[o]![j]!)), `call ${i}, output ${o}, element ${j}: ${v}, expected ${want[o]![j]}`)));
+    wBefore = want[5]!;
+    assert.ok(fn.lastPlan()!.outputs[0]!.ownBuffer && !fn.lastPlan()!.outputs[3]!.ownBuffer && !fn.lastPlan()!.outputs[4]!.ownBuffer);
+    tensors.forEach((t) => t.destroy()); // back to the pool: the next calls' outputs reuse them
+  }
+  // Recycled buffers (and the bind groups kept for them) give fresh, correct values.
+  for (let round = 0; round < 3; round++) {
+    const outputs = (await fn([round, 0, -round])) as DeviceTensor[];
+    assert.equal(Array.from((await outputs[0]!.read()).data), [2 * round, 0, -2 * round]);
+    outputs.forEach((t) => t.destroy());
+  }
+});
+
 test('a host-side set reaches the device before the next call', async () => {
   const device = await acquireDevice();
   const w = T.shared([1, 2], 'w');

@@ -7,7 +7,21 @@ import type { Runtime } from './runtime.ts';
 
 export class DeviceTensor {
   #host: NDArray | undefined;
-  constructor(readonly runtime: Runtime, readonly buffer: GPUBuffer, readonly dtype: DType, readonly shape: readonly number[]) {}
+  /**
+   * Set once the device refused the commands of the call that wrote this tensor: the
+   * buffer then holds stale values, and reading it or passing it to a call is an error.
+   */
+  refused: Error | undefined;
+  #checked: Promise<void>;
+
+  /** `checked` resolves once the device accepted the writing call's commands (it rejects if refused). */
+  constructor(readonly runtime: Runtime, readonly buffer: GPUBuffer, readonly dtype: DType, readonly shape: readonly number[], checked: Promise<void> = Promise.resolve()) {
+    this.#checked = checked.catch((error: Error) => {
+      this.refused = error;
+      throw error;
+    });
+    this.#checked.catch(() => {}); // reported by read() and by the next call that takes it
+  }
 
   get size(): number {
     return this.shape.reduce((a, b) => a * b, 1);
@@ -15,6 +29,7 @@ export class DeviceTensor {
 
   async read(): Promise<NDArray> {
     if (this.#host) return this.#host;
+    await this.#checked;
     const device = this.runtime.descriptor.device as GPUDevice;
     const encoder = device.createCommandEncoder();
     const read = stageReadback(device, encoder, this.buffer, this.buffer.size);

@@ -28,13 +28,20 @@ export interface Plan {
   inputBuffers: Map<Variable, GPUBuffer>;
   /** The static-shaped stand-in of every original input (what kernels bind). */
   inputStands: Map<Variable, Variable>;
-  /** Builds a bind group for one pass with some variables bound to other buffers. */
+  /**
+   * The bind group of one pass with some variables bound to other buffers (a call's device
+   * tensors): built once per combination of buffers and kept, since a loop passes the same ones.
+   */
   rebind(pass: PlannedKernel['passes'][number], substitute: ReadonlyMap<Variable, GPUBuffer>): GPUBindGroup;
-  /** Where each requested output (specialized) lives after the kernels ran, or its folded value. */
-  outputs: { variable: Variable; buffer?: GPUBuffer; constant?: NDArray }[];
+  /**
+   * Where each requested output (specialized) lives after the kernels ran, or its folded
+   * value. `ownBuffer`: a kernel of this plan writes it into a buffer nothing else uses, so
+   * a call may bind a buffer of its own there instead (device outputs, written in place).
+   */
+  outputs: { variable: Variable; buffer?: GPUBuffer; constant?: NDArray; ownBuffer: boolean }[];
   /** Shared variables the kernels read: synced to the device before each call. */
   shared: SharedVariable[];
-  updates: { target: SharedVariable; buffer: GPUBuffer; bytes: number }[];
+  updates: { target: SharedVariable; value: Variable; buffer: GPUBuffer; bytes: number }[];
   /** Intermediate buffers owned by the plan (freed when the plan is dropped). */
   owned: GPUBuffer[];
 }
@@ -157,6 +164,12 @@ export function buildPlan(
     });
     return { kernel, rendered, passes, buffer: buffers.get(kernel.output)! };
   });
+  // Variables a kernel writes into a buffer of their own (not a shared variable's).
+  const written = new Set<Variable>();
+  for (const kernel of kernels) {
+    if (!kernel.writesInto) written.add(kernel.output);
+    if (kernel.alsoStoresRoot) written.add(kernel.root);
+  }
   const bufferOf = (variable: Variable): GPUBuffer => {
     if (variable instanceof SharedVariable) return context.store.buffer(variable);
     const buffer = buffers.get(variable);
@@ -167,13 +180,13 @@ export function buildPlan(
     kernels: planned,
     inputBuffers,
     inputStands: inputs,
-    rebind: (pass, substitute) => bindGroupFor(context, pass.pipeline, pass.rendered, (variable) => substitute.get(variable) ?? buffers.get(variable)),
+    rebind: rebinder(context, (variable) => buffers.get(variable)),
     outputs: specialized.slice(0, outputs.length).map((variable) =>
-      variable instanceof Constant ? { variable, constant: variable.value } : { variable, buffer: bufferOf(variable) }),
+      variable instanceof Constant ? { variable, constant: variable.value, ownBuffer: false } : { variable, buffer: bufferOf(variable), ownBuffer: written.has(variable) }),
     shared: [...materialized].filter((variable): variable is SharedVariable => variable instanceof SharedVariable),
     updates: updates.map(([target], i) => {
       const value = specialized[outputs.length + i]!;
-      return { target, buffer: bufferOf(value), bytes: byteSize(target.type.size ?? 0) };
+      return { target, value, buffer: bufferOf(value), bytes: byteSize(target.type.size ?? 0) };
     }),
     owned,
   };
@@ -261,6 +274,33 @@ function pipelineFor(context: PlanContext, pass: RenderedKernel): GPUComputePipe
 export function createPipeline(device: GPUDevice, code: string, label: string): GPUComputePipeline {
   const module = device.createShaderModule({ code, label });
   return device.createComputePipeline({ layout: 'auto', compute: { module, entryPoint: 'main' }, label });
+}
+
+/** Plan.rebind, with its bind groups kept per pass and per combination of substituted buffers. */
+function rebinder(context: PlanContext, planned: (variable: Variable) => GPUBuffer | undefined): Plan['rebind'] {
+  const kept = new WeakMap<object, Map<string, GPUBindGroup>>();
+  const ids = new WeakMap<GPUBuffer, number>();
+  let nextId = 0;
+  return (pass, substitute) => {
+    let key = '';
+    for (const binding of pass.rendered.bindings) {
+      const buffer = substitute.get(binding.variable);
+      if (!buffer) continue;
+      let id = ids.get(buffer);
+      if (id === undefined) ids.set(buffer, (id = nextId++));
+      key += `${binding.index}:${id} `;
+    }
+    if (key === '') return pass.bindGroup;
+    let groups = kept.get(pass);
+    if (!groups) kept.set(pass, (groups = new Map()));
+    let group = groups.get(key);
+    if (!group) {
+      if (groups.size >= 64) groups.clear(); // buffers that come and go: keep only recent ones
+      group = bindGroupFor(context, pass.pipeline, pass.rendered, (variable) => substitute.get(variable) ?? planned(variable));
+      groups.set(key, group);
+    }
+    return group;
+  };
 }
 
 function bindGroupFor(context: PlanContext, pipeline: GPUComputePipeline, pass: RenderedKernel, bufferOf: (variable: Variable) => GPUBuffer | undefined): GPUBindGroup {

@@ -1,0 +1,58 @@
+// Where one training step's time goes: the talk's step compiled for the device, timed
+// three ways — wall time per step in a loop of back-to-back calls (what the benchmark
+// reports), the host CPU time this process spends per call (JavaScript plus Dawn's
+// encoding), and each kernel's time on the GPU's own clock ('profile' mode, where the
+// adapter has timestamp queries). Not part of the tests; run it beside `pnpm bench`.
+// Usage: npx tsx benchmarks/profile-step.ts [--device gpu|cpu-webgpu] [--steps N]
+import { acquireDevice, compile, DeviceTensor, runtimeFor } from '@theorbo/codegen';
+import { sgd } from '@theorbo/autodiff';
+import type * as T from '@theorbo/graph';
+import { graphs } from './theorbo-impl.ts';
+import { trainStepWorkload } from './training.ts';
+
+const argument = (flag: string): string | undefined => {
+  const index = process.argv.indexOf(flag);
+  return index >= 0 ? process.argv[index + 1] : undefined;
+};
+const prefer = (argument('--device') ?? 'gpu') as 'gpu' | 'cpu-webgpu';
+const steps = Number(argument('--steps') ?? (prefer === 'gpu' ? 2000 : 20));
+void sgd;
+
+const device = await acquireDevice({ prefer });
+console.log(`device: ${device.describe()}`);
+if (device.kind === 'reference') throw new Error('profile-step needs a WebGPU device');
+const workload = trainStepWorkload();
+const runtime = runtimeFor(device);
+
+for (const fusion of [true, false]) {
+  for (const mode of ['fast', 'profile'] as const) {
+    const graph = graphs['train-step'](workload);
+    const fn = compile({ inputs: graph.inputs, outputs: graph.outputs, updates: graph.updates ?? [], device, fusion, mode, outputsOnDevice: true });
+    const inputs = graph.values.map((value: T.NDArray) => {
+      const buffer = device.device.createBuffer({ size: Math.max(4, value.data.byteLength), usage: 0x80 | 0x4 | 0x8 });
+      device.device.queue.writeBuffer(buffer, 0, value.data.buffer, value.data.byteOffset, value.data.byteLength);
+      return new DeviceTensor(runtime, buffer, value.dtype, value.shape);
+    });
+    const release = (outputs: (T.NDArray | DeviceTensor)[]) => outputs.forEach((output) => output instanceof DeviceTensor && output.destroy());
+    release(await fn(...inputs));
+    await device.device.queue.onSubmittedWorkDone();
+    const count = mode === 'profile' ? Math.min(steps, 200) : steps;
+    const cpu0 = process.cpuUsage();
+    const t0 = performance.now();
+    const pending: Promise<void>[] = [];
+    for (let i = 0; i < count; i++) {
+      pending.push(fn(...inputs).then(release));
+      if (mode === 'profile') await pending[pending.length - 1];
+    }
+    const issued = performance.now() - t0;
+    await Promise.all(pending);
+    await device.device.queue.onSubmittedWorkDone();
+    const wall = performance.now() - t0;
+    const cpu = process.cpuUsage(cpu0);
+    const perStep = (ms: number) => `${((1000 * ms) / count).toFixed(1)} µs`;
+    console.log(`\n${fusion ? 'fused' : 'unfused'}, ${mode}: ${fn.kernelCount()} kernels; ${count} steps: wall ${perStep(wall)}/step, issuing ${perStep(issued)}/step, process CPU ${perStep((cpu.user + cpu.system) / 1000)}/step`);
+    if (mode === 'profile') console.log(fn.profile());
+    for (const input of inputs) input.destroy();
+  }
+}
+process.exit(0);
