@@ -5,7 +5,9 @@ import { test } from 'uvu';
 import * as T from '@theorbo/graph';
 import { assertClose, randomArray } from '@theorbo/graph/testing';
 import type { NDArray, Variable } from '@theorbo/graph';
+import * as assert from 'uvu/assert';
 import { compile, acquireDevice } from '../src/index.ts';
+import { chooseTiling } from '../src/render/matmul.ts';
 
 let seed = 11;
 const f = (...shape: number[]) => randomArray('float32', shape, { seed: seed++ });
@@ -143,6 +145,28 @@ const cases: Case[] = [
 
 for (const [name, build, values, rtol] of cases) {
   test(name, () => check(name, build, values, rtol));
+}
+
+test('matmul tiles: large products take 128×128, small ones on a GPU smaller tiles that fill it', () => {
+  const side = (M: number, N: number, batch: number, target: number) => 16 * chooseTiling(M, N, batch, target).TM;
+  assert.equal([side(4096, 4096, 1, 256), side(1024, 1024, 1, 256), side(256, 256, 1, 256), side(1025, 256, 1, 256)], [128, 64, 32, 32]);
+  assert.equal([side(64, 12, 1, 256), side(256, 256, 16, 256)], [32, 64]);
+  // The CPU device (target 1): the largest tile that is not mostly padding.
+  assert.equal([side(256, 256, 1, 1), side(100, 100, 1, 1), side(64, 12, 1, 1), side(5, 33, 1, 1)], [128, 128, 32, 32]);
+});
+
+// Every tiling runs every matmul case here (the sizes alone would pick the small ones).
+for (const tile of ['128', '64', '32']) {
+  test(`matmul cases with ${tile}×${tile} tiles`, async () => {
+    process.env.THEORBO_MATMUL_TILE = tile;
+    try {
+      for (const [name, build, values, rtol] of cases.filter(([name]) => name.startsWith('matmul') || name === 'tensordot')) {
+        await check(`${name} (${tile}×${tile} tiles)`, build, values, rtol);
+      }
+    } finally {
+      delete process.env.THEORBO_MATMUL_TILE;
+    }
+  });
 }
 
 test('views read in place: a sliced, transposed operand', async () => {

@@ -43,6 +43,11 @@ function assemble(builder: KernelBuilder, body: string, workgroup: string, extra
 /** What the device offers that kernels may use. */
 export interface RenderOptions {
   subgroups: boolean;
+  /**
+   * Workgroups a kernel should spread its work over to fill the device (a GPU's cores, a
+   * few times over); 1 on the CPU device, where fewer, larger workgroups run faster.
+   */
+  workgroupTarget?: number;
 }
 
 const indent = (lines: readonly string[], depth = 1): string => lines.map((line) => '  '.repeat(depth) + line).join('\n');
@@ -52,7 +57,7 @@ export function renderKernel(kernel: Kernel, materialized: ReadonlySet<Variable>
     case 'elementwise': return renderElementwise(kernel, materialized, label);
     case 'rows': return renderRows(kernel, materialized, label);
     case 'reduce': return renderReduce(kernel, materialized, label, options);
-    case 'matmul': return renderMatmul(kernel, materialized, label);
+    case 'matmul': return renderMatmul(kernel, materialized, label, options);
     case 'scatter': return renderScatter(kernel, materialized, label);
   }
 }
@@ -259,8 +264,8 @@ function subgroupReduction(op: string, type: string): string | undefined {
 
 // ---- matmul ----
 
-function renderMatmul(kernel: Kernel, materialized: ReadonlySet<Variable>, label: string): RenderedKernel {
-  const { code: extra, builder, dispatch } = renderMatmulKernel(kernel, materialized);
+function renderMatmul(kernel: Kernel, materialized: ReadonlySet<Variable>, label: string, options: RenderOptions): RenderedKernel {
+  const { code: extra, builder, dispatch } = renderMatmulKernel(kernel, materialized, options.workgroupTarget ?? 1);
   return { code: assemble(builder, indent(builder.lines), '16, 16', extra), bindings: builder.bindings, dispatch, label };
 }
 

@@ -6,8 +6,9 @@
 // transposed or sliced view is index arithmetic, not a copy; edges are masked, so any
 // size works. The epilogue (bias, activation, an optimizer's update) runs per element
 // at the store, and the product itself is stored too when other kernels read it.
-// Two shapes: 64×64 tiles (TM = TN = 4, BK = 16) for small or thin products, 128×128
-// (TM = TN = 8, BK = 8) when both M and N reach 128.
+// Three shapes: 128×128 tiles (TM = TN = 8, BK = 8), 64×64 (4×4 per thread, BK = 16)
+// and 32×32 (2×2, BK = 16): the largest that still gives the device enough workgroups
+// (a 256×256 product in 128×128 tiles would keep 4 of a GPU's ~100 cores busy).
 
 import type { Variable } from '@theorbo/graph';
 import type { Kernel } from '../lower/partition.ts';
@@ -17,8 +18,26 @@ import { convert, literal, toStorage, wgslType } from './wgsl.ts';
 
 interface Tiling { TM: number; TN: number; BK: number }
 
-const small: Tiling = { TM: 4, TN: 4, BK: 16 };
-const large: Tiling = { TM: 8, TN: 8, BK: 8 };
+/** Largest first; each thread's block is held in vectors of min(4, TM) lanes. */
+const tilings: readonly Tiling[] = [{ TM: 8, TN: 8, BK: 8 }, { TM: 4, TN: 4, BK: 16 }, { TM: 2, TN: 2, BK: 16 }];
+/**
+ * The tiling for an M×N product repeated `batch` times: the largest that gives the device
+ * `workgroupTarget` workgroups (or the smallest that fits). THEORBO_MATMUL_TILE=128|64|32
+ * forces one (the tests run each; benchmarks compare them).
+ */
+export function chooseTiling(M: number, N: number, batch: number, workgroupTarget: number): Tiling {
+  const forced = process.env.THEORBO_MATMUL_TILE;
+  if (forced) {
+    const tiling = tilings.find(({ TM }) => String(16 * TM) === forced);
+    if (!tiling) throw new Error(`THEORBO_MATMUL_TILE=${forced}: use ${tilings.map(({ TM }) => 16 * TM).join(', ')}`);
+    return tiling;
+  }
+  const groups = ({ TM, TN }: Tiling) => batch * Math.ceil(M / (16 * TM)) * Math.ceil(N / (16 * TN));
+  // A tile at least twice a dimension computes mostly padding: a smaller one covers as much.
+  const fitting = tilings.filter(({ TM, TN }) => 8 * TM < M && 8 * TN < N);
+  const smallest = tilings[tilings.length - 1]!;
+  return fitting.find((tiling) => groups(tiling) >= workgroupTarget) ?? fitting[fitting.length - 1] ?? smallest;
+}
 
 export interface MatmulKernel {
   code: string;
@@ -28,7 +47,7 @@ export interface MatmulKernel {
 
 const indent = (lines: readonly string[], depth: number): string => lines.map((line) => '  '.repeat(depth) + line).join('\n');
 
-export function renderMatmulKernel(kernel: Kernel, materialized: ReadonlySet<Variable>): MatmulKernel {
+export function renderMatmulKernel(kernel: Kernel, materialized: ReadonlySet<Variable>, workgroupTarget: number): MatmulKernel {
   const node = kernel.root;
   const [a, b] = node.owner!.inputs as [Variable, Variable];
   const out = node.shape as number[];
@@ -39,11 +58,12 @@ export function renderMatmulKernel(kernel: Kernel, materialized: ReadonlySet<Var
   const N = b.ndim === 1 ? 1 : bShape[bShape.length - 1]!;
   const batchShape = out.slice(0, Math.max(0, out.length - (a.ndim === 1 ? 0 : 1) - (b.ndim === 1 ? 0 : 1)));
   const batch = batchShape.reduce((x, y) => x * y, 1);
-  const { TM, TN, BK } = M >= 128 && N >= 128 ? large : small;
+  const { TM, TN, BK } = chooseTiling(M, N, batch, workgroupTarget);
   const BM = 16 * TM;
   const BN = 16 * TN;
+  const W = Math.min(4, TM);
   const t = wgslType(node.dtype);
-  const v4 = `vec4<${t}>`;
+  const v4 = `vec${W}<${t}>`;
   const zero = literal(0, node.dtype);
   const builder = new KernelBuilder(materialized, kernel.output, kernel.writesInto);
   const lines = builder.lines;
@@ -55,31 +75,31 @@ export function renderMatmulKernel(kernel: Kernel, materialized: ReadonlySet<Var
     return [...own, row, col];
   };
   lines.push(`let row0 = i32(wid.y) * ${BM}i;`, `let col0 = i32(wid.x) * ${BN}i;`, 'let e0 = i32(lid.y * 16u + lid.x);');
-  lines.push(`var acc: array<${v4}, ${(TM * TN) / 4}>;`);
-  lines.push(`for (var z = 0; z < ${(TM * TN) / 4}; z++) { acc[z] = ${v4}(${zero}); }`);
+  lines.push(`var acc: array<${v4}, ${(TM * TN) / W}>;`);
+  lines.push(`for (var z = 0; z < ${(TM * TN) / W}; z++) { acc[z] = ${v4}(${zero}); }`);
   lines.push(`for (var k0 = 0i; k0 < ${K}i; k0 = k0 + ${BK}i) {`);
   // Stage the tiles: A as [BK][BM] (transposed), B as [BK][BN], both in vec4s.
   const loadA = builder.scoped(() => {
     builder.lines.push(`let e = e0 + l * 256i;`, `let r = e / ${BK}i;`, `let c = e % ${BK}i;`, 'let gr = row0 + r;', 'let gc = k0 + c;');
     const value = convert(builder.value(a, operandIndex(a, `min(gr, ${M - 1}i)`, `min(gc, ${K - 1}i)`, true)), a.dtype, node.dtype);
-    builder.lines.push(`tileA[c * ${BM / 4}i + r / 4i][r % 4i] = select(${zero}, ${value}, gr < ${M}i && gc < ${K}i);`);
+    builder.lines.push(`tileA[c * ${BM / W}i + r / ${W}i][r % ${W}i] = select(${zero}, ${value}, gr < ${M}i && gc < ${K}i);`);
   });
   const loadB = builder.scoped(() => {
     builder.lines.push(`let e = e0 + l * 256i;`, `let r = e / ${BN}i;`, `let c = e % ${BN}i;`, 'let gr = k0 + r;', 'let gc = col0 + c;');
     const value = convert(builder.value(b, operandIndex(b, `min(gr, ${K - 1}i)`, `min(gc, ${N - 1}i)`, false)), b.dtype, node.dtype);
-    builder.lines.push(`tileB[r * ${BN / 4}i + c / 4i][c % 4i] = select(${zero}, ${value}, gr < ${K}i && gc < ${N}i);`);
+    builder.lines.push(`tileB[r * ${BN / W}i + c / ${W}i][c % ${W}i] = select(${zero}, ${value}, gr < ${K}i && gc < ${N}i);`);
   });
   lines.push(`  for (var l = 0i; l < ${(BM * BK) / 256}i; l++) {`, indent(loadA, 2), '  }');
   lines.push(`  for (var l = 0i; l < ${(BN * BK) / 256}i; l++) {`, indent(loadB, 2), '  }');
   lines.push('  workgroupBarrier();');
   lines.push(`  for (var kk = 0i; kk < ${BK}i; kk++) {`);
   // Unrolled register block: TM/4 vec4 of A rows, TN/4 vec4 of B columns.
-  for (let q = 0; q < TM / 4; q++) lines.push(`    let a${q} = tileA[kk * ${BM / 4}i + i32(lid.y) * ${TM / 4}i + ${q}i];`);
-  for (let q = 0; q < TN / 4; q++) lines.push(`    let b${q} = tileB[kk * ${BN / 4}i + i32(lid.x) * ${TN / 4}i + ${q}i];`);
+  for (let q = 0; q < TM / W; q++) lines.push(`    let a${q} = tileA[kk * ${BM / W}i + i32(lid.y) * ${TM / W}i + ${q}i];`);
+  for (let q = 0; q < TN / W; q++) lines.push(`    let b${q} = tileB[kk * ${BN / W}i + i32(lid.x) * ${TN / W}i + ${q}i];`);
   for (let i = 0; i < TM; i++) {
-    const ai = `a${Math.floor(i / 4)}[${i % 4}]`;
-    for (let q = 0; q < TN / 4; q++) {
-      const slot = `acc[${i * (TN / 4) + q}]`;
+    const ai = `a${Math.floor(i / W)}[${i % W}]`;
+    for (let q = 0; q < TN / W; q++) {
+      const slot = `acc[${i * (TN / W) + q}]`;
       lines.push(t === 'f32' ? `    ${slot} = fma(${v4}(${ai}), b${q}, ${slot});` : `    ${slot} = ${slot} + ${v4}(${ai}) * b${q};`);
     }
   }
@@ -91,7 +111,7 @@ export function renderMatmulKernel(kernel: Kernel, materialized: ReadonlySet<Var
     const inner = builder.scoped(() => {
       const rootIndex = [...batchIndex, ...(a.ndim === 1 ? [] : ['gr']), ...(b.ndim === 1 ? [] : ['gc'])];
       const flat = builder.bind(builder.offset(rootIndex, out), 'flat');
-      const product = builder.bind(`acc[i * ${TN / 4}i + j / 4i][j % 4i]`, 'product');
+      const product = builder.bind(`acc[i * ${TN / W}i + j / ${W}i][j % ${W}i]`, 'product');
       builder.overrides.set(node, product);
       if (kernel.alsoStoresRoot) builder.lines.push(`${builder.binding(node, 'read_write').name}[${flat}] = ${toStorage(product, node.dtype)};`);
       // The epilogue has the root's flat layout (partition.ts checks), maybe another shape.
@@ -104,7 +124,7 @@ export function renderMatmulKernel(kernel: Kernel, materialized: ReadonlySet<Var
     builder.lines.push(indent(inner, 1), '}');
   });
   lines.push(`for (var i = 0i; i < ${TM}i; i++) {`, `  for (var j = 0i; j < ${TN}i; j++) {`, indent(store, 2), '  }', '}');
-  const extra = `var<workgroup> tileA: array<${v4}, ${(BK * BM) / 4}>;\nvar<workgroup> tileB: array<${v4}, ${(BK * BN) / 4}>;\n`;
+  const extra = `var<workgroup> tileA: array<${v4}, ${(BK * BM) / W}>;\nvar<workgroup> tileB: array<${v4}, ${(BK * BN) / W}>;\n`;
   if (batch > 65535) throw new Error(`codegen: matmul with ${batch} batches exceeds 65535`);
   return { code: extra, builder, dispatch: [Math.ceil(N / BN), Math.ceil(M / BM), batch] };
 }

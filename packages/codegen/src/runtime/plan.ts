@@ -54,6 +54,8 @@ export interface PlanContext {
   fuse: boolean;
   /** The device has the 'subgroups' feature (reductions use it). */
   subgroups: boolean;
+  /** Workgroups a kernel should spread over to fill the device (RenderOptions). */
+  workgroupTarget: number;
   pipelines: Map<string, GPUComputePipeline>;
   onShader?: (label: string, code: string) => void;
 }
@@ -82,7 +84,7 @@ export function draftPlan(
   const updatePairs = updates.map(([target], i) => [target, specialized[outputs.length + i]!] as const);
   const keepOld = new Set<Variable>(specialized.slice(0, outputs.length).filter((output) => output instanceof SharedVariable));
   const parts = partition(specialized, { maxBuffers: context.maxBuffers, fuse: context.fuse, updates: updatePairs, keepOld });
-  const rendered = new Map(parts.kernels.map((kernel) => [kernel, renderKernel(kernel, parts.materialized, describeKernel(kernel), { subgroups: context.subgroups })] as const));
+  const rendered = new Map(parts.kernels.map((kernel) => [kernel, renderKernel(kernel, parts.materialized, describeKernel(kernel), { subgroups: context.subgroups, workgroupTarget: context.workgroupTarget })] as const));
   return { specialized, inputs, partition: parts, rendered };
 }
 

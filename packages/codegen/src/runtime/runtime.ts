@@ -34,6 +34,8 @@ export class Runtime {
       maxBindingBytes: descriptor.limits.maxStorageBufferBindingSize,
       fuse,
       subgroups: descriptor.features.includes('subgroups') && process.env.THEORBO_SUBGROUPS !== '0',
+      // About two workgroups per core of a large GPU; on the CPU device, the largest tiles.
+      workgroupTarget: descriptor.kind === 'gpu' ? 256 : 1,
       pipelines: this.pipelines,
       onShader: debug ? (label, code) => console.log(`\n// ---- ${label} ----\n${code}`) : undefined,
     };
