@@ -6,8 +6,8 @@
 // transposed or sliced view is index arithmetic, not a copy; edges are masked, so any
 // size works. The epilogue (bias, activation, an optimizer's update) runs per element
 // at the store, and the product itself is stored too when other kernels read it.
-// Three shapes: 128×128 tiles (TM = TN = 8, BK = 8), 64×64 (4×4 per thread, BK = 16)
-// and 32×32 (2×2, BK = 16): the largest that still gives the device enough workgroups
+// Three shapes: 128×128 tiles (TM = TN = 8, BK = 8), 64×64 (4×4 per thread, BK = 32)
+// and 32×32 (2×2, BK = 64): the largest that still gives the device enough workgroups
 // (a 256×256 product in 128×128 tiles would keep 4 of a GPU's ~100 cores busy).
 
 import type { Variable } from '@theorbo/graph';
@@ -19,7 +19,9 @@ import { convert, literal, toStorage, wgslType } from './wgsl.ts';
 interface Tiling { TM: number; TN: number; BK: number }
 
 /** Largest first; each thread's block is held in vectors of min(4, TM) lanes. */
-const tilings: readonly Tiling[] = [{ TM: 8, TN: 8, BK: 8 }, { TM: 4, TN: 4, BK: 16 }, { TM: 2, TN: 2, BK: 16 }];
+// Smaller tiles run where there are few workgroups, each waiting on memory once per step
+// of BK: they take deeper steps (each thread loads BM·BK/256 values of A and of B at once).
+const tilings: readonly Tiling[] = [{ TM: 8, TN: 8, BK: 8 }, { TM: 4, TN: 4, BK: 32 }, { TM: 2, TN: 2, BK: 64 }];
 /**
  * The tiling for an M×N product repeated `batch` times: the largest that gives the device
  * `workgroupTarget` workgroups (or the smallest that fits). THEORBO_MATMUL_TILE=128|64|32
@@ -77,21 +79,37 @@ export function renderMatmulKernel(kernel: Kernel, materialized: ReadonlySet<Var
   lines.push(`let row0 = i32(wid.y) * ${BM}i;`, `let col0 = i32(wid.x) * ${BN}i;`, 'let e0 = i32(lid.y * 16u + lid.x);');
   lines.push(`var acc: array<${v4}, ${(TM * TN) / W}>;`);
   lines.push(`for (var z = 0; z < ${(TM * TN) / W}; z++) { acc[z] = ${v4}(${zero}); }`);
-  lines.push(`for (var k0 = 0i; k0 < ${K}i; k0 = k0 + ${BK}i) {`);
-  // Stage the tiles: A as [BK][BM] (transposed), B as [BK][BN], both in vec4s.
-  const loadA = builder.scoped(() => {
-    builder.lines.push(`let e = e0 + l * 256i;`, `let r = e / ${BK}i;`, `let c = e % ${BK}i;`, 'let gr = row0 + r;', 'let gc = k0 + c;');
+  // Stage the tiles: A as [BK][BM] (transposed), B as [BK][BN], both in vectors. Each
+  // thread fetches its share of the next step's values into registers (ra, rb) while the
+  // current step computes, so that a workgroup waits on memory less than once a step.
+  const LA = (BM * BK) / 256;
+  const LB = (BN * BK) / 256;
+  const fetchA = builder.scoped(() => {
+    builder.lines.push('let e = e0 + l * 256i;', `let r = e / ${BK}i;`, `let c = e % ${BK}i;`, 'let gr = row0 + r;', 'let gc = kb + c;');
     const value = convert(builder.value(a, operandIndex(a, `min(gr, ${M - 1}i)`, `min(gc, ${K - 1}i)`, true)), a.dtype, node.dtype);
-    builder.lines.push(`tileA[c * ${BM / W}i + r / ${W}i][r % ${W}i] = select(${zero}, ${value}, gr < ${M}i && gc < ${K}i);`);
+    builder.lines.push(`ra[l] = select(${zero}, ${value}, gr < ${M}i && gc < ${K}i);`);
   });
-  const loadB = builder.scoped(() => {
-    builder.lines.push(`let e = e0 + l * 256i;`, `let r = e / ${BN}i;`, `let c = e % ${BN}i;`, 'let gr = k0 + r;', 'let gc = col0 + c;');
+  const fetchB = builder.scoped(() => {
+    builder.lines.push('let e = e0 + l * 256i;', `let r = e / ${BN}i;`, `let c = e % ${BN}i;`, 'let gr = kb + r;', 'let gc = col0 + c;');
     const value = convert(builder.value(b, operandIndex(b, `min(gr, ${K - 1}i)`, `min(gc, ${N - 1}i)`, false)), b.dtype, node.dtype);
-    builder.lines.push(`tileB[r * ${BN / W}i + c / ${W}i][c % ${W}i] = select(${zero}, ${value}, gr < ${K}i && gc < ${N}i);`);
+    builder.lines.push(`rb[l] = select(${zero}, ${value}, gr < ${K}i && gc < ${N}i);`);
   });
-  lines.push(`  for (var l = 0i; l < ${(BM * BK) / 256}i; l++) {`, indent(loadA, 2), '  }');
-  lines.push(`  for (var l = 0i; l < ${(BN * BK) / 256}i; l++) {`, indent(loadB, 2), '  }');
+  // Unrolled: one block per register, l a constant in each.
+  const block = (head: string, body: readonly string[], depth: number) => indent([head, ...body.join('\n').split('\n').map((line) => `  ${line}`), '}'], depth);
+  const fetch = (kb: string, depth: number): string[] => [
+    ...Array.from({ length: LA }, (_, l) => block(`{ let l = ${l}i; let kb = ${kb};`, fetchA, depth)),
+    ...Array.from({ length: LB }, (_, l) => block(`{ let l = ${l}i; let kb = ${kb};`, fetchB, depth)),
+  ];
+  lines.push(`var ra: array<${t}, ${LA}>;`, `var rb: array<${t}, ${LB}>;`, ...fetch('0i', 0));
+  lines.push(`for (var k0 = 0i; k0 < ${K}i; k0 = k0 + ${BK}i) {`);
+  for (let l = 0; l < LA; l++) {
+    lines.push(`  { let e = e0 + ${l * 256}i; let r = e / ${BK}i; let c = e % ${BK}i; tileA[c * ${BM / W}i + r / ${W}i][r % ${W}i] = ra[${l}]; }`);
+  }
+  for (let l = 0; l < LB; l++) {
+    lines.push(`  { let e = e0 + ${l * 256}i; let r = e / ${BN}i; let c = e % ${BN}i; tileB[r * ${BN / W}i + c / ${W}i][c % ${W}i] = rb[${l}]; }`);
+  }
   lines.push('  workgroupBarrier();');
+  lines.push(`  if (k0 + ${BK}i < ${K}i) {`, ...fetch(`k0 + ${BK}i`, 2), '  }');
   lines.push(`  for (var kk = 0i; kk < ${BK}i; kk++) {`);
   // Unrolled register block: TM/4 vec4 of A rows, TN/4 vec4 of B columns.
   for (let q = 0; q < TM / W; q++) lines.push(`    let a${q} = tileA[kk * ${BM / W}i + i32(lid.y) * ${TM / W}i + ${q}i];`);
