@@ -25,7 +25,7 @@ test('a fusion group reading more buffers than the device binds is split', async
   assert.ok(fn.kernelCount() >= 2, `${fn.kernelCount()} kernel for ${count} inputs`);
 });
 
-test('more than 65535 workgroups run on a 2-D grid', async () => {
+test('past 65535 workgroups: elementwise kernels loop over the elements, row kernels use a 2-D grid', async () => {
   const device = await webgpu();
   const n = 65535 * 256 + 777;
   const offset = T.iscalar('offset');
@@ -35,6 +35,14 @@ test('more than 65535 workgroups run on a 2-D grid', async () => {
   const data = (got as T.NDArray).data;
   assert.is(data.length, n);
   for (const i of [0, 1, 65535 * 256 - 1, 65535 * 256, n - 1]) assert.is(data[i], (i + 5) % 1000, `element ${i}`);
+  // One workgroup per row: 65535 + 9 rows.
+  const x = T.matrix('x');
+  const rows = 65535 + 9;
+  const input = randomArray('float32', [rows, 3], { seed: 3 });
+  const softmax = compile({ inputs: [x], outputs: T.softmax(x, -1), device });
+  const [probabilities] = await softmax(input);
+  assert.equal(softmax.lastPlan()!.kernels[0]!.passes[0]!.dispatch.slice(0, 2), [65535, 2]);
+  assertClose(probabilities as T.NDArray, T.evaluate(T.softmax(x, -1), [[x, input]]), { rtol: 1e-5, atol: 1e-6 });
 });
 
 test('random streams draw the reference stream on the device, and advance per call', async () => {

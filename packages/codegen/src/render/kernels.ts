@@ -1,7 +1,7 @@
 // Kernel renderers. Each turns one partition kernel into WGSL plus its bindings and
 // dispatch size. All four share the header (bindings, helpers) and the builder's
 // expression machinery, so a fused prologue or epilogue is the same code everywhere.
-//  - elementwise: one thread per output element;
+//  - elementwise: a grid-stride loop over the output's elements;
 //  - reduce: one thread per output (short reductions) or a workgroup tree per output;
 //  - matmul: tiles in workgroup memory with register blocking (matmul.ts), epilogue fused;
 //  - scatter: copies x, then adds y at the gathered positions with atomics (float adds
@@ -26,6 +26,8 @@ export interface RenderedKernel {
 }
 
 const maxGroups = 65535;
+/** Workgroups of an elementwise kernel (256 threads each): about 8 per core of a large GPU. */
+const elementwiseGroups = 4096;
 
 function grid(groups: number): [number, number, number] {
   if (groups <= maxGroups) return [Math.max(groups, 1), 1, 1];
@@ -67,14 +69,19 @@ function renderElementwise(kernel: Kernel, materialized: ReadonlySet<Variable>, 
   const builder = new KernelBuilder(materialized, out, kernel.writesInto);
   const total = size(out);
   const threads = 256;
-  const groups = Math.ceil(total / threads);
-  const dispatch = grid(groups);
-  builder.lines.push(`let flat = i32(gid.x + gid.y * ${dispatch[0] * threads}u);`, `if (flat >= ${total}i) { return; }`);
-  const index = unflatten(builder, 'flat', out.shape as number[]);
-  const value = builder.value(out, index);
-  const target = builder.binding(out, 'read_write');
-  builder.lines.push(`${target.name}[flat] = ${toStorage(value, out.dtype)};`);
-  return { code: assemble(builder, indent(builder.lines), `${threads}`), bindings: builder.bindings, dispatch, label };
+  // A grid-stride loop: at most elementwiseGroups workgroups, each thread taking every
+  // stride-th element (a GPU launches workgroups at a bounded rate; tiny ones cost more
+  // to start than to run).
+  const groups = Math.max(1, Math.min(Math.ceil(total / threads), elementwiseGroups));
+  const stride = groups * threads;
+  const body = builder.scoped(() => {
+    const index = unflatten(builder, 'flat', out.shape as number[]);
+    const value = builder.value(out, index);
+    const target = builder.binding(out, 'read_write');
+    builder.lines.push(`${target.name}[flat] = ${toStorage(value, out.dtype)};`);
+  });
+  builder.lines.push(`for (var flat = i32(gid.x); flat < ${total}i; flat = flat + ${stride}i) {`, indent(body), '}');
+  return { code: assemble(builder, indent(builder.lines), `${threads}`), bindings: builder.bindings, dispatch: [groups, 1, 1], label };
 }
 
 // ---- rows: reductions over the last axis and the elementwise output, one workgroup a row ----
