@@ -155,6 +155,28 @@ test('matmul tiles: large products take 128×128, small ones on a GPU smaller ti
   assert.equal([side(256, 256, 1, 1), side(100, 100, 1, 1), side(64, 12, 1, 1), side(5, 33, 1, 1)], [128, 128, 32, 32]);
 });
 
+test('split-K: GPU-shaped plans split long, narrow products and sum the parts, epilogue included', async () => {
+  process.env.THEORBO_WORKGROUP_TARGET = '256';
+  try {
+    const splitCases: Case[] = [
+      ['split-K + bias + relu', (a, b, c) => T.relu(T.add(T.matmul(a, b), c)), [f(40, 300), f(300, 30), f(30)], 1e-4],
+      ['split-K, transposed operands', (a, b) => T.matmul(T.transpose(a), b), [f(1025, 20), f(1025, 7)], 1e-4],
+      ['split-K int32', T.matmul, [i32(-5, 5, 6, 130), i32(-5, 5, 130, 3)]],
+    ];
+    for (const [name, build, values, rtol] of splitCases) await check(name, build, values, rtol);
+    // The plan: a batched product of views, then the sum (one kernel each).
+    const a = T.matrix('a');
+    const b = T.matrix('b');
+    const fn = compile({ inputs: [a, b], outputs: T.tanh(T.matmul(a, b)), device: await acquireDevice() });
+    await fn(f(40, 300), f(300, 30));
+    const labels = fn.lastPlan()!.kernels.map((kernel) => kernel.passes[0]!.label);
+    assert.equal(labels.length, 2, labels.join('; '));
+    assert.ok(labels[0]!.startsWith('matmul[') && labels[0]!.endsWith('float32[6,40,30]') && labels[1]!.startsWith('reduce[tanh,sum'), labels.join('; '));
+  } finally {
+    delete process.env.THEORBO_WORKGROUP_TARGET;
+  }
+});
+
 // Every tiling runs every matmul case here (the sizes alone would pick the small ones).
 for (const tile of ['128', '64', '32']) {
   test(`matmul cases with ${tile}×${tile} tiles`, async () => {

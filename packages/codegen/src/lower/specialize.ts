@@ -7,6 +7,7 @@
 
 import * as T from '@theorbo/graph';
 import { Constant, GraphError, makeNode, performApply, type Variable } from '@theorbo/graph';
+import { matmulWorkgroups } from '../render/matmul.ts';
 
 /** Outputs at most this large are folded on the host when all their inputs are constants. */
 const foldLimit = 64;
@@ -17,7 +18,12 @@ export interface Specialized {
   inputs: Map<Variable, Variable>;
 }
 
-export function specialize(outputs: readonly Variable[], inputShapes: ReadonlyMap<Variable, readonly number[]>): Specialized {
+export interface SpecializeOptions {
+  /** Workgroups a kernel should spread over (RenderOptions.workgroupTarget): decides split-K. */
+  workgroupTarget: number;
+}
+
+export function specialize(outputs: readonly Variable[], inputShapes: ReadonlyMap<Variable, readonly number[]>, options: SpecializeOptions = { workgroupTarget: 1 }): Specialized {
   const mapped = new Map<Variable, Variable>();
   const inputs = new Map<Variable, Variable>();
   for (const [input, shape] of inputShapes) {
@@ -33,7 +39,7 @@ export function specialize(outputs: readonly Variable[], inputShapes: ReadonlyMa
       continue;
     }
     const newInputs = node.inputs.map((input) => mapped.get(input)!);
-    mapped.set(variable, rebuild(variable, newInputs));
+    mapped.set(variable, rebuild(variable, newInputs, options));
   }
   const result = outputs.map((output) => mapped.get(output)!);
   for (const variable of T.topologicalOrder(result)) {
@@ -72,6 +78,30 @@ function splitLongReduction(variable: Variable): Variable | undefined {
   return attrs.keepdims ? T.reshape(total, x.shape.map(() => 1)) : total;
 }
 
+/**
+ * Split-K: a matrix product with few output tiles and a long inner dimension (the talk's
+ * 256×1025 · 1025×256) would keep most of a GPU idle while each workgroup walks K alone.
+ * It becomes S products over K/S each (a batched matmul of views, no copies) and a sum of
+ * the S partial results, which takes the product's epilogue. S divides K, at most 8.
+ */
+function splitMatmulDepth(variable: Variable, workgroupTarget: number): Variable | undefined {
+  const node = variable.owner!;
+  if (node.op !== 'matmul' || workgroupTarget <= 1) return undefined;
+  const [a, b] = node.inputs as [Variable, Variable];
+  if (a.ndim !== 2 || b.ndim !== 2) return undefined;
+  const [M, K] = a.shape as [number, number];
+  const N = b.shape[1] as number;
+  if (K < 128) return undefined;
+  const groups = matmulWorkgroups(M, N, 1, workgroupTarget);
+  if (2 * groups >= workgroupTarget) return undefined;
+  const want = Math.ceil(workgroupTarget / groups);
+  const divisors = [2, 3, 4, 5, 6, 7, 8].filter((s) => K % s === 0 && K / s >= 32);
+  const S = divisors.find((s) => s >= want) ?? divisors[divisors.length - 1];
+  if (S === undefined) return undefined;
+  const parts = makeNode('matmul', [T.dimshuffle(T.reshape(a, [M, S, K / S]), 1, 0, 2), T.reshape(b, [S, K / S, N])], node.attrs as never, node.location);
+  return makeNode('sum', [parts], { axes: [0], keepdims: false } as never, node.location);
+}
+
 function reductionIdentity(op: string, dtype: T.DType): number {
   switch (op) {
     case 'sum': case 'any': return 0;
@@ -99,7 +129,7 @@ function staticSizes(op: string, inputs: readonly Variable[], attrs: unknown): [
   return [[inputs[0]!, ...kept], { ...(attrs as object), shape }];
 }
 
-function rebuild(original: Variable, inputs: readonly Variable[]): Variable {
+function rebuild(original: Variable, inputs: readonly Variable[], options: SpecializeOptions): Variable {
   const node = original.owner!;
   if (node.op === 'dim' && inputs[0]!.shape.every((dim) => dim !== null)) {
     const axis = (node.attrs as T.AttrsOf<'dim'>).axis;
@@ -108,7 +138,7 @@ function rebuild(original: Variable, inputs: readonly Variable[]): Variable {
   const [ownInputs, attrs] = staticSizes(node.op, inputs, node.attrs);
   const unchanged = attrs === node.attrs && ownInputs.every((input, i) => input === node.inputs[i]);
   const rebuilt = unchanged ? original : makeNode(node.op, ownInputs, attrs as never, node.location);
-  const split = splitLongReduction(rebuilt);
+  const split = splitLongReduction(rebuilt) ?? splitMatmulDepth(rebuilt, options.workgroupTarget);
   if (split) return split;
   const size = rebuilt.type.size;
   if (node.op !== 'random' && size !== null && size <= foldLimit && inputs.length > 0 && inputs.every((input) => input instanceof Constant)) {

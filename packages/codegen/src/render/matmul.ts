@@ -41,6 +41,12 @@ export function chooseTiling(M: number, N: number, batch: number, workgroupTarge
   return fitting.find((tiling) => groups(tiling) >= workgroupTarget) ?? fitting[fitting.length - 1] ?? smallest;
 }
 
+/** Workgroups the chosen tiling dispatches for an M×N product repeated `batch` times. */
+export function matmulWorkgroups(M: number, N: number, batch: number, workgroupTarget: number): number {
+  const { TM, TN } = chooseTiling(M, N, batch, workgroupTarget);
+  return batch * Math.ceil(M / (16 * TM)) * Math.ceil(N / (16 * TN));
+}
+
 export interface MatmulKernel {
   code: string;
   builder: KernelBuilder;

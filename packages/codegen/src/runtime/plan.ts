@@ -80,7 +80,7 @@ export function draftPlan(
   const targets = new Set<Variable>(updates.map(([target]) => target));
   const values = updates.map(([, value]) => (value instanceof SharedVariable && targets.has(value) ? T.stopGradient(value) : value));
   const all = [...outputs, ...values];
-  const { outputs: specialized, inputs } = specialize(all, inputShapes);
+  const { outputs: specialized, inputs } = specialize(all, inputShapes, { workgroupTarget: context.workgroupTarget });
   const updatePairs = updates.map(([target], i) => [target, specialized[outputs.length + i]!] as const);
   const keepOld = new Set<Variable>(specialized.slice(0, outputs.length).filter((output) => output instanceof SharedVariable));
   const parts = partition(specialized, { maxBuffers: context.maxBuffers, fuse: context.fuse, updates: updatePairs, keepOld });

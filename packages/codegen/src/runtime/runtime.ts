@@ -35,7 +35,8 @@ export class Runtime {
       fuse,
       subgroups: descriptor.features.includes('subgroups') && process.env.THEORBO_SUBGROUPS !== '0',
       // About two workgroups per core of a large GPU; on the CPU device, the largest tiles.
-      workgroupTarget: descriptor.kind === 'gpu' ? 256 : 1,
+      // THEORBO_WORKGROUP_TARGET=256 plans for a GPU anywhere (tests run GPU-shaped plans on the CPU device).
+      workgroupTarget: Number(process.env.THEORBO_WORKGROUP_TARGET) || (descriptor.kind === 'gpu' ? 256 : 1),
       pipelines: this.pipelines,
       onShader: debug ? (label, code) => console.log(`\n// ---- ${label} ----\n${code}`) : undefined,
     };
