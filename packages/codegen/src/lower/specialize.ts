@@ -83,10 +83,11 @@ function splitLongReduction(variable: Variable): Variable | undefined {
  * 256×1025 · 1025×256) would keep most of a GPU idle while each workgroup walks K alone.
  * It becomes S products over K/S each (a batched matmul of views, no copies) and a sum of
  * the S partial results, which takes the product's epilogue. S divides K, at most 8.
+ * THEORBO_SPLIT_K=0 turns it off (benchmarks compare).
  */
 function splitMatmulDepth(variable: Variable, workgroupTarget: number): Variable | undefined {
   const node = variable.owner!;
-  if (node.op !== 'matmul' || workgroupTarget <= 1) return undefined;
+  if (node.op !== 'matmul' || workgroupTarget <= 1 || process.env.THEORBO_SPLIT_K === '0') return undefined;
   const [a, b] = node.inputs as [Variable, Variable];
   if (a.ndim !== 2 || b.ndim !== 2) return undefined;
   const [M, K] = a.shape as [number, number];

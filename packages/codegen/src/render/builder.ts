@@ -65,8 +65,19 @@ export class KernelBuilder {
     return made;
   }
 
+  /** Multi-indices that unflatten() made from a flat index, by "index|shape": that flat index. */
+  private readonly flats = new Map<string, string>();
+
+  /** Records that `index` is `flat` unflattened over `shape` (so offset() gives `flat` back). */
+  noteFlat(index: readonly string[], shape: readonly number[], flat: string): void {
+    if (index.some((i) => i !== '0i')) this.flats.set(`${index.join(',')}|${shape.join('x')}`, flat);
+  }
+
   /** Row-major flat offset of `index` in a buffer of `shape`. */
   offset(index: readonly string[], shape: readonly number[]): string {
+    // An index unflattened from a flat one over the same shape: no arithmetic back.
+    const known = this.flats.get(`${index.join(',')}|${shape.join('x')}`);
+    if (known !== undefined) return known;
     let stride = 1;
     const terms: string[] = [];
     for (let axis = shape.length - 1; axis >= 0; axis--) {
@@ -125,6 +136,7 @@ export function unflatten(builder: KernelBuilder, flat: string, shape: readonly 
     const expr = axis === 0 ? (stride === 1 ? flat : `${flat} / ${stride}i`) : stride === 1 ? `${flat} % ${size}i` : `(${flat} / ${stride}i) % ${size}i`;
     index.push(builder.bind(expr, prefix));
   }
+  builder.noteFlat(index, shape, flat);
   return index;
 }
 

@@ -9,7 +9,7 @@
 
 import type { AttrsOf, BinaryOp, DType, OpName, UnaryOp, Variable } from '@theorbo/graph';
 import { isFloat, promote } from '@theorbo/graph';
-import type { KernelBuilder } from './builder.ts';
+import { unflatten, type KernelBuilder } from './builder.ts';
 import { convert, literal } from './wgsl.ts';
 
 export type Emit = (builder: KernelBuilder, variable: Variable, index: readonly string[]) => string;
@@ -114,15 +114,9 @@ function dimshuffle(builder: KernelBuilder, variable: Variable, index: readonly 
 function reshape(builder: KernelBuilder, variable: Variable, index: readonly string[]): string {
   const input = variable.owner!.inputs[0]!;
   const flat = builder.bind(builder.offset(index, variable.shape as number[]), 'f');
-  const inShape = input.shape as number[];
-  const inputIndex: string[] = [];
-  let stride = inShape.reduce((a, b) => a * b, 1);
-  for (let axis = 0; axis < inShape.length; axis++) {
-    stride /= inShape[axis]!;
-    if (inShape[axis] === 1) { inputIndex.push('0i'); continue; }
-    inputIndex.push(builder.bind(stride === 1 ? `${flat} % ${inShape[axis]}i` : `(${flat} / ${stride}i) % ${inShape[axis]}i`, 'r'));
-  }
-  return builder.value(input, inputIndex);
+  // Unflattened over the input's shape; a buffer read there turns it straight back into
+  // `flat` (KernelBuilder.offset), so reshaping a stored tensor costs no index arithmetic.
+  return builder.value(input, unflatten(builder, flat, input.shape as number[], 'r'));
 }
 
 function broadcastTo(builder: KernelBuilder, variable: Variable, index: readonly string[]): string {

@@ -6,8 +6,8 @@
 // transposed or sliced view is index arithmetic, not a copy; edges are masked, so any
 // size works. The epilogue (bias, activation, an optimizer's update) runs per element
 // at the store, and the product itself is stored too when other kernels read it.
-// Three shapes: 128×128 tiles (TM = TN = 8, BK = 8), 64×64 (4×4 per thread, BK = 32)
-// and 32×32 (2×2, BK = 64): the largest that still gives the device enough workgroups
+// Three shapes: 128×128 tiles (TM = TN = 8, BK = 8), 64×64 (4×4 per thread, BK = 28)
+// and 32×32 (2×2, BK = 56): the largest that still gives the device enough workgroups
 // (a 256×256 product in 128×128 tiles would keep 4 of a GPU's ~100 cores busy).
 
 import type { Variable } from '@theorbo/graph';
@@ -21,7 +21,9 @@ interface Tiling { TM: number; TN: number; BK: number }
 /** Largest first; each thread's block is held in vectors of min(4, TM) lanes. */
 // Smaller tiles run where there are few workgroups, each waiting on memory once per step
 // of BK: they take deeper steps (each thread loads BM·BK/256 values of A and of B at once).
-const tilings: readonly Tiling[] = [{ TM: 8, TN: 8, BK: 8 }, { TM: 4, TN: 4, BK: 32 }, { TM: 2, TN: 2, BK: 64 }];
+// (BK 28 and 56 keep both tiles, tileA's padding included, within WebGPU's default
+// 16 KiB of workgroup memory.)
+const tilings: readonly Tiling[] = [{ TM: 8, TN: 8, BK: 8 }, { TM: 4, TN: 4, BK: 28 }, { TM: 2, TN: 2, BK: 56 }];
 /**
  * The tiling for an M×N product repeated `batch` times: the largest that gives the device
  * `workgroupTarget` workgroups (or the smallest that fits). THEORBO_MATMUL_TILE=128|64|32
@@ -88,6 +90,9 @@ export function renderMatmulKernel(kernel: Kernel, materialized: ReadonlySet<Var
   // Stage the tiles: A as [BK][BM] (transposed), B as [BK][BN], both in vectors. Each
   // thread fetches its share of the next step's values into registers (ra, rb) while the
   // current step computes, so that a workgroup waits on memory less than once a step.
+  // tileA rows (one per k) are padded by one vector: the threads storing a step's values
+  // hold consecutive k, and unpadded rows would put all their stores in one memory bank.
+  const strideA = BM / W + 1;
   const LA = (BM * BK) / 256;
   const LB = (BN * BK) / 256;
   const fetchA = builder.scoped(() => {
@@ -109,7 +114,7 @@ export function renderMatmulKernel(kernel: Kernel, materialized: ReadonlySet<Var
   lines.push(`var ra: array<${t}, ${LA}>;`, `var rb: array<${t}, ${LB}>;`, ...fetch('0i', 0));
   lines.push(`for (var k0 = 0i; k0 < ${K}i; k0 = k0 + ${BK}i) {`);
   for (let l = 0; l < LA; l++) {
-    lines.push(`  { let e = e0 + ${l * 256}i; let r = e / ${BK}i; let c = e % ${BK}i; tileA[c * ${BM / W}i + r / ${W}i][r % ${W}i] = ra[${l}]; }`);
+    lines.push(`  { let e = e0 + ${l * 256}i; let r = e / ${BK}i; let c = e % ${BK}i; tileA[c * ${strideA}i + r / ${W}i][r % ${W}i] = ra[${l}]; }`);
   }
   for (let l = 0; l < LB; l++) {
     lines.push(`  { let e = e0 + ${l * 256}i; let r = e / ${BN}i; let c = e % ${BN}i; tileB[r * ${BN / W}i + c / ${W}i][c % ${W}i] = rb[${l}]; }`);
@@ -118,7 +123,7 @@ export function renderMatmulKernel(kernel: Kernel, materialized: ReadonlySet<Var
   lines.push(`  if (k0 + ${BK}i < ${K}i) {`, ...fetch(`k0 + ${BK}i`, 2), '  }');
   lines.push(`  for (var kk = 0i; kk < ${BK}i; kk++) {`);
   // Unrolled register block: TM/4 vec4 of A rows, TN/4 vec4 of B columns.
-  for (let q = 0; q < TM / W; q++) lines.push(`    let a${q} = tileA[kk * ${BM / W}i + i32(lid.y) * ${TM / W}i + ${q}i];`);
+  for (let q = 0; q < TM / W; q++) lines.push(`    let a${q} = tileA[kk * ${strideA}i + i32(lid.y) * ${TM / W}i + ${q}i];`);
   for (let q = 0; q < TN / W; q++) lines.push(`    let b${q} = tileB[kk * ${BN / W}i + i32(lid.x) * ${TN / W}i + ${q}i];`);
   for (let i = 0; i < TM; i++) {
     const ai = `a${Math.floor(i / W)}[${i % W}]`;
@@ -148,7 +153,7 @@ export function renderMatmulKernel(kernel: Kernel, materialized: ReadonlySet<Var
     builder.lines.push(indent(inner, 1), '}');
   });
   lines.push(`for (var i = 0i; i < ${TM}i; i++) {`, `  for (var j = 0i; j < ${TN}i; j++) {`, indent(store, 2), '  }', '}');
-  const extra = `var<workgroup> tileA: array<${v4}, ${(BK * BM) / W}>;\nvar<workgroup> tileB: array<${v4}, ${(BK * BN) / W}>;\n`;
+  const extra = `var<workgroup> tileA: array<${v4}, ${BK * strideA}>;\nvar<workgroup> tileB: array<${v4}, ${(BK * BN) / W}>;\n`;
   if (batch > 65535) throw new Error(`codegen: matmul with ${batch} batches exceeds 65535`);
   return { code: extra, builder, dispatch: [Math.ceil(N / BN), Math.ceil(M / BM), batch] };
 }
