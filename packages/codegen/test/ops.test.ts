@@ -106,6 +106,7 @@ const cases: Case[] = [
   ['matmul odd sizes', T.matmul, [f(67, 33), f(33, 70)], 1e-4],
   ['matmul large tiles, odd sizes', (a, b, c) => T.tanh(T.add(T.matmul(a, b), c)), [f(131, 21), f(21, 150), f(150)], 1e-4],
   ['matmul large tiles, transposed, batched', (a, b) => T.matmul(a, T.dimshuffle(b, 0, 2, 1)), [f(2, 129, 9), f(2, 140, 9)], 1e-4],
+  ['matmul exact multiples of every tile (no edge masks)', T.matmul, [f(128, 112), f(112, 128)], 1e-4],
   ['matmul vector @ matrix', T.matmul, [f(33), f(33, 5)]],
   ['matmul matrix @ vector', T.matmul, [f(5, 33), f(33)]],
   ['matmul vector @ vector', T.matmul, [f(100), f(100)]],

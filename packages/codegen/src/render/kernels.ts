@@ -26,7 +26,7 @@ export interface RenderedKernel {
 }
 
 const maxGroups = 65535;
-/** Workgroups of an elementwise kernel (256 threads each): about 8 per core of a large GPU. */
+/** Workgroups of an elementwise kernel (256 threads each): about 8 per core of a large GPU (THEORBO_ELEMENTWISE_GROUPS overrides). */
 const elementwiseGroups = 4096;
 
 function grid(groups: number): [number, number, number] {
@@ -72,7 +72,8 @@ function renderElementwise(kernel: Kernel, materialized: ReadonlySet<Variable>, 
   // A grid-stride loop: at most elementwiseGroups workgroups, each thread taking every
   // stride-th element (a GPU launches workgroups at a bounded rate; tiny ones cost more
   // to start than to run).
-  const groups = Math.max(1, Math.min(Math.ceil(total / threads), elementwiseGroups));
+  const cap = Math.min(maxGroups, Number(process.env.THEORBO_ELEMENTWISE_GROUPS) || elementwiseGroups);
+  const groups = Math.max(1, Math.min(Math.ceil(total / threads), cap));
   const stride = groups * threads;
   const body = builder.scoped(() => {
     const index = unflatten(builder, 'flat', out.shape as number[]);

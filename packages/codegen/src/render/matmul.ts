@@ -68,7 +68,10 @@ export function renderMatmulKernel(kernel: Kernel, materialized: ReadonlySet<Var
   const N = b.ndim === 1 ? 1 : bShape[bShape.length - 1]!;
   const batchShape = out.slice(0, Math.max(0, out.length - (a.ndim === 1 ? 0 : 1) - (b.ndim === 1 ? 0 : 1)));
   const batch = batchShape.reduce((x, y) => x * y, 1);
-  const { TM, TN, BK } = chooseTiling(M, N, batch, workgroupTarget);
+  const { TM, TN, BK: chosenBK } = chooseTiling(M, N, batch, workgroupTarget);
+  // THEORBO_MATMUL_BK overrides the step depth (benchmarks compare; 16·TM·BK must be a multiple of 256).
+  const BK = Number(process.env.THEORBO_MATMUL_BK) || chosenBK;
+  if ((16 * TM * BK) % 256 !== 0) throw new Error(`THEORBO_MATMUL_BK=${BK}: ${16 * TM}×${BK} tiles do not split over 256 threads`);
   const BM = 16 * TM;
   const BN = 16 * TN;
   const W = Math.min(4, TM);
@@ -95,15 +98,21 @@ export function renderMatmulKernel(kernel: Kernel, materialized: ReadonlySet<Var
   const strideA = BM / W + 1;
   const LA = (BM * BK) / 256;
   const LB = (BN * BK) / 256;
+  // Edges are masked (indices clamped, values zeroed) only where a size is not a multiple of its tile.
+  const masked = (index: string, size: number, tile: number): [string, string | undefined] =>
+    size % tile === 0 ? [index, undefined] : [`min(${index}, ${size - 1}i)`, `${index} < ${size}i`];
+  const fetchInto = (register: string, operand: Variable, isA: boolean, [row, rowMask]: [string, string | undefined], [col, colMask]: [string, string | undefined]) => {
+    const value = convert(builder.value(operand, operandIndex(operand, row, col, isA)), operand.dtype, node.dtype);
+    const mask = [rowMask, colMask].filter((m) => m !== undefined).join(' && ');
+    builder.lines.push(`${register}[l] = ${mask ? `select(${zero}, ${value}, ${mask})` : value};`);
+  };
   const fetchA = builder.scoped(() => {
     builder.lines.push('let e = e0 + l * 256i;', `let r = e / ${BK}i;`, `let c = e % ${BK}i;`, 'let gr = row0 + r;', 'let gc = kb + c;');
-    const value = convert(builder.value(a, operandIndex(a, `min(gr, ${M - 1}i)`, `min(gc, ${K - 1}i)`, true)), a.dtype, node.dtype);
-    builder.lines.push(`ra[l] = select(${zero}, ${value}, gr < ${M}i && gc < ${K}i);`);
+    fetchInto('ra', a, true, masked('gr', M, BM), masked('gc', K, BK));
   });
   const fetchB = builder.scoped(() => {
     builder.lines.push('let e = e0 + l * 256i;', `let r = e / ${BN}i;`, `let c = e % ${BN}i;`, 'let gr = kb + r;', 'let gc = col0 + c;');
-    const value = convert(builder.value(b, operandIndex(b, `min(gr, ${K - 1}i)`, `min(gc, ${N - 1}i)`, false)), b.dtype, node.dtype);
-    builder.lines.push(`rb[l] = select(${zero}, ${value}, gr < ${K}i && gc < ${N}i);`);
+    fetchInto('rb', b, false, masked('gr', K, BK), masked('gc', N, BN));
   });
   // Unrolled: one block per register, l a constant in each.
   const block = (head: string, body: readonly string[], depth: number) => indent([head, ...body.join('\n').split('\n').map((line) => `  ${line}`), '}'], depth);
