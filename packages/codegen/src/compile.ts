@@ -71,10 +71,15 @@ export function compile(spec: CompileSpec): CompiledFunction {
   let reference: ((...args: T.ArrayLike[]) => NDArray[]) | undefined;
   const profile = new Map<string, { calls: number; ms: number }>();
 
-  const getRuntime = (): Promise<Runtime> => (runtime ??= resolveDevice(spec.device).then(runtimeFor));
+  // Once the device and a signature's plan are ready, a call records and submits its
+  // commands synchronously, before it returns its promise: a loop that does not await
+  // keeps few calls (and their output buffers) in flight, and pays no promise hops.
+  let ready: Runtime | undefined;
+  const built = new Map<string, Plan>();
+  const getRuntime = (): Promise<Runtime> => (runtime ??= resolveDevice(spec.device).then(runtimeFor).then((rt) => (ready = rt)));
 
   const call = async (...args: InputValue[]): Promise<(NDArray | DeviceTensor)[]> => {
-    const rt = await getRuntime();
+    const rt = ready ?? (await getRuntime());
     if (rt.descriptor.kind === 'reference') {
       reference ??= T.referenceFunction({ inputs: spec.inputs, outputs, updates: updatePairs, allowDowncast: spec.allowInputDowncast });
       return reference(...args.map((arg) => (arg instanceof DeviceTensor ? arg.hostCopy() : arg)));
@@ -86,8 +91,9 @@ export function compile(spec: CompileSpec): CompiledFunction {
     const values = args.map((arg, i) => (arg instanceof DeviceTensor ? arg : T.inputValue(spec.inputs[i]!, arg, { allowDowncast: spec.allowInputDowncast })));
     const key = spec.inputs.map((input, i) => `${values[i]!.shape.join('x')}`).join('|');
     // The promise is cached at once, so calls issued back to back share one plan.
-    let pending = plans.get(key);
-    if (!pending) {
+    let plan = built.get(key);
+    let pending = plan ? undefined : plans.get(key);
+    if (!plan && !pending) {
       const shapes = new Map(spec.inputs.map((input, i) => [input, values[i]!.shape] as const));
       const context = rt.planContext(mode === 'debug', spec.fusion ?? true);
       pending = (async () => {
@@ -96,10 +102,10 @@ export function compile(spec: CompileSpec): CompiledFunction {
         return buildGuarded(rt, () => buildPlan(context, outputs, updatePairs, shapes, draft));
       })();
       plans.set(key, pending);
-      pending.catch(() => plans.delete(key));
+      pending.then((plan) => built.set(key, plan), () => plans.delete(key));
       if (mode === 'debug') void pending.then((built) => console.log(`theorbo: ${built.kernels.length} kernels for input shapes ${key}`));
     }
-    const plan = await pending;
+    plan ??= await pending!;
     last = plan;
     return run(rt, plan, values, mode, spec.outputsOnDevice ?? false, profile, outputs);
   };
@@ -111,8 +117,10 @@ export function compile(spec: CompileSpec): CompiledFunction {
   compiled.profile = () => formatProfile(profile);
   compiled.reacquire = async () => {
     const old = await getRuntime();
-    runtime = reacquire(old);
+    ready = undefined;
+    runtime = reacquire(old).then((rt) => (ready = rt));
     plans.clear();
+    built.clear();
     last = undefined;
     return (await runtime).descriptor;
   };

@@ -6,8 +6,8 @@
 // transposed or sliced view is index arithmetic, not a copy; edges are masked, so any
 // size works. The epilogue (bias, activation, an optimizer's update) runs per element
 // at the store, and the product itself is stored too when other kernels read it.
-// Three shapes: 128×128 tiles (TM = TN = 8, BK = 8), 64×64 (4×4 per thread, BK = 28)
-// and 32×32 (2×2, BK = 56): the largest that still gives the device enough workgroups
+// Three shapes: 128×128 tiles (TM = TN = 8, BK = 8), 64×64 (4×4 per thread, BK = 16)
+// and 32×32 (2×2, BK = 32): the largest that still gives the device enough workgroups
 // (a 256×256 product in 128×128 tiles would keep 4 of a GPU's ~100 cores busy).
 
 import type { Variable } from '@theorbo/graph';
@@ -21,9 +21,11 @@ interface Tiling { TM: number; TN: number; BK: number }
 /** Largest first; each thread's block is held in vectors of min(4, TM) lanes. */
 // Smaller tiles run where there are few workgroups, each waiting on memory once per step
 // of BK: they take deeper steps (each thread loads BM·BK/256 values of A and of B at once).
-// (BK 28 and 56 keep both tiles, tileA's padding included, within WebGPU's default
-// 16 KiB of workgroup memory.)
-const tilings: readonly Tiling[] = [{ TM: 8, TN: 8, BK: 8 }, { TM: 4, TN: 4, BK: 28 }, { TM: 2, TN: 2, BK: 56 }];
+// Depths measured on an H200 (BENCHMARKS.md): 128×128 tiles fastest at BK 8 (36 TFLOP/s
+// at 4096³; 30 at BK 16), 64×64 at 16 (1024³: 92 µs; 110 at BK 28), 32×32 at 32 (the
+// talk's training step 104 µs; 116 at BK 56). All stay within WebGPU's default 16 KiB
+// of workgroup memory, tileA's padding included.
+const tilings: readonly Tiling[] = [{ TM: 8, TN: 8, BK: 8 }, { TM: 4, TN: 4, BK: 16 }, { TM: 2, TN: 2, BK: 32 }];
 /**
  * The tiling for an M×N product repeated `batch` times: the largest that gives the device
  * `workgroupTarget` workgroups (or the smallest that fits). THEORBO_MATMUL_TILE=128|64|32

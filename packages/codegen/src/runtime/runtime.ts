@@ -16,11 +16,14 @@ export function runtimeFor(descriptor: AcquiredDevice): Runtime {
   return runtime;
 }
 
+const pooledLimit = 2 ** 31;
+
 export class Runtime {
   readonly store: SharedStore;
   readonly pipelines = new Map<string, GPUComputePipeline>();
   /** Buffers of destroyed device tensors, by size, for the next outputs (allocation and zeroing cost). */
   private readonly pool = new Map<number, GPUBuffer[]>();
+  private pooledBytes = 0;
   constructor(public descriptor: AcquiredDevice) {
     this.store = new SharedStore(descriptor.device as GPUDevice);
   }
@@ -45,7 +48,10 @@ export class Runtime {
   /** A storage buffer of `bytes` for an output tensor: a pooled one if any. */
   takeBuffer(bytes: number, label: string): GPUBuffer {
     const pooled = this.pool.get(bytes)?.pop();
-    if (pooled) return pooled;
+    if (pooled) {
+      this.pooledBytes -= pooled.size;
+      return pooled;
+    }
     return (this.descriptor as WebGpuDescriptor).device.createBuffer({ size: bytes, usage: 0x80 | 0x4 | 0x8, label });
   }
 
@@ -55,9 +61,12 @@ export class Runtime {
    */
   releaseBuffer(buffer: GPUBuffer): void {
     const list = this.pool.get(buffer.size) ?? [];
-    if (list.length < 8) {
+    // A loop that keeps a few calls in flight cycles through that many buffers: keep up to
+    // 32 of a size, within 2 GiB in all (allocating a large buffer costs milliseconds).
+    if (list.length < 32 && this.pooledBytes + buffer.size <= pooledLimit) {
       list.push(buffer);
       this.pool.set(buffer.size, list);
+      this.pooledBytes += buffer.size;
     } else {
       buffer.destroy();
     }
