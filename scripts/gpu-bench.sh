@@ -7,3 +7,4 @@ mkdir -p "$out"
 node --import tsx benchmarks/run.ts --device gpu --peers tfjs,jax,torch --json "$out/bench-gpu.json" 2>&1 | grep -v '^Warning' | tee "$out/bench-gpu.txt" | grep -E "^[a-z-]+:|theorbo|tfjs|jax|torch/cuda|copy|workloads" | head -120
 THEORBO_DEVICE=gpu THEORBO_GPU_TESTS=1 node scripts/run-tests.mjs --no-check 'gpu.test' 2>&1 | tee "$out/gpu-tests.txt" | tail -4
 node --import tsx benchmarks/profile-step.ts --device gpu 2>&1 | grep -v '^Warning' | tee "$out/profile-step.txt" | grep -E "steps:|gpu clock" | head -40
+node --import tsx benchmarks/elementwise-probe.ts --device gpu --side 8192 2>&1 | grep -v '^Warning' | tee "$out/elementwise-probe.txt" | grep "µs"
