@@ -192,6 +192,28 @@ for (const tile of ['128', '64', '32']) {
   });
 }
 
+test('elementwise kernels on vec4s where the reads allow, and scalar where they do not', async () => {
+  const device = await acquireDevice();
+  const cases: [string, (...inputs: Variable[]) => Variable, NDArray[], boolean][] = [
+    ['broadcast rows and columns', (x, a, b) => T.sub(T.mul(T.tanh(T.add(T.mul(x, a), b)), T.sigmoid(x)), T.exp(T.neg(T.square(x)))), [f(6, 8), f(8), f(1, 8)], true],
+    ['a column broadcast along the row', (x, c) => T.where(T.gt(c, 0), T.mul(x, c), T.sub(x, 1)), [f(3, 12), f(3, 1)], true],
+    ['1-D with a scalar', (x) => T.add(T.mul(x, 3), T.exp(x)), [f(20)], true],
+    ['a transposed operand stays scalar', (x, y) => T.add(x, T.transpose(y)), [f(4, 8), f(8, 4)], false],
+    ['a last axis not a multiple of 4 stays scalar', (x) => T.exp(x), [f(5, 7)], false],
+    ['an int32 output stays scalar', (x) => T.mul(x, 2), [i32(-9, 9, 4, 8)], false],
+  ];
+  for (const [name, build, values, vectorized] of cases) {
+    const inputs = values.map((value, i) => T.tensor(value.dtype, value.shape.map((dim) => (dim === 1 ? 1 : null)), `in${i}`));
+    const output = build(...inputs);
+    const want = T.evaluate(output, inputs.map((input, i) => [input, values[i]!] as const));
+    const fn = compile({ inputs, outputs: [output], device });
+    const [got] = await fn(...values);
+    assertClose(got as NDArray, want, { rtol: 2e-5, atol: 2e-5 }, name);
+    const code = fn.lastPlan()!.kernels.map((kernel) => kernel.passes[0]!.code).join('\n');
+    assert.is(code.includes('array<vec4<f32>>'), vectorized, `${name}: vec4 kernel ${vectorized ? 'expected' : 'not expected'}\n${code}`);
+  }
+});
+
 test('views read in place: a sliced, transposed operand', async () => {
   await check('view', (x) => T.exp(T.transpose(T.get(x, T.slice(1, null), T.slice(null, null, 2)))), [f(9, 8)]);
 });

@@ -15,6 +15,8 @@ export interface Binding {
   access: 'read' | 'read_write';
   /** Declared as array<atomic<u32|i32>> (scatter-add). */
   atomic?: boolean;
+  /** Declared as array<vec4<f32>> (elementwise kernels that move four elements a thread). */
+  vector?: boolean;
 }
 
 export class KernelBuilder {
@@ -117,7 +119,7 @@ export class KernelBuilder {
   declarations(): string {
     return this.bindings.map((b) => {
       // Float atomics are compare-and-swap loops over the bits, so a float buffer is atomic<u32> here.
-      const element = b.atomic ? `atomic<${b.variable.dtype === 'int32' ? 'i32' : 'u32'}>` : storageType(b.variable.dtype);
+      const element = b.atomic ? `atomic<${b.variable.dtype === 'int32' ? 'i32' : 'u32'}>` : b.vector ? `vec4<${storageType(b.variable.dtype)}>` : storageType(b.variable.dtype);
       return `@group(0) @binding(${b.index}) var<storage, ${b.access}> ${b.name}: array<${element}>;`;
     }).join('\n');
   }

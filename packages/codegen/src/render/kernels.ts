@@ -1,7 +1,8 @@
 // Kernel renderers. Each turns one partition kernel into WGSL plus its bindings and
 // dispatch size. All four share the header (bindings, helpers) and the builder's
 // expression machinery, so a fused prologue or epilogue is the same code everywhere.
-//  - elementwise: a grid-stride loop over the output's elements;
+//  - elementwise: a grid-stride loop over the output's elements (four a thread, as
+//    vec4s, where the reads allow);
 //  - reduce: one thread per output (short reductions) or a workgroup tree per output;
 //  - matmul: tiles in workgroup memory with register blocking (matmul.ts), epilogue fused;
 //  - scatter: copies x, then adds y at the gathered positions with atomics (float adds
@@ -9,7 +10,7 @@
 // Dispatches over 65535 workgroups use a 2-D grid.
 
 import { broadcastShapes, type AttrsOf, type Variable } from '@theorbo/graph';
-import type { Kernel } from '../lower/partition.ts';
+import { isInlineConstant, type Kernel } from '../lower/partition.ts';
 import { KernelBuilder, unflatten, type Binding } from './builder.ts';
 import { advancedLayout, broadcastIndex, gatherIndex } from './lowering.ts';
 import { renderMatmulKernel } from './matmul.ts';
@@ -57,7 +58,7 @@ const indent = (lines: readonly string[], depth = 1): string => lines.map((line)
 export function renderKernel(kernel: Kernel, materialized: ReadonlySet<Variable>, label: string, options: RenderOptions = { subgroups: false }): RenderedKernel {
   switch (kernel.kind) {
     case 'elementwise': return renderElementwise(kernel, materialized, label);
-    case 'rows': return renderRows(kernel, materialized, label);
+    case 'rows': return renderRows(kernel, materialized, label, options);
     case 'reduce': return renderReduce(kernel, materialized, label, options);
     case 'matmul': return renderMatmul(kernel, materialized, label, options);
     case 'scatter': return renderScatter(kernel, materialized, label);
@@ -65,6 +66,8 @@ export function renderKernel(kernel: Kernel, materialized: ReadonlySet<Variable>
 }
 
 function renderElementwise(kernel: Kernel, materialized: ReadonlySet<Variable>, label: string): RenderedKernel {
+  const vectors = vectorReads(kernel, materialized);
+  if (vectors) return renderElementwiseVec4(kernel, materialized, label, vectors);
   const out = kernel.output;
   const builder = new KernelBuilder(materialized, out, kernel.writesInto);
   const total = size(out);
@@ -85,9 +88,82 @@ function renderElementwise(kernel: Kernel, materialized: ReadonlySet<Variable>, 
   return { code: assemble(builder, indent(builder.lines), `${threads}`), bindings: builder.bindings, dispatch: [groups, 1, 1], label };
 }
 
+const pointwise = new Set<string>([
+  'neg', 'abs', 'sign', 'exp', 'log', 'log1p', 'expm1', 'sqrt', 'rsqrt', 'square', 'reciprocal', 'sin', 'cos', 'tan',
+  'tanh', 'sigmoid', 'softplus', 'erf', 'floor', 'ceil', 'round', 'logical_not', 'cast', 'stop_gradient',
+  'add', 'sub', 'mul', 'div', 'int_div', 'mod', 'pow', 'maximum', 'minimum', 'atan2',
+  'eq', 'ne', 'lt', 'le', 'gt', 'ge', 'logical_and', 'logical_or', 'logical_xor', 'where', 'broadcast_to',
+]);
+
+/**
+ * The buffers an elementwise kernel can read four elements at a time, or undefined when
+ * it cannot run on vec4s: a float32 output whose last axis is a multiple of 4, computed
+ * by pointwise ops (broadcasting included) from buffers whose last axis is either the
+ * output's (read as vec4s) or 1 (one value for the four). Anything that moves elements
+ * (slices, transposes, gathers, concatenation) keeps the scalar kernel. THEORBO_VEC4=0
+ * turns it off.
+ */
+function vectorReads(kernel: Kernel, materialized: ReadonlySet<Variable>): Set<Variable> | undefined {
+  const out = kernel.output;
+  const width = out.ndim === 0 ? 1 : (out.shape[out.ndim - 1] as number);
+  if (process.env.THEORBO_VEC4 === '0' || out.dtype !== 'float32' || kernel.writesInto || width % 4 !== 0 || size(out) < 4) return undefined;
+  const vectors = new Set<Variable>();
+  const seen = new Set<Variable>();
+  const visit = (variable: Variable): boolean => {
+    if (seen.has(variable)) return true;
+    seen.add(variable);
+    if (isInlineConstant(variable)) return true;
+    const last = variable.ndim === 0 ? 1 : variable.shape[variable.ndim - 1];
+    if (variable !== out && materialized.has(variable)) {
+      if (last === 1) return true;
+      if (last !== width || variable.dtype !== 'float32') return false;
+      vectors.add(variable);
+      return true;
+    }
+    const node = variable.owner;
+    if (!node || !pointwise.has(node.op) || (last !== 1 && last !== width)) return false;
+    return node.inputs.every(visit);
+  };
+  return visit(out) && vectors.size > 0 ? vectors : undefined;
+}
+
+/** The elementwise kernel on vec4s: each thread loads, computes and stores four consecutive elements. */
+function renderElementwiseVec4(kernel: Kernel, materialized: ReadonlySet<Variable>, label: string, vectors: ReadonlySet<Variable>): RenderedKernel {
+  const out = kernel.output;
+  const builder = new KernelBuilder(materialized, out);
+  const quads = size(out) / 4;
+  const threads = 256;
+  const cap = Math.min(maxGroups, Number(process.env.THEORBO_ELEMENTWISE_GROUPS) || elementwiseGroups);
+  const groups = Math.max(1, Math.min(Math.ceil(quads / threads), cap));
+  const shape = out.shape as number[];
+  const body = builder.scoped(() => {
+    builder.lines.push('let flat = quad * 4i;');
+    const index = unflatten(builder, 'flat', shape);
+    // Each vector buffer once: its four values for this thread's four elements.
+    for (const vector of vectors) {
+      const binding = builder.binding(vector);
+      binding.vector = true;
+      const at = builder.offset(broadcastIndex(index, vector.shape, out.ndim), vector.shape as number[]);
+      builder.lines.push(`let ${binding.name}_q = ${binding.name}[(${at}) / 4i];`);
+    }
+    const lanes: string[] = [];
+    for (let lane = 0; lane < 4; lane++) {
+      for (const vector of vectors) builder.overrides.set(vector, `${builder.binding(vector).name}_q[${lane}]`);
+      const laneIndex = lane === 0 || shape.length === 0 ? index : [...index.slice(0, -1), builder.bind(`${index[index.length - 1]} + ${lane}i`, 'lane')];
+      lanes.push(builder.value(out, laneIndex));
+    }
+    for (const vector of vectors) builder.overrides.delete(vector);
+    const target = builder.binding(out, 'read_write');
+    target.vector = true;
+    builder.lines.push(`${target.name}[quad] = vec4<f32>(${lanes.join(', ')});`);
+  });
+  builder.lines.push(`for (var quad = i32(gid.x); quad < ${quads}i; quad = quad + ${groups * threads}i) {`, indent(body), '}');
+  return { code: assemble(builder, indent(builder.lines), `${threads}`), bindings: builder.bindings, dispatch: [groups, 1, 1], label };
+}
+
 // ---- rows: reductions over the last axis and the elementwise output, one workgroup a row ----
 
-function renderRows(kernel: Kernel, materialized: ReadonlySet<Variable>, label: string): RenderedKernel {
+function renderRows(kernel: Kernel, materialized: ReadonlySet<Variable>, label: string, options: RenderOptions): RenderedKernel {
   const out = kernel.output;
   const shape = out.shape as number[];
   const width = shape[shape.length - 1]!;
@@ -97,27 +173,61 @@ function renderRows(kernel: Kernel, materialized: ReadonlySet<Variable>, label: 
   const dispatch = grid(rows);
   builder.lines.push(`let row = i32(wid.x + wid.y * ${dispatch[0]}u);`);
   const rowIndex = unflatten(builder, 'row', shape.slice(0, -1), 'k');
+  // Rows up to 16 elements a thread are held in registers: each thread's columns are
+  // named once (colN …, clamped into the row, with okN … for the tail), so
+  // every value of the row is loaded and computed once for all the row's passes.
+  // THEORBO_ROW_CACHE=0 keeps the plain loops (benchmarks compare).
+  const slots = Math.ceil(width / threads);
+  const cached = slots <= 16 && process.env.THEORBO_ROW_CACHE !== '0';
+  const columns = cached ? Array.from({ length: slots }, () => builder.fresh('col')) : [];
+  const oks = columns.map((column) => column.replace('col', 'ok'));
+  const valid = (k: number): string | undefined => ((k + 1) * threads > width ? oks[k] : undefined);
+  columns.forEach((column, k) => {
+    builder.lines.push(`let ${column} = min(i32(lid.x) + ${k * threads}i, ${width - 1}i);`);
+    if (valid(k)) builder.lines.push(`let ${valid(k)} = i32(lid.x) + ${k * threads}i < ${width}i;`);
+  });
+  const guarded = (k: number, statement: string): string => (valid(k) ? `if (${valid(k)}) { ${statement} }` : statement);
   const types = kernel.rowReductions!.map(({ root }) => accumulatorFor(root).type);
   const rowResults: string[] = [];
+  let usesSubgroups = false;
   kernel.rowReductions!.forEach(({ root: reduction, output: reduced }, r) => {
     const acc = accumulatorFor(reduction);
     const input = reduction.owner!.inputs[0]!;
     const name = `acc${r}`;
     builder.lines.push(`var ${name}: ${acc.type} = ${acc.init};`);
-    const loop = builder.scoped(() => {
-      const v = builder.value(input, [...rowIndex, 'c']);
-      builder.lines.push(acc.step(name, v, 'c'));
-    });
-    builder.lines.push(`for (var c = i32(lid.x); c < ${width}i; c = c + ${threads}i) {`, indent(loop), '}');
+    if (cached) {
+      columns.forEach((column, k) => {
+        const v = builder.value(input, [...rowIndex, column]);
+        builder.lines.push(guarded(k, acc.step(name, v, column)));
+      });
+    } else {
+      const loop = builder.scoped(() => {
+        const v = builder.value(input, [...rowIndex, 'c']);
+        builder.lines.push(acc.step(name, v, 'c'));
+      });
+      builder.lines.push(`for (var c = i32(lid.x); c < ${width}i; c = c + ${threads}i) {`, indent(loop), '}');
+    }
     // Out-of-range rows (a 2-D grid's tail) still take part in the barriers, then write nothing.
     const partial = `partial_${acc.type}`;
-    builder.lines.push(`${partial}[lid.x] = ${name};`, 'workgroupBarrier();');
-    builder.lines.push(`for (var half = ${threads / 2}u; half > 0u; half = half / 2u) {`, '  if (lid.x < half) {', `    let other = ${partial}[lid.x + half];`, `    ${acc.combine(name, 'other')}`, `    ${partial}[lid.x] = ${name};`, '  }', '  workgroupBarrier();', '}');
     // The row's result goes to a workgroup variable of its own, written once: threads may
     // read it late (compilers can sink a load below a barrier), and the next reduction
     // reuses the partial array.
     const result = `row_${r}`;
-    builder.lines.push(`if (lid.x == 0u) { ${result}_shared = ${partial}[0]; }`, 'workgroupBarrier();', `let ${result} = ${convert(acc.result(`${result}_shared`), reduction.dtype, reduction.dtype)};`);
+    // Subgroup reductions here are opt-in (THEORBO_ROW_SUBGROUPS=1) until they have run on
+    // a GPU: the CPU device has no subgroups, so no test here can reach them.
+    const rowSubgroups = options.subgroups && process.env.THEORBO_ROW_SUBGROUPS === '1';
+    const subgroupOp = rowSubgroups && !isArg(reduction) ? subgroupReduction(reduction.owner!.op, acc.type) : undefined;
+    if (subgroupOp) {
+      // One subgroup operation per subgroup, then thread 0 folds the subgroups' partials.
+      usesSubgroups = true;
+      builder.lines.push(`let lane_total${r} = ${subgroupOp}(${name});`, `if (lane == 0u) { ${partial}[lid.x / lanes] = lane_total${r}; }`, 'workgroupBarrier();');
+      builder.lines.push('if (lid.x == 0u) {', `  ${name} = ${partial}[0];`, `  for (var s = 1u; s < ${threads}u / lanes; s++) {`, `    let other = ${partial}[s];`, `    ${acc.combine(name, 'other')}`, '  }', `  ${result}_shared = ${name};`, '}');
+    } else {
+      builder.lines.push(`${partial}[lid.x] = ${name};`, 'workgroupBarrier();');
+      builder.lines.push(`for (var half = ${threads / 2}u; half > 0u; half = half / 2u) {`, '  if (lid.x < half) {', `    let other = ${partial}[lid.x + half];`, `    ${acc.combine(name, 'other')}`, `    ${partial}[lid.x] = ${name};`, '  }', '  workgroupBarrier();', '}');
+      builder.lines.push(`if (lid.x == 0u) { ${result}_shared = ${partial}[0]; }`);
+    }
+    builder.lines.push('workgroupBarrier();', `let ${result} = ${convert(acc.result(`${result}_shared`), reduction.dtype, reduction.dtype)};`);
     rowResults.push(`var<workgroup> ${result}_shared: ${acc.type};`);
     builder.overrides.set(reduction, result);
     if (reduced !== reduction) {
@@ -127,14 +237,22 @@ function renderRows(kernel: Kernel, materialized: ReadonlySet<Variable>, label: 
     }
   });
   builder.lines.push(`if (row >= ${rows}i) { return; }`);
-  const store = builder.scoped(() => {
-    const value = builder.value(out, [...rowIndex, 'c']);
-    const target = builder.binding(out, 'read_write');
-    builder.lines.push(`${target.name}[row * ${width}i + c] = ${toStorage(value, out.dtype)};`);
-  });
-  builder.lines.push(`for (var c = i32(lid.x); c < ${width}i; c = c + ${threads}i) {`, indent(store), '}');
+  if (cached) {
+    columns.forEach((column, k) => {
+      const value = builder.value(out, [...rowIndex, column]);
+      const target = builder.binding(out, 'read_write');
+      builder.lines.push(guarded(k, `${target.name}[row * ${width}i + ${column}] = ${toStorage(value, out.dtype)};`));
+    });
+  } else {
+    const store = builder.scoped(() => {
+      const value = builder.value(out, [...rowIndex, 'c']);
+      const target = builder.binding(out, 'read_write');
+      builder.lines.push(`${target.name}[row * ${width}i + c] = ${toStorage(value, out.dtype)};`);
+    });
+    builder.lines.push(`for (var c = i32(lid.x); c < ${width}i; c = c + ${threads}i) {`, indent(store), '}');
+  }
   const extra = [...[...new Set(types)].map((type) => `var<workgroup> partial_${type}: array<${type}, ${threads}>;`), ...rowResults].join('\n') + '\n';
-  return { code: assemble(builder, indent(builder.lines), `${threads}`, extra), bindings: builder.bindings, dispatch, label };
+  return { code: assemble(builder, indent(builder.lines), `${threads}`, extra, usesSubgroups), bindings: builder.bindings, dispatch, label };
 }
 
 // ---- reductions ----
