@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# The device-machine comparison of kernel choices that only a GPU can settle: the
+# elementwise, softmax, matmul and training-step cases (Theorbo only) under the defaults
+# and with one setting changed at a time (README, "Kernel settings"), then the codegen and
+# talk tests with subgroup row reductions on (the path the CPU device cannot reach).
+# Logs go to $OUT; a short table of medians is printed last. Run through
+# ../shared/gpu/on-device.sh.
+set -uo pipefail
+out=${OUT:-/tmp/out}
+mkdir -p "$out"
+run() { # label, env assignments…
+  local label=$1; shift
+  env "$@" node --import tsx benchmarks/run.ts --device gpu --only elementwise,softmax,matmul,train-step --peers none --repeats 3 \
+    > "$out/ab-$label.txt" 2>&1
+}
+run default
+run vec4-off THEORBO_VEC4=0
+run row-cache-off THEORBO_ROW_CACHE=0
+run row-subgroups THEORBO_ROW_SUBGROUPS=1
+run split-k-off THEORBO_SPLIT_K=0
+THEORBO_DEVICE=gpu THEORBO_ROW_SUBGROUPS=1 node scripts/run-tests.mjs --no-check 'codegen|talk' > "$out/tests-row-subgroups.txt" 2>&1
+tail -2 "$out/tests-row-subgroups.txt"
+for file in "$out"/ab-*.txt; do
+  echo "== $(basename "$file" .txt)"
+  awk '/^[a-z-]+: /{c=$1; for (i = 2; i <= NF; i++) if ($i ~ /\[[0-9]/) { c = c " " $i; break }} /^  theorbo  /{print "  " c "  " $3 " " $4}' "$file"
+done
