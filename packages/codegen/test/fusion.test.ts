@@ -82,6 +82,41 @@ test('a root stored for other kernels runs before them; epilogues that would dea
   assertClose(got as NDArray, want!, { rtol: 1e-5, atol: 1e-6 });
 });
 
+test('the gradient of x[arange(n), y] runs without a scatter kernel: a gather where a sum over columns reads it, else a one-hot select', async () => {
+  const device = await acquireDevice();
+  const n = 40;
+  const labels = randomArray('int32', [n], { low: 0, high: 24, seed: 5 });
+  const run = async (build: (x: Variable, y: Variable) => Variable, shape: number[]) => {
+    const x = T.tensor('float32', shape.map(() => null), 'x');
+    const y = T.ivector('y');
+    const output = build(x, y);
+    const values = [randomArray('float32', shape, { seed: 9 }), labels] as const;
+    const fn = compile({ inputs: [x, y], outputs: [output], device });
+    const [got] = await fn(...values);
+    assertClose(got as NDArray, T.evaluate(output, [[x, values[0]], [y, values[1]]]), { rtol: 1e-4, atol: 1e-6 });
+    return fn.lastPlan()!.kernels.map((kernel) => kernel.passes[0]!.label);
+  };
+  // The talk's template-distance loss, and cross-entropy with integer labels.
+  const templates = T.constant(randomArray('float32', [24, 12], { seed: 3 }));
+  const talk = (x: Variable, y: Variable) => {
+    const distance = T.square(T.sub(T.dimshuffle(x, 0, 'x', 1), T.dimshuffle(templates, 'x', 0, 1)));
+    return grad(T.mean(T.get(distance, T.arange(T.dim(y, 0)), y)), x);
+  };
+  const crossEntropy = (x: Variable, y: Variable) => grad(T.mean(T.neg(T.log(T.get(T.softmax(x, -1), T.arange(T.dim(y, 0)), y)))), x);
+  const otherAxis = (x: Variable, y: Variable) => T.sum(T.mul(T.incSubtensor(T.zeros([n, 24]), [T.arange(n), y], T.ones([n])), x), 0);
+  const negativeLabels = (x: Variable, y: Variable) => T.mul(T.incSubtensor(T.zeros([n, 24]), [T.arange(n), T.sub(y, 24)], T.ones([n])), x);
+  const cases = [['template distance', talk, [n, 12]], ['cross-entropy', crossEntropy, [n, 24]], ['summed over axis 0', otherAxis, [n, 24]], ['negative labels', negativeLabels, [n, 24]]] as const;
+  for (const [name, build, shape] of cases) {
+    const kernelLabels = await run(build, [...shape]);
+    assert.ok(kernelLabels.every((label) => !label.startsWith('scatter')), `${name}: ${kernelLabels.join('; ')}`);
+    if (name === 'template distance') assert.ok(kernelLabels.every((label) => !label.includes('where,eq')), `a gather, not a select: ${kernelLabels.join('; ')}`);
+  }
+  // Rows that are not every row once keep the scatter (repeated rows accumulate).
+  const rowsTwice = (x: Variable, y: Variable) => grad(T.sum(T.mul(T.get(x, T.mod(T.arange(T.dim(y, 0)), 20), y), T.arange(T.dim(y, 0), undefined, undefined, 'float32'))), x);
+  const kept = await run(rowsTwice, [n, 24]);
+  assert.ok(kept.some((label) => label.startsWith('scatter')), `rows hit twice: ${kept.join('; ')}`);
+});
+
 test('fusion: false runs one kernel per op with the same results', async () => {
   const device = await acquireDevice();
   const x = T.matrix('x');

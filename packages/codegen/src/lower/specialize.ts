@@ -41,7 +41,7 @@ export function specialize(outputs: readonly Variable[], inputShapes: ReadonlyMa
     const newInputs = node.inputs.map((input) => mapped.get(input)!);
     mapped.set(variable, rebuild(variable, newInputs, options));
   }
-  const result = outputs.map((output) => mapped.get(output)!);
+  const result = withoutRowScatters(outputs.map((output) => mapped.get(output)!));
   for (const variable of T.topologicalOrder(result)) {
     if (variable.shape.some((dim) => dim === null)) {
       throw new GraphError('compile', `the shape of this ${variable.owner?.op ?? variable.kind} node, ${variable.type}, depends on values only the device has; sizes must follow from input shapes and constants`, variable.location);
@@ -103,6 +103,92 @@ function splitMatmulDepth(variable: Variable, workgroupTarget: number): Variable
   return makeNode('sum', [parts], { axes: [0], keepdims: false } as never, node.location);
 }
 
+/**
+ * The gradient of x[arange(n), y] is a scatter of g into zeros; summed over the indexed
+ * second axis after a product with h, every row keeps one term:
+ *   sum(scatter(zeros[n, m, …], g, [arange(n), y]) · h, axis 1) = g · h[arange(n), y].
+ * With static shapes the arange is seen to cover the n rows once each, so the scatter
+ * (two passes over n·m·… elements) and the reduction become one gather in the consumer's
+ * kernel. The talk's template-distance loss and cross-entropy with integer labels both
+ * build this.
+ */
+function gatherForScatterSum(variable: Variable): Variable | undefined {
+  const node = variable.owner!;
+  if (node.op !== 'sum') return undefined;
+  const { axes, keepdims } = node.attrs as T.AttrsOf<'sum'>;
+  const product = node.inputs[0]!;
+  if (keepdims || axes.length !== 1 || axes[0] !== 1 || product.owner?.op !== 'mul' || !T.isFloat(product.dtype)) return undefined;
+  // The product's factors, through nested products: exactly one scatter among them.
+  const factors: Variable[] = [];
+  const collect = (factor: Variable): void => {
+    if (factor.owner?.op === 'mul' && factor.dtype === product.dtype) factor.owner.inputs.forEach(collect);
+    else factors.push(factor);
+  };
+  collect(product);
+  const scatters = factors.filter((factor) => factor.owner?.op === 'advanced_inc_subtensor');
+  if (scatters.length !== 1) return undefined;
+  const scatter = scatters[0]!;
+  const { items, mode } = scatter.owner!.attrs as T.AttrsOf<'advanced_inc_subtensor'>;
+  const [zeros, values, rows, columns] = scatter.owner!.inputs as Variable[];
+  const shape = scatter.shape as number[];
+  if (mode !== 'inc' || items[0] !== 'index' || items[1] !== 'index' || items.slice(2).some((item) => item !== 'all') || scatter.owner!.inputs.length !== 4) return undefined;
+  if (!T.sameShape(product.shape, shape) || !isZeros(zeros!) || !isArangeOf(rows!, shape[0]!)) return undefined;
+  if (values!.dtype !== product.dtype || factors.some((factor) => factor.dtype !== product.dtype)) return undefined;
+  // Every other factor at the scattered positions (a broadcast factor through a view of it).
+  let result = values!;
+  for (const factor of factors) {
+    if (factor === scatter) continue;
+    const full = factor.ndim === 0 ? factor : T.sameShape(factor.shape, shape) ? factor : makeNode('broadcast_to', [factor], { shape } as never, node.location);
+    const at = factor.ndim === 0 ? factor : makeNode('advanced_subtensor', [full, rows!, columns!], { items } as never, node.location);
+    result = makeNode('mul', [result, at], {} as never, node.location);
+  }
+  return T.sameShape(result.shape, variable.shape) ? result : undefined;
+}
+
+/**
+ * A scatter of v into zeros at [arange(n), y] puts one row of v in each row i, at column
+ * y[i]: it is where(column == y[i], v[i], 0), elementwise, so it fuses into its readers
+ * instead of running as a copy and a scatter (cross-entropy with integer labels builds it;
+ * gatherForScatterSum has already taken the scatters that a sum over columns reads).
+ * Negative labels count from the end, as in the scatter.
+ */
+function withoutRowScatters(outputs: Variable[]): Variable[] {
+  const replacements = new Map<Variable, Variable>();
+  for (const variable of T.topologicalOrder(outputs)) {
+    const node = variable.owner;
+    if (node?.op !== 'advanced_inc_subtensor' || node.inputs.length !== 4) continue;
+    const { items, mode } = node.attrs as T.AttrsOf<'advanced_inc_subtensor'>;
+    const [zeros, values, rows, columns] = node.inputs as Variable[];
+    const shape = variable.shape as number[];
+    if (mode !== 'inc' || items[0] !== 'index' || items[1] !== 'index' || items.slice(2).some((item) => item !== 'all')) continue;
+    if (!isZeros(zeros!) || !isArangeOf(rows!, shape[0]!) || columns!.ndim !== 1 || columns!.dtype !== 'int32') continue;
+    const [n, m] = [shape[0]!, shape[1]!];
+    const rest = shape.slice(2);
+    const label = T.where(T.lt(columns!, 0), T.add(columns!, m), columns!);
+    const hit = T.eq(T.reshape(T.arange(m), [1, m, ...rest.map(() => 1)]), T.reshape(label, [n, 1, ...rest.map(() => 1)]));
+    const row = T.reshape(T.broadcastTo(values!, [n, ...rest]), [n, 1, ...rest]);
+    const replacement = T.where(hit, row, T.cast(T.scalarConstant(0, 'int32'), variable.dtype));
+    if (T.sameShape(replacement.shape, shape) && replacement.dtype === variable.dtype) replacements.set(variable, replacement);
+  }
+  return replacements.size === 0 ? outputs : T.clone(outputs, replacements);
+}
+
+/** A constant of zeros, or one broadcast. */
+function isZeros(variable: Variable): boolean {
+  const source = variable.owner?.op === 'broadcast_to' ? variable.owner.inputs[0]! : variable;
+  return source instanceof Constant && source.value.data.every((v) => v === 0);
+}
+
+/** arange(0, n, 1) with constant bounds (or folded to 0, 1, …, n − 1): every row of an axis of length n, once. */
+function isArangeOf(variable: Variable, n: number): boolean {
+  if (variable.ndim !== 1 || variable.shape[0] !== n) return false;
+  if (variable instanceof Constant) return variable.value.data.every((v, i) => v === i);
+  const node = variable.owner;
+  if (node?.op !== 'arange') return false;
+  const bounds = node.inputs.map((input) => (input instanceof Constant ? input.value.data[0] : undefined));
+  return bounds.length === 3 && bounds[0] === 0 && bounds[1] === n && bounds[2] === 1;
+}
+
 function reductionIdentity(op: string, dtype: T.DType): number {
   switch (op) {
     case 'sum': case 'any': return 0;
@@ -139,7 +225,7 @@ function rebuild(original: Variable, inputs: readonly Variable[], options: Speci
   const [ownInputs, attrs] = staticSizes(node.op, inputs, node.attrs);
   const unchanged = attrs === node.attrs && ownInputs.every((input, i) => input === node.inputs[i]);
   const rebuilt = unchanged ? original : makeNode(node.op, ownInputs, attrs as never, node.location);
-  const split = splitLongReduction(rebuilt) ?? splitMatmulDepth(rebuilt, options.workgroupTarget);
+  const split = splitLongReduction(rebuilt) ?? splitMatmulDepth(rebuilt, options.workgroupTarget) ?? gatherForScatterSum(rebuilt);
   if (split) return split;
   const size = rebuilt.type.size;
   if (node.op !== 'random' && size !== null && size <= foldLimit && inputs.length > 0 && inputs.every((input) => input instanceof Constant)) {
