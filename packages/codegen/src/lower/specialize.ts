@@ -110,7 +110,8 @@ function splitMatmulDepth(variable: Variable, workgroupTarget: number): Variable
  * With static shapes the arange is seen to cover the n rows once each, so the scatter
  * (two passes over n·m·… elements) and the reduction become one gather in the consumer's
  * kernel. The talk's template-distance loss and cross-entropy with integer labels both
- * build this.
+ * build this. (Where h holds an infinity outside the gathered positions the sum gave NaN,
+ * 0·∞; the gather gives the finite term.)
  */
 function gatherForScatterSum(variable: Variable): Variable | undefined {
   const node = variable.owner!;
