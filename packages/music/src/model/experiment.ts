@@ -101,7 +101,7 @@ export async function runExperiment(options: ExperimentOptions): Promise<{ resul
   const networkStart = network.weights.get();
   log(`training the talk's network (DFT → ${options.hidden.join(' → ')} → 12, half-wave rectified)`);
   await train({ ...common, model: network, data: { train: [trainSet.dft, trainSet.labels], validation: [validationSet.dft, validationSet.labels] }, epochs: options.epochs.network, rule: 'adam', learningRate: 0.001, earlyStopping: { monitor: 'loss', patience: 3 }, augment: noiseAugmentation({ std: 0.02 }) });
-  models.push({ name: `the talk's ${options.hidden.length}-layer network (DFT → 12)`, model: network, input: 'dft', start: networkStart, config: networkConfig });
+  models.push({ name: `the talk's network (DFT → ${options.hidden.join(' → ')} → 12)`, model: network, input: 'dft', start: networkStart, config: networkConfig });
 
   const results: Evaluated[] = [];
   const reports: ModelReport[] = [];
