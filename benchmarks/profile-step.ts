@@ -1,8 +1,8 @@
 // Where one training step's time goes: the talk's step compiled for the device, timed
 // three ways — wall time per step in a loop of back-to-back calls (what the benchmark
-// reports), the host CPU time this process spends per call (JavaScript plus Dawn's
-// encoding), and each kernel's time on the GPU's own clock ('profile' mode, where the
-// adapter has timestamp queries). Not part of the tests; run it beside `pnpm bench`.
+// reports; "issuing" is the time until the last call was submitted), the host CPU time
+// this process spends per call (JavaScript plus Dawn's encoding), and each kernel's time
+// on the GPU's own clock ('profile' mode, where the adapter has timestamp queries). Not part of the tests; run it beside `pnpm bench`.
 // Usage: npx tsx benchmarks/profile-step.ts [--device gpu|cpu-webgpu] [--steps N]
 import { acquireDevice, compile, DeviceTensor, runtimeFor } from '@theorbo/codegen';
 import { sgd } from '@theorbo/autodiff';
@@ -39,13 +39,10 @@ for (const fusion of [true, false]) {
     const count = mode === 'profile' ? Math.min(steps, 200) : steps;
     const cpu0 = process.cpuUsage();
     const t0 = performance.now();
-    const pending: Promise<void>[] = [];
-    for (let i = 0; i < count; i++) {
-      pending.push(fn(...inputs).then(release));
-      if (mode === 'profile') await pending[pending.length - 1];
-    }
+    // A call's device outputs resolve once its commands are submitted (in 'fast' mode), so
+    // awaiting each keeps the GPU fed while its output buffer cycles through the pool.
+    for (let i = 0; i < count; i++) release(await fn(...inputs));
     const issued = performance.now() - t0;
-    await Promise.all(pending);
     await device.device.queue.onSubmittedWorkDone();
     const wall = performance.now() - t0;
     const cpu = process.cpuUsage(cpu0);
