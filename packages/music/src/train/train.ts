@@ -248,16 +248,27 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
     let seen = 0;
     let rate = baseRate;
     const batches = epochBatches(trainCount, options.batchSize, lastBatch, seed, epoch, options.shuffle ?? true);
+    // One step in flight: the next batch is prepared (and its step issued) while the device
+    // runs the previous one, whose loss is read after. Steps still run in order.
+    interface InFlight { values: Promise<number[]>; b: number; rate: number; rows: number }
+    const settle = async ({ values: pending, b, rate: stepRate, rows }: InFlight): Promise<void> => {
+      const values = await pending;
+      if (!Number.isFinite(values[0])) fail(`the training loss became ${values[0]} in epoch ${epoch + 1}, batch ${b + 1} (learning rate ${stepRate}); lower the learning rate or clip the gradients (clipGlobalNorm)`);
+      values.forEach((value, k) => { totals[k]! += value * rows; });
+      seen += rows;
+      progress?.batch(epoch + 1, b + 1, batches.length, totals[0]! / seen, accuracyName === undefined ? undefined : totals[names.indexOf(accuracyName)]! / seen);
+    };
+    let inFlight: InFlight | undefined;
     for (const [b, indices] of batches.entries()) {
       let batch = data.train.map((array) => takeRows(array, indices));
       if (options.augment) batch = checkAugmented(options.augment(batch, new TrainingRandom(seed, 'augment', epoch, b)), batch);
       rate = learningRateAt(baseRate, options.schedule ?? { kind: 'constant' }, { epoch, step: epoch * perEpoch + b, totalSteps: options.epochs * perEpoch });
-      const values = await scalars(step, [...batch, rate]);
-      if (!Number.isFinite(values[0])) fail(`the training loss became ${values[0]} in epoch ${epoch + 1}, batch ${b + 1} (learning rate ${rate}); lower the learning rate or clip the gradients (clipGlobalNorm)`);
-      values.forEach((value, k) => { totals[k]! += value * indices.length; });
-      seen += indices.length;
-      progress?.batch(epoch + 1, b + 1, batches.length, totals[0]! / seen, accuracyName === undefined ? undefined : totals[names.indexOf(accuracyName)]! / seen);
+      const values = scalars(step, [...batch, rate]);
+      values.catch(() => {}); // awaited below, after the previous step's
+      if (inFlight) await settle(inFlight);
+      inFlight = { values, b, rate, rows: indices.length };
     }
+    if (inFlight) await settle(inFlight);
     const trainFigures = Object.fromEntries(names.map((name, k) => [name, totals[k]! / seen]));
     const validation = data.validation ? await evaluateAll(evaluate, data.validation, options.evaluationBatchSize ?? options.batchSize, names) : undefined;
     epochsDone = epoch + 1;
