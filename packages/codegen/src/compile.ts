@@ -71,29 +71,31 @@ export function compile(spec: CompileSpec): CompiledFunction {
   let reference: ((...args: T.ArrayLike[]) => NDArray[]) | undefined;
   const profile = new Map<string, { calls: number; ms: number }>();
 
-  // Once the device and a signature's plan are ready, a call records and submits its
+  // Calls run in the order they are made. One that finds the device and its signature's
+  // plan ready, and no earlier call still waiting for either, records and submits its
   // commands synchronously, before it returns its promise: a loop that does not await
-  // keeps few calls (and their output buffers) in flight, and pays no promise hops.
+  // keeps few calls (and their output buffers) in flight, and pays no promise hops. Any
+  // other call waits until every earlier call has submitted.
   let ready: Runtime | undefined;
   const built = new Map<string, Plan>();
+  let submitted: Promise<void> = Promise.resolve();
+  let waiting = 0;
   const getRuntime = (): Promise<Runtime> => (runtime ??= resolveDevice(spec.device).then(runtimeFor).then((rt) => (ready = rt)));
 
-  const call = async (...args: InputValue[]): Promise<(NDArray | DeviceTensor)[]> => {
-    const rt = ready ?? (await getRuntime());
-    if (rt.descriptor.kind === 'reference') {
-      reference ??= T.referenceFunction({ inputs: spec.inputs, outputs, updates: updatePairs, allowDowncast: spec.allowInputDowncast });
-      return reference(...args.map((arg) => (arg instanceof DeviceTensor ? arg.hostCopy() : arg)));
-    }
+  const prepare = (rt: Runtime, args: readonly InputValue[]) => {
     if (args.length !== spec.inputs.length) {
       throw new GraphError('function', `expects ${spec.inputs.length} inputs (${spec.inputs.map((input) => input.name ?? input.type.toString()).join(', ')}) but was called with ${args.length}`, spec.inputs[0]?.location);
     }
     rt.checkUsable();
     const values = args.map((arg, i) => (arg instanceof DeviceTensor ? arg : T.inputValue(spec.inputs[i]!, arg, { allowDowncast: spec.allowInputDowncast })));
-    const key = spec.inputs.map((input, i) => `${values[i]!.shape.join('x')}`).join('|');
-    // The promise is cached at once, so calls issued back to back share one plan.
-    let plan = built.get(key);
-    let pending = plan ? undefined : plans.get(key);
-    if (!plan && !pending) {
+    return { values, key: values.map((value) => value.shape.join('x')).join('|') };
+  };
+
+  // The plan of a signature, built once: the promise is cached at once, so calls issued
+  // back to back share it.
+  const planFor = (rt: Runtime, values: readonly (NDArray | DeviceTensor)[], key: string): Promise<Plan> => {
+    let pending = plans.get(key);
+    if (!pending) {
       const shapes = new Map(spec.inputs.map((input, i) => [input, values[i]!.shape] as const));
       const context = rt.planContext(mode === 'debug', spec.fusion ?? true);
       pending = (async () => {
@@ -103,11 +105,42 @@ export function compile(spec: CompileSpec): CompiledFunction {
       })();
       plans.set(key, pending);
       pending.then((plan) => built.set(key, plan), () => plans.delete(key));
-      if (mode === 'debug') void pending.then((built) => console.log(`theorbo: ${built.kernels.length} kernels for input shapes ${key}`));
+      if (mode === 'debug') void pending.then((plan) => console.log(`theorbo: ${plan.kernels.length} kernels for input shapes ${key}`));
     }
-    plan ??= await pending!;
+    return pending;
+  };
+
+  const submit = (rt: Runtime, plan: Plan, values: readonly (NDArray | DeviceTensor)[]) => {
     last = plan;
     return run(rt, plan, values, mode, spec.outputsOnDevice ?? false, profile, outputs);
+  };
+
+  const call = (...args: InputValue[]): Promise<(NDArray | DeviceTensor)[]> => {
+    if (waiting === 0 && ready && ready.descriptor.kind !== 'reference') {
+      try {
+        const { values, key } = prepare(ready, args);
+        const plan = built.get(key);
+        if (plan) return submit(ready, plan, values);
+      } catch (error) {
+        return Promise.reject(error);
+      }
+    }
+    waiting++;
+    const before = submitted;
+    // Resolves with the call's results promise, wrapped so that it is not awaited here.
+    const submission = (async (): Promise<{ results: Promise<(NDArray | DeviceTensor)[]> }> => {
+      await before;
+      const rt = ready ?? (await getRuntime());
+      if (rt.descriptor.kind === 'reference') {
+        reference ??= T.referenceFunction({ inputs: spec.inputs, outputs, updates: updatePairs, allowDowncast: spec.allowInputDowncast });
+        return { results: Promise.resolve(reference(...args.map((arg) => (arg instanceof DeviceTensor ? arg.hostCopy() : arg)))) };
+      }
+      const { values, key } = prepare(rt, args);
+      const plan = built.get(key) ?? (await planFor(rt, values, key));
+      return { results: submit(rt, plan, values) };
+    })();
+    submitted = submission.then(() => {}, () => {}).finally(() => void waiting--);
+    return submission.then(({ results }) => results);
   };
 
   const compiled = call as CompiledFunction;

@@ -22,6 +22,22 @@ test('calls queued back to back run in order, updates read the old values', asyn
   assert.is(counter.get().data[0], 10);
 });
 
+test('calls run in the order they are made, also while a new input shape is still compiling', async () => {
+  const device = await acquireDevice();
+  const total = T.shared(new Float32Array([0]), 'total');
+  const x = T.vector('x');
+  const next = T.add(T.mul(total, 10), T.sum(x));
+  const step = compile({ inputs: [x], outputs: next, updates: [[total, next]], device });
+  await step([1]); // builds the plan for one element: total = 1
+  const a = step([1, 1]); // a new shape: waits for its plan
+  const b = step([2]); // a ready plan, but made after a
+  const c = step([1, 2, 3]); // another new shape
+  const d = step([0]);
+  const results = await Promise.all([a, b, c, d]);
+  assert.equal(results.map((r) => (r[0] as T.NDArray).data[0]), [12, 122, 1226, 12260]);
+  assert.is((await readShared(total)).data[0], 12260);
+});
+
 test('updates written in place keep Theano semantics: every update reads the old values', async () => {
   const device = await acquireDevice();
   const make = () => {
