@@ -180,17 +180,40 @@ test('split-K: GPU-shaped plans split long, narrow products and sum the parts, e
 
 // Every tiling runs every matmul case here (the sizes alone would pick the small ones).
 for (const tile of ['128', '64', '32']) {
-  test(`matmul cases with ${tile}×${tile} tiles`, async () => {
-    process.env.THEORBO_MATMUL_TILE = tile;
-    try {
-      for (const [name, build, values, rtol] of cases.filter(([name]) => name.startsWith('matmul') || name === 'tensordot')) {
-        await check(`${name} (${tile}×${tile} tiles)`, build, values, rtol);
+  for (const vec4 of ['0', '1']) {
+    test(`matmul cases with ${tile}×${tile} tiles${vec4 === '1' ? ', vec4 loads where they apply' : ''}`, async () => {
+      process.env.THEORBO_MATMUL_TILE = tile;
+      process.env.THEORBO_MATMUL_VEC4 = vec4;
+      try {
+        const matmulCases = cases.filter(([name]) => name.startsWith('matmul') || name === 'tensordot');
+        const exact: Case[] = [['matmul 128×128 by 128×128', T.matmul, [f(128, 128), f(128, 128)], 1e-4], ['matmul + bias, batched exact', (a, b, c) => T.add(T.matmul(a, b), c), [f(2, 64, 64), f(64, 128), f(128)], 1e-4]];
+        for (const [name, build, values, rtol] of [...matmulCases, ...exact]) await check(`${name} (${tile}×${tile} tiles)`, build, values, rtol);
+      } finally {
+        delete process.env.THEORBO_MATMUL_TILE;
+        delete process.env.THEORBO_MATMUL_VEC4;
       }
-    } finally {
-      delete process.env.THEORBO_MATMUL_TILE;
-    }
-  });
+    });
+  }
 }
+
+test('vec4 matmul loads: on for plain buffers at tile multiples, off where the epilogue reads an operand', async () => {
+  const device = await acquireDevice();
+  process.env.THEORBO_MATMUL_VEC4 = '1';
+  try {
+    const a = T.matrix('a');
+    const b = T.matrix('b');
+    const values = [f(128, 128), f(128, 128)];
+    for (const [output, vectorized] of [[T.tanh(T.matmul(a, b)), true], [T.add(T.matmul(a, b), a), false]] as const) {
+      const fn = compile({ inputs: [a, b], outputs: [output], device });
+      const [got] = await fn(...values);
+      assertClose(got as NDArray, T.evaluate(output, [[a, values[0]!], [b, values[1]!]]), { rtol: 1e-4, atol: 1e-4 });
+      const code = fn.lastPlan()!.kernels[0]!.passes[0]!.code;
+      assert.is(code.includes('ra4'), vectorized, code.slice(0, 400));
+    }
+  } finally {
+    delete process.env.THEORBO_MATMUL_VEC4;
+  }
+});
 
 test('elementwise kernels on vec4s where the reads allow, and scalar where they do not', async () => {
   const device = await acquireDevice();

@@ -10,6 +10,7 @@
 // and 32×32 (2×2, BK = 32): the largest that still gives the device enough workgroups
 // (a 256×256 product in 128×128 tiles would keep 4 of a GPU's ~100 cores busy).
 
+import * as T from '@theorbo/graph';
 import type { Variable } from '@theorbo/graph';
 import type { Kernel } from '../lower/partition.ts';
 import { KernelBuilder, unflatten } from './builder.ts';
@@ -116,19 +117,58 @@ export function renderMatmulKernel(kernel: Kernel, materialized: ReadonlySet<Var
     builder.lines.push('let e = e0 + l * 256i;', `let r = e / ${BN}i;`, `let c = e % ${BN}i;`, 'let gr = kb + r;', 'let gc = col0 + c;');
     fetchInto('rb', b, false, masked('gr', K, BK), masked('gc', N, BN));
   });
+  // Operands that are plain float32 buffers, read nowhere else in the kernel, with every
+  // size a multiple of its tile, can be fetched four values at a time (vec4 loads: a row
+  // of A along k, a row of B along n). Opt-in (THEORBO_MATMUL_VEC4=1) until measured.
+  const elsewhere = T.topologicalOrder([kernel.output], (variable) => variable === node);
+  const quadsA = (BM * BK) / 1024;
+  const quadsB = (BN * BK) / 1024;
+  const vectorizable = (operand: Variable, rows: number, tile: number, quads: number, width: number) =>
+    process.env.THEORBO_MATMUL_VEC4 === '1' && a !== b && materialized.has(operand) && operand !== kernel.output && operand !== kernel.writesInto &&
+    operand.dtype === 'float32' && node.dtype === 'float32' && operand.ndim >= 2 && !elsewhere.includes(operand) &&
+    Number.isInteger(quads) && quads >= 1 && rows % tile === 0 && K % BK === 0 && width % 4 === 0;
+  const vecA = vectorizable(a, M, BM, quadsA, K);
+  const vecB = vectorizable(b, N, BN, quadsB, N);
+  const vectorFetch = (operand: Variable, register: string, quadsPerRow: number, isA: boolean) => builder.scoped(() => {
+    builder.lines.push('let q = e0 + l * 256i;', `let r = q / ${quadsPerRow}i;`, `let c = (q % ${quadsPerRow}i) * 4i;`);
+    const index = isA ? operandIndex(operand, 'row0 + r', 'kb + c', true) : operandIndex(operand, 'kb + r', 'col0 + c', false);
+    const binding = builder.binding(operand);
+    binding.vector = true;
+    builder.lines.push(`${register}[l] = ${binding.name}[(${builder.offset(index, operand.shape as number[])}) / 4i];`);
+  });
+  const fetchA4 = vecA ? vectorFetch(a, 'ra4', BK / 4, true) : [];
+  const fetchB4 = vecB ? vectorFetch(b, 'rb4', BN / 4, false) : [];
   // Unrolled: one block per register, l a constant in each.
   const block = (head: string, body: readonly string[], depth: number) => indent([head, ...body.join('\n').split('\n').map((line) => `  ${line}`), '}'], depth);
   const fetch = (kb: string, depth: number): string[] => [
-    ...Array.from({ length: LA }, (_, l) => block(`{ let l = ${l}i; let kb = ${kb};`, fetchA, depth)),
-    ...Array.from({ length: LB }, (_, l) => block(`{ let l = ${l}i; let kb = ${kb};`, fetchB, depth)),
+    ...(vecA
+      ? Array.from({ length: quadsA }, (_, l) => block(`{ let l = ${l}i; let kb = ${kb};`, fetchA4, depth))
+      : Array.from({ length: LA }, (_, l) => block(`{ let l = ${l}i; let kb = ${kb};`, fetchA, depth))),
+    ...(vecB
+      ? Array.from({ length: quadsB }, (_, l) => block(`{ let l = ${l}i; let kb = ${kb};`, fetchB4, depth))
+      : Array.from({ length: LB }, (_, l) => block(`{ let l = ${l}i; let kb = ${kb};`, fetchB, depth))),
   ];
-  lines.push(`var ra: array<${t}, ${LA}>;`, `var rb: array<${t}, ${LB}>;`, ...fetch('0i', 0));
+  lines.push(vecA ? `var ra4: array<vec4<f32>, ${quadsA}>;` : `var ra: array<${t}, ${LA}>;`, vecB ? `var rb4: array<vec4<f32>, ${quadsB}>;` : `var rb: array<${t}, ${LB}>;`, ...fetch('0i', 0));
   lines.push(`for (var k0 = 0i; k0 < ${K}i; k0 = k0 + ${BK}i) {`);
-  for (let l = 0; l < LA; l++) {
-    lines.push(`  { let e = e0 + ${l * 256}i; let r = e / ${BK}i; let c = e % ${BK}i; tileA[c * ${strideA}i + r / ${W}i][r % ${W}i] = ra[${l}]; }`);
+  if (vecA) {
+    for (let l = 0; l < quadsA; l++) {
+      const stores = [0, 1, 2, 3].map((j) => `tileA[(c + ${j}i) * ${strideA}i + r / ${W}i][r % ${W}i] = ra4[${l}][${j}];`).join(' ');
+      lines.push(`  { let q = e0 + ${l * 256}i; let r = q / ${BK / 4}i; let c = (q % ${BK / 4}i) * 4i; ${stores} }`);
+    }
+  } else {
+    for (let l = 0; l < LA; l++) {
+      lines.push(`  { let e = e0 + ${l * 256}i; let r = e / ${BK}i; let c = e % ${BK}i; tileA[c * ${strideA}i + r / ${W}i][r % ${W}i] = ra[${l}]; }`);
+    }
   }
-  for (let l = 0; l < LB; l++) {
-    lines.push(`  { let e = e0 + ${l * 256}i; let r = e / ${BN}i; let c = e % ${BN}i; tileB[r * ${BN / W}i + c / ${W}i][c % ${W}i] = rb[${l}]; }`);
+  if (vecB) {
+    for (let l = 0; l < quadsB; l++) {
+      const stores = W === 4 ? `tileB[r * ${BN / 4}i + c / 4i] = rb4[${l}];` : `tileB[r * ${BN / 2}i + c / 2i] = rb4[${l}].xy; tileB[r * ${BN / 2}i + c / 2i + 1i] = rb4[${l}].zw;`;
+      lines.push(`  { let q = e0 + ${l * 256}i; let r = q / ${BN / 4}i; let c = (q % ${BN / 4}i) * 4i; ${stores} }`);
+    }
+  } else {
+    for (let l = 0; l < LB; l++) {
+      lines.push(`  { let e = e0 + ${l * 256}i; let r = e / ${BN}i; let c = e % ${BN}i; tileB[r * ${BN / W}i + c / ${W}i][c % ${W}i] = rb[${l}]; }`);
+    }
   }
   lines.push('  workgroupBarrier();');
   lines.push(`  if (k0 + ${BK}i < ${K}i) {`, ...fetch(`k0 + ${BK}i`, 2), '  }');
