@@ -71,15 +71,18 @@ export function compile(spec: CompileSpec): CompiledFunction {
   let reference: ((...args: T.ArrayLike[]) => NDArray[]) | undefined;
   const profile = new Map<string, { calls: number; ms: number }>();
 
-  // Calls run in the order they are made. One that finds the device and its signature's
-  // plan ready, and no earlier call still waiting for either, records and submits its
-  // commands synchronously, before it returns its promise: a loop that does not await
-  // keeps few calls (and their output buffers) in flight, and pays no promise hops. Any
-  // other call waits until every earlier call has submitted.
+  // Calls run in the order they are made, across compiled functions (they may share
+  // variables). One that finds the device and its signature's plan ready, and no earlier
+  // call still waiting, records and submits its commands synchronously, before it returns
+  // its promise: a loop that does not await keeps few calls (and their output buffers) in
+  // flight, and pays no promise hops. Any other call waits until every earlier call has
+  // submitted; in 'nanguard' and 'profile' modes, which wait between kernels, until every
+  // earlier call has finished.
   let ready: Runtime | undefined;
   const built = new Map<string, Plan>();
-  let submitted: Promise<void> = Promise.resolve();
-  let waiting = 0;
+  // Plans built for an earlier device (before reacquire()) are not kept.
+  let generation = 0;
+  const serial = mode === 'nanguard' || mode === 'profile';
   const getRuntime = (): Promise<Runtime> => (runtime ??= resolveDevice(spec.device).then(runtimeFor).then((rt) => (ready = rt)));
 
   const prepare = (rt: Runtime, args: readonly InputValue[]) => {
@@ -104,7 +107,8 @@ export function compile(spec: CompileSpec): CompiledFunction {
         return buildGuarded(rt, () => buildPlan(context, outputs, updatePairs, shapes, draft));
       })();
       plans.set(key, pending);
-      pending.then((plan) => built.set(key, plan), () => plans.delete(key));
+      const builtFor = generation;
+      pending.then((plan) => void (generation === builtFor && built.set(key, plan)), () => void (generation === builtFor && plans.delete(key)));
       if (mode === 'debug') void pending.then((plan) => console.log(`theorbo: ${plan.kernels.length} kernels for input shapes ${key}`));
     }
     return pending;
@@ -116,7 +120,7 @@ export function compile(spec: CompileSpec): CompiledFunction {
   };
 
   const call = (...args: InputValue[]): Promise<(NDArray | DeviceTensor)[]> => {
-    if (waiting === 0 && ready && ready.descriptor.kind !== 'reference') {
+    if (order.waiting === 0 && !serial && ready && ready.descriptor.kind !== 'reference') {
       try {
         const { values, key } = prepare(ready, args);
         const plan = built.get(key);
@@ -125,8 +129,8 @@ export function compile(spec: CompileSpec): CompiledFunction {
         return Promise.reject(error);
       }
     }
-    waiting++;
-    const before = submitted;
+    order.waiting++;
+    const before = order.submitted;
     // Resolves with the call's results promise, wrapped so that it is not awaited here.
     const submission = (async (): Promise<{ results: Promise<(NDArray | DeviceTensor)[]> }> => {
       await before;
@@ -137,9 +141,11 @@ export function compile(spec: CompileSpec): CompiledFunction {
       }
       const { values, key } = prepare(rt, args);
       const plan = built.get(key) ?? (await planFor(rt, values, key));
-      return { results: submit(rt, plan, values) };
+      const results = submit(rt, plan, values);
+      if (serial) await results.catch(() => {});
+      return { results };
     })();
-    submitted = submission.then(() => {}, () => {}).finally(() => void waiting--);
+    order.submitted = submission.then(() => {}, () => {}).finally(() => void order.waiting--);
     return submission.then(({ results }) => results);
   };
 
@@ -151,6 +157,7 @@ export function compile(spec: CompileSpec): CompiledFunction {
   compiled.reacquire = async () => {
     const old = await getRuntime();
     ready = undefined;
+    generation++;
     runtime = reacquire(old).then((rt) => (ready = rt));
     plans.clear();
     built.clear();
@@ -159,6 +166,9 @@ export function compile(spec: CompileSpec): CompiledFunction {
   };
   return compiled;
 }
+
+/** Calls of every compiled function, in the order they were made: how many still wait to submit, and when the last will have. */
+const order = { waiting: 0, submitted: Promise.resolve() as Promise<void> };
 
 function normalizeUpdates(spec: CompileSpec): [SharedVariable, Variable][] {
   const given = spec.updates instanceof Map ? [...spec.updates.entries()] : [...((spec.updates as [SharedVariable, Variable][] | undefined) ?? [])];
@@ -261,7 +271,7 @@ async function run(
     const resolved = device.createBuffer({ size: count * 8, usage: queryResolve | usage.copySrc });
     encoder.resolveQuerySet(querySet, 0, count, resolved, 0);
     const read = stageReadback(device, encoder, resolved, count * 8);
-    const results = finish(rt, plan, device, encoder, onDevice, originalOutputs, substitute);
+    const results = finish(rt, plan, device, encoder, onDevice, originalOutputs, substitute, values);
     const stamps = new BigUint64Array(await read());
     plan.kernels.forEach((kernel, k) => record(profile, `${kernel.passes[0]!.label} [gpu clock]`, Number(stamps[2 * k + 1]! - stamps[2 * k]!) / 1e6));
     querySet.destroy();
@@ -293,9 +303,9 @@ async function run(
         }
       }
     }
-    return finish(rt, plan, device, device.createCommandEncoder(), onDevice, originalOutputs, substitute);
+    return finish(rt, plan, device, device.createCommandEncoder(), onDevice, originalOutputs, substitute, values);
   }
-  return finish(rt, plan, device, encoder, onDevice, originalOutputs, substitute);
+  return finish(rt, plan, device, encoder, onDevice, originalOutputs, substitute, values);
 }
 
 const queryResolve = 0x200;
@@ -315,14 +325,19 @@ async function finish(
   onDevice: boolean,
   originalOutputs: readonly Variable[],
   substitute: ReadonlyMap<Variable, GPUBuffer>,
+  values: readonly (NDArray | DeviceTensor)[],
 ): Promise<(NDArray | DeviceTensor)[]> {
   const bufferOf = (variable: Variable, planned: GPUBuffer): GPUBuffer => substitute.get(variable) ?? planned;
   // Commands the device refuses would otherwise only be logged, and the call would resolve
   // with stale values: the scope turns a refusal into this call's error.
   let settle!: (refusal: Promise<GPUError | null>) => void;
-  const accepted = new Promise<GPUError | null>((resolve) => (settle = resolve)).then((error) => {
+  const own = new Promise<GPUError | null>((resolve) => (settle = resolve)).then((error) => {
     if (error) throw new Error(`WebGPU refused this call's commands (a Theorbo bug; please report it with this message): ${error.message}`);
   });
+  // A device tensor taken as an input whose own call is refused later holds stale values,
+  // and so then do this call's outputs.
+  const inputs = values.filter((value): value is DeviceTensor => value instanceof DeviceTensor);
+  const accepted = inputs.length === 0 ? own : Promise.all([own, ...inputs.map((input) => input.accepted())]).then(() => {});
   const claimed = new Set<GPUBuffer>();
   const results = plan.outputs.map((output, i): (() => Promise<NDArray | DeviceTensor>) => {
     if (output.constant) return () => Promise.resolve(output.constant!);

@@ -4,6 +4,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import * as T from '@theorbo/graph';
+import { assertClose } from '@theorbo/graph/testing';
 import { expectGraphError } from '@theorbo/graph/testing';
 import { acquireDevice, compile, createPipeline, DeviceLostError, readShared, runtimeFor, WgslError, type WebGpuDescriptor } from '../src/index.ts';
 import { compilePipelines } from '../src/runtime/plan.ts';
@@ -87,6 +88,10 @@ test('commands the device refuses fail the call (or, for device outputs, their r
   await rejects(double(stale!), 'never written', 'WebGPU refused');
   const hostDouble = compile({ inputs: [x], outputs: T.mul(x, 2), device });
   await rejects(hostDouble(tensor!), 'WebGPU refused', 'destroyed');
+  // Passed on before the refusal is known, a stale output taints what is computed from it.
+  const [early] = (await double(tensor!)) as import('../src/index.ts').DeviceTensor[];
+  const [next] = (await double(early!)) as import('../src/index.ts').DeviceTensor[];
+  await rejects(next!.read(), 'WebGPU refused', 'destroyed');
   const [fine] = await compile({ inputs: [x], outputs: T.mul(x, 3), device })([1, 2]);
   assert.equal(Array.from((fine as T.NDArray).data), [3, 6]);
 });
@@ -136,6 +141,22 @@ test('a lost device is re-acquired, shared variables restored from their host co
   assert.is((total as T.NDArray).data[0], 12);
   assert.equal(Array.from((await readShared(w)).data), [4, 8, 12]);
   assert.ok(DeviceLostError.name === 'DeviceLostError');
+});
+
+test('a plan still compiling when the device is lost is not kept for the new device', async () => {
+  const device = await webgpu();
+  const x = T.vector('x');
+  const step = compile({ inputs: [x], outputs: [T.tanh(T.mul(T.exp(x), 3))], device });
+  await step([1, 2]);
+  const inFlight = step([1, 2, 3]); // a new shape: its plan compiles on the old device
+  inFlight.catch(() => {});
+  device.device.destroy();
+  await step.reacquire();
+  await new Promise((resolve) => setTimeout(resolve, 100)); // the old plan finishes compiling
+  for (let i = 0; i < 2; i++) {
+    const [y] = await step([1, 2, 3]);
+    assertClose(y as T.NDArray, T.array(new Float32Array([1, 2, 3].map((v) => Math.tanh(3 * Math.exp(v))))), { rtol: 1e-5, atol: 1e-6 });
+  }
 });
 
 test.run();

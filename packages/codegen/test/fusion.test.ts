@@ -105,7 +105,10 @@ test('the gradient of x[arange(n), y] runs without a scatter kernel: a gather wh
   const crossEntropy = (x: Variable, y: Variable) => grad(T.mean(T.neg(T.log(T.get(T.softmax(x, -1), T.arange(T.dim(y, 0)), y)))), x);
   const otherAxis = (x: Variable, y: Variable) => T.sum(T.mul(T.incSubtensor(T.zeros([n, 24]), [T.arange(n), y], T.ones([n])), x), 0);
   const negativeLabels = (x: Variable, y: Variable) => T.mul(T.incSubtensor(T.zeros([n, 24]), [T.arange(n), T.sub(y, 24)], T.ones([n])), x);
+  // One label for every row (an index of shape [1] broadcasts against arange(n)).
+  const oneLabel = (x: Variable, y: Variable) => T.mul(T.incSubtensor(T.zeros([n, 24]), [T.arange(n), T.get(y, T.slice(0, 1))], T.ones([n])), x);
   const cases = [['template distance', talk, [n, 12]], ['cross-entropy', crossEntropy, [n, 24]], ['summed over axis 0', otherAxis, [n, 24]], ['negative labels', negativeLabels, [n, 24]]] as const;
+  await run(oneLabel, [n, 24]); // compiles (as a scatter) and agrees with the reference
   for (const [name, build, shape] of cases) {
     const kernelLabels = await run(build, [...shape]);
     assert.ok(kernelLabels.every((label) => !label.startsWith('scatter')), `${name}: ${kernelLabels.join('; ')}`);

@@ -38,6 +38,27 @@ test('calls run in the order they are made, also while a new input shape is stil
   assert.is((await readShared(total)).data[0], 12260);
 });
 
+test('calls run in order in nanguard and profile modes (which wait between kernels) and across compiled functions', async () => {
+  const device = await acquireDevice();
+  for (const mode of ['nanguard', 'profile'] as const) {
+    const total = T.shared(new Float32Array([0]), 'total');
+    const x = T.vector('x');
+    const next = T.add(T.mul(total, 10), T.sum(T.log(T.exp(x))));
+    const step = compile({ inputs: [x], outputs: next, updates: [[total, next]], device, mode });
+    const results = await Promise.all([1, 2, 3, 4].map((v) => step([v])));
+    assert.equal(results.map((r) => Math.round((r[0] as T.NDArray).data[0]!)), [1, 12, 123, 1234], mode);
+  }
+  // Two functions sharing a variable: the one made first runs first, even while its plan compiles.
+  const counter = T.shared(new Float32Array([1]), 'counter');
+  const increment = compile({ inputs: [], outputs: counter, updates: [[counter, T.add(counter, 1)]], device });
+  await increment(); // counter = 2; this plan is ready
+  const read = compile({ inputs: [], outputs: T.mul(counter, 1), device });
+  const [seen, incremented] = await Promise.all([read(), increment()]);
+  assert.is((seen[0] as T.NDArray).data[0], 2);
+  assert.is((incremented[0] as T.NDArray).data[0], 2);
+  assert.is((await readShared(counter)).data[0], 3);
+});
+
 test('updates written in place keep Theano semantics: every update reads the old values', async () => {
   const device = await acquireDevice();
   const make = () => {
@@ -143,6 +164,21 @@ test('device outputs are written in place into buffers of their own, also when c
     assert.equal(Array.from((await outputs[0]!.read()).data), [2 * round, 0, -2 * round]);
     outputs.forEach((t) => t.destroy());
   }
+});
+
+test('a device tensor destroyed twice goes back to the pool once: later outputs never share a buffer', async () => {
+  const device = await acquireDevice();
+  const x = T.vector('x');
+  const fn = compile({ inputs: [x], outputs: T.add(x, 1), device, outputsOnDevice: true });
+  const [first] = (await fn([1, 2, 3, 4, 5, 6, 7])) as DeviceTensor[];
+  first!.destroy();
+  first!.destroy();
+  first!.runtime.releaseBuffer(first!.buffer); // given back directly, too
+  const [a] = (await fn([1, 1, 1, 1, 1, 1, 1])) as DeviceTensor[];
+  const [b] = (await fn([2, 2, 2, 2, 2, 2, 2])) as DeviceTensor[];
+  assert.ok(a!.buffer !== b!.buffer);
+  assert.equal(Array.from((await a!.read()).data), [2, 2, 2, 2, 2, 2, 2]);
+  assert.equal(Array.from((await b!.read()).data), [3, 3, 3, 3, 3, 3, 3]);
 });
 
 test('a host-side set reaches the device before the next call', async () => {

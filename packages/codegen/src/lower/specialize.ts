@@ -162,7 +162,7 @@ function withoutRowScatters(outputs: Variable[]): Variable[] {
     const [zeros, values, rows, columns] = node.inputs as Variable[];
     const shape = variable.shape as number[];
     if (mode !== 'inc' || items[0] !== 'index' || items[1] !== 'index' || items.slice(2).some((item) => item !== 'all')) continue;
-    if (!isZeros(zeros!) || !isArangeOf(rows!, shape[0]!) || columns!.ndim !== 1 || columns!.dtype !== 'int32') continue;
+    if (!isZeros(zeros!) || !isArangeOf(rows!, shape[0]!) || columns!.ndim !== 1 || columns!.shape[0] !== shape[0] || columns!.dtype !== 'int32') continue;
     const [n, m] = [shape[0]!, shape[1]!];
     const rest = shape.slice(2);
     const label = T.where(T.lt(columns!, 0), T.add(columns!, m), columns!);

@@ -23,6 +23,11 @@ export class DeviceTensor {
     this.#checked.catch(() => {}); // reported by read() and by the next call that takes it
   }
 
+  /** Resolves once the device accepted the commands that wrote this tensor; rejects if it refused them. */
+  accepted(): Promise<void> {
+    return this.#checked;
+  }
+
   get size(): number {
     return this.shape.reduce((a, b) => a * b, 1);
   }
@@ -44,8 +49,11 @@ export class DeviceTensor {
     return this.#host;
   }
 
-  /** Gives the buffer back (to the runtime's pool, for the next outputs of its size). */
+  /** Gives the buffer back (to the runtime's pool, for the next outputs of its size); a second call does nothing. */
   destroy(): void {
+    if (this.#destroyed) return;
+    this.#destroyed = true;
     this.runtime.releaseBuffer(this.buffer);
   }
+  #destroyed = false;
 }

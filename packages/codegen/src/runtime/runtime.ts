@@ -61,6 +61,7 @@ export class Runtime {
    */
   releaseBuffer(buffer: GPUBuffer): void {
     const list = this.pool.get(buffer.size) ?? [];
+    if (list.includes(buffer)) return; // given back twice: one copy in the pool is enough
     // A loop that keeps a few calls in flight cycles through that many buffers: keep up to
     // 32 of a size, within 2 GiB in all (allocating a large buffer costs milliseconds).
     if (list.length < 32 && this.pooledBytes + buffer.size <= pooledLimit) {
