@@ -249,7 +249,9 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
     let rate = baseRate;
     const batches = epochBatches(trainCount, options.batchSize, lastBatch, seed, epoch, options.shuffle ?? true);
     // One step in flight: the next batch is prepared (and its step issued) while the device
-    // runs the previous one, whose loss is read after. Steps still run in order.
+    // runs the previous one, whose loss is read after. Steps still run in order. (A loss
+    // that is not finite stops the run one step later than it was computed; the
+    // checkpoint on disk is the last epoch's either way.)
     interface InFlight { values: Promise<number[]>; b: number; rate: number; rows: number }
     const settle = async ({ values: pending, b, rate: stepRate, rows }: InFlight): Promise<void> => {
       const values = await pending;
