@@ -11,7 +11,8 @@
 // evaluator, outputs and final shared values compared (float32 tolerance, ints exact).
 // Shapes are small, with some last axes above 256 (row kernels loop) and, rarely, a
 // reduction over 2¹⁶+ elements (the two-stage split). 250 graphs here (a few seconds on
-// llvmpipe); THEORBO_LONG=1 runs 4000. A failure prints the seed and the graph; THEORBO_SEED=n runs one seed.
+// llvmpipe); THEORBO_LONG=1 runs 4000. A failure prints the seed and the graph; THEORBO_SEED=n runs one seed;
+// THEORBO_TIMING=1 prints the seeds that take over 150 ms.
 import { test } from 'uvu';
 import * as T from '@theorbo/graph';
 import type { NDArray, SharedVariable, Variable } from '@theorbo/graph';
@@ -386,10 +387,9 @@ async function runCase(seed: number, device: Awaited<ReturnType<typeof acquireDe
   }
 }
 
-test(`${only === undefined ? graphCount : 1} random graphs agree between compile() and the reference evaluator`, async () => {
+async function runSeeds(seeds: readonly number[]): Promise<void> {
   const device = await acquireDevice();
   if (device.kind === 'reference') throw new Error(`no WebGPU device: ${device.skipped.map((s) => s.reason).join('; ')}`);
-  const seeds = only === undefined ? Array.from({ length: graphCount }, (_, i) => i + 1) : [only];
   const failures: string[] = [];
   const started = performance.now();
   for (const seed of seeds) {
@@ -398,6 +398,7 @@ test(`${only === undefined ? graphCount : 1} random graphs agree between compile
     try {
       await runCase(seed, device);
       const took = performance.now() - begun;
+      if (process.env.THEORBO_TIMING === '1' && took > 150) console.log(`  seed ${seed}: ${took.toFixed(0)} ms`);
       if (long && took > 5000) console.log(`  seed ${seed} took ${(took / 1000).toFixed(1)} s (THEORBO_SEED=${seed} reruns it)`);
     } catch (error) {
       failures.push((error as Error).message);
@@ -405,11 +406,28 @@ test(`${only === undefined ? graphCount : 1} random graphs agree between compile
     }
   }
   if (failures.length > 0) throw new Error(failures.join('\n\n'));
+}
+
+test(`${only === undefined ? graphCount : 1} random graphs agree between compile() and the reference evaluator`, async () => {
+  await runSeeds(only === undefined ? Array.from({ length: graphCount }, (_, i) => i + 1) : [only]);
   if (only !== undefined) return;
   const expected = ['elementwise', 'reduce', 'matmul', 'rows', 'scatter', 'update in place', 'epilogue', 'epilogue, root stored too', 'two-stage reduction'];
   const missing = expected.filter((name) => !coverage.has(name));
   if (missing.length > 0) throw new Error(`the generated graphs never compiled to: ${missing.join(', ')}`);
   if (long) console.log([...coverage].map(([name, n]) => `${name}: ${n}`).join(', '));
+});
+
+// The plans a GPU gets (workgroup reductions and row kernels everywhere, small matmul
+// tiles, split-K), on whatever device this is: the CPU device's own plans use
+// thread-per-output reductions and rows where there are outputs enough.
+test(`${long ? 1000 : 120} random graphs agree with GPU-shaped plans (THEORBO_WORKGROUP_TARGET=256)`, async () => {
+  if (only !== undefined) return;
+  process.env.THEORBO_WORKGROUP_TARGET = '256';
+  try {
+    await runSeeds(Array.from({ length: long ? 1000 : 120 }, (_, i) => 100001 + i));
+  } finally {
+    delete process.env.THEORBO_WORKGROUP_TARGET;
+  }
 });
 
 test.run();

@@ -163,11 +163,55 @@ function renderElementwiseVec4(kernel: Kernel, materialized: ReadonlySet<Variabl
 
 // ---- rows: reductions over the last axis and the elementwise output, one workgroup a row ----
 
+/** The CPU device (llvmpipe runs a workgroup's threads as SIMD lanes, and every barrier costs). */
+const onCpuDevice = (options: RenderOptions): boolean => (options.workgroupTarget ?? 1) <= 1 && process.env.THEORBO_CPU_REDUCE !== 'tree';
+
+/**
+ * Rows on the CPU device, where there are rows enough for its few cores: a thread per
+ * row, each pass a plain loop over the row, no workgroup memory and no barriers.
+ */
+function renderRowsSerial(kernel: Kernel, materialized: ReadonlySet<Variable>, label: string): RenderedKernel {
+  const out = kernel.output;
+  const shape = out.shape as number[];
+  const width = shape[shape.length - 1]!;
+  const rows = size(out) / width;
+  const threads = 64;
+  const builder = new KernelBuilder(materialized, out, kernel.writesInto);
+  const dispatch = grid(Math.ceil(rows / threads));
+  builder.lines.push(`let row = i32(gid.x + gid.y * ${dispatch[0] * threads}u);`, `if (row >= ${rows}i) { return; }`);
+  const rowIndex = unflatten(builder, 'row', shape.slice(0, -1), 'k');
+  kernel.rowReductions!.forEach(({ root: reduction, output: reduced }, r) => {
+    const acc = accumulatorFor(reduction);
+    const input = reduction.owner!.inputs[0]!;
+    const name = `acc${r}`;
+    builder.lines.push(`var ${name}: ${acc.type} = ${acc.init};`);
+    const loop = builder.scoped(() => {
+      const v = builder.value(input, [...rowIndex, 'c']);
+      builder.lines.push(acc.step(name, v, 'c'));
+    });
+    builder.lines.push(`for (var c = 0i; c < ${width}i; c = c + 1i) {`, indent(loop), '}');
+    const result = builder.bind(convert(acc.result(name), reduction.dtype, reduction.dtype), `row_${r}`);
+    builder.overrides.set(reduction, result);
+    if (reduced !== reduction) {
+      const at = reduced.ndim === rowIndex.length + 1 ? [...rowIndex, '0i'] : reduced.ndim === rowIndex.length ? rowIndex : unflatten(builder, 'row', reduced.shape as number[], 'q');
+      builder.overrides.set(reduced, builder.bind(builder.value(reduced, at), `row_${r}_e`));
+    }
+  });
+  const store = builder.scoped(() => {
+    const value = builder.value(out, [...rowIndex, 'c']);
+    const target = builder.binding(out, 'read_write');
+    builder.lines.push(`${target.name}[row * ${width}i + c] = ${toStorage(value, out.dtype)};`);
+  });
+  builder.lines.push(`for (var c = 0i; c < ${width}i; c = c + 1i) {`, indent(store), '}');
+  return { code: assemble(builder, indent(builder.lines), `${threads}`), bindings: builder.bindings, dispatch, label };
+}
+
 function renderRows(kernel: Kernel, materialized: ReadonlySet<Variable>, label: string, options: RenderOptions): RenderedKernel {
   const out = kernel.output;
   const shape = out.shape as number[];
   const width = shape[shape.length - 1]!;
   const rows = size(out) / width;
+  if (onCpuDevice(options) && rows >= 64) return renderRowsSerial(kernel, materialized, label);
   const threads = 256;
   const builder = new KernelBuilder(materialized, out, kernel.writesInto);
   const dispatch = grid(rows);
@@ -327,8 +371,10 @@ function renderReduce(kernel: Kernel, materialized: ReadonlySet<Variable>, label
   const acc = accumulatorFor(node);
   const arg = isArg(node);
   const flatArgmax = arg && (attrs as AttrsOf<'argmax'>).axis === null;
-  // A workgroup per output once a reduction is long enough to share; a thread per output below.
-  const tree = reduceSize > 64;
+  // A workgroup per output once a reduction is long enough to share; a thread per output
+  // below, and on the CPU device wherever there are outputs enough for its few cores.
+  // (THEORBO_CPU_REDUCE=tree keeps the workgroups there too.)
+  const tree = reduceSize > 64 && !(onCpuDevice(options) && outerSize >= 64);
   const threads = tree ? 256 : 64;
   const dispatch = grid(tree ? outerSize : Math.ceil(outerSize / threads));
   const o = tree ? `i32(wid.x + wid.y * ${dispatch[0]}u)` : `i32(gid.x + gid.y * ${dispatch[0] * threads}u)`;
