@@ -148,12 +148,12 @@ for (const [name, build, values, rtol] of cases) {
   test(name, () => check(name, build, values, rtol));
 }
 
-test('matmul tiles: large products take 128×128, small ones on a GPU smaller tiles that fill it', () => {
+test('matmul tiles: on a GPU large products take 128×128 and small ones smaller tiles that fill it; 64×64 on the CPU device', () => {
   const side = (M: number, N: number, batch: number, target: number) => 16 * chooseTiling(M, N, batch, target).TM;
   assert.equal([side(4096, 4096, 1, 256), side(1024, 1024, 1, 256), side(256, 256, 1, 256), side(1025, 256, 1, 256)], [128, 64, 32, 32]);
   assert.equal([side(64, 12, 1, 256), side(256, 256, 16, 256)], [32, 64]);
-  // The CPU device (target 1): the largest tile that is not mostly padding.
-  assert.equal([side(256, 256, 1, 1), side(100, 100, 1, 1), side(64, 12, 1, 1), side(5, 33, 1, 1)], [128, 128, 32, 32]);
+  // The CPU device (target 1): 64×64 where it is not mostly padding, else 32×32.
+  assert.equal([side(256, 256, 1, 1), side(100, 100, 1, 1), side(64, 12, 1, 1), side(5, 33, 1, 1), side(4096, 4096, 1, 1)], [64, 64, 32, 32, 64]);
 });
 
 test('split-K: GPU-shaped plans split long, narrow products and sum the parts, epilogue included', async () => {
