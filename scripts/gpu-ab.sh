@@ -8,10 +8,13 @@
 # ../shared/gpu/on-device.sh.
 set -uo pipefail
 out=${OUT:-/tmp/out}
+# AB_DEVICE=cpu-webgpu AB_ONLY=softmax tries the script here, without a GPU.
+device=${AB_DEVICE:-gpu}
+only=${AB_ONLY:-elementwise,softmax,matmul,train-step}
 mkdir -p "$out"
 run() { # label, env assignments…
   local label=$1; shift
-  env "$@" node --import tsx benchmarks/run.ts --device gpu --only elementwise,softmax,matmul,train-step --peers none --repeats 3 \
+  env "$@" node --import tsx benchmarks/run.ts --device "$device" --only "$only" --peers none --repeats 3 \
     > "$out/ab-$label.txt" 2>&1
 }
 run default
@@ -20,7 +23,7 @@ run row-cache-off THEORBO_ROW_CACHE=0
 run row-subgroups THEORBO_ROW_SUBGROUPS=1
 run split-k-off THEORBO_SPLIT_K=0
 run matmul-vec4 THEORBO_MATMUL_VEC4=1
-THEORBO_DEVICE=gpu THEORBO_ROW_SUBGROUPS=1 THEORBO_MATMUL_VEC4=1 node scripts/run-tests.mjs --no-check 'codegen|talk' > "$out/tests-row-subgroups.txt" 2>&1
+THEORBO_DEVICE=$device THEORBO_ROW_SUBGROUPS=1 THEORBO_MATMUL_VEC4=1 node scripts/run-tests.mjs --no-check "${AB_TESTS:-codegen|talk}" > "$out/tests-row-subgroups.txt" 2>&1
 tail -2 "$out/tests-row-subgroups.txt"
 for file in "$out"/ab-*.txt; do
   echo "== $(basename "$file" .txt)"
