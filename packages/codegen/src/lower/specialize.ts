@@ -129,18 +129,17 @@ function gatherForScatterSum(variable: Variable): Variable | undefined {
   const scatters = factors.filter((factor) => factor.owner?.op === 'advanced_inc_subtensor');
   if (scatters.length !== 1) return undefined;
   const scatter = scatters[0]!;
-  const { items, mode } = scatter.owner!.attrs as T.AttrsOf<'advanced_inc_subtensor'>;
-  const [zeros, values, rows, columns] = scatter.owner!.inputs as Variable[];
+  const found = rowScatter(scatter);
   const shape = scatter.shape as number[];
-  if (mode !== 'inc' || items[0] !== 'index' || items[1] !== 'index' || items.slice(2).some((item) => item !== 'all') || scatter.owner!.inputs.length !== 4) return undefined;
-  if (!T.sameShape(product.shape, shape) || !isZeros(zeros!) || !isArangeOf(rows!, shape[0]!)) return undefined;
-  if (values!.dtype !== product.dtype || factors.some((factor) => factor.dtype !== product.dtype)) return undefined;
+  if (!found || !T.sameShape(product.shape, shape)) return undefined;
+  const { values, rows, columns, items } = found;
+  if (values.dtype !== product.dtype || factors.some((factor) => factor.dtype !== product.dtype)) return undefined;
   // Every other factor at the scattered positions (a broadcast factor through a view of it).
-  let result = values!;
+  let result = values;
   for (const factor of factors) {
     if (factor === scatter) continue;
     const full = factor.ndim === 0 ? factor : T.sameShape(factor.shape, shape) ? factor : makeNode('broadcast_to', [factor], { shape } as never, node.location);
-    const at = factor.ndim === 0 ? factor : makeNode('advanced_subtensor', [full, rows!, columns!], { items } as never, node.location);
+    const at = factor.ndim === 0 ? factor : makeNode('advanced_subtensor', [full, rows, columns], { items } as never, node.location);
     result = makeNode('mul', [result, at], {} as never, node.location);
   }
   return T.sameShape(result.shape, variable.shape) ? result : undefined;
@@ -156,22 +155,34 @@ function gatherForScatterSum(variable: Variable): Variable | undefined {
 function withoutRowScatters(outputs: Variable[]): Variable[] {
   const replacements = new Map<Variable, Variable>();
   for (const variable of T.topologicalOrder(outputs)) {
-    const node = variable.owner;
-    if (node?.op !== 'advanced_inc_subtensor' || node.inputs.length !== 4) continue;
-    const { items, mode } = node.attrs as T.AttrsOf<'advanced_inc_subtensor'>;
-    const [zeros, values, rows, columns] = node.inputs as Variable[];
+    const found = rowScatter(variable);
     const shape = variable.shape as number[];
-    if (mode !== 'inc' || items[0] !== 'index' || items[1] !== 'index' || items.slice(2).some((item) => item !== 'all')) continue;
-    if (!isZeros(zeros!) || !isArangeOf(rows!, shape[0]!) || columns!.ndim !== 1 || columns!.shape[0] !== shape[0] || columns!.dtype !== 'int32') continue;
+    if (!found) continue;
+    const { values, columns } = found;
+    if (columns.ndim !== 1 || columns.shape[0] !== shape[0] || columns.dtype !== 'int32') continue;
     const [n, m] = [shape[0]!, shape[1]!];
     const rest = shape.slice(2);
-    const label = T.where(T.lt(columns!, 0), T.add(columns!, m), columns!);
+    const label = T.where(T.lt(columns, 0), T.add(columns, m), columns);
     const hit = T.eq(T.reshape(T.arange(m), [1, m, ...rest.map(() => 1)]), T.reshape(label, [n, 1, ...rest.map(() => 1)]));
-    const row = T.reshape(T.broadcastTo(values!, [n, ...rest]), [n, 1, ...rest]);
+    const row = T.reshape(T.broadcastTo(values, [n, ...rest]), [n, 1, ...rest]);
     const replacement = T.where(hit, row, T.cast(T.scalarConstant(0, 'int32'), variable.dtype));
     if (T.sameShape(replacement.shape, shape) && replacement.dtype === variable.dtype) replacements.set(variable, replacement);
   }
   return replacements.size === 0 ? outputs : T.clone(outputs, replacements);
+}
+
+/**
+ * advanced_inc_subtensor(zeros, values, [arange(n), columns], ':' …) with static shapes:
+ * values added into zeros, one row each, at the rows' columns; undefined for any other node.
+ */
+function rowScatter(variable: Variable): { values: Variable; rows: Variable; columns: Variable; items: T.AttrsOf<'advanced_inc_subtensor'>['items'] } | undefined {
+  const node = variable.owner;
+  if (node?.op !== 'advanced_inc_subtensor' || node.inputs.length !== 4) return undefined;
+  const { items, mode } = node.attrs as T.AttrsOf<'advanced_inc_subtensor'>;
+  const [zeros, values, rows, columns] = node.inputs as [Variable, Variable, Variable, Variable];
+  if (mode !== 'inc' || items[0] !== 'index' || items[1] !== 'index' || items.slice(2).some((item) => item !== 'all')) return undefined;
+  if (!isZeros(zeros) || !isArangeOf(rows, variable.shape[0] as number)) return undefined;
+  return { values, rows, columns, items };
 }
 
 /** A constant of zeros, or one broadcast. */
