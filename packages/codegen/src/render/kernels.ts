@@ -65,6 +65,12 @@ export function renderKernel(kernel: Kernel, materialized: ReadonlySet<Variable>
   }
 }
 
+/** Workgroups of a grid-stride loop over `items` (at most elementwiseGroups, or THEORBO_ELEMENTWISE_GROUPS). */
+function elementwiseGroupCount(items: number, threads: number): number {
+  const cap = Math.min(maxGroups, Number(process.env.THEORBO_ELEMENTWISE_GROUPS) || elementwiseGroups);
+  return Math.max(1, Math.min(Math.ceil(items / threads), cap));
+}
+
 function renderElementwise(kernel: Kernel, materialized: ReadonlySet<Variable>, label: string): RenderedKernel {
   const vectors = vectorReads(kernel, materialized);
   if (vectors) return renderElementwiseVec4(kernel, materialized, label, vectors);
@@ -75,8 +81,7 @@ function renderElementwise(kernel: Kernel, materialized: ReadonlySet<Variable>, 
   // A grid-stride loop: at most elementwiseGroups workgroups, each thread taking every
   // stride-th element (a GPU launches workgroups at a bounded rate; tiny ones cost more
   // to start than to run).
-  const cap = Math.min(maxGroups, Number(process.env.THEORBO_ELEMENTWISE_GROUPS) || elementwiseGroups);
-  const groups = Math.max(1, Math.min(Math.ceil(total / threads), cap));
+  const groups = elementwiseGroupCount(total, threads);
   const stride = groups * threads;
   const body = builder.scoped(() => {
     const index = unflatten(builder, 'flat', out.shape as number[]);
@@ -133,8 +138,7 @@ function renderElementwiseVec4(kernel: Kernel, materialized: ReadonlySet<Variabl
   const builder = new KernelBuilder(materialized, out);
   const quads = size(out) / 4;
   const threads = 256;
-  const cap = Math.min(maxGroups, Number(process.env.THEORBO_ELEMENTWISE_GROUPS) || elementwiseGroups);
-  const groups = Math.max(1, Math.min(Math.ceil(quads / threads), cap));
+  const groups = elementwiseGroupCount(quads, threads);
   const shape = out.shape as number[];
   const body = builder.scoped(() => {
     builder.lines.push('let flat = quad * 4i;');
@@ -163,6 +167,26 @@ function renderElementwiseVec4(kernel: Kernel, materialized: ReadonlySet<Variabl
 
 // ---- rows: reductions over the last axis and the elementwise output, one workgroup a row ----
 
+/** `for (var c = start; c < width; c += step) { … }` over a row's columns, the body built in its own scope. */
+function columnLoop(builder: KernelBuilder, start: string, step: number, width: number, build: () => void): void {
+  const body = builder.scoped(build);
+  builder.lines.push(`for (var c = ${start}; c < ${width}i; c = c + ${step}i) {`, indent(body), '}');
+}
+
+/** Stores the row kernel's output at column `column` of the row. */
+function storeRowElement(builder: KernelBuilder, out: Variable, rowIndex: readonly string[], width: number, column: string): string {
+  const value = builder.value(out, [...rowIndex, column]);
+  const target = builder.binding(out, 'read_write');
+  return `${target.name}[row * ${width}i + ${column}] = ${toStorage(value, out.dtype)};`;
+}
+
+/** The reduction's own epilogue (e.g. stop_gradient), at the row's element of its output. */
+function rowEpilogue(builder: KernelBuilder, reduction: Variable, reduced: Variable, rowIndex: readonly string[], r: number): void {
+  if (reduced === reduction) return;
+  const at = reduced.ndim === rowIndex.length + 1 ? [...rowIndex, '0i'] : reduced.ndim === rowIndex.length ? [...rowIndex] : unflatten(builder, 'row', reduced.shape as number[], 'q');
+  builder.overrides.set(reduced, builder.bind(builder.value(reduced, at), `row_${r}_e`));
+}
+
 /** The CPU device (llvmpipe runs a workgroup's threads as SIMD lanes, and every barrier costs). */
 const onCpuDevice = (options: RenderOptions): boolean => (options.workgroupTarget ?? 1) <= 1 && process.env.THEORBO_CPU_REDUCE !== 'tree';
 
@@ -185,24 +209,11 @@ function renderRowsSerial(kernel: Kernel, materialized: ReadonlySet<Variable>, l
     const input = reduction.owner!.inputs[0]!;
     const name = `acc${r}`;
     builder.lines.push(`var ${name}: ${acc.type} = ${acc.init};`);
-    const loop = builder.scoped(() => {
-      const v = builder.value(input, [...rowIndex, 'c']);
-      builder.lines.push(acc.step(name, v, 'c'));
-    });
-    builder.lines.push(`for (var c = 0i; c < ${width}i; c = c + 1i) {`, indent(loop), '}');
-    const result = builder.bind(convert(acc.result(name), reduction.dtype, reduction.dtype), `row_${r}`);
-    builder.overrides.set(reduction, result);
-    if (reduced !== reduction) {
-      const at = reduced.ndim === rowIndex.length + 1 ? [...rowIndex, '0i'] : reduced.ndim === rowIndex.length ? rowIndex : unflatten(builder, 'row', reduced.shape as number[], 'q');
-      builder.overrides.set(reduced, builder.bind(builder.value(reduced, at), `row_${r}_e`));
-    }
+    columnLoop(builder, '0i', 1, width, () => builder.lines.push(acc.step(name, builder.value(input, [...rowIndex, 'c']), 'c')));
+    builder.overrides.set(reduction, builder.bind(convert(acc.result(name), reduction.dtype, reduction.dtype), `row_${r}`));
+    rowEpilogue(builder, reduction, reduced, rowIndex, r);
   });
-  const store = builder.scoped(() => {
-    const value = builder.value(out, [...rowIndex, 'c']);
-    const target = builder.binding(out, 'read_write');
-    builder.lines.push(`${target.name}[row * ${width}i + c] = ${toStorage(value, out.dtype)};`);
-  });
-  builder.lines.push(`for (var c = 0i; c < ${width}i; c = c + 1i) {`, indent(store), '}');
+  columnLoop(builder, '0i', 1, width, () => builder.lines.push(storeRowElement(builder, out, rowIndex, width, 'c')));
   return { code: assemble(builder, indent(builder.lines), `${threads}`), bindings: builder.bindings, dispatch, label };
 }
 
@@ -245,11 +256,7 @@ function renderRows(kernel: Kernel, materialized: ReadonlySet<Variable>, label: 
         builder.lines.push(guarded(k, acc.step(name, v, column)));
       });
     } else {
-      const loop = builder.scoped(() => {
-        const v = builder.value(input, [...rowIndex, 'c']);
-        builder.lines.push(acc.step(name, v, 'c'));
-      });
-      builder.lines.push(`for (var c = i32(lid.x); c < ${width}i; c = c + ${threads}i) {`, indent(loop), '}');
+      columnLoop(builder, 'i32(lid.x)', threads, width, () => builder.lines.push(acc.step(name, builder.value(input, [...rowIndex, 'c']), 'c')));
     }
     // Out-of-range rows (a 2-D grid's tail) still take part in the barriers, then write nothing.
     const partial = `partial_${acc.type}`;
@@ -274,26 +281,13 @@ function renderRows(kernel: Kernel, materialized: ReadonlySet<Variable>, label: 
     builder.lines.push('workgroupBarrier();', `let ${result} = ${convert(acc.result(`${result}_shared`), reduction.dtype, reduction.dtype)};`);
     rowResults.push(`var<workgroup> ${result}_shared: ${acc.type};`);
     builder.overrides.set(reduction, result);
-    if (reduced !== reduction) {
-      // The reduction's own epilogue (e.g. stop_gradient), at the row's element of its output.
-      const at = reduced.ndim === rowIndex.length + 1 ? [...rowIndex, '0i'] : reduced.ndim === rowIndex.length ? rowIndex : unflatten(builder, 'row', reduced.shape as number[], 'q');
-      builder.overrides.set(reduced, builder.bind(builder.value(reduced, at), `row_${r}_e`));
-    }
+    rowEpilogue(builder, reduction, reduced, rowIndex, r);
   });
   builder.lines.push(`if (row >= ${rows}i) { return; }`);
   if (cached) {
-    columns.forEach((column, k) => {
-      const value = builder.value(out, [...rowIndex, column]);
-      const target = builder.binding(out, 'read_write');
-      builder.lines.push(guarded(k, `${target.name}[row * ${width}i + ${column}] = ${toStorage(value, out.dtype)};`));
-    });
+    columns.forEach((column, k) => builder.lines.push(guarded(k, storeRowElement(builder, out, rowIndex, width, column))));
   } else {
-    const store = builder.scoped(() => {
-      const value = builder.value(out, [...rowIndex, 'c']);
-      const target = builder.binding(out, 'read_write');
-      builder.lines.push(`${target.name}[row * ${width}i + c] = ${toStorage(value, out.dtype)};`);
-    });
-    builder.lines.push(`for (var c = i32(lid.x); c < ${width}i; c = c + ${threads}i) {`, indent(store), '}');
+    columnLoop(builder, 'i32(lid.x)', threads, width, () => builder.lines.push(storeRowElement(builder, out, rowIndex, width, 'c')));
   }
   const extra = [...[...new Set(types)].map((type) => `var<workgroup> partial_${type}: array<${type}, ${threads}>;`), ...rowResults].join('\n') + '\n';
   return { code: assemble(builder, indent(builder.lines), `${threads}`, extra, usesSubgroups), bindings: builder.bindings, dispatch, label };
