@@ -3,7 +3,8 @@
 // device tensors of benchmarks/theorbo-impl.ts), beside a plain x·a copy-like kernel.
 // Not part of the tests. Usage: npx tsx benchmarks/elementwise-probe.ts [--device gpu] [--side 8192]
 import * as T from '@theorbo/graph';
-import { acquireDevice, compile, DeviceTensor, runtimeFor } from '@theorbo/codegen';
+import { acquireDevice, compile, DeviceTensor } from '@theorbo/codegen';
+import { uploadTensor } from './theorbo-impl.ts';
 
 const argument = (flag: string): string | undefined => {
   const index = process.argv.indexOf(flag);
@@ -14,7 +15,6 @@ const side = Number(argument('--side') ?? 8192);
 const device = await acquireDevice({ prefer });
 if (device.kind === 'reference') throw new Error('elementwise-probe needs a WebGPU device');
 console.log(`device: ${device.describe()}; x[${side},${side}]`);
-const runtime = runtimeFor(device);
 
 const x = T.matrix('x');
 const a = T.vector('a');
@@ -28,11 +28,7 @@ const graphs: [string, T.Variable][] = [
   ['exp(−x²)', T.exp(T.neg(T.square(x)))],
   ['chain', T.sub(T.mul(T.tanh(T.add(T.mul(x, a), b)), T.sigmoid(x)), T.exp(T.neg(T.square(x))))],
 ];
-const upload = (value: T.NDArray) => {
-  const buffer = device.device.createBuffer({ size: Math.max(4, value.data.byteLength), usage: 0x80 | 0x4 | 0x8 });
-  device.device.queue.writeBuffer(buffer, 0, value.data.buffer, value.data.byteOffset, value.data.byteLength);
-  return new DeviceTensor(runtime, buffer, value.dtype, value.shape);
-};
+const upload = (value: T.NDArray) => uploadTensor(device, value);
 const data = new Float32Array(side * side);
 for (let i = 0; i < data.length; i++) data[i] = Math.sin(i) * 2;
 const inputs = [upload(T.array(data, { shape: [side, side] })), upload(T.array(new Float32Array(side).fill(0.5))), upload(T.array(new Float32Array(side).fill(0.1), { shape: [1, side] }))];

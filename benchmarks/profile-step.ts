@@ -4,10 +4,9 @@
 // this process spends per call (JavaScript plus Dawn's encoding), and each kernel's time
 // on the GPU's own clock ('profile' mode, where the adapter has timestamp queries). Not part of the tests; run it beside `pnpm bench`.
 // Usage: npx tsx benchmarks/profile-step.ts [--device gpu|cpu-webgpu] [--steps N]
-import { acquireDevice, compile, DeviceTensor, runtimeFor } from '@theorbo/codegen';
-import { sgd } from '@theorbo/autodiff';
+import { acquireDevice, compile, DeviceTensor } from '@theorbo/codegen';
 import type * as T from '@theorbo/graph';
-import { graphs } from './theorbo-impl.ts';
+import { graphs, uploadTensor } from './theorbo-impl.ts';
 import { trainStepWorkload } from './training.ts';
 
 const argument = (flag: string): string | undefined => {
@@ -16,23 +15,17 @@ const argument = (flag: string): string | undefined => {
 };
 const prefer = (argument('--device') ?? 'gpu') as 'gpu' | 'cpu-webgpu';
 const steps = Number(argument('--steps') ?? (prefer === 'gpu' ? 2000 : 20));
-void sgd;
 
 const device = await acquireDevice({ prefer });
 console.log(`device: ${device.describe()}`);
 if (device.kind === 'reference') throw new Error('profile-step needs a WebGPU device');
 const workload = trainStepWorkload();
-const runtime = runtimeFor(device);
 
 for (const fusion of [true, false]) {
   for (const mode of ['fast', 'profile'] as const) {
     const graph = graphs['train-step'](workload);
     const fn = compile({ inputs: graph.inputs, outputs: graph.outputs, updates: graph.updates ?? [], device, fusion, mode, outputsOnDevice: true });
-    const inputs = graph.values.map((value: T.NDArray) => {
-      const buffer = device.device.createBuffer({ size: Math.max(4, value.data.byteLength), usage: 0x80 | 0x4 | 0x8 });
-      device.device.queue.writeBuffer(buffer, 0, value.data.buffer, value.data.byteOffset, value.data.byteLength);
-      return new DeviceTensor(runtime, buffer, value.dtype, value.shape);
-    });
+    const inputs = graph.values.map((value: T.NDArray) => uploadTensor(device, value));
     const release = (outputs: (T.NDArray | DeviceTensor)[]) => outputs.forEach((output) => output instanceof DeviceTensor && output.destroy());
     release(await fn(...inputs));
     await device.device.queue.onSubmittedWorkDone();

@@ -5,7 +5,7 @@
 // Left out: any timing or device code of its own; the harness does both.
 import * as T from '@theorbo/graph';
 import { sgd } from '@theorbo/autodiff';
-import { compile, DeviceTensor, readShared, runtimeFor, type AcquiredDevice } from '@theorbo/codegen';
+import { compile, DeviceTensor, readShared, runtimeFor, type AcquiredDevice, type WebGpuDescriptor } from '@theorbo/codegen';
 import { buildTalkProgram } from '../examples/talk-network.ts';
 import type { CaseName, CheckResult, HostTensor, Prepared, Workload } from './harness.ts';
 
@@ -86,6 +86,13 @@ export const unfusedCases: readonly CaseName[] = ['elementwise', 'softmax', 'tra
 
 const storage = 0x80 | 0x4 | 0x8; // STORAGE | COPY_SRC | COPY_DST
 
+/** A host value uploaded once as a DeviceTensor, as the peers' inputs are. */
+export function uploadTensor(device: WebGpuDescriptor, value: T.NDArray): DeviceTensor {
+  const buffer = device.device.createBuffer({ size: Math.max(4, value.data.byteLength), usage: storage });
+  device.device.queue.writeBuffer(buffer, 0, value.data.buffer, value.data.byteOffset, value.data.byteLength);
+  return new DeviceTensor(runtimeFor(device), buffer, value.dtype, value.shape);
+}
+
 /**
  * One case compiled for the acquired device. Inputs are uploaded once, as DeviceTensors,
  * as the peers' inputs are; a timed step issues one call without awaiting it and keeps
@@ -97,12 +104,7 @@ export function compiledBuilder(caseName: GraphCase, options: { fusion: boolean 
     if (device.kind === 'reference') return { unavailable: 'no WebGPU device (the reference evaluator is not timed)' };
     const graph = graphs[caseName](workload);
     const fn = compile({ inputs: graph.inputs, outputs: graph.outputs, updates: graph.updates ?? [], device, fusion: options.fusion, outputsOnDevice: true });
-    const runtime = runtimeFor(device);
-    const inputs = graph.values.map((value) => {
-      const buffer = device.device.createBuffer({ size: Math.max(4, value.data.byteLength), usage: storage });
-      device.device.queue.writeBuffer(buffer, 0, value.data.buffer, value.data.byteOffset, value.data.byteLength);
-      return new DeviceTensor(runtime, buffer, value.dtype, value.shape);
-    });
+    const inputs = graph.values.map((value) => uploadTensor(device, value));
     const release = (outputs: (T.NDArray | DeviceTensor)[]) => {
       for (const output of outputs) if (output instanceof DeviceTensor) output.destroy();
     };
