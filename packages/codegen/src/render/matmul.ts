@@ -112,14 +112,6 @@ export function renderMatmulKernel(kernel: Kernel, materialized: ReadonlySet<Var
     const mask = [rowMask, colMask].filter((m) => m !== undefined).join(' && ');
     builder.lines.push(`${register}[l] = ${mask ? `select(${zero}, ${value}, ${mask})` : value};`);
   };
-  const fetchA = builder.scoped(() => {
-    builder.lines.push('let e = e0 + l * 256i;', `let r = e / ${BK}i;`, `let c = e % ${BK}i;`, 'let gr = row0 + r;', 'let gc = kb + c;');
-    fetchInto('ra', a, true, masked('gr', M, BM), masked('gc', K, BK));
-  });
-  const fetchB = builder.scoped(() => {
-    builder.lines.push('let e = e0 + l * 256i;', `let r = e / ${BN}i;`, `let c = e % ${BN}i;`, 'let gr = kb + r;', 'let gc = col0 + c;');
-    fetchInto('rb', b, false, masked('gr', K, BK), masked('gc', N, BN));
-  });
   // Operands that are plain float32 buffers, read nowhere else in the kernel, with every
   // size a multiple of its tile, can be fetched four values at a time (vec4 loads: a row
   // of A along k, a row of B along n). Opt-in (THEORBO_MATMUL_VEC4=1) until measured.
@@ -139,17 +131,22 @@ export function renderMatmulKernel(kernel: Kernel, materialized: ReadonlySet<Var
     binding.vector = true;
     builder.lines.push(`${register}[l] = ${binding.name}[(${builder.offset(index, operand.shape as number[])}) / 4i];`);
   });
-  const fetchA4 = vecA ? vectorFetch(a, 'ra4', BK / 4, true) : [];
-  const fetchB4 = vecB ? vectorFetch(b, 'rb4', BN / 4, false) : [];
+  // One fetch body per operand (run once per register, l its index), and its register count.
+  const fetchA = vecA ? vectorFetch(a, 'ra4', BK / 4, true) : builder.scoped(() => {
+    builder.lines.push('let e = e0 + l * 256i;', `let r = e / ${BK}i;`, `let c = e % ${BK}i;`, 'let gr = row0 + r;', 'let gc = kb + c;');
+    fetchInto('ra', a, true, masked('gr', M, BM), masked('gc', K, BK));
+  });
+  const fetchB = vecB ? vectorFetch(b, 'rb4', BN / 4, false) : builder.scoped(() => {
+    builder.lines.push('let e = e0 + l * 256i;', `let r = e / ${BN}i;`, `let c = e % ${BN}i;`, 'let gr = kb + r;', 'let gc = col0 + c;');
+    fetchInto('rb', b, false, masked('gr', K, BK), masked('gc', N, BN));
+  });
+  const countA = vecA ? quadsA : LA;
+  const countB = vecB ? quadsB : LB;
   // Unrolled: one block per register, l a constant in each.
   const block = (head: string, body: readonly string[], depth: number) => indent([head, ...body.join('\n').split('\n').map((line) => `  ${line}`), '}'], depth);
   const fetch = (kb: string, depth: number): string[] => [
-    ...(vecA
-      ? Array.from({ length: quadsA }, (_, l) => block(`{ let l = ${l}i; let kb = ${kb};`, fetchA4, depth))
-      : Array.from({ length: LA }, (_, l) => block(`{ let l = ${l}i; let kb = ${kb};`, fetchA, depth))),
-    ...(vecB
-      ? Array.from({ length: quadsB }, (_, l) => block(`{ let l = ${l}i; let kb = ${kb};`, fetchB4, depth))
-      : Array.from({ length: LB }, (_, l) => block(`{ let l = ${l}i; let kb = ${kb};`, fetchB, depth))),
+    ...Array.from({ length: countA }, (_, l) => block(`{ let l = ${l}i; let kb = ${kb};`, fetchA, depth)),
+    ...Array.from({ length: countB }, (_, l) => block(`{ let l = ${l}i; let kb = ${kb};`, fetchB, depth)),
   ];
   lines.push(vecA ? `var ra4: array<vec4<f32>, ${quadsA}>;` : `var ra: array<${t}, ${LA}>;`, vecB ? `var rb4: array<vec4<f32>, ${quadsB}>;` : `var rb: array<${t}, ${LB}>;`, ...fetch('0i', 0));
   lines.push(`for (var k0 = 0i; k0 < ${K}i; k0 = k0 + ${BK}i) {`);
