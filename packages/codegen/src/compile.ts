@@ -120,11 +120,13 @@ export function compile(spec: CompileSpec): CompiledFunction {
   };
 
   const call = (...args: InputValue[]): Promise<(NDArray | DeviceTensor)[]> => {
+    // Inputs checked and converted on the fast path are kept for the wait if it has no plan yet.
+    let prepared: ReturnType<typeof prepare> | undefined;
     if (order.waiting === 0 && !serial && ready && ready.descriptor.kind !== 'reference') {
       try {
-        const { values, key } = prepare(ready, args);
-        const plan = built.get(key);
-        if (plan) return submit(ready, plan, values);
+        prepared = prepare(ready, args);
+        const plan = built.get(prepared.key);
+        if (plan) return submit(ready, plan, prepared.values);
       } catch (error) {
         return Promise.reject(error);
       }
@@ -139,7 +141,7 @@ export function compile(spec: CompileSpec): CompiledFunction {
         reference ??= T.referenceFunction({ inputs: spec.inputs, outputs, updates: updatePairs, allowDowncast: spec.allowInputDowncast });
         return { results: Promise.resolve(reference(...args.map((arg) => (arg instanceof DeviceTensor ? arg.hostCopy() : arg)))) };
       }
-      const { values, key } = prepare(rt, args);
+      const { values, key } = prepared ?? prepare(rt, args);
       const plan = built.get(key) ?? (await planFor(rt, values, key));
       const results = submit(rt, plan, values);
       if (serial) await results.catch(() => {});
