@@ -8,6 +8,7 @@ import type { NDArray, Variable } from '@theorbo/graph';
 import * as assert from 'uvu/assert';
 import { compile, acquireDevice } from '../src/index.ts';
 import { chooseTiling } from '../src/render/matmul.ts';
+import { KernelBuilder } from '../src/render/builder.ts';
 
 let seed = 11;
 const f = (...shape: number[]) => randomArray('float32', shape, { seed: seed++ });
@@ -156,6 +157,40 @@ test('matmul tiles: on a GPU large products take 128×128 and small ones smaller
   assert.equal([side(256, 256, 1, 1), side(100, 100, 1, 1), side(64, 12, 1, 1), side(5, 33, 1, 1), side(4096, 4096, 1, 1)], [64, 64, 32, 32, 64]);
 });
 
+test('CPU-device matmul in thread blocks: vec4 reads of stored operands and their transposes, scalar reads elsewhere', async () => {
+  const device = await acquireDevice();
+  if (device.kind !== 'cpu-webgpu') return; // a GPU runs the tiled kernel (the cases above)
+  const tr = T.transpose;
+  // [name, build, values, how many bindings are vec4 arrays]
+  const blockCases: [string, (...inputs: Variable[]) => Variable, NDArray[], number][] = [
+    ['plain, rows not a multiple of 8', T.matmul, [f(20, 36), f(36, 44)], 2],
+    ['A transposed (contiguous along m)', (x, b) => T.matmul(tr(x), b), [f(36, 20), f(36, 44)], 2],
+    ['B transposed (contiguous along k)', (a, w) => T.matmul(a, tr(w)), [f(20, 36), f(44, 36)], 2],
+    ['both transposed', (x, w) => T.matmul(tr(x), tr(w)), [f(36, 12), f(28, 36)], 2],
+    ['x·xᵀ: one buffer, both sides vec4', (x) => T.matmul(x, tr(x)), [f(24, 36)], 1],
+    ['the epilogue reads A: A stays scalar', (a, b) => T.add(T.matmul(a, b), a), [f(32, 32), f(32, 32)], 1],
+    ['B a flipped view of A: one buffer, read one value at a time', (x) => T.matmul(x, T.flip(x)), [f(16, 16)], 0],
+    ['B computed from A (stored first): both vec4', (x) => T.matmul(x, T.exp(x)), [f(16, 16)], 2],
+    ['K not a multiple of 4: B along n only', T.matmul, [f(12, 13), f(13, 16)], 1],
+    ['N not a multiple of 4: A along k only', T.matmul, [f(12, 16), f(16, 10)], 1],
+    ['batched and broadcast', T.matmul, [f(2, 1, 12, 8), f(3, 8, 16)], 2],
+    ['batched, B transposed, + bias + relu', (a, w, c) => T.relu(T.add(T.matmul(a, T.dimshuffle(w, 0, 2, 1)), c)), [f(2, 9, 8), f(2, 20, 8), f(20)], 2],
+    ['narrow: 4-wide blocks, N = 5', T.matmul, [f(3, 8), f(8, 5)], 1],
+    ['matrix · vector: 1-wide columns', T.matmul, [f(5, 8), f(8)], 1],
+    ['vector · matrix: 1-high rows', T.matmul, [f(8), f(8, 12)], 1],
+    ['int32: scalar', T.matmul, [i32(-5, 5, 8, 12), i32(-5, 5, 12, 8)], 0],
+  ];
+  for (const [name, build, values, vectors] of blockCases) {
+    await check(name, build, values, 1e-4);
+    const inputs = values.map((value, i) => T.tensor(value.dtype, value.shape.map((dim) => (dim === 1 ? 1 : null)), `in${i}`));
+    const fn = compile({ inputs, outputs: [build(...inputs)], device });
+    await fn(...values);
+    const code = fn.lastPlan()!.kernels.map((kernel) => kernel.passes[0]!.code).find((text) => text.includes('acc0_0'));
+    assert.ok(code, `${name}: no thread-block matmul kernel`);
+    assert.is(code!.match(/array<vec4<f32>>/g)?.length ?? 0, vectors, `${name}: vec4 bindings\n${code!.slice(0, 600)}`);
+  }
+});
+
 test('split-K: GPU-shaped plans split long, narrow products and sum the parts, epilogue included', async () => {
   process.env.THEORBO_WORKGROUP_TARGET = '256';
   try {
@@ -199,6 +234,7 @@ for (const tile of ['128', '64', '32']) {
 test('vec4 matmul loads: on for plain buffers at tile multiples, off where the epilogue reads an operand', async () => {
   const device = await acquireDevice();
   process.env.THEORBO_MATMUL_VEC4 = '1';
+  process.env.THEORBO_MATMUL_CPU = 'tiles';
   try {
     const a = T.matrix('a');
     const b = T.matrix('b');
@@ -212,6 +248,7 @@ test('vec4 matmul loads: on for plain buffers at tile multiples, off where the e
     }
   } finally {
     delete process.env.THEORBO_MATMUL_VEC4;
+    delete process.env.THEORBO_MATMUL_CPU;
   }
 });
 
@@ -239,6 +276,14 @@ test('elementwise kernels on vec4s where the reads allow, and scalar where they 
 
 test('views read in place: a sliced, transposed operand', async () => {
   await check('view', (x) => T.exp(T.transpose(T.get(x, T.slice(1, null), T.slice(null, null, 2)))), [f(9, 8)]);
+});
+
+test('generated names never spell a WGSL type or reserved word (the 32nd name with prefix f would be f32)', () => {
+  for (const prefix of ['f', 'i', 'u', 'vec']) {
+    const builder = new KernelBuilder(new Set(), T.scalar('s'));
+    const names = Array.from({ length: 70 }, () => builder.fresh(prefix));
+    for (const reserved of ['f16', 'f32', 'f64', 'i32', 'u32', 'u8', 'i16', 'vec2', 'vec3', 'vec4']) assert.not.ok(names.includes(reserved), `${prefix}: ${names.join(' ')}`);
+  }
 });
 
 test.run();

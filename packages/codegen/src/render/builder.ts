@@ -19,6 +19,9 @@ export interface Binding {
   vector?: boolean;
 }
 
+/** WGSL type names and reserved words that a prefix and a number can spell. */
+const reservedNames = /^(?:[fiu](?:8|16|32|64)|bf16|vec[234]|mat[234]x[234])$/;
+
 export class KernelBuilder {
   readonly bindings: Binding[] = [];
   private scopes: { lines: string[]; memo: Map<string, string> }[] = [{ lines: [], memo: new Map() }];
@@ -45,7 +48,10 @@ export class KernelBuilder {
   }
 
   fresh(prefix = 't'): string {
-    return `${prefix}${this.counter++}`;
+    let name = `${prefix}${this.counter++}`;
+    // Prefix and count may spell a WGSL type or reserved word (the 32nd 'f' name is f32).
+    while (reservedNames.test(name)) name = `${prefix}${this.counter++}`;
+    return name;
   }
 
   /** Emits `let name = expr;` and returns the name. */

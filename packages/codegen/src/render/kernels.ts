@@ -431,8 +431,8 @@ function subgroupReduction(op: string, type: string): string | undefined {
 // ---- matmul ----
 
 function renderMatmul(kernel: Kernel, materialized: ReadonlySet<Variable>, label: string, options: RenderOptions): RenderedKernel {
-  const { code: extra, builder, dispatch } = renderMatmulKernel(kernel, materialized, options.workgroupTarget ?? 1);
-  return { code: assemble(builder, indent(builder.lines), '16, 16', extra), bindings: builder.bindings, dispatch, label };
+  const { code: extra, builder, dispatch, workgroup } = renderMatmulKernel(kernel, materialized, options.workgroupTarget ?? 1);
+  return { code: assemble(builder, indent(builder.lines), workgroup, extra), bindings: builder.bindings, dispatch, label };
 }
 
 // ---- scatter (advanced increment) ----

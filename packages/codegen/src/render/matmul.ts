@@ -59,21 +59,85 @@ export interface MatmulKernel {
   code: string;
   builder: KernelBuilder;
   dispatch: [number, number, number];
+  /** The workgroup size, as @workgroup_size takes it. */
+  workgroup: string;
 }
 
 const indent = (lines: readonly string[], depth: number): string => lines.map((line) => '  '.repeat(depth) + line).join('\n');
 
-export function renderMatmulKernel(kernel: Kernel, materialized: ReadonlySet<Variable>, workgroupTarget: number): MatmulKernel {
+/** The product a kernel computes: its operands, sizes and batch axes. */
+interface Product {
+  node: Variable;
+  a: Variable;
+  b: Variable;
+  out: number[];
+  M: number;
+  K: number;
+  N: number;
+  batchShape: number[];
+  batch: number;
+}
+
+function productOf(kernel: Kernel): Product {
   const node = kernel.root;
   const [a, b] = node.owner!.inputs as [Variable, Variable];
   const out = node.shape as number[];
   const aShape = a.shape as number[];
   const bShape = b.shape as number[];
-  const M = a.ndim === 1 ? 1 : aShape[aShape.length - 2]!;
-  const K = aShape[aShape.length - 1]!;
-  const N = b.ndim === 1 ? 1 : bShape[bShape.length - 1]!;
   const batchShape = out.slice(0, Math.max(0, out.length - (a.ndim === 1 ? 0 : 1) - (b.ndim === 1 ? 0 : 1)));
-  const batch = batchShape.reduce((x, y) => x * y, 1);
+  return {
+    node, a, b, out, batchShape,
+    M: a.ndim === 1 ? 1 : aShape[aShape.length - 2]!,
+    K: aShape[aShape.length - 1]!,
+    N: b.ndim === 1 ? 1 : bShape[bShape.length - 1]!,
+    batch: batchShape.reduce((x, y) => x * y, 1),
+  };
+}
+
+/** An operand's index at (row, col) of its matrix, its batch axes broadcast from the product's. */
+function operandIndexer(product: Product, batchIndex: readonly string[]) {
+  return (operand: Variable, row: string, col: string, isA: boolean): string[] => {
+    const own = operand.ndim <= 2 ? [] : broadcastIndex(batchIndex, operand.shape.slice(0, -2), product.batchShape.length);
+    if (operand.ndim === 1) return [isA ? col : row];
+    return [...own, row, col];
+  };
+}
+
+/**
+ * The store of a TM×TN block at rows gr0 + i and columns gc0 + j, through the epilogue
+ * element by element (`productAt` the product's value at i, j), with the product itself
+ * stored too when other kernels read it.
+ */
+function storeBlock(builder: KernelBuilder, kernel: Kernel, product: Product, batchIndex: readonly string[], at: { gr0: string; gc0: string; TM: number; TN: number; productAt: string }): string[] {
+  const { node, a, b, out, M, N } = product;
+  const store = builder.scoped(() => {
+    builder.lines.push(`let gr = ${at.gr0} + i;`, `let gc = ${at.gc0} + j;`);
+    builder.lines.push(`if (gr < ${M}i && gc < ${N}i) {`);
+    const inner = builder.scoped(() => {
+      const rootIndex = [...batchIndex, ...(a.ndim === 1 ? [] : ['gr']), ...(b.ndim === 1 ? [] : ['gc'])];
+      const flat = builder.bind(builder.offset(rootIndex, out), 'flat');
+      const value = builder.bind(at.productAt, 'product');
+      builder.overrides.set(node, value);
+      if (kernel.alsoStoresRoot) builder.lines.push(`${builder.binding(node, 'read_write').name}[${flat}] = ${toStorage(value, node.dtype)};`);
+      // The epilogue has the root's flat layout (partition.ts checks), maybe another shape.
+      const outShape = kernel.output.shape as number[];
+      const sameShape = outShape.length === out.length && outShape.every((dim, k) => dim === out[k]);
+      const outIndex = sameShape ? rootIndex : unflatten(builder, flat, outShape, 'e');
+      const result = builder.value(kernel.output, outIndex);
+      builder.lines.push(`${builder.binding(kernel.output, 'read_write').name}[${flat}] = ${toStorage(result, kernel.output.dtype)};`);
+    });
+    builder.lines.push(indent(inner, 1), '}');
+  });
+  return [`for (var i = 0i; i < ${at.TM}i; i++) {`, `  for (var j = 0i; j < ${at.TN}i; j++) {`, indent(store, 2), '  }', '}'];
+}
+
+export function renderMatmulKernel(kernel: Kernel, materialized: ReadonlySet<Variable>, workgroupTarget: number): MatmulKernel {
+  // The CPU device takes thread blocks, unless a tiling is asked for (THEORBO_MATMUL_TILE,
+  // or THEORBO_MATMUL_CPU=tiles for the one chooseTiling picks).
+  const tiles = process.env.THEORBO_MATMUL_CPU === 'tiles' || process.env.THEORBO_MATMUL_TILE !== undefined;
+  if (workgroupTarget <= 1 && !tiles) return renderThreadBlocks(kernel, materialized);
+  const product = productOf(kernel);
+  const { node, a, b, M, K, N, batchShape, batch } = product;
   const { TM, TN, BK: chosenBK } = chooseTiling(M, N, batch, workgroupTarget);
   // THEORBO_MATMUL_BK overrides the step depth (benchmarks compare; 16·TM·BK must be a multiple of 256).
   const BK = Number(process.env.THEORBO_MATMUL_BK) || chosenBK;
@@ -88,11 +152,7 @@ export function renderMatmulKernel(kernel: Kernel, materialized: ReadonlySet<Var
   const lines = builder.lines;
   lines.push('let batch = i32(wid.z);');
   const batchIndex = unflatten(builder, 'batch', batchShape, 'b');
-  const operandIndex = (operand: Variable, row: string, col: string, isA: boolean): string[] => {
-    const own = operand.ndim <= 2 ? [] : broadcastIndex(batchIndex, operand.shape.slice(0, -2), batchShape.length);
-    if (operand.ndim === 1) return [isA ? col : row];
-    return [...own, row, col];
-  };
+  const operandIndex = operandIndexer(product, batchIndex);
   lines.push(`let row0 = i32(wid.y) * ${BM}i;`, `let col0 = i32(wid.x) * ${BN}i;`, 'let e0 = i32(lid.y * 16u + lid.x);');
   lines.push(`var acc: array<${v4}, ${(TM * TN) / W}>;`);
   lines.push(`for (var z = 0; z < ${(TM * TN) / W}; z++) { acc[z] = ${v4}(${zero}); }`);
@@ -185,26 +245,153 @@ export function renderMatmulKernel(kernel: Kernel, materialized: ReadonlySet<Var
   }
   lines.push('  }', '  workgroupBarrier();', '}');
   // Store through the epilogue, element by element.
-  const store = builder.scoped(() => {
-    builder.lines.push(`let gr = row0 + i32(lid.y) * ${TM}i + i;`, `let gc = col0 + i32(lid.x) * ${TN}i + j;`);
-    builder.lines.push(`if (gr < ${M}i && gc < ${N}i) {`);
-    const inner = builder.scoped(() => {
-      const rootIndex = [...batchIndex, ...(a.ndim === 1 ? [] : ['gr']), ...(b.ndim === 1 ? [] : ['gc'])];
-      const flat = builder.bind(builder.offset(rootIndex, out), 'flat');
-      const product = builder.bind(`acc[i * ${TN / W}i + j / ${W}i][j % ${W}i]`, 'product');
-      builder.overrides.set(node, product);
-      if (kernel.alsoStoresRoot) builder.lines.push(`${builder.binding(node, 'read_write').name}[${flat}] = ${toStorage(product, node.dtype)};`);
-      // The epilogue has the root's flat layout (partition.ts checks), maybe another shape.
-      const outShape = kernel.output.shape as number[];
-      const sameShape = outShape.length === out.length && outShape.every((dim, k) => dim === out[k]);
-      const outIndex = sameShape ? rootIndex : unflatten(builder, flat, outShape, 'e');
-      const value = builder.value(kernel.output, outIndex);
-      builder.lines.push(`${builder.binding(kernel.output, 'read_write').name}[${flat}] = ${toStorage(value, kernel.output.dtype)};`);
-    });
-    builder.lines.push(indent(inner, 1), '}');
-  });
-  lines.push(`for (var i = 0i; i < ${TM}i; i++) {`, `  for (var j = 0i; j < ${TN}i; j++) {`, indent(store, 2), '  }', '}');
+  lines.push(...storeBlock(builder, kernel, product, batchIndex, { gr0: `row0 + i32(lid.y) * ${TM}i`, gc0: `col0 + i32(lid.x) * ${TN}i`, TM, TN, productAt: `acc[i * ${TN / W}i + j / ${W}i][j % ${W}i]` }));
   const extra = `var<workgroup> tileA: array<${v4}, ${BK * strideA}>;\nvar<workgroup> tileB: array<${v4}, ${(BK * BN) / W}>;\n`;
   if (batch > 65535) throw new Error(`codegen: matmul with ${batch} batches exceeds 65535`);
-  return { code: extra, builder, dispatch: [Math.ceil(N / BN), Math.ceil(M / BM), batch] };
+  return { code: extra, builder, dispatch: [Math.ceil(N / BN), Math.ceil(M / BM), batch], workgroup: '16, 16' };
+}
+
+/**
+ * How a thread-block kernel reads one operand: through the builder (any view, any dtype,
+ * one value at a time), or four float32s at a time straight from the buffer of a stored
+ * operand (or of the stored matrix it transposes), along `along`, its contiguous axis.
+ */
+interface OperandRead {
+  operand: Variable;
+  /** The stored tensor the vec4s come from: the operand, or the one its dimshuffle transposes. */
+  stored?: Variable;
+  /** The operand's matrix axis that is contiguous in `stored`: k, or the block's own (m for A, n for B). */
+  along?: 'k' | 'own';
+}
+
+/**
+ * Thread-block matmul for the CPU device: each thread computes an 8×8 block of C (fewer
+ * rows or columns where the product has fewer) with a plain loop over k, reading the
+ * operands from their buffers — no workgroup memory and no barriers, which llvmpipe runs
+ * as coroutine switches. Stored float32 operands (or transposed views of them) whose
+ * contiguous axis is a multiple of 4 are read as vec4s: llvmpipe loads each lane's
+ * values one by one, and a vec4 load is one address computation for four of them.
+ * On a 2-core llvmpipe this runs 1024³ in about 120 ms, against 280 ms for the tiled
+ * kernel (THEORBO_MATMUL_CPU=tiles keeps that one).
+ */
+function renderThreadBlocks(kernel: Kernel, materialized: ReadonlySet<Variable>): MatmulKernel {
+  const product = productOf(kernel);
+  const { node, a, b, M, K, N, batchShape, batch } = product;
+  const blockSide = (size: number) => (size >= 8 ? 8 : size > 1 ? 4 : 1);
+  const TM = blockSide(M);
+  const TN = blockSide(N);
+  const W = Math.min(4, TN);
+  const t = wgslType(node.dtype);
+  const vecW = W === 1 ? t : `vec${W}<${t}>`;
+  const zero = literal(0, node.dtype);
+  const builder = new KernelBuilder(materialized, kernel.output, kernel.writesInto);
+  const lines = builder.lines;
+  const MB = Math.ceil(M / TM);
+  const NB = Math.ceil(N / TN);
+  const threads = 16;
+  const blocks = batch * MB * NB;
+  const groups = Math.ceil(blocks / threads);
+  const dispatch: [number, number, number] = groups <= 65535 ? [Math.max(1, groups), 1, 1] : [65535, Math.ceil(groups / 65535), 1];
+  // Neighbouring threads take neighbouring column blocks: they read the same rows of A.
+  lines.push(`let block = i32(gid.x + gid.y * ${dispatch[0] * threads}u);`, `if (block >= ${blocks}i) { return; }`);
+  lines.push(`let row0 = ((block / ${NB}i) % ${MB}i) * ${TM}i;`, `let col0 = (block % ${NB}i) * ${TN}i;`, `let batch = block / ${MB * NB}i;`);
+  const batchIndex = unflatten(builder, 'batch', batchShape, 'b');
+  const operandIndex = operandIndexer(product, batchIndex);
+
+  // Which operands are read as vec4s. The stored tensor's binding is then a vec4 array, so
+  // nothing else in the kernel may read it one value at a time.
+  const epilogue = T.topologicalOrder([kernel.output], (variable) => variable === node);
+  const reads = [a, b].map((operand, side): OperandRead => {
+    const plain = { operand };
+    if (operand.ndim < 2 || operand.dtype !== 'float32' || node.dtype !== 'float32') return plain;
+    const isA = side === 0;
+    const own = isA ? M : N;
+    const owner = operand.owner;
+    const n = operand.ndim;
+    const swapsLastTwo = owner?.op === 'dimshuffle' && (() => {
+      const { pattern } = owner.attrs as { pattern: readonly (number | 'x')[] };
+      return owner.inputs[0]!.ndim === n && pattern.every((axis, j) => axis === (j < n - 2 ? j : j === n - 2 ? n - 1 : n - 2));
+    })();
+    const stored = materialized.has(operand) ? operand : swapsLastTwo && materialized.has(owner!.inputs[0]!) ? owner!.inputs[0]! : undefined;
+    if (!stored || stored === kernel.output || stored === kernel.writesInto || epilogue.includes(stored)) return plain;
+    // A stored row-major A is contiguous along k, a stored B along n; their transposes the other way.
+    const along: 'k' | 'own' = (stored === operand) === isA ? 'k' : 'own';
+    const contiguous = along === 'k' ? K : own;
+    const ownBlock = isA ? TM : TN;
+    if (contiguous % 4 !== 0 || (along === 'own' && ownBlock % 4 !== 0)) return plain;
+    return { operand, stored, along };
+  });
+  // One buffer read both ways (x·xᵀ with one side plain) must be read one value at a time.
+  reads.forEach((read, side) => {
+    const other = reads[1 - side]!;
+    if (read.stored && !other.stored && T.topologicalOrder([other.operand]).includes(read.stored)) reads[side] = { operand: read.operand };
+  });
+  for (const read of reads) if (read.stored) builder.binding(read.stored).vector = true;
+  const [readA, readB] = reads as [OperandRead, OperandRead];
+  // k steps of 4 wherever K allows (vec4s along k need it), else of 1.
+  const U = K % 4 === 0 ? 4 : 1;
+  const clamp = (index: string, size: number, block: number) => (size % block === 0 ? index : `min(${index}, ${size - 1}i)`);
+  const vectorAt = (read: OperandRead, row: string, col: string, isA: boolean): string => {
+    const binding = builder.binding(read.stored!);
+    const index = read.stored === read.operand ? operandIndex(read.stored, row, col, isA) : operandIndex(read.stored!, col, row, isA);
+    return `${binding.name}[(${builder.offset(index, read.stored!.shape as number[])}) / 4i]`;
+  };
+  // Loads of one step (values named per step), and each value's expression.
+  const body: string[] = [];
+  const aAt: string[][] = Array.from({ length: U }, () => []);
+  const bAt: string[][] = Array.from({ length: U }, () => []);
+  const step = builder.scoped(() => {
+    const bindLoad = (name: string, expr: string) => (builder.lines.push(`let ${name} = ${expr};`), name);
+    // A: values a(kk, i).
+    if (readA.along === 'k') {
+      for (let i = 0; i < TM; i++) {
+        const vector = bindLoad(`ak${i}`, vectorAt(readA, clamp(`row0 + ${i}i`, M, TM), 'k', true));
+        for (let kk = 0; kk < U; kk++) aAt[kk]![i] = `${vector}[${kk}]`;
+      }
+    } else if (readA.along === 'own') {
+      for (let kk = 0; kk < U; kk++) {
+        for (let g = 0; g < TM / 4; g++) {
+          const vector = bindLoad(`am${kk}_${g}`, vectorAt(readA, clamp(`row0 + ${4 * g}i`, M, TM), `k + ${kk}i`, true));
+          for (let l = 0; l < 4; l++) aAt[kk]![4 * g + l] = `${vector}[${l}]`;
+        }
+      }
+    } else {
+      for (let kk = 0; kk < U; kk++) {
+        for (let i = 0; i < TM; i++) aAt[kk]![i] = convert(builder.value(a, operandIndex(a, clamp(`row0 + ${i}i`, M, TM), `k + ${kk}i`, true)), a.dtype, node.dtype);
+      }
+    }
+    // B: W-vectors b(kk, q) over columns 4q … 4q + W − 1.
+    if (readB.along === 'own') {
+      for (let kk = 0; kk < U; kk++) {
+        for (let q = 0; q < TN / 4; q++) bAt[kk]![q] = bindLoad(`bn${kk}_${q}`, vectorAt(readB, `k + ${kk}i`, clamp(`col0 + ${4 * q}i`, N, TN), false));
+      }
+    } else {
+      const value = (kk: number, j: number): string => (readB.along === 'k' ? '' : convert(builder.value(b, operandIndex(b, `k + ${kk}i`, clamp(`col0 + ${j}i`, N, TN), false)), b.dtype, node.dtype));
+      const columns = readB.along === 'k' ? Array.from({ length: TN }, (_, j) => bindLoad(`bk${j}`, vectorAt(readB, 'k', clamp(`col0 + ${j}i`, N, TN), false))) : [];
+      for (let kk = 0; kk < U; kk++) {
+        for (let q = 0; q < TN / W; q++) {
+          const lanes = Array.from({ length: W }, (_, l) => (readB.along === 'k' ? `${columns[W * q + l]}[${kk}]` : value(kk, W * q + l)));
+          bAt[kk]![q] = W === 1 ? lanes[0]! : `${vecW}(${lanes.join(', ')})`;
+        }
+      }
+    }
+    for (let kk = 0; kk < U; kk++) {
+      for (let i = 0; i < TM; i++) {
+        for (let q = 0; q < TN / W; q++) {
+          const acc = `acc${i}_${q}`;
+          const ai = W === 1 ? aAt[kk]![i]! : `${vecW}(${aAt[kk]![i]})`;
+          builder.lines.push(t === 'f32' ? `${acc} = fma(${ai}, ${bAt[kk]![q]}, ${acc});` : `${acc} = ${acc} + ${ai} * ${bAt[kk]![q]};`);
+        }
+      }
+    }
+  });
+  body.push(...step);
+  for (let i = 0; i < TM; i++) for (let q = 0; q < TN / W; q++) lines.push(`var acc${i}_${q} = ${vecW}(${zero});`);
+  lines.push(`for (var k = 0i; k < ${K}i; k = k + ${U}i) {`, ...body.map((line) => `  ${line}`), '}');
+  // The accumulators (registers in the loop) go to an array for the store's loops.
+  lines.push(`var acc: array<${vecW}, ${(TM * TN) / W}>;`);
+  for (let i = 0; i < TM; i++) for (let q = 0; q < TN / W; q++) lines.push(`acc[${i * (TN / W) + q}] = acc${i}_${q};`);
+  const productAt = W === 1 ? `acc[i * ${TN}i + j]` : `acc[i * ${TN / W}i + j / ${W}i][j % ${W}i]`;
+  lines.push(...storeBlock(builder, kernel, product, batchIndex, { gr0: 'row0', gc0: 'col0', TM, TN, productAt }));
+  return { code: '', builder, dispatch, workgroup: String(threads) };
 }
