@@ -6,7 +6,7 @@ import * as T from '@theorbo/graph';
 import { assertClose, randomArray } from '@theorbo/graph/testing';
 import type { NDArray, Variable } from '@theorbo/graph';
 import * as assert from 'uvu/assert';
-import { compile, acquireDevice } from '../src/index.ts';
+import { compile, acquireDevice, readShared } from '../src/index.ts';
 import { chooseTiling } from '../src/render/matmul.ts';
 import { KernelBuilder } from '../src/render/builder.ts';
 
@@ -157,37 +157,77 @@ test('matmul tiles: on a GPU large products take 128×128 and small ones smaller
   assert.equal([side(256, 256, 1, 1), side(100, 100, 1, 1), side(64, 12, 1, 1), side(5, 33, 1, 1), side(4096, 4096, 1, 1)], [64, 64, 32, 32, 64]);
 });
 
-test('CPU-device matmul in thread blocks: vec4 reads of stored operands and their transposes, scalar reads elsewhere', async () => {
+test('CPU-device matmul in thread blocks: vec4 reads of stored operands and their transposes, vec4 epilogues, scalar reads elsewhere', async () => {
   const device = await acquireDevice();
   if (device.kind !== 'cpu-webgpu') return; // a GPU runs the tiled kernel (the cases above)
   const tr = T.transpose;
-  // [name, build, values, how many bindings are vec4 arrays]
-  const blockCases: [string, (...inputs: Variable[]) => Variable, NDArray[], number][] = [
-    ['plain, rows not a multiple of 8', T.matmul, [f(20, 36), f(36, 44)], 2],
-    ['A transposed (contiguous along m)', (x, b) => T.matmul(tr(x), b), [f(36, 20), f(36, 44)], 2],
-    ['B transposed (contiguous along k)', (a, w) => T.matmul(a, tr(w)), [f(20, 36), f(44, 36)], 2],
-    ['both transposed', (x, w) => T.matmul(tr(x), tr(w)), [f(36, 12), f(28, 36)], 2],
-    ['x·xᵀ: one buffer, both sides vec4', (x) => T.matmul(x, tr(x)), [f(24, 36)], 1],
-    ['the epilogue reads A: A stays scalar', (a, b) => T.add(T.matmul(a, b), a), [f(32, 32), f(32, 32)], 1],
-    ['B a flipped view of A: one buffer, read one value at a time', (x) => T.matmul(x, T.flip(x)), [f(16, 16)], 0],
-    ['B computed from A (stored first): both vec4', (x) => T.matmul(x, T.exp(x)), [f(16, 16)], 2],
-    ['K not a multiple of 4: B along n only', T.matmul, [f(12, 13), f(13, 16)], 1],
-    ['N not a multiple of 4: A along k only', T.matmul, [f(12, 16), f(16, 10)], 1],
-    ['batched and broadcast', T.matmul, [f(2, 1, 12, 8), f(3, 8, 16)], 2],
-    ['batched, B transposed, + bias + relu', (a, w, c) => T.relu(T.add(T.matmul(a, T.dimshuffle(w, 0, 2, 1)), c)), [f(2, 9, 8), f(2, 20, 8), f(20)], 2],
-    ['narrow: 4-wide blocks, N = 5', T.matmul, [f(3, 8), f(8, 5)], 1],
-    ['matrix · vector: 1-wide columns', T.matmul, [f(5, 8), f(8)], 1],
-    ['vector · matrix: 1-high rows', T.matmul, [f(8), f(8, 12)], 1],
-    ['int32: scalar', T.matmul, [i32(-5, 5, 8, 12), i32(-5, 5, 12, 8)], 0],
+  // [name, build, values, how many read-only bindings are vec4 arrays, whether the output is stored as vec4s]
+  const blockCases: [string, (...inputs: Variable[]) => Variable, NDArray[], number, boolean][] = [
+    ['plain, rows not a multiple of 8', T.matmul, [f(20, 36), f(36, 44)], 2, true],
+    ['A transposed (contiguous along m)', (x, b) => T.matmul(tr(x), b), [f(36, 20), f(36, 44)], 2, true],
+    ['B transposed (contiguous along k)', (a, w) => T.matmul(a, tr(w)), [f(20, 36), f(44, 36)], 2, true],
+    ['both transposed', (x, w) => T.matmul(tr(x), tr(w)), [f(36, 12), f(28, 36)], 2, true],
+    ['x·xᵀ: one buffer, both sides vec4', (x) => T.matmul(x, tr(x)), [f(24, 36)], 1, true],
+    ['the epilogue reads A: A and the epilogue stay scalar', (a, b) => T.add(T.matmul(a, b), a), [f(32, 32), f(32, 32)], 1, false],
+    ['B a flipped view of A: one buffer, read one value at a time', (x) => T.matmul(x, T.flip(x)), [f(16, 16)], 0, true],
+    ['B computed from A (stored first): both vec4', (x) => T.matmul(x, T.exp(x)), [f(16, 16)], 2, true],
+    ['K not a multiple of 4: B along n only', T.matmul, [f(12, 13), f(13, 16)], 1, true],
+    ['N not a multiple of 4: A along k only, scalar stores', T.matmul, [f(12, 16), f(16, 10)], 1, false],
+    ['batched and broadcast', T.matmul, [f(2, 1, 12, 8), f(3, 8, 16)], 2, true],
+    ['batched, B transposed, + bias + relu', (a, w, c) => T.relu(T.add(T.matmul(a, T.dimshuffle(w, 0, 2, 1)), c)), [f(2, 9, 8), f(2, 20, 8), f(20)], 3, true],
+    ['a column bias read once per row', (a, b, c) => T.tanh(T.add(T.matmul(a, b), c)), [f(10, 8), f(8, 12), f(10, 1)], 2, true],
+    ['narrow: 4-wide blocks, N = 5', T.matmul, [f(3, 8), f(8, 5)], 1, false],
+    ['matrix · vector: 1-wide columns', T.matmul, [f(5, 8), f(8)], 1, false],
+    ['vector · matrix: 1-high rows', T.matmul, [f(8), f(8, 12)], 1, true],
+    ['int32: scalar', T.matmul, [i32(-5, 5, 8, 12), i32(-5, 5, 12, 8)], 0, false],
   ];
-  for (const [name, build, values, vectors] of blockCases) {
+  const matmulCode = (fn: ReturnType<typeof compile>) => fn.lastPlan()!.kernels.map((kernel) => kernel.passes[0]!.code).find((text) => text.includes('acc0_0'));
+  for (const [name, build, values, reads, vectorStore] of blockCases) {
     await check(name, build, values, 1e-4);
     const inputs = values.map((value, i) => T.tensor(value.dtype, value.shape.map((dim) => (dim === 1 ? 1 : null)), `in${i}`));
     const fn = compile({ inputs, outputs: [build(...inputs)], device });
     await fn(...values);
-    const code = fn.lastPlan()!.kernels.map((kernel) => kernel.passes[0]!.code).find((text) => text.includes('acc0_0'));
+    const code = matmulCode(fn);
     assert.ok(code, `${name}: no thread-block matmul kernel`);
-    assert.is(code!.match(/array<vec4<f32>>/g)?.length ?? 0, vectors, `${name}: vec4 bindings\n${code!.slice(0, 600)}`);
+    assert.is(code!.match(/var<storage, read> \w+: array<vec4<f32>>/g)?.length ?? 0, reads, `${name}: vec4 reads\n${code!.slice(0, 600)}`);
+    assert.is(/var<storage, read_write> \w+: array<vec4<f32>>/.test(code!), vectorStore, `${name}: vec4 stores\n${code!.slice(0, 600)}`);
+  }
+  // An SGD update written in place (the old weights read through the output's own binding, as vec4s).
+  const w0 = f(8, 12);
+  const w = T.shared(w0, 'w');
+  const x = T.matrix('x');
+  const g = T.matrix('g');
+  const xs = f(16, 8);
+  const gs = f(16, 12);
+  const step = compile({ inputs: [x, g], outputs: [], updates: [[w, T.sub(w, T.mul(0.1, T.matmul(tr(x), g)))]], device });
+  await step(xs, gs);
+  const want = T.evaluate(T.sub(T.constant(w0), T.mul(0.1, T.matmul(tr(x), g))), [[x, xs], [g, gs]]);
+  assertClose(await readShared(w), want, { rtol: 1e-5, atol: 1e-6 }, 'in-place update');
+  const code = matmulCode(step);
+  assert.ok(code && /var<storage, read_write> \w+: array<vec4<f32>>/.test(code), code);
+});
+
+test('CPU-device reductions over the last axis read stored rows as vec4s where they can', async () => {
+  const device = await acquireDevice();
+  if (device.kind !== 'cpu-webgpu') return; // GPU plans reduce in workgroups
+  const ties = T.array(Float32Array.from({ length: 80 * 8 }, (_, i) => Math.floor((i * 7919) % 13 / 4)), { shape: [80, 8] });
+  const reduceCases: [string, (...inputs: Variable[]) => Variable, NDArray[], boolean][] = [
+    ['sum of a product with a broadcast row', (x, y) => T.sum(T.mul(T.exp(x), y), -1), [f(70, 12), f(12)], true],
+    ['argmax with ties (the first wins)', (x) => T.argmax(x, -1), [ties], true],
+    ['argmin', (x) => T.argmin(x, -1), [f(90, 16)], true],
+    ['max less a per-row column', (x, c) => T.max(T.sub(x, c), -1), [f(80, 8), f(80, 1)], true],
+    ['3-D, the last axis', (x) => T.sum(T.square(x), -1), [f(3, 30, 8)], true],
+    ['a width not a multiple of 4 stays scalar', (x) => T.sum(x, -1), [f(70, 10)], false],
+    ['not the last axis stays scalar', (x) => T.sum(x, 0), [f(8, 70)], false],
+    ['a transposed read stays scalar', (x) => T.sum(T.transpose(x), -1), [f(8, 70)], false],
+  ];
+  for (const [name, build, values, vectorized] of reduceCases) {
+    await check(name, build, values);
+    const inputs = values.map((value, i) => T.tensor(value.dtype, value.shape.map((dim) => (dim === 1 ? 1 : null)), `in${i}`));
+    const fn = compile({ inputs, outputs: [build(...inputs)], device });
+    await fn(...values);
+    const code = fn.lastPlan()!.kernels.map((kernel) => kernel.passes[0]!.code).join('\n');
+    assert.is(/array<vec4<f32>>/.test(code), vectorized, `${name}\n${code.slice(0, 500)}`);
   }
 });
 

@@ -14,6 +14,7 @@ import { isInlineConstant, type Kernel } from '../lower/partition.ts';
 import { KernelBuilder, unflatten, type Binding } from './builder.ts';
 import { advancedLayout, broadcastIndex, gatherIndex } from './lowering.ts';
 import { renderMatmulKernel } from './matmul.ts';
+import { vectorReadsOf, withVectorLanes } from './vectors.ts';
 import { convert, helpersFor, literal, toStorage, wgslType } from './wgsl.ts';
 
 export interface RenderedKernel {
@@ -93,12 +94,6 @@ function renderElementwise(kernel: Kernel, materialized: ReadonlySet<Variable>, 
   return { code: assemble(builder, indent(builder.lines), `${threads}`), bindings: builder.bindings, dispatch: [groups, 1, 1], label };
 }
 
-const pointwise = new Set<string>([
-  'neg', 'abs', 'sign', 'exp', 'log', 'log1p', 'expm1', 'sqrt', 'rsqrt', 'square', 'reciprocal', 'sin', 'cos', 'tan',
-  'tanh', 'sigmoid', 'softplus', 'erf', 'floor', 'ceil', 'round', 'logical_not', 'cast', 'stop_gradient',
-  'add', 'sub', 'mul', 'div', 'int_div', 'mod', 'pow', 'maximum', 'minimum', 'atan2',
-  'eq', 'ne', 'lt', 'le', 'gt', 'ge', 'logical_and', 'logical_or', 'logical_xor', 'where', 'broadcast_to',
-]);
 
 /**
  * The buffers an elementwise kernel can read four elements at a time, or undefined when
@@ -112,24 +107,7 @@ function vectorReads(kernel: Kernel, materialized: ReadonlySet<Variable>): Set<V
   const out = kernel.output;
   const width = out.ndim === 0 ? 1 : (out.shape[out.ndim - 1] as number);
   if (process.env.THEORBO_VEC4 === '0' || out.dtype !== 'float32' || kernel.writesInto || width % 4 !== 0 || size(out) < 4) return undefined;
-  const vectors = new Set<Variable>();
-  const seen = new Set<Variable>();
-  const visit = (variable: Variable): boolean => {
-    if (seen.has(variable)) return true;
-    seen.add(variable);
-    if (isInlineConstant(variable)) return true;
-    const last = variable.ndim === 0 ? 1 : variable.shape[variable.ndim - 1];
-    if (variable !== out && materialized.has(variable)) {
-      if (last === 1) return true;
-      if (last !== width || variable.dtype !== 'float32') return false;
-      vectors.add(variable);
-      return true;
-    }
-    const node = variable.owner;
-    if (!node || !pointwise.has(node.op) || (last !== 1 && last !== width)) return false;
-    return node.inputs.every(visit);
-  };
-  return visit(out) && vectors.size > 0 ? vectors : undefined;
+  return vectorReadsOf([out], width, materialized, kernel);
 }
 
 /** The elementwise kernel on vec4s: each thread loads, computes and stores four consecutive elements. */
@@ -144,19 +122,8 @@ function renderElementwiseVec4(kernel: Kernel, materialized: ReadonlySet<Variabl
     builder.lines.push('let flat = quad * 4i;');
     const index = unflatten(builder, 'flat', shape);
     // Each vector buffer once: its four values for this thread's four elements.
-    for (const vector of vectors) {
-      const binding = builder.binding(vector);
-      binding.vector = true;
-      const at = builder.offset(broadcastIndex(index, vector.shape, out.ndim), vector.shape as number[]);
-      builder.lines.push(`let ${binding.name}_q = ${binding.name}[(${at}) / 4i];`);
-    }
     const lanes: string[] = [];
-    for (let lane = 0; lane < 4; lane++) {
-      for (const vector of vectors) builder.overrides.set(vector, `${builder.binding(vector).name}_q[${lane}]`);
-      const laneIndex = lane === 0 || shape.length === 0 ? index : [...index.slice(0, -1), builder.bind(`${index[index.length - 1]} + ${lane}i`, 'lane')];
-      lanes.push(builder.value(out, laneIndex));
-    }
-    for (const vector of vectors) builder.overrides.delete(vector);
+    withVectorLanes(builder, vectors, index, (laneIndex) => lanes.push(builder.value(out, laneIndex)));
     const target = builder.binding(out, 'read_write');
     target.vector = true;
     builder.lines.push(`${target.name}[quad] = vec4<f32>(${lanes.join(', ')});`);
@@ -377,11 +344,20 @@ function renderReduce(kernel: Kernel, materialized: ReadonlySet<Variable>, label
   const outer = unflatten(builder, 'o', outerShape, 'k');
   builder.lines.push(`var acc: ${acc.type} = ${acc.init};`);
   if (arg) builder.lines.push('var acc_i: i32 = -1i;');
+  // A thread's own loop over the last axis on the CPU device reads stored rows as vec4s
+  // where the input allows (llvmpipe loads each lane's values one at a time).
+  const lastAxis = axes.length === 1 && axes[0] === inShape.length - 1;
+  const vectors = !tree && onCpuDevice(options) && lastAxis && reduceSize % 4 === 0 && !flatArgmax && process.env.THEORBO_VEC4 !== '0' ? vectorReadsOf([input], reduceSize, materialized, kernel) : undefined;
   const start = tree ? 'i32(lid.x)' : '0i';
-  const stride = tree ? `${threads}i` : '1i';
+  const stride = tree ? `${threads}i` : vectors ? '4i' : '1i';
   const loop = builder.scoped(() => {
+    const full = inShape.map((_, a) => (axes.includes(a) ? '' : outer[keptAxes.indexOf(a)]!));
+    if (vectors) {
+      withVectorLanes(builder, vectors, [...full.slice(0, -1), 'r'], (index, k) => builder.lines.push(acc.step('acc', builder.value(input, index), k === 0 ? 'r' : `(r + ${k}i)`)));
+      return;
+    }
     const reduced = unflatten(builder, 'r', reducedShape, 'q');
-    const full = inShape.map((_, a) => (axes.includes(a) ? reduced[axes.indexOf(a)]! : outer[keptAxes.indexOf(a)]!));
+    axes.forEach((a, i) => (full[a] = reduced[i]!));
     const v = builder.value(input, full);
     const position = flatArgmax ? builder.offset(full, inShape) : 'r';
     builder.lines.push(acc.step('acc', v, position));

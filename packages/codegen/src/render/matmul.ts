@@ -16,6 +16,7 @@ import type { Kernel } from '../lower/partition.ts';
 import { KernelBuilder, unflatten } from './builder.ts';
 import { broadcastIndex } from './lowering.ts';
 import { convert, literal, toStorage, wgslType } from './wgsl.ts';
+import { vectorReadsOf, withVectorLanes } from './vectors.ts';
 
 interface Tiling { TM: number; TN: number; BK: number }
 
@@ -109,14 +110,20 @@ function operandIndexer(product: Product, batchIndex: readonly string[]) {
  * stored too when other kernels read it.
  */
 function storeBlock(builder: KernelBuilder, kernel: Kernel, product: Product, batchIndex: readonly string[], at: { gr0: string; gc0: string; TM: number; TN: number; productAt: string }): string[] {
+  const store = builder.scoped(() => builder.lines.push(...storeElement(builder, kernel, product, batchIndex, at.gr0, at.gc0, at.productAt)));
+  return [`for (var i = 0i; i < ${at.TM}i; i++) {`, `  for (var j = 0i; j < ${at.TN}i; j++) {`, indent(store, 2), '  }', '}'];
+}
+
+/** The store of one element (at row gr0 + i, column gc0 + j) through the epilogue. */
+function storeElement(builder: KernelBuilder, kernel: Kernel, product: Product, batchIndex: readonly string[], gr0: string, gc0: string, productAt: string): string[] {
   const { node, a, b, out, M, N } = product;
-  const store = builder.scoped(() => {
-    builder.lines.push(`let gr = ${at.gr0} + i;`, `let gc = ${at.gc0} + j;`);
+  return builder.scoped(() => {
+    builder.lines.push(`let gr = ${gr0} + i;`, `let gc = ${gc0} + j;`);
     builder.lines.push(`if (gr < ${M}i && gc < ${N}i) {`);
     const inner = builder.scoped(() => {
       const rootIndex = [...batchIndex, ...(a.ndim === 1 ? [] : ['gr']), ...(b.ndim === 1 ? [] : ['gc'])];
       const flat = builder.bind(builder.offset(rootIndex, out), 'flat');
-      const value = builder.bind(at.productAt, 'product');
+      const value = builder.bind(productAt, 'product');
       builder.overrides.set(node, value);
       if (kernel.alsoStoresRoot) builder.lines.push(`${builder.binding(node, 'read_write').name}[${flat}] = ${toStorage(value, node.dtype)};`);
       // The epilogue has the root's flat layout (partition.ts checks), maybe another shape.
@@ -128,7 +135,6 @@ function storeBlock(builder: KernelBuilder, kernel: Kernel, product: Product, ba
     });
     builder.lines.push(indent(inner, 1), '}');
   });
-  return [`for (var i = 0i; i < ${at.TM}i; i++) {`, `  for (var j = 0i; j < ${at.TN}i; j++) {`, indent(store, 2), '  }', '}'];
 }
 
 export function renderMatmulKernel(kernel: Kernel, materialized: ReadonlySet<Variable>, workgroupTarget: number): MatmulKernel {
@@ -388,10 +394,58 @@ function renderThreadBlocks(kernel: Kernel, materialized: ReadonlySet<Variable>)
   body.push(...step);
   for (let i = 0; i < TM; i++) for (let q = 0; q < TN / W; q++) lines.push(`var acc${i}_${q} = ${vecW}(${zero});`);
   lines.push(`for (var k = 0i; k < ${K}i; k = k + ${U}i) {`, ...body.map((line) => `  ${line}`), '}');
-  // The accumulators (registers in the loop) go to an array for the store's loops.
-  lines.push(`var acc: array<${vecW}, ${(TM * TN) / W}>;`);
-  for (let i = 0; i < TM; i++) for (let q = 0; q < TN / W; q++) lines.push(`acc[${i * (TN / W) + q}] = acc${i}_${q};`);
-  const productAt = W === 1 ? `acc[i * ${TN}i + j]` : `acc[i * ${TN / W}i + j / ${W}i][j % ${W}i]`;
-  lines.push(...storeBlock(builder, kernel, product, batchIndex, { gr0: 'row0', gc0: 'col0', TM, TN, productAt }));
+  // The store: a loop over the block's rows that stores row 0's accumulators, then moves
+  // every row's up by one. Unrolled, or indexing an array of them, the epilogue's code
+  // would be repeated or indexed per element, and llvmpipe compiles each memory access
+  // into much code: the talk's training step compiled in 4 s this way against 2.
+  const rowBody = builder.scoped(() => {
+    const epilogueReads = vectorEpilogue(kernel, product, materialized, TN);
+    if (epilogueReads) {
+      // Four columns at a time: the epilogue on each lane, one vec4 store.
+      const target = builder.binding(kernel.output, 'read_write');
+      target.vector = true;
+      const root = kernel.alsoStoresRoot ? builder.binding(node, 'read_write') : undefined;
+      if (root) root.vector = true;
+      for (let q = 0; q < TN / 4; q++) {
+        const quad = builder.scoped(() => {
+          const index = [...batchIndex, ...(a.ndim === 1 ? [] : ['gr']), builder.bind(`col0 + ${4 * q}i`, 'gc')];
+          const at = builder.bind(`(${builder.offset(index, product.out)}) / 4i`, 'quad');
+          if (root) builder.lines.push(`${root.name}[${at}] = acc0_${q};`);
+          const lanes: string[] = [];
+          withVectorLanes(builder, epilogueReads, index, (laneIndex, l) => {
+            builder.overrides.set(node, `acc0_${q}[${l}]`);
+            lanes.push(builder.value(kernel.output, laneIndex));
+          });
+          builder.overrides.delete(node);
+          builder.lines.push(`${target.name}[${at}] = vec4<f32>(${lanes.join(', ')});`);
+        });
+        builder.lines.push(N % TN === 0 ? '{' : `if (col0 + ${4 * q}i < ${N}i) {`, ...quad.map((line) => `  ${line}`), '}');
+      }
+    } else {
+      const productAt = W === 1 ? 'acc0_0' : TN === W ? 'acc0_0[j]' : `select(acc0_1, acc0_0, j < 4i)[j % 4i]`;
+      const element = storeElement(builder, kernel, product, batchIndex, 'row0', 'col0', productAt);
+      builder.lines.push(`for (var j = 0i; j < min(${TN}i, ${N}i - col0); j++) {`, ...element.map((line) => `  ${line}`), '}');
+    }
+    for (let i = 0; i + 1 < TM; i++) for (let q = 0; q < TN / W; q++) builder.lines.push(`acc${i}_${q} = acc${i + 1}_${q};`);
+  });
+  lines.push(`for (var i = 0i; i < min(${TM}i, ${M}i - row0); i++) {`, '  let gr = row0 + i;', ...rowBody.map((line) => `  ${line}`), '}');
   return { code: '', builder, dispatch, workgroup: String(threads) };
+}
+
+/**
+ * The buffers a thread-block matmul's epilogue reads as vec4s, when it can run on vec4s
+ * at all: float32 product and output of the product's shape, whole quads of columns, an
+ * epilogue of pointwise ops over the product and rows of stored tensors, and no buffer
+ * that the operands read one value at a time (one binding cannot be both).
+ */
+function vectorEpilogue(kernel: Kernel, product: Product, materialized: ReadonlySet<Variable>, TN: number): Set<Variable> | undefined {
+  const { node, a, b, out, N } = product;
+  const output = kernel.output;
+  if (process.env.THEORBO_VEC4 === '0' || node.dtype !== 'float32' || output.dtype !== 'float32' || b.ndim < 2 || N % 4 !== 0 || TN % 4 !== 0) return undefined;
+  if (output.ndim !== out.length || output.shape.some((dim, k) => dim !== out[k])) return undefined;
+  const vectors = vectorReadsOf([output], N, materialized, kernel, { leaf: node, writesInto: true, none: true });
+  if (!vectors) return undefined;
+  const operandReads = T.topologicalOrder([a, b]);
+  const shared = [...vectors, ...(kernel.writesInto ? [kernel.writesInto] : []), output];
+  return shared.some((variable) => operandReads.includes(variable)) ? undefined : vectors;
 }

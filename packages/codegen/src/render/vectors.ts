@@ -1,0 +1,73 @@
+// Reading stored float32 rows four elements at a time: which buffers an expression can
+// read as vec4s along its last axis, and the loads that give each of the four lanes its
+// values. The elementwise kernels use it, and on the CPU device the reductions and the
+// matmul's epilogue.
+
+import type { Variable } from '@theorbo/graph';
+import { isInlineConstant, type Kernel } from '../lower/partition.ts';
+import type { KernelBuilder } from './builder.ts';
+import { broadcastIndex } from './lowering.ts';
+
+/** Ops that compute each element from the same element of their inputs (broadcasting included). */
+export const pointwise = new Set<string>([
+  'neg', 'abs', 'sign', 'exp', 'log', 'log1p', 'expm1', 'sqrt', 'rsqrt', 'square', 'reciprocal', 'sin', 'cos', 'tan',
+  'tanh', 'sigmoid', 'softplus', 'erf', 'floor', 'ceil', 'round', 'logical_not', 'cast', 'stop_gradient',
+  'add', 'sub', 'mul', 'div', 'int_div', 'mod', 'pow', 'maximum', 'minimum', 'atan2',
+  'eq', 'ne', 'lt', 'le', 'gt', 'ge', 'logical_and', 'logical_or', 'logical_xor', 'where', 'broadcast_to',
+]);
+
+export interface VectorReadOptions {
+  /** A variable the kernel supplies itself (the matmul's product in its epilogue): read as is. */
+  leaf?: Variable;
+  /** The kernel's in-place target may be read as vec4s (its output binding is a vec4 array too). */
+  writesInto?: boolean;
+  /** An expression that reads no buffer as vec4s still counts (its stores are vec4s). */
+  none?: boolean;
+}
+
+/**
+ * The stored float32 buffers that the expressions `roots` read along their last axis
+ * (of length `width`), through pointwise ops only: each can be read as vec4s, four
+ * consecutive elements of a row at a time. Undefined where anything else is read (views,
+ * other widths, the kernel's own output), or nothing is read that way.
+ */
+export function vectorReadsOf(roots: readonly Variable[], width: number, materialized: ReadonlySet<Variable>, kernel: Kernel, options: VectorReadOptions = {}): Set<Variable> | undefined {
+  const vectors = new Set<Variable>();
+  const seen = new Set<Variable>();
+  const visit = (variable: Variable): boolean => {
+    if (seen.has(variable)) return true;
+    seen.add(variable);
+    if (isInlineConstant(variable) || variable === options.leaf) return true;
+    const last = variable.ndim === 0 ? 1 : variable.shape[variable.ndim - 1];
+    if (variable !== kernel.output && materialized.has(variable)) {
+      if (last === 1) return true;
+      if (last !== width || variable.dtype !== 'float32' || (variable === kernel.writesInto && !options.writesInto)) return false;
+      vectors.add(variable);
+      return true;
+    }
+    const node = variable.owner;
+    if (!node || !pointwise.has(node.op) || (last !== 1 && last !== width)) return false;
+    return node.inputs.every(visit);
+  };
+  return roots.every(visit) && (vectors.size > 0 || options.none) ? vectors : undefined;
+}
+
+/**
+ * Loads the vec4s of `vectors` holding the four elements of a row from `index` on (its
+ * last entry a multiple of 4), then gives each lane's values to `lane` (0 … 3) as the
+ * builder's values of those buffers at index + lane.
+ */
+export function withVectorLanes(builder: KernelBuilder, vectors: ReadonlySet<Variable>, index: readonly string[], lane: (laneIndex: readonly string[], k: number) => void): void {
+  for (const vector of vectors) {
+    const binding = builder.binding(vector);
+    binding.vector = true;
+    const at = builder.offset(broadcastIndex(index, vector.shape, index.length), vector.shape as number[]);
+    builder.lines.push(`let ${binding.name}_q = ${binding.name}[(${at}) / 4i];`);
+  }
+  for (let k = 0; k < 4; k++) {
+    for (const vector of vectors) builder.overrides.set(vector, `${builder.binding(vector).name}_q[${k}]`);
+    lane(k === 0 || index.length === 0 ? index : [...index.slice(0, -1), builder.bind(`${index[index.length - 1]} + ${k}i`, 'lane')], k);
+  }
+  for (const vector of vectors) builder.overrides.delete(vector);
+}
+
