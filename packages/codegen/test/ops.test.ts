@@ -207,7 +207,7 @@ test('CPU-device matmul in thread blocks: vec4 reads of stored operands and thei
   assert.ok(code && /var<storage, read_write> \w+: array<vec4<f32>>/.test(code), code);
 });
 
-test('CPU-device reductions over the last axis read stored rows as vec4s where they can', async () => {
+test('CPU-device reductions and row kernels over the last axis read stored rows as vec4s where they can', async () => {
   const device = await acquireDevice();
   if (device.kind !== 'cpu-webgpu') return; // GPU plans reduce in workgroups
   const ties = T.array(Float32Array.from({ length: 80 * 8 }, (_, i) => Math.floor((i * 7919) % 13 / 4)), { shape: [80, 8] });
@@ -220,6 +220,11 @@ test('CPU-device reductions over the last axis read stored rows as vec4s where t
     ['a width not a multiple of 4 stays scalar', (x) => T.sum(x, -1), [f(70, 10)], false],
     ['not the last axis stays scalar', (x) => T.sum(x, 0), [f(8, 70)], false],
     ['a transposed read stays scalar', (x) => T.sum(T.transpose(x), -1), [f(8, 70)], false],
+    ['the epilogue reads the row through a view: scalar after all', (x) => T.add(T.sum(x, -1), T.get(x, ':', 0)), [f(70, 8)], false],
+    ['softmax rows', (x) => T.softmax(x, -1), [f(70, 12)], true],
+    ['log-softmax rows with a broadcast row', (x, w) => T.logSoftmax(T.mul(x, w), -1), [f(80, 16), f(16)], true],
+    ['normalized rows', (x) => { const centred = T.sub(x, T.mean(x, -1, true)); return T.div(centred, T.sqrt(T.add(T.mean(T.square(centred), -1, true), 1e-5))); }, [f(64, 8)], true],
+    ['softmax rows of width 10 stay scalar', (x) => T.softmax(x, -1), [f(70, 10)], false],
   ];
   for (const [name, build, values, vectorized] of reduceCases) {
     await check(name, build, values);

@@ -19,6 +19,16 @@ export interface Binding {
   vector?: boolean;
 }
 
+/**
+ * A kernel read one value at a time from a buffer it binds as vec4s: the renderer that
+ * chose vec4 reads catches it and renders the kernel with scalar reads instead.
+ */
+export class VectorReadConflict extends Error {
+  constructor(readonly variable: Variable) {
+    super(`codegen: ${variable} is bound as vec4s but read one value at a time`);
+  }
+}
+
 /** WGSL type names and reserved words that a prefix and a number can spell. */
 const reservedNames = /^(?:[fiu](?:8|16|32|64)|bf16|vec[234]|mat[234]x[234])$/;
 
@@ -107,7 +117,9 @@ export class KernelBuilder {
     if (known) return known;
     let expr: string;
     if (variable !== this.self && this.materialized.has(variable)) {
-      const { name } = this.binding(variable);
+      const { name, vector } = this.binding(variable);
+      // A vec4 binding is read through the kernel's vec4 loads (overrides), never here.
+      if (vector) throw new VectorReadConflict(variable);
       expr = fromStorage(`${name}[${this.offset(index, variable.shape as number[])}]`, variable.dtype);
     } else {
       const node = variable.owner;

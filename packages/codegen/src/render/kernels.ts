@@ -11,7 +11,7 @@
 
 import { broadcastShapes, type AttrsOf, type Variable } from '@theorbo/graph';
 import { isInlineConstant, type Kernel } from '../lower/partition.ts';
-import { KernelBuilder, unflatten, type Binding } from './builder.ts';
+import { KernelBuilder, unflatten, VectorReadConflict, type Binding } from './builder.ts';
 import { advancedLayout, broadcastIndex, gatherIndex } from './lowering.ts';
 import { renderMatmulKernel } from './matmul.ts';
 import { vectorReadsOf, withVectorLanes } from './vectors.ts';
@@ -161,7 +161,7 @@ const onCpuDevice = (options: RenderOptions): boolean => (options.workgroupTarge
  * Rows on the CPU device, where there are rows enough for its few cores: a thread per
  * row, each pass a plain loop over the row, no workgroup memory and no barriers.
  */
-function renderRowsSerial(kernel: Kernel, materialized: ReadonlySet<Variable>, label: string): RenderedKernel {
+function renderRowsSerial(kernel: Kernel, materialized: ReadonlySet<Variable>, label: string, vectorize = true): RenderedKernel {
   const out = kernel.output;
   const shape = out.shape as number[];
   const width = shape[shape.length - 1]!;
@@ -171,16 +171,40 @@ function renderRowsSerial(kernel: Kernel, materialized: ReadonlySet<Variable>, l
   const dispatch = grid(Math.ceil(rows / threads));
   builder.lines.push(`let row = i32(gid.x + gid.y * ${dispatch[0] * threads}u);`, `if (row >= ${rows}i) { return; }`);
   const rowIndex = unflatten(builder, 'row', shape.slice(0, -1), 'k');
-  kernel.rowReductions!.forEach(({ root: reduction, output: reduced }, r) => {
-    const acc = accumulatorFor(reduction);
-    const input = reduction.owner!.inputs[0]!;
-    const name = `acc${r}`;
-    builder.lines.push(`var ${name}: ${acc.type} = ${acc.init};`);
-    columnLoop(builder, '0i', 1, width, () => builder.lines.push(acc.step(name, builder.value(input, [...rowIndex, 'c']), 'c')));
-    builder.overrides.set(reduction, builder.bind(convert(acc.result(name), reduction.dtype, reduction.dtype), `row_${r}`));
-    rowEpilogue(builder, reduction, reduced, rowIndex, r);
-  });
-  columnLoop(builder, '0i', 1, width, () => builder.lines.push(storeRowElement(builder, out, rowIndex, width, 'c')));
+  // Rows of stored float32s are read four at a time where every pass allows it (llvmpipe
+  // loads each lane's values one by one), and a float32 output is stored the same way.
+  const reductions = kernel.rowReductions!;
+  const leaves = new Set(reductions.flatMap(({ root, output }) => [root, output]));
+  const roots = [...reductions.map(({ root }) => root.owner!.inputs[0]!), out];
+  const vectors = vectorize && width % 4 === 0 && process.env.THEORBO_VEC4 !== '0' ? vectorReadsOf(roots, width, materialized, kernel, { leaves, writesInto: out.dtype === 'float32', none: out.dtype === 'float32' }) : undefined;
+  const step = vectors ? 4 : 1;
+  const columns = (build: (index: readonly string[], k: number) => void) =>
+    columnLoop(builder, '0i', step, width, () => (vectors ? withVectorLanes(builder, vectors, [...rowIndex, 'c'], build) : build([...rowIndex, 'c'], 0)));
+  try {
+    reductions.forEach(({ root: reduction, output: reduced }, r) => {
+      const acc = accumulatorFor(reduction);
+      const input = reduction.owner!.inputs[0]!;
+      const name = `acc${r}`;
+      builder.lines.push(`var ${name}: ${acc.type} = ${acc.init};`);
+      columns((index, k) => builder.lines.push(acc.step(name, builder.value(input, index), k === 0 ? 'c' : `(c + ${k}i)`)));
+      builder.overrides.set(reduction, builder.bind(convert(acc.result(name), reduction.dtype, reduction.dtype), `row_${r}`));
+      rowEpilogue(builder, reduction, reduced, rowIndex, r);
+    });
+    if (vectors && out.dtype === 'float32') {
+      const target = builder.binding(out, 'read_write');
+      target.vector = true;
+      columnLoop(builder, '0i', 4, width, () => {
+        const lanes: string[] = [];
+        withVectorLanes(builder, vectors, [...rowIndex, 'c'], (index) => lanes.push(builder.value(out, index)));
+        builder.lines.push(`${target.name}[(row * ${width}i + c) / 4i] = vec4<f32>(${lanes.join(', ')});`);
+      });
+    } else {
+      columns((index) => builder.lines.push(storeRowElement(builder, out, rowIndex, width, index[index.length - 1]!)));
+    }
+  } catch (error) {
+    if (error instanceof VectorReadConflict && vectors) return renderRowsSerial(kernel, materialized, label, false);
+    throw error;
+  }
   return { code: assemble(builder, indent(builder.lines), `${threads}`), bindings: builder.bindings, dispatch, label };
 }
 
@@ -317,6 +341,15 @@ function accumulatorFor(node: Variable): Accumulator {
 const isArg = (node: Variable) => node.owner!.op === 'argmax' || node.owner!.op === 'argmin';
 
 function renderReduce(kernel: Kernel, materialized: ReadonlySet<Variable>, label: string, options: RenderOptions): RenderedKernel {
+  try {
+    return renderReduceWith(kernel, materialized, label, options, true);
+  } catch (error) {
+    if (error instanceof VectorReadConflict) return renderReduceWith(kernel, materialized, label, options, false);
+    throw error;
+  }
+}
+
+function renderReduceWith(kernel: Kernel, materialized: ReadonlySet<Variable>, label: string, options: RenderOptions, vectorize: boolean): RenderedKernel {
   const node = kernel.root;
   const input = node.owner!.inputs[0]!;
   const inShape = input.shape as number[];
@@ -347,7 +380,7 @@ function renderReduce(kernel: Kernel, materialized: ReadonlySet<Variable>, label
   // A thread's own loop over the last axis on the CPU device reads stored rows as vec4s
   // where the input allows (llvmpipe loads each lane's values one at a time).
   const lastAxis = axes.length === 1 && axes[0] === inShape.length - 1;
-  const vectors = !tree && onCpuDevice(options) && lastAxis && reduceSize % 4 === 0 && !flatArgmax && process.env.THEORBO_VEC4 !== '0' ? vectorReadsOf([input], reduceSize, materialized, kernel) : undefined;
+  const vectors = vectorize && !tree && onCpuDevice(options) && lastAxis && reduceSize % 4 === 0 && !flatArgmax && process.env.THEORBO_VEC4 !== '0' ? vectorReadsOf([input], reduceSize, materialized, kernel) : undefined;
   const start = tree ? 'i32(lid.x)' : '0i';
   const stride = tree ? `${threads}i` : vectors ? '4i' : '1i';
   const loop = builder.scoped(() => {

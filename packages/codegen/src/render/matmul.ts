@@ -13,7 +13,7 @@
 import * as T from '@theorbo/graph';
 import type { Variable } from '@theorbo/graph';
 import type { Kernel } from '../lower/partition.ts';
-import { KernelBuilder, unflatten } from './builder.ts';
+import { KernelBuilder, unflatten, VectorReadConflict } from './builder.ts';
 import { broadcastIndex } from './lowering.ts';
 import { convert, literal, toStorage, wgslType } from './wgsl.ts';
 import { vectorReadsOf, withVectorLanes } from './vectors.ts';
@@ -141,7 +141,14 @@ export function renderMatmulKernel(kernel: Kernel, materialized: ReadonlySet<Var
   // The CPU device takes thread blocks, unless a tiling is asked for (THEORBO_MATMUL_TILE,
   // or THEORBO_MATMUL_CPU=tiles for the one chooseTiling picks).
   const tiles = process.env.THEORBO_MATMUL_CPU === 'tiles' || process.env.THEORBO_MATMUL_TILE !== undefined;
-  if (workgroupTarget <= 1 && !tiles) return renderThreadBlocks(kernel, materialized);
+  if (workgroupTarget <= 1 && !tiles) {
+    try {
+      return renderThreadBlocks(kernel, materialized, true);
+    } catch (error) {
+      if (error instanceof VectorReadConflict) return renderThreadBlocks(kernel, materialized, false);
+      throw error;
+    }
+  }
   const product = productOf(kernel);
   const { node, a, b, M, K, N, batchShape, batch } = product;
   const { TM, TN, BK: chosenBK } = chooseTiling(M, N, batch, workgroupTarget);
@@ -280,7 +287,7 @@ interface OperandRead {
  * On a 2-core llvmpipe this runs 1024³ in about 120 ms, against 280 ms for the tiled
  * kernel (THEORBO_MATMUL_CPU=tiles keeps that one).
  */
-function renderThreadBlocks(kernel: Kernel, materialized: ReadonlySet<Variable>): MatmulKernel {
+function renderThreadBlocks(kernel: Kernel, materialized: ReadonlySet<Variable>, vectorize: boolean): MatmulKernel {
   const product = productOf(kernel);
   const { node, a, b, M, K, N, batchShape, batch } = product;
   const blockSide = (size: number) => (size >= 8 ? 8 : size > 1 ? 4 : 1);
@@ -309,7 +316,7 @@ function renderThreadBlocks(kernel: Kernel, materialized: ReadonlySet<Variable>)
   const epilogue = T.topologicalOrder([kernel.output], (variable) => variable === node);
   const reads = [a, b].map((operand, side): OperandRead => {
     const plain = { operand };
-    if (operand.ndim < 2 || operand.dtype !== 'float32' || node.dtype !== 'float32') return plain;
+    if (!vectorize || operand.ndim < 2 || operand.dtype !== 'float32' || node.dtype !== 'float32') return plain;
     const isA = side === 0;
     const own = isA ? M : N;
     const owner = operand.owner;
@@ -399,7 +406,7 @@ function renderThreadBlocks(kernel: Kernel, materialized: ReadonlySet<Variable>)
   // would be repeated or indexed per element, and llvmpipe compiles each memory access
   // into much code: the talk's training step compiled in 4 s this way against 2.
   const rowBody = builder.scoped(() => {
-    const epilogueReads = vectorEpilogue(kernel, product, materialized, TN);
+    const epilogueReads = vectorize ? vectorEpilogue(kernel, product, materialized, TN) : undefined;
     if (epilogueReads) {
       // Four columns at a time: the epilogue on each lane, one vec4 store.
       const target = builder.binding(kernel.output, 'read_write');
@@ -443,7 +450,7 @@ function vectorEpilogue(kernel: Kernel, product: Product, materialized: Readonly
   const output = kernel.output;
   if (process.env.THEORBO_VEC4 === '0' || node.dtype !== 'float32' || output.dtype !== 'float32' || b.ndim < 2 || N % 4 !== 0 || TN % 4 !== 0) return undefined;
   if (output.ndim !== out.length || output.shape.some((dim, k) => dim !== out[k])) return undefined;
-  const vectors = vectorReadsOf([output], N, materialized, kernel, { leaf: node, writesInto: true, none: true });
+  const vectors = vectorReadsOf([output], N, materialized, kernel, { leaves: new Set([node]), writesInto: true, none: true });
   if (!vectors) return undefined;
   const operandReads = T.topologicalOrder([a, b]);
   const shared = [...vectors, ...(kernel.writesInto ? [kernel.writesInto] : []), output];

@@ -17,8 +17,8 @@ export const pointwise = new Set<string>([
 ]);
 
 export interface VectorReadOptions {
-  /** A variable the kernel supplies itself (the matmul's product in its epilogue): read as is. */
-  leaf?: Variable;
+  /** Variables the kernel supplies itself (the matmul's product, a row's reductions): read as they are. */
+  leaves?: ReadonlySet<Variable>;
   /** The kernel's in-place target may be read as vec4s (its output binding is a vec4 array too). */
   writesInto?: boolean;
   /** An expression that reads no buffer as vec4s still counts (its stores are vec4s). */
@@ -37,7 +37,7 @@ export function vectorReadsOf(roots: readonly Variable[], width: number, materia
   const visit = (variable: Variable): boolean => {
     if (seen.has(variable)) return true;
     seen.add(variable);
-    if (isInlineConstant(variable) || variable === options.leaf) return true;
+    if (isInlineConstant(variable) || options.leaves?.has(variable)) return true;
     const last = variable.ndim === 0 ? 1 : variable.shape[variable.ndim - 1];
     if (variable !== kernel.output && materialized.has(variable)) {
       if (last === 1) return true;
