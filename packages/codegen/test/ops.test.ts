@@ -192,6 +192,16 @@ test('CPU-device matmul in thread blocks: vec4 reads of stored operands and thei
     assert.is(code!.match(/var<storage, read> \w+: array<vec4<f32>>/g)?.length ?? 0, reads, `${name}: vec4 reads\n${code!.slice(0, 600)}`);
     assert.is(/var<storage, read_write> \w+: array<vec4<f32>>/.test(code!), vectorStore, `${name}: vec4 stores\n${code!.slice(0, 600)}`);
   }
+  // The product stored too, and its epilogue reading it through a reshape to the same
+  // shape: the product is the kernel's own, never read back as a stored tensor.
+  const a = T.matrix('a');
+  const b = T.matrix('b');
+  const product = T.matmul(a, b);
+  const both = compile({ inputs: [a, b], outputs: [product, T.relu(T.reshape(product, [-1, 12]))], device });
+  const [as, bs] = [f(10, 8), f(8, 12)];
+  const [got, relu] = await both(as, bs);
+  assertClose(got as NDArray, T.evaluate(product, [[a, as], [b, bs]]), { rtol: 1e-5, atol: 1e-6 }, 'product');
+  assertClose(relu as NDArray, T.evaluate(T.relu(product), [[a, as], [b, bs]]), { rtol: 1e-5, atol: 1e-6 }, 'relu of the reshaped product');
   // An SGD update written in place (the old weights read through the output's own binding, as vec4s).
   const w0 = f(8, 12);
   const w = T.shared(w0, 'w');
@@ -221,6 +231,8 @@ test('CPU-device reductions and row kernels over the last axis read stored rows 
     ['not the last axis stays scalar', (x) => T.sum(x, 0), [f(8, 70)], false],
     ['a transposed read stays scalar', (x) => T.sum(T.transpose(x), -1), [f(8, 70)], false],
     ['the epilogue reads the row through a view: scalar after all', (x) => T.add(T.sum(x, -1), T.get(x, ':', 0)), [f(70, 8)], false],
+    ['a long sum of everything: chunks of the stored tensor', (x) => T.sum(x), [f(512, 512)], true],
+    ['a long max of everything, padded chunks stay scalar', (x) => T.max(x), [f(513, 512)], false],
     ['softmax rows', (x) => T.softmax(x, -1), [f(70, 12)], true],
     ['log-softmax rows with a broadcast row', (x, w) => T.logSoftmax(T.mul(x, w), -1), [f(80, 16), f(16)], true],
     ['normalized rows', (x) => { const centred = T.sub(x, T.mean(x, -1, true)); return T.div(centred, T.sqrt(T.add(T.mean(T.square(centred), -1, true), 1e-5))); }, [f(64, 8)], true],

@@ -83,6 +83,21 @@ export class KernelBuilder {
     return made;
   }
 
+  /**
+   * The binding of `variable` declared as vec4s. One already read one value at a time
+   * cannot become one (its scalar reads are written): that is a VectorReadConflict.
+   */
+  vectorBinding(variable: Variable, access: 'read' | 'read_write' = 'read'): Binding {
+    const before = this.bindings.length;
+    const binding = this.binding(variable, access);
+    if (!binding.vector && this.bindings.length === before && this.scalarReads.has(binding)) throw new VectorReadConflict(variable);
+    binding.vector = true;
+    return binding;
+  }
+
+  /** Bindings that value() has read one value at a time. */
+  private readonly scalarReads = new Set<Binding>();
+
   /** Multi-indices that unflatten() made from a flat index, by "index|shape": that flat index. */
   private readonly flats = new Map<string, string>();
 
@@ -117,9 +132,11 @@ export class KernelBuilder {
     if (known) return known;
     let expr: string;
     if (variable !== this.self && this.materialized.has(variable)) {
-      const { name, vector } = this.binding(variable);
+      const binding = this.binding(variable);
+      const { name, vector } = binding;
       // A vec4 binding is read through the kernel's vec4 loads (overrides), never here.
       if (vector) throw new VectorReadConflict(variable);
+      this.scalarReads.add(binding);
       expr = fromStorage(`${name}[${this.offset(index, variable.shape as number[])}]`, variable.dtype);
     } else {
       const node = variable.owner;

@@ -191,8 +191,7 @@ function renderRowsSerial(kernel: Kernel, materialized: ReadonlySet<Variable>, l
       rowEpilogue(builder, reduction, reduced, rowIndex, r);
     });
     if (vectors && out.dtype === 'float32') {
-      const target = builder.binding(out, 'read_write');
-      target.vector = true;
+      const target = builder.vectorBinding(out, 'read_write');
       columnLoop(builder, '0i', 4, width, () => {
         const lanes: string[] = [];
         withVectorLanes(builder, vectors, [...rowIndex, 'c'], (index) => lanes.push(builder.value(out, index)));

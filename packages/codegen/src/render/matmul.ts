@@ -9,6 +9,8 @@
 // Three shapes: 128×128 tiles (TM = TN = 8, BK = 8), 64×64 (4×4 per thread, BK = 16)
 // and 32×32 (2×2, BK = 32): the largest that still gives the device enough workgroups
 // (a 256×256 product in 128×128 tiles would keep 4 of a GPU's ~100 cores busy).
+// The CPU device runs another kernel (renderThreadBlocks, below): a thread per 8×8 block
+// of C, no workgroup memory, vec4 reads where the operands' layouts allow.
 
 import * as T from '@theorbo/graph';
 import type { Variable } from '@theorbo/graph';
@@ -143,7 +145,7 @@ export function renderMatmulKernel(kernel: Kernel, materialized: ReadonlySet<Var
   const tiles = process.env.THEORBO_MATMUL_CPU === 'tiles' || process.env.THEORBO_MATMUL_TILE !== undefined;
   if (workgroupTarget <= 1 && !tiles) {
     try {
-      return renderThreadBlocks(kernel, materialized, true);
+      return renderThreadBlocks(kernel, materialized, process.env.THEORBO_VEC4 !== '0');
     } catch (error) {
       if (error instanceof VectorReadConflict) return renderThreadBlocks(kernel, materialized, false);
       throw error;
@@ -284,7 +286,7 @@ interface OperandRead {
  * as coroutine switches. Stored float32 operands (or transposed views of them) whose
  * contiguous axis is a multiple of 4 are read as vec4s: llvmpipe loads each lane's
  * values one by one, and a vec4 load is one address computation for four of them.
- * On a 2-core llvmpipe this runs 1024³ in about 120 ms, against 280 ms for the tiled
+ * On a 2-core llvmpipe this runs 1024³ in about 135 ms, against 270 ms for the tiled
  * kernel (THEORBO_MATMUL_CPU=tiles keeps that one).
  */
 function renderThreadBlocks(kernel: Kernel, materialized: ReadonlySet<Variable>, vectorize: boolean): MatmulKernel {
@@ -339,7 +341,7 @@ function renderThreadBlocks(kernel: Kernel, materialized: ReadonlySet<Variable>,
     const other = reads[1 - side]!;
     if (read.stored && !other.stored && T.topologicalOrder([other.operand]).includes(read.stored)) reads[side] = { operand: read.operand };
   });
-  for (const read of reads) if (read.stored) builder.binding(read.stored).vector = true;
+  for (const read of reads) if (read.stored) builder.vectorBinding(read.stored);
   const [readA, readB] = reads as [OperandRead, OperandRead];
   // k steps of 4 wherever K allows (vec4s along k need it), else of 1.
   const U = K % 4 === 0 ? 4 : 1;
@@ -409,10 +411,8 @@ function renderThreadBlocks(kernel: Kernel, materialized: ReadonlySet<Variable>,
     const epilogueReads = vectorize ? vectorEpilogue(kernel, product, materialized, TN) : undefined;
     if (epilogueReads) {
       // Four columns at a time: the epilogue on each lane, one vec4 store.
-      const target = builder.binding(kernel.output, 'read_write');
-      target.vector = true;
-      const root = kernel.alsoStoresRoot ? builder.binding(node, 'read_write') : undefined;
-      if (root) root.vector = true;
+      const target = builder.vectorBinding(kernel.output, 'read_write');
+      const root = kernel.alsoStoresRoot ? builder.vectorBinding(node, 'read_write') : undefined;
       for (let q = 0; q < TN / 4; q++) {
         const quad = builder.scoped(() => {
           const index = [...batchIndex, ...(a.ndim === 1 ? [] : ['gr']), builder.bind(`col0 + ${4 * q}i`, 'gc')];

@@ -46,6 +46,14 @@ export function vectorReadsOf(roots: readonly Variable[], width: number, materia
       return true;
     }
     const node = variable.owner;
+    // A reshape of a stored tensor reads it at the same flat offsets: rows of `width` are
+    // as contiguous there (the long full reductions' chunks).
+    const stored = node?.op === 'reshape' ? node.inputs[0]! : undefined;
+    const own = stored !== undefined && (stored === kernel.output || stored === kernel.writesInto || stored === kernel.root || options.leaves?.has(stored));
+    if (stored && !own && last === width && materialized.has(stored) && stored.dtype === 'float32') {
+      vectors.add(variable);
+      return true;
+    }
     if (!node || !pointwise.has(node.op) || (last !== 1 && last !== width)) return false;
     return node.inputs.every(visit);
   };
@@ -58,14 +66,15 @@ export function vectorReadsOf(roots: readonly Variable[], width: number, materia
  * builder's values of those buffers at index + lane.
  */
 export function withVectorLanes(builder: KernelBuilder, vectors: ReadonlySet<Variable>, index: readonly string[], lane: (laneIndex: readonly string[], k: number) => void): void {
+  const loaded = new Map<Variable, string>();
   for (const vector of vectors) {
-    const binding = builder.binding(vector);
-    binding.vector = true;
+    // A reshape of a stored tensor (vectorReadsOf) is read from that tensor's buffer.
+    const binding = builder.vectorBinding(builder.materialized.has(vector) ? vector : vector.owner!.inputs[0]!);
     const at = builder.offset(broadcastIndex(index, vector.shape, index.length), vector.shape as number[]);
-    builder.lines.push(`let ${binding.name}_q = ${binding.name}[(${at}) / 4i];`);
+    loaded.set(vector, builder.bind(`${binding.name}[(${at}) / 4i]`, `${binding.name}_q`));
   }
   for (let k = 0; k < 4; k++) {
-    for (const vector of vectors) builder.overrides.set(vector, `${builder.binding(vector).name}_q[${k}]`);
+    for (const vector of vectors) builder.overrides.set(vector, `${loaded.get(vector)}[${k}]`);
     lane(k === 0 || index.length === 0 ? index : [...index.slice(0, -1), builder.bind(`${index[index.length - 1]} + ${k}i`, 'lane')], k);
   }
   for (const vector of vectors) builder.overrides.delete(vector);
