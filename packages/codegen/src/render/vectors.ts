@@ -48,7 +48,7 @@ export function vectorReadsOf(roots: readonly Variable[], width: number, materia
     const node = variable.owner;
     // A reshape of a stored tensor reads it at the same flat offsets: rows of `width` are
     // as contiguous there (the long full reductions' chunks).
-    const stored = node?.op === 'reshape' ? node.inputs[0]! : undefined;
+    const stored = node?.op === 'reshape' ? reshaped(variable, materialized) : undefined;
     const own = stored !== undefined && (stored === kernel.output || stored === kernel.writesInto || stored === kernel.root || options.leaves?.has(stored));
     if (stored && !own && last === width && materialized.has(stored) && stored.dtype === 'float32') {
       vectors.add(variable);
@@ -60,6 +60,13 @@ export function vectorReadsOf(roots: readonly Variable[], width: number, materia
   return roots.every(visit) && (vectors.size > 0 || options.none) ? vectors : undefined;
 }
 
+/** The stored tensor under a chain of reshapes (the tensor itself where it is stored). */
+function reshaped(variable: Variable, materialized: ReadonlySet<Variable>): Variable {
+  let source = variable;
+  while (!materialized.has(source) && source.owner?.op === 'reshape') source = source.owner.inputs[0]!;
+  return source;
+}
+
 /**
  * Loads the vec4s of `vectors` holding the four elements of a row from `index` on (its
  * last entry a multiple of 4), then gives each lane's values to `lane` (0 … 3) as the
@@ -69,7 +76,7 @@ export function withVectorLanes(builder: KernelBuilder, vectors: ReadonlySet<Var
   const loaded = new Map<Variable, string>();
   for (const vector of vectors) {
     // A reshape of a stored tensor (vectorReadsOf) is read from that tensor's buffer.
-    const binding = builder.vectorBinding(builder.materialized.has(vector) ? vector : vector.owner!.inputs[0]!);
+    const binding = builder.vectorBinding(builder.materialized.has(vector) ? vector : reshaped(vector, builder.materialized));
     const at = builder.offset(broadcastIndex(index, vector.shape, index.length), vector.shape as number[]);
     loaded.set(vector, builder.bind(`${binding.name}[(${at}) / 4i]`, `${binding.name}_q`));
   }
