@@ -352,7 +352,6 @@ function renderThreadBlocks(kernel: Kernel, materialized: ReadonlySet<Variable>,
     return `${binding.name}[(${builder.offset(index, read.stored!.shape as number[])}) / 4i]`;
   };
   // Loads of one step (values named per step), and each value's expression.
-  const body: string[] = [];
   const aAt: string[][] = Array.from({ length: U }, () => []);
   const bAt: string[][] = Array.from({ length: U }, () => []);
   const step = builder.scoped(() => {
@@ -381,11 +380,13 @@ function renderThreadBlocks(kernel: Kernel, materialized: ReadonlySet<Variable>,
         for (let q = 0; q < TN / 4; q++) bAt[kk]![q] = bindLoad(`bn${kk}_${q}`, vectorAt(readB, `k + ${kk}i`, clamp(`col0 + ${4 * q}i`, N, TN), false));
       }
     } else {
-      const value = (kk: number, j: number): string => (readB.along === 'k' ? '' : convert(builder.value(b, operandIndex(b, `k + ${kk}i`, clamp(`col0 + ${j}i`, N, TN), false)), b.dtype, node.dtype));
+      // Along k: one vec4 per column, each lane's value from its own. Otherwise one value at a time.
       const columns = readB.along === 'k' ? Array.from({ length: TN }, (_, j) => bindLoad(`bk${j}`, vectorAt(readB, 'k', clamp(`col0 + ${j}i`, N, TN), false))) : [];
+      const value = (kk: number, j: number): string =>
+        readB.along === 'k' ? `${columns[j]}[${kk}]` : convert(builder.value(b, operandIndex(b, `k + ${kk}i`, clamp(`col0 + ${j}i`, N, TN), false)), b.dtype, node.dtype);
       for (let kk = 0; kk < U; kk++) {
         for (let q = 0; q < TN / W; q++) {
-          const lanes = Array.from({ length: W }, (_, l) => (readB.along === 'k' ? `${columns[W * q + l]}[${kk}]` : value(kk, W * q + l)));
+          const lanes = Array.from({ length: W }, (_, l) => value(kk, W * q + l));
           bAt[kk]![q] = W === 1 ? lanes[0]! : `${vecW}(${lanes.join(', ')})`;
         }
       }
@@ -400,13 +401,12 @@ function renderThreadBlocks(kernel: Kernel, materialized: ReadonlySet<Variable>,
       }
     }
   });
-  body.push(...step);
   for (let i = 0; i < TM; i++) for (let q = 0; q < TN / W; q++) lines.push(`var acc${i}_${q} = ${vecW}(${zero});`);
-  lines.push(`for (var k = 0i; k < ${K}i; k = k + ${U}i) {`, ...body.map((line) => `  ${line}`), '}');
+  lines.push(`for (var k = 0i; k < ${K}i; k = k + ${U}i) {`, ...step.map((line) => `  ${line}`), '}');
   // The store: a loop over the block's rows that stores row 0's accumulators, then moves
   // every row's up by one. Unrolled, or indexing an array of them, the epilogue's code
   // would be repeated or indexed per element, and llvmpipe compiles each memory access
-  // into much code: the talk's training step compiled in 4 s this way against 2.
+  // into much code: the talk's training step took 4 s to compile cold that way, 1 s so.
   const rowBody = builder.scoped(() => {
     const epilogueReads = vectorize ? vectorEpilogue(kernel, product, materialized, TN) : undefined;
     if (epilogueReads) {
