@@ -41,10 +41,14 @@ class Generator extends Dice {
     return 1 + this.int(5);
   }
 
-  /** A shape of rank 0–3; sometimes a last axis over 256, so that row kernels loop. */
+  /**
+   * A shape of rank 0–3; sometimes a last axis over 256, so that row kernels loop, and
+   * sometimes 8–20 rows, so that matmuls fill (and overrun) the CPU device's 8-row blocks.
+   */
   shape(): Shape {
     const shape = Array.from({ length: this.int(4) }, () => this.size());
     if (shape.length > 0 && this.chance(0.2)) shape[shape.length - 1] = 257 + this.int(500);
+    if (shape.length > 1 && this.chance(0.15)) shape[shape.length - 2] = 8 + this.int(13);
     return shape;
   }
 
@@ -130,7 +134,10 @@ class Generator extends Dice {
     if (shape.length === 0) return reduce(inner, p);
     const axis = this.chance(0.6) ? shape.length - 1 : this.int(shape.length);
     const x = this.expression(shape, d);
-    return this.pick([T.sub, T.mul, T.add])(x, reduce(this.chance(0.5) ? x : this.expression(shape, d), axis, true));
+    // Long sums become means: x · sum(x) over hundreds of values, fed to a product, leaves
+    // values whose float32 rounding no tolerance on the output's scale can judge.
+    const along = reduce === T.sum && shape[axis]! > 64 ? T.mean : reduce;
+    return this.pick([T.sub, T.mul, T.add])(x, along(this.chance(0.5) ? x : this.expression(shape, d), axis, true));
   }
 
   /** Softmax-like chains: max, then a sum of what subtracts it, then elementwise again. */
@@ -167,7 +174,8 @@ class Generator extends Dice {
       return T.dimshuffle(this.expression(inverse.map((i) => shape[i]!), d), ...order);
     }
     if (choice === 2) return T.broadcastTo(this.expression(shape.map((size, i) => (i === axis || this.chance(0.3) ? 1 : size)), d), shape);
-    if (choice === 3) {
+    // (A slice of size 1 would be typed unknown, not 1, and could not broadcast as the caller may need.)
+    if (choice === 3 && shape[axis]! > 1) {
       // A strided, reversed or offset slice of a larger expression.
       const n = shape[axis]!;
       const kind = this.int(3);
