@@ -169,6 +169,7 @@ test('CPU-device matmul in thread blocks: vec4 reads of stored operands and thei
     ['both transposed', (x, w) => T.matmul(tr(x), tr(w)), [f(36, 12), f(28, 36)], 2, true],
     ['x·xᵀ: one buffer, both sides vec4', (x) => T.matmul(x, tr(x)), [f(24, 36)], 1, true],
     ['the epilogue reads A: A and the epilogue stay scalar', (a, b) => T.add(T.matmul(a, b), a), [f(32, 32), f(32, 32)], 1, false],
+    ['the epilogue reads B through a reshape: B and the epilogue scalar, A still vec4', (a, b) => T.add(T.matmul(a, b), T.reshape(b, [1, 16, 16])), [f(2, 16, 16), f(16, 16)], 1, false],
     ['B a flipped view of A: one buffer, read one value at a time', (x) => T.matmul(x, T.flip(x)), [f(16, 16)], 0, true],
     ['B computed from A (stored first): both vec4', (x) => T.matmul(x, T.exp(x)), [f(16, 16)], 2, true],
     ['K not a multiple of 4: B along n only', T.matmul, [f(12, 13), f(13, 16)], 1, true],
@@ -317,6 +318,7 @@ test('elementwise kernels on vec4s where the reads allow, and scalar where they 
     ['1-D with a scalar', (x) => T.add(T.mul(x, 3), T.exp(x)), [f(20)], true],
     ['a transposed operand stays scalar', (x, y) => T.add(x, T.transpose(y)), [f(4, 8), f(8, 4)], false],
     ['a last axis not a multiple of 4 stays scalar', (x) => T.exp(x), [f(5, 7)], false],
+    ['a tensor read as itself and as vec4s through a reshape stays scalar', (x) => T.sub(x, T.reshape(x, [1, 8])), [f(8, 1)], false],
     ['an int32 output stays scalar', (x) => T.mul(x, 2), [i32(-9, 9, 4, 8)], false],
   ];
   for (const [name, build, values, vectorized] of cases) {

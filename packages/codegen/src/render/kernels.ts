@@ -74,7 +74,13 @@ function elementwiseGroupCount(items: number, threads: number): number {
 
 function renderElementwise(kernel: Kernel, materialized: ReadonlySet<Variable>, label: string): RenderedKernel {
   const vectors = vectorReads(kernel, materialized);
-  if (vectors) return renderElementwiseVec4(kernel, materialized, label, vectors);
+  if (vectors) {
+    try {
+      return renderElementwiseVec4(kernel, materialized, label, vectors);
+    } catch (error) {
+      if (!(error instanceof VectorReadConflict)) throw error;
+    }
+  }
   const out = kernel.output;
   const builder = new KernelBuilder(materialized, out, kernel.writesInto);
   const total = size(out);
@@ -124,8 +130,7 @@ function renderElementwiseVec4(kernel: Kernel, materialized: ReadonlySet<Variabl
     // Each vector buffer once: its four values for this thread's four elements.
     const lanes: string[] = [];
     withVectorLanes(builder, vectors, index, (laneIndex) => lanes.push(builder.value(out, laneIndex)));
-    const target = builder.binding(out, 'read_write');
-    target.vector = true;
+    const target = builder.vectorBinding(out, 'read_write');
     builder.lines.push(`${target.name}[quad] = vec4<f32>(${lanes.join(', ')});`);
   });
   builder.lines.push(`for (var quad = i32(gid.x); quad < ${quads}i; quad = quad + ${groups * threads}i) {`, indent(body), '}');

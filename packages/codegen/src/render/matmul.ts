@@ -18,7 +18,7 @@ import type { Kernel } from '../lower/partition.ts';
 import { KernelBuilder, unflatten, VectorReadConflict } from './builder.ts';
 import { broadcastIndex } from './lowering.ts';
 import { convert, literal, toStorage, wgslType } from './wgsl.ts';
-import { vectorReadsOf, withVectorLanes } from './vectors.ts';
+import { storageOf, vectorReadsOf, withVectorLanes } from './vectors.ts';
 
 interface Tiling { TM: number; TN: number; BK: number }
 
@@ -133,6 +133,7 @@ function storeElement(builder: KernelBuilder, kernel: Kernel, product: Product, 
       const sameShape = outShape.length === out.length && outShape.every((dim, k) => dim === out[k]);
       const outIndex = sameShape ? rootIndex : unflatten(builder, flat, outShape, 'e');
       const result = builder.value(kernel.output, outIndex);
+      builder.overrides.delete(node);
       builder.lines.push(`${builder.binding(kernel.output, 'read_write').name}[${flat}] = ${toStorage(result, kernel.output.dtype)};`);
     });
     builder.lines.push(indent(inner, 1), '}');
@@ -337,10 +338,8 @@ function renderThreadBlocks(kernel: Kernel, materialized: ReadonlySet<Variable>,
     return { operand, stored, along };
   });
   // One buffer read both ways (x·xᵀ with one side plain) must be read one value at a time.
-  reads.forEach((read, side) => {
-    const other = reads[1 - side]!;
-    if (read.stored && !other.stored && T.topologicalOrder([other.operand]).includes(read.stored)) reads[side] = { operand: read.operand };
-  });
+  const bothWays = reads.map((read, side) => read.stored !== undefined && !reads[1 - side]!.stored && T.topologicalOrder([reads[1 - side]!.operand]).includes(read.stored));
+  bothWays.forEach((conflict, side) => void (conflict && (reads[side] = { operand: reads[side]!.operand })));
   for (const read of reads) if (read.stored) builder.vectorBinding(read.stored);
   const [readA, readB] = reads as [OperandRead, OperandRead];
   // k steps of 4 wherever K allows (vec4s along k need it), else of 1.
@@ -453,6 +452,6 @@ function vectorEpilogue(kernel: Kernel, product: Product, materialized: Readonly
   const vectors = vectorReadsOf([output], N, materialized, kernel, { leaves: new Set([node]), writesInto: true, none: true });
   if (!vectors) return undefined;
   const operandReads = T.topologicalOrder([a, b]);
-  const shared = [...vectors, ...(kernel.writesInto ? [kernel.writesInto] : []), output];
+  const shared = [...[...vectors].map((vector) => storageOf(vector, materialized)), ...(kernel.writesInto ? [kernel.writesInto] : []), output];
   return shared.some((variable) => operandReads.includes(variable)) ? undefined : vectors;
 }

@@ -33,6 +33,8 @@ export interface VectorReadOptions {
  */
 export function vectorReadsOf(roots: readonly Variable[], width: number, materialized: ReadonlySet<Variable>, kernel: Kernel, options: VectorReadOptions = {}): Set<Variable> | undefined {
   const vectors = new Set<Variable>();
+  /** Stored tensors read one value at a time (a last axis of 1, broadcast along the row). */
+  const scalars = new Set<Variable>();
   const seen = new Set<Variable>();
   const visit = (variable: Variable): boolean => {
     if (seen.has(variable)) return true;
@@ -40,7 +42,7 @@ export function vectorReadsOf(roots: readonly Variable[], width: number, materia
     if (isInlineConstant(variable) || options.leaves?.has(variable)) return true;
     const last = variable.ndim === 0 ? 1 : variable.shape[variable.ndim - 1];
     if (variable !== kernel.output && materialized.has(variable)) {
-      if (last === 1) return true;
+      if (last === 1) return void scalars.add(variable), true;
       if (last !== width || variable.dtype !== 'float32' || (variable === kernel.writesInto && !options.writesInto)) return false;
       vectors.add(variable);
       return true;
@@ -57,7 +59,14 @@ export function vectorReadsOf(roots: readonly Variable[], width: number, materia
     if (!node || !pointwise.has(node.op) || (last !== 1 && last !== width)) return false;
     return node.inputs.every(visit);
   };
-  return roots.every(visit) && (vectors.size > 0 || options.none) ? vectors : undefined;
+  if (!roots.every(visit) || (vectors.size === 0 && !options.none)) return undefined;
+  // One buffer cannot be both: a tensor read as vec4s through a reshape and as itself one value at a time.
+  return [...vectors].some((vector) => scalars.has(storageOf(vector, materialized))) ? undefined : vectors;
+}
+
+/** The stored tensor whose buffer a vec4 read of `vector` (vectorReadsOf) loads from. */
+export function storageOf(vector: Variable, materialized: ReadonlySet<Variable>): Variable {
+  return materialized.has(vector) ? vector : reshaped(vector, materialized);
 }
 
 /** The stored tensor under a chain of reshapes (the tensor itself where it is stored). */
@@ -76,13 +85,13 @@ export function withVectorLanes(builder: KernelBuilder, vectors: ReadonlySet<Var
   const loaded = new Map<Variable, string>();
   for (const vector of vectors) {
     // A reshape of a stored tensor (vectorReadsOf) is read from that tensor's buffer.
-    const binding = builder.vectorBinding(builder.materialized.has(vector) ? vector : reshaped(vector, builder.materialized));
+    const binding = builder.vectorBinding(storageOf(vector, builder.materialized));
     const at = builder.offset(broadcastIndex(index, vector.shape, index.length), vector.shape as number[]);
     loaded.set(vector, builder.bind(`${binding.name}[(${at}) / 4i]`, `${binding.name}_q`));
   }
   for (let k = 0; k < 4; k++) {
     for (const vector of vectors) builder.overrides.set(vector, `${loaded.get(vector)}[${k}]`);
-    lane(k === 0 || index.length === 0 ? index : [...index.slice(0, -1), builder.bind(`${index[index.length - 1]} + ${k}i`, 'lane')], k);
+    lane(k === 0 || index.length === 0 ? index : [...index.slice(0, -1), `(${index[index.length - 1]} + ${k}i)`], k);
   }
   for (const vector of vectors) builder.overrides.delete(vector);
 }
