@@ -20,6 +20,17 @@ const ints = (values: number[], shape = [values.length]) => T.array(new Int32Arr
 
 type Case = [string, (...inputs: Variable[]) => Variable, NDArray[], number?];
 
+/** Runs `body` with the default vec4 setting (the tests that check which reads are vec4s hold whatever THEORBO_VEC4 the run sets). */
+async function withDefaultVec4(body: () => Promise<void>): Promise<void> {
+  const saved = process.env.THEORBO_VEC4;
+  delete process.env.THEORBO_VEC4;
+  try {
+    await body();
+  } finally {
+    if (saved !== undefined) process.env.THEORBO_VEC4 = saved;
+  }
+}
+
 /** Compiles `build` over symbolic inputs of the values' types and compares with the reference evaluator. */
 async function check(name: string, build: (...inputs: Variable[]) => Variable, values: NDArray[], rtol = 2e-5): Promise<void> {
   const device = await acquireDevice();
@@ -157,7 +168,7 @@ test('matmul tiles: on a GPU large products take 128×128 and small ones smaller
   assert.equal([side(256, 256, 1, 1), side(100, 100, 1, 1), side(64, 12, 1, 1), side(5, 33, 1, 1), side(4096, 4096, 1, 1)], [64, 64, 32, 32, 64]);
 });
 
-test('CPU-device matmul in thread blocks: vec4 reads of stored operands and their transposes, vec4 epilogues, scalar reads elsewhere', async () => {
+test('CPU-device matmul in thread blocks: vec4 reads of stored operands and their transposes, vec4 epilogues, scalar reads elsewhere', () => withDefaultVec4(async () => {
   const device = await acquireDevice();
   if (device.kind !== 'cpu-webgpu') return; // a GPU runs the tiled kernel (the cases above)
   const tr = T.transpose;
@@ -216,9 +227,9 @@ test('CPU-device matmul in thread blocks: vec4 reads of stored operands and thei
   assertClose(await readShared(w), want, { rtol: 1e-5, atol: 1e-6 }, 'in-place update');
   const code = matmulCode(step);
   assert.ok(code && /var<storage, read_write> \w+: array<vec4<f32>>/.test(code), code);
-});
+}));
 
-test('CPU-device reductions and row kernels over the last axis read stored rows as vec4s where they can', async () => {
+test('CPU-device reductions and row kernels over the last axis read stored rows as vec4s where they can', () => withDefaultVec4(async () => {
   const device = await acquireDevice();
   if (device.kind !== 'cpu-webgpu') return; // GPU plans reduce in workgroups
   const ties = T.array(Float32Array.from({ length: 80 * 8 }, (_, i) => Math.floor((i * 7919) % 13 / 4)), { shape: [80, 8] });
@@ -247,7 +258,7 @@ test('CPU-device reductions and row kernels over the last axis read stored rows 
     const code = fn.lastPlan()!.kernels.map((kernel) => kernel.passes[0]!.code).join('\n');
     assert.is(/array<vec4<f32>>/.test(code), vectorized, `${name}\n${code.slice(0, 500)}`);
   }
-});
+}));
 
 test('split-K: GPU-shaped plans split long, narrow products and sum the parts, epilogue included', async () => {
   process.env.THEORBO_WORKGROUP_TARGET = '256';
@@ -310,7 +321,7 @@ test('vec4 matmul loads: on for plain buffers at tile multiples, off where the e
   }
 });
 
-test('elementwise kernels on vec4s where the reads allow, and scalar where they do not', async () => {
+test('elementwise kernels on vec4s where the reads allow, and scalar where they do not', () => withDefaultVec4(async () => {
   const device = await acquireDevice();
   const cases: [string, (...inputs: Variable[]) => Variable, NDArray[], boolean][] = [
     ['broadcast rows and columns', (x, a, b) => T.sub(T.mul(T.tanh(T.add(T.mul(x, a), b)), T.sigmoid(x)), T.exp(T.neg(T.square(x)))), [f(6, 8), f(8), f(1, 8)], true],
@@ -331,7 +342,7 @@ test('elementwise kernels on vec4s where the reads allow, and scalar where they 
     const code = fn.lastPlan()!.kernels.map((kernel) => kernel.passes[0]!.code).join('\n');
     assert.is(code.includes('array<vec4<f32>>'), vectorized, `${name}: vec4 kernel ${vectorized ? 'expected' : 'not expected'}\n${code}`);
   }
-});
+}));
 
 test('views read in place: a sliced, transposed operand', async () => {
   await check('view', (x) => T.exp(T.transpose(T.get(x, T.slice(1, null), T.slice(null, null, 2)))), [f(9, 8)]);
