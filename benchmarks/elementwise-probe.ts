@@ -3,8 +3,8 @@
 // device tensors of benchmarks/theorbo-impl.ts), beside a plain x·a copy-like kernel.
 // Not part of the tests. Usage: npx tsx benchmarks/elementwise-probe.ts [--device gpu] [--side 8192]
 import * as T from '@theorbo/graph';
-import { acquireDevice, compile, DeviceTensor } from '@theorbo/codegen';
-import { uploadTensor } from './theorbo-impl.ts';
+import { acquireDevice, compile } from '@theorbo/codegen';
+import { releaseOutputs, uploadTensor } from './theorbo-impl.ts';
 
 const argument = (flag: string): string | undefined => {
   const index = process.argv.indexOf(flag);
@@ -37,8 +37,7 @@ for (const [name, y] of graphs) {
   const used = [x, a, b].filter((input) => T.topologicalOrder([y]).includes(input));
   const fn = compile({ inputs: used, outputs: [y], device, outputsOnDevice: true });
   const args = used.map((input) => inputs[[x, a, b].indexOf(input)]!);
-  const release = (outputs: (T.NDArray | DeviceTensor)[]) => outputs.forEach((output) => output instanceof DeviceTensor && output.destroy());
-  release(await fn(...args));
+  releaseOutputs(await fn(...args));
   await device.device.queue.onSubmittedWorkDone();
   const times: number[] = [];
   for (let repeat = 0; repeat < 5; repeat++) {
@@ -46,7 +45,7 @@ for (const [name, y] of graphs) {
     const t0 = performance.now();
     // Each call's outputs resolve once its commands are submitted, not run: awaiting them
     // keeps the device busy while the buffers cycle through the pool.
-    for (let i = 0; i < count; i++) release(await fn(...args));
+    for (let i = 0; i < count; i++) releaseOutputs(await fn(...args));
     await device.device.queue.onSubmittedWorkDone();
     times.push((performance.now() - t0) / count);
   }

@@ -6,11 +6,11 @@
 // queue.submit into a no-op (nothing runs, and no result is right), which leaves what
 // JavaScript and Dawn's encoding cost per call on their own.
 // Not part of the tests. Usage: npx tsx benchmarks/host-overhead.ts [--device gpu|cpu-webgpu] [--steps N] [--batch B] [--count-calls] [--no-submit]
-import { acquireDevice, compile, DeviceTensor } from '@theorbo/codegen';
+import { acquireDevice, compile } from '@theorbo/codegen';
 import * as T from '@theorbo/graph';
 import { sgd } from '@theorbo/autodiff';
 import { buildTalkProgram } from '../examples/talk-network.ts';
-import { uploadTensor } from './theorbo-impl.ts';
+import { releaseOutputs, timeCalls, uploadTensor } from './theorbo-impl.ts';
 
 const argument = (flag: string): string | undefined => {
   const index = process.argv.indexOf(flag);
@@ -30,8 +30,7 @@ const fn = compile({ inputs: [program.xInput, program.yTarget], outputs: [progra
 const x = T.array(Float32Array.from({ length: batch * 1025 }, (_, i) => Math.sin(i) ** 2), { shape: [batch, 1025] });
 const y = T.array(Int32Array.from({ length: batch }, (_, i) => i % 24), { shape: [batch], dtype: 'int32' });
 const inputs = [uploadTensor(device, x), uploadTensor(device, y)];
-const release = (outputs: (T.NDArray | DeviceTensor)[]) => outputs.forEach((output) => output instanceof DeviceTensor && output.destroy());
-for (let i = 0; i < 20; i++) release(await fn(...inputs));
+for (let i = 0; i < 20; i++) releaseOutputs(await fn(...inputs));
 await device.device.queue.onSubmittedWorkDone();
 
 const counts: Record<string, number> = {};
@@ -53,15 +52,7 @@ if (process.argv.includes('--count-calls')) {
 }
 if (process.argv.includes('--no-submit')) Object.getPrototypeOf(device.device.queue).submit = () => {};
 for (let round = 0; round < 3; round++) {
-  const cpu0 = process.cpuUsage();
-  const t0 = performance.now();
-  for (let i = 0; i < steps; i++) release(await fn(...inputs));
-  const issued = performance.now() - t0;
-  await device.device.queue.onSubmittedWorkDone();
-  const wall = performance.now() - t0;
-  const cpu = process.cpuUsage(cpu0);
-  const perStep = (ms: number) => `${((1000 * ms) / steps).toFixed(1)} µs`;
-  console.log(`batch ${batch}, ${fn.kernelCount()} kernels, ${steps} steps: issuing ${perStep(issued)}/step, wall ${perStep(wall)}/step, process CPU ${perStep((cpu.user + cpu.system) / 1000)}/step`);
+  console.log(`batch ${batch}, ${fn.kernelCount()} kernels, ${steps} steps: ${await timeCalls(device, fn, inputs, steps)}`);
 }
 if (process.argv.includes('--count-calls')) console.log('WebGPU calls in the timed loops:', counts);
 process.exit(0);

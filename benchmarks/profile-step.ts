@@ -4,9 +4,9 @@
 // this process spends per call (JavaScript plus Dawn's encoding), and each kernel's time
 // on the GPU's own clock ('profile' mode, where the adapter has timestamp queries). Not part of the tests; run it beside `pnpm bench`.
 // Usage: npx tsx benchmarks/profile-step.ts [--device gpu|cpu-webgpu] [--steps N]
-import { acquireDevice, compile, DeviceTensor } from '@theorbo/codegen';
+import { acquireDevice, compile } from '@theorbo/codegen';
 import type * as T from '@theorbo/graph';
-import { graphs, uploadTensor } from './theorbo-impl.ts';
+import { graphs, releaseOutputs, timeCalls, uploadTensor } from './theorbo-impl.ts';
 import { trainStepWorkload } from './training.ts';
 
 const argument = (flag: string): string | undefined => {
@@ -26,21 +26,10 @@ for (const fusion of [true, false]) {
     const graph = graphs['train-step'](workload);
     const fn = compile({ inputs: graph.inputs, outputs: graph.outputs, updates: graph.updates ?? [], device, fusion, mode, outputsOnDevice: true });
     const inputs = graph.values.map((value: T.NDArray) => uploadTensor(device, value));
-    const release = (outputs: (T.NDArray | DeviceTensor)[]) => outputs.forEach((output) => output instanceof DeviceTensor && output.destroy());
-    release(await fn(...inputs));
+    releaseOutputs(await fn(...inputs));
     await device.device.queue.onSubmittedWorkDone();
     const count = mode === 'profile' ? Math.min(steps, 200) : steps;
-    const cpu0 = process.cpuUsage();
-    const t0 = performance.now();
-    // A call's device outputs resolve once its commands are submitted (in 'fast' mode), so
-    // awaiting each keeps the GPU fed while its output buffer cycles through the pool.
-    for (let i = 0; i < count; i++) release(await fn(...inputs));
-    const issued = performance.now() - t0;
-    await device.device.queue.onSubmittedWorkDone();
-    const wall = performance.now() - t0;
-    const cpu = process.cpuUsage(cpu0);
-    const perStep = (ms: number) => `${((1000 * ms) / count).toFixed(1)} µs`;
-    console.log(`\n${fusion ? 'fused' : 'unfused'}, ${mode}: ${fn.kernelCount()} kernels; ${count} steps: wall ${perStep(wall)}/step, issuing ${perStep(issued)}/step, process CPU ${perStep((cpu.user + cpu.system) / 1000)}/step`);
+    console.log(`\n${fusion ? 'fused' : 'unfused'}, ${mode}: ${fn.kernelCount()} kernels; ${count} steps: ${await timeCalls(device, fn, inputs, count)}`);
     if (mode === 'profile') console.log(fn.profile());
     for (const input of inputs) input.destroy();
   }

@@ -2,7 +2,8 @@
 // (the reference evaluator checks these: run.ts --check-graphs); `compiledBuilder`
 // compiles one for the device; `theorbo` and `theorboUnfused` list the rows the harness
 // measures (registered at the end of this file).
-// Left out: any timing or device code of its own; the harness does both.
+// The harness times these rows; uploadTensor, releaseOutputs and timeCalls also serve the
+// separate scripts (profile-step.ts, host-overhead.ts, elementwise-probe.ts).
 import * as T from '@theorbo/graph';
 import { sgd } from '@theorbo/autodiff';
 import { compile, DeviceTensor, readShared, runtimeFor, type AcquiredDevice, type WebGpuDescriptor } from '@theorbo/codegen';
@@ -93,6 +94,29 @@ export function uploadTensor(device: WebGpuDescriptor, value: T.NDArray): Device
   return new DeviceTensor(runtimeFor(device), buffer, value.dtype, value.shape);
 }
 
+/** Gives the buffers of a call's device outputs back to the runtime's pool. */
+export function releaseOutputs(outputs: readonly (T.NDArray | DeviceTensor)[]): void {
+  for (const output of outputs) if (output instanceof DeviceTensor) output.destroy();
+}
+
+/**
+ * `count` calls of `fn` back to back, each awaited (device outputs resolve once the call
+ * is submitted, so the device stays busy) and its outputs released: per call, the time
+ * until the last call was submitted, the wall time until the device finished, and this
+ * process's CPU time (JavaScript and Dawn's encoding), as a line of text.
+ */
+export async function timeCalls(device: WebGpuDescriptor, fn: (...inputs: DeviceTensor[]) => Promise<(T.NDArray | DeviceTensor)[]>, inputs: DeviceTensor[], count: number): Promise<string> {
+  const cpu0 = process.cpuUsage();
+  const t0 = performance.now();
+  for (let i = 0; i < count; i++) releaseOutputs(await fn(...inputs));
+  const issued = performance.now() - t0;
+  await device.device.queue.onSubmittedWorkDone();
+  const wall = performance.now() - t0;
+  const cpu = process.cpuUsage(cpu0);
+  const perCall = (ms: number) => `${((1000 * ms) / count).toFixed(1)} µs`;
+  return `issuing ${perCall(issued)}/step, wall ${perCall(wall)}/step, process CPU ${perCall((cpu.user + cpu.system) / 1000)}/step`;
+}
+
 /**
  * One case compiled for the acquired device. Inputs are uploaded once, as DeviceTensors,
  * as the peers' inputs are; a timed step issues one call without awaiting it and keeps
@@ -105,20 +129,17 @@ export function compiledBuilder(caseName: GraphCase, options: { fusion: boolean 
     const graph = graphs[caseName](workload);
     const fn = compile({ inputs: graph.inputs, outputs: graph.outputs, updates: graph.updates ?? [], device, fusion: options.fusion, outputsOnDevice: true });
     const inputs = graph.values.map((value) => uploadTensor(device, value));
-    const release = (outputs: (T.NDArray | DeviceTensor)[]) => {
-      for (const output of outputs) if (output instanceof DeviceTensor) output.destroy();
-    };
     let inflight: Promise<void>[] = [];
     return {
       async result() {
         const outputs = await fn(...inputs);
         const host = await Promise.all(outputs.map((output) => (output instanceof DeviceTensor ? output.read() : output)));
-        release(outputs);
+        releaseOutputs(outputs);
         const after = await Promise.all((graph.readAfter ?? []).map((shared) => readShared(shared)));
         return [...host, ...after].map((value) => Float32Array.from(value.data as Float32Array));
       },
       step() {
-        inflight.push(fn(...inputs).then(release));
+        inflight.push(fn(...inputs).then(releaseOutputs));
       },
       async sync() {
         await Promise.all(inflight);

@@ -15,7 +15,7 @@ export interface Binding {
   access: 'read' | 'read_write';
   /** Declared as array<atomic<u32|i32>> (scatter-add). */
   atomic?: boolean;
-  /** Declared as array<vec4<f32>> (elementwise kernels that move four elements a thread). */
+  /** Declared as array<vec4<f32>>: read or written four consecutive elements at a time (render/vectors.ts). */
   vector?: boolean;
 }
 

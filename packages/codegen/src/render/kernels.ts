@@ -10,11 +10,11 @@
 // Dispatches over 65535 workgroups use a 2-D grid.
 
 import { broadcastShapes, type AttrsOf, type Variable } from '@theorbo/graph';
-import { isInlineConstant, type Kernel } from '../lower/partition.ts';
-import { KernelBuilder, unflatten, VectorReadConflict, type Binding } from './builder.ts';
+import type { Kernel } from '../lower/partition.ts';
+import { KernelBuilder, unflatten, type Binding } from './builder.ts';
 import { advancedLayout, broadcastIndex, gatherIndex } from './lowering.ts';
 import { renderMatmulKernel } from './matmul.ts';
-import { vectorReadsOf, withVectorLanes } from './vectors.ts';
+import { vectorReadsOf, withScalarFallback, withVectorLanes } from './vectors.ts';
 import { convert, helpersFor, literal, toStorage, wgslType } from './wgsl.ts';
 
 export interface RenderedKernel {
@@ -73,14 +73,13 @@ function elementwiseGroupCount(items: number, threads: number): number {
 }
 
 function renderElementwise(kernel: Kernel, materialized: ReadonlySet<Variable>, label: string): RenderedKernel {
-  const vectors = vectorReads(kernel, materialized);
-  if (vectors) {
-    try {
-      return renderElementwiseVec4(kernel, materialized, label, vectors);
-    } catch (error) {
-      if (!(error instanceof VectorReadConflict)) throw error;
-    }
-  }
+  return withScalarFallback((vectorize) => {
+    const vectors = vectorize ? vectorReads(kernel, materialized) : undefined;
+    return vectors ? renderElementwiseVec4(kernel, materialized, label, vectors) : renderElementwiseScalar(kernel, materialized, label);
+  });
+}
+
+function renderElementwiseScalar(kernel: Kernel, materialized: ReadonlySet<Variable>, label: string): RenderedKernel {
   const out = kernel.output;
   const builder = new KernelBuilder(materialized, out, kernel.writesInto);
   const total = size(out);
@@ -100,19 +99,17 @@ function renderElementwise(kernel: Kernel, materialized: ReadonlySet<Variable>, 
   return { code: assemble(builder, indent(builder.lines), `${threads}`), bindings: builder.bindings, dispatch: [groups, 1, 1], label };
 }
 
-
 /**
  * The buffers an elementwise kernel can read four elements at a time, or undefined when
  * it cannot run on vec4s: a float32 output whose last axis is a multiple of 4, computed
  * by pointwise ops (broadcasting included) from buffers whose last axis is either the
  * output's (read as vec4s) or 1 (one value for the four). Anything that moves elements
- * (slices, transposes, gathers, concatenation) keeps the scalar kernel. THEORBO_VEC4=0
- * turns it off.
+ * (slices, transposes, gathers, concatenation) keeps the scalar kernel.
  */
 function vectorReads(kernel: Kernel, materialized: ReadonlySet<Variable>): Set<Variable> | undefined {
   const out = kernel.output;
   const width = out.ndim === 0 ? 1 : (out.shape[out.ndim - 1] as number);
-  if (process.env.THEORBO_VEC4 === '0' || out.dtype !== 'float32' || kernel.writesInto || width % 4 !== 0 || size(out) < 4) return undefined;
+  if (out.dtype !== 'float32' || kernel.writesInto || width % 4 !== 0 || size(out) < 4) return undefined;
   return vectorReadsOf([out], width, materialized, kernel);
 }
 
@@ -166,7 +163,7 @@ const onCpuDevice = (options: RenderOptions): boolean => (options.workgroupTarge
  * Rows on the CPU device, where there are rows enough for its few cores: a thread per
  * row, each pass a plain loop over the row, no workgroup memory and no barriers.
  */
-function renderRowsSerial(kernel: Kernel, materialized: ReadonlySet<Variable>, label: string, vectorize = true): RenderedKernel {
+function renderRowsSerial(kernel: Kernel, materialized: ReadonlySet<Variable>, label: string, vectorize: boolean): RenderedKernel {
   const out = kernel.output;
   const shape = out.shape as number[];
   const width = shape[shape.length - 1]!;
@@ -181,33 +178,28 @@ function renderRowsSerial(kernel: Kernel, materialized: ReadonlySet<Variable>, l
   const reductions = kernel.rowReductions!;
   const leaves = new Set(reductions.flatMap(({ root, output }) => [root, output]));
   const roots = [...reductions.map(({ root }) => root.owner!.inputs[0]!), out];
-  const vectors = vectorize && width % 4 === 0 && process.env.THEORBO_VEC4 !== '0' ? vectorReadsOf(roots, width, materialized, kernel, { leaves, writesInto: out.dtype === 'float32', none: out.dtype === 'float32' }) : undefined;
+  const vectors = vectorize && width % 4 === 0 ? vectorReadsOf(roots, width, materialized, kernel, { leaves, writesInto: out.dtype === 'float32', none: out.dtype === 'float32' }) : undefined;
   const step = vectors ? 4 : 1;
   const columns = (build: (index: readonly string[], k: number) => void) =>
     columnLoop(builder, '0i', step, width, () => (vectors ? withVectorLanes(builder, vectors, [...rowIndex, 'c'], build) : build([...rowIndex, 'c'], 0)));
-  try {
-    reductions.forEach(({ root: reduction, output: reduced }, r) => {
-      const acc = accumulatorFor(reduction);
-      const input = reduction.owner!.inputs[0]!;
-      const name = `acc${r}`;
-      builder.lines.push(`var ${name}: ${acc.type} = ${acc.init};`);
-      columns((index, k) => builder.lines.push(acc.step(name, builder.value(input, index), k === 0 ? 'c' : `(c + ${k}i)`)));
-      builder.overrides.set(reduction, builder.bind(convert(acc.result(name), reduction.dtype, reduction.dtype), `row_${r}`));
-      rowEpilogue(builder, reduction, reduced, rowIndex, r);
+  reductions.forEach(({ root: reduction, output: reduced }, r) => {
+    const acc = accumulatorFor(reduction);
+    const input = reduction.owner!.inputs[0]!;
+    const name = `acc${r}`;
+    builder.lines.push(`var ${name}: ${acc.type} = ${acc.init};`);
+    columns((index, k) => builder.lines.push(acc.step(name, builder.value(input, index), k === 0 ? 'c' : `(c + ${k}i)`)));
+    builder.overrides.set(reduction, builder.bind(convert(acc.result(name), reduction.dtype, reduction.dtype), `row_${r}`));
+    rowEpilogue(builder, reduction, reduced, rowIndex, r);
+  });
+  if (vectors && out.dtype === 'float32') {
+    const target = builder.vectorBinding(out, 'read_write');
+    columnLoop(builder, '0i', 4, width, () => {
+      const lanes: string[] = [];
+      withVectorLanes(builder, vectors, [...rowIndex, 'c'], (index) => lanes.push(builder.value(out, index)));
+      builder.lines.push(`${target.name}[(row * ${width}i + c) / 4i] = vec4<f32>(${lanes.join(', ')});`);
     });
-    if (vectors && out.dtype === 'float32') {
-      const target = builder.vectorBinding(out, 'read_write');
-      columnLoop(builder, '0i', 4, width, () => {
-        const lanes: string[] = [];
-        withVectorLanes(builder, vectors, [...rowIndex, 'c'], (index) => lanes.push(builder.value(out, index)));
-        builder.lines.push(`${target.name}[(row * ${width}i + c) / 4i] = vec4<f32>(${lanes.join(', ')});`);
-      });
-    } else {
-      columns((index) => builder.lines.push(storeRowElement(builder, out, rowIndex, width, index[index.length - 1]!)));
-    }
-  } catch (error) {
-    if (error instanceof VectorReadConflict && vectors) return renderRowsSerial(kernel, materialized, label, false);
-    throw error;
+  } else {
+    columns((index) => builder.lines.push(storeRowElement(builder, out, rowIndex, width, index[index.length - 1]!)));
   }
   return { code: assemble(builder, indent(builder.lines), `${threads}`), bindings: builder.bindings, dispatch, label };
 }
@@ -217,7 +209,7 @@ function renderRows(kernel: Kernel, materialized: ReadonlySet<Variable>, label: 
   const shape = out.shape as number[];
   const width = shape[shape.length - 1]!;
   const rows = size(out) / width;
-  if (onCpuDevice(options) && rows >= 64) return renderRowsSerial(kernel, materialized, label);
+  if (onCpuDevice(options) && rows >= 64) return withScalarFallback((vectorize) => renderRowsSerial(kernel, materialized, label, vectorize));
   const threads = 256;
   const builder = new KernelBuilder(materialized, out, kernel.writesInto);
   const dispatch = grid(rows);
@@ -345,12 +337,7 @@ function accumulatorFor(node: Variable): Accumulator {
 const isArg = (node: Variable) => node.owner!.op === 'argmax' || node.owner!.op === 'argmin';
 
 function renderReduce(kernel: Kernel, materialized: ReadonlySet<Variable>, label: string, options: RenderOptions): RenderedKernel {
-  try {
-    return renderReduceWith(kernel, materialized, label, options, true);
-  } catch (error) {
-    if (error instanceof VectorReadConflict) return renderReduceWith(kernel, materialized, label, options, false);
-    throw error;
-  }
+  return withScalarFallback((vectorize) => renderReduceWith(kernel, materialized, label, options, vectorize));
 }
 
 function renderReduceWith(kernel: Kernel, materialized: ReadonlySet<Variable>, label: string, options: RenderOptions, vectorize: boolean): RenderedKernel {
@@ -384,7 +371,7 @@ function renderReduceWith(kernel: Kernel, materialized: ReadonlySet<Variable>, l
   // A thread's own loop over the last axis on the CPU device reads stored rows as vec4s
   // where the input allows (llvmpipe loads each lane's values one at a time).
   const lastAxis = axes.length === 1 && axes[0] === inShape.length - 1;
-  const vectors = vectorize && !tree && onCpuDevice(options) && lastAxis && reduceSize % 4 === 0 && !flatArgmax && process.env.THEORBO_VEC4 !== '0' ? vectorReadsOf([input], reduceSize, materialized, kernel) : undefined;
+  const vectors = vectorize && !tree && onCpuDevice(options) && lastAxis && reduceSize % 4 === 0 && !flatArgmax ? vectorReadsOf([input], reduceSize, materialized, kernel) : undefined;
   const start = tree ? 'i32(lid.x)' : '0i';
   const stride = tree ? `${threads}i` : vectors ? '4i' : '1i';
   const loop = builder.scoped(() => {

@@ -15,10 +15,10 @@
 import * as T from '@theorbo/graph';
 import type { Variable } from '@theorbo/graph';
 import type { Kernel } from '../lower/partition.ts';
-import { KernelBuilder, unflatten, VectorReadConflict } from './builder.ts';
+import { KernelBuilder, unflatten } from './builder.ts';
 import { broadcastIndex } from './lowering.ts';
 import { convert, literal, toStorage, wgslType } from './wgsl.ts';
-import { storageOf, vectorReadsOf, withVectorLanes } from './vectors.ts';
+import { storageOf, vectorReadsOf, withScalarFallback, withVectorLanes } from './vectors.ts';
 
 interface Tiling { TM: number; TN: number; BK: number }
 
@@ -79,6 +79,8 @@ interface Product {
   N: number;
   batchShape: number[];
   batch: number;
+  /** What the epilogue computes from the product, up to the kernel's output (the variables its store reads). */
+  epilogue: Variable[];
 }
 
 function productOf(kernel: Kernel): Product {
@@ -94,6 +96,7 @@ function productOf(kernel: Kernel): Product {
     K: aShape[aShape.length - 1]!,
     N: b.ndim === 1 ? 1 : bShape[bShape.length - 1]!,
     batch: batchShape.reduce((x, y) => x * y, 1),
+    epilogue: T.topologicalOrder([kernel.output], (variable) => variable === node),
   };
 }
 
@@ -144,14 +147,7 @@ export function renderMatmulKernel(kernel: Kernel, materialized: ReadonlySet<Var
   // The CPU device takes thread blocks, unless a tiling is asked for (THEORBO_MATMUL_TILE,
   // or THEORBO_MATMUL_CPU=tiles for the one chooseTiling picks).
   const tiles = process.env.THEORBO_MATMUL_CPU === 'tiles' || process.env.THEORBO_MATMUL_TILE !== undefined;
-  if (workgroupTarget <= 1 && !tiles) {
-    try {
-      return renderThreadBlocks(kernel, materialized, process.env.THEORBO_VEC4 !== '0');
-    } catch (error) {
-      if (error instanceof VectorReadConflict) return renderThreadBlocks(kernel, materialized, false);
-      throw error;
-    }
-  }
+  if (workgroupTarget <= 1 && !tiles) return withScalarFallback((vectorize) => renderThreadBlocks(kernel, materialized, vectorize));
   const product = productOf(kernel);
   const { node, a, b, M, K, N, batchShape, batch } = product;
   const { TM, TN, BK: chosenBK } = chooseTiling(M, N, batch, workgroupTarget);
@@ -191,20 +187,18 @@ export function renderMatmulKernel(kernel: Kernel, materialized: ReadonlySet<Var
   // Operands that are plain float32 buffers, read nowhere else in the kernel, with every
   // size a multiple of its tile, can be fetched four values at a time (vec4 loads: a row
   // of A along k, a row of B along n). Opt-in (THEORBO_MATMUL_VEC4=1) until measured.
-  const elsewhere = T.topologicalOrder([kernel.output], (variable) => variable === node);
   const quadsA = (BM * BK) / 1024;
   const quadsB = (BN * BK) / 1024;
   const vectorizable = (operand: Variable, rows: number, tile: number, quads: number, width: number) =>
     process.env.THEORBO_MATMUL_VEC4 === '1' && a !== b && materialized.has(operand) && operand !== kernel.output && operand !== kernel.writesInto &&
-    operand.dtype === 'float32' && node.dtype === 'float32' && operand.ndim >= 2 && !elsewhere.includes(operand) &&
+    operand.dtype === 'float32' && node.dtype === 'float32' && operand.ndim >= 2 && !product.epilogue.includes(operand) &&
     Number.isInteger(quads) && quads >= 1 && rows % tile === 0 && K % BK === 0 && width % 4 === 0;
   const vecA = vectorizable(a, M, BM, quadsA, K);
   const vecB = vectorizable(b, N, BN, quadsB, N);
   const vectorFetch = (operand: Variable, register: string, quadsPerRow: number, isA: boolean) => builder.scoped(() => {
     builder.lines.push('let q = e0 + l * 256i;', `let r = q / ${quadsPerRow}i;`, `let c = (q % ${quadsPerRow}i) * 4i;`);
     const index = isA ? operandIndex(operand, 'row0 + r', 'kb + c', true) : operandIndex(operand, 'kb + r', 'col0 + c', false);
-    const binding = builder.binding(operand);
-    binding.vector = true;
+    const binding = builder.vectorBinding(operand);
     builder.lines.push(`${register}[l] = ${binding.name}[(${builder.offset(index, operand.shape as number[])}) / 4i];`);
   });
   // One fetch body per operand (run once per register, l its index), and its register count.
@@ -316,7 +310,6 @@ function renderThreadBlocks(kernel: Kernel, materialized: ReadonlySet<Variable>,
 
   // Which operands are read as vec4s. The stored tensor's binding is then a vec4 array, so
   // nothing else in the kernel may read it one value at a time.
-  const epilogue = T.topologicalOrder([kernel.output], (variable) => variable === node);
   const reads = [a, b].map((operand, side): OperandRead => {
     const plain = { operand };
     if (!vectorize || operand.ndim < 2 || operand.dtype !== 'float32' || node.dtype !== 'float32') return plain;
@@ -329,7 +322,7 @@ function renderThreadBlocks(kernel: Kernel, materialized: ReadonlySet<Variable>,
       return owner.inputs[0]!.ndim === n && pattern.every((axis, j) => axis === (j < n - 2 ? j : j === n - 2 ? n - 1 : n - 2));
     })();
     const stored = materialized.has(operand) ? operand : swapsLastTwo && materialized.has(owner!.inputs[0]!) ? owner!.inputs[0]! : undefined;
-    if (!stored || stored === kernel.output || stored === kernel.writesInto || epilogue.includes(stored)) return plain;
+    if (!stored || stored === kernel.output || stored === kernel.writesInto || product.epilogue.includes(stored)) return plain;
     // A stored row-major A is contiguous along k, a stored B along n; their transposes the other way.
     const along: 'k' | 'own' = (stored === operand) === isA ? 'k' : 'own';
     const contiguous = along === 'k' ? K : own;
@@ -447,7 +440,7 @@ function renderThreadBlocks(kernel: Kernel, materialized: ReadonlySet<Variable>,
 function vectorEpilogue(kernel: Kernel, product: Product, materialized: ReadonlySet<Variable>, TN: number): Set<Variable> | undefined {
   const { node, a, b, out, N } = product;
   const output = kernel.output;
-  if (process.env.THEORBO_VEC4 === '0' || node.dtype !== 'float32' || output.dtype !== 'float32' || b.ndim < 2 || N % 4 !== 0 || TN % 4 !== 0) return undefined;
+  if (node.dtype !== 'float32' || output.dtype !== 'float32' || b.ndim < 2 || N % 4 !== 0 || TN % 4 !== 0) return undefined;
   if (output.ndim !== out.length || output.shape.some((dim, k) => dim !== out[k])) return undefined;
   const vectors = vectorReadsOf([output], N, materialized, kernel, { leaves: new Set([node]), writesInto: true, none: true });
   if (!vectors) return undefined;

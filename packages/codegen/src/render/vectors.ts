@@ -5,7 +5,7 @@
 
 import type { Variable } from '@theorbo/graph';
 import { isInlineConstant, type Kernel } from '../lower/partition.ts';
-import type { KernelBuilder } from './builder.ts';
+import { VectorReadConflict, type KernelBuilder } from './builder.ts';
 import { broadcastIndex } from './lowering.ts';
 
 /** Ops that compute each element from the same element of their inputs (broadcasting included). */
@@ -15,6 +15,20 @@ export const pointwise = new Set<string>([
   'add', 'sub', 'mul', 'div', 'int_div', 'mod', 'pow', 'maximum', 'minimum', 'atan2',
   'eq', 'ne', 'lt', 'le', 'gt', 'ge', 'logical_and', 'logical_or', 'logical_xor', 'where', 'broadcast_to',
 ]);
+
+/**
+ * Renders a kernel with vec4 reads where `render` finds them (THEORBO_VEC4=0: never), and
+ * again without any where one buffer turns out to be read both ways (VectorReadConflict).
+ */
+export function withScalarFallback<R>(render: (vectorize: boolean) => R): R {
+  if (process.env.THEORBO_VEC4 === '0') return render(false);
+  try {
+    return render(true);
+  } catch (error) {
+    if (error instanceof VectorReadConflict) return render(false);
+    throw error;
+  }
+}
 
 export interface VectorReadOptions {
   /** Variables the kernel supplies itself (the matmul's product, a row's reductions): read as they are. */
@@ -42,7 +56,10 @@ export function vectorReadsOf(roots: readonly Variable[], width: number, materia
     if (isInlineConstant(variable) || options.leaves?.has(variable)) return true;
     const last = variable.ndim === 0 ? 1 : variable.shape[variable.ndim - 1];
     if (variable !== kernel.output && materialized.has(variable)) {
-      if (last === 1) return void scalars.add(variable), true;
+      if (last === 1) {
+        scalars.add(variable);
+        return true;
+      }
       if (last !== width || variable.dtype !== 'float32' || (variable === kernel.writesInto && !options.writesInto)) return false;
       vectors.add(variable);
       return true;
