@@ -189,12 +189,13 @@ export function renderMatmulKernel(kernel: Kernel, materialized: ReadonlySet<Var
   // of A along k, a row of B along n). Opt-in (THEORBO_MATMUL_VEC4=1) until measured.
   const quadsA = (BM * BK) / 1024;
   const quadsB = (BN * BK) / 1024;
-  const vectorizable = (operand: Variable, rows: number, tile: number, quads: number, width: number) =>
-    process.env.THEORBO_MATMUL_VEC4 === '1' && a !== b && materialized.has(operand) && operand !== kernel.output && operand !== kernel.writesInto &&
+  // (Not where the other operand reads the same buffer, itself or through a view: x·xᵀ.)
+  const vectorizable = (operand: Variable, other: Variable, rows: number, tile: number, quads: number, width: number) =>
+    process.env.THEORBO_MATMUL_VEC4 === '1' && !T.topologicalOrder([other]).includes(operand) && materialized.has(operand) && operand !== kernel.output && operand !== kernel.writesInto &&
     operand.dtype === 'float32' && node.dtype === 'float32' && operand.ndim >= 2 && !product.epilogue.includes(operand) &&
     Number.isInteger(quads) && quads >= 1 && rows % tile === 0 && K % BK === 0 && width % 4 === 0;
-  const vecA = vectorizable(a, M, BM, quadsA, K);
-  const vecB = vectorizable(b, N, BN, quadsB, N);
+  const vecA = vectorizable(a, b, M, BM, quadsA, K);
+  const vecB = vectorizable(b, a, N, BN, quadsB, N);
   const vectorFetch = (operand: Variable, register: string, quadsPerRow: number, isA: boolean) => builder.scoped(() => {
     builder.lines.push('let q = e0 + l * 256i;', `let r = q / ${quadsPerRow}i;`, `let c = (q % ${quadsPerRow}i) * 4i;`);
     const index = isA ? operandIndex(operand, 'row0 + r', 'kb + c', true) : operandIndex(operand, 'kb + r', 'col0 + c', false);
