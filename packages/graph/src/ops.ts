@@ -1,60 +1,216 @@
-// The closed vocabulary of primitive ops, grouped, with the attributes each one carries.
+// The closed vocabulary of primitive ops, as one table of their properties: the family
+// each belongs to, what an elementwise op computes on one element (the reference
+// evaluator's definition) and how its dtype follows from its inputs', the identity and
+// combining kind of each reduction. Every group and set that other modules need (unary,
+// pointwise, commutative, splittable reductions …) is derived from this table, so a new
+// op is one entry here, not an edit to several hand-kept lists.
 // Everything else users call (softmax, mean, clip, tensordot, stack, roll, one_hot, ...)
 // is a composite built from these. Every table keyed by OpName (shape inference and
 // reference here, gradients in autodiff, lowering in codegen) must cover all of them.
 
 import type { DType } from './dtype.ts';
+import { erf, roundHalfEven, sigmoid, softplus } from './scalar.ts';
 
-/** Elementwise, one input. `stop_gradient` is the identity that autodiff treats as a constant. */
-export const unaryOps = [
-  'neg', 'abs', 'sign', 'exp', 'log', 'log1p', 'expm1', 'sqrt', 'rsqrt', 'square', 'reciprocal',
-  'sin', 'cos', 'tan', 'tanh', 'sigmoid', 'softplus', 'erf', 'floor', 'ceil', 'round',
-  'logical_not', 'cast', 'stop_gradient',
-] as const;
+export type OpFamily = 'unary' | 'binary' | 'ternary' | 'reduce' | 'linalg' | 'movement' | 'indexing' | 'source';
 
-/** Elementwise, two inputs, numpy broadcasting. */
-export const binaryOps = [
-  'add', 'sub', 'mul', 'div', 'int_div', 'mod', 'pow', 'maximum', 'minimum', 'atan2',
-  'eq', 'ne', 'lt', 'le', 'gt', 'ge', 'logical_and', 'logical_or', 'logical_xor',
-] as const;
+/**
+ * How an elementwise op's output dtype follows from its inputs' dtypes:
+ * - keep: the input's dtype, bool becoming int32 (neg, floor …);
+ * - identity: exactly the input's dtype, bool included (stop_gradient);
+ * - float: the float dtype of the (promoted) inputs, float32 for integers and bool (exp, div);
+ * - promote: the promoted dtype, bool becoming int32 (add, mul …);
+ * - bool: comparisons and logic;
+ * - attribute: the node's `dtype` attribute (cast);
+ * - branches: the promoted dtype of the last two inputs (where).
+ */
+export type DTypeRule = 'keep' | 'identity' | 'float' | 'promote' | 'bool' | 'attribute' | 'branches';
 
-/** Elementwise, three inputs: where(condition, then, else). */
-export const ternaryOps = ['where'] as const;
+type UnaryScalar = (x: number) => number;
+type BinaryScalar = (a: number, b: number) => number;
 
-/** Reductions over a set of axes (argmax/argmin over one axis or all). */
-export const reduceOps = ['sum', 'prod', 'max', 'min', 'any', 'all', 'argmax', 'argmin'] as const;
+interface ElementwiseInfo {
+  readonly pointwise: true;
+  readonly dtype: DTypeRule;
+}
+export interface UnaryInfo extends ElementwiseInfo {
+  readonly family: 'unary';
+  /** The op on one element, in doubles; the caller rounds to the output dtype. */
+  readonly scalar: UnaryScalar;
+}
+export interface BinaryInfo extends ElementwiseInfo {
+  readonly family: 'binary';
+  /** The op on one pair of elements, in doubles, for float operands (and, without `integer`, for all). */
+  readonly scalar: BinaryScalar;
+  /** The op on integer operands, where it differs (wrapping products, division by zero giving 0). */
+  readonly integer?: BinaryScalar;
+  readonly commutative?: true;
+  /** The operands are read as truth values (nonzero, NaN included, is true). */
+  readonly logical?: true;
+}
+export interface TernaryInfo extends ElementwiseInfo {
+  readonly family: 'ternary';
+}
+export interface ReductionInfo {
+  readonly family: 'reduce';
+  /**
+   * How partial results combine: arithmetic (sum, prod, max, min), logical (any, all), or
+   * by comparing values and keeping an index (argmax, argmin). Arithmetic and logical
+   * reductions are associative: a long one may be split into chunks, a row one fused.
+   */
+  readonly combine: 'arithmetic' | 'logical' | 'index';
+  /**
+   * The value every reduction starts from, by dtype (for argmax/argmin, the starting
+   * value compared against): combining it changes nothing.
+   */
+  readonly identity: (dtype: DType) => number;
+}
+export interface OtherInfo {
+  readonly family: 'linalg' | 'movement' | 'indexing' | 'source';
+  /** Computes element i from element i of its inputs, broadcasting (broadcast_to). */
+  readonly pointwise?: true;
+}
+export type OpInfo = UnaryInfo | BinaryInfo | TernaryInfo | ReductionInfo | OtherInfo;
 
-/** Numpy matmul: 1-D promotion, batched with broadcasting. */
-export const linalgOps = ['matmul'] as const;
+const unary = (dtype: DTypeRule, scalar: UnaryScalar) => ({ family: 'unary', pointwise: true, dtype, scalar }) as const satisfies UnaryInfo;
+const binary = (dtype: DTypeRule, scalar: BinaryScalar, more: { integer?: BinaryScalar; commutative?: true; logical?: true } = {}) =>
+  ({ family: 'binary', pointwise: true, dtype, scalar, ...more }) as const satisfies BinaryInfo;
+const reduction = (combine: ReductionInfo['combine'], identity: (dtype: DType) => number) => ({ family: 'reduce', combine, identity }) as const satisfies ReductionInfo;
+const other = <F extends OtherInfo['family']>(family: F) => ({ family }) as const;
 
-/** Movement: these are index arithmetic in codegen, not copies. */
-export const movementOps = ['reshape', 'dimshuffle', 'broadcast_to', 'subtensor', 'concat', 'pad'] as const;
+const isFloatDType = (dtype: DType): boolean => dtype === 'float32' || dtype === 'float64';
+/** The smallest value of a dtype (the identity of max), and the largest (of min). */
+const lowest = (dtype: DType): number => (isFloatDType(dtype) ? -Infinity : dtype === 'int32' ? -2147483648 : 0);
+const highest = (dtype: DType): number => (isFloatDType(dtype) ? Infinity : dtype === 'int32' ? 2147483647 : dtype === 'uint32' ? 4294967295 : 1);
 
-/** Writes into (a copy of) a tensor, and gathers by integer tensors. */
-export const indexingOps = ['inc_subtensor', 'advanced_subtensor', 'advanced_inc_subtensor'] as const;
+/** Nonzero is true, NaN included (numpy's and WGSL's rule). */
+export const truthy = (x: number): boolean => x !== 0;
+const flag = (condition: boolean): number => (condition ? 1 : 0);
 
-/** Values made from nothing but scalars and shapes. */
-export const sourceOps = ['arange', 'dim', 'random'] as const;
+export const opTable = {
+  // ---- elementwise, one input (cast and stop_gradient are the identity on values) ----
+  neg: unary('keep', (x) => -x),
+  abs: unary('keep', Math.abs),
+  sign: unary('keep', (x) => (Number.isNaN(x) ? NaN : x > 0 ? 1 : x < 0 ? -1 : 0)),
+  exp: unary('float', Math.exp),
+  log: unary('float', Math.log),
+  log1p: unary('float', Math.log1p),
+  expm1: unary('float', Math.expm1),
+  sqrt: unary('float', Math.sqrt),
+  rsqrt: unary('float', (x) => 1 / Math.sqrt(x)),
+  square: unary('keep', (x) => x * x),
+  reciprocal: unary('float', (x) => 1 / x),
+  sin: unary('float', Math.sin),
+  cos: unary('float', Math.cos),
+  tan: unary('float', Math.tan),
+  tanh: unary('float', Math.tanh),
+  sigmoid: unary('float', sigmoid),
+  softplus: unary('float', softplus),
+  erf: unary('float', erf),
+  floor: unary('keep', Math.floor),
+  ceil: unary('keep', Math.ceil),
+  round: unary('keep', roundHalfEven),
+  logical_not: unary('bool', (x) => flag(x === 0)),
+  cast: unary('attribute', (x) => x),
+  /** The identity that autodiff treats as a constant. */
+  stop_gradient: unary('identity', (x) => x),
 
-export const opNames = [
-  ...unaryOps, ...binaryOps, ...ternaryOps, ...reduceOps, ...linalgOps, ...movementOps, ...indexingOps, ...sourceOps,
-] as const;
+  // ---- elementwise, two inputs, numpy broadcasting. Integer division and modulo follow
+  // numpy (floor division; mod takes the sign of the divisor); by zero they give 0. ----
+  add: binary('promote', (a, b) => a + b, { commutative: true }),
+  sub: binary('promote', (a, b) => a - b),
+  mul: binary('promote', (a, b) => a * b, { integer: (a, b) => Math.imul(a, b), commutative: true }),
+  div: binary('float', (a, b) => a / b),
+  int_div: binary('promote', (a, b) => Math.floor(a / b), { integer: (a, b) => (b === 0 ? 0 : Math.floor(a / b)) }),
+  mod: binary('promote', (a, b) => (b === 0 ? NaN : a - Math.floor(a / b) * b), { integer: (a, b) => (b === 0 ? 0 : a - Math.floor(a / b) * b) }),
+  pow: binary('promote', Math.pow, { integer: (a, b) => (b < 0 ? (Math.abs(a) === 1 ? Math.pow(a, b) : 0) : Math.pow(a, b)) }),
+  maximum: binary('promote', (a, b) => (Number.isNaN(a) || Number.isNaN(b) ? NaN : Math.max(a, b)), { commutative: true }),
+  minimum: binary('promote', (a, b) => (Number.isNaN(a) || Number.isNaN(b) ? NaN : Math.min(a, b)), { commutative: true }),
+  atan2: binary('float', Math.atan2),
+  eq: binary('bool', (a, b) => flag(a === b), { commutative: true }),
+  ne: binary('bool', (a, b) => flag(a !== b), { commutative: true }),
+  lt: binary('bool', (a, b) => flag(a < b)),
+  le: binary('bool', (a, b) => flag(a <= b)),
+  gt: binary('bool', (a, b) => flag(a > b)),
+  ge: binary('bool', (a, b) => flag(a >= b)),
+  logical_and: binary('bool', (a, b) => flag(truthy(a) && truthy(b)), { commutative: true, logical: true }),
+  logical_or: binary('bool', (a, b) => flag(truthy(a) || truthy(b)), { commutative: true, logical: true }),
+  logical_xor: binary('bool', (a, b) => flag(truthy(a) !== truthy(b)), { commutative: true, logical: true }),
 
-export type UnaryOp = (typeof unaryOps)[number];
-export type BinaryOp = (typeof binaryOps)[number];
-export type TernaryOp = (typeof ternaryOps)[number];
-export type ReduceOp = (typeof reduceOps)[number];
-export type MovementOp = (typeof movementOps)[number];
-export type IndexingOp = (typeof indexingOps)[number];
-export type OpName = (typeof opNames)[number];
+  // ---- elementwise, three inputs: where(condition, then, else) ----
+  where: { family: 'ternary', pointwise: true, dtype: 'branches' },
 
+  // ---- reductions over a set of axes (argmax/argmin over one axis or all) ----
+  sum: reduction('arithmetic', () => 0),
+  prod: reduction('arithmetic', () => 1),
+  max: reduction('arithmetic', lowest),
+  min: reduction('arithmetic', highest),
+  any: reduction('logical', () => 0),
+  all: reduction('logical', () => 1),
+  argmax: reduction('index', lowest),
+  argmin: reduction('index', highest),
+
+  // ---- numpy matmul: 1-D promotion, batched with broadcasting ----
+  matmul: other('linalg'),
+
+  // ---- movement: index arithmetic in codegen, not copies ----
+  reshape: other('movement'),
+  dimshuffle: other('movement'),
+  broadcast_to: { family: 'movement', pointwise: true },
+  subtensor: other('movement'),
+  concat: other('movement'),
+  pad: other('movement'),
+
+  // ---- writes into (a copy of) a tensor, and gathers by integer tensors ----
+  inc_subtensor: other('indexing'),
+  advanced_subtensor: other('indexing'),
+  advanced_inc_subtensor: other('indexing'),
+
+  // ---- values made from nothing but scalars and shapes ----
+  arange: other('source'),
+  dim: other('source'),
+  random: other('source'),
+} as const satisfies Record<string, OpInfo>;
+
+type Table = typeof opTable;
+export type OpName = keyof Table;
+/** The ops of one family. */
+export type OpsOf<F extends OpFamily> = { [K in OpName]: Table[K]['family'] extends F ? K : never }[OpName];
+
+export type UnaryOp = OpsOf<'unary'>;
+export type BinaryOp = OpsOf<'binary'>;
+export type TernaryOp = OpsOf<'ternary'>;
+export type ReduceOp = OpsOf<'reduce'>;
+export type MovementOp = OpsOf<'movement'>;
+export type IndexingOp = OpsOf<'indexing'>;
 export type ElementwiseOp = UnaryOp | BinaryOp | TernaryOp;
+
+export const opNames = Object.keys(opTable) as OpName[];
+const namesWhere = <K extends OpName>(test: (info: OpInfo) => boolean): K[] => opNames.filter((name) => test(opTable[name])) as K[];
+const ofFamily = <F extends OpFamily>(family: F): OpsOf<F>[] => namesWhere((info) => info.family === family);
+
+export const unaryOps: readonly UnaryOp[] = ofFamily('unary');
+export const binaryOps: readonly BinaryOp[] = ofFamily('binary');
+export const ternaryOps: readonly TernaryOp[] = ofFamily('ternary');
+export const reduceOps: readonly ReduceOp[] = ofFamily('reduce');
+export const linalgOps: readonly OpsOf<'linalg'>[] = ofFamily('linalg');
+export const movementOps: readonly MovementOp[] = ofFamily('movement');
+export const indexingOps: readonly IndexingOp[] = ofFamily('indexing');
+export const sourceOps: readonly OpsOf<'source'>[] = ofFamily('source');
+
 export const elementwiseOps: ReadonlySet<OpName> = new Set<OpName>([...unaryOps, ...binaryOps, ...ternaryOps]);
-export const comparisonOps: ReadonlySet<OpName> = new Set<OpName>(['eq', 'ne', 'lt', 'le', 'gt', 'ge']);
-export const logicalOps: ReadonlySet<OpName> = new Set<OpName>(['logical_and', 'logical_or', 'logical_xor', 'logical_not']);
-export const commutativeOps: ReadonlySet<OpName> = new Set<OpName>([
-  'add', 'mul', 'maximum', 'minimum', 'eq', 'ne', 'logical_and', 'logical_or', 'logical_xor',
-]);
+/** Ops that compute each element from the same element of their inputs, broadcasting included. */
+export const pointwiseOps: ReadonlySet<OpName> = new Set(namesWhere((info) => 'pointwise' in info && info.pointwise === true));
+export const commutativeOps: ReadonlySet<OpName> = new Set(namesWhere((info) => info.family === 'binary' && info.commutative === true));
+export const logicalOps: ReadonlySet<OpName> = new Set<OpName>([...namesWhere((info) => info.family === 'binary' && info.logical === true), 'logical_not']);
+export const comparisonOps: ReadonlySet<OpName> = new Set(namesWhere((info) => info.family === 'binary' && info.dtype === 'bool' && !info.logical));
+/** Reductions that combine associatively: splittable into chunks, and fusable into row kernels when arithmetic. */
+export const associativeReductions: ReadonlySet<ReduceOp> = new Set(reduceOps.filter((op) => opTable[op].combine !== 'index'));
+export const arithmeticReductions: ReadonlySet<ReduceOp> = new Set(reduceOps.filter((op) => opTable[op].combine === 'arithmetic'));
+
+/** The value a reduction starts from (and pads with), for a dtype. */
+export function reductionIdentity(op: ReduceOp, dtype: DType): number {
+  return opTable[op].identity(dtype);
+}
 
 /**
  * A static size, or null where the size comes from the next scalar input of the node

@@ -5,10 +5,8 @@
 // that reads the old value. Both only change kernels that the checks here prove safe;
 // the differential test (test/differential.test.ts) exercises them on random graphs.
 
-import { elementwiseOps, type OpName, type Variable } from '@theorbo/graph';
+import { arithmeticReductions, elementwiseOps, type ReduceOp, type Variable } from '@theorbo/graph';
 import { dependsOn, sortKernels, type Kernel, type Partition } from './partition.ts';
-
-const rowReducible = new Set<OpName>(['sum', 'prod', 'max', 'min']);
 
 /**
  * Row fusion: an elementwise kernel over [..., N] that reads reductions over the last
@@ -37,7 +35,7 @@ export function fuseRows(result: Partition, maxBuffers: number): void {
     gather(result.reads.get(kernel)!);
     const absorbable = (reduce: Kernel): boolean => {
       const node = reduce.root.owner!;
-      if (reduce.alsoStoresRoot || !rowReducible.has(node.op) || removed.has(reduce)) return false;
+      if (reduce.alsoStoresRoot || !arithmeticReductions.has(node.op as ReduceOp) || removed.has(reduce)) return false;
       const input = node.inputs[0]!;
       const axes = (node.attrs as { axes: readonly number[] }).axes;
       if (!sameShapeOf(input, kernel.output) || axes.length !== 1 || axes[0] !== input.ndim - 1) return false;

@@ -52,7 +52,6 @@ export function specialize(outputs: readonly Variable[], inputShapes: ReadonlyMa
 
 const shapeSpecOps = new Set(['reshape', 'broadcast_to', 'random']);
 
-const splittable = new Set(['sum', 'prod', 'max', 'min', 'any', 'all']);
 /** Elements per first-stage chunk of a long full reduction. */
 const chunk = 4096;
 
@@ -63,13 +62,13 @@ const chunk = 4096;
  */
 function splitLongReduction(variable: Variable): Variable | undefined {
   const node = variable.owner!;
-  if (!splittable.has(node.op)) return undefined;
+  if (!T.associativeReductions.has(node.op as T.ReduceOp)) return undefined;
   const x = node.inputs[0]!;
   const attrs = node.attrs as T.AttrsOf<'sum'>;
   const n = x.type.size ?? 0;
   if (attrs.axes.length !== x.ndim || n < 1 << 16) return undefined;
   const chunks = Math.ceil(n / chunk);
-  const identity = reductionIdentity(node.op, x.dtype);
+  const identity = T.reductionIdentity(node.op as T.ReduceOp, x.dtype);
   let flat = T.reshape(x, [n]);
   if (chunks * chunk > n) flat = T.pad(flat, [[0, chunks * chunk - n]], { value: identity });
   const reduce = (input: Variable, axes: number[], keepdims: boolean): Variable => makeNode(node.op, [input], { axes, keepdims } as never, node.location);
@@ -199,15 +198,6 @@ function isArangeOf(variable: Variable, n: number): boolean {
   if (node?.op !== 'arange') return false;
   const bounds = node.inputs.map((input) => (input instanceof Constant ? input.value.data[0] : undefined));
   return bounds.length === 3 && bounds[0] === 0 && bounds[1] === n && bounds[2] === 1;
-}
-
-function reductionIdentity(op: string, dtype: T.DType): number {
-  switch (op) {
-    case 'sum': case 'any': return 0;
-    case 'prod': case 'all': return 1;
-    case 'max': return dtype === 'float32' || dtype === 'float64' ? -Infinity : dtype === 'uint32' ? 0 : -2147483648;
-    default: return dtype === 'float32' || dtype === 'float64' ? Infinity : dtype === 'uint32' ? 4294967295 : 2147483647;
-  }
 }
 
 /** Moves constant symbolic sizes (ShapeSpec nulls fed by constant scalars) into the attributes. */

@@ -9,7 +9,7 @@
 //    are compare-and-swap loops: WGSL has no float atomics).
 // Dispatches over 65535 workgroups use a 2-D grid.
 
-import { broadcastShapes, type AttrsOf, type Variable } from '@theorbo/graph';
+import { broadcastShapes, reductionIdentity, type AttrsOf, type Variable } from '@theorbo/graph';
 import type { Kernel } from '../lower/partition.ts';
 import { KernelBuilder, unflatten, type Binding } from './builder.ts';
 import { advancedLayout, broadcastIndex, gatherIndex } from './lowering.ts';
@@ -301,11 +301,11 @@ function accumulatorFor(node: Variable): Accumulator {
   switch (op) {
     case 'sum': case 'prod': {
       const symbol = op === 'sum' ? '+' : '*';
-      return { type, init: literal(op === 'sum' ? 0 : 1, t), step: (a, v) => `${a} = ${a} ${symbol} ${convert(v, input.dtype, t)};`, combine: (a, o) => `${a} = ${a} ${symbol} ${o};`, result: (a) => a };
+      return { type, init: literal(reductionIdentity(op, t), t), step: (a, v) => `${a} = ${a} ${symbol} ${convert(v, input.dtype, t)};`, combine: (a, o) => `${a} = ${a} ${symbol} ${o};`, result: (a) => a };
     }
     case 'max': case 'min': {
       const pick = op === 'max' ? (float ? 'th_max' : 'max') : (float ? 'th_min' : 'min');
-      const init = op === 'max' ? literal(float ? -Infinity : t === 'uint32' ? 0 : t === 'bool' ? 0 : -2147483648, t) : literal(float ? Infinity : t === 'uint32' ? 4294967295 : t === 'bool' ? 1 : 2147483647, t);
+      const init = literal(reductionIdentity(op, t), t);
       if (t === 'bool') {
         const symbol = op === 'max' ? '||' : '&&';
         return { type, init, step: (a, v) => `${a} = ${a} ${symbol} ${v};`, combine: (a, o) => `${a} = ${a} ${symbol} ${o};`, result: (a) => a };
@@ -314,7 +314,7 @@ function accumulatorFor(node: Variable): Accumulator {
     }
     case 'any': case 'all': {
       const symbol = op === 'any' ? '||' : '&&';
-      return { type: 'bool', init: op === 'any' ? 'false' : 'true', step: (a, v) => `${a} = ${a} ${symbol} ${convert(v, input.dtype, 'bool')};`, combine: (a, o) => `${a} = ${a} ${symbol} ${o};`, result: (a) => a };
+      return { type: 'bool', init: literal(reductionIdentity(op, 'bool'), 'bool'), step: (a, v) => `${a} = ${a} ${symbol} ${convert(v, input.dtype, 'bool')};`, combine: (a, o) => `${a} = ${a} ${symbol} ${o};`, result: (a) => a };
     }
     case 'argmax': case 'argmin': {
       // (value, index): the extreme wins, ties go to the lower index, NaN counts as the extreme.
@@ -322,7 +322,7 @@ function accumulatorFor(node: Variable): Accumulator {
       const nan = (x: string) => (float ? `th_isnan(${x})` : 'false');
       const wins = (v: string, vi: string, a: string, ai: string) =>
         `(${nan(v)} && !${nan(a)}) || (!${nan(a)} && (${v} ${better} ${a} || (${v} == ${a} && ${vi} < ${ai}))) || (${nan(v)} && ${nan(a)} && ${vi} < ${ai})`;
-      const init = float ? literal(op === 'argmax' ? -Infinity : Infinity, input.dtype) : literal(op === 'argmax' ? (input.dtype === 'uint32' ? 0 : -2147483648) : input.dtype === 'uint32' ? 4294967295 : 2147483647, input.dtype);
+      const init = literal(reductionIdentity(op, input.dtype), input.dtype);
       return {
         type, init,
         step: (a, v, r) => `if (${a}_i < 0i || ${wins(v, r, a, `${a}_i`)}) { ${a} = ${v}; ${a}_i = ${r}; }`,

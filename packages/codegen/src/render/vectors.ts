@@ -3,18 +3,10 @@
 // values. The elementwise kernels use it, and on the CPU device the reductions and the
 // matmul's epilogue.
 
-import type { Variable } from '@theorbo/graph';
+import { pointwiseOps, type Variable } from '@theorbo/graph';
 import { isInlineConstant, type Kernel } from '../lower/partition.ts';
 import { VectorReadConflict, type KernelBuilder } from './builder.ts';
 import { broadcastIndex } from './lowering.ts';
-
-/** Ops that compute each element from the same element of their inputs (broadcasting included). */
-export const pointwise = new Set<string>([
-  'neg', 'abs', 'sign', 'exp', 'log', 'log1p', 'expm1', 'sqrt', 'rsqrt', 'square', 'reciprocal', 'sin', 'cos', 'tan',
-  'tanh', 'sigmoid', 'softplus', 'erf', 'floor', 'ceil', 'round', 'logical_not', 'cast', 'stop_gradient',
-  'add', 'sub', 'mul', 'div', 'int_div', 'mod', 'pow', 'maximum', 'minimum', 'atan2',
-  'eq', 'ne', 'lt', 'le', 'gt', 'ge', 'logical_and', 'logical_or', 'logical_xor', 'where', 'broadcast_to',
-]);
 
 /**
  * Renders a kernel with vec4 reads where `render` finds them (THEORBO_VEC4=0: never), and
@@ -73,7 +65,7 @@ export function vectorReadsOf(roots: readonly Variable[], width: number, materia
       vectors.add(variable);
       return true;
     }
-    if (!node || !pointwise.has(node.op) || (last !== 1 && last !== width)) return false;
+    if (!node || !pointwiseOps.has(node.op) || (last !== 1 && last !== width)) return false;
     return node.inputs.every(visit);
   };
   if (!roots.every(visit) || (vectors.size === 0 && !options.none)) return undefined;

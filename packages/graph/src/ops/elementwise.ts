@@ -1,29 +1,29 @@
-// Elementwise ops (unary, binary, where): dtype rules and the reference implementation,
-// one broadcasting loop shared by all of them. Output dtypes: transcendental ops give
-// float32 for integer or bool inputs (float64 stays float64); arithmetic keeps the
-// promoted dtype (bool arithmetic becomes int32); comparisons and logic give bool.
+// Elementwise ops (unary, binary, where): the reference implementation, one broadcasting
+// loop shared by all of them around each op's scalar function and dtype rule (ops.ts's
+// table). Output dtypes: transcendental ops give float32 for integer or bool inputs
+// (float64 stays float64); arithmetic keeps the promoted dtype (bool arithmetic becomes
+// int32); comparisons and logic give bool.
 
 import { allocate, castScalar, floatOf, isFloat, promote, type DType } from '../dtype.ts';
 import { NDArray, sizeOf, stridesOf } from '../ndarray.ts';
-import { binaryOps, comparisonOps, logicalOps, unaryOps, type BinaryOp, type UnaryOp } from '../ops.ts';
-import { binaryScalar, unaryScalar } from '../scalar.ts';
+import { binaryOps, opTable, unaryOps, type BinaryOp, type ElementwiseOp, type UnaryOp } from '../ops.ts';
 import { broadcastShapes, formatType, type TensorType } from '../type.ts';
 import { fail, type OpDef, type OpDefs } from './def.ts';
 
-const keepsDType = new Set<UnaryOp>(['neg', 'abs', 'sign', 'square', 'floor', 'ceil', 'round', 'stop_gradient']);
-
-function unaryDType(op: UnaryOp, input: DType, target?: DType): DType {
-  if (op === 'cast') return target!;
-  if (op === 'logical_not') return 'bool';
-  if (keepsDType.has(op)) return input === 'bool' && op !== 'stop_gradient' ? 'int32' : input;
-  return floatOf(input);
-}
-
-function binaryDType(op: BinaryOp, a: DType, b: DType): DType {
-  if (comparisonOps.has(op) || logicalOps.has(op)) return 'bool';
-  const joined = promote(a, b);
-  if (op === 'div' || op === 'atan2') return floatOf(joined);
-  return joined === 'bool' ? 'int32' : joined;
+/**
+ * The output dtype of an elementwise op under its table's rule (ops.ts), from its
+ * inputs' dtypes (for where, the condition's included) and cast's target.
+ */
+export function elementwiseDType(op: ElementwiseOp, inputs: readonly DType[], target?: DType): DType {
+  const rule = opTable[op].dtype;
+  const joined = inputs.length === 3 ? promote(inputs[1]!, inputs[2]!) : inputs.reduce(promote);
+  switch (rule) {
+    case 'attribute': return target!;
+    case 'bool': return 'bool';
+    case 'identity': case 'branches': return joined;
+    case 'keep': case 'promote': return joined === 'bool' ? 'int32' : joined;
+    case 'float': return floatOf(joined);
+  }
 }
 
 /** Output shape of an elementwise op, or a failure naming both operand types. */
@@ -89,11 +89,12 @@ function castValue(x: number, from: DType, to: DType): number {
 }
 
 function unaryDef(op: UnaryOp): OpDef<UnaryOp> {
-  const fn = unaryScalar[op];
+  const fn = opTable[op].scalar;
+  const dtypeOf = (input: DType, attrs: object): DType => elementwiseDType(op, [input], 'dtype' in attrs ? (attrs.dtype as DType) : undefined);
   return {
-    infer: ([x], attrs) => ({ dtype: unaryDType(op, x!.dtype, 'dtype' in attrs ? (attrs.dtype as DType) : undefined), shape: x!.shape }),
+    infer: ([x], attrs) => ({ dtype: dtypeOf(x!.dtype, attrs), shape: x!.shape }),
     perform: ([x], attrs) => {
-      const dtype = unaryDType(op, x!.dtype, 'dtype' in attrs ? (attrs.dtype as DType) : undefined);
+      const dtype = dtypeOf(x!.dtype, attrs);
       if (op === 'cast') return mapBroadcast([x!], dtype, ([v]) => castValue(v!, x!.dtype, dtype));
       return mapBroadcast([x!], dtype, ([v]) => fn(v!));
     },
@@ -101,11 +102,12 @@ function unaryDef(op: UnaryOp): OpDef<UnaryOp> {
 }
 
 function binaryDef(op: BinaryOp): OpDef<BinaryOp> {
+  const info: { scalar: (a: number, b: number) => number; integer?: (a: number, b: number) => number } = opTable[op];
   return {
-    infer: ([a, b]) => ({ dtype: binaryDType(op, a!.dtype, b!.dtype), shape: elementwiseShape([a!, b!]) }),
+    infer: ([a, b]) => ({ dtype: elementwiseDType(op, [a!.dtype, b!.dtype]), shape: elementwiseShape([a!, b!]) }),
     perform: ([a, b]) => {
-      const dtype = binaryDType(op, a!.dtype, b!.dtype);
-      const fn = binaryScalar(op, !isFloat(promote(a!.dtype, b!.dtype)));
+      const dtype = elementwiseDType(op, [a!.dtype, b!.dtype]);
+      const fn = isFloat(promote(a!.dtype, b!.dtype)) ? info.scalar : (info.integer ?? info.scalar);
       return mapBroadcast([a!, b!], dtype, ([x, y]) => fn(x!, y!));
     },
   };
@@ -115,8 +117,8 @@ export const elementwiseDefs = {
   ...(Object.fromEntries(unaryOps.map((op) => [op, unaryDef(op)])) as OpDefs<UnaryOp>),
   ...(Object.fromEntries(binaryOps.map((op) => [op, binaryDef(op)])) as OpDefs<BinaryOp>),
   where: {
-    infer: ([condition, a, b]) => ({ dtype: promote(a!.dtype, b!.dtype), shape: elementwiseShape([condition!, a!, b!]) }),
+    infer: ([condition, a, b]) => ({ dtype: elementwiseDType('where', [condition!.dtype, a!.dtype, b!.dtype]), shape: elementwiseShape([condition!, a!, b!]) }),
     perform: ([condition, a, b]) =>
-      mapBroadcast([condition!, a!, b!], promote(a!.dtype, b!.dtype), ([c, x, y]) => (c !== 0 ? x! : y!)),
+      mapBroadcast([condition!, a!, b!], elementwiseDType('where', [condition!.dtype, a!.dtype, b!.dtype]), ([c, x, y]) => (c !== 0 ? x! : y!)),
   },
 } satisfies OpDefs<UnaryOp | BinaryOp | 'where'>;

@@ -16,7 +16,7 @@
 
 import { isFloat, type DType } from '../dtype.ts';
 import { NDArray, sizeOf, stridesOf } from '../ndarray.ts';
-import type { ArgReduceAttrs, ReduceAttrs, ReduceOp } from '../ops.ts';
+import { reductionIdentity, truthy, type ArgReduceAttrs, type ReduceAttrs, type ReduceOp } from '../ops.ts';
 import { formatType, type Dim, type TensorType } from '../type.ts';
 import { fail, type OpDef, type OpDefs } from './def.ts';
 
@@ -82,23 +82,22 @@ function forEachReduced(shape: readonly number[], axes: readonly number[], visit
   }
 }
 
-const truthy = (v: number): boolean => v !== 0; // NaN is true, as in numpy
-
-/** Starting value and combining step of each op, by input dtype (integers wrap at every step). */
+/** Combining step of each op, by input dtype (integers wrap at every step); each starts from the op's identity (ops.ts). */
 function accumulator(op: AxesOp, dtype: DType): { start: number; step: (acc: number, v: number) => number } {
   const float = isFloat(dtype);
+  const start = reductionIdentity(op, dtype);
   switch (op) {
     case 'sum':
-      if (float) return { start: 0, step: (acc, v) => acc + v };
-      return dtype === 'uint32' ? { start: 0, step: (acc, v) => (acc + v) >>> 0 } : { start: 0, step: (acc, v) => (acc + v) | 0 };
+      if (float) return { start, step: (acc, v) => acc + v };
+      return dtype === 'uint32' ? { start, step: (acc, v) => (acc + v) >>> 0 } : { start, step: (acc, v) => (acc + v) | 0 };
     case 'prod':
-      if (float) return { start: 1, step: (acc, v) => acc * v };
-      return dtype === 'uint32' ? { start: 1, step: (acc, v) => Math.imul(acc, v) >>> 0 } : { start: 1, step: (acc, v) => Math.imul(acc, v) };
+      if (float) return { start, step: (acc, v) => acc * v };
+      return dtype === 'uint32' ? { start, step: (acc, v) => Math.imul(acc, v) >>> 0 } : { start, step: (acc, v) => Math.imul(acc, v) };
     // A NaN accumulator stays NaN: neither comparison below is true against it.
-    case 'max': return { start: -Infinity, step: (acc, v) => (v > acc || Number.isNaN(v) ? v : acc) };
-    case 'min': return { start: Infinity, step: (acc, v) => (v < acc || Number.isNaN(v) ? v : acc) };
-    case 'any': return { start: 0, step: (acc, v) => (acc || truthy(v) ? 1 : 0) };
-    case 'all': return { start: 1, step: (acc, v) => (acc && truthy(v) ? 1 : 0) };
+    case 'max': return { start, step: (acc, v) => (v > acc || Number.isNaN(v) ? v : acc) };
+    case 'min': return { start, step: (acc, v) => (v < acc || Number.isNaN(v) ? v : acc) };
+    case 'any': return { start, step: (acc, v) => (acc || truthy(v) ? 1 : 0) };
+    case 'all': return { start, step: (acc, v) => (acc && truthy(v) ? 1 : 0) };
   }
 }
 
