@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The device-machine comparison of kernel choices that only a GPU can settle: the
 # elementwise, softmax, matmul and training-step cases (Theorbo only) under the defaults
-# and with one setting changed at a time (README, "Kernel settings"), then the codegen and
+# and with one undecided tuning option turned on at a time (README, "Kernel tuning"), then the codegen and
 # talk tests with subgroup row reductions on (the path the CPU device cannot reach) and
 # vec4 matmul loads.
 # Logs go to $OUT; a short table of medians is printed last. Run through
@@ -18,10 +18,7 @@ run() { # label, env assignments…
     > "$out/ab-$label.txt" 2>&1
 }
 run default
-run vec4-off THEORBO_VEC4=0
-run row-cache-off THEORBO_ROW_CACHE=0
 run row-subgroups THEORBO_ROW_SUBGROUPS=1
-run split-k-off THEORBO_SPLIT_K=0
 run matmul-vec4 THEORBO_MATMUL_VEC4=1
 THEORBO_DEVICE=$device THEORBO_ROW_SUBGROUPS=1 THEORBO_MATMUL_VEC4=1 node scripts/run-tests.mjs --no-check "${AB_TESTS:-codegen|talk}" > "$out/tests-row-subgroups.txt" 2>&1
 tail -2 "$out/tests-row-subgroups.txt"

@@ -5,7 +5,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import * as T from '@theorbo/graph';
 import { grad } from '@theorbo/autodiff';
-import { compile, readShared, acquireDevice } from '@theorbo/codegen';
+import { compile, readShared, acquireDevice, type TuningOptions } from '@theorbo/codegen';
 import { buildTalkProgram, syntheticBatch } from '../examples/talk-network.ts';
 
 function trainingStep(program: ReturnType<typeof buildTalkProgram>) {
@@ -15,7 +15,7 @@ function trainingStep(program: ReturnType<typeof buildTalkProgram>) {
   return { eta, updates };
 }
 
-async function trainAndCompare(batch: number, steps: number, label = ''): Promise<void> {
+async function trainAndCompare(batch: number, steps: number, label = '', tuning?: TuningOptions): Promise<void> {
   const device = await acquireDevice();
   assert.ok(device.kind !== 'reference', `no WebGPU device: ${device.skipped.map((s) => s.reason).join('; ')}`);
   const onDevice = buildTalkProgram(1);
@@ -23,7 +23,7 @@ async function trainAndCompare(batch: number, steps: number, label = ''): Promis
   const { x, y } = syntheticBatch(batch, 4);
   const a = trainingStep(onDevice);
   // Step 4. Compile.
-  const updateFx = compile({ inputs: [onDevice.xInput, onDevice.yTarget, a.eta], outputs: onDevice.scalarLoss, updates: a.updates, allowInputDowncast: true, device });
+  const updateFx = compile({ inputs: [onDevice.xInput, onDevice.yTarget, a.eta], outputs: onDevice.scalarLoss, updates: a.updates, allowInputDowncast: true, device, tuning });
   const b = trainingStep(onHost);
   const referenceFx = T.referenceFunction({ inputs: [onHost.xInput, onHost.yTarget, b.eta], outputs: onHost.scalarLoss, updates: b.updates, allowDowncast: true });
   const losses: number[] = [];
@@ -52,12 +52,7 @@ test('one hundred compiled SGD steps match the reference evaluator', () => train
 // The plan a GPU gets (small matmul tiles, split-K products summed by a reduction that
 // takes their epilogues and in-place updates), run on whatever device this is.
 test('the GPU-shaped plan of the training step matches the reference evaluator', async () => {
-  process.env.THEORBO_WORKGROUP_TARGET = '256';
-  try {
-    await trainAndCompare(64, 10, ' (GPU-shaped plan: split-K)');
-  } finally {
-    delete process.env.THEORBO_WORKGROUP_TARGET;
-  }
+  await trainAndCompare(64, 10, ' (GPU-shaped plan: split-K)', { workgroupTarget: 256 });
 });
 
 test.run();

@@ -9,13 +9,15 @@
 
 import * as T from '@theorbo/graph';
 import { GraphError, NDArray, SharedVariable, type Variable } from '@theorbo/graph';
-import { acquireDevice, type AcquiredDevice, type DeviceKind, type WebGpuDescriptor } from './device.ts';
+import { acquireDevice, type AcquiredDevice, type DeviceKind } from './device.ts';
+import { debugTopic, tuningFromEnvironment } from './environment.ts';
 import { DeviceTensor } from './runtime/device-tensor.ts';
-import { byteSize, fromWords, stageReadback, upload, usage } from './runtime/gpu.ts';
+import { formatProfile, run, type CompileMode, type Profile } from './runtime/execute.ts';
 import { buildPlan, compilePipelines, draftPlan, type Plan } from './runtime/plan.ts';
 import { reacquire, Runtime, runtimeFor } from './runtime/runtime.ts';
+import { resolveTuning, tuningKey, type Tuning, type TuningOptions } from './tuning.ts';
 
-export type CompileMode = 'fast' | 'debug' | 'nanguard' | 'profile';
+export type { CompileMode } from './runtime/execute.ts';
 
 export interface CompileSpec {
   inputs: readonly Variable[];
@@ -33,6 +35,11 @@ export interface CompileSpec {
   fusion?: boolean;
   /** false: skip the rewrite pipeline (merge, constant folding, canonicalize, stabilize, specialize). */
   optimize?: boolean;
+  /**
+   * How kernels are built (never what they compute): over the device's defaults and the
+   * THEORBO_* variables (environment.ts). Part of every plan's cache key.
+   */
+  tuning?: TuningOptions;
 }
 
 export type InputValue = T.ArrayLike | DeviceTensor;
@@ -47,6 +54,8 @@ export interface CompiledFunction {
   lastPlan(): Plan | undefined;
   /** Per-kernel times gathered in 'profile' mode, as a table. */
   profile(): string;
+  /** The tuning the function's plans are built with, once its device is known. */
+  tuning(): Promise<Tuning>;
   /**
    * After a DeviceLostError: acquires a new device of the same kind; shared variables that
    * lived only on the lost device restart from their last host copies.
@@ -69,7 +78,18 @@ export function compile(spec: CompileSpec): CompiledFunction {
   const plans = new Map<string, Promise<Plan>>();
   let last: Plan | undefined;
   let reference: ((...args: T.ArrayLike[]) => NDArray[]) | undefined;
-  const profile = new Map<string, { calls: number; ms: number }>();
+  const profile: Profile = new Map();
+  // The environment is read once, when the function is made.
+  const tuningLayers = [tuningFromEnvironment(), spec.tuning] as const;
+  const tunings = new Map<Runtime, { tuning: Tuning; key: string }>();
+  const tuningFor = (rt: Runtime) => {
+    let entry = tunings.get(rt);
+    if (!entry) {
+      const tuning = resolveTuning(rt.descriptor.kind, ...tuningLayers);
+      tunings.set(rt, (entry = { tuning, key: tuningKey(tuning) }));
+    }
+    return entry;
+  };
 
   // Calls run in the order they are made, across compiled functions (they may share
   // variables). One that finds the device and its signature's plan ready, and no earlier
@@ -91,7 +111,7 @@ export function compile(spec: CompileSpec): CompiledFunction {
     }
     rt.checkUsable();
     const values = args.map((arg, i) => (arg instanceof DeviceTensor ? arg : T.inputValue(spec.inputs[i]!, arg, { allowDowncast: spec.allowInputDowncast })));
-    return { values, key: values.map((value) => value.shape.join('x')).join('|') };
+    return { values, key: `${values.map((value) => value.shape.join('x')).join('|')} ${tuningFor(rt).key}` };
   };
 
   // The plan of a signature, built once: the promise is cached at once, so calls issued
@@ -100,7 +120,7 @@ export function compile(spec: CompileSpec): CompiledFunction {
     let pending = plans.get(key);
     if (!pending) {
       const shapes = new Map(spec.inputs.map((input, i) => [input, values[i]!.shape] as const));
-      const context = rt.planContext(mode === 'debug', spec.fusion ?? true);
+      const context = rt.planContext(tuningFor(rt).tuning, { debug: mode === 'debug' || debugTopic('shaders'), fuse: spec.fusion ?? true });
       pending = (async () => {
         const draft = draftPlan(context, outputs, updatePairs, shapes);
         await compilePipelines(context, draft);
@@ -156,6 +176,7 @@ export function compile(spec: CompileSpec): CompiledFunction {
   compiled.kernelCount = () => (last ? last.kernels.reduce((n, k) => n + k.passes.length, 0) : 0);
   compiled.lastPlan = () => last;
   compiled.profile = () => formatProfile(profile);
+  compiled.tuning = async () => tuningFor(await getRuntime()).tuning;
   compiled.reacquire = async () => {
     const old = await getRuntime();
     ready = undefined;
@@ -218,172 +239,3 @@ async function buildGuarded(rt: Runtime, build: () => Plan): Promise<Plan> {
   }
 }
 
-async function run(
-  rt: Runtime,
-  plan: Plan,
-  values: readonly (NDArray | DeviceTensor)[],
-  mode: CompileMode,
-  onDevice: boolean,
-  profile: Map<string, { calls: number; ms: number }>,
-  originalOutputs: readonly Variable[],
-): Promise<(NDArray | DeviceTensor)[]> {
-  const device = (rt.descriptor as WebGpuDescriptor).device;
-  const encoder = device.createCommandEncoder();
-  // Host values are written into the plan's input buffers; device tensors are bound as they are.
-  const substitute = new Map<Variable, GPUBuffer>();
-  [...plan.inputBuffers.entries()].forEach(([input, buffer], i) => {
-    const value = values[i]!;
-    if (!(value instanceof DeviceTensor)) return upload(device, buffer, value);
-    if (value.dtype !== input.dtype) throw new GraphError('function', `input ${input.name ?? i} is ${input.dtype}, but the device tensor given holds ${value.dtype}`, input.location);
-    if (value.refused) throw new GraphError('function', `input ${input.name ?? i} is a device tensor whose values were never written, because the device refused the call that made it: ${value.refused.message}`, input.location);
-    substitute.set(plan.inputStands.get(input)!, value.buffer);
-  });
-  // Device outputs are written by their kernels straight into buffers the caller then owns.
-  if (onDevice) {
-    plan.outputs.forEach((output, i) => {
-      if (!output.ownBuffer || substitute.has(output.variable)) return;
-      substitute.set(output.variable, rt.takeBuffer(byteSize(output.variable.type.size ?? 0), originalOutputs[i]?.name ?? 'output'));
-    });
-  }
-  const bindGroupOf = (step: Plan['kernels'][number]['passes'][number]): GPUBindGroup => (substitute.size > 0 ? plan.rebind(step, substitute) : step.bindGroup);
-  for (const shared of plan.shared) rt.store.buffer(shared);
-  if (mode === 'fast' || mode === 'debug') {
-    const pass = encoder.beginComputePass();
-    for (const kernel of plan.kernels) {
-      for (const step of kernel.passes) {
-        pass.setPipeline(step.pipeline);
-        pass.setBindGroup(0, bindGroupOf(step));
-        pass.dispatchWorkgroups(...step.dispatch);
-      }
-    }
-    pass.end();
-  } else if (mode === 'profile' && rt.descriptor.features.includes('timestamp-query')) {
-    // The GPU's own clock: one pass per kernel, timestamps at its start and end.
-    const count = plan.kernels.length * 2;
-    const querySet = device.createQuerySet({ type: 'timestamp', count });
-    for (const [k, kernel] of plan.kernels.entries()) {
-      const pass = encoder.beginComputePass({ timestampWrites: { querySet, beginningOfPassWriteIndex: 2 * k, endOfPassWriteIndex: 2 * k + 1 } });
-      for (const part of kernel.passes) {
-        pass.setPipeline(part.pipeline);
-        pass.setBindGroup(0, bindGroupOf(part));
-        pass.dispatchWorkgroups(...part.dispatch);
-      }
-      pass.end();
-    }
-    const resolved = device.createBuffer({ size: count * 8, usage: queryResolve | usage.copySrc });
-    encoder.resolveQuerySet(querySet, 0, count, resolved, 0);
-    const read = stageReadback(device, encoder, resolved, count * 8);
-    const results = finish(rt, plan, device, encoder, onDevice, originalOutputs, substitute, values);
-    const stamps = new BigUint64Array(await read());
-    plan.kernels.forEach((kernel, k) => record(profile, `${kernel.passes[0]!.label} [gpu clock]`, Number(stamps[2 * k + 1]! - stamps[2 * k]!) / 1e6));
-    querySet.destroy();
-    resolved.destroy();
-    return results;
-  } else {
-    // nanguard (and profile without timestamp queries) run kernel by kernel, waiting for each.
-    device.queue.submit([encoder.finish()]);
-    for (const kernel of plan.kernels) {
-      const started = performance.now();
-      const step = device.createCommandEncoder();
-      const pass = step.beginComputePass();
-      for (const part of kernel.passes) {
-        pass.setPipeline(part.pipeline);
-        pass.setBindGroup(0, bindGroupOf(part));
-        pass.dispatchWorkgroups(...part.dispatch);
-      }
-      pass.end();
-      const output = kernel.kernel.output;
-      const read = mode === 'nanguard' && output.dtype === 'float32' ? stageReadback(device, step, substitute.get(output) ?? kernel.buffer, byteSize(output.type.size ?? 0)) : undefined;
-      device.queue.submit([step.finish()]);
-      await device.queue.onSubmittedWorkDone();
-      record(profile, `${kernel.passes[0]!.label} [per submit]`, performance.now() - started);
-      if (read) {
-        const words = new Float32Array(await read());
-        const bad = words.findIndex((v, i) => i < (output.type.size ?? 0) && !Number.isFinite(v));
-        if (bad >= 0) {
-          throw new GraphError('nanguard', `kernel ${kernel.passes[0]!.label} produced ${words[bad]} at element ${bad} of ${output.type}; its ops: ${kernel.passes.map((p) => p.label).join('; ')}`, output.location);
-        }
-      }
-    }
-    return finish(rt, plan, device, device.createCommandEncoder(), onDevice, originalOutputs, substitute, values);
-  }
-  return finish(rt, plan, device, encoder, onDevice, originalOutputs, substitute, values);
-}
-
-const queryResolve = 0x200;
-
-function record(profile: Map<string, { calls: number; ms: number }>, label: string, ms: number): void {
-  const entry = profile.get(label) ?? { calls: 0, ms: 0 };
-  entry.calls++;
-  entry.ms += ms;
-  profile.set(label, entry);
-}
-
-async function finish(
-  rt: Runtime,
-  plan: Plan,
-  device: GPUDevice,
-  encoder: GPUCommandEncoder,
-  onDevice: boolean,
-  originalOutputs: readonly Variable[],
-  substitute: ReadonlyMap<Variable, GPUBuffer>,
-  values: readonly (NDArray | DeviceTensor)[],
-): Promise<(NDArray | DeviceTensor)[]> {
-  const bufferOf = (variable: Variable, planned: GPUBuffer): GPUBuffer => substitute.get(variable) ?? planned;
-  // Commands the device refuses would otherwise only be logged, and the call would resolve
-  // with stale values: the scope turns a refusal into this call's error.
-  let settle!: (refusal: Promise<GPUError | null>) => void;
-  const own = new Promise<GPUError | null>((resolve) => (settle = resolve)).then((error) => {
-    if (error) throw new Error(`WebGPU refused this call's commands (a Theorbo bug; please report it with this message): ${error.message}`);
-  });
-  // A device tensor taken as an input whose own call is refused later holds stale values,
-  // and so then do this call's outputs.
-  const inputs = values.filter((value): value is DeviceTensor => value instanceof DeviceTensor);
-  const accepted = inputs.length === 0 ? own : Promise.all([own, ...inputs.map((input) => input.accepted())]).then(() => {});
-  const claimed = new Set<GPUBuffer>();
-  const results = plan.outputs.map((output, i): (() => Promise<NDArray | DeviceTensor>) => {
-    if (output.constant) return () => Promise.resolve(output.constant!);
-    const bytes = byteSize(output.variable.type.size ?? 0);
-    const dtype = output.variable.dtype;
-    const shape = output.variable.shape as number[];
-    if (onDevice) {
-      // Written in place where the plan allows (the buffer substituted in run()); copied otherwise.
-      let buffer = substitute.get(output.variable);
-      if (!buffer || claimed.has(buffer) || !output.ownBuffer) {
-        const copy = rt.takeBuffer(bytes, originalOutputs[i]?.name ?? 'output');
-        encoder.copyBufferToBuffer(bufferOf(output.variable, output.buffer!), 0, copy, 0, bytes);
-        buffer = copy;
-      }
-      claimed.add(buffer);
-      const tensor = new DeviceTensor(rt, buffer, dtype, shape, accepted);
-      return () => Promise.resolve(tensor);
-    }
-    const read = stageReadback(device, encoder, bufferOf(output.variable, output.buffer!), bytes);
-    return async () => fromWords(await read(), dtype, shape);
-  });
-  // Updates: the new values go into the shared variables' buffers after every kernel and
-  // every output copy read the old ones.
-  for (const update of plan.updates) {
-    const target = rt.store.buffer(update.target);
-    const source = bufferOf(update.value, update.buffer);
-    if (target !== source) encoder.copyBufferToBuffer(source, 0, target, 0, update.bytes);
-  }
-  device.pushErrorScope('validation');
-  device.queue.submit([encoder.finish()]);
-  settle(device.popErrorScope());
-  for (const update of plan.updates) rt.store.markUpdated(update.target);
-  // Device outputs resolve at once (a loop need not wait for the device); a refusal then
-  // surfaces when one of them is read or passed to another call. Host outputs wait anyway.
-  if (!onDevice || plan.outputs.every((output) => output.constant)) await accepted;
-  return Promise.all(results.map((result) => rt.guardAsync<NDArray | DeviceTensor>('reading results', result)));
-}
-
-function formatProfile(profile: ReadonlyMap<string, { calls: number; ms: number }>): string {
-  const rows = [...profile.entries()].sort((a, b) => b[1].ms - a[1].ms);
-  const total = rows.reduce((sum, [, entry]) => sum + entry.ms, 0);
-  const lines = ['   ms total   calls   ms/call   share  kernel'];
-  for (const [label, entry] of rows) {
-    lines.push(`${entry.ms.toFixed(3).padStart(11)} ${String(entry.calls).padStart(7)} ${(entry.ms / entry.calls).toFixed(4).padStart(9)} ${((100 * entry.ms) / (total || 1)).toFixed(1).padStart(6)}%  ${label}`);
-  }
-  return lines.join('\n');
-}

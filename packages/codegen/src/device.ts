@@ -4,11 +4,12 @@
 // THEORBO_DEVICE or `prefer` pins one kind, and then a missing kind is an error, never
 // a silent fallback. Devices are cached per kind (one Dawn instance per kind per
 // process) and request the adapter's compute limits, since Dawn's defaults reject a
-// 256-thread workgroup. `runWgsl` runs one kernel on flat buffers for smoke tests.
+// 256-thread workgroup.
 // Left out: kernel scheduling, buffer pools and pipeline caches (the runtime's job), and
 // any choice between several GPUs beyond Dawn's 'high-performance' pick.
 import { existsSync, readFileSync } from 'node:fs';
 import { create } from 'webgpu';
+import { dawnBackend, deviceFromEnvironment, librarySearchPaths, useSurfacelessEgl } from './environment.ts';
 
 export const deviceKinds = ['gpu', 'cpu-webgpu', 'reference'] as const;
 export type DeviceKind = (typeof deviceKinds)[number];
@@ -73,8 +74,7 @@ function instance(kind: WebGpuKind, makeOptions: () => string[]): GPU {
 
 /** The requested kind: `prefer` beats THEORBO_DEVICE; neither means "best available". */
 export function requestedKind(options: AcquireOptions = {}): DeviceKind | undefined {
-  const fromEnv = process.env.THEORBO_DEVICE?.trim();
-  const kind = options.prefer ?? (fromEnv === '' ? undefined : fromEnv);
+  const kind = options.prefer ?? deviceFromEnvironment();
   if (kind !== undefined && !(deviceKinds as readonly string[]).includes(kind)) {
     throw new Error(`THEORBO_DEVICE='${kind}' is not a device kind; use one of ${deviceKinds.join(', ')}.`);
   }
@@ -128,7 +128,7 @@ function attemptKind(kind: WebGpuKind): Promise<Attempt> {
 const nativeBackend = ({ linux: 'vulkan', darwin: 'metal', win32: 'd3d12' } as Record<string, string>)[process.platform] ?? 'unknown';
 
 async function openGpu(): Promise<Attempt> {
-  const backend = process.env.DAWNNODE_BACKEND?.toLowerCase() || nativeBackend;
+  const backend = dawnBackend() || nativeBackend;
   if (backend === 'vulkan' && process.platform === 'linux' && libraryMissing('libvulkan.so.1')) {
     return { ok: false, reason: 'no Vulkan loader (libvulkan.so.1) on this machine, so Dawn has no GPU backend; install libvulkan1 and the GPU vendor\'s driver' };
   }
@@ -146,10 +146,9 @@ async function openGpu(): Promise<Attempt> {
 }
 
 async function openCpuWebGpu(): Promise<Attempt> {
+  let eglPlatform = '';
   const gpu = instance('cpu-webgpu', () => {
-    // Mesa's EGL needs a platform without a display server; it reads this variable when
-    // Dawn initializes EGL, so setting it in-process before create() is enough.
-    process.env.EGL_PLATFORM ??= 'surfaceless';
+    eglPlatform = useSurfacelessEgl();
     return ['backend=opengles'];
   });
   const adapter = await gpu.requestAdapter({ featureLevel: 'compatibility' });
@@ -158,7 +157,7 @@ async function openCpuWebGpu(): Promise<Attempt> {
     const detail = missing.length > 0 ? `missing: ${missing.join(', ')}` : 'the EGL libraries look present, so Dawn\'s warning on stderr says why';
     return {
       ok: false,
-      reason: `no WebGPU adapter from Dawn's OpenGL ES backend (EGL_PLATFORM=${process.env.EGL_PLATFORM}, featureLevel 'compatibility'); ${detail}. On Debian: apt-get install libegl1 libegl-mesa0 libgl1-mesa-dri (scripts/setup.sh does this)`,
+      reason: `no WebGPU adapter from Dawn's OpenGL ES backend (EGL_PLATFORM=${eglPlatform || useSurfacelessEgl()}, featureLevel 'compatibility'); ${detail}. On Debian: apt-get install libegl1 libegl-mesa0 libgl1-mesa-dri (scripts/setup.sh does this)`,
     };
   }
   return { ok: true, descriptor: await openDevice('cpu-webgpu', adapter, 'opengles', 'compatibility') };
@@ -221,7 +220,7 @@ function formatBytes(bytes: number): string {
 // Library checks only sharpen error messages: they read the dynamic linker's cache and
 // LD_LIBRARY_PATH, and where there is no cache they say nothing is missing and let Dawn try.
 function libraryMissing(soname: string): boolean {
-  const dirs = (process.env.LD_LIBRARY_PATH ?? '').split(':').filter((dir) => dir !== '');
+  const dirs = librarySearchPaths().libraries;
   if (dirs.some((dir) => existsSync(`${dir}/${soname}`))) return false;
   try {
     return !readFileSync('/etc/ld.so.cache').includes(soname);
@@ -235,84 +234,10 @@ function missingMesaPieces(): string[] {
   if (libraryMissing('libEGL.so.1')) missing.push('libEGL.so.1 (Debian package libegl1)');
   if (libraryMissing('libEGL_mesa.so.0')) missing.push('libEGL_mesa.so.0 (libegl-mesa0)');
   // Mesa searches LIBGL_DRIVERS_PATH instead of its built-in directories when it is set.
-  const driverDirs = process.env.LIBGL_DRIVERS_PATH?.split(':')
+  const driverDirs = librarySearchPaths().glDrivers
     ?? [`/usr/lib/${process.arch === 'arm64' ? 'aarch64' : 'x86_64'}-linux-gnu/dri`, '/usr/lib64/dri', '/usr/lib/dri'];
   if (!driverDirs.some((dir) => existsSync(`${dir}/swrast_dri.so`))) {
     missing.push('Mesa\'s swrast_dri.so (libgl1-mesa-dri)');
   }
   return missing;
-}
-
-export type FlatArray = Float32Array | Uint32Array | Int32Array;
-type ElementType = 'f32' | 'u32' | 'i32';
-const arrayOf = { f32: Float32Array, u32: Uint32Array, i32: Int32Array } as const;
-// The spec's flag values: Node has no GPUBufferUsage/GPUMapMode globals unless someone
-// copies webgpu's `globals` onto globalThis, which this package does not require.
-const usage = { mapRead: 0x1, copySrc: 0x4, copyDst: 0x8, storage: 0x80 } as const;
-const mapModeRead = 0x1;
-
-export interface WgslRun {
-  code: string;
-  /** Bound in order at @group(0) @binding(0..n-1) as storage buffers; the shader must use each. */
-  inputs: FlatArray[];
-  /** Bound at @binding(n) as read_write storage, zero-filled before the dispatch. */
-  outputLength: number;
-  outputType?: ElementType;
-  workgroups: number | [number, number?, number?];
-  entryPoint?: string;
-}
-
-/** Runs one compute kernel and reads its output back: for smoke tests, not for speed. */
-export async function runWgsl(target: AcquiredDevice, run: WgslRun): Promise<FlatArray> {
-  if (target.device === undefined) {
-    throw new Error(`runWgsl needs a WebGPU device, but the acquired device is '${target.kind}'`);
-  }
-  if (target.lost !== undefined) {
-    throw new Error(`the ${target.kind} device was lost (${target.lost.reason}: ${target.lost.message}); acquire a new one`);
-  }
-  const device = target.device;
-  const outputBytes = run.outputLength * 4;
-  const buffers: GPUBuffer[] = [];
-  const storage = (bytes: number, flags: number) => {
-    buffers.push(device.createBuffer({ size: Math.max(4, Math.ceil(bytes / 4) * 4), usage: flags }));
-    return buffers[buffers.length - 1]!;
-  };
-  device.pushErrorScope('validation');
-  let scopeOpen = true;
-  try {
-    const module = device.createShaderModule({ code: run.code });
-    const messages = (await module.getCompilationInfo()).messages.filter((m) => m.type === 'error');
-    if (messages.length > 0) {
-      throw new Error(`WGSL does not compile:\n${messages.map((m) => `  line ${m.lineNum}:${m.linePos}: ${m.message}`).join('\n')}`);
-    }
-    const inputs = run.inputs.map((data) => {
-      const buffer = storage(data.byteLength, usage.storage | usage.copyDst);
-      device.queue.writeBuffer(buffer, 0, data);
-      return buffer;
-    });
-    const output = storage(outputBytes, usage.storage | usage.copySrc);
-    const readback = storage(outputBytes, usage.mapRead | usage.copyDst);
-    const pipeline = device.createComputePipeline({ layout: 'auto', compute: { module, entryPoint: run.entryPoint ?? 'main' } });
-    const bindGroup = device.createBindGroup({
-      layout: pipeline.getBindGroupLayout(0),
-      entries: [...inputs, output].map((buffer, binding) => ({ binding, resource: { buffer } })),
-    });
-    const encoder = device.createCommandEncoder();
-    const pass = encoder.beginComputePass();
-    pass.setPipeline(pipeline);
-    pass.setBindGroup(0, bindGroup);
-    const [x, y = 1, z = 1] = typeof run.workgroups === 'number' ? [run.workgroups] : run.workgroups;
-    pass.dispatchWorkgroups(x, y, z);
-    pass.end();
-    encoder.copyBufferToBuffer(output, 0, readback, 0, readback.size);
-    device.queue.submit([encoder.finish()]);
-    scopeOpen = false;
-    const error = await device.popErrorScope();
-    if (error !== null) throw new Error(`WebGPU rejected the kernel: ${error.message}`);
-    await readback.mapAsync(mapModeRead);
-    return new arrayOf[run.outputType ?? 'f32'](readback.getMappedRange().slice(0, outputBytes));
-  } finally {
-    if (scopeOpen) await device.popErrorScope();
-    for (const buffer of buffers) buffer.destroy();
-  }
 }

@@ -1,16 +1,20 @@
 // @theorbo/codegen: the device chain, compile() to fused WGSL kernels, and the WebGPU runtime.
 
 export {
-  acquireDevice, deviceKinds, releaseDevices, requestedKind, requestedLimits, runWgsl, wantedFeatures,
+  acquireDevice, deviceKinds, releaseDevices, requestedKind, requestedLimits, wantedFeatures,
 } from './device.ts';
 export type {
-  AcquiredDevice, AcquireOptions, AdapterSummary, DeviceKind, DeviceLoss, FlatArray, ReferenceDescriptor,
-  RequestedLimit, SkippedKind, WebGpuDescriptor, WgslRun,
+  AcquiredDevice, AcquireOptions, AdapterSummary, DeviceKind, DeviceLoss, ReferenceDescriptor,
+  RequestedLimit, SkippedKind, WebGpuDescriptor,
 } from './device.ts';
 export { compile, type CompiledFunction, type CompileMode, type CompileSpec, type InputValue } from './compile.ts';
 export { DeviceTensor } from './runtime/device-tensor.ts';
-export { DeviceLostError, DeviceMemoryError, WgslError, runtimeFor } from './runtime/runtime.ts';
+export { runtimeFor } from './runtime/runtime.ts';
+export { DeviceLostError, DeviceMemoryError, WgslError } from './runtime/errors.ts';
 export { createPipeline } from './runtime/plan.ts';
 export { readShared } from './runtime/read.ts';
-export { partition, type Kernel, type KernelKind } from './lower/partition.ts';
-export { specialize } from './lower/specialize.ts';
+export { partition } from './lower/partition.ts';
+export type { Kernel, KernelKind } from './lower/kernel.ts';
+export { instantiate } from './lower/instantiate.ts';
+export { defaultTuning, resolveTuning, undecidedOptions, type Tuning, type TuningOptions } from './tuning.ts';
+export { tuningFromEnvironment } from './environment.ts';

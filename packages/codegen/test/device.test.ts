@@ -5,7 +5,8 @@
 // real GPU has (subgroups, large sizes): those belong in *.gpu.test.ts files.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { acquireDevice, releaseDevices, requestedKind, runWgsl } from '../src/index.ts';
+import { acquireDevice, releaseDevices, requestedKind } from '../src/index.ts';
+import { runWgsl } from './run-wgsl.ts';
 import type { AcquiredDevice, WebGpuDescriptor } from '../src/index.ts';
 
 const pinned = requestedKind();

@@ -17,7 +17,7 @@ import { test } from 'uvu';
 import * as T from '@theorbo/graph';
 import type { NDArray, SharedVariable, Variable } from '@theorbo/graph';
 import { Dice, randomArray } from '@theorbo/graph/testing';
-import { acquireDevice, compile, readShared } from '../src/index.ts';
+import { acquireDevice, compile, readShared, type TuningOptions } from '../src/index.ts';
 
 const long = process.env.THEORBO_LONG === '1';
 const only = process.env.THEORBO_SEED === undefined ? undefined : Number(process.env.THEORBO_SEED);
@@ -362,7 +362,7 @@ function generate(seed: number): Case {
 const coverage = new Map<string, number>();
 const count = (name: string): void => void coverage.set(name, (coverage.get(name) ?? 0) + 1);
 
-async function runCase(seed: number, device: Awaited<ReturnType<typeof acquireDevice>>): Promise<void> {
+async function runCase(seed: number, device: Awaited<ReturnType<typeof acquireDevice>>, tuning?: TuningOptions): Promise<void> {
   const { generator, outputs, updates } = generate(seed);
   const inputs = generator.inputs.map((input) => input.variable);
   const initial = generator.shared.map((variable) => variable.get());
@@ -377,7 +377,7 @@ async function runCase(seed: number, device: Awaited<ReturnType<typeof acquireDe
   const finals = generator.shared.map((variable) => variable.get());
   generator.shared.forEach((variable, i) => variable.set(initial[i]!));
   try {
-    const fn = compile({ inputs, outputs, updates, device });
+    const fn = compile({ inputs, outputs, updates, device, tuning });
     for (let call = 0; call < calls; call++) {
       const got = await fn(...generator.inputs.map((input) => input.values[call]!));
       got.forEach((value, i) => compare(`call ${call}, output ${i}`, value as NDArray, want[call]![i]!));
@@ -395,7 +395,7 @@ async function runCase(seed: number, device: Awaited<ReturnType<typeof acquireDe
   }
 }
 
-async function runSeeds(seeds: readonly number[]): Promise<void> {
+async function runSeeds(seeds: readonly number[], tuning?: TuningOptions): Promise<void> {
   const device = await acquireDevice();
   if (device.kind === 'reference') throw new Error(`no WebGPU device: ${device.skipped.map((s) => s.reason).join('; ')}`);
   const failures: string[] = [];
@@ -404,7 +404,7 @@ async function runSeeds(seeds: readonly number[]): Promise<void> {
     const begun = performance.now();
     if (long && seed % 250 === 0) console.log(`  seed ${seed}, ${((begun - started) / 1000).toFixed(0)} s`);
     try {
-      await runCase(seed, device);
+      await runCase(seed, device, tuning);
       const took = performance.now() - begun;
       if (process.env.THEORBO_TIMING === '1' && took > 150) console.log(`  seed ${seed}: ${took.toFixed(0)} ms`);
       if (long && took > 5000) console.log(`  seed ${seed} took ${(took / 1000).toFixed(1)} s (THEORBO_SEED=${seed} reruns it)`);
@@ -428,14 +428,9 @@ test(`${only === undefined ? graphCount : 1} random graphs agree between compile
 // The plans a GPU gets (workgroup reductions and row kernels everywhere, small matmul
 // tiles, split-K), on whatever device this is: the CPU device's own plans use
 // thread-per-output reductions and rows where there are outputs enough.
-test(`${long ? 1000 : 120} random graphs agree with GPU-shaped plans (THEORBO_WORKGROUP_TARGET=256)`, async () => {
+test(`${long ? 1000 : 120} random graphs agree with GPU-shaped plans (tuning.workgroupTarget 256)`, async () => {
   if (only !== undefined) return;
-  process.env.THEORBO_WORKGROUP_TARGET = '256';
-  try {
-    await runSeeds(Array.from({ length: long ? 1000 : 120 }, (_, i) => 100001 + i));
-  } finally {
-    delete process.env.THEORBO_WORKGROUP_TARGET;
-  }
+  await runSeeds(Array.from({ length: long ? 1000 : 120 }, (_, i) => 100001 + i), { workgroupTarget: 256 });
 });
 
 test.run();

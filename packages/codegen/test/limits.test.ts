@@ -39,15 +39,10 @@ test('past 65535 workgroups: elementwise kernels loop over the elements, row ker
   const x = T.matrix('x');
   const rows = 65535 + 9;
   const input = randomArray('float32', [rows, 3], { seed: 3 });
-  process.env.THEORBO_WORKGROUP_TARGET = '256';
-  try {
-    const softmax = compile({ inputs: [x], outputs: T.softmax(x, -1), device });
-    const [probabilities] = await softmax(input);
-    assert.equal(softmax.lastPlan()!.kernels[0]!.passes[0]!.dispatch.slice(0, 2), [65535, 2]);
-    assertClose(probabilities as T.NDArray, T.evaluate(T.softmax(x, -1), [[x, input]]), { rtol: 1e-5, atol: 1e-6 });
-  } finally {
-    delete process.env.THEORBO_WORKGROUP_TARGET;
-  }
+  const softmax = compile({ inputs: [x], outputs: T.softmax(x, -1), device, tuning: { workgroupTarget: 256 } });
+  const [probabilities] = await softmax(input);
+  assert.equal(softmax.lastPlan()!.kernels[0]!.passes[0]!.dispatch.slice(0, 2), [65535, 2]);
+  assertClose(probabilities as T.NDArray, T.evaluate(T.softmax(x, -1), [[x, input]]), { rtol: 1e-5, atol: 1e-6 });
 });
 
 test('random streams draw the reference stream on the device, and advance per call', async () => {

@@ -11,53 +11,11 @@
 // updates in place. Left out: horizontal fusion of independent kernels, and cost models
 // beyond "cheap".
 
-import { elementwiseOps, movementOps, reduceOps, topologicalOrder, type OpName, type Variable } from '@theorbo/graph';
+import { elementwiseOps, movementOps, topologicalOrder, type OpName, type Variable } from '@theorbo/graph';
+import { dependsOn, isInlineConstant, kernelKind, kernelReads, sortKernels, type Kernel, type Partition } from './kernel.ts';
 import { fuseRows, updateInPlace } from './refine.ts';
 
-export type KernelKind = 'elementwise' | 'reduce' | 'matmul' | 'scatter' | 'rows';
-
-export interface Kernel {
-  kind: KernelKind;
-  /** The node whose computation the kernel performs. */
-  root: Variable;
-  /** The variable the kernel stores: the root, or the epilogue it absorbed. */
-  output: Variable;
-  /** Set when an absorbed root is needed elsewhere too: the kernel stores it as well. */
-  alsoStoresRoot?: boolean;
-  /**
-   * The shared variable whose buffer this kernel writes its output into (an update
-   * computed in place); reads of that variable inside the kernel use the same binding.
-   */
-  writesInto?: Variable;
-  /**
-   * 'rows' kernels: reductions over the last axis, in dependency order, that one
-   * workgroup per row computes before the row's elementwise output (softmax in one pass).
-   */
-  rowReductions?: { root: Variable; output: Variable }[];
-}
-
-export interface Partition {
-  kernels: Kernel[];
-  /** Variables that live in buffers: leaves read by kernels and every kernel output. */
-  materialized: Set<Variable>;
-  /** The buffers each kernel reads (kernelReads), found once per partition. */
-  reads: Map<Kernel, Set<Variable>>;
-}
-
-const reductions = new Set<OpName>(reduceOps);
 const movement = new Set<OpName>(movementOps);
-
-export function kernelKind(op: OpName): KernelKind {
-  if (reductions.has(op)) return 'reduce';
-  if (op === 'matmul') return 'matmul';
-  if (op === 'advanced_inc_subtensor') return 'scatter';
-  return 'elementwise';
-}
-
-/** A scalar constant is inlined into the WGSL as a literal. */
-export function isInlineConstant(variable: Variable): boolean {
-  return variable.kind === 'constant' && variable.type.size === 1;
-}
 
 /** Cheap to recompute in every kernel that needs it: views of buffers, ranges, literals. */
 function isCheap(variable: Variable, cache: Map<Variable, boolean>): boolean {
@@ -135,40 +93,6 @@ export function partition(outputs: readonly Variable[], options: PartitionOption
     if (!split) throw new Error(`codegen: a ${overfull.kind} kernel for ${overfull.root.type} needs more than ${options.maxBuffers} storage buffers and cannot be split`);
     forced.add(split);
   }
-}
-
-/**
- * Kernels in an order where each runs after the kernels whose buffers it reads (an
- * epilogue can move a root's kernel later than the topological position of the root),
- * or the kernel with an absorbed epilogue that closes a cycle.
- */
-export function sortKernels(result: Partition, after: ReadonlyMap<Kernel, readonly Kernel[]> = new Map()): Kernel[] | Kernel {
-  const writer = new Map<Variable, Kernel>();
-  for (const kernel of result.kernels) {
-    writer.set(kernel.output, kernel);
-    if (kernel.alsoStoresRoot) writer.set(kernel.root, kernel);
-  }
-  const state = new Map<Kernel, 'open' | 'done'>();
-  const sorted: Kernel[] = [];
-  let cycle: Kernel | undefined;
-  const visit = (kernel: Kernel): void => {
-    if (cycle || state.get(kernel) === 'done') return;
-    if (state.get(kernel) === 'open') {
-      cycle = kernel;
-      return;
-    }
-    state.set(kernel, 'open');
-    for (const read of result.reads.get(kernel)!) {
-      const before = writer.get(read);
-      if (before && before !== kernel) visit(before);
-    }
-    for (const before of after.get(kernel) ?? []) visit(before);
-    state.set(kernel, 'done');
-    sorted.push(kernel);
-  };
-  for (const kernel of result.kernels) visit(kernel);
-  if (cycle) return [cycle, ...result.kernels].find((kernel) => kernel.root !== kernel.output) ?? cycle;
-  return sorted;
 }
 
 function attempt(order: readonly Variable[], outputs: readonly Variable[], forced: ReadonlySet<Variable>, noEpilogue: ReadonlySet<Variable>): Partition {
@@ -291,43 +215,6 @@ function meetsInLayout(target: Variable, root: Variable, roots: ReadonlySet<Vari
     return true;
   };
   return ok(target);
-}
-
-export function dependsOn(variable: Variable, root: Variable, roots: ReadonlySet<Variable>): boolean {
-  const stack = [variable];
-  const seen = new Set<Variable>();
-  while (stack.length > 0) {
-    const current = stack.pop()!;
-    if (current === root) return true;
-    if (seen.has(current) || (current !== variable && roots.has(current))) continue;
-    seen.add(current);
-    stack.push(...(current.owner?.inputs ?? []));
-  }
-  return false;
-}
-
-
-/** The buffers a kernel reads: materialized variables reached through its fused nodes. */
-export function kernelReads(kernel: Kernel, materialized: ReadonlySet<Variable>): Set<Variable> {
-  const reads = new Set<Variable>();
-  const seen = new Set<Variable>();
-  const visit = (variable: Variable, top: boolean): void => {
-    if (seen.has(variable)) return;
-    seen.add(variable);
-    if (!top && materialized.has(variable) && variable !== kernel.root) {
-      reads.add(variable);
-      return;
-    }
-    if (!variable.owner) {
-      if (materialized.has(variable)) reads.add(variable);
-      return;
-    }
-    for (const input of variable.owner.inputs) visit(input, false);
-  };
-  visit(kernel.output, true);
-  if (kernel.output !== kernel.root) visit(kernel.root, true);
-  reads.delete(kernel.root);
-  return reads;
 }
 
 function splitCandidate(kernel: Kernel, materialized: ReadonlySet<Variable>, total: number): Variable | undefined {

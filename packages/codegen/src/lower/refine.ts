@@ -6,7 +6,7 @@
 // the differential test (test/differential.test.ts) exercises them on random graphs.
 
 import { arithmeticReductions, elementwiseOps, type ReduceOp, type Variable } from '@theorbo/graph';
-import { dependsOn, sortKernels, type Kernel, type Partition } from './partition.ts';
+import { dependsOn, sortKernels, type Kernel, type Partition } from './kernel.ts';
 
 /**
  * Row fusion: an elementwise kernel over [..., N] that reads reductions over the last

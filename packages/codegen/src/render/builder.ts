@@ -1,11 +1,12 @@
 // KernelBuilder: turns "the value of variable v at multi-index i" into WGSL. Buffers
 // are loaded at row-major offsets; fused nodes expand through the lowering table; each
 // (variable, index) pair is computed once per scope and bound with `let`. Index
-// expressions are i32 WGSL strings; every shape is static (see lower/specialize.ts).
+// expressions are i32 WGSL strings; every shape is static (see lower/instantiate.ts).
 
 import type { Variable } from '@theorbo/graph';
-import { isInlineConstant } from '../lower/partition.ts';
-import { lowerings, type Emit } from './lowering.ts';
+import { isInlineConstant } from '../lower/kernel.ts';
+import type { Emit, ExpressionBuilder } from './emit.ts';
+import { lowerings } from './lowering.ts';
 import { fromStorage, literal, storageType, wgslType } from './wgsl.ts';
 
 export interface Binding {
@@ -32,7 +33,7 @@ export class VectorReadConflict extends Error {
 /** WGSL type names and reserved words that a prefix and a number can spell. */
 const reservedNames = /^(?:[fiu](?:8|16|32|64)|bf16|vec[234]|mat[234]x[234])$/;
 
-export class KernelBuilder {
+export class KernelBuilder implements ExpressionBuilder {
   readonly bindings: Binding[] = [];
   private scopes: { lines: string[]; memo: Map<string, string> }[] = [{ lines: [], memo: new Map() }];
   private counter = 0;
@@ -141,8 +142,8 @@ export class KernelBuilder {
     } else {
       const node = variable.owner;
       if (!node) throw new Error(`codegen: ${variable} has no buffer and no op`);
-      const emit = lowerings[node.op] as Emit | 'kernel';
-      if (emit === 'kernel') throw new Error(`codegen: ${node.op} must be materialized before it is read`);
+      const emit: Emit | { kernel: string } = lowerings[node.op];
+      if (typeof emit !== 'function') throw new Error(`codegen: ${node.op} must be materialized before it is read`);
       expr = emit(this, variable, index);
     }
     const name = this.bind(expr, 'v');
@@ -160,21 +161,6 @@ export class KernelBuilder {
   }
 }
 
-/** Multi-index expressions of a flat index over `shape` (row-major), bound as lets. */
-export function unflatten(builder: KernelBuilder, flat: string, shape: readonly number[], prefix = 'i'): string[] {
-  const index: string[] = [];
-  // An empty tensor launches no element: any index will do.
-  if (shape.includes(0)) return shape.map(() => '0i');
-  let stride = shape.reduce((a, b) => a * b, 1);
-  for (let axis = 0; axis < shape.length; axis++) {
-    const size = shape[axis]!;
-    stride /= size;
-    if (size === 1) { index.push('0i'); continue; }
-    const expr = axis === 0 ? (stride === 1 ? flat : `${flat} / ${stride}i`) : stride === 1 ? `${flat} % ${size}i` : `(${flat} / ${stride}i) % ${size}i`;
-    index.push(builder.bind(expr, prefix));
-  }
-  builder.noteFlat(index, shape, flat);
-  return index;
-}
-
 export const typeOf = (variable: Variable): string => wgslType(variable.dtype);
+
+export { broadcastIndex, unflatten } from './emit.ts';

@@ -3,24 +3,17 @@
 // builder for its inputs' values at the indices it needs: elementwise ops broadcast the
 // index, movement ops rewrite it (dimshuffle permutes, subtensor scales and shifts,
 // reshape re-flattens, pad and concat select), gathers load their indices first.
-// Reductions, matmul and scatter are 'kernel': they are roots of kernels of their own
-// (kernels.ts). Semantics follow the reference evaluator; the differences are stated
+// Reductions, matmul and scatter name the kernel they root instead (render.ts picks its
+// renderer). Semantics follow the reference evaluator; the differences are stated
 // where they are unavoidable (erf to 1.5e-7; out-of-range gather indices clamp).
 
-import type { AttrsOf, BinaryOp, DType, OpName, UnaryOp, Variable } from '@theorbo/graph';
-import { isFloat, promote } from '@theorbo/graph';
-import { unflatten, type KernelBuilder } from './builder.ts';
+import type { AttrsOf, BinaryOp, DType, OpName, ReduceOp, UnaryOp, Variable } from '@theorbo/graph';
+import { binaryOps, comparisonOps, isFloat, logicalOps, promote, reduceOps, unaryOps } from '@theorbo/graph';
+import { broadcastIndex, unflatten, type Emit, type ExpressionBuilder, type RootKind } from './emit.ts';
 import { convert, literal } from './wgsl.ts';
 
-export type Emit = (builder: KernelBuilder, variable: Variable, index: readonly string[]) => string;
-
-export function broadcastIndex(index: readonly string[], inShape: readonly (number | null)[], outNdim: number): string[] {
-  const offset = outNdim - inShape.length;
-  return inShape.map((dim, axis) => (dim === 1 ? '0i' : index[axis + offset]!));
-}
-
 /** The value of input k of `variable`'s node, broadcast to the node's index, as `dtype`. */
-function operand(builder: KernelBuilder, variable: Variable, k: number, index: readonly string[], dtype: DType): string {
+function operand(builder: ExpressionBuilder, variable: Variable, k: number, index: readonly string[], dtype: DType): string {
   const input = variable.owner!.inputs[k]!;
   return convert(builder.value(input, broadcastIndex(index, input.shape, variable.ndim)), input.dtype, dtype);
 }
@@ -63,45 +56,44 @@ function unary(op: UnaryOp): Emit {
   };
 }
 
-const comparison: Partial<Record<BinaryOp, string>> = { eq: '==', ne: '!=', lt: '<', le: '<=', gt: '>', ge: '>=' };
-const logical: Partial<Record<BinaryOp, string>> = { logical_and: '&&', logical_or: '||', logical_xor: '!=' };
+/** How each binary op computes, given its operands' expressions in the dtype it computes in. */
+type BinaryTemplate = (a: string, b: string, dtype: DType) => string;
+const infix = (symbol: string): BinaryTemplate => (a, b) => `(${a} ${symbol} ${b})`;
+const byKind = (float: BinaryTemplate, int32: BinaryTemplate, uint32: BinaryTemplate): BinaryTemplate =>
+  (a, b, t) => (isFloat(t) ? float : t === 'int32' ? int32 : uint32)(a, b, t);
+const call = (name: string): BinaryTemplate => (a, b) => `${name}(${a}, ${b})`;
 
-function binaryExpression(op: BinaryOp, a: string, b: string, t: DType): string {
-  const float = isFloat(t);
-  switch (op) {
-    case 'add': return `(${a} + ${b})`;
-    case 'sub': return `(${a} - ${b})`;
-    case 'mul': return `(${a} * ${b})`;
-    case 'div': return `(${a} / ${b})`;
-    case 'int_div': return float ? `floor(${a} / ${b})` : t === 'int32' ? `th_floordiv_i(${a}, ${b})` : `th_div_u(${a}, ${b})`;
-    case 'mod': return float ? `th_mod_f(${a}, ${b})` : t === 'int32' ? `th_mod_i(${a}, ${b})` : `th_mod_u(${a}, ${b})`;
-    case 'pow': return float ? `th_pow(${a}, ${b})` : t === 'int32' ? `th_pow_i(${a}, ${b})` : `th_pow_u(${a}, ${b})`;
-    case 'maximum': return float ? `th_max(${a}, ${b})` : `max(${a}, ${b})`;
-    case 'minimum': return float ? `th_min(${a}, ${b})` : `min(${a}, ${b})`;
-    case 'atan2': return `atan2(${a}, ${b})`;
-    default: {
-      const symbol = comparison[op] ?? logical[op];
-      return `(${a} ${symbol} ${b})`;
-    }
-  }
-}
+const binaryTemplates: Record<BinaryOp, BinaryTemplate> = {
+  add: infix('+'),
+  sub: infix('-'),
+  mul: infix('*'),
+  div: infix('/'),
+  int_div: byKind((a, b) => `floor(${a} / ${b})`, call('th_floordiv_i'), call('th_div_u')),
+  mod: byKind(call('th_mod_f'), call('th_mod_i'), call('th_mod_u')),
+  pow: byKind(call('th_pow'), call('th_pow_i'), call('th_pow_u')),
+  maximum: byKind(call('th_max'), call('max'), call('max')),
+  minimum: byKind(call('th_min'), call('min'), call('min')),
+  atan2: call('atan2'),
+  eq: infix('=='), ne: infix('!='), lt: infix('<'), le: infix('<='), gt: infix('>'), ge: infix('>='),
+  logical_and: infix('&&'), logical_or: infix('||'), logical_xor: infix('!='),
+};
 
 function binary(op: BinaryOp): Emit {
   return (builder, variable, index) => {
     const [x, y] = variable.owner!.inputs as [Variable, Variable];
     // Comparisons compare in the promoted dtype; logic works on bools; the rest in the output dtype.
     let computeIn: DType = variable.dtype;
-    if (op in logical) computeIn = 'bool';
-    else if (op in comparison) computeIn = promote(x.dtype, y.dtype);
+    if (logicalOps.has(op)) computeIn = 'bool';
+    else if (comparisonOps.has(op)) computeIn = promote(x.dtype, y.dtype);
     const a = operand(builder, variable, 0, index, computeIn);
     const b = operand(builder, variable, 1, index, computeIn);
-    return binaryExpression(op, a, b, computeIn);
+    return binaryTemplates[op](a, b, computeIn);
   };
 }
 
 // ---- movement: index arithmetic ----
 
-function dimshuffle(builder: KernelBuilder, variable: Variable, index: readonly string[]): string {
+function dimshuffle(builder: ExpressionBuilder, variable: Variable, index: readonly string[]): string {
   const input = variable.owner!.inputs[0]!;
   const { pattern } = variable.owner!.attrs as AttrsOf<'dimshuffle'>;
   const inputIndex = input.shape.map((_, axis) => {
@@ -111,15 +103,15 @@ function dimshuffle(builder: KernelBuilder, variable: Variable, index: readonly 
   return builder.value(input, inputIndex);
 }
 
-function reshape(builder: KernelBuilder, variable: Variable, index: readonly string[]): string {
+function reshape(builder: ExpressionBuilder, variable: Variable, index: readonly string[]): string {
   const input = variable.owner!.inputs[0]!;
   const flat = builder.bind(builder.offset(index, variable.shape as number[]), 'f');
   // Unflattened over the input's shape; a buffer read there turns it straight back into
-  // `flat` (KernelBuilder.offset), so reshaping a stored tensor costs no index arithmetic.
+  // `flat` (ExpressionBuilder.offset), so reshaping a stored tensor costs no index arithmetic.
   return builder.value(input, unflatten(builder, flat, input.shape as number[], 'r'));
 }
 
-function broadcastTo(builder: KernelBuilder, variable: Variable, index: readonly string[]): string {
+function broadcastTo(builder: ExpressionBuilder, variable: Variable, index: readonly string[]): string {
   const input = variable.owner!.inputs[0]!;
   return builder.value(input, broadcastIndex(index, input.shape, variable.ndim));
 }
@@ -134,7 +126,7 @@ export function resolveSlice(item: { start: number | null; stop: number | null; 
   return { start, step };
 }
 
-function subtensor(builder: KernelBuilder, variable: Variable, index: readonly string[]): string {
+function subtensor(builder: ExpressionBuilder, variable: Variable, index: readonly string[]): string {
   const input = variable.owner!.inputs[0]!;
   const { items } = variable.owner!.attrs as AttrsOf<'subtensor'>;
   const inputIndex: string[] = [];
@@ -150,7 +142,7 @@ function subtensor(builder: KernelBuilder, variable: Variable, index: readonly s
   return builder.value(input, inputIndex);
 }
 
-function concat(builder: KernelBuilder, variable: Variable, index: readonly string[]): string {
+function concat(builder: ExpressionBuilder, variable: Variable, index: readonly string[]): string {
   const { axis } = variable.owner!.attrs as AttrsOf<'concat'>;
   const inputs = variable.owner!.inputs;
   const i = index[axis]!;
@@ -170,7 +162,7 @@ function concat(builder: KernelBuilder, variable: Variable, index: readonly stri
   return expr;
 }
 
-function pad(builder: KernelBuilder, variable: Variable, index: readonly string[]): string {
+function pad(builder: ExpressionBuilder, variable: Variable, index: readonly string[]): string {
   const input = variable.owner!.inputs[0]!;
   const { widths, mode, value } = variable.owner!.attrs as AttrsOf<'pad'>;
   const conditions: string[] = [];
@@ -195,7 +187,7 @@ function pad(builder: KernelBuilder, variable: Variable, index: readonly string[
 
 // ---- writes into subtensors and gathers ----
 
-function incSubtensor(builder: KernelBuilder, variable: Variable, index: readonly string[]): string {
+function incSubtensor(builder: ExpressionBuilder, variable: Variable, index: readonly string[]): string {
   const [x, y] = variable.owner!.inputs as [Variable, Variable];
   const { items, mode } = variable.owner!.attrs as AttrsOf<'inc_subtensor'>;
   const conditions: string[] = [];
@@ -237,7 +229,7 @@ export function advancedLayout(xNdim: number, items: readonly ('index' | 'all')[
   return { indexed, insertAt, kept, indexNdim };
 }
 
-function gatherIndex(builder: KernelBuilder, x: Variable, indices: readonly Variable[], items: readonly ('index' | 'all')[], outIndex: readonly string[]): string[] {
+function gatherIndex(builder: ExpressionBuilder, x: Variable, indices: readonly Variable[], items: readonly ('index' | 'all')[], outIndex: readonly string[]): string[] {
   const indexNdim = Math.max(0, ...indices.map((v) => v.ndim));
   const { indexed, insertAt, kept } = advancedLayout(x.ndim, items, indexNdim);
   const broadcastPart = outIndex.slice(insertAt, insertAt + indexNdim);
@@ -254,7 +246,7 @@ function gatherIndex(builder: KernelBuilder, x: Variable, indices: readonly Vari
   return xIndex;
 }
 
-function advancedSubtensor(builder: KernelBuilder, variable: Variable, index: readonly string[]): string {
+function advancedSubtensor(builder: ExpressionBuilder, variable: Variable, index: readonly string[]): string {
   const [x, ...indices] = variable.owner!.inputs as Variable[];
   const { items } = variable.owner!.attrs as AttrsOf<'advanced_subtensor'>;
   const fullItems = Array.from({ length: x!.ndim }, (_, axis) => items[axis] ?? 'all');
@@ -265,7 +257,7 @@ export { gatherIndex };
 
 // ---- sources ----
 
-function arange(builder: KernelBuilder, variable: Variable, index: readonly string[]): string {
+function arange(builder: ExpressionBuilder, variable: Variable, index: readonly string[]): string {
   const [start, , step] = variable.owner!.inputs as Variable[];
   const t = variable.dtype;
   const s = convert(builder.value(start!, []), start!.dtype, t);
@@ -273,7 +265,7 @@ function arange(builder: KernelBuilder, variable: Variable, index: readonly stri
   return `(${s} + ${convert(index[0]!, 'int32', t)} * ${d})`;
 }
 
-function random(builder: KernelBuilder, variable: Variable, index: readonly string[]): string {
+function random(builder: ExpressionBuilder, variable: Variable, index: readonly string[]): string {
   const [state] = variable.owner!.inputs as Variable[];
   const { distribution, draw } = variable.owner!.attrs as AttrsOf<'random'>;
   const key = builder.value(state!, ['0i']);
@@ -285,33 +277,25 @@ function random(builder: KernelBuilder, variable: Variable, index: readonly stri
   return `(sqrt(-2.0f * log(1.0f - ${uniform(`${words}.x`)})) * cos(6.283185307179586f * ${uniform(`${words}.y`)}))`;
 }
 
-const kernel = 'kernel' as const;
-
+/** The lowering of each op: an Emit for fusable ops, or the kind of kernel its node roots. */
 export const lowerings = {
-  neg: unary('neg'), abs: unary('abs'), sign: unary('sign'), exp: unary('exp'), log: unary('log'), log1p: unary('log1p'),
-  expm1: unary('expm1'), sqrt: unary('sqrt'), rsqrt: unary('rsqrt'), square: unary('square'), reciprocal: unary('reciprocal'),
-  sin: unary('sin'), cos: unary('cos'), tan: unary('tan'), tanh: unary('tanh'), sigmoid: unary('sigmoid'),
-  softplus: unary('softplus'), erf: unary('erf'), floor: unary('floor'), ceil: unary('ceil'), round: unary('round'),
-  logical_not: unary('logical_not'), cast: unary('cast'), stop_gradient: unary('stop_gradient'),
-  add: binary('add'), sub: binary('sub'), mul: binary('mul'), div: binary('div'), int_div: binary('int_div'),
-  mod: binary('mod'), pow: binary('pow'), maximum: binary('maximum'), minimum: binary('minimum'), atan2: binary('atan2'),
-  eq: binary('eq'), ne: binary('ne'), lt: binary('lt'), le: binary('le'), gt: binary('gt'), ge: binary('ge'),
-  logical_and: binary('logical_and'), logical_or: binary('logical_or'), logical_xor: binary('logical_xor'),
+  ...(Object.fromEntries(unaryOps.map((op) => [op, unary(op)])) as Record<UnaryOp, Emit>),
+  ...(Object.fromEntries(binaryOps.map((op) => [op, binary(op)])) as Record<BinaryOp, Emit>),
   where: (builder, variable, index) => {
     const condition = operand(builder, variable, 0, index, 'bool');
     const a = operand(builder, variable, 1, index, variable.dtype);
     const b = operand(builder, variable, 2, index, variable.dtype);
     return `select(${b}, ${a}, ${condition})`;
   },
-  sum: kernel, prod: kernel, max: kernel, min: kernel, any: kernel, all: kernel, argmax: kernel, argmin: kernel,
-  matmul: kernel,
+  ...(Object.fromEntries(reduceOps.map((op) => [op, { kernel: 'reduce' }])) as Record<ReduceOp, { kernel: 'reduce' }>),
+  matmul: { kernel: 'matmul' },
   reshape, dimshuffle, broadcast_to: broadcastTo, subtensor, concat, pad,
   inc_subtensor: incSubtensor,
   advanced_subtensor: advancedSubtensor,
-  advanced_inc_subtensor: kernel,
+  advanced_inc_subtensor: { kernel: 'scatter' },
   arange,
   dim: () => {
     throw new Error('codegen: dim must be folded to a constant by specialization');
   },
   random,
-} satisfies Record<OpName, Emit | typeof kernel>;
+} satisfies Record<OpName, Emit | { kernel: RootKind }>;

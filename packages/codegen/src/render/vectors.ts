@@ -4,16 +4,15 @@
 // matmul's epilogue.
 
 import { pointwiseOps, type Variable } from '@theorbo/graph';
-import { isInlineConstant, type Kernel } from '../lower/partition.ts';
+import { isInlineConstant, type Kernel } from '../lower/kernel.ts';
 import { VectorReadConflict, type KernelBuilder } from './builder.ts';
-import { broadcastIndex } from './lowering.ts';
+import { broadcastIndex } from './emit.ts';
 
 /**
- * Renders a kernel with vec4 reads where `render` finds them (THEORBO_VEC4=0: never), and
- * again without any where one buffer turns out to be read both ways (VectorReadConflict).
+ * Renders a kernel with vec4 reads where `render` finds them, and again without any
+ * where one buffer turns out to be read both ways (VectorReadConflict).
  */
 export function withScalarFallback<R>(render: (vectorize: boolean) => R): R {
-  if (process.env.THEORBO_VEC4 === '0') return render(false);
   try {
     return render(true);
   } catch (error) {

@@ -7,19 +7,30 @@
 
 import * as T from '@theorbo/graph';
 import { Constant, GraphError, SharedVariable, type NDArray, type Variable } from '@theorbo/graph';
-import { partition, type Kernel } from '../lower/partition.ts';
-import { specialize } from '../lower/specialize.ts';
-import { renderKernel, type RenderedKernel } from '../render/kernels.ts';
+import { instantiate } from '../lower/instantiate.ts';
+import type { Kernel } from '../lower/kernel.ts';
+import { partition } from '../lower/partition.ts';
+import { renderKernel, type RenderedPass } from '../render/render.ts';
+import type { Tuning } from '../tuning.ts';
+import { WgslError } from './errors.ts';
 import { byteSize, storageUsage, upload } from './gpu.ts';
 import type { SharedStore } from './shared-store.ts';
-import { WgslError } from './runtime.ts';
+
+export interface PlannedPass {
+  pipeline: GPUComputePipeline;
+  bindGroup: GPUBindGroup;
+  dispatch: [number, number, number];
+  label: string;
+  code: string;
+  rendered: RenderedPass;
+}
 
 export interface PlannedKernel {
   kernel: Kernel;
-  rendered: RenderedKernel;
   /** The buffer the kernel writes. */
   buffer: GPUBuffer;
-  passes: { pipeline: GPUComputePipeline; bindGroup: GPUBindGroup; dispatch: [number, number, number]; label: string; code: string; rendered: RenderedKernel }[];
+  /** Its passes, in the order they run (one for most kernels). */
+  passes: PlannedPass[];
 }
 
 export interface Plan {
@@ -32,7 +43,7 @@ export interface Plan {
    * The bind group of one pass with some variables bound to other buffers (a call's device
    * tensors): built once per combination of buffers and kept, since a loop passes the same ones.
    */
-  rebind(pass: PlannedKernel['passes'][number], substitute: ReadonlyMap<Variable, GPUBuffer>): GPUBindGroup;
+  rebind(pass: PlannedPass, substitute: ReadonlyMap<Variable, GPUBuffer>): GPUBindGroup;
   /**
    * Where each requested output (specialized) lives after the kernels ran, or its folded
    * value. `ownBuffer`: a kernel of this plan writes it into a buffer nothing else uses, so
@@ -52,10 +63,9 @@ export interface PlanContext {
   maxBuffers: number;
   maxBindingBytes: number;
   fuse: boolean;
-  /** The device has the 'subgroups' feature (reductions use it). */
+  /** The device has the 'subgroups' feature and the tuning allows it (reductions use it). */
   subgroups: boolean;
-  /** Workgroups a kernel should spread over to fill the device (RenderOptions). */
-  workgroupTarget: number;
+  tuning: Tuning;
   pipelines: Map<string, GPUComputePipeline>;
   onShader?: (label: string, code: string) => void;
 }
@@ -65,7 +75,8 @@ export interface Draft {
   specialized: Variable[];
   inputs: Map<Variable, Variable>;
   partition: ReturnType<typeof partition>;
-  rendered: Map<Kernel, RenderedKernel>;
+  /** Each kernel's passes, in the order they run. */
+  rendered: Map<Kernel, RenderedPass[]>;
 }
 
 export function draftPlan(
@@ -80,11 +91,11 @@ export function draftPlan(
   const targets = new Set<Variable>(updates.map(([target]) => target));
   const values = updates.map(([, value]) => (value instanceof SharedVariable && targets.has(value) ? T.stopGradient(value) : value));
   const all = [...outputs, ...values];
-  const { outputs: specialized, inputs } = specialize(all, inputShapes, { workgroupTarget: context.workgroupTarget });
+  const { outputs: specialized, inputs } = instantiate(all, inputShapes, context.tuning);
   const updatePairs = updates.map(([target], i) => [target, specialized[outputs.length + i]!] as const);
   const keepOld = new Set<Variable>(specialized.slice(0, outputs.length).filter((output) => output instanceof SharedVariable));
   const parts = partition(specialized, { maxBuffers: context.maxBuffers, fuse: context.fuse, updates: updatePairs, keepOld });
-  const rendered = new Map(parts.kernels.map((kernel) => [kernel, renderKernel(kernel, parts.materialized, describeKernel(kernel), { subgroups: context.subgroups, workgroupTarget: context.workgroupTarget })] as const));
+  const rendered = new Map(parts.kernels.map((kernel) => [kernel, renderKernel(kernel, parts.materialized, describeKernel(kernel), { subgroups: context.subgroups, tuning: context.tuning })] as const));
   return { specialized, inputs, partition: parts, rendered };
 }
 
@@ -94,7 +105,7 @@ export function draftPlan(
  * for them one after another.
  */
 export async function compilePipelines(context: PlanContext, draft: Draft): Promise<void> {
-  const passes = [...draft.rendered.values()].flatMap((rendered) => [rendered, ...(rendered.then ?? [])]);
+  const passes = [...draft.rendered.values()].flat();
   const missing = new Map(passes.filter((pass) => !context.pipelines.has(pass.code)).map((pass) => [pass.code, pass] as const));
   await Promise.all([...missing.values()].map(async (pass) => {
     const module = context.device.createShaderModule({ code: pass.code, label: pass.label });
@@ -158,13 +169,12 @@ export function buildPlan(
   for (const kernel of kernels) if (kernel.writesInto) buffers.set(kernel.output, context.store.buffer(kernel.writesInto as SharedVariable));
   assignIntermediates(kernels, reads, new Set(specialized), buffers, make);
   const planned = kernels.map((kernel) => {
-    const rendered = draft.rendered.get(kernel)!;
-    const passes = [rendered, ...(rendered.then ?? [])].map((pass) => {
+    const passes = draft.rendered.get(kernel)!.map((pass) => {
       context.onShader?.(pass.label, pass.code);
       const pipeline = pipelineFor(context, pass);
       return { pipeline, dispatch: pass.dispatch, label: pass.label, code: pass.code, rendered: pass, bindGroup: bindGroupFor(context, pipeline, pass, (variable) => buffers.get(variable)) };
     });
-    return { kernel, rendered, passes, buffer: buffers.get(kernel.output)! };
+    return { kernel, passes, buffer: buffers.get(kernel.output)! };
   });
   // Variables a kernel writes into a buffer of their own (not a shared variable's).
   const written = new Set<Variable>();
@@ -258,7 +268,7 @@ function assignIntermediates(
   });
 }
 
-function pipelineFor(context: PlanContext, pass: RenderedKernel): GPUComputePipeline {
+function pipelineFor(context: PlanContext, pass: RenderedPass): GPUComputePipeline {
   // The WGSL text is generated from the kernel's structure and sizes alone, so it is the
   // structural key: equal text means an identical pipeline.
   const cached = context.pipelines.get(pass.code);
@@ -305,7 +315,7 @@ function rebinder(context: PlanContext, planned: (variable: Variable) => GPUBuff
   };
 }
 
-function bindGroupFor(context: PlanContext, pipeline: GPUComputePipeline, pass: RenderedKernel, bufferOf: (variable: Variable) => GPUBuffer | undefined): GPUBindGroup {
+function bindGroupFor(context: PlanContext, pipeline: GPUComputePipeline, pass: RenderedPass, bufferOf: (variable: Variable) => GPUBuffer | undefined): GPUBindGroup {
   return context.device.createBindGroup({
     layout: pipeline.getBindGroupLayout(0),
     entries: pass.bindings.map((binding) => {

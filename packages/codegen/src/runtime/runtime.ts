@@ -4,7 +4,9 @@
 // one on the next call, with shared variables restored from their last host copies.
 
 import { acquireDevice, releaseDevices, type AcquiredDevice, type WebGpuDescriptor } from '../device.ts';
+import { DeviceLostError, DeviceMemoryError, WgslError } from './errors.ts';
 import type { PlanContext } from './plan.ts';
+import type { Tuning } from '../tuning.ts';
 import { SharedStore } from './shared-store.ts';
 
 const runtimes = new WeakMap<object, Runtime>();
@@ -28,20 +30,19 @@ export class Runtime {
     this.store = new SharedStore(descriptor.device as GPUDevice);
   }
 
-  planContext(debug: boolean, fuse = true): PlanContext {
+  /** What plans for this device need: its limits, caches, and the function's tuning. */
+  planContext(tuning: Tuning, options: { debug?: boolean; fuse?: boolean } = {}): PlanContext {
     const descriptor = this.descriptor as WebGpuDescriptor;
     return {
       device: descriptor.device,
       store: this.store,
       maxBuffers: descriptor.limits.maxStorageBuffersPerShaderStage,
       maxBindingBytes: descriptor.limits.maxStorageBufferBindingSize,
-      fuse,
-      subgroups: descriptor.features.includes('subgroups') && process.env.THEORBO_SUBGROUPS !== '0',
-      // About two workgroups per core of a large GPU; on the CPU device, the largest tiles.
-      // THEORBO_WORKGROUP_TARGET=256 plans for a GPU anywhere (tests run GPU-shaped plans on the CPU device).
-      workgroupTarget: Number(process.env.THEORBO_WORKGROUP_TARGET) || (descriptor.kind === 'gpu' ? 256 : 1),
+      fuse: options.fuse ?? true,
+      subgroups: descriptor.features.includes('subgroups') && tuning.subgroups,
+      tuning,
       pipelines: this.pipelines,
-      onShader: debug ? (label, code) => console.log(`\n// ---- ${label} ----\n${code}`) : undefined,
+      onShader: options.debug ? (label, code) => console.log(`\n// ---- ${label} ----\n${code}`) : undefined,
     };
   }
 
@@ -112,18 +113,6 @@ export class Runtime {
   }
 }
 
-export class DeviceLostError extends Error {
-  override name = 'DeviceLostError';
-}
-
-export class WgslError extends Error {
-  override name = 'WgslError';
-}
-
-export class DeviceMemoryError extends Error {
-  override name = 'DeviceMemoryError';
-}
-
 /**
  * Replaces a lost device: releases the old one, acquires a new one of the same kind, and
  * makes every shared variable that lived only on the old device current on the host
@@ -136,3 +125,4 @@ export async function reacquire(old: Runtime): Promise<Runtime> {
   const descriptor = await acquireDevice({ prefer: old.descriptor.kind });
   return runtimeFor(descriptor);
 }
+

@@ -1,29 +1,28 @@
-// Specialization: the graph rebuilt for one call signature (the concrete shapes of the
+// Instantiation: the graph rebuilt for one call signature (the concrete shapes of the
 // inputs), so that every shape is static and every shape-derived integer (dim, arange's
 // bounds, symbolic sizes) is a constant. Kernels are then rendered with their sizes
 // baked in, the way XLA specializes per shape; a new batch size compiles again and is
-// cached. Small all-constant subgraphs are folded on the host by the reference
-// evaluator. Left out: shapes that depend on device data (an error names the node).
+// cached. Rewrites that need static shapes run here too (long reductions in two stages,
+// split-K, gathers for row scatters), and small all-constant subgraphs are folded on the
+// host by the reference evaluator. (Not the graph's 'specialize' rewrite pass, which
+// needs no shapes.) Left out: shapes that depend on device data (an error names the node).
 
 import * as T from '@theorbo/graph';
 import { Constant, GraphError, makeNode, performApply, type Variable } from '@theorbo/graph';
-import { matmulWorkgroups } from '../render/matmul.ts';
+import { matmulWorkgroups } from '../render/matmul-tiles.ts';
+import { defaultTuning, type Tuning } from '../tuning.ts';
 
 /** Outputs at most this large are folded on the host when all their inputs are constants. */
 const foldLimit = 64;
 
-export interface Specialized {
+export interface Instantiated {
   outputs: Variable[];
   /** Original symbolic input → its static-shaped stand-in. */
   inputs: Map<Variable, Variable>;
 }
 
-export interface SpecializeOptions {
-  /** Workgroups a kernel should spread over (RenderOptions.workgroupTarget): decides split-K. */
-  workgroupTarget: number;
-}
-
-export function specialize(outputs: readonly Variable[], inputShapes: ReadonlyMap<Variable, readonly number[]>, options: SpecializeOptions = { workgroupTarget: 1 }): Specialized {
+/** The graph for one call signature; the tuning's workgroup target decides split-K. */
+export function instantiate(outputs: readonly Variable[], inputShapes: ReadonlyMap<Variable, readonly number[]>, tuning: Tuning = defaultTuning('cpu-webgpu')): Instantiated {
   const mapped = new Map<Variable, Variable>();
   const inputs = new Map<Variable, Variable>();
   for (const [input, shape] of inputShapes) {
@@ -39,7 +38,7 @@ export function specialize(outputs: readonly Variable[], inputShapes: ReadonlyMa
       continue;
     }
     const newInputs = node.inputs.map((input) => mapped.get(input)!);
-    mapped.set(variable, rebuild(variable, newInputs, options));
+    mapped.set(variable, rebuild(variable, newInputs, tuning));
   }
   const result = withoutRowScatters(outputs.map((output) => mapped.get(output)!));
   for (const variable of T.topologicalOrder(result)) {
@@ -82,17 +81,17 @@ function splitLongReduction(variable: Variable): Variable | undefined {
  * 256×1025 · 1025×256) would keep most of a GPU idle while each workgroup walks K alone.
  * It becomes S products over K/S each (a batched matmul of views, no copies) and a sum of
  * the S partial results, which takes the product's epilogue. S divides K, at most 8.
- * THEORBO_SPLIT_K=0 turns it off (benchmarks compare).
  */
-function splitMatmulDepth(variable: Variable, workgroupTarget: number): Variable | undefined {
+function splitMatmulDepth(variable: Variable, tuning: Tuning): Variable | undefined {
   const node = variable.owner!;
-  if (node.op !== 'matmul' || workgroupTarget <= 1 || process.env.THEORBO_SPLIT_K === '0') return undefined;
+  const { workgroupTarget } = tuning;
+  if (node.op !== 'matmul' || workgroupTarget <= 1) return undefined;
   const [a, b] = node.inputs as [Variable, Variable];
   if (a.ndim !== 2 || b.ndim !== 2) return undefined;
   const [M, K] = a.shape as [number, number];
   const N = b.shape[1] as number;
   if (K < 128) return undefined;
-  const groups = matmulWorkgroups(M, N, 1, workgroupTarget);
+  const groups = matmulWorkgroups(M, N, 1, tuning);
   if (2 * groups >= workgroupTarget) return undefined;
   const want = Math.ceil(workgroupTarget / groups);
   const divisors = [2, 3, 4, 5, 6, 7, 8].filter((s) => K % s === 0 && K / s >= 32);
@@ -218,7 +217,7 @@ function staticSizes(op: string, inputs: readonly Variable[], attrs: unknown): [
   return [[inputs[0]!, ...kept], { ...(attrs as object), shape }];
 }
 
-function rebuild(original: Variable, inputs: readonly Variable[], options: SpecializeOptions): Variable {
+function rebuild(original: Variable, inputs: readonly Variable[], tuning: Tuning): Variable {
   const node = original.owner!;
   if (node.op === 'dim' && inputs[0]!.shape.every((dim) => dim !== null)) {
     const axis = (node.attrs as T.AttrsOf<'dim'>).axis;
@@ -227,7 +226,7 @@ function rebuild(original: Variable, inputs: readonly Variable[], options: Speci
   const [ownInputs, attrs] = staticSizes(node.op, inputs, node.attrs);
   const unchanged = attrs === node.attrs && ownInputs.every((input, i) => input === node.inputs[i]);
   const rebuilt = unchanged ? original : makeNode(node.op, ownInputs, attrs as never, node.location);
-  const split = splitLongReduction(rebuilt) ?? splitMatmulDepth(rebuilt, options.workgroupTarget) ?? gatherForScatterSum(rebuilt);
+  const split = splitLongReduction(rebuilt) ?? splitMatmulDepth(rebuilt, tuning) ?? gatherForScatterSum(rebuilt);
   if (split) return split;
   const size = rebuilt.type.size;
   if (node.op !== 'random' && size !== null && size <= foldLimit && inputs.length > 0 && inputs.every((input) => input instanceof Constant)) {
