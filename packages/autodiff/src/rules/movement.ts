@@ -1,11 +1,11 @@
-// VJP rules of movement and indexing ops. Each gradient is again a movement or an
-// increment: reshape back, the inverse dimshuffle, a slice of the gradient for concat
-// and pad, an increment into zeros for slicing, and for advanced indexing a scatter-add
-// that accumulates repeated indices (advanced_inc_subtensor in 'inc' mode).
+// VJP rules of movement ops. Each gradient is again a movement or an increment: reshape
+// back, the inverse dimshuffle, a slice of the gradient for concat and pad, an increment
+// into zeros for slicing.
 
 import * as T from '@theorbo/graph';
-import type { AdvancedItem, SliceItem, Variable } from '@theorbo/graph';
-import { notDifferentiable, type VjpContext, type VjpTable } from './rule.ts';
+import type { Variable } from '@theorbo/graph';
+import { basicItems } from './indexing.ts';
+import type { VjpContext, VjpTable } from './rule.ts';
 
 const shapeOf = (x: Variable) => x.shape.map((dim, axis) => dim ?? T.dim(x, axis));
 
@@ -73,19 +73,6 @@ function concatRule({ node, inputs, g }: VjpContext<'concat'>) {
   });
 }
 
-function advancedIndices(inputs: readonly Variable[], first: number): Variable[] {
-  return inputs.slice(first);
-}
-
-function advancedItems(items: readonly AdvancedItem[], indices: readonly Variable[]): T.IndexItem[] {
-  let k = 0;
-  return items.map((item) => (item === 'index' ? indices[k++]! : ':'));
-}
-
-function basicItems(items: readonly SliceItem[]): T.IndexItem[] {
-  return items.map((item) => (item.kind === 'index' ? item.index : T.slice(item.start, item.stop, item.step)));
-}
-
 export const movementVjps = {
   reshape: ({ inputs, g }) => [T.reshape(g, shapeOf(inputs[0]!))],
   dimshuffle: dimshuffleRule,
@@ -94,21 +81,4 @@ export const movementVjps = {
   subtensor: ({ node, inputs, g }) => [T.incSubtensor(T.zerosLike(inputs[0]!), basicItems(node.attrs.items), g)],
   concat: concatRule,
   pad: padRule,
-  inc_subtensor: ({ node, g }) => {
-    const items = basicItems(node.attrs.items);
-    const gy = T.get(g, ...items);
-    return [node.attrs.mode === 'inc' ? g : T.setSubtensor(g, items, 0), gy];
-  },
-  advanced_subtensor: ({ node, inputs, g }) => {
-    const items = advancedItems(node.attrs.items, advancedIndices(inputs, 1));
-    return [T.incSubtensor(T.zerosLike(inputs[0]!), items, g), ...inputs.slice(1).map(() => null)];
-  },
-  advanced_inc_subtensor: ({ node, inputs, g }) => {
-    const items = advancedItems(node.attrs.items, advancedIndices(inputs, 2));
-    const gy = T.get(g, ...items);
-    return [node.attrs.mode === 'inc' ? g : T.setSubtensor(g, items, 0), gy, ...inputs.slice(2).map(() => null)];
-  },
-  arange: notDifferentiable,
-  dim: notDifferentiable,
-  random: notDifferentiable,
-} satisfies VjpTable<T.MovementOp | T.IndexingOp | 'arange' | 'dim' | 'random'>;
+} satisfies VjpTable<T.MovementOp>;

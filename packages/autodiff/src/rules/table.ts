@@ -5,10 +5,16 @@ import type { OpName } from '@theorbo/graph';
 import type { VjpTable } from './rule.ts';
 import { elementwiseVjps } from './elementwise.ts';
 import { reduceVjps } from './reduce.ts';
+import { linalgVjps } from './linalg.ts';
 import { movementVjps } from './movement.ts';
+import { indexingVjps } from './indexing.ts';
+import { sourceVjps } from './source.ts';
 
 export const vjpTable = {
   ...elementwiseVjps,
   ...reduceVjps,
+  ...linalgVjps,
   ...movementVjps,
+  ...indexingVjps,
+  ...sourceVjps,
 } satisfies VjpTable<OpName>;
