@@ -126,5 +126,7 @@ export const cases: Case[] = [
   ['oneHot', (y) => T.oneHot(y, 6), [i32(0, 6, 9)]],
   ['categoricalCrossentropy', (p, y) => T.categoricalCrossentropy(T.softmax(p), y), [f(8, 5), i32(0, 5, 8)]],
   ['empty', (x) => T.exp(x), [f(0, 3)]],
+  // The first draw of a stream: the same Philox values on the device as in the reference.
+  ['random uniform and normal', (x) => { const stream = new T.RandomStreams(7); return T.add(T.mul(x, stream.uniform([5, 3])), stream.normal([3])); }, [f(5, 3)], 1e-4],
   ['scalar', (x) => T.mul(T.exp(x), 2), [f()]],
 ];
