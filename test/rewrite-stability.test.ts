@@ -6,15 +6,12 @@
 // the gradients of all six parameters keep their values through the pipeline, and the
 // six copies of the backward graph merge into one.
 import { test } from 'uvu';
+import * as assert from 'uvu/assert';
 import * as T from '@theorbo/graph';
 import type { NDArray, Variable } from '@theorbo/graph';
 import { assertClose } from '@theorbo/graph/testing';
 import { grad, verifyGrad } from '@theorbo/autodiff';
 import { buildTalkProgram, syntheticBatch } from '../examples/talk-network.ts';
-
-const ok = (condition: boolean, message: string): void => {
-  if (!condition) throw new Error(message);
-};
 
 const finite = (value: NDArray): boolean => Array.from(value.data).every(Number.isFinite);
 
@@ -24,10 +21,10 @@ const finite = (value: NDArray): boolean => Array.from(value.data).every(Number.
  * written is not finite there, so that the case shows something.
  */
 function stableValueAndGradient(cost: Variable, x: Variable, givens: readonly (readonly [Variable, T.ArrayLike])[]): [NDArray, NDArray] {
-  ok(!finite(T.evaluate(cost, givens)), 'the cost as written should not be finite here');
+  assert.ok(!finite(T.evaluate(cost, givens)), 'the cost as written should not be finite here');
   const stable = T.optimize(cost);
   const [value, gradient] = T.evaluate(T.optimize([stable, grad(stable, x)]), givens) as [NDArray, NDArray];
-  ok(finite(value) && finite(gradient), `not finite: value ${value.toArray()}, gradient ${gradient.toArray()}`);
+  assert.ok(finite(value) && finite(gradient), `not finite: value ${value.toArray()}, gradient ${gradient.toArray()}`);
   return [value, gradient];
 }
 
@@ -112,7 +109,7 @@ test('at ordinary values the optimized forms have the right gradients (verifyGra
     try {
       verifyGrad(fn, [at]);
     } catch (error) {
-      throw new Error(`${label}: ${(error as Error).message}`);
+      assert.unreachable(`${label}: ${(error as Error).message}`);
     }
   }
 });
@@ -127,13 +124,13 @@ test("the talk's training graph keeps its values through the pipeline, and the s
   const { outputs: optimized, reports } = T.optimizeWithReport(outputs);
   const before = reports[0]!.nodesBefore;
   const after = reports[reports.length - 1]!.nodesAfter;
-  ok(after < before / 2, `only ${before} → ${after} nodes`);
+  assert.ok(after < before / 2, `only ${before} → ${after} nodes`);
   const { x, y } = syntheticBatch(6, 3);
   const givens = [[program.xInput, x.astype('float64')], [program.yTarget, y]] as const;
   const expected = T.evaluate(outputs, givens);
   const actual = T.evaluate(optimized, givens);
   expected.forEach((value, i) => assertClose(actual[i]!, value, { rtol: 1e-10, atol: 1e-14 }, `output ${i}`));
-  ok(expected.slice(1).every((g) => g.data.some((v) => v !== 0)), 'a gradient is all zeros: the comparison would show little');
+  assert.ok(expected.slice(1).every((g) => g.data.some((v) => v !== 0)), 'a gradient is all zeros: the comparison would show little');
 });
 
 test.run();

@@ -1,5 +1,6 @@
 // Elementwise ops against plain-loop values, over broadcasting, size-1, empty and scalar shapes.
 import { test } from 'uvu';
+import * as assert from 'uvu/assert';
 import * as t from '../src/index.ts';
 import { checkOp, fromFunction, expectGraphError, assertClose } from '../src/testing.ts';
 import type { NDArray } from '../src/index.ts';
@@ -129,11 +130,11 @@ test('clip', () => checkOp('clip', (x) => t.clip(x, -0.5, 0.75), [f64(5, 3)], un
 
 test('weak JS numbers keep the tensor dtype', () => {
   const x = t.vector('x');
-  if (t.mul(x, 2).dtype !== 'float32') throw new Error('float32 * 2 should stay float32');
+  assert.is(t.mul(x, 2).dtype, 'float32', 'float32 * 2 should stay float32');
   const i = t.ivector('i');
-  if (t.add(i, 1).dtype !== 'int32') throw new Error('int32 + 1 should stay int32');
-  if (t.mul(i, 0.5).dtype !== 'float32') throw new Error('int32 * 0.5 should be float32');
-  if (t.exp(i).dtype !== 'float32') throw new Error('exp of int32 should be float32');
+  assert.is(t.add(i, 1).dtype, 'int32', 'int32 + 1 should stay int32');
+  assert.is(t.mul(i, 0.5).dtype, 'float32', 'int32 * 0.5 should be float32');
+  assert.is(t.exp(i).dtype, 'float32', 'exp of int32 should be float32');
 });
 
 test('broadcast mismatch names the op, types and place', () => {

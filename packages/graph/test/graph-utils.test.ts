@@ -1,13 +1,10 @@
 // Graph utilities: structural hashing and equality, clone with replacements (givens),
 // and debugprint's text.
 import { test } from 'uvu';
+import * as assert from 'uvu/assert';
 import * as t from '../src/index.ts';
 import type { Variable } from '../src/index.ts';
 import { assertClose, expectGraphError } from '../src/testing.ts';
-
-const ok = (condition: boolean, message: string): void => {
-  if (!condition) throw new Error(message);
-};
 
 // ---- structural hash and equality ----
 
@@ -19,15 +16,15 @@ test('separately built equal graphs are structurally equal and hash equal', () =
   const w = t.shared(new Float32Array([1, 2, 3]), 'w');
   const a = model(x, w);
   const b = model(x, w);
-  ok(a !== b, 'the two builds should be distinct objects');
-  ok(t.structuralHash(a) === t.structuralHash(b), 'equal graphs hash differently');
-  ok(t.structuralHash(a) === t.structuralHash(a), 'a hash is not stable');
-  ok(t.structurallyEqual(a, b), 'equal graphs compare unequal');
-  ok(t.structurallyEqual(b, a), 'equality is not symmetric');
+  assert.ok(a !== b, 'the two builds should be distinct objects');
+  assert.ok(t.structuralHash(a) === t.structuralHash(b), 'equal graphs hash differently');
+  assert.ok(t.structuralHash(a) === t.structuralHash(a), 'a hash is not stable');
+  assert.ok(t.structurallyEqual(a, b), 'equal graphs compare unequal');
+  assert.ok(t.structurallyEqual(b, a), 'equality is not symmetric');
   // Constants compare by value, not identity; names do not count.
   const c1 = t.constant([1, 2, 3], { name: 'one' });
   const c2 = t.constant([1, 2, 3]);
-  ok(t.structurallyEqual(t.add(x, c1), t.add(x, c2)), 'equal constants compare unequal');
+  assert.ok(t.structurallyEqual(t.add(x, c1), t.add(x, c2)), 'equal constants compare unequal');
 });
 
 test('a changed attribute, input, constant or op makes graphs unequal', () => {
@@ -43,11 +40,11 @@ test('a changed attribute, input, constant or op makes graphs unequal', () => {
     ['another op', t.add(t.mul(t.exp(t.mul(x, w)), 2), t.max(x, 1, true))],
     ['another attribute', t.add(t.mul(t.exp(t.mul(x, w)), 2), t.sum(x, 0, true))],
   ];
-  for (const [label, variant] of variants) ok(!t.structurallyEqual(base, variant), `${label}: compared equal`);
-  ok(!t.structurallyEqual(t.cast(x, 'float64'), t.cast(x, 'int32')), 'cast to different dtypes compared equal');
-  ok(!t.structurallyEqual(t.constant([1, 2], { dtype: 'int32' }), t.constant([1, 2], { dtype: 'float32' })), 'constants of different dtypes compared equal');
-  ok(!t.structurallyEqual(t.constant([1, 2, 3, 4], { shape: [2, 2] }), t.constant([1, 2, 3, 4])), 'constants of different shapes compared equal');
-  ok(t.structuralHash(t.cast(x, 'float64')) !== t.structuralHash(t.cast(x, 'int32')), 'different attributes hashed equal');
+  for (const [label, variant] of variants) assert.ok(!t.structurallyEqual(base, variant), `${label}: compared equal`);
+  assert.ok(!t.structurallyEqual(t.cast(x, 'float64'), t.cast(x, 'int32')), 'cast to different dtypes compared equal');
+  assert.ok(!t.structurallyEqual(t.constant([1, 2], { dtype: 'int32' }), t.constant([1, 2], { dtype: 'float32' })), 'constants of different dtypes compared equal');
+  assert.ok(!t.structurallyEqual(t.constant([1, 2, 3, 4], { shape: [2, 2] }), t.constant([1, 2, 3, 4])), 'constants of different shapes compared equal');
+  assert.ok(t.structuralHash(t.cast(x, 'float64')) !== t.structuralHash(t.cast(x, 'int32')), 'different attributes hashed equal');
 });
 
 test('attributes compare independently of key order', () => {
@@ -55,9 +52,9 @@ test('attributes compare independently of key order', () => {
   const a = t.applyOp('random', [state], { distribution: 'uniform', draw: 3, shape: [2], dtype: 'float32' });
   const b = t.applyOp('random', [state], { dtype: 'float32', shape: [2], draw: 3, distribution: 'uniform' });
   const c = t.applyOp('random', [state], { dtype: 'float32', shape: [2], draw: 4, distribution: 'uniform' });
-  ok(t.structurallyEqual(a, b), 'key order changed equality');
-  ok(t.structuralHash(a) === t.structuralHash(b), 'key order changed the hash');
-  ok(!t.structurallyEqual(a, c), 'different draw numbers compared equal');
+  assert.ok(t.structurallyEqual(a, b), 'key order changed equality');
+  assert.ok(t.structuralHash(a) === t.structuralHash(b), 'key order changed the hash');
+  assert.ok(!t.structurallyEqual(a, c), 'different draw numbers compared equal');
 });
 
 test('deep graphs hash, compare, clone and print without overflowing the stack', () => {
@@ -67,11 +64,11 @@ test('deep graphs hash, compare, clone and print without overflowing the stack',
   for (let i = 0; i < 15000; i++) a = t.add(a, 1);
   // A second, separately made chain over the same leaf: cloned there and back.
   const b = t.clone(t.clone(a, [[x, other]]), [[other, x]]);
-  ok(a !== b, 'the round trip should make new nodes');
-  ok(t.structurallyEqual(a, b), 'deep equal chains compared unequal');
-  ok(!t.structurallyEqual(a, t.add(b, 1)), 'chains of different lengths compared equal');
+  assert.ok(a !== b, 'the round trip should make new nodes');
+  assert.ok(t.structurallyEqual(a, b), 'deep equal chains compared unequal');
+  assert.ok(!t.structurallyEqual(a, t.add(b, 1)), 'chains of different lengths compared equal');
   const lines = t.debugprint(a, { depth: 2 }).split('\n');
-  ok(lines.length === 6 && lines[3] === ' | | |...', `depth-limited print:\n${lines.join('\n')}`);
+  assert.ok(lines.length === 6 && lines[3] === ' | | |...', `depth-limited print:\n${lines.join('\n')}`);
 });
 
 // ---- clone ----
@@ -97,26 +94,26 @@ test('clone shares subgraphs that depend on no replaced variable', () => {
   const y = t.add(left, right);
   y.name = 'y';
   const replaced = t.clone(y, [[x, t.vector('v')]]);
-  ok(replaced !== y, 'the output should be rebuilt');
-  ok(replaced.owner!.inputs[1] === right, 'the untouched subgraph was copied');
-  ok(replaced.owner!.inputs[0] !== left, 'the touched subgraph was not rebuilt');
-  ok(replaced.name === 'y', 'the name was lost');
-  ok(replaced.owner!.location === y.owner!.location, 'the location was not kept');
-  ok(t.clone(y, [[t.vector('unrelated'), t.vector('other')]]) === y, 'a graph without replaced variables should come back as is');
-  ok(t.clone(y, [[y, right]]) === right, 'a replaced output should be its replacement');
+  assert.ok(replaced !== y, 'the output should be rebuilt');
+  assert.ok(replaced.owner!.inputs[1] === right, 'the untouched subgraph was copied');
+  assert.ok(replaced.owner!.inputs[0] !== left, 'the touched subgraph was not rebuilt');
+  assert.ok(replaced.name === 'y', 'the name was lost');
+  assert.ok(replaced.owner!.location === y.owner!.location, 'the location was not kept');
+  assert.ok(t.clone(y, [[t.vector('unrelated'), t.vector('other')]]) === y, 'a graph without replaced variables should come back as is');
+  assert.ok(t.clone(y, [[y, right]]) === right, 'a replaced output should be its replacement');
 });
 
 test('clone re-runs inference: static shapes follow the replacement', () => {
   const x = t.tensor('float32', [null, 3], 'x');
   const y = t.sum(t.exp(x), 1);
-  ok(y.shape[0] === null, 'the original is unknown-length');
+  assert.ok(y.shape[0] === null, 'the original is unknown-length');
   const fixed = t.clone(y, [[x, t.tensor('float32', [5, 3], 'fixed')]]);
-  ok(fixed.shape.join(',') === '5', `static shape [${fixed.shape}], expected [5]`);
+  assert.ok(fixed.shape.join(',') === '5', `static shape [${fixed.shape}], expected [5]`);
   // arange's length becomes static when its stop becomes a constant.
   const n = t.iscalar('n');
   const range = t.arange(n);
   const known = t.clone(range, [[n, t.constant(4, { dtype: 'int32' })]]);
-  ok(known.shape.join(',') === '4', `arange after clone has shape [${known.shape}], expected [4]`);
+  assert.ok(known.shape.join(',') === '4', `arange after clone has shape [${known.shape}], expected [4]`);
   assertClose(t.evaluate(known), t.array([0, 1, 2, 3], { dtype: 'int32' }));
 });
 
@@ -130,7 +127,7 @@ test('clone refuses replacements of another dtype, ndim or static shape', () => 
   const a = t.vector('a');
   const sum = t.add(a, t.tensor('float32', [4], 'b'));
   const error = expectGraphError(() => t.clone(sum, [[a, t.tensor('float32', [5])]]), 'add', 'float32[5]', 'float32[4]', 'after clone');
-  ok(error.location === sum.owner!.location, 'the error should point at the node that no longer fits');
+  assert.ok(error.location === sum.owner!.location, 'the error should point at the node that no longer fits');
 });
 
 // ---- debugprint ----
@@ -156,8 +153,8 @@ test('debugprint of a small graph, line by line', () => {
     '   |constant{2} [id I] float32[]',
   ];
   const lines = t.debugprint(z).split('\n');
-  expected.forEach((line, i) => ok(lines[i] === line, `line ${i + 1} is\n  ${lines[i]}\nexpected\n  ${line}`));
-  ok(lines.length === expected.length, `${lines.length} lines, expected ${expected.length}`);
+  expected.forEach((line, i) => assert.ok(lines[i] === line, `line ${i + 1} is\n  ${lines[i]}\nexpected\n  ${line}`));
+  assert.ok(lines.length === expected.length, `${lines.length} lines, expected ${expected.length}`);
 });
 
 test('debugprint options and several outputs', () => {
@@ -166,11 +163,11 @@ test('debugprint options and several outputs', () => {
   const text = t.debugprint([t.neg(e), t.add(e, t.constant([[1.5, 0.1], [-2, 3]]))], { ids: false });
   const want = ['neg float32[?]', ' |exp float32[?]', '   |x float32[?]', 'add float32[2,2]', ' |exp', ' |constant{[[1.5,0.1],[-2,3]]} float32[2,2]'];
   const lines = text.split('\n');
-  ok(lines.length === want.length && want.every((line, i) => lines[i] === line), `got\n${text}\nexpected\n${want.join('\n')}`);
+  assert.ok(lines.length === want.length && want.every((line, i) => lines[i] === line), `got\n${text}\nexpected\n${want.join('\n')}`);
   const located = t.debugprint(e, { locations: true }).split('\n');
-  ok(located.every((line) => /at .*graph-utils\.test\.ts:\d+:\d+$/.test(line)), `locations missing:\n${located.join('\n')}`);
-  ok(t.debugprint(t.constant(new Float32Array(100))).startsWith('constant [id A] float32[100]'), 'a large constant should print without its values');
-  ok(t.debugprint(t.iscalar()).startsWith('input [id A] int32[]'), 'an unnamed input should print as input');
+  assert.ok(located.every((line) => /at .*graph-utils\.test\.ts:\d+:\d+$/.test(line)), `locations missing:\n${located.join('\n')}`);
+  assert.ok(t.debugprint(t.constant(new Float32Array(100))).startsWith('constant [id A] float32[100]'), 'a large constant should print without its values');
+  assert.ok(t.debugprint(t.iscalar()).startsWith('input [id A] int32[]'), 'an unnamed input should print as input');
 });
 
 test('debugprint labels carry the key attributes of each op', () => {
@@ -187,11 +184,11 @@ test('debugprint labels carry the key attributes of each op', () => {
     [node('dim', { axis: 1 }), 'dim{1}'],
     [node('exp', {}), 'exp'],
   ];
-  for (const [got, want] of cases) ok(got === want, `label ${got}, expected ${want}`);
+  for (const [got, want] of cases) assert.ok(got === want, `label ${got}, expected ${want}`);
   const full = t.debugprint(new t.Apply('subtensor', { items: [{ kind: 'slice', start: 1, stop: 3, step: 1 }, { kind: 'index', index: 0 }, { kind: 'slice', start: null, stop: null, step: -1 }] }, [x], new t.TensorType('float32', [2, 3]), undefined).output, { ids: false });
-  ok(full.startsWith('subtensor{1:3, 0, ::-1} float32[2,3]'), `subtensor label: ${full}`);
+  assert.ok(full.startsWith('subtensor{1:3, 0, ::-1} float32[2,3]'), `subtensor label: ${full}`);
   const draw = new t.RandomStreams(0).uniform([t.iscalar('n'), 2]);
-  ok(t.debugprint(draw).startsWith('random{uniform, draw=0, shape=[?,2], float32} [id A] float32[?,2]'), t.debugprint(draw));
+  assert.ok(t.debugprint(draw).startsWith('random{uniform, draw=0, shape=[?,2], float32} [id A] float32[?,2]'), t.debugprint(draw));
 });
 
 test.run();

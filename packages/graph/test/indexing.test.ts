@@ -3,6 +3,7 @@
 // arithmetic and numpy's documented results, with static and unknown dims, negative
 // steps and indices, empty and size-1 axes; and their error sentences.
 import { test } from 'uvu';
+import * as assert from 'uvu/assert';
 import * as t from '../src/index.ts';
 import type { NDArray, Variable } from '../src/index.ts';
 import { assertClose, checkOp, expectEvaluationError, expectGraphError, expectShape, fromFunction, randomArray } from '../src/testing.ts';
@@ -89,7 +90,7 @@ test('setSubtensor and incSubtensor through slices and numbers', () => {
   const m = t.matrix('m');
   const written = t.setSubtensor(m, [0], [1.5, 2.5]);
   assertClose(t.evaluate(written, [[m, [[0, 0], [3, 4]]]]), [[1.5, 2.5], [3, 4]]);
-  if (t.setSubtensor(t.imatrix(), [0], 2.7).dtype !== 'int32') throw new Error('a write keeps the target dtype');
+  assert.is(t.setSubtensor(t.imatrix(), [0], 2.7).dtype, 'int32', 'a write keeps the target dtype');
 });
 
 /** x[i, j] for index tensors that broadcast to `shape`, axis 0 and 1 of a 3-D x, trailing axis kept. */

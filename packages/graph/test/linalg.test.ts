@@ -1,6 +1,7 @@
 // matmul, dot, outer and tensordot against plain loops: vector and matrix cases, odd
 // sizes, batches with broadcasting, empty dims, int32 and float32/float64, unknown dims.
 import { test } from 'uvu';
+import * as assert from 'uvu/assert';
 import * as t from '../src/index.ts';
 import { assertClose, checkOp, expectGraphError, fromFunction, randomArray } from '../src/testing.ts';
 import type { DType, NDArray } from '../src/index.ts';
@@ -59,7 +60,7 @@ test('matmul with dims known only at run time', () => {
   const a = t.tensor('float64', [null, null, 5], 'a');
   const b = t.tensor('float64', [5, null], 'b');
   const out = t.matmul(a, b);
-  if (out.shape.join(',') !== ',,') throw new Error(`static shape ${out.type}`);
+  assert.is(out.shape.join(','), ',,', `static shape ${out.type}`);
   const [va, vb] = [randomArray('float64', [2, 3, 5], { seed: 1 }), randomArray('float64', [5, 4], { seed: 2 })];
   assertClose(t.evaluate(out, [[a, va], [b, vb]]), expectMatmul(va, vb, 'float64'), { rtol: 1e-13 });
   const c = t.tensor('float32', [3, null], 'c');
@@ -70,9 +71,7 @@ test('matmul with dims known only at run time', () => {
   } catch (error) {
     message = (error as Error).message;
   }
-  if (!message.includes('matmul: inner dimensions differ: float32[3,4] @ float32[5,2] (4 vs 5)') || !message.includes('linalg.test.ts:')) {
-    throw new Error(`wrong run-time failure: ${message}`);
-  }
+  assert.ok(message.includes('matmul: inner dimensions differ: float32[3,4] @ float32[5,2] (4 vs 5)') && message.includes('linalg.test.ts:'), `wrong run-time failure: ${message}`);
 });
 
 /** numpy dot by its definition: sum over a's last axis and b's second-to-last (or only) axis. */

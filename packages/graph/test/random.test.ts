@@ -1,9 +1,10 @@
 // Philox4x32-10 against Random123's known answers, the element mapping of the random op,
 // distribution moments on 100k samples, and how random streams advance.
 import { test } from 'uvu';
+import * as assert from 'uvu/assert';
 import * as t from '../src/index.ts';
 import { mulHigh32, philox4x32 } from '../src/random.ts';
-import { assertClose, expectGraphError, seededRandom } from '../src/testing.ts';
+import { assertClose, expectEvaluationError, expectGraphError, seededRandom } from '../src/testing.ts';
 
 const words = (text: string): number[] => text.split(' ').map((hex) => parseInt(hex, 16));
 const hex = (values: ArrayLike<number>): string => Array.from(values, (v) => (v >>> 0).toString(16).padStart(8, '0')).join(' ');
@@ -18,7 +19,7 @@ const knownAnswers: [string, string, string][] = [
 test('Philox4x32-10 matches the Random123 known-answer vectors', () => {
   for (const [counter, key, expected] of knownAnswers) {
     const out = philox4x32(words(counter) as [number, number, number, number], words(key) as [number, number]);
-    if (hex(out) !== expected) throw new Error(`philox(${counter}; ${key}) = ${hex(out)}, expected ${expected}`);
+    assert.is(hex(out), expected, `philox(${counter}; ${key}) = ${hex(out)}, expected ${expected}`);
   }
 });
 
@@ -28,7 +29,8 @@ test('mulHigh32 agrees with BigInt products', () => {
   for (let i = 0; i < 2000; i++) pairs.push([Math.floor(random() * 2 ** 32), Math.floor(random() * 2 ** 32)]);
   for (const [a, b] of pairs) {
     const want = Number((BigInt(a!) * BigInt(b!)) >> 32n);
-    if (mulHigh32(a!, b!) !== want) throw new Error(`mulHigh32(${a}, ${b}) = ${mulHigh32(a!, b!)}, expected ${want}`);
+    const got = mulHigh32(a!, b!);
+    assert.ok(got === want, `mulHigh32(${a}, ${b}) = ${got}, expected ${want}`);
   }
 });
 
@@ -41,7 +43,7 @@ test('element i of draw d uses key (seed, d) and counter (i, counter, 0, 0)', ()
   for (let i = 0; i < 5; i++) {
     const wantA = (philox4x32([i, 7, 0, 0], [1234, 0])[0]! >>> 8) * 2 ** -24;
     const wantB = (philox4x32([i, 7, 0, 0], [1234, 1])[0]! >>> 8) * 2 ** -24;
-    if (a!.data[i] !== wantA || b!.data[i] !== wantB) throw new Error(`element ${i}: ${a!.data[i]}, ${b!.data[i]}; expected ${wantA}, ${wantB}`);
+    assert.ok(a!.data[i] === wantA && b!.data[i] === wantB, `element ${i}: ${a!.data[i]}, ${b!.data[i]}; expected ${wantA}, ${wantB}`);
   }
   // float64: 27 bits of word 0 over 26 bits of word 1.
   const wide = new t.RandomStreams(99).uniform([3], { dtype: 'float64' });
@@ -49,7 +51,7 @@ test('element i of draw d uses key (seed, d) and counter (i, counter, 0, 0)', ()
   for (let i = 0; i < 3; i++) {
     const [w0, w1] = philox4x32([i, 0, 0, 0], [99, 0]);
     const want = ((w0! >>> 5) * 2 ** 26 + (w1! >>> 6)) * 2 ** -53;
-    if (values.data[i] !== want) throw new Error(`float64 element ${i} is ${values.data[i]}, expected ${want}`);
+    assert.ok(values.data[i] === want, `float64 element ${i} is ${values.data[i]}, expected ${want}`);
   }
 });
 
@@ -77,7 +79,7 @@ function moments(data: ArrayLike<number>): { mean: number; variance: number; ske
 }
 
 function within(label: string, actual: number, expected: number, bound: number): void {
-  if (!(Math.abs(actual - expected) <= bound)) throw new Error(`${label} is ${actual}, expected ${expected} ± ${bound}`);
+  assert.ok(Math.abs(actual - expected) <= bound, `${label} is ${actual}, expected ${expected} ± ${bound}`);
 }
 
 const n = 100_000;
@@ -86,23 +88,23 @@ const n = 100_000;
 test('uniform float32 and float64: range and moments', () => {
   for (const dtype of ['float32', 'float64'] as const) {
     const sample = t.evaluate(new t.RandomStreams(11).uniform([n], { dtype }));
-    if (sample.dtype !== dtype) throw new Error(`dtype ${sample.dtype}, expected ${dtype}`);
+    assert.is(sample.dtype, dtype, `dtype ${sample.dtype}, expected ${dtype}`);
     let low = 1, high = 0;
     for (const v of sample.data) { low = Math.min(low, v); high = Math.max(high, v); }
-    if (!(low >= 0 && low < 1e-3 && high < 1 && high > 1 - 1e-3)) throw new Error(`${dtype} range [${low}, ${high}] is not inside [0, 1) or does not fill it`);
+    assert.ok(low >= 0 && low < 1e-3 && high < 1 && high > 1 - 1e-3, `${dtype} range [${low}, ${high}] is not inside [0, 1) or does not fill it`);
     const m = moments(sample.data);
     within(`${dtype} mean`, m.mean, 0.5, 5 * Math.sqrt(1 / 12 / n));
     within(`${dtype} variance`, m.variance, 1 / 12, 5 * Math.sqrt((1 / 80 - 1 / 144) / n));
   }
   // float64 uses more than 24 bits.
   const wide = t.evaluate(new t.RandomStreams(11).uniform([100], { dtype: 'float64' }));
-  if (wide.toArray().every((v) => Number.isInteger(v * 2 ** 24))) throw new Error('float64 uniforms carry only 24 bits');
+  assert.ok(!wide.toArray().every((v) => Number.isInteger(v * 2 ** 24)), 'float64 uniforms carry only 24 bits');
 });
 
 test('uniform with low and high', () => {
   const sample = t.evaluate(new t.RandomStreams(12).uniform([n], { low: -3, high: 5 }));
   const m = moments(sample.data);
-  if (sample.toArray().some((v) => v < -3 || v >= 5)) throw new Error('a value lies outside [-3, 5)');
+  assert.ok(!sample.toArray().some((v) => v < -3 || v >= 5), 'a value lies outside [-3, 5)');
   within('mean', m.mean, 1, 5 * 8 * Math.sqrt(1 / 12 / n));
   within('variance', m.variance, 64 / 12, 5 * 64 * Math.sqrt((1 / 80 - 1 / 144) / n));
 });
@@ -123,14 +125,14 @@ test('normal float32 and float64: moments', () => {
 test('bernoulli rate and dtype', () => {
   for (const p of [0.3, 0.9]) {
     const sample = t.evaluate(new t.RandomStreams(15).bernoulli([n], p));
-    if (sample.dtype !== 'float32' || sample.toArray().some((v) => v !== 0 && v !== 1)) throw new Error('bernoulli values must be float32 0 or 1');
+    assert.ok(sample.dtype === 'float32' && !sample.toArray().some((v) => v !== 0 && v !== 1), 'bernoulli values must be float32 0 or 1');
     within(`rate for p=${p}`, moments(sample.data).mean, p, 5 * Math.sqrt((p * (1 - p)) / n));
   }
   const bools = new t.RandomStreams(15).bernoulli([4], 0.5, 'bool');
-  if (bools.dtype !== 'bool') throw new Error(`dtype ${bools.dtype}, expected bool`);
+  assert.is(bools.dtype, 'bool', `dtype ${bools.dtype}, expected bool`);
   // p as a tensor broadcast against the shape.
   const rates = t.evaluate(new t.RandomStreams(16).bernoulli([n, 2], t.constant([0, 1])));
-  for (let i = 0; i < n; i++) if (rates.at(i, 0) !== 0 || rates.at(i, 1) !== 1) throw new Error(`row ${i} of bernoulli with p [0, 1] is wrong`);
+  for (let i = 0; i < n; i++) assert.ok(rates.at(i, 0) === 0 && rates.at(i, 1) === 1, `row ${i} of bernoulli with p [0, 1] is wrong`);
 });
 
 test('the same seed gives the same stream; another seed another one', () => {
@@ -138,7 +140,7 @@ test('the same seed gives the same stream; another seed another one', () => {
   const b = t.evaluate(new t.RandomStreams(42).normal([64]));
   const c = t.evaluate(new t.RandomStreams(43).normal([64]));
   assertClose(a, b, { rtol: 0, atol: 0 });
-  if (a.toArray().some((v, i) => v === c.data[i])) throw new Error('seeds 42 and 43 share values');
+  assert.ok(!a.toArray().some((v, i) => v === c.data[i]), 'seeds 42 and 43 share values');
 });
 
 test('draws differ within a call, and successive calls differ and advance the counter', () => {
@@ -148,35 +150,30 @@ test('draws differ within a call, and successive calls differ and advance the co
   const fn = t.referenceFunction({ inputs: [], outputs: [first, second] });
   const [a1, b1] = fn();
   const [a2] = fn();
-  if (a1!.toArray().some((v, i) => v === b1!.data[i])) throw new Error('two draws in one call share values');
-  if (a1!.toArray().some((v, i) => v === a2!.data[i])) throw new Error('two calls gave the same values');
-  if (streams.state.get().toArray().join(',') !== '7,2') throw new Error(`state after two calls is ${streams.state.get().toArray()}, expected 7,2`);
+  assert.ok(!a1!.toArray().some((v, i) => v === b1!.data[i]), 'two draws in one call share values');
+  assert.ok(!a1!.toArray().some((v, i) => v === a2!.data[i]), 'two calls gave the same values');
+  assert.is(streams.state.get().toArray().join(','), '7,2', `state after two calls is ${streams.state.get().toArray()}, expected 7,2`);
   // seed() restarts the stream; the second call's values are the stream at counter 1.
   streams.seed(7);
-  if (streams.state.get().toArray().join(',') !== '7,0') throw new Error('seed(7) did not restart the state at counter 0');
+  assert.is(streams.state.get().toArray().join(','), '7,0', 'seed(7) did not restart the state at counter 0');
   assertClose(t.evaluate(first), a1!, { rtol: 0, atol: 0 });
   streams.state.set(new Uint32Array([7, 1]));
   assertClose(t.evaluate(first), a2!, { rtol: 0, atol: 0 });
   // evaluate reads the state without advancing it.
-  if (streams.state.get().toArray().join(',') !== '7,1') throw new Error('evaluate advanced the state');
+  assert.is(streams.state.get().toArray().join(','), '7,1', 'evaluate advanced the state');
 });
 
 test('symbolic sizes', () => {
   const x = t.matrix('x');
   const draw = new t.RandomStreams(8).uniform([t.dim(x, 0), 3, t.dim(x, 1)]);
-  if (draw.shape.join(',') !== ',3,') throw new Error(`static shape [${draw.shape}], expected [?,3,?]`);
+  assert.is(draw.shape.join(','), ',3,', `static shape [${draw.shape}], expected [?,3,?]`);
   const value = t.evaluate(draw, [[x, t.array([[1, 2], [3, 4], [5, 6], [7, 8], [9, 0]])]]);
-  if (value.shape.join(',') !== '5,3,2') throw new Error(`shape [${value.shape}], expected [5,3,2]`);
+  assert.is(value.shape.join(','), '5,3,2', `shape [${value.shape}], expected [5,3,2]`);
   const n = t.iscalar('n');
   const empty = t.evaluate(new t.RandomStreams(8).normal([n]), [[n, 0]]);
-  if (empty.size !== 0) throw new Error('a draw of size 0 is not empty');
+  assert.is(empty.size, 0, 'a draw of size 0 is not empty');
   const negative = t.iscalar('negative');
-  try {
-    t.evaluate(new t.RandomStreams(8).normal([negative]), [[negative, -2]]);
-    throw new Error('a negative size evaluated');
-  } catch (error) {
-    if (!(error instanceof t.EvaluationError) || !error.message.includes('random') || !error.message.includes('-2')) throw error;
-  }
+  expectEvaluationError(() => t.evaluate(new t.RandomStreams(8).normal([negative]), [[negative, -2]]), 'random', '-2');
 });
 
 test('bad arguments name the function, the value and the place', () => {

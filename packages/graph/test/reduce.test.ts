@@ -1,6 +1,7 @@
 // Reductions and their composites against plain loops: every axis choice (all, one,
 // several, negative, none), keepdims, size-1 and empty axes, over float64/float32/int32/bool.
 import { test } from 'uvu';
+import * as assert from 'uvu/assert';
 import * as t from '../src/index.ts';
 import { assertClose, checkOp, expectGraphError, fromFunction, randomArray } from '../src/testing.ts';
 import type { DType, NDArray } from '../src/index.ts';
@@ -88,7 +89,7 @@ for (const op of ['sum', 'prod', 'max', 'min', 'any', 'all'] as const) {
 
 test('sum and prod of bool are int32, of ints wrap; max keeps bool', () => {
   const b = t.bvector('b');
-  if (t.sum(b).dtype !== 'int32' || t.prod(b).dtype !== 'int32' || t.max(b).dtype !== 'bool' || t.any(t.vector()).dtype !== 'bool') throw new Error('wrong reduction dtype');
+  assert.ok(t.sum(b).dtype === 'int32' && t.prod(b).dtype === 'int32' && t.max(b).dtype === 'bool' && t.any(t.vector()).dtype === 'bool', 'wrong reduction dtype');
   const i = t.ivector('i');
   assertClose(t.evaluate(t.sum(i), [[i, new Int32Array([2147483647, 1])]]), t.array(new Int32Array([-2147483648]), { shape: [] }));
   assertClose(t.evaluate(t.prod(i), [[i, new Int32Array([65536, 65536, 3])]]), t.array(new Int32Array([0]), { shape: [] }));
@@ -125,7 +126,7 @@ test('max over a zero-size axis fails: statically, or at run time when the size 
   } catch (error) {
     message = String((error as Error).message);
   }
-  if (!message.includes('max: zero-size array to reduction operation maximum') || !message.includes('reduce.test.ts:')) throw new Error(`wrong run-time failure: ${message}`);
+  assert.ok(message.includes('max: zero-size array to reduction operation maximum') && message.includes('reduce.test.ts:'), `wrong run-time failure: ${message}`);
 });
 
 /** First index of the extreme along the gathered values; a NaN is the extreme. */
@@ -164,7 +165,7 @@ test('argmax and argmin: ties, NaN and the flattened default', () => {
   assertClose(t.evaluate(t.argmax(x, 1), [[x, withNaN]]), t.array(new Int32Array([1])));
   assertClose(t.evaluate(t.argmin(x, -1), [[x, withNaN]]), t.array(new Int32Array([1])));
   const kept = t.argmax(t.tensor('float32', [2, 3, 4]), null, true);
-  if (kept.shape.join(',') !== '1,1,1' || kept.dtype !== 'int32') throw new Error(`argmax keepdims with axis null: ${kept.type}`);
+  assert.ok(kept.shape.join(',') === '1,1,1' && kept.dtype === 'int32', `argmax keepdims with axis null: ${kept.type}`);
 });
 
 const meanOf = (vs: number[]) => vs.reduce((a, v) => a + v, 0) / vs.length;
@@ -192,7 +193,8 @@ test('mean, variance and std over a dimension known only at run time', () => {
   assertClose(run(t.mean(x)), expectReduce(value, undefined, false, 'float32', meanOf), { rtol: 1e-6 });
   assertClose(run(t.variance(x, [0, 2], { ddof: 1 })), expectReduce(value, [0, 2], false, 'float32', varianceOf(1)), { rtol: 1e-5 });
   assertClose(run(t.std(x, 0, { keepdims: true })), expectReduce(value, 0, true, 'float32', (vs) => Math.sqrt(varianceOf(0)(vs))), { rtol: 1e-5 });
-  if (t.mean(x, 1).shape.join(',') !== ',') throw new Error(`mean static shape: ${t.mean(x, 1).type}`);
+  const rowMean = t.mean(x, 1);
+  assert.is(rowMean.shape.join(','), ',', `mean static shape: ${rowMean.type}`);
 });
 
 test('variance and std with ddof, keepdims, ints', () => {

@@ -1,6 +1,9 @@
 // @theorbo/music: the talk made runnable — audio in and out, DFT/STFT, CQT and chroma as
 // graphs, chord vocabulary and MIR evaluation, synthesized data, learned models, the CLI.
 
+export { writeFileAtomic } from './files/atomic-write.ts';
+export type { AtomicWriteHooks, AtomicWriteOptions } from './files/atomic-write.ts';
+export { SeededRandom, deriveSeed } from './random/seeded-random.ts';
 export * from './audio/index.ts';
 export * from './signal/index.ts';
 export * from './chords/index.ts';

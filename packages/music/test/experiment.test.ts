@@ -1,5 +1,6 @@
 // The demo's experiment at a small size: it synthesizes, trains every model, evaluates
-// and writes a complete report folder (the full-size run is `pnpm demo`).
+// and writes a complete report folder (the full-size run is `pnpm demo`), and the talk's
+// claim holds on the held-out test split: learned chroma beats hand-designed chroma.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
@@ -7,12 +8,15 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { experimentDefaults, runExperiment } from '../src/model/index.ts';
 
-test('a small experiment writes the report with a row per model and every picture', async () => {
+test('a small experiment writes the report with a row per model and every picture; learned chroma wins', async () => {
   const reportDir = mkdtempSync(join(tmpdir(), 'theorbo-report-'));
   const lines: string[] = [];
+  // 96 clips (14 in the test split) and 16 chroma epochs: the smallest size we found at
+  // which the comparison below is stable; with 24 to 72 clips (4 to 11 test clips) the
+  // gap swung from −7 to +20 points with the seed and the size.
   const { results, reportPath } = await runExperiment({
-    ...experimentDefaults, clips: 24, source: 'additive', stride: 4, reportDir, progress: false,
-    epochs: { chroma: 2, network: 1, classifier: 2 }, hidden: [32, 16], log: (line) => lines.push(line),
+    ...experimentDefaults, clips: 96, source: 'additive', stride: 4, reportDir, progress: false,
+    epochs: { chroma: 16, network: 1, classifier: 2 }, hidden: [32, 16], log: (line) => lines.push(line),
   });
   assert.is(results.length, 4);
   for (const result of results) {
@@ -22,6 +26,14 @@ test('a small experiment writes the report with a row per model and every pictur
   }
   // Hand-designed chroma is a fixed function: its template matching must be far above chance (1/25).
   assert.ok(results[0]!.template.frameAccuracy > 0.3, `hand-designed chroma frame accuracy ${results[0]!.template.frameAccuracy}`);
+  // The talk's claim, on instruments and voicings never heard in training: with the same
+  // template matching, learned chroma scores higher majmin WCSR than octave folding. This
+  // seeded run measures 91.2 vs 78.6 (seeds 1–5: gaps of 10 to 27 points); 5 points
+  // leaves room for float differences between devices without letting a tie pass.
+  const [hand, learned] = [results[0]!, results[1]!];
+  assert.match(learned.name, /^learned chroma \(CQT/);
+  assert.ok(learned.template.majmin >= hand.template.majmin + 0.05,
+    `learned chroma majmin ${learned.template.majmin.toFixed(3)} should beat hand-designed ${hand.template.majmin.toFixed(3)} by at least 0.05`);
   const summary = readFileSync(reportPath, 'utf8');
   assert.is(summary.split('\n').filter((line) => line.startsWith('| ') && !line.startsWith('| features') && !line.startsWith('| ---')).length, 4);
   for (const match of summary.matchAll(/\(([^)]+\.png)\)/g)) assert.ok(existsSync(join(reportDir, match[1]!)), `missing ${match[1]}`);

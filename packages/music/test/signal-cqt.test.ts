@@ -9,7 +9,7 @@ import * as assert from 'uvu/assert';
 import * as T from '@theorbo/graph';
 import { expectGraphError } from '@theorbo/graph/testing';
 import { cqt, cqtFromSpectrum, cqtHost, cqtKernel, cqtQ, dftOfFrames, frameSignal } from '../src/signal/index.ts';
-import { argmax, batchOf, maxDifference, row, sampleRate, tone } from './signal-fixtures.ts';
+import { argmax, batchOf, maxDifference, row, tone } from './signal-fixtures.ts';
 
 test('default kernel: Q, frequencies from C1, and four octave-recursive levels', () => {
   const kernel = cqtKernel();
@@ -135,5 +135,4 @@ test('CQT errors name the op and what to change', () => {
   expectGraphError(() => cqtFromSpectrum({ real: T.tensor('float32', [1, 3, 513]), imag: T.tensor('float32', [1, 3, 513]) }, cqtKernel().levels[0]!), 'has 513 bins', 'expects 1025');
 });
 
-void sampleRate;
 test.run();

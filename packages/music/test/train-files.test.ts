@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { zipSync } from 'fflate';
 import * as T from '@theorbo/graph';
 import { NDArray } from '@theorbo/graph';
-import { writeFileAtomic } from '../src/train/atomic-file.ts';
+import { writeFileAtomic } from '../src/files/atomic-write.ts';
 import { decodeNpy, encodeNpy, loadModel, loadNpz, readNpz, saveModel, saveNpz, assignWeights } from '../src/train/index.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'theorbo-train-files-'));
@@ -114,12 +114,12 @@ test('npz errors name the file and the reason', () => {
 
 test('atomic write: a failed rename leaves the old file whole and no temporary file', () => {
   const path = file('atomic/target.bin');
-  writeFileAtomic(path, new Uint8Array([1, 2, 3]));
+  writeFileAtomic(path, new Uint8Array([1, 2, 3]), { createDirectory: true });
   assert.equal([...readFileSync(path)], [1, 2, 3]);
   const crash = (): void => {
     throw new Error('simulated crash before the rename');
   };
-  assert.throws(() => writeFileAtomic(path, new Uint8Array(1000).fill(9), { rename: crash }), /simulated crash.*previous file.*unchanged/);
+  assert.throws(() => writeFileAtomic(path, new Uint8Array(1000).fill(9), { hooks: { rename: crash } }), /simulated crash.*previous file.*unchanged/);
   assert.equal([...readFileSync(path)], [1, 2, 3]);
   assert.equal(readdirSync(file('atomic')), ['target.bin']);
   // The same through saveNpz: the previous archive still loads.
@@ -127,9 +127,11 @@ test('atomic write: a failed rename leaves the old file whole and no temporary f
   assert.throws(() => saveNpz(file('atomic/w.npz'), { w: T.array(new Float32Array([2]), { shape: [1] }) }, { hooks: { rename: crash } }));
   assert.is(loadNpz(file('atomic/w.npz')).w!.data[0], 1);
   assert.equal(readdirSync(file('atomic')).sort(), ['target.bin', 'w.npz']);
-  // Writing into a directory that cannot be created is an error naming the path.
+  // Writing into a directory that cannot be created is an error naming the path; without
+  // createDirectory a missing directory is refused, naming the operation and the directory.
   writeFileSync(file('plainfile'), 'x');
-  assert.throws(() => writeFileAtomic(file('plainfile/inside.bin'), 'x'), /^cannot write .*plainfile\/inside\.bin: EEXIST/);
+  assert.throws(() => writeFileAtomic(file('plainfile/inside.bin'), 'x', { createDirectory: true }), /^cannot write .*plainfile\/inside\.bin: EEXIST/);
+  assert.throws(() => writeFileAtomic(file('absent/inside.bin'), 'x', { operation: 'demo' }), /^demo: cannot write .*absent\/inside\.bin: its directory .*absent does not exist/);
 });
 
 test('saveModel/loadModel: weights.npz by parameter name plus config.json; assignWeights restores them', async () => {

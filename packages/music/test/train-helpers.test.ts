@@ -8,8 +8,9 @@ import * as T from '@theorbo/graph';
 import { NDArray } from '@theorbo/graph';
 import {
   addNoise, composeAugmentations, dropout, epochBatches, learningRateAt, noiseAugmentation, pitchShiftAugmentation,
-  ProgressReporter, rotateBins, takeRows, trainingFlag, TrainingRandom, transposeLabels,
+  ProgressReporter, rotateBins, takeRows, trainingFlag, transposeLabels,
 } from '../src/train/index.ts';
+import { SeededRandom } from '../src/random/seeded-random.ts';
 
 /** A stand-in for the chord vocabulary's transposeChord: 0–11 major, 12–23 minor, 24 no-chord. */
 const transposeChord = (index: number, semitones: number): number =>
@@ -53,7 +54,7 @@ test('pitchShiftAugmentation shifts each example by its own drawn amount, featur
   }
   const hook = pitchShiftAugmentation({ maxSemitones: 5, transposeLabel: transposeChord });
   const batch = [T.array(features, { shape: [count, 12] }), T.array(labels, { shape: [count], dtype: 'int32' })];
-  const [outFeatures, outLabels] = hook(batch, new TrainingRandom(1, 'augment', 0, 0));
+  const [outFeatures, outLabels] = hook(batch, SeededRandom.derive(1, 'augment', 0, 0));
   const shifts = new Set<number>();
   for (let i = 0; i < count; i++) {
     const label = outLabels!.data[i]!;
@@ -67,19 +68,19 @@ test('pitchShiftAugmentation shifts each example by its own drawn amount, featur
     shifts.add((((label % 12) - (labels[i]! % 12)) % 12 + 12) % 12);
   }
   assert.ok(shifts.size >= 5, `the shifts vary per example (${[...shifts]})`);
-  const [again] = hook(batch, new TrainingRandom(1, 'augment', 0, 0));
+  const [again] = hook(batch, SeededRandom.derive(1, 'augment', 0, 0));
   assert.equal([...again!.data], [...outFeatures!.data], 'the same stream gives the same shifts');
 });
 
 test('addNoise: a fixed standard deviation, or an SNR per example; noiseAugmentation touches only the features', () => {
   const n = 4000;
   const quiet = T.array(new Float32Array(2 * n).fill(0), { shape: [2, n] });
-  const noisy = addNoise(quiet, { std: 0.5 }, new TrainingRandom(3));
+  const noisy = addNoise(quiet, { std: 0.5 }, SeededRandom.derive(3));
   const std = Math.sqrt([...noisy.data].reduce((sum, value) => sum + value * value, 0) / (2 * n));
   assert.ok(Math.abs(std - 0.5) < 0.02, `std ${std}`);
   // Example 0 at amplitude 1, example 1 at amplitude 10: 20 dB SNR is noise power 1 % of each one's power.
   const signal = T.array(Float32Array.from({ length: 2 * n }, (_, i) => (i < n ? 1 : 10) * Math.sin(i)), { shape: [2, n] });
-  const withNoise = addNoise(signal, { snrDb: 20 }, new TrainingRandom(4));
+  const withNoise = addNoise(signal, { snrDb: 20 }, SeededRandom.derive(4));
   for (const [example, amplitude] of [[0, 1], [1, 10]] as const) {
     let noisePower = 0;
     for (let k = example * n; k < (example + 1) * n; k++) noisePower += (withNoise.data[k]! - signal.data[k]!) ** 2;
@@ -87,14 +88,14 @@ test('addNoise: a fixed standard deviation, or an SNR per example; noiseAugmenta
     assert.ok(Math.abs(noisePower / n / expected - 1) < 0.1, `example ${example}: noise power ${noisePower / n} vs ${expected}`);
   }
   const labels = T.array(new Int32Array([1, 2]), { shape: [2], dtype: 'int32' });
-  const [features, sameLabels] = composeAugmentations(noiseAugmentation({ std: 1 }))([quiet, labels], new TrainingRandom(5));
+  const [features, sameLabels] = composeAugmentations(noiseAugmentation({ std: 1 }))([quiet, labels], SeededRandom.derive(5));
   assert.is(sameLabels, labels);
   assert.ok(features!.data.some((value) => value !== 0));
 });
 
 test('seeded streams and batches: the same (seed, epoch) gives the same order, other epochs others; partial batches', () => {
-  assert.equal([...new TrainingRandom(1, 'shuffle', 3).permutation(10)], [...new TrainingRandom(1, 'shuffle', 3).permutation(10)]);
-  assert.not.equal([...new TrainingRandom(1, 'shuffle', 3).permutation(10)], [...new TrainingRandom(1, 'shuffle', 4).permutation(10)]);
+  assert.equal([...SeededRandom.derive(1, 'shuffle', 3).permutation(10)], [...SeededRandom.derive(1, 'shuffle', 3).permutation(10)]);
+  assert.not.equal([...SeededRandom.derive(1, 'shuffle', 3).permutation(10)], [...SeededRandom.derive(1, 'shuffle', 4).permutation(10)]);
   const kept = epochBatches(10, 4, 'keep', 1, 0, true);
   assert.equal(kept.map((batch) => batch.length), [4, 4, 2]);
   assert.equal([...kept.flatMap((batch) => [...batch])].sort((a, b) => a - b), [0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);

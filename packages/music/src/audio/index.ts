@@ -4,7 +4,6 @@
 export type { Audio } from './audio.ts';
 export { toMono } from './audio.ts';
 export { AudioFileError } from './errors.ts';
-export { writeFileAtomic } from './atomic-write.ts';
 export { readWav, parseWav } from './wav-read.ts';
 export type { WavWriteOptions } from './wav-write.ts';
 export { writeWav, encodeWav } from './wav-write.ts';

@@ -7,7 +7,7 @@
 
 import type { Audio } from './audio.ts';
 import { checkAudio } from './audio.ts';
-import { writeFileAtomic } from './atomic-write.ts';
+import { writeFileAtomic } from '../files/atomic-write.ts';
 
 export interface WavWriteOptions {
   /** Bits per sample: 8, 16 (default), 24 or 32 for PCM; 32 (default) or 64 for float. */
@@ -20,7 +20,7 @@ export interface WavWriteOptions {
 
 /** Writes `audio` to `path` as WAV, atomically (temporary file, then rename). */
 export function writeWav(path: string, audio: Audio, options: WavWriteOptions = {}): void {
-  writeFileAtomic('writeWav', path, encodeWav(audio, options));
+  writeFileAtomic(path, encodeWav(audio, options), { operation: 'writeWav' });
 }
 
 /** The bytes of a WAV file holding `audio`. */

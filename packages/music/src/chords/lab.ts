@@ -7,7 +7,7 @@
 // them), labels containing spaces (not Harte).
 
 import { readFileSync } from 'node:fs';
-import { writeFileAtomic } from '../audio/atomic-write.ts';
+import { writeFileAtomic } from '../files/atomic-write.ts';
 import { encodeChord } from './harte.ts';
 import type { ChordLabel } from './vocabulary.ts';
 
@@ -72,5 +72,5 @@ export function formatLab(segments: readonly Segment[]): string {
 
 /** Writes `segments` to `path` as a .lab file, atomically. */
 export function writeLab(path: string, segments: readonly Segment[]): void {
-  writeFileAtomic('writeLab', path, formatLab(segments));
+  writeFileAtomic(path, formatLab(segments), { operation: 'writeLab' });
 }

@@ -9,7 +9,8 @@ import { basename, join } from 'node:path';
 import { Command } from 'commander';
 import * as T from '@theorbo/graph';
 import { acquireDevice, compile, type AcquiredDevice, type DeviceKind } from '@theorbo/codegen';
-import { loadMono, writeFileAtomic } from '../audio/index.ts';
+import { loadMono } from '../audio/index.ts';
+import { writeFileAtomic } from '../files/atomic-write.ts';
 import { writeLab } from '../chords/index.ts';
 import { datasetSummary, formatDatasetSummary, synthesizeDataset, type DataSource } from '../data/index.ts';
 import { framesToSegments, medianFilterFrames } from '../eval/index.ts';
@@ -116,7 +117,7 @@ program.command('chroma <audio>').description('write the chromagram of an audio 
     const prefix = options.out ?? basename(audio).replace(/\.[^.]+$/, '');
     const names = ['C', 'C#', 'D', 'D#', 'E', 'F', 'F#', 'G', 'G#', 'A', 'A#', 'B'];
     const rows = Array.from(features.times, (time, f) => [time.toFixed(4), ...Array.from(chroma.data.subarray(f * 12, f * 12 + 12), (v) => v.toFixed(5))].join(','));
-    writeFileAtomic('chroma', `${prefix}.csv`, `time,${names.join(',')}\n${rows.join('\n')}\n`);
+    writeFileAtomic(`${prefix}.csv`, `time,${names.join(',')}\n${rows.join('\n')}\n`, { operation: 'chroma' });
     const columns = Array.from({ length: 12 }, (_, k) => Array.from(features.times, (_, f) => chroma.data[f * 12 + k]!));
     writeHeatmapPng(`${prefix}.png`, columns, { origin: 'lower' });
     console.log(`wrote ${prefix}.csv and ${prefix}.png (${features.times.length} frames)`);

@@ -8,7 +8,7 @@
 // Math.sin, and it makes the decay free: the multiplier's modulus is the decay per sample.
 // Left out: frequency modulation, stereo, band-limited noise components of real instruments.
 import type { AdditiveClipPlan, PlannedHit, PlannedNote } from './clip-plan.ts';
-import { SeededRandom } from './random.ts';
+import { SeededRandom } from '../random/seeded-random.ts';
 import type { AdditiveTimbre } from './timbres.ts';
 
 /** Partials at or above this fraction of the sample rate are dropped (no aliasing). */

@@ -12,7 +12,7 @@
 // the same twice in a row), tempo and rhythm within a segment, melody.
 import { chordIndex, pitchClasses } from '../chords/index.ts';
 import type { GmInstrument } from './gm-programs.ts';
-import { SeededRandom } from './random.ts';
+import { SeededRandom } from '../random/seeded-random.ts';
 import type { Split } from './splits.ts';
 import { type AdditiveTimbre, type TimbreFamily, varyTimbre } from './timbres.ts';
 import { type ChordQuality, type Inversion, type Register, type VoicingPattern, type VoicingStyle, chooseVoicing, placeVoicing } from './voicings.ts';

@@ -7,7 +7,7 @@
 // (120–127), ethnic (104–111), FX synths (96–103) and a few programs whose sound is not the
 // notes played: Lead 7 'fifths' adds a fifth, Guitar Harmonics and Orchestra Hit, Timpani,
 // Contrabass (below chord register), Glockenspiel and Xylophone (too high and short).
-import { SeededRandom } from './random.ts';
+import { SeededRandom } from '../random/seeded-random.ts';
 import { type Split, splitCounts } from './splits.ts';
 import type { Register } from './voicings.ts';
 

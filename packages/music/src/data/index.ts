@@ -20,5 +20,4 @@ export type { FluidsynthSettings } from './fluidsynth.ts';
 export { clipMidi, renderMidi, checkFluidsynth, defaultSoundfont } from './fluidsynth.ts';
 export type { MidiEvent, MidiFile } from './midi-file.ts';
 export { writeMidiFile } from './midi-file.ts';
-export { SeededRandom, deriveSeed } from './random.ts';
 export { defaultCacheDir, synthesisVersion } from './cache.ts';

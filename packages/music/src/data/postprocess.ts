@@ -3,7 +3,7 @@
 // The SNR is measured over the whole clip, so rests (N) carry the same noise floor as
 // chords. Left out: clipping, dither, reverb (FluidSynth adds its own).
 import type { ClipPlan } from './clip-plan.ts';
-import { SeededRandom } from './random.ts';
+import { SeededRandom } from '../random/seeded-random.ts';
 
 const rootMeanSquare = (signal: ArrayLike<number>): number => {
   let sum = 0;

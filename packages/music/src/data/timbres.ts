@@ -6,7 +6,7 @@
 // but no family of the test split is heard in training.
 // Left out: vibrato and other frequency modulation (the renderer's oscillators run at fixed
 // frequency), noise components of real instruments (breath, bow, hammer), formant filters.
-import { SeededRandom } from './random.ts';
+import { SeededRandom } from '../random/seeded-random.ts';
 import { type Split, splitCounts } from './splits.ts';
 import type { Register } from './voicings.ts';
 

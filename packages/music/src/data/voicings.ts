@@ -10,7 +10,7 @@
 // close triad is one pattern of its stratum, and with splitSeed 0 none is in the test split,
 // so the test split's triads are all open voicings.
 // Left out: sevenths and other chord types (the vocabulary is major/minor), non-chord tones.
-import { SeededRandom } from './random.ts';
+import { SeededRandom } from '../random/seeded-random.ts';
 import { type Split, splitCounts } from './splits.ts';
 
 export type ChordQuality = 'maj' | 'min';

@@ -5,7 +5,7 @@
 
 import { join } from 'node:path';
 import type * as T from '@theorbo/graph';
-import { writeFileAtomic } from '../audio/index.ts';
+import { writeFileAtomic } from '../files/atomic-write.ts';
 import { writeHeatmapPng } from '../plot/index.ts';
 import type { Scores } from './evaluate.ts';
 
@@ -61,7 +61,7 @@ export function writeReport(dir: string, content: ReportContent): string {
   lines.push(`### Confusion matrix (${best.name}, classifier; rows: reference, columns: estimate, in vocabulary order ${content.vocabulary[0]} … ${content.vocabulary[content.vocabulary.length - 1]})`, '', '![confusion](confusion.png)', '');
   lines.push('## Data', '', '```', content.dataset, '```', '');
   const path = join(dir, 'summary.md');
-  writeFileAtomic('writeReport', path, `${lines.join('\n')}\n`);
+  writeFileAtomic(path, `${lines.join('\n')}\n`, { operation: 'writeReport' });
   return path;
 }
 

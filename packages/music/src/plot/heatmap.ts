@@ -8,7 +8,7 @@
 
 import type { NDArray } from '@theorbo/graph';
 import { PNG } from 'pngjs';
-import { writeFileAtomic } from '../audio/atomic-write.ts';
+import { writeFileAtomic } from '../files/atomic-write.ts';
 import { colormapColor } from './colormap.ts';
 import type { ColormapName } from './colormap.ts';
 
@@ -30,7 +30,7 @@ const autoTargetPixels = 512;
 
 /** Writes the heatmap of `matrix` to `path` as a PNG, atomically. */
 export function writeHeatmapPng(path: string, matrix: HeatmapMatrix, options: HeatmapOptions = {}): void {
-  writeFileAtomic('writeHeatmapPng', path, encodeHeatmapPng(matrix, options));
+  writeFileAtomic(path, encodeHeatmapPng(matrix, options), { operation: 'writeHeatmapPng' });
 }
 
 /** The PNG bytes of the heatmap of `matrix`. */

@@ -12,7 +12,7 @@
 
 import { NDArray } from '@theorbo/graph';
 import type { AugmentHook } from './train.ts';
-import type { TrainingRandom } from './random.ts';
+import type { SeededRandom } from '../random/seeded-random.ts';
 
 /** Rolls each example's last axis by shifts[i]·binsPerSemitone bins (a positive shift moves energy up). */
 function rotateExamples(features: NDArray, shifts: ArrayLike<number>, binsPerSemitone: number): NDArray {
@@ -77,7 +77,7 @@ export function pitchShiftAugmentation(options: PitchShiftOptions): AugmentHook 
 export type NoiseLevel = { std: number } | { snrDb: number };
 
 /** The features plus gaussian noise: of a fixed standard deviation, or at an SNR (dB) relative to each example's mean power. */
-export function addNoise(features: NDArray, level: NoiseLevel, random: TrainingRandom): NDArray {
+export function addNoise(features: NDArray, level: NoiseLevel, random: SeededRandom): NDArray {
   if (features.dtype !== 'float32' && features.dtype !== 'float64') throw new Error(`addNoise: features must be float32 or float64, not ${features.dtype}`);
   const examples = features.ndim === 0 ? 1 : features.shape[0]!;
   const perExample = features.size / Math.max(1, examples);

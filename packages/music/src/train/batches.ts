@@ -7,7 +7,7 @@
 // Left out: sampling with replacement, class-balanced sampling, streaming from disk.
 
 import { NDArray } from '@theorbo/graph';
-import { TrainingRandom } from './random.ts';
+import { SeededRandom } from '../random/seeded-random.ts';
 
 export type LastBatch = 'keep' | 'drop';
 
@@ -39,7 +39,7 @@ export function takeRows(array: NDArray, indices: ArrayLike<number>): NDArray {
 
 /** The row indices of each batch of an epoch: shuffled from (seed, epoch), or in order. */
 export function epochBatches(count: number, batchSize: number, lastBatch: LastBatch, seed: number, epoch: number, shuffle: boolean): Int32Array[] {
-  const order = shuffle ? new TrainingRandom(seed, 'shuffle', epoch).permutation(count) : Int32Array.from({ length: count }, (_, i) => i);
+  const order = shuffle ? SeededRandom.derive(seed, 'shuffle', epoch).permutation(count) : Int32Array.from({ length: count }, (_, i) => i);
   const batches: Int32Array[] = [];
   for (let start = 0; start < count; start += batchSize) {
     const batch = order.subarray(start, Math.min(start + batchSize, count));

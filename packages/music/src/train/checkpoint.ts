@@ -12,8 +12,7 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import type { DType, NDArray, SharedVariable } from '@theorbo/graph';
-import type { AtomicWriteHooks } from './atomic-file.ts';
-import { writeFileAtomic } from './atomic-file.ts';
+import { writeFileAtomic, type AtomicWriteHooks } from '../files/atomic-write.ts';
 import { readNpz, saveNpz, type NamedArrays } from './npz.ts';
 
 export const checkpointFormat = 'theorbo-checkpoint';
@@ -85,7 +84,7 @@ export function writeCheckpoint(dir: string, checkpoint: Checkpoint, hooks?: Ato
   const json = `${JSON.stringify(record, null, 2)}\n`;
   const paths = checkpointPaths(dir);
   saveNpz(paths.npz, arrays, { otherFiles: { 'checkpoint.json': new TextEncoder().encode(json) }, hooks });
-  writeFileAtomic(paths.json, json, hooks);
+  writeFileAtomic(paths.json, json, { operation: 'writeCheckpoint', createDirectory: true, hooks });
 }
 
 /** The checkpoint in `dir`, or undefined if there is none; a damaged one is an error naming the file. */

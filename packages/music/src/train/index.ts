@@ -1,7 +1,6 @@
 // Training: the generic loop (train), its update graph, schedules, dropout, augmentation,
-// checkpoints, and numpy-readable .npz files for weights. writeFileAtomic is left out of
-// this barrel because the audio barrel exports a writer of the same name; import it from
-// './atomic-file.ts' inside the package.
+// checkpoints, and numpy-readable .npz files for weights. The atomic writer they save with
+// and the seeded random streams are shared with the rest of the package (files/, random/).
 
 export { train } from './train.ts';
 export type { AugmentHook, EarlyStopping, TrainableModel, TrainingData, TrainOptions, TrainResult } from './train.ts';
@@ -12,7 +11,6 @@ export type { Schedule, SchedulePosition } from './schedule.ts';
 export { dropout, trainingFlag } from './dropout.ts';
 export { addNoise, composeAugmentations, noiseAugmentation, pitchShiftAugmentation, rotateBins, transposeLabels } from './augment.ts';
 export type { NoiseLevel, PitchShiftOptions } from './augment.ts';
-export { TrainingRandom, hashSeed } from './random.ts';
 export { batchesPerEpoch, epochBatches, exampleCount, takeRows } from './batches.ts';
 export type { LastBatch } from './batches.ts';
 export { checkpointPaths, readCheckpoint, writeCheckpoint } from './checkpoint.ts';
@@ -24,4 +22,3 @@ export type { NamedArrays, NpzContents, SaveNpzOptions } from './npz.ts';
 export { decodeNpy, encodeNpy, npyHeader } from './npy.ts';
 export { assignWeights, loadModel, modelPaths, saveModel } from './model-files.ts';
 export type { SavedModel } from './model-files.ts';
-export type { AtomicWriteHooks } from './atomic-file.ts';

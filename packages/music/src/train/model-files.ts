@@ -10,7 +10,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { DType, NDArray, SharedVariable } from '@theorbo/graph';
 import { readShared } from '@theorbo/codegen';
-import { writeFileAtomic } from './atomic-file.ts';
+import { writeFileAtomic } from '../files/atomic-write.ts';
 import { loadNpz, saveNpz, type NamedArrays } from './npz.ts';
 
 export interface SavedModel<Config = unknown> {
@@ -32,7 +32,7 @@ export async function saveModel(dir: string, params: readonly SharedVariable[], 
   const paths = modelPaths(dir);
   saveNpz(paths.weights, weights);
   const described = params.map((param) => ({ name: param.name!, dtype: param.dtype, shape: [...(param.shape as number[])] }));
-  writeFileAtomic(paths.config, `${JSON.stringify({ format: 'theorbo-model', version: 1, params: described, config }, null, 2)}\n`);
+  writeFileAtomic(paths.config, `${JSON.stringify({ format: 'theorbo-model', version: 1, params: described, config }, null, 2)}\n`, { operation: 'saveModel', createDirectory: true });
 }
 
 /** The weights and config saved by saveModel; errors name the file and what is missing. */

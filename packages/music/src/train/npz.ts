@@ -9,7 +9,7 @@
 import { readFileSync } from 'node:fs';
 import { unzipSync, zipSync, type Zippable } from 'fflate';
 import type { NDArray } from '@theorbo/graph';
-import { writeFileAtomic, type AtomicWriteHooks } from './atomic-file.ts';
+import { writeFileAtomic, type AtomicWriteHooks } from '../files/atomic-write.ts';
 import { decodeNpy, encodeNpy } from './npy.ts';
 
 /** Named arrays, as numpy.load(path) gives them (`archive['weights0']`). */
@@ -76,9 +76,9 @@ export function decodeNpz(bytes: Uint8Array, where: string): NpzContents {
   return { arrays, otherFiles };
 }
 
-/** Writes `arrays` to `path` as an .npz archive that numpy.load reads, replacing the file atomically. */
+/** Writes `arrays` to `path` as an .npz archive that numpy.load reads, replacing the file atomically (its directory is created if missing). */
 export function saveNpz(path: string, arrays: NamedArrays, options: SaveNpzOptions = {}): void {
-  writeFileAtomic(path, encodeNpz(arrays, options, `saveNpz ${path}`), options.hooks);
+  writeFileAtomic(path, encodeNpz(arrays, options, `saveNpz ${path}`), { operation: 'saveNpz', createDirectory: true, hooks: options.hooks });
 }
 
 /** The arrays of an .npz file (numpy.savez or saveNpz); errors name the file and what is wrong with it. */

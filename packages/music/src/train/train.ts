@@ -17,11 +17,11 @@
 import * as T from '@theorbo/graph';
 import { NDArray, SharedVariable, type Variable } from '@theorbo/graph';
 import { acquireDevice, compile, readShared, type AcquiredDevice, type CompiledFunction, type DeviceKind } from '@theorbo/codegen';
-import type { AtomicWriteHooks } from './atomic-file.ts';
+import type { AtomicWriteHooks } from '../files/atomic-write.ts';
 import { batchesPerEpoch, epochBatches, exampleCount, takeRows, type LastBatch } from './batches.ts';
 import { checkpointPaths, checkStateMatches, describeState, readCheckpoint, writeCheckpoint, type BestRecord, type CheckpointRecord, type EpochRecord } from './checkpoint.ts';
 import { ProgressReporter, type ProgressOptions } from './progress.ts';
-import { TrainingRandom } from './random.ts';
+import { SeededRandom } from '../random/seeded-random.ts';
 import { checkSchedule, learningRateAt, type Schedule } from './schedule.ts';
 import { buildTrainingUpdates, defaultLearningRate, type OptimizerOptions } from './updates.ts';
 
@@ -48,7 +48,7 @@ export interface TrainingData {
 }
 
 /** A per-batch transformation of the training inputs (e.g. pitch shifting and noise). */
-export type AugmentHook = (batch: NDArray[], random: TrainingRandom) => NDArray[];
+export type AugmentHook = (batch: NDArray[], random: SeededRandom) => NDArray[];
 
 export interface EarlyStopping {
   /** 'loss' or a metric's name (default 'loss'). */
@@ -263,7 +263,7 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
     let inFlight: InFlight | undefined;
     for (const [b, indices] of batches.entries()) {
       let batch = data.train.map((array) => takeRows(array, indices));
-      if (options.augment) batch = checkAugmented(options.augment(batch, new TrainingRandom(seed, 'augment', epoch, b)), batch);
+      if (options.augment) batch = checkAugmented(options.augment(batch, SeededRandom.derive(seed, 'augment', epoch, b)), batch);
       rate = learningRateAt(baseRate, options.schedule ?? { kind: 'constant' }, { epoch, step: epoch * perEpoch + b, totalSteps: options.epochs * perEpoch });
       const values = scalars(step, [...batch, rate]);
       values.catch(() => {}); // awaited below, after the previous step's

@@ -1,8 +1,13 @@
-// Seeded random streams for the synthesized data sets: splitmix32 with named sub-streams,
-// so that every clip, timbre family and split decision draws from its own stream derived
-// from (seed, names...) and one clip's content does not depend on how many came before it.
+// Seeded random streams for the whole package: splitmix32 with named sub-streams, so
+// that every draw site gets its own stream derived from (seed, names...). Data synthesis
+// derives one per clip, timbre family and split decision, so one clip's content does not
+// depend on how many came before it; training derives one per epoch's shuffle and per
+// batch's augmentation, e.g. (seed, 'shuffle', epoch), so a run resumed at epoch k needs
+// no saved generator state to draw exactly what an uninterrupted run would have drawn.
 // Hand-written rather than a library on purpose: the streams decide cache file names and
-// data set contents, so they must not change when a dependency is upgraded.
+// data set contents, so they must not change when a dependency is upgraded. Changing
+// deriveSeed or next() changes every synthesized clip: bump data/cache.ts's
+// synthesisVersion if you ever do.
 // Left out: cryptographic quality (not needed), jump-ahead, typed-array bulk fills.
 import { createHash } from 'node:crypto';
 
@@ -53,7 +58,7 @@ export class SeededRandom {
   }
 
   choice<T>(items: readonly T[]): T {
-    if (items.length === 0) throw new Error('data/random: choice() from an empty list; the caller must offer at least one item.');
+    if (items.length === 0) throw new Error('random: choice() from an empty list; the caller must offer at least one item.');
     return items[Math.floor(this.next() * items.length)] as T;
   }
 
@@ -65,6 +70,18 @@ export class SeededRandom {
       [copy[i], copy[j]] = [copy[j] as T, copy[i] as T];
     }
     return copy;
+  }
+
+  /** The numbers 0..n−1 in a random order (Fisher–Yates, as shuffled()). */
+  permutation(n: number): Int32Array {
+    const order = Int32Array.from({ length: n }, (_, i) => i);
+    for (let i = n - 1; i > 0; i--) {
+      const j = Math.floor(this.next() * (i + 1));
+      const held = order[i]!;
+      order[i] = order[j]!;
+      order[j] = held;
+    }
+    return order;
   }
 
   /** Standard normal (Box–Muller, the second value kept for the next call). */
