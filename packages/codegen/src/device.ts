@@ -11,8 +11,9 @@ import { existsSync, readFileSync } from 'node:fs';
 import { create } from 'webgpu';
 import { dawnBackend, deviceFromEnvironment, librarySearchPaths, useSurfacelessEgl } from './environment.ts';
 
-export const deviceKinds = ['gpu', 'cpu-webgpu', 'reference'] as const;
-export type DeviceKind = (typeof deviceKinds)[number];
+import { deviceKinds, type DeviceKind } from './device-kind.ts';
+
+export { deviceKinds, type DeviceKind } from './device-kind.ts';
 type WebGpuKind = Exclude<DeviceKind, 'reference'>;
 
 /** The limits every device asks for at the adapter's own maximum. */

@@ -6,7 +6,7 @@
 // kernels on one device (benchmarks) or waits for a GPU run to decide it.
 // Left out: per-kernel overrides; autotuning.
 
-import type { DeviceKind } from './device.ts';
+import type { DeviceKind } from './device-kind.ts';
 
 export interface Tuning {
   /**
