@@ -20,7 +20,7 @@ type Build = (...inputs: Variable[]) => Variable;
 function opsOf(cases: readonly (readonly [string, Build, NDArray[], ...unknown[]])[], optimize: boolean): Map<OpName, string> {
   const found = new Map<OpName, string>();
   for (const [name, build, values] of cases) {
-    const inputs = values.map((value, i) => T.tensor(value.dtype, value.shape.map((dim) => (dim === 1 ? 1 : null)), `in${i}`));
+    const inputs = values.map((value, i) => T.tensor(value.dtype, value.shape, `in${i}`));
     let outputs = [build(...inputs)];
     if (optimize) outputs = T.optimize(outputs);
     for (const variable of T.topologicalOrder(outputs)) {

@@ -17,7 +17,7 @@
 import { Constant, type Variable } from './graph.ts';
 import { formatLocation } from './location.ts';
 import type { NDArray } from './ndarray.ts';
-import type { AdvancedItem, AttrsOf, OpAttributes, OpName, ReduceAttrs, ShapeSpec, SliceItem } from './ops.ts';
+import type { AdvancedItem, AttrsOf, ConvAttrs, OpAttributes, OpName, PoolAttrs, ReduceAttrs, ShapeSpec, SliceItem, WindowAttrs } from './ops.ts';
 
 export interface DebugprintOptions {
   /** Print `[id A]` identities (default true). */
@@ -41,6 +41,23 @@ function sliceText(item: SliceItem): string {
 
 const advancedText = (item: AdvancedItem): string => (item === 'all' ? ':' : 'index');
 
+function windowText({ stride, padding, dilation }: WindowAttrs): string {
+  const parts: string[] = [];
+  if (stride.some((s) => s !== 1)) parts.push(`stride=${list(stride)}`);
+  if (padding.some(([before, after]) => before !== 0 || after !== 0)) parts.push(`padding=${list(padding.map((pair) => list(pair)))}`);
+  if (dilation.some((d) => d !== 1)) parts.push(`dilation=${list(dilation)}`);
+  return parts.join(', ');
+}
+
+function convText(attrs: ConvAttrs & { spatial?: ShapeSpec }): string {
+  return [windowText(attrs), ...(attrs.groups !== 1 ? [`groups=${attrs.groups}`] : []), ...(attrs.spatial ? [`spatial=${shapeText(attrs.spatial)}`] : [])].filter((part) => part !== '').join(', ');
+}
+
+function poolText(attrs: PoolAttrs): string {
+  return [attrs.mode, `size=${list(attrs.size)}`, windowText({ ...attrs, dilation: attrs.size.map(() => 1) }), ...(attrs.ceilMode ? ['ceil'] : []), ...(attrs.mode === 'avg' && !attrs.countIncludePad ? ['exclude padding'] : [])]
+    .filter((part) => part !== '').join(', ');
+}
+
 function reduceText({ axes, keepdims }: ReduceAttrs): string {
   return [`axes=${list(axes)}`, ...(keepdims ? ['keepdims'] : [])].join(', ');
 }
@@ -62,6 +79,8 @@ const attrText: AttrText = {
   inc_subtensor: ({ items, mode }) => [...items.map(sliceText), mode].join(', '),
   advanced_subtensor: ({ items }) => items.map(advancedText).join(', '),
   advanced_inc_subtensor: ({ items, mode }) => [...items.map(advancedText), mode].join(', '),
+  conv: convText, conv_transpose: convText, conv_weight_grad: convText,
+  pool: poolText, pool_grad: poolText,
   arange: ({ dtype }) => dtype,
   dim: ({ axis }) => String(axis),
   random: ({ distribution, draw, shape, dtype }) => `${distribution}, draw=${draw}, shape=${shapeText(shape)}, ${dtype}`,

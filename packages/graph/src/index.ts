@@ -20,6 +20,7 @@ export * from './api/shape.ts';
 export * from './api/indexing.ts';
 export * from './api/random.ts';
 export * from './api/nn.ts';
+export * from './api/window.ts';
 export * from './hash.ts';
 export * from './clone.ts';
 export * from './debugprint.ts';

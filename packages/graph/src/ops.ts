@@ -11,7 +11,7 @@
 import type { DType } from './dtype.ts';
 import { erf, roundHalfEven, sigmoid, softplus } from './scalar.ts';
 
-export type OpFamily = 'unary' | 'binary' | 'ternary' | 'reduce' | 'linalg' | 'movement' | 'indexing' | 'source';
+export type OpFamily = 'unary' | 'binary' | 'ternary' | 'reduce' | 'linalg' | 'window' | 'movement' | 'indexing' | 'source';
 
 /**
  * How an elementwise op's output dtype follows from its inputs' dtypes:
@@ -65,7 +65,7 @@ export interface ReductionInfo {
   readonly identity: (dtype: DType) => number;
 }
 export interface OtherInfo {
-  readonly family: 'linalg' | 'movement' | 'indexing' | 'source';
+  readonly family: 'linalg' | 'window' | 'movement' | 'indexing' | 'source';
   /** Computes element i from element i of its inputs, broadcasting (broadcast_to). */
   readonly pointwise?: true;
 }
@@ -151,6 +151,18 @@ export const opTable = {
 
   // ---- numpy matmul: 1-D promotion, batched with broadcasting ----
   matmul: other('linalg'),
+
+  // ---- sliding windows over the trailing (spatial) axes of x [N, C, ...spatial] ----
+  /** Cross-correlation with filters w [F, C/groups, ...kernel]. */
+  conv: other('window'),
+  /** The adjoint of conv in its input (the gradient of conv with respect to x). */
+  conv_transpose: other('window'),
+  /** The adjoint of conv in its filters (the gradient of conv with respect to w). */
+  conv_weight_grad: other('window'),
+  /** Max or average over each window. */
+  pool: other('window'),
+  /** The gradient of pool with respect to its input. */
+  pool_grad: other('window'),
 
   // ---- movement: index arithmetic in codegen, not copies ----
   reshape: other('movement'),
@@ -241,12 +253,46 @@ export interface OpAttributes {
   inc_subtensor: { readonly items: readonly SliceItem[]; readonly mode: 'inc' | 'set' };
   advanced_subtensor: { readonly items: readonly AdvancedItem[] };
   advanced_inc_subtensor: { readonly items: readonly AdvancedItem[]; readonly mode: 'inc' | 'set' };
+  conv: ConvAttrs;
+  conv_transpose: ConvAdjointAttrs;
+  conv_weight_grad: ConvAdjointAttrs;
+  pool: PoolAttrs;
+  pool_grad: PoolAttrs;
   arange: { readonly dtype: DType };
   dim: { readonly axis: number };
   random: { readonly distribution: 'uniform' | 'normal'; readonly draw: number; readonly shape: ShapeSpec; readonly dtype: 'float32' | 'float64' };
 }
 
 export interface ReduceAttrs { readonly axes: readonly number[]; readonly keepdims: boolean }
+
+/** Where windows sit along each spatial axis (one entry per spatial axis). */
+export interface WindowAttrs {
+  readonly stride: readonly number[];
+  /** Implicit zeros (conv) or ignored positions (pool) before and after each spatial axis. */
+  readonly padding: readonly (readonly [number, number])[];
+  readonly dilation: readonly number[];
+}
+export interface ConvAttrs extends WindowAttrs {
+  /** Channels and filters split into this many independent groups (groups = C: depthwise). */
+  readonly groups: number;
+}
+/**
+ * conv_transpose: the output's spatial sizes; conv_weight_grad: the kernel's. A null entry
+ * is the next scalar input after the two tensor inputs (sizes known only at run time).
+ */
+export interface ConvAdjointAttrs extends ConvAttrs {
+  readonly spatial: ShapeSpec;
+}
+export interface PoolAttrs {
+  readonly mode: 'max' | 'avg';
+  readonly size: readonly number[];
+  readonly stride: readonly number[];
+  readonly padding: readonly (readonly [number, number])[];
+  /** Output sizes round up: a last window may start in the input and run past its end. */
+  readonly ceilMode: boolean;
+  /** Average pooling divides by the whole window, padding included (else by the input elements it covers). */
+  readonly countIncludePad: boolean;
+}
 export interface ArgReduceAttrs { readonly axis: number | null; readonly keepdims: boolean }
 
 // eslint-disable-next-line @typescript-eslint/no-empty-object-type

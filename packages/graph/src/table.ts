@@ -6,6 +6,7 @@ import type { OpName } from './ops.ts';
 import { elementwiseDefs } from './ops/elementwise.ts';
 import { reduceDefs } from './ops/reduce.ts';
 import { linalgDefs } from './ops/linalg.ts';
+import { windowDefs } from './ops/window.ts';
 import { movementDefs } from './ops/movement.ts';
 import { indexingDefs } from './ops/indexing.ts';
 import { sourceDefs } from './ops/source.ts';
@@ -14,6 +15,7 @@ export const opDefs = {
   ...elementwiseDefs,
   ...reduceDefs,
   ...linalgDefs,
+  ...windowDefs,
   ...movementDefs,
   ...indexingDefs,
   ...sourceDefs,

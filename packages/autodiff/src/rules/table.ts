@@ -6,6 +6,7 @@ import type { VjpTable } from './rule.ts';
 import { elementwiseVjps } from './elementwise.ts';
 import { reduceVjps } from './reduce.ts';
 import { linalgVjps } from './linalg.ts';
+import { windowVjps } from './window.ts';
 import { movementVjps } from './movement.ts';
 import { indexingVjps } from './indexing.ts';
 import { sourceVjps } from './source.ts';
@@ -14,6 +15,7 @@ export const vjpTable = {
   ...elementwiseVjps,
   ...reduceVjps,
   ...linalgVjps,
+  ...windowVjps,
   ...movementVjps,
   ...indexingVjps,
   ...sourceVjps,

@@ -49,7 +49,14 @@ export function instantiate(outputs: readonly Variable[], inputShapes: ReadonlyM
   return { outputs: result, inputs };
 }
 
-const shapeSpecOps = new Set(['reshape', 'broadcast_to', 'random']);
+/** Ops with a ShapeSpec attribute: its name, and the input its scalar sizes start at. */
+const shapeSpecOps: Readonly<Record<string, { attr: string; first: number }>> = {
+  reshape: { attr: 'shape', first: 1 },
+  broadcast_to: { attr: 'shape', first: 1 },
+  random: { attr: 'shape', first: 1 },
+  conv_transpose: { attr: 'spatial', first: 2 },
+  conv_weight_grad: { attr: 'spatial', first: 2 },
+};
 
 /** Elements per first-stage chunk of a long full reduction. */
 const chunk = 4096;
@@ -201,9 +208,10 @@ function isArangeOf(variable: Variable, n: number): boolean {
 
 /** Moves constant symbolic sizes (ShapeSpec nulls fed by constant scalars) into the attributes. */
 function staticSizes(op: string, inputs: readonly Variable[], attrs: unknown): [readonly Variable[], unknown] {
-  if (!shapeSpecOps.has(op)) return [inputs, attrs];
-  const spec = (attrs as { shape: readonly (number | null)[] }).shape;
-  const sizes = inputs.slice(1);
+  const where = shapeSpecOps[op];
+  if (!where) return [inputs, attrs];
+  const spec = (attrs as Record<string, readonly (number | null)[]>)[where.attr]!;
+  const sizes = inputs.slice(where.first);
   if (!sizes.some((size) => size instanceof Constant)) return [inputs, attrs];
   let next = 0;
   const kept: Variable[] = [];
@@ -214,7 +222,7 @@ function staticSizes(op: string, inputs: readonly Variable[], attrs: unknown): [
     kept.push(size);
     return null;
   });
-  return [[inputs[0]!, ...kept], { ...(attrs as object), shape }];
+  return [[...inputs.slice(0, where.first), ...kept], { ...(attrs as object), [where.attr]: shape }];
 }
 
 function rebuild(original: Variable, inputs: readonly Variable[], tuning: Tuning): Variable {

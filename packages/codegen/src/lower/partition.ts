@@ -16,6 +16,7 @@ import { dependsOn, isInlineConstant, kernelKind, kernelReads, sortKernels, type
 import { fuseRows, updateInPlace } from './refine.ts';
 
 const movement = new Set<OpName>(movementOps);
+const convolutions = new Set<OpName>(['conv', 'conv_transpose', 'conv_weight_grad']);
 
 /** Cheap to recompute in every kernel that needs it: views of buffers, ranges, literals. */
 function isCheap(variable: Variable, cache: Map<Variable, boolean>): boolean {
@@ -110,9 +111,14 @@ function attempt(order: readonly Variable[], outputs: readonly Variable[], force
     const node = variable.owner;
     if (!node) continue;
     if (kernelKind(node.op) !== 'elementwise') roots.add(variable);
-    if (node.op === 'matmul') {
-      // Operands are read through views; anything costlier is computed once, first.
+    if (node.op === 'matmul' || convolutions.has(node.op)) {
+      // Operands are read through views; anything costlier is computed once, first (a
+      // convolution reads each input element once per filter and tap).
       for (const operand of node.inputs) markBelowViews(operand, roots);
+    } else if (kernelKind(node.op) === 'window') {
+      // A pool reads each element once per window holding it: a cheap activation is
+      // computed in its loop, anything more is stored first.
+      for (const operand of node.inputs) if (operand.owner && kernelKind(operand.owner.op) === 'elementwise' && fusedCost(operand, 3) > 2) roots.add(operand);
     }
   }
   // Reverse topological order: a node's consumers are settled before it.
@@ -137,7 +143,7 @@ function attempt(order: readonly Variable[], outputs: readonly Variable[], force
   const everyNodeForced = forced.size === order.filter((variable) => variable.owner).length;
   for (const root of roots) {
     const kind = kernelKind(root.owner!.op);
-    if (kind !== 'reduce' && kind !== 'matmul') continue;
+    if (kind !== 'reduce' && kind !== 'matmul' && kind !== 'window') continue;
     const epilogue = everyNodeForced ? undefined : epilogueOf(root, roots, owners, consumers);
     if (epilogue && !absorbed.has(epilogue.target) && !noEpilogue.has(epilogue.target)) {
       absorbed.set(epilogue.target, { root, alsoStoresRoot: epilogue.elsewhere || outputSet.has(root) });

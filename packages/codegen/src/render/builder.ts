@@ -65,6 +65,10 @@ export class KernelBuilder implements ExpressionBuilder {
     return name;
   }
 
+  statement(line: string): void {
+    this.lines.push(line);
+  }
+
   /** Emits `let name = expr;` and returns the name. */
   bind(expr: string, prefix = 't'): string {
     if (/^[A-Za-z_][A-Za-z0-9_]*$/.test(expr) || /^-?[0-9.]+[fiu]?$/.test(expr)) return expr;
@@ -142,8 +146,10 @@ export class KernelBuilder implements ExpressionBuilder {
     } else {
       const node = variable.owner;
       if (!node) throw new Error(`codegen: ${variable} has no buffer and no op`);
-      const emit: Emit | { kernel: string } = lowerings[node.op];
-      if (typeof emit !== 'function') throw new Error(`codegen: ${node.op} must be materialized before it is read`);
+      const lowering: Emit | { kernel: string; emit?: Emit } = lowerings[node.op];
+      // A window op's own kernel computes it through its emit (other kernels read its buffer).
+      const emit = typeof lowering === 'function' ? lowering : lowering.emit;
+      if (!emit) throw new Error(`codegen: ${node.op} must be materialized before it is read`);
       expr = emit(this, variable, index);
     }
     const name = this.bind(expr, 'v');

@@ -15,13 +15,28 @@ export interface ExpressionBuilder {
   offset(index: readonly string[], shape: readonly number[]): string;
   /** Records that `index` is `flat` unflattened over `shape` (so offset() gives `flat` back). */
   noteFlat(index: readonly string[], shape: readonly number[], flat: string): void;
+  /** Emits one statement in the current scope. */
+  statement(line: string): void;
+  /** Runs `build` in a nested scope (a loop or branch body) and returns its statements. */
+  scoped(build: () => void): string[];
+  /** A new variable name with `prefix`. */
+  fresh(prefix?: string): string;
 }
 
 /** A fusable op's lowering: its node's value at `index`, asking the builder for its inputs'. */
 export type Emit = (builder: ExpressionBuilder, variable: Variable, index: readonly string[]) => string;
 
 /** The kernels an op's node is the root of, instead of fusing into its consumers. */
-export type RootKind = 'reduce' | 'matmul' | 'scatter';
+export type RootKind = 'reduce' | 'matmul' | 'scatter' | 'window';
+
+/**
+ * A sliding-window op's lowering: it roots a kernel of its own (its value loops over its
+ * windows, so consumers must not recompute it), and `emit` computes its value at an index.
+ */
+export interface WindowLowering {
+  readonly kernel: 'window';
+  readonly emit: Emit;
+}
 
 export function broadcastIndex(index: readonly string[], inShape: readonly (number | null)[], outNdim: number): string[] {
   const offset = outNdim - inShape.length;

@@ -10,6 +10,7 @@
 import type { AttrsOf, BinaryOp, DType, OpName, ReduceOp, UnaryOp, Variable } from '@theorbo/graph';
 import { binaryOps, comparisonOps, isFloat, logicalOps, promote, reduceOps, unaryOps } from '@theorbo/graph';
 import { broadcastIndex, unflatten, type Emit, type ExpressionBuilder, type RootKind } from './emit.ts';
+import { windowLowerings } from './window-lowering.ts';
 import { convert, literal } from './wgsl.ts';
 
 /** The value of input k of `variable`'s node, broadcast to the node's index, as `dtype`. */
@@ -289,6 +290,7 @@ export const lowerings = {
   },
   ...(Object.fromEntries(reduceOps.map((op) => [op, { kernel: 'reduce' }])) as Record<ReduceOp, { kernel: 'reduce' }>),
   matmul: { kernel: 'matmul' },
+  ...windowLowerings,
   reshape, dimshuffle, broadcast_to: broadcastTo, subtensor, concat, pad,
   inc_subtensor: incSubtensor,
   advanced_subtensor: advancedSubtensor,
@@ -298,4 +300,4 @@ export const lowerings = {
     throw new Error('codegen: dim must be folded to a constant by specialization');
   },
   random,
-} satisfies Record<OpName, Emit | { kernel: RootKind }>;
+} satisfies Record<OpName, Emit | { kernel: RootKind; emit?: Emit }>;

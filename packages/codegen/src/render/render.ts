@@ -6,7 +6,8 @@
 //  - reduce: one thread per output, or a workgroup tree per output (reduce.ts);
 //  - matmul: tiles in workgroup memory on a GPU (matmul-tiles.ts), thread blocks on the
 //    CPU device (matmul-blocks.ts), epilogue fused;
-//  - scatter: copies x, then adds y at the gathered positions with atomics (scatter.ts).
+//  - scatter: copies x, then adds y at the gathered positions with atomics (scatter.ts);
+//  - window: convolutions and pooling, a thread per output running the op's loop (window.ts).
 
 import type { Variable } from '@theorbo/graph';
 import type { Kernel } from '../lower/kernel.ts';
@@ -18,6 +19,7 @@ import { renderTiles } from './matmul-tiles.ts';
 import { renderReduce } from './reduce.ts';
 import { renderRows } from './rows.ts';
 import { renderScatter } from './scatter.ts';
+import { renderWindow } from './window.ts';
 
 export type { RenderedPass, RenderOptions } from './assemble.ts';
 
@@ -35,5 +37,6 @@ export function renderKernel(kernel: Kernel, materialized: ReadonlySet<Variable>
       return [passOf(builder, label, dispatch, workgroup, extra)];
     }
     case 'scatter': return renderScatter(kernel, materialized, label);
+    case 'window': return [renderWindow(kernel, materialized, label)];
   }
 }
