@@ -70,9 +70,13 @@ export function maxDifference(a: T.NDArray, b: T.NDArray): number {
 
 let device: WebGpuDescriptor | undefined;
 
-/** The WebGPU device compiled tests run on; the reference evaluator standing in for one is a failure. */
+/**
+ * The WebGPU device compiled tests run on; the reference evaluator standing in for one is a
+ * failure. The test files of a folder share one process, and a file's releaseDevices()
+ * destroys the device, so a destroyed one is acquired again.
+ */
 export async function webGpuDevice(): Promise<WebGpuDescriptor> {
-  if (device) return device;
+  if (device && device.lost === undefined) return device;
   const acquired = await acquireDevice();
   if (acquired.kind === 'reference') assert.unreachable(`no WebGPU device; the chain fell to the reference evaluator:\n${acquired.describe()}`);
   device = acquired as WebGpuDescriptor;

@@ -16,9 +16,12 @@ import { datasetSummary, formatDatasetSummary, synthesizeDataset, type DataSourc
 import { framesToSegments, medianFilterFrames } from '../eval/index.ts';
 import { writeHeatmapPng } from '../plot/index.ts';
 import { loadNpz, saveModel, train } from '../train/index.ts';
-import { clipFeatures, featureDefaults, stackFrames } from '../model/features.ts';
-import { buildModel, loadChromaModel, type ModelKind } from '../model/registry.ts';
+import { clipFeatures, featureDefaults, stackFrames, type ClipFeatures } from '../model/features.ts';
+import { buildModel, clipInput, loadChromaModel, type ModelKind } from '../model/registry.ts';
+import { cnnDefaults, cnnTraining } from '../model/cnn.ts';
+import { stackPatches } from '../model/patches.ts';
 import { experimentDefaults, runExperiment } from '../model/experiment.ts';
+import { firFeatureDefaults, firWindows } from '../model/fir.ts';
 import { scorePredictions } from '../model/evaluate.ts';
 import { fitChromaGain } from '../model/models.ts';
 
@@ -50,7 +53,7 @@ program.command('synth').description('synthesize (or load from the cache) a chor
 
 program.command('train').description('train one model on synthesized data, with a checkpoint each epoch')
   .requiredOption('--out <dir>', 'where the model (weights.npz, config.json) and its checkpoint go')
-  .option('--model <kind>', 'learned-chroma or network', 'learned-chroma')
+  .option('--model <kind>', 'learned-chroma, network, cnn (a small CNN on CQT patches) or fir (the CQT\'s kernels as a trainable conv1d on raw audio)', 'learned-chroma')
   .option('--epochs <n>', 'epochs', int, 10)
   .option('--hidden <sizes>', 'the network\'s hidden layers, e.g. 256,64 (the talk\'s) or 512,256,64', (value: string) => value.split(',').map(int), experimentDefaults.hidden)
   .option('--clips <n>', 'clips per source', int, experimentDefaults.clips)
@@ -59,18 +62,28 @@ program.command('train').description('train one model on synthesized data, with 
   .option('--resume', 'continue from the checkpoint in --out')
   .action(async (options: { out: string; model: ModelKind; epochs: number; hidden: number[]; clips: number; source: DataSource | 'both'; seed: number; resume?: boolean }) => {
     const acquired = await device(deviceOption());
-    if (options.model !== 'learned-chroma' && options.model !== 'network') throw new Error(`train: --model must be learned-chroma or network, not '${options.model}'`);
+    if (!['learned-chroma', 'network', 'cnn', 'fir'].includes(options.model)) throw new Error(`train: --model must be learned-chroma, network, cnn or fir, not '${options.model}'`);
     const dataset = await synthesizeDataset({ seed: options.seed, clips: options.clips, source: options.source });
-    const features = (split: string) => stackFrames(dataset.clips.filter((clip) => clip.split === split).map((clip) => clipFeatures(clip.audio, clip.segments)), experimentDefaults.stride);
+    // The FIR model's CQT starts at C3 (4096-tap filters) and it reads one raw-audio window per frame.
+    const feature = options.model === 'fir' ? firFeatureDefaults : featureDefaults;
+    const splitClips = (split: string) => dataset.clips.filter((clip) => clip.split === split);
+    const byClip = new Map<string, ClipFeatures[]>();
+    const splitFeatures = (split: string) => byClip.get(split) ?? byClip.set(split, splitClips(split).map((clip) => clipFeatures(clip.audio, clip.segments, feature))).get(split)!;
+    const features = (split: string) => stackFrames(splitFeatures(split), experimentDefaults.stride);
     const trainSet = features('train');
     const validation = features('validation');
-    const gain = fitChromaGain(trainSet.cqt, trainSet.labels, featureDefaults);
-    const config = { kind: options.model, feature: featureDefaults, gain, hidden: options.hidden, seed: options.seed, loss: experimentDefaults.loss };
+    const gain = fitChromaGain(trainSet.cqt, trainSet.labels, feature);
+    const config = { kind: options.model, feature, gain, hidden: options.hidden, seed: options.seed, loss: experimentDefaults.loss, ...(options.model === 'cnn' ? { cnn: cnnDefaults, dropout: experimentDefaults.dropout } : {}) };
     const model = buildModel(config);
     const input = options.model === 'network' ? 'dft' : 'cqt';
+    const inputOf = (split: string, set: typeof trainSet) => {
+      if (options.model === 'cnn') return stackPatches(splitFeatures(split).map((clip) => clip.cqt), cnnDefaults.radius, experimentDefaults.stride);
+      return options.model === 'fir' ? firWindows(splitClips(split), feature, experimentDefaults.stride) : set[input];
+    };
     const result = await train({
-      model, device: acquired, epochs: options.epochs, batchSize: 256, rule: 'adam', learningRate: options.model === 'network' ? 0.001 : 0.01, seed: options.seed,
-      data: { train: [trainSet[input], trainSet.labels], validation: [validation[input], validation.labels] },
+      model, device: acquired, epochs: options.epochs, batchSize: 256, rule: 'adam', learningRate: options.model === 'network' || options.model === 'fir' ? 0.001 : 0.01, seed: options.seed,
+      ...(options.model === 'cnn' ? cnnTraining(feature) : {}),
+      data: { train: [inputOf('train', trainSet), trainSet.labels], validation: [inputOf('validation', validation), validation.labels] },
       checkpointDir: join(options.out, 'checkpoint'), resume: options.resume ?? false, earlyStopping: { monitor: 'loss', patience: 3 }, config,
     });
     await saveModel(options.out, model.params, config);
@@ -88,11 +101,10 @@ program.command('eval').description('evaluate a saved model (or the hand-designe
     const { model, config } = loadChromaModel(options.model);
     const dataset = await synthesizeDataset({ seed: options.seed, clips: options.clips, source: options.source });
     const forward = compile({ inputs: [model.features], outputs: [model.predictions!], device: acquired });
-    const input = config.kind === 'network' ? 'dft' : 'cqt';
     const predictions = [];
     for (const clip of dataset.clips.filter((c) => c.split === 'test')) {
       const features = clipFeatures(clip.audio, clip.segments, config.feature);
-      const [predicted] = (await forward(features[input])) as T.NDArray[];
+      const [predicted] = (await forward(config.kind === 'fir' ? firWindows([clip], config.feature, 1) : clipInput(config, features))) as T.NDArray[];
       predictions.push({ reference: clip.segments, frameLabels: features.labels, predicted: predicted!.data as Int32Array, duration: clip.duration });
     }
     const scores = scorePredictions(predictions, { hop: config.feature.hop, sampleRate: config.feature.sampleRate, medianWidth: 9 });
@@ -104,7 +116,8 @@ async function chromaOf(audioPath: string, modelDir: string | undefined, acquire
   const signal = await loadMono(audioPath, config.feature.sampleRate);
   const features = clipFeatures(signal, [], config.feature);
   const forward = compile({ inputs: [model.features], outputs: [model.chroma, model.predictions!], device: acquired });
-  const [chroma, predicted] = (await forward(features[config.kind === 'network' ? 'dft' : 'cqt'])) as T.NDArray[];
+  const input = config.kind === 'fir' ? firWindows([{ audio: signal }], config.feature, 1) : clipInput(config, features);
+  const [chroma, predicted] = (await forward(input)) as T.NDArray[];
   return { chroma: chroma!, predicted: predicted!, features, config, duration: signal.length / config.feature.sampleRate };
 }
 
@@ -149,7 +162,7 @@ program.command('plot <npz>').description('write a PNG heatmap of every 2-D arra
     }
   });
 
-program.command('demo').description('the main job: synthesize data, train the learned chroma and the talk\'s network, evaluate against hand-designed chroma, write a report')
+program.command('demo').description('the main job: synthesize data, train the learned chroma, the talk\'s network and a CNN, evaluate against hand-designed chroma, write a report')
   .option('--report <dir>', 'report folder', 'report')
   .option('--clips <n>', 'clips per source', int, experimentDefaults.clips)
   .option('--source <source>', 'additive, fluidsynth or both', experimentDefaults.source)
@@ -157,7 +170,7 @@ program.command('demo').description('the main job: synthesize data, train the le
   .option('--epochs <n>', 'epochs per model', int)
   .action(async (options: { report: string; clips: number; source: DataSource | 'both'; seed: number; epochs?: number }) => {
     const acquired = await device(deviceOption());
-    const epochs = options.epochs === undefined ? experimentDefaults.epochs : { chroma: options.epochs, network: options.epochs, classifier: options.epochs };
+    const epochs = options.epochs === undefined ? experimentDefaults.epochs : { chroma: options.epochs, network: options.epochs, cnn: options.epochs, classifier: options.epochs };
     const { results, reportPath } = await runExperiment({ ...experimentDefaults, device: acquired, clips: options.clips, source: options.source, seed: options.seed, epochs, reportDir: options.report, log: (line) => console.log(line), progress: process.stderr.isTTY === true });
     console.log('\nweighted chord symbol recall, majmin (templates / classifier):');
     for (const result of results) console.log(`  ${result.name.padEnd(48)} ${(100 * result.template.majmin).toFixed(1).padStart(5)}% / ${(100 * result.classifier.majmin).toFixed(1).padStart(5)}%`);

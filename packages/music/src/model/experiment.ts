@@ -1,9 +1,10 @@
 // The main job: the talk's argument as an experiment. Synthesize chord clips with known
-// labels, compute CQT and DFT frames, train the learned chroma (CQT · W) and the talk's
-// network (DFT → 256 → 64 → 12) with the template-distance loss, then evaluate each
-// against hand-designed chroma (octave folding) on held-out instruments and voicings —
-// with the same template matching and the same softmax classifier on top — and write a
-// report folder: a Markdown summary with the table of results and the pictures.
+// labels, compute CQT and DFT frames, train the learned chroma (CQT · W), the talk's
+// network (DFT → 256 → 64 → 12) and a small CNN on CQT patches (cnn.ts) with the
+// template-distance loss, then evaluate each against hand-designed chroma (octave
+// folding) on held-out instruments and voicings — with the same template matching and
+// the same softmax classifier on top — and write a report folder: a Markdown summary
+// with the table of results and the pictures.
 
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
@@ -15,6 +16,8 @@ import { composeAugmentations, noiseAugmentation, pitchShiftAugmentation, saveMo
 import { clipFeatures, featureDefaults, stackFrames, type ClipFeatures, type FeatureOptions } from './features.ts';
 import { chordClassifier, fitChromaGain, type ChromaModel, type TemplateLoss } from './models.ts';
 import { buildModel, type ModelConfig } from './registry.ts';
+import { cnnDefaults, cnnTraining, describeCnn, type CnnShape } from './cnn.ts';
+import { framePatches, stackPatches } from './patches.ts';
 import { scorePredictions, type Scores } from './evaluate.ts';
 import { writeReport, type ModelReport } from './report.ts';
 
@@ -28,8 +31,10 @@ export interface ExperimentOptions {
   device?: AcquiredDevice;
   /** Training frames: every stride-th frame of the training clips. */
   stride: number;
-  epochs: { chroma: number; network: number; classifier: number };
+  epochs: { chroma: number; network: number; cnn: number; classifier: number };
   hidden: number[];
+  /** The CNN's patches, conv and dense layers. */
+  cnn: CnnShape;
   /** The learned models' objective: the talk's squared template distance, or its softmax form. */
   loss: TemplateLoss;
   dropout: number;
@@ -39,7 +44,7 @@ export interface ExperimentOptions {
 
 export const experimentDefaults: Omit<ExperimentOptions, 'reportDir' | 'log'> = {
   seed: 7, clips: 240, source: 'both', stride: 3,
-  epochs: { chroma: 16, network: 16, classifier: 16 }, hidden: [256, 64], progress: true, loss: 'softmax-distance', dropout: 0.2,
+  epochs: { chroma: 16, network: 16, cnn: 16, classifier: 16 }, hidden: [256, 64], cnn: cnnDefaults, progress: true, loss: 'softmax-distance', dropout: 0.2,
 };
 
 interface Evaluated {
@@ -63,8 +68,10 @@ export async function runExperiment(options: ExperimentOptions): Promise<{ resul
   const trainClips = split('train');
   const validationClips = split('validation');
   const testClips = split('test');
-  const trainSet = stackFrames(trainClips.map((clip) => byClip.get(clip)!), options.stride);
-  const validationSet = stackFrames(validationClips.map((clip) => byClip.get(clip)!), options.stride);
+  // The CNN reads each frame's CQT patch, cut from its own clip before the frames are stacked.
+  const patchesOf = (clips: readonly DatasetClip[]) => stackPatches(clips.map((clip) => byClip.get(clip)!.cqt), options.cnn.radius, options.stride);
+  const trainSet = { ...stackFrames(trainClips.map((clip) => byClip.get(clip)!), options.stride), patches: patchesOf(trainClips) };
+  const validationSet = { ...stackFrames(validationClips.map((clip) => byClip.get(clip)!), options.stride), patches: patchesOf(validationClips) };
   log(`features: CQT ${feature.nBins} bins and DFT ${feature.nFft / 2 + 1} bins for ${[...byClip.values()].reduce((n, c) => n + c.labels.length, 0)} frames in ${seconds(featureStart)}; training on ${trainSet.labels.size} frames`);
 
   const gain = fitChromaGain(trainSet.cqt, trainSet.labels, feature);
@@ -74,7 +81,7 @@ export async function runExperiment(options: ExperimentOptions): Promise<{ resul
     noiseAugmentation({ std: 0.02 }),
   );
   const common = { batchSize: 256, device, progress: options.progress, seed: options.seed };
-  const models: { name: string; model: ChromaModel; input: 'cqt' | 'dft'; start: T.NDArray; config: ModelConfig }[] = [];
+  const models: { name: string; model: ChromaModel; input: 'cqt' | 'dft' | 'patches'; start: T.NDArray; config: ModelConfig }[] = [];
 
   const handConfig: ModelConfig = { kind: 'hand-chroma', feature, gain };
   const hand = buildModel(handConfig);
@@ -103,6 +110,13 @@ export async function runExperiment(options: ExperimentOptions): Promise<{ resul
   await train({ ...common, model: network, data: { train: [trainSet.dft, trainSet.labels], validation: [validationSet.dft, validationSet.labels] }, epochs: options.epochs.network, rule: 'adam', learningRate: 0.001, earlyStopping: { monitor: 'loss', patience: 3 }, augment: noiseAugmentation({ std: 0.02 }) });
   models.push({ name: `the talk's network (DFT → ${options.hidden.join(' → ')} → 12)`, model: network, input: 'dft', start: networkStart, config: networkConfig });
 
+  const cnnConfig: ModelConfig = { kind: 'cnn', feature, cnn: options.cnn, seed: options.seed, loss: options.loss, dropout: options.dropout };
+  const cnn = buildModel(cnnConfig);
+  const cnnStart = cnn.weights.get();
+  log(`training the CNN on CQT patches (${describeCnn(options.cnn)})`);
+  await train({ ...common, model: cnn, data: { train: [trainSet.patches, trainSet.labels], validation: [validationSet.patches, validationSet.labels] }, epochs: options.epochs.cnn, rule: 'adam', ...cnnTraining(feature), earlyStopping: { monitor: 'loss', patience: 3 } });
+  models.push({ name: `CNN on CQT patches (${describeCnn(options.cnn)})`, model: cnn, input: 'patches', start: cnnStart, config: cnnConfig });
+
   const results: Evaluated[] = [];
   const reports: ModelReport[] = [];
   const scoreOptions = { hop: feature.hop, sampleRate: feature.sampleRate, medianWidth: 9 };
@@ -121,7 +135,7 @@ export async function runExperiment(options: ExperimentOptions): Promise<{ resul
     let exampleChroma: T.NDArray | undefined;
     for (const clip of testClips) {
       const features = byClip.get(clip)!;
-      const [chroma, matched] = await chromaOf(features[input]);
+      const [chroma, matched] = await chromaOf(input === 'patches' ? framePatches(features.cqt, options.cnn.radius) : features[input]);
       const [classes] = (await classify(chroma!)) as T.NDArray[];
       exampleChroma ??= chroma;
       const base = { reference: clip.segments, frameLabels: features.labels, duration: clip.duration };
@@ -142,7 +156,8 @@ export async function runExperiment(options: ExperimentOptions): Promise<{ resul
   return { results, device, reportPath };
 }
 
-function standardization(values: T.NDArray): { mean: Float32Array; scale: Float32Array } {
+/** The per-dimension mean and inverse standard deviation of [rows, 12] values: the classifier's standardization. */
+export function standardization(values: T.NDArray): { mean: Float32Array; scale: Float32Array } {
   const rows = values.shape[0]!;
   const mean = new Float32Array(12);
   const scale = new Float32Array(12);

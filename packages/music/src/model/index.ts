@@ -6,3 +6,7 @@ export * from './evaluate.ts';
 export * from './report.ts';
 export * from './experiment.ts';
 export * from './registry.ts';
+export * from './fir.ts';
+export * from './fir-experiment.ts';
+export * from './cnn.ts';
+export * from './patches.ts';

@@ -53,7 +53,8 @@ export function templateMatch(chroma: T.Variable, templates: T.Variable): T.Vari
   return T.argmin(distance, 1);
 }
 
-function withLoss(features: T.Variable, chroma: T.Variable, params: T.SharedVariable[], weights: T.SharedVariable, training?: T.SharedVariable, loss: TemplateLoss = 'distance'): ChromaModel {
+/** A chroma model from its input and 12-dimensional output: the objective, template matching and accuracy. */
+export function withLoss(features: T.Variable, chroma: T.Variable, params: T.SharedVariable[], weights: T.SharedVariable, training?: T.SharedVariable, loss: TemplateLoss = 'distance'): ChromaModel {
   const target = T.ivector('target');
   const templates = templatesVariable();
   const objective = loss === 'distance' ? templateDistanceLoss(chroma, target, templates) : softmaxDistanceLoss(chroma, target, templates);
@@ -161,7 +162,8 @@ export function chordClassifier(mean: Float32Array, scale: Float32Array, seed: n
   return { params: [weights, bias], inputs: [features, target], loss, metrics: { accuracy }, predictions: predicted, features, probabilities };
 }
 
-function gaussian(shape: readonly number[], scale: number, seed: number): T.NDArray {
+/** Seeded gaussian values (xorshift and Box–Muller) of the given shape and standard deviation. */
+export function gaussian(shape: readonly number[], scale: number, seed: number): T.NDArray {
   let state = (seed * 2654435761) >>> 0 || 1;
   const next = (): number => {
     state ^= state << 13; state >>>= 0;

@@ -1,11 +1,15 @@
 // Models by name, rebuilt from a saved configuration: what `saveModel` writes beside the
 // weights is enough for the CLI to make the same graph again and load the weights.
 
+import type * as T from '@theorbo/graph';
 import { assignWeights, loadModel } from '../train/index.ts';
-import { featureDefaults, type FeatureOptions } from './features.ts';
+import { featureDefaults, type ClipFeatures, type FeatureOptions } from './features.ts';
 import { chromaNetwork, handChroma, learnedChroma, type ChromaModel, type TemplateLoss } from './models.ts';
+import { firChroma } from './fir.ts';
+import { chromaCnn, cnnDefaults, type CnnShape } from './cnn.ts';
+import { framePatches } from './patches.ts';
 
-export type ModelKind = 'hand-chroma' | 'learned-chroma' | 'network';
+export type ModelKind = 'hand-chroma' | 'learned-chroma' | 'network' | 'fir' | 'cnn';
 
 export interface ModelConfig {
   kind: ModelKind;
@@ -20,6 +24,10 @@ export interface ModelConfig {
   dropout?: number;
   /** Where the learned chroma's weights start: octave equivalence (default) or small random values. */
   init?: 'octave' | 'random';
+  /** The FIR model: train W with the filters (default true) or the filters alone. */
+  trainChroma?: boolean;
+  /** The CNN's patch radius, conv layers and dense layers (cnnDefaults when absent). */
+  cnn?: CnnShape;
 }
 
 export function buildModel(config: ModelConfig): ChromaModel {
@@ -27,6 +35,8 @@ export function buildModel(config: ModelConfig): ChromaModel {
     case 'hand-chroma': return handChroma(config.feature, config.gain ?? 1);
     case 'learned-chroma': return learnedChroma(config.feature, config.init === 'random' ? { from: 'random', seed: config.seed ?? 0 } : { from: 'octave', gain: config.gain ?? 1 }, config.loss);
     case 'network': return chromaNetwork(config.feature.nFft / 2 + 1, config.hidden ?? [256, 64], config.seed ?? 0, config.dropout ?? 0, config.loss);
+    case 'cnn': return chromaCnn(config.feature.nBins, config.cnn ?? cnnDefaults, config.seed ?? 0, config.dropout ?? 0, config.loss);
+    case 'fir': return firChroma(config.feature, { gain: config.gain ?? 1, trainChroma: config.trainChroma }, config.loss);
   }
 }
 
@@ -38,10 +48,17 @@ export function loadChromaModel(dir: string | undefined): { model: ChromaModel; 
     return { model: buildModel(config), config };
   }
   const saved = loadModel<ModelConfig>(dir);
-  if (!saved.config || !['hand-chroma', 'learned-chroma', 'network'].includes(saved.config.kind)) {
+  if (!saved.config || !['hand-chroma', 'learned-chroma', 'network', 'fir', 'cnn'].includes(saved.config.kind)) {
     throw new Error(`loadChromaModel: ${dir}/config.json does not describe a chroma model (kind ${String(saved.config?.kind)})`);
   }
   const model = buildModel(saved.config);
   assignWeights(model.params, saved.weights, `loadChromaModel(${dir})`);
   return { model, config: saved.config };
+}
+
+/** What a frame-feature model reads from one clip: DFT frames (network), CQT patches (cnn) or CQT frames. */
+export function clipInput(config: ModelConfig, features: ClipFeatures): T.NDArray {
+  if (config.kind === 'network') return features.dft;
+  if (config.kind === 'cnn') return framePatches(features.cqt, (config.cnn ?? cnnDefaults).radius);
+  return features.cqt;
 }
