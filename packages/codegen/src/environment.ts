@@ -14,6 +14,7 @@
 // | THEORBO_ELEMENTWISE_GROUPS=N | tuning.elementwiseGroups                       |
 // | THEORBO_SUBGROUPS=0          | tuning.subgroups = false                       |
 // | THEORBO_CPU_REDUCE=tree      | tuning.cpuReductions = 'workgroups'            |
+// | THEORBO_CONV=direct          | tuning.convolutions = 'direct'                 |
 // | THEORBO_MATMUL_VEC4=1        | tuning.matmulVec4Loads (undecided)             |
 // | THEORBO_ROW_SUBGROUPS=1      | tuning.rowSubgroups (undecided)                |
 // | THEORBO_DEBUG=shaders        | print every generated kernel's WGSL            |
@@ -59,6 +60,7 @@ export function tuningFromEnvironment(env: Environment = environment()): TuningO
     elementwiseGroups: positiveInteger('THEORBO_ELEMENTWISE_GROUPS', env),
     subgroups: flag('THEORBO_SUBGROUPS', env),
     cpuReductions: oneOf('THEORBO_CPU_REDUCE', env, { tree: 'workgroups', threads: 'threads' }),
+    convolutions: oneOf('THEORBO_CONV', env, { direct: 'direct', gemm: 'gemm' }),
     matmulVec4Loads: flag('THEORBO_MATMUL_VEC4', env),
     rowSubgroups: flag('THEORBO_ROW_SUBGROUPS', env),
   };

@@ -31,6 +31,12 @@ export interface Tuning {
   readonly subgroups: boolean;
   /** In CPU-shaped plans, reductions and rows as a thread per output (measured fastest), or in workgroups as on a GPU. */
   readonly cpuReductions: 'threads' | 'workgroups';
+  /**
+   * Convolutions as implicit matrix products through the matmul kernels (default), or
+   * directly, a thread per output looping over its window (the plain reference kernel,
+   * kept for comparison).
+   */
+  readonly convolutions: 'gemm' | 'direct';
   /** Undecided until a GPU run: vec4 loads of plain float32 matmul operands at tile multiples. */
   readonly matmulVec4Loads: boolean;
   /** Undecided until a GPU run: subgroup reductions in row kernels (softmax). */
@@ -52,6 +58,7 @@ export function defaultTuning(kind: DeviceKind): Tuning {
     elementwiseGroups: 4096,
     subgroups: true,
     cpuReductions: 'threads',
+    convolutions: 'gemm',
     matmulVec4Loads: false,
     rowSubgroups: false,
   };
@@ -78,6 +85,7 @@ function checkTuning(tuning: Tuning): Tuning {
   if (tuning.matmulDepth !== 'auto') positive('matmulDepth', tuning.matmulDepth);
   if (![ 'auto', 128, 64, 32].includes(tuning.matmulTile)) throw new Error(`compile: tuning.matmulTile must be 'auto', 128, 64 or 32, not ${String(tuning.matmulTile)}`);
   if (!['blocks', 'tiles'].includes(tuning.cpuMatmul)) throw new Error(`compile: tuning.cpuMatmul must be 'blocks' or 'tiles', not ${String(tuning.cpuMatmul)}`);
+  if (!['gemm', 'direct'].includes(tuning.convolutions)) throw new Error(`compile: tuning.convolutions must be 'gemm' or 'direct', not ${String(tuning.convolutions)}`);
   if (!['threads', 'workgroups'].includes(tuning.cpuReductions)) throw new Error(`compile: tuning.cpuReductions must be 'threads' or 'workgroups', not ${String(tuning.cpuReductions)}`);
   return tuning;
 }

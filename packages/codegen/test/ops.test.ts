@@ -198,6 +198,18 @@ test('elementwise kernels on vec4s where the reads allow, and scalar where they 
   }
 });
 
+// The convolutions through every kernel that can run them: implicit products in thread
+// blocks (CPU-shaped), in each tile size (GPU-shaped), and the direct kernel.
+const convTunings: [string, TuningOptions][] = [
+  ['thread blocks', { workgroupTarget: 1 }], ['GPU-shaped', { workgroupTarget: 256 }],
+  ['128×128 tiles', { matmulTile: 128 }], ['32×32 tiles', { matmulTile: 32 }], ['direct', { convolutions: 'direct' }],
+];
+for (const [label, tuning] of convTunings) {
+  test(`convolutions and their adjoints through ${label}`, async () => {
+    for (const [name, build, values, rtol] of cases.filter(([name]) => /^conv/.test(name))) await check(`${name} (${label})`, build, values, rtol, tuning);
+  });
+}
+
 test('views read in place: a sliced, transposed operand', async () => {
   await check('view', (x) => T.exp(T.transpose(T.get(x, T.slice(1, null), T.slice(null, null, 2)))), [f(9, 8)]);
 });

@@ -9,13 +9,13 @@ import * as T from '@theorbo/graph';
 import type { Variable } from '@theorbo/graph';
 import type { Kernel } from '../lower/kernel.ts';
 import { KernelBuilder, unflatten } from './builder.ts';
-import { operandIndexer, productOf, storeElement, type MatmulKernel, type Product } from './matmul-product.ts';
+import { operandIndexer, operandValue, storeElement, type MatmulKernel, type Product } from './matmul-product.ts';
 import { storageOf, vectorReadsOf, withScalarFallback, withVectorLanes } from './vectors.ts';
 import { convert, literal, wgslType } from './wgsl.ts';
 
 /** The thread-block kernel, with vec4 reads where the operands allow (scalar reads where one buffer would be read both ways). */
-export function renderThreadBlocks(kernel: Kernel, materialized: ReadonlySet<Variable>): MatmulKernel {
-  return withScalarFallback((vectorize) => renderThreadBlocksWith(kernel, materialized, vectorize));
+export function renderThreadBlocks(kernel: Kernel, product: Product, materialized: ReadonlySet<Variable>): MatmulKernel {
+  return withScalarFallback((vectorize) => renderThreadBlocksWith(kernel, product, materialized, vectorize));
 }
 
 /**
@@ -41,8 +41,7 @@ interface OperandRead {
  * On a 2-core llvmpipe this runs 1024³ in about 135 ms, against 270 ms for the tiled
  * kernel (tuning.cpuMatmul 'tiles' keeps that one).
  */
-function renderThreadBlocksWith(kernel: Kernel, materialized: ReadonlySet<Variable>, vectorize: boolean): MatmulKernel {
-  const product = productOf(kernel);
+function renderThreadBlocksWith(kernel: Kernel, product: Product, materialized: ReadonlySet<Variable>, vectorize: boolean): MatmulKernel {
   const { node, a, b, M, K, N, batchShape, batch } = product;
   const blockSide = (size: number) => (size >= 8 ? 8 : size > 1 ? 4 : 1);
   const TM = blockSide(M);
@@ -69,7 +68,7 @@ function renderThreadBlocksWith(kernel: Kernel, materialized: ReadonlySet<Variab
   // nothing else in the kernel may read it one value at a time.
   const reads = [a, b].map((operand, side): OperandRead => {
     const plain = { operand };
-    if (!vectorize || operand.ndim < 2 || operand.dtype !== 'float32' || node.dtype !== 'float32') return plain;
+    if (!vectorize || product.read || operand.ndim < 2 || operand.dtype !== 'float32' || node.dtype !== 'float32') return plain;
     const isA = side === 0;
     const own = isA ? M : N;
     const owner = operand.owner;
@@ -120,7 +119,7 @@ function renderThreadBlocksWith(kernel: Kernel, materialized: ReadonlySet<Variab
       }
     } else {
       for (let kk = 0; kk < U; kk++) {
-        for (let i = 0; i < TM; i++) aAt[kk]![i] = convert(builder.value(a, operandIndex(a, clamp(`row0 + ${i}i`, M, TM), `k + ${kk}i`, true)), a.dtype, node.dtype);
+        for (let i = 0; i < TM; i++) aAt[kk]![i] = operandValue(product, builder, batchIndex, 0, clamp(`row0 + ${i}i`, M, TM), `k + ${kk}i`);
       }
     }
     // B: W-vectors b(kk, q) over columns 4q … 4q + W − 1.
@@ -132,7 +131,7 @@ function renderThreadBlocksWith(kernel: Kernel, materialized: ReadonlySet<Variab
       // Along k: one vec4 per column, each lane's value from its own. Otherwise one value at a time.
       const columns = readB.along === 'k' ? Array.from({ length: TN }, (_, j) => bindLoad(`bk${j}`, vectorAt(readB, 'k', clamp(`col0 + ${j}i`, N, TN), false))) : [];
       const value = (kk: number, j: number): string =>
-        readB.along === 'k' ? `${columns[j]}[${kk}]` : convert(builder.value(b, operandIndex(b, `k + ${kk}i`, clamp(`col0 + ${j}i`, N, TN), false)), b.dtype, node.dtype);
+        readB.along === 'k' ? `${columns[j]}[${kk}]` : operandValue(product, builder, batchIndex, 1, `k + ${kk}i`, clamp(`col0 + ${j}i`, N, TN));
       for (let kk = 0; kk < U; kk++) {
         for (let q = 0; q < TN / W; q++) {
           const lanes = Array.from({ length: W }, (_, l) => value(kk, W * q + l));

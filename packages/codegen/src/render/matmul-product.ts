@@ -8,7 +8,7 @@ import * as T from '@theorbo/graph';
 import type { Variable } from '@theorbo/graph';
 import type { Kernel } from '../lower/kernel.ts';
 import { broadcastIndex, type KernelBuilder, unflatten } from './builder.ts';
-import { toStorage } from './wgsl.ts';
+import { convert, toStorage } from './wgsl.ts';
 
 const indent = (lines: readonly string[], depth: number): string => lines.map((line) => '  '.repeat(depth) + line).join('\n');
 
@@ -33,9 +33,23 @@ export interface Product {
   batch: number;
   /** What the epilogue computes from the product, up to the kernel's output (the variables its store reads). */
   epilogue: Variable[];
+  /**
+   * Operands that are not tensors read as matrices but computed from them (a convolution's
+   * implicit matrices, render/conv-product.ts): the value of operand `side` (0: A, 1: B) at
+   * (row, col) of batch `batchIndex`'s matrix, in the product's dtype. `a` and `b` are
+   * then the tensors these read, for conflict checks only; no vec4 path reads them.
+   */
+  read?: (builder: KernelBuilder, side: 0 | 1, batchIndex: readonly string[], row: string, col: string) => string;
 }
 
-export function productOf(kernel: Kernel): Product {
+/** The value of operand `side` (0: A, 1: B) at (row, col), in the product's dtype. */
+export function operandValue(product: Product, builder: KernelBuilder, batchIndex: readonly string[], side: 0 | 1, row: string, col: string): string {
+  if (product.read) return product.read(builder, side, batchIndex, row, col);
+  const operand = side === 0 ? product.a : product.b;
+  return convert(builder.value(operand, operandIndexer(product, batchIndex)(operand, row, col, side === 0)), operand.dtype, product.node.dtype);
+}
+
+export function matmulProduct(kernel: Kernel): Product {
   const node = kernel.root;
   const [a, b] = node.owner!.inputs as [Variable, Variable];
   const out = node.shape as number[];

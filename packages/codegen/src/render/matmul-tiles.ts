@@ -14,7 +14,7 @@ import type { Variable } from '@theorbo/graph';
 import type { Kernel } from '../lower/kernel.ts';
 import type { Tuning } from '../tuning.ts';
 import { KernelBuilder, unflatten } from './builder.ts';
-import { operandIndexer, productOf, storeBlock, type MatmulKernel } from './matmul-product.ts';
+import { operandIndexer, operandValue, storeBlock, type MatmulKernel, type Product } from './matmul-product.ts';
 import { convert, literal, wgslType } from './wgsl.ts';
 
 const indent = (lines: readonly string[], depth: number): string => lines.map((line) => '  '.repeat(depth) + line).join('\n');
@@ -53,8 +53,7 @@ export function matmulWorkgroups(M: number, N: number, batch: number, tuning: Pi
   return batch * Math.ceil(M / (16 * TM)) * Math.ceil(N / (16 * TN));
 }
 
-export function renderTiles(kernel: Kernel, materialized: ReadonlySet<Variable>, tuning: Tuning): MatmulKernel {
-  const product = productOf(kernel);
+export function renderTiles(kernel: Kernel, product: Product, materialized: ReadonlySet<Variable>, tuning: Tuning): MatmulKernel {
   const { node, a, b, M, K, N, batchShape, batch } = product;
   const { TM, TN, BK: chosenBK } = chooseTiling(M, N, batch, tuning);
   // tuning.matmulDepth overrides the step depth (benchmarks compare; 16·TM·BK must be a multiple of 256).
@@ -85,8 +84,8 @@ export function renderTiles(kernel: Kernel, materialized: ReadonlySet<Variable>,
   // Edges are masked (indices clamped, values zeroed) only where a size is not a multiple of its tile.
   const masked = (index: string, size: number, tile: number): [string, string | undefined] =>
     size % tile === 0 ? [index, undefined] : [`min(${index}, ${size - 1}i)`, `${index} < ${size}i`];
-  const fetchInto = (register: string, operand: Variable, isA: boolean, [row, rowMask]: [string, string | undefined], [col, colMask]: [string, string | undefined]) => {
-    const value = convert(builder.value(operand, operandIndex(operand, row, col, isA)), operand.dtype, node.dtype);
+  const fetchInto = (register: string, isA: boolean, [row, rowMask]: [string, string | undefined], [col, colMask]: [string, string | undefined]) => {
+    const value = operandValue(product, builder, batchIndex, isA ? 0 : 1, row, col);
     const mask = [rowMask, colMask].filter((m) => m !== undefined).join(' && ');
     builder.lines.push(`${register}[l] = ${mask ? `select(${zero}, ${value}, ${mask})` : value};`);
   };
@@ -97,7 +96,7 @@ export function renderTiles(kernel: Kernel, materialized: ReadonlySet<Variable>,
   const quadsB = (BN * BK) / 1024;
   // (Not where the other operand reads the same buffer, itself or through a view: x·xᵀ.)
   const vectorizable = (operand: Variable, other: Variable, rows: number, tile: number, quads: number, width: number) =>
-    tuning.matmulVec4Loads && !T.topologicalOrder([other]).includes(operand) && materialized.has(operand) && operand !== kernel.output && operand !== kernel.writesInto &&
+    tuning.matmulVec4Loads && !product.read && !T.topologicalOrder([other]).includes(operand) && materialized.has(operand) && operand !== kernel.output && operand !== kernel.writesInto &&
     operand.dtype === 'float32' && node.dtype === 'float32' && operand.ndim >= 2 && !product.epilogue.includes(operand) &&
     Number.isInteger(quads) && quads >= 1 && rows % tile === 0 && K % BK === 0 && width % 4 === 0;
   const vecA = vectorizable(a, b, M, BM, quadsA, K);
@@ -111,11 +110,11 @@ export function renderTiles(kernel: Kernel, materialized: ReadonlySet<Variable>,
   // One fetch body per operand (run once per register, l its index), and its register count.
   const fetchA = vecA ? vectorFetch(a, 'ra4', BK / 4, true) : builder.scoped(() => {
     builder.lines.push('let e = e0 + l * 256i;', `let r = e / ${BK}i;`, `let c = e % ${BK}i;`, 'let gr = row0 + r;', 'let gc = kb + c;');
-    fetchInto('ra', a, true, masked('gr', M, BM), masked('gc', K, BK));
+    fetchInto('ra', true, masked('gr', M, BM), masked('gc', K, BK));
   });
   const fetchB = vecB ? vectorFetch(b, 'rb4', BN / 4, false) : builder.scoped(() => {
     builder.lines.push('let e = e0 + l * 256i;', `let r = e / ${BN}i;`, `let c = e % ${BN}i;`, 'let gr = kb + r;', 'let gc = col0 + c;');
-    fetchInto('rb', b, false, masked('gr', K, BK), masked('gc', N, BN));
+    fetchInto('rb', false, masked('gr', K, BK), masked('gc', N, BN));
   });
   const countA = vecA ? quadsA : LA;
   const countB = vecB ? quadsB : LB;

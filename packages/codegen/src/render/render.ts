@@ -11,7 +11,9 @@
 
 import type { Variable } from '@theorbo/graph';
 import type { Kernel } from '../lower/kernel.ts';
-import { cpuShaped } from '../tuning.ts';
+import { cpuShaped, type Tuning } from '../tuning.ts';
+import { convProduct } from './conv-product.ts';
+import { matmulProduct, type Product } from './matmul-product.ts';
 import { passOf, type RenderedPass, type RenderOptions } from './assemble.ts';
 import { renderElementwise } from './elementwise.ts';
 import { renderThreadBlocks } from './matmul-blocks.ts';
@@ -30,13 +32,22 @@ export function renderKernel(kernel: Kernel, materialized: ReadonlySet<Variable>
     case 'rows': return [renderRows(kernel, materialized, label, options)];
     case 'reduce': return [renderReduce(kernel, materialized, label, options)];
     case 'matmul': {
-      // CPU-shaped plans take thread blocks unless a tiling is asked for.
       const { tuning } = options;
-      const blocks = cpuShaped(tuning) && tuning.cpuMatmul === 'blocks' && tuning.matmulTile === 'auto';
-      const { code: extra, builder, dispatch, workgroup } = blocks ? renderThreadBlocks(kernel, materialized) : renderTiles(kernel, materialized, tuning);
-      return [passOf(builder, label, dispatch, workgroup, extra)];
+      return [renderProduct(kernel, matmulProduct(kernel), materialized, label, tuning)];
     }
     case 'scatter': return renderScatter(kernel, materialized, label);
-    case 'window': return [renderWindow(kernel, materialized, label)];
+    case 'window': {
+      // Convolutions are implicit matrix products, through the matmul kernels (unless the
+      // tuning asks for the direct kernel); pools loop.
+      const product = options.tuning.convolutions === 'gemm' ? convProduct(kernel) : undefined;
+      return [product ? renderProduct(kernel, product, materialized, label, options.tuning) : renderWindow(kernel, materialized, label)];
+    }
   }
+}
+
+/** A product through the matmul kernels: CPU-shaped plans take thread blocks unless a tiling is asked for. */
+function renderProduct(kernel: Kernel, product: Product, materialized: ReadonlySet<Variable>, label: string, tuning: Tuning): RenderedPass {
+  const blocks = cpuShaped(tuning) && tuning.cpuMatmul === 'blocks' && tuning.matmulTile === 'auto';
+  const { code: extra, builder, dispatch, workgroup } = blocks ? renderThreadBlocks(kernel, product, materialized) : renderTiles(kernel, product, materialized, tuning);
+  return passOf(builder, label, dispatch, workgroup, extra);
 }
