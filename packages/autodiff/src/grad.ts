@@ -72,6 +72,12 @@ function refineShape(gradient: Variable, target: Variable): Variable {
   return loose ? T.reshape(gradient, target.shape.map((dim, axis) => dim ?? T.dim(gradient, axis))) : gradient;
 }
 
+/** Gradients of `targets` in an inner graph from gradients known for some of its variables (VjpContext.differentiate). */
+function differentiate(known: ReadonlyMap<Variable, Variable>, targets: readonly Variable[]): Map<Variable, Variable> {
+  const total = backpropagate(T.constant(0, { dtype: 'float32' }), targets, { knownGrads: known });
+  return new Map(targets.flatMap((target) => (total.has(target) ? [[target, total.get(target)!] as const] : [])));
+}
+
 /**
  * The reverse walk. Returns the accumulated gradient of every variable on a path from
  * the targets to the cost (and of nothing else).
@@ -107,7 +113,7 @@ export function backpropagate(cost: Variable, targets: readonly Variable[], opti
     if (!node || constants.has(variable)) continue;
     const entry = vjpTable[node.op];
     if (entry === notDifferentiable) continue;
-    const inputGrads = (entry as VjpRule)({ node, inputs: node.inputs, output: variable, g });
+    const inputGrads = (entry as VjpRule)({ node, inputs: node.inputs, output: variable, g, differentiate });
     node.inputs.forEach((input, k) => {
       const inputGrad = inputGrads[k];
       if (!inputGrad || !relevant.has(input) || !T.isFloat(input.dtype)) return;

@@ -5,6 +5,7 @@
 import * as T from '@theorbo/graph';
 import { randomArray } from '@theorbo/graph/testing';
 import type { NDArray, Variable } from '@theorbo/graph';
+import { grad } from '../src/index.ts';
 
 let seed = 1;
 export const r = (...shape: number[]) => randomArray('float64', shape, { seed: seed++ });
@@ -99,6 +100,11 @@ export const cases: Case[] = [
   ['maxPool2d ceil mode, padded', (x) => T.maxPool2d(x, [2, 3], { stride: 2, padding: 1, ceilMode: true }), [distinct(2, 2, 5, 7)]],
   ['avgPool1d excluding padding', (x) => T.avgPool1d(x, 3, { stride: 2, padding: 1, countIncludePad: false, ceilMode: true }), [r(2, 2, 8)]],
   ['avg pool_grad', (x, y) => T.applyOp('pool_grad', [x, y], { mode: 'avg', size: [3], stride: [2], padding: [[1, 1]], ceilMode: false, countIncludePad: true }), [r(1, 2, 7), r(1, 2, 4)]],
+  ['scan: a tanh recurrence with a gain read as a non-sequence', (xs, a) => T.scan({ fn: (xt, h, gain) => T.tanh(T.add(T.mul(gain, h), xt)), sequences: xs, outputsInfo: [T.constant(0.1, { dtype: 'float64' })], nonSequences: [a] }).outputs[0]!, [r(6), r()]],
+  ['scan: an RNN with taps −2 and −1 and weights read from outside', (xs, w, h0) => T.scan({ fn: (xt, h2, h1) => T.tanh(T.add(T.add(T.dot(xt, w), T.mul(h1, 0.5)), T.mul(h2, -0.3))), sequences: xs, outputsInfo: [{ initial: h0, taps: [-2, -1] }] }).outputs[0]!, [r(5, 2, 3), r(3, 4), r(2, 2, 4)]],
+  ['scan: backwards, fewer steps than the sequence, kept last', (xs, h0) => T.scan({ fn: (xt, h) => T.sin(T.add(T.mul(h, xt), 1)), sequences: xs, outputsInfo: [{ initial: h0, keep: 'last' }], goBackwards: true, nSteps: 4 }).outputs[0]!, [r(6, 3), r(3)]],
+  ['scan: second order (the gradient of a loop\'s gradient)', (xs, w) => grad(T.sum(T.square(T.scan({ fn: (xt, h) => T.tanh(T.add(T.mul(h, w), xt)), sequences: xs, outputsInfo: [T.zeros([3], 'float64')] }).outputs[0]!)), w), [r(4, 3), r(3)]],
+  ['scan: nested', (xs, w) => T.scan({ fn: (row, acc) => T.add(acc, T.scan({ fn: (e, s) => T.tanh(T.add(T.mul(s, w), e)), sequences: row, outputsInfo: [T.constant(0, { dtype: 'float64' })] }).outputs[0]!.at(-1)), sequences: xs, outputsInfo: [T.constant(0, { dtype: 'float64' })] }).outputs[0]!, [r(3, 4), r()]],
   ['relu', (x) => T.relu(x), [r(4, 4)]],
   ['softmax', (x) => T.softmax(x), [r(3, 5)]],
   ['logSoftmax', (x) => T.logSoftmax(x), [r(3, 5)]],

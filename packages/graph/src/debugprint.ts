@@ -81,6 +81,7 @@ const attrText: AttrText = {
   advanced_inc_subtensor: ({ items, mode }) => [...items.map(advancedText), mode].join(', '),
   conv: convText, conv_transpose: convText, conv_weight_grad: convText,
   pool: poolText, pool_grad: poolText,
+  scan: ({ body, output }) => `${(body as unknown as { name: string }).name}, output ${output}`,
   arange: ({ dtype }) => dtype,
   dim: ({ axis }) => String(axis),
   random: ({ distribution, draw, shape, dtype }) => `${distribution}, draw=${draw}, shape=${shapeText(shape)}, ${dtype}`,

@@ -41,7 +41,7 @@ export function performApply(variable: Variable, inputs: readonly NDArray[]): ND
   if (elementwiseOps.has(node.op)) checkStaticBroadcast(variable, inputs);
   let out: NDArray;
   try {
-    out = def.perform(inputs, node.attrs);
+    out = def.perform(inputs, node.attrs, (outputs, givens) => evaluate(outputs, givens));
   } catch (error) {
     if (error instanceof OpFailure) throw new EvaluationError(node.op, error.message, node.location);
     throw error;

@@ -53,6 +53,7 @@ export function canonicalAttrs(value: unknown): string {
   if (value === null || value === undefined || typeof value === 'boolean') return String(value);
   if (typeof value === 'string') return JSON.stringify(value);
   if (Array.isArray(value)) return `[${value.map(canonicalAttrs).join(',')}]`;
+  if (typeof value === 'object' && 'structuralKey' in (value as object)) return `#${(value as { structuralKey: string }).structuralKey}`;
   if (typeof value === 'object') {
     const entries = Object.entries(value as Record<string, unknown>).filter(([, v]) => v !== undefined);
     entries.sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));

@@ -21,6 +21,8 @@ export * from './api/indexing.ts';
 export * from './api/random.ts';
 export * from './api/nn.ts';
 export * from './api/window.ts';
+export * from './api/scan.ts';
+export { ScanBody, type ScanOutput } from './ops/scan.ts';
 export * from './hash.ts';
 export * from './clone.ts';
 export * from './debugprint.ts';

@@ -11,7 +11,7 @@
 import type { DType } from './dtype.ts';
 import { erf, roundHalfEven, sigmoid, softplus } from './scalar.ts';
 
-export type OpFamily = 'unary' | 'binary' | 'ternary' | 'reduce' | 'linalg' | 'window' | 'movement' | 'indexing' | 'source';
+export type OpFamily = 'unary' | 'binary' | 'ternary' | 'reduce' | 'linalg' | 'window' | 'control' | 'movement' | 'indexing' | 'source';
 
 /**
  * How an elementwise op's output dtype follows from its inputs' dtypes:
@@ -65,7 +65,7 @@ export interface ReductionInfo {
   readonly identity: (dtype: DType) => number;
 }
 export interface OtherInfo {
-  readonly family: 'linalg' | 'window' | 'movement' | 'indexing' | 'source';
+  readonly family: 'linalg' | 'window' | 'control' | 'movement' | 'indexing' | 'source';
   /** Computes element i from element i of its inputs, broadcasting (broadcast_to). */
   readonly pointwise?: true;
 }
@@ -164,6 +164,9 @@ export const opTable = {
   /** The gradient of pool with respect to its input. */
   pool_grad: other('window'),
 
+  // ---- a loop over a step graph (Theano's scan), one node per output of the loop ----
+  scan: other('control'),
+
   // ---- movement: index arithmetic in codegen, not copies ----
   reshape: other('movement'),
   dimshuffle: other('movement'),
@@ -258,6 +261,7 @@ export interface OpAttributes {
   conv_weight_grad: ConvAdjointAttrs;
   pool: PoolAttrs;
   pool_grad: PoolAttrs;
+  scan: ScanAttrs;
   arange: { readonly dtype: DType };
   dim: { readonly axis: number };
   random: { readonly distribution: 'uniform' | 'normal'; readonly draw: number; readonly shape: ShapeSpec; readonly dtype: 'float32' | 'float64' };
@@ -283,6 +287,20 @@ export interface ConvAttrs extends WindowAttrs {
 export interface ConvAdjointAttrs extends ConvAttrs {
   readonly spatial: ShapeSpec;
 }
+/**
+ * A scan node: the loop's step graph (shared by every output node of one loop; see
+ * ops/scan.ts) and which of its outputs this node is.
+ */
+export interface ScanAttrs {
+  readonly body: ScanBodyLike;
+  readonly output: number;
+}
+
+/** What ops.ts needs to know of a scan body (ops/scan.ts defines it): a key for hashing and printing. */
+export interface ScanBodyLike {
+  readonly structuralKey: string;
+}
+
 export interface PoolAttrs {
   readonly mode: 'max' | 'avg';
   readonly size: readonly number[];

@@ -7,6 +7,7 @@ import { elementwiseDefs } from './ops/elementwise.ts';
 import { reduceDefs } from './ops/reduce.ts';
 import { linalgDefs } from './ops/linalg.ts';
 import { windowDefs } from './ops/window.ts';
+import { scanDefs } from './ops/scan.ts';
 import { movementDefs } from './ops/movement.ts';
 import { indexingDefs } from './ops/indexing.ts';
 import { sourceDefs } from './ops/source.ts';
@@ -16,6 +17,7 @@ export const opDefs = {
   ...reduceDefs,
   ...linalgDefs,
   ...windowDefs,
+  ...scanDefs,
   ...movementDefs,
   ...indexingDefs,
   ...sourceDefs,

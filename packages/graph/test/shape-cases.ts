@@ -80,6 +80,8 @@ export const shapeCases: ShapeCase[] = [
   ['max pool 2-D, ceil mode', (x) => t.maxPool2d(x, [2, 3], { stride: 2, padding: 1, ceilMode: true }), [d(2, 3, 7, 8)]],
   ['avg pool 1-D', (x) => t.avgPool1d(x, 3, { stride: 1 }), [f(1, 2, 5)]],
   ['pool_grad', (x, y) => t.applyOp('pool_grad', [x, y], { mode: 'avg', size: [2], stride: [2], padding: [[0, 0]], ceilMode: false, countIncludePad: true }), [f(2, 3, 8), f(2, 3, 4)]],
+  ['scan over a sequence, fed back and not', (xs, h0) => t.scan({ fn: (x, h) => [t.tanh(t.add(h, x)), t.sum(x)], sequences: xs, outputsInfo: [h0, null] }).outputs[0]!, [d(5, 3), d(3)]],
+  ['scan kept last, nSteps', (h0) => t.scan({ fn: (h) => t.mul(h, 2), outputsInfo: [{ initial: h0, keep: 'last' }], nSteps: 4 }).outputs[0]!, [f(2, 3)]],
   ['arange of constants', () => t.arange(0, 7, 2), []],
   ['arange between tensors', (start, stop) => t.arange(start, stop, 1, 'int32'), [scalarInt(2), scalarInt(9)], { valueDependent: true }],
   ['dim', (x) => t.dim(x, 1), [f(2, 5)]],

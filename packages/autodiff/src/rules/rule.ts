@@ -12,6 +12,12 @@ export interface VjpContext<K extends OpName = OpName> {
   readonly output: Variable;
   /** The gradient of the cost with respect to `output`. */
   readonly g: Variable;
+  /**
+   * Reverse-mode differentiation of an inner graph (scan's step): the gradients of
+   * `targets` given the gradients flowing into some of its variables. Missing entries
+   * are zero.
+   */
+  readonly differentiate: (known: ReadonlyMap<Variable, Variable>, targets: readonly Variable[]) => Map<Variable, Variable>;
 }
 
 export type VjpRule<K extends OpName = OpName> = (context: VjpContext<K>) => readonly (Variable | null)[];

@@ -7,6 +7,7 @@ import { elementwiseVjps } from './elementwise.ts';
 import { reduceVjps } from './reduce.ts';
 import { linalgVjps } from './linalg.ts';
 import { windowVjps } from './window.ts';
+import { scanVjps } from './scan.ts';
 import { movementVjps } from './movement.ts';
 import { indexingVjps } from './indexing.ts';
 import { sourceVjps } from './source.ts';
@@ -16,6 +17,7 @@ export const vjpTable = {
   ...reduceVjps,
   ...linalgVjps,
   ...windowVjps,
+  ...scanVjps,
   ...movementVjps,
   ...indexingVjps,
   ...sourceVjps,

@@ -27,7 +27,7 @@ export interface ExpressionBuilder {
 export type Emit = (builder: ExpressionBuilder, variable: Variable, index: readonly string[]) => string;
 
 /** The kernels an op's node is the root of, instead of fusing into its consumers. */
-export type RootKind = 'reduce' | 'matmul' | 'scatter' | 'window';
+export type RootKind = 'reduce' | 'matmul' | 'scatter' | 'window' | 'scan';
 
 /**
  * A sliding-window op's lowering: it roots a kernel of its own (its value loops over its

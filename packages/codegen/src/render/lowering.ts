@@ -291,6 +291,7 @@ export const lowerings = {
   ...(Object.fromEntries(reduceOps.map((op) => [op, { kernel: 'reduce' }])) as Record<ReduceOp, { kernel: 'reduce' }>),
   matmul: { kernel: 'matmul' },
   ...windowLowerings,
+  scan: { kernel: 'scan' },
   reshape, dimshuffle, broadcast_to: broadcastTo, subtensor, concat, pad,
   inc_subtensor: incSubtensor,
   advanced_subtensor: advancedSubtensor,
