@@ -1,22 +1,26 @@
 // The kernel workloads: inputs (seeded), per-iteration work, and each one's host
 // reference with its tolerance. Sizes depend on the device kind: llvmpipe runs WGSL on
 // two CPU cores, so its defaults stay small and the large sizes wait for --big.
-// Left out: the training step and compile latency (training.ts), any implementation.
+// Left out: the training step and compile latency (training.ts), the convolutions
+// (convolution.ts), any implementation.
 // Shapes: elementwise x[M,N], a[N], b[1,N] → y[M,N]; sum-last x[M,N] → [M];
 // sum-all x[M,N] → []; softmax x[M,N] → [M,N] over N; matmul a[M,K] @ b[K,N] → [M,N].
 import { seededRandom } from '@theorbo/graph/testing';
-import { allClose, sampledClose, scaledClose, type CaseName, type HostTensor, type Workload } from './harness.ts';
+import { convCases, convWorkloads, type ConvCase } from './convolution.ts';
+import { allClose, sampledClose, scaledClose, uniform, type CaseName, type HostTensor, type Workload } from './harness.ts';
 import { trainStepWorkload } from './training.ts';
 
 export interface SizeOptions {
   /** Which device the WebGPU rows run on; 'reference' means no WebGPU device. */
   kind: 'gpu' | 'cpu-webgpu' | 'reference';
   big: boolean;
+  /** Only each case's first (smallest) size, for a quick run. */
+  quick?: boolean;
 }
 
 type Pair = [number, number];
 /** [M, N] pairs (matmul: cube edges) per device kind; --big appends the third list. */
-const sizeTable: Record<Exclude<CaseName, 'train-step' | 'compile-latency'>, { cpu: number[][]; gpu: number[][]; big: { cpu: number[][]; gpu: number[][] } }> = {
+const sizeTable: Record<Exclude<CaseName, ConvCase | 'train-step' | 'compile-latency'>, { cpu: number[][]; gpu: number[][]; big: { cpu: number[][]; gpu: number[][] } }> = {
   'elementwise': { cpu: [[512, 1024], [1024, 2048]], gpu: [[1024, 1024], [4096, 4096], [8192, 8192]], big: { cpu: [[4096, 4096]], gpu: [[16384, 16384]] } },
   'sum-last': { cpu: [[1024, 1024], [256, 16384]], gpu: [[4096, 4096], [8192, 8192]], big: { cpu: [[4096, 4096]], gpu: [[16384, 16384]] } },
   'sum-all': { cpu: [[1024, 1024]], gpu: [[4096, 4096], [8192, 8192]], big: { cpu: [[4096, 4096]], gpu: [[16384, 16384]] } },
@@ -26,11 +30,13 @@ const sizeTable: Record<Exclude<CaseName, 'train-step' | 'compile-latency'>, { c
 
 export function workloadsFor(caseName: CaseName, options: SizeOptions): Workload[] {
   if (caseName === 'train-step' || caseName === 'compile-latency') return [trainStepWorkload(caseName)];
-  const entry = sizeTable[caseName];
   const onGpu = options.kind === 'gpu';
-  const sizes = [...(onGpu ? entry.gpu : entry.cpu), ...(options.big ? (onGpu ? entry.big.gpu : entry.big.cpu) : [])];
+  if ((convCases as readonly CaseName[]).includes(caseName)) return convWorkloads(caseName as ConvCase, onGpu, options.quick ?? false);
+  const kernelCase = caseName as keyof typeof sizeTable;
+  const entry = sizeTable[kernelCase];
+  const sizes = [...(onGpu ? entry.gpu : entry.cpu), ...(options.big ? (onGpu ? entry.big.gpu : entry.big.cpu) : [])].slice(0, options.quick ? 1 : undefined);
   return sizes.map((size) => {
-    switch (caseName) {
+    switch (kernelCase) {
       case 'elementwise': return elementwiseWorkload(size as Pair);
       case 'sum-last': return sumLastWorkload(size as Pair);
       case 'sum-all': return sumAllWorkload(size as Pair);
@@ -38,13 +44,6 @@ export function workloadsFor(caseName: CaseName, options: SizeOptions): Workload
       case 'matmul': return matmulWorkload(size[0]!);
     }
   });
-}
-
-export function uniform(length: number, low: number, high: number, seed: number): Float32Array {
-  const random = seededRandom(seed);
-  const data = new Float32Array(length);
-  for (let i = 0; i < length; i++) data[i] = low + (high - low) * random();
-  return data;
 }
 
 const tensor = (name: string, shape: number[], data: Float32Array | Int32Array): HostTensor => ({ name, shape, data });

@@ -5,13 +5,22 @@
 // Left out: statistics beyond median/min/max, plotting, and any comparison across runs.
 // Shapes: a workload names its sizes (M, N, K, batch …) and lists its host inputs.
 
-export const caseNames = ['elementwise', 'sum-last', 'sum-all', 'softmax', 'matmul', 'train-step', 'compile-latency'] as const;
+import { seededRandom } from '@theorbo/graph/testing';
+
+export const caseNames = ['elementwise', 'sum-last', 'sum-all', 'softmax', 'matmul', 'conv2d', 'conv2d-train', 'conv1d-audio', 'train-step', 'compile-latency'] as const;
 export type CaseName = (typeof caseNames)[number];
 
 export interface HostTensor {
   name: string;
   shape: number[];
   data: Float32Array | Int32Array;
+}
+/** Seeded uniform values in [low, high): every case's inputs. */
+export function uniform(length: number, low: number, high: number, seed: number): Float32Array {
+  const random = seededRandom(seed);
+  const data = new Float32Array(length);
+  for (let i = 0; i < length; i++) data[i] = low + (high - low) * random();
+  return data;
 }
 export interface CheckResult {
   ok: boolean;

@@ -1,7 +1,7 @@
 // `pnpm bench`: runs the benchmark cases on one device, each implementation checked
 // against the host reference before it is timed, and prints one table per workload
 // with the device and every peer's adapter named at the top.
-// Usage: pnpm bench [--device gpu|cpu-webgpu] [--only CASE[,CASE…]] [--json PATH] [--big]
+// Usage: pnpm bench [--device gpu|cpu-webgpu] [--only CASE[,CASE…]] [--json PATH] [--big] [--quick]
 //        [--peers tfjs,jax,jax-wasm,torch] [--repeats N] [--target-ms MS] [--cold-runs N]
 //        [--check-graphs]
 // Left out: comparing runs with each other (BENCHMARKS.md records them by hand).
@@ -13,17 +13,17 @@ import { caseNames, formatMs, formatTable, measure, relate, type CaseName, type 
 import { peerNames, setUp, type PeerName } from './setup.ts';
 import { checkGraph } from './theorbo-impl.ts';
 
-const usage = `usage: pnpm bench [--device gpu|cpu-webgpu|reference] [--only CASE[,CASE...]] [--json PATH] [--big]
+const usage = `usage: pnpm bench [--device gpu|cpu-webgpu|reference] [--only CASE[,CASE...]] [--json PATH] [--big] [--quick]
                   [--peers ${peerNames.join(',')}] [--repeats N] [--target-ms MS] [--cold-runs N] [--check-graphs]
 cases: ${caseNames.join(', ')} (--only takes names or prefixes: --only sum,matmul)`;
 
 interface Options {
-  device?: string; only?: CaseName[]; json?: string; big: boolean; peers?: Set<PeerName>;
+  device?: string; only?: CaseName[]; json?: string; big: boolean; quick: boolean; peers?: Set<PeerName>;
   repeats?: number; targetMs?: number; coldRuns?: number; checkGraphs: boolean;
 }
 
 function parse(argv: string[]): Options {
-  const options: Options = { big: false, checkGraphs: false };
+  const options: Options = { big: false, quick: false, checkGraphs: false };
   const args = argv.filter((arg) => arg !== '--');
   const value = (i: number, flag: string) => {
     const next = args[i + 1];
@@ -41,6 +41,7 @@ function parse(argv: string[]): Options {
       case '--device': options.device = value(i++, flag); break;
       case '--json': options.json = value(i++, flag); break;
       case '--big': options.big = true; break;
+      case '--quick': options.quick = true; break;
       case '--check-graphs': options.checkGraphs = true; break;
       case '--repeats': options.repeats = count(value(i++, flag), flag); break;
       case '--target-ms': options.targetMs = count(value(i++, flag), flag); break;
@@ -105,7 +106,7 @@ function writeJson(): void {
 }
 
 const selected = options.only ?? [...caseNames];
-const sizeOptions = { kind: device.kind, big: options.big };
+const sizeOptions = { kind: device.kind, big: options.big, quick: options.quick };
 for (const caseName of selected) {
   const workloads = workloadsFor(caseName, sizeOptions);
   if (options.checkGraphs && caseName !== 'compile-latency') {

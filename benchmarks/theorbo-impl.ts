@@ -5,7 +5,7 @@
 // The harness times these rows; uploadTensor, releaseOutputs and timeCalls also serve the
 // separate scripts (profile-step.ts, host-overhead.ts, elementwise-probe.ts).
 import * as T from '@theorbo/graph';
-import { sgd } from '@theorbo/autodiff';
+import { grad, sgd } from '@theorbo/autodiff';
 import { compile, DeviceTensor, readShared, runtimeFor, type AcquiredDevice, type WebGpuDescriptor } from '@theorbo/codegen';
 import { buildTalkProgram } from '../examples/talk-network.ts';
 import type { CaseName, CheckResult, HostTensor, Prepared, Workload } from './harness.ts';
@@ -54,6 +54,24 @@ export const graphs: Record<GraphCase, (workload: Workload) => BenchGraph> = {
     const a = T.matrix('a');
     const b = T.matrix('b');
     return { inputs: [a, b], values: w.inputs.map(hostValue), outputs: [T.matmul(a, b)] };
+  },
+  'conv2d': (w) => {
+    const [x, filters] = [T.tensor4('x'), T.tensor4('w')];
+    const { stride, padding } = w.params!;
+    return { inputs: [x, filters], values: w.inputs.map(hostValue), outputs: [T.conv2d(x, filters, { stride, padding })] };
+  },
+  // Theano's way: the loss, T.grad of it, and one compiled function returning all three.
+  'conv2d-train': (w) => {
+    const [x, filters, g] = [T.tensor4('x'), T.tensor4('w'), T.tensor4('g')];
+    const { stride, padding } = w.params!;
+    const loss = T.sum(T.mul(T.conv2d(x, filters, { stride, padding }), g));
+    const [dx, dw] = grad(loss, [x, filters]);
+    return { inputs: [x, filters, g], values: w.inputs.map(hostValue), outputs: [loss, dx!, dw!] };
+  },
+  'conv1d-audio': (w) => {
+    const [x, filters] = [T.tensor3('x'), T.tensor3('w')];
+    const { stride, padding } = w.params!;
+    return { inputs: [x, filters], values: w.inputs.map(hostValue), outputs: [T.conv1d(x, filters, { stride, padding })] };
   },
   // The talk's program itself (examples/talk-network.ts), its parameters set to the
   // workload's initial values, and SGD as its step 3 writes it.

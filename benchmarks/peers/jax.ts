@@ -28,11 +28,11 @@ export async function loadJax(device: JaxDevice): Promise<JaxPeer | { unavailabl
 }
 
 function jaxCases(jax: JaxModule, device: JaxDevice): JaxPeer['cases'] {
-  const { numpy: np, nn } = jax;
+  const { numpy: np, nn, lax } = jax;
   const upload = (input: HostTensor): JaxArray =>
     np.array(input.data, { shape: input.shape, dtype: input.data instanceof Int32Array ? np.int32 : np.float32, device });
   const kernel = (body: (...inputs: JaxArray[]) => JaxArray) => async (workload: Workload): Promise<Prepared> =>
-    kernelRunner(jax.jit(body), workload.inputs.map(upload));
+    kernelRunner(jax, jax.jit(body), workload.inputs.map(upload));
   return {
     // Each argument is owned by the call; `.ref` keeps x alive for its later uses.
     'elementwise': kernel((x, a, b) => np.tanh(x!.ref.mul(a!).add(b!)).mul(nn.sigmoid(x!.ref)).sub(np.exp(np.negative(np.square(x!))))),
@@ -40,21 +40,45 @@ function jaxCases(jax: JaxModule, device: JaxDevice): JaxPeer['cases'] {
     'sum-all': kernel((x) => np.sum(x!)),
     'softmax': kernel((x) => nn.softmax(x!, -1)),
     'matmul': kernel((a, b) => np.matmul(a!, b!)),
+    // lax.convGeneralDilated takes our layouts (x [N, C, ...], w [F, C, ...]) as they are.
+    'conv2d': async (workload) => {
+      const { stride, padding } = workload.params!;
+      return kernel((x, w) => lax.convGeneralDilated(x!, w!, [stride!, stride!], [[padding!, padding!], [padding!, padding!]]))(workload);
+    },
+    'conv1d-audio': async (workload) => {
+      const { stride, padding } = workload.params!;
+      return kernel((x, w) => lax.convGeneralDilated(x!, w!, [stride!], [[padding!, padding!]]))(workload);
+    },
+    // valueAndGrad inside jit: [loss, ∂/∂x, ∂/∂w] from one compiled function.
+    'conv2d-train': async (workload) => {
+      const { stride, padding } = workload.params!;
+      const loss = (x: JaxArray, w: JaxArray, g: JaxArray) =>
+        np.sum(lax.convGeneralDilated(x, w, [stride!, stride!], [[padding!, padding!], [padding!, padding!]]).mul(g));
+      const step = jax.jit((x: JaxArray, w: JaxArray, g: JaxArray) => {
+        const [value, [dx, dw]] = jax.valueAndGrad(loss, { argnums: [0, 1] })(x, w, g);
+        return [value, dx, dw];
+      });
+      return kernelRunner(jax, step, workload.inputs.map(upload));
+    },
     'train-step': async (workload) => trainRunner(jax, workload, upload),
   };
 }
 
-function kernelRunner(fn: Jax.OwnedFunction<(...args: JaxArray[]) => JaxArray>, inputs: JaxArray[]): Runner {
+/** Runs a jit function of one output or a list of them. */
+function kernelRunner(jax: JaxModule, fn: Jax.OwnedFunction<(...args: JaxArray[]) => JaxArray | JaxArray[]>, inputs: JaxArray[]): Runner {
   let inflight: Promise<unknown>[] = [];
-  const call = () => fn(...inputs.map((x) => x.ref));
+  const call = () => {
+    const out = fn(...inputs.map((x) => x.ref));
+    return Array.isArray(out) ? out : [out];
+  };
   return {
     async result() {
-      return [Float32Array.from(await call().data())];
+      return Promise.all(call().map(async (out) => Float32Array.from(await out.data())));
     },
     step() {
       // Disposing an array whose work was never submitted cancels the work, so each step
-      // submits now and releases its output once done.
-      inflight.push(call().blockUntilReady().then((out) => out.dispose()));
+      // submits now and releases its outputs once done.
+      inflight.push(jax.blockUntilReady(call()).then((outs) => jax.tree.dispose(outs)));
     },
     async sync() {
       await Promise.all(inflight);

@@ -1,9 +1,12 @@
 // tfjs-webgpu as a peer: each case written the way a tfjs user would (one op per call,
 // tf.tidy, an SGD optimizer for the training step). tfjs dispatches eagerly and submits
 // in batches; a step returns once its kernels are recorded, and the sync reads back one
-// element, which waits for every earlier submit on tfjs's queue.
+// element, which waits for every earlier submit on tfjs's queue. Convolutions run in
+// tfjs's own layouts (x NHWC or NWC, filters HWIO or WIO), converted on the host outside
+// the clock, the outputs converted back for the check.
 // Left out: tfjs's CPU and WebGL backends; custom WGSL through tfjs's program API.
 import type * as TF from '@tensorflow/tfjs-core';
+import { permute } from '../convolution.ts';
 import type { CaseName, HostTensor, Prepared, Runner, Workload } from '../harness.ts';
 import { parameterNames } from '../training.ts';
 
@@ -43,15 +46,52 @@ function tfjsCases(tf: Tf): TfjsPeer['cases'] {
     'sum-all': kernel((x) => tf.sum(x!)),
     'softmax': kernel((x) => tf.softmax(x!)),
     'matmul': kernel((a, b) => tf.matMul(a!, b!)),
+    'conv2d': async (workload) => convolution(tf, workload, false),
+    'conv2d-train': async (workload) => convolution(tf, workload, true),
+    'conv1d-audio': async (workload) => convolution(tf, workload, false),
     'train-step': async (workload) => trainStep(tf, workload),
   };
+}
+
+// Our layouts → tfjs's (x, the cotangent and the outputs NCHW → NHWC, filters OIHW →
+// HWIO), and back; 1-D drops H.
+const toTfjs = { 4: [0, 2, 3, 1], 3: [0, 2, 1] } as Record<number, number[]>;
+const filterToTfjs = { 4: [2, 3, 1, 0], 3: [2, 1, 0] } as Record<number, number[]>;
+const inverse = (order: number[]) => order.map((_, axis) => order.indexOf(axis));
+
+/**
+ * conv2d / conv1d forward, or (`train`) the loss Σ conv2d(x, w)·g and its gradients
+ * with respect to x and w through tf.valueAndGrads, one eager step each.
+ */
+function convolution(tf: Tf, workload: Workload, train: boolean): Runner {
+  const [xHost, wHost, gHost] = workload.inputs as [HostTensor, HostTensor, HostTensor?];
+  const rank = xHost.shape.length;
+  const upload = (input: HostTensor, order: number[]) =>
+    tf.tensor(permute(input.data as Float32Array, input.shape, order), order.map((axis) => input.shape[axis]!), 'float32');
+  const x = upload(xHost, toTfjs[rank]!);
+  const w = upload(wHost, filterToTfjs[rank]!);
+  const g = gHost ? upload(gHost, toTfjs[rank]!) : undefined;
+  const { stride, padding } = workload.params!;
+  const forward = (input: TF.Tensor, filters: TF.Tensor) => rank === 4
+    ? tf.conv2d(input as TF.Tensor4D, filters as TF.Tensor4D, stride!, padding!)
+    : tf.conv1d(input as TF.Tensor3D, filters as TF.Tensor3D, stride!, padding!);
+  const compute = train
+    ? () => {
+      const { value, grads } = tf.valueAndGrads((input: TF.Tensor, filters: TF.Tensor) => tf.sum(tf.mul(forward(input, filters), g!)))([x, w]);
+      return [value, ...grads];
+    }
+    : () => [forward(x, w)];
+  // Back to our layouts on the host, for the check: [y] or [loss, ∂/∂x, ∂/∂w].
+  const orders = train ? [undefined, toTfjs[rank], filterToTfjs[rank]] : [toTfjs[rank]];
+  return eagerRunner(tf, compute, () => [x, w, ...(g ? [g] : [])].forEach((t) => t.dispose()), (tensor, data, i) =>
+    orders[i] === undefined ? data : permute(data, tensor.shape, inverse(orders[i]!)));
 }
 
 /**
  * Runs `compute` inside tf.tidy per step and keeps only the latest outputs. The check
  * reads all outputs; the sync reads one element of the first, a few bytes.
  */
-function eagerRunner(tf: Tf, compute: () => TF.Tensor[], release: () => void): Runner {
+function eagerRunner(tf: Tf, compute: () => TF.Tensor[], release: () => void, convert?: (tensor: TF.Tensor, data: Float32Array, index: number) => Float32Array): Runner {
   let latest: TF.Tensor[] = [];
   const replace = (next: TF.Tensor[]) => {
     for (const t of latest) t.dispose();
@@ -60,7 +100,10 @@ function eagerRunner(tf: Tf, compute: () => TF.Tensor[], release: () => void): R
   return {
     async result() {
       replace(tf.tidy(compute));
-      return Promise.all(latest.map(async (t) => Float32Array.from(await t.data())));
+      return Promise.all(latest.map(async (t, i) => {
+        const data = Float32Array.from(await t.data());
+        return convert ? convert(t, data, i) : data;
+      }));
     },
     step() {
       replace(tf.tidy(compute));

@@ -36,7 +36,14 @@ def save(torch, tensor, path):
     return {"path": path, "length": flat.numel()}
 
 
-def kernel(torch, case, inputs):
+def kernel(torch, case, inputs, params):
+    functional = torch.nn.functional
+    if case == "conv2d":
+        x, w = inputs
+        return lambda: [functional.conv2d(x, w, stride=int(params["stride"]), padding=int(params["padding"]))]
+    if case == "conv1d-audio":
+        x, w = inputs
+        return lambda: [functional.conv1d(x, w, stride=int(params["stride"]), padding=int(params["padding"]))]
     if case == "elementwise":
         x, a, b = inputs
         return lambda: [torch.tanh(x * a + b) * torch.sigmoid(x) - torch.exp(-torch.square(x))]
@@ -70,14 +77,29 @@ def train_step(torch, inputs, eta):
     return step
 
 
+def conv2d_train(torch, inputs, params):
+    """The loss sum(conv2d(x, w) * g) and its gradients with respect to x and w, by autograd."""
+    x, w, g = inputs[0].clone().requires_grad_(True), inputs[1].clone().requires_grad_(True), inputs[2]
+    stride, padding = int(params["stride"]), int(params["padding"])
+
+    def step():
+        loss = torch.sum(torch.nn.functional.conv2d(x, w, stride=stride, padding=padding) * g)
+        dx, dw = torch.autograd.grad(loss, [x, w])
+        return [loss.detach(), dx, dw]
+
+    return step
+
+
 def run(torch, request):
     device = request["device"]
     inputs = [load(torch, spec, device) for spec in request["inputs"]]
     case = request["case"]
     if case in ("train-step", "compile-latency"):
         call = train_step(torch, inputs, request["params"]["learningRate"])
+    elif case == "conv2d-train":
+        call = conv2d_train(torch, inputs, request["params"])
     else:
-        call = kernel(torch, case, inputs)
+        call = kernel(torch, case, inputs, request["params"])
     sync = torch.cuda.synchronize if device == "cuda" else (lambda: None)
     sync()
     started = time.perf_counter()

@@ -6,6 +6,7 @@
 import * as T from '@theorbo/graph';
 import { randomArray } from '@theorbo/graph/testing';
 import type { NDArray, Variable } from '@theorbo/graph';
+import { grad } from '@theorbo/autodiff';
 
 let seed = 11;
 export const f = (...shape: number[]) => randomArray('float32', shape, { seed: seed++ });
@@ -136,6 +137,11 @@ export const cases: Case[] = [
   ['avgPool1d excluding padding', (x) => T.avgPool1d(x, 3, { stride: 2, padding: 1, countIncludePad: false, ceilMode: true }), [f(2, 2, 9)]],
   ['max pool_grad', (x, y) => T.applyOp('pool_grad', [x, y], { mode: 'max', size: [2, 3], stride: [2, 2], padding: [[1, 1], [1, 0]], ceilMode: true, countIncludePad: true }), [f(2, 2, 5, 7), f(2, 2, 3, 4)]],
   ['avg pool_grad', (x, y) => T.applyOp('pool_grad', [x, y], { mode: 'avg', size: [3], stride: [2], padding: [[1, 1]], ceilMode: false, countIncludePad: false }), [f(1, 2, 7), f(1, 2, 4)]],
+  ['scan: a one-pole filter with its gain as a non-sequence', (x, a) => T.scan({ fn: (xt, y, gain) => T.add(T.mul(gain, y), xt), sequences: x, outputsInfo: [T.constant(0)], nonSequences: [a] }).outputs[0]!, [f(9), T.array(new Float32Array([0.7]), { shape: [] })]],
+  ['scan: taps −2 and −1, weights read from outside', (xs, w, h0) => T.scan({ fn: (xt, h2, h1) => T.tanh(T.add(T.add(T.dot(xt, w), T.mul(h1, 0.5)), T.mul(h2, -0.3))), sequences: xs, outputsInfo: [{ initial: h0, taps: [-2, -1] }] }).outputs[0]!, [f(5, 2, 3), f(3, 4), f(2, 2, 4)], 1e-4],
+  ['scan: backwards, nSteps, an output kept last beside one not fed back', (xs, h0) => { const [last, doubled] = T.scan({ fn: (xt, h) => [T.sin(T.add(T.mul(h, xt), 1)), T.mul(xt, 2)], sequences: xs, outputsInfo: [{ initial: h0, keep: 'last' }, null], goBackwards: true, nSteps: 4 }).outputs; return T.add(T.sum(last!), T.sum(doubled!)); }, [f(6, 3), f(3)], 1e-4],
+  ['scan: the gradient of an RNN (backpropagation through time on the device)', (xs, w, h0) => { const h = T.scan({ fn: (xt, hp) => T.tanh(T.add(T.dot(xt, w), T.dot(hp, T.transpose(w)))), sequences: xs, outputsInfo: [h0] }).outputs[0]!; return T.sum(grad(T.sum(T.square(h)), w)); }, [f(7, 2, 4), f(4, 4), f(2, 4)], 1e-4],
+  ['scan: nested', (xs, w) => T.scan({ fn: (row, acc) => T.add(acc, T.scan({ fn: (e, s) => T.tanh(T.add(T.mul(s, w), e)), sequences: row, outputsInfo: [T.constant(0)] }).outputs[0]!.at(-1)), sequences: xs, outputsInfo: [T.constant(0)] }).outputs[0]!, [f(3, 4), T.array(new Float32Array([0.4]), { shape: [] })], 1e-4],
   ['empty', (x) => T.exp(x), [f(0, 3)]],
   // The first draw of a stream: the same Philox values on the device as in the reference.
   ['random uniform and normal', (x) => { const stream = new T.RandomStreams(7); return T.add(T.mul(x, stream.uniform([5, 3])), stream.normal([3])); }, [f(5, 3)], 1e-4],

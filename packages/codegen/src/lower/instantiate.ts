@@ -206,6 +206,45 @@ function isArangeOf(variable: Variable, n: number): boolean {
   return bounds.length === 3 && bounds[0] === 0 && bounds[1] === n && bounds[2] === 1;
 }
 
+/** Static bodies of loops, by their symbolic body and the step's input shapes (a loop's output nodes share one). */
+const staticBodies = new WeakMap<T.ScanBody, Map<string, T.ScanBody>>();
+
+/**
+ * A scan node's attributes with its body instantiated for the step's shapes (from the
+ * node's static inputs), so that the loop's outputs get static shapes and its body is a
+ * static graph like any other.
+ */
+function staticLoop(attrs: T.ScanAttrs, inputs: readonly Variable[], tuning: Tuning): T.ScanAttrs {
+  const body = attrs.body as T.ScanBody;
+  const { sequences, initials, nonSequences } = body.split(inputs);
+  const shapes = new Map<Variable, readonly number[]>();
+  body.sequences.forEach((placeholder, j) => shapes.set(placeholder, (sequences[j]!.shape as number[]).slice(1)));
+  body.recurrent.forEach((k, r) => {
+    const initial = initials[r]!.shape as number[];
+    for (const tapInput of body.outputs[k]!.tapInputs) shapes.set(tapInput, body.tapsAxis(k) ? initial.slice(1) : initial);
+  });
+  body.nonSequences.forEach((placeholder, j) => shapes.set(placeholder, nonSequences[j]!.shape as number[]));
+  if ([...shapes.values()].every((shape, i) => shape.every((size, axis) => size === [...shapes.keys()][i]!.shape[axis]))) {
+    if (body.outputs.every((output) => output.value.shape.every((size) => size !== null))) return attrs;
+  }
+  const key = [...shapes.values()].map((shape) => shape.join('x')).join('|');
+  let known = staticBodies.get(body);
+  if (!known) staticBodies.set(body, (known = new Map()));
+  let instantiated = known.get(key);
+  if (!instantiated) {
+    const { outputs, inputs: stands } = instantiate(body.outputs.map((output) => output.value), shapes, tuning);
+    const stand = (placeholder: Variable) => stands.get(placeholder)!;
+    instantiated = new T.ScanBody(
+      body.sequences.map(stand),
+      body.outputs.map((output, k) => ({ ...output, value: outputs[k]!, tapInputs: output.tapInputs.map(stand) })),
+      body.nonSequences.map(stand),
+      body.goBackwards, body.truncateGradient, body.userOutputs, body.updateTargets, body.name,
+    );
+    known.set(key, instantiated);
+  }
+  return { ...attrs, body: instantiated };
+}
+
 /** Moves constant symbolic sizes (ShapeSpec nulls fed by constant scalars) into the attributes. */
 function staticSizes(op: string, inputs: readonly Variable[], attrs: unknown): [readonly Variable[], unknown] {
   const where = shapeSpecOps[op];
@@ -231,7 +270,7 @@ function rebuild(original: Variable, inputs: readonly Variable[], tuning: Tuning
     const axis = (node.attrs as T.AttrsOf<'dim'>).axis;
     return T.scalarConstant(inputs[0]!.shape[axis] as number, 'int32');
   }
-  const [ownInputs, attrs] = staticSizes(node.op, inputs, node.attrs);
+  const [ownInputs, attrs] = node.op === 'scan' ? [inputs, staticLoop(node.attrs as T.ScanAttrs, inputs, tuning)] : staticSizes(node.op, inputs, node.attrs);
   const unchanged = attrs === node.attrs && ownInputs.every((input, i) => input === node.inputs[i]);
   const rebuilt = unchanged ? original : makeNode(node.op, ownInputs, attrs as never, node.location);
   const split = splitLongReduction(rebuilt) ?? splitMatmulDepth(rebuilt, tuning) ?? gatherForScatterSum(rebuilt);

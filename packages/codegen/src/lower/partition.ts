@@ -115,6 +115,9 @@ function attempt(order: readonly Variable[], outputs: readonly Variable[], force
       // Operands are read through views; anything costlier is computed once, first (a
       // convolution reads each input element once per filter and tap).
       for (const operand of node.inputs) markBelowViews(operand, roots);
+    } else if (node.op === 'scan') {
+      // A loop copies rows of its inputs by byte offsets: every computed input is stored first.
+      for (const input of node.inputs) if (input.owner) roots.add(input);
     } else if (kernelKind(node.op) === 'window') {
       // A pool reads each element once per window holding it: a cheap activation is
       // computed in its loop, anything more is stored first.

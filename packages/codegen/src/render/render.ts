@@ -36,7 +36,7 @@ export function renderKernel(kernel: Kernel, materialized: ReadonlySet<Variable>
       return [renderProduct(kernel, matmulProduct(kernel), materialized, label, tuning)];
     }
     case 'scatter': return renderScatter(kernel, materialized, label);
-    case 'scan': throw new Error('codegen: scan does not run on WebGPU devices yet');
+    case 'scan': throw new Error('codegen: a scan kernel is recorded by runtime/loop.ts, not rendered');
     case 'window': {
       // Convolutions are implicit matrix products, through the matmul kernels (unless the
       // tuning asks for the direct kernel); pools loop.

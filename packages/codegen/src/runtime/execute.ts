@@ -7,7 +7,8 @@
 import { GraphError, type NDArray, type Variable } from '@theorbo/graph';
 import { DeviceTensor } from './device-tensor.ts';
 import { byteSize, fromWords, stageReadback, upload, usage } from './gpu.ts';
-import type { Plan, PlannedKernel, PlannedPass } from './plan.ts';
+import { encodeLoop } from './loop.ts';
+import type { Plan, PlannedKernel, PlannedPass } from './plan-types.ts';
 import type { Runtime } from './runtime.ts';
 import type { WebGpuDescriptor } from '../device.ts';
 
@@ -49,33 +50,28 @@ export async function run(
     });
   }
   const bindGroupOf = (step: PlannedPass): GPUBindGroup => (substitute.size > 0 ? plan.rebind(step, substitute) : step.bindGroup);
-  const encode = (pass: GPUComputePassEncoder, kernel: PlannedKernel): void => {
-    for (const step of kernel.passes) {
-      pass.setPipeline(step.pipeline);
-      pass.setBindGroup(0, bindGroupOf(step));
-      pass.dispatchWorkgroups(...step.dispatch);
-    }
-  };
+  // The outer graph's buffers for this call: a device tensor stands in for an input's.
+  const outer = (resolve: (variable: Variable) => GPUBuffer) => (variable: Variable): GPUBuffer => substitute.get(variable) ?? resolve(variable);
   for (const shared of plan.shared) rt.store.buffer(shared);
   if (mode === 'fast' || mode === 'debug') {
-    const pass = encoder.beginComputePass();
-    for (const kernel of plan.kernels) encode(pass, kernel);
-    pass.end();
+    encodeKernels(encoder, plan.kernels, bindGroupOf, outer);
   } else if (mode === 'profile' && rt.descriptor.features.includes('timestamp-query')) {
     // The GPU's own clock: one pass per kernel, timestamps at its start and end.
     const count = plan.kernels.length * 2;
     const querySet = device.createQuerySet({ type: 'timestamp', count });
     for (const [k, kernel] of plan.kernels.entries()) {
+      // A loop's steps record passes of their own: its time is not on the GPU's clock here.
       const pass = encoder.beginComputePass({ timestampWrites: { querySet, beginningOfPassWriteIndex: 2 * k, endOfPassWriteIndex: 2 * k + 1 } });
-      encode(pass, kernel);
+      encodePasses(pass, kernel, bindGroupOf);
       pass.end();
+      if (kernel.loop) encodeKernels(encoder, [kernel], bindGroupOf, outer);
     }
     const resolved = device.createBuffer({ size: count * 8, usage: queryResolve | usage.copySrc });
     encoder.resolveQuerySet(querySet, 0, count, resolved, 0);
     const read = stageReadback(device, encoder, resolved, count * 8);
     const results = finish(rt, plan, device, encoder, onDevice, originalOutputs, substitute, values);
     const stamps = new BigUint64Array(await read());
-    plan.kernels.forEach((kernel, k) => record(profile, `${kernel.passes[0]!.label} [gpu clock]`, Number(stamps[2 * k + 1]! - stamps[2 * k]!) / 1e6));
+    plan.kernels.forEach((kernel, k) => record(profile, `${labelOf(kernel)} [gpu clock]`, Number(stamps[2 * k + 1]! - stamps[2 * k]!) / 1e6));
     querySet.destroy();
     resolved.destroy();
     return results;
@@ -85,19 +81,17 @@ export async function run(
     for (const kernel of plan.kernels) {
       const started = performance.now();
       const step = device.createCommandEncoder();
-      const pass = step.beginComputePass();
-      encode(pass, kernel);
-      pass.end();
+      encodeKernels(step, [kernel], bindGroupOf, outer);
       const output = kernel.kernel.output;
       const read = mode === 'nanguard' && output.dtype === 'float32' ? stageReadback(device, step, substitute.get(output) ?? kernel.buffer, byteSize(output.type.size ?? 0)) : undefined;
       device.queue.submit([step.finish()]);
       await device.queue.onSubmittedWorkDone();
-      record(profile, `${kernel.passes[0]!.label} [per submit]`, performance.now() - started);
+      record(profile, `${labelOf(kernel)} [per submit]`, performance.now() - started);
       if (read) {
         const words = new Float32Array(await read());
         const bad = words.findIndex((v, i) => i < (output.type.size ?? 0) && !Number.isFinite(v));
         if (bad >= 0) {
-          throw new GraphError('nanguard', `kernel ${kernel.passes[0]!.label} produced ${words[bad]} at element ${bad} of ${output.type}; its ops: ${kernel.passes.map((p) => p.label).join('; ')}`, output.location);
+          throw new GraphError('nanguard', `kernel ${labelOf(kernel)} produced ${words[bad]} at element ${bad} of ${output.type}; its ops: ${kernel.passes.map((p) => p.label).join('; ')}`, output.location);
         }
       }
     }
@@ -107,6 +101,43 @@ export async function run(
 }
 
 const queryResolve = 0x200;
+
+const labelOf = (kernel: PlannedKernel): string => kernel.passes[0]?.label ?? (kernel.loop ? `scan → ${kernel.kernel.output.type}` : `${kernel.kernel.kind} → ${kernel.kernel.output.type}`);
+
+function encodePasses(pass: GPUComputePassEncoder, kernel: PlannedKernel, bindGroupOf: (step: PlannedPass) => GPUBindGroup): void {
+  for (const step of kernel.passes) {
+    pass.setPipeline(step.pipeline);
+    pass.setBindGroup(0, bindGroupOf(step));
+    pass.dispatchWorkgroups(...step.dispatch);
+  }
+}
+
+/**
+ * Records kernels into one encoder: consecutive kernels share a compute pass; a loop
+ * closes it and records its steps (copies between passes). `outer` makes the resolver
+ * of a loop's outer buffers for this call.
+ */
+function encodeKernels(
+  encoder: GPUCommandEncoder,
+  kernels: readonly PlannedKernel[],
+  bindGroupOf: (step: PlannedPass) => GPUBindGroup,
+  outer: (resolve: (variable: Variable) => GPUBuffer) => (variable: Variable) => GPUBuffer,
+): void {
+  let pass: GPUComputePassEncoder | undefined;
+  for (const kernel of kernels) {
+    if (kernel.loop) {
+      pass?.end();
+      pass = undefined;
+      // The body's kernels bind the loop's own buffers: no substitution inside.
+      encodeLoop(encoder, kernel.loop, outer(kernel.loop.resolve), (body) => encodeKernels(encoder, body, (step) => step.bindGroup, outer));
+      continue;
+    }
+    if (kernel.passes.length === 0) continue;
+    pass ??= encoder.beginComputePass();
+    encodePasses(pass, kernel, bindGroupOf);
+  }
+  pass?.end();
+}
 
 function record(profile: Profile, label: string, ms: number): void {
   const entry = profile.get(label) ?? { calls: 0, ms: 0 };

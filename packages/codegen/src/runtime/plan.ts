@@ -3,81 +3,21 @@
 // planned by liveness (a buffer is reused once its last reader has run). Plans are
 // built once per signature and replayed: a call writes its inputs, records every
 // kernel into one command buffer, copies updates into the shared variables' buffers,
-// and submits.
+// and submits. A scan's body is planned the same way, as a graph of its own
+// (runtime/loop.ts records its steps).
 
 import * as T from '@theorbo/graph';
-import { Constant, GraphError, SharedVariable, type NDArray, type Variable } from '@theorbo/graph';
+import { Constant, GraphError, SharedVariable, type Variable } from '@theorbo/graph';
 import { instantiate } from '../lower/instantiate.ts';
 import type { Kernel } from '../lower/kernel.ts';
 import { partition } from '../lower/partition.ts';
 import { renderKernel, type RenderedPass } from '../render/render.ts';
-import type { Tuning } from '../tuning.ts';
 import { WgslError } from './errors.ts';
 import { byteSize, storageUsage, upload } from './gpu.ts';
-import type { SharedStore } from './shared-store.ts';
+import { draftLoops, planLoop } from './loop.ts';
+import type { Draft, MakeBuffer, Plan, PlanContext, PlannedKernel, PlannedPass } from './plan-types.ts';
 
-export interface PlannedPass {
-  pipeline: GPUComputePipeline;
-  bindGroup: GPUBindGroup;
-  dispatch: [number, number, number];
-  label: string;
-  code: string;
-  rendered: RenderedPass;
-}
-
-export interface PlannedKernel {
-  kernel: Kernel;
-  /** The buffer the kernel writes. */
-  buffer: GPUBuffer;
-  /** Its passes, in the order they run (one for most kernels). */
-  passes: PlannedPass[];
-}
-
-export interface Plan {
-  kernels: PlannedKernel[];
-  /** Buffer of every original input, written at each call. */
-  inputBuffers: Map<Variable, GPUBuffer>;
-  /** The static-shaped stand-in of every original input (what kernels bind). */
-  inputStands: Map<Variable, Variable>;
-  /**
-   * The bind group of one pass with some variables bound to other buffers (a call's device
-   * tensors): built once per combination of buffers and kept, since a loop passes the same ones.
-   */
-  rebind(pass: PlannedPass, substitute: ReadonlyMap<Variable, GPUBuffer>): GPUBindGroup;
-  /**
-   * Where each requested output (specialized) lives after the kernels ran, or its folded
-   * value. `ownBuffer`: a kernel of this plan writes it into a buffer nothing else uses, so
-   * a call may bind a buffer of its own there instead (device outputs, written in place).
-   */
-  outputs: { variable: Variable; buffer?: GPUBuffer; constant?: NDArray; ownBuffer: boolean }[];
-  /** Shared variables the kernels read: synced to the device before each call. */
-  shared: SharedVariable[];
-  updates: { target: SharedVariable; value: Variable; buffer: GPUBuffer; bytes: number }[];
-  /** Intermediate buffers owned by the plan (freed when the plan is dropped). */
-  owned: GPUBuffer[];
-}
-
-export interface PlanContext {
-  device: GPUDevice;
-  store: SharedStore;
-  maxBuffers: number;
-  maxBindingBytes: number;
-  fuse: boolean;
-  /** The device has the 'subgroups' feature and the tuning allows it (reductions use it). */
-  subgroups: boolean;
-  tuning: Tuning;
-  pipelines: Map<string, GPUComputePipeline>;
-  onShader?: (label: string, code: string) => void;
-}
-
-/** The device-free part of a plan: the specialized graph, its kernels and their WGSL. */
-export interface Draft {
-  specialized: Variable[];
-  inputs: Map<Variable, Variable>;
-  partition: ReturnType<typeof partition>;
-  /** Each kernel's passes, in the order they run. */
-  rendered: Map<Kernel, RenderedPass[]>;
-}
+export type { Draft, Plan, PlanContext, PlannedKernel, PlannedPass } from './plan-types.ts';
 
 export function draftPlan(
   context: PlanContext,
@@ -90,13 +30,27 @@ export function draftPlan(
   // may have overwritten it (a swap): a copy kernel takes the old value first.
   const targets = new Set<Variable>(updates.map(([target]) => target));
   const values = updates.map(([, value]) => (value instanceof SharedVariable && targets.has(value) ? T.stopGradient(value) : value));
-  const all = [...outputs, ...values];
+  return draftGraph(context, [...outputs, ...values], inputShapes, outputs.length, updates.map(([target]) => target));
+}
+
+/**
+ * Instantiates, partitions and renders a graph for static input shapes. The first
+ * `outputCount` outputs are the function's; the rest are the new values of `targets`
+ * (updates, which may be written in place). Loops are drafted recursively.
+ */
+export function draftGraph(context: PlanContext, all: readonly Variable[], inputShapes: ReadonlyMap<Variable, readonly number[]>, outputCount = all.length, targets: readonly Variable[] = []): Draft {
   const { outputs: specialized, inputs } = instantiate(all, inputShapes, context.tuning);
-  const updatePairs = updates.map(([target], i) => [target, specialized[outputs.length + i]!] as const);
-  const keepOld = new Set<Variable>(specialized.slice(0, outputs.length).filter((output) => output instanceof SharedVariable));
+  const updatePairs = targets.map((target, i) => [target, specialized[outputCount + i]!] as const);
+  const keepOld = new Set<Variable>(specialized.slice(0, outputCount).filter((output) => output instanceof SharedVariable));
   const parts = partition(specialized, { maxBuffers: context.maxBuffers, fuse: context.fuse, updates: updatePairs, keepOld });
-  const rendered = new Map(parts.kernels.map((kernel) => [kernel, renderKernel(kernel, parts.materialized, describeKernel(kernel), { subgroups: context.subgroups, tuning: context.tuning })] as const));
-  return { specialized, inputs, partition: parts, rendered };
+  const rendered = new Map(parts.kernels.filter((kernel) => kernel.kind !== 'scan').map((kernel) => [kernel, renderKernel(kernel, parts.materialized, describeKernel(kernel), { subgroups: context.subgroups, tuning: context.tuning })] as const));
+  const loops = draftLoops(parts, (outputs, shapes) => draftGraph(context, outputs, shapes));
+  return { specialized, inputs, partition: parts, rendered, loops };
+}
+
+/** Every pass of a draft, its loops' bodies included. */
+function allPasses(draft: Draft): RenderedPass[] {
+  return [...[...draft.rendered.values()].flat(), ...[...draft.loops.values()].flatMap((loop) => allPasses(loop.draft))];
 }
 
 /**
@@ -105,7 +59,7 @@ export function draftPlan(
  * for them one after another.
  */
 export async function compilePipelines(context: PlanContext, draft: Draft): Promise<void> {
-  const passes = [...draft.rendered.values()].flat();
+  const passes = allPasses(draft);
   const missing = new Map(passes.filter((pass) => !context.pipelines.has(pass.code)).map((pass) => [pass.code, pass] as const));
   await Promise.all([...missing.values()].map(async (pass) => {
     const module = context.device.createShaderModule({ code: pass.code, label: pass.label });
@@ -129,57 +83,23 @@ export function buildPlan(
   draft: Draft = draftPlan(context, outputs, updates, inputShapes),
 ): Plan {
   const { specialized, inputs } = draft;
-  const { kernels, materialized, reads } = draft.partition;
-  const { device } = context;
   const owned: GPUBuffer[] = [];
+  const make = bufferMaker(context, owned);
   const buffers = new Map<Variable, GPUBuffer>();
-  const make = (variable: Variable, label: string): GPUBuffer => {
-    const bytes = byteSize(variable.type.size ?? 0);
-    if (bytes > context.maxBindingBytes) {
-      throw new GraphError('compile', `${variable.type} needs ${bytes} bytes, more than this device binds in one storage buffer (${context.maxBindingBytes} bytes)`, variable.location);
-    }
-    const buffer = device.createBuffer({ size: byteSize(variable.type.size ?? 0), usage: storageUsage, label });
-    owned.push(buffer);
-    return buffer;
-  };
   const inputBuffers = new Map<Variable, GPUBuffer>();
   for (const [original, stand] of inputs) {
     const buffer = make(stand, `input ${original.name ?? ''}`);
     buffers.set(stand, buffer);
     inputBuffers.set(original, buffer);
   }
-  for (const variable of materialized) {
-    if (variable.owner || buffers.has(variable)) continue;
-    if (variable instanceof SharedVariable) continue; // bound from the store at each call
-    if (variable instanceof Constant) {
-      const buffer = make(variable, 'constant');
-      upload(device, buffer, variable.value);
-      buffers.set(variable, buffer);
-    }
-  }
-  // Outputs and update values that folded to constants still need a buffer to copy from.
-  for (const variable of specialized) {
-    if (variable instanceof Constant && !buffers.has(variable)) {
-      const buffer = make(variable, 'constant');
-      upload(device, buffer, variable.value);
-      buffers.set(variable, buffer);
-    }
-  }
   // Updates computed in place write into the shared variable's own buffer.
-  for (const kernel of kernels) if (kernel.writesInto) buffers.set(kernel.output, context.store.buffer(kernel.writesInto as SharedVariable));
-  assignIntermediates(kernels, reads, new Set(specialized), buffers, make);
-  const planned = kernels.map((kernel) => {
-    const passes = draft.rendered.get(kernel)!.map((pass) => {
-      context.onShader?.(pass.label, pass.code);
-      const pipeline = pipelineFor(context, pass);
-      return { pipeline, dispatch: pass.dispatch, label: pass.label, code: pass.code, rendered: pass, bindGroup: bindGroupFor(context, pipeline, pass, (variable) => buffers.get(variable)) };
-    });
-    return { kernel, passes, buffer: buffers.get(kernel.output)! };
-  });
+  for (const kernel of draft.partition.kernels) if (kernel.writesInto) buffers.set(kernel.output, context.store.buffer(kernel.writesInto as SharedVariable));
+  const planned = planGraph(context, draft, buffers, make);
   // Variables a kernel writes into a buffer of their own (not a shared variable's).
   const written = new Set<Variable>();
-  for (const kernel of kernels) {
-    if (!kernel.writesInto) written.add(kernel.output);
+  for (const kernel of draft.partition.kernels) {
+    // (A loop writes its outputs' buffers from the planned loop, not a substituted one.)
+    if (!kernel.writesInto && kernel.kind !== 'scan') written.add(kernel.output);
     if (kernel.alsoStoresRoot) written.add(kernel.root);
   }
   const bufferOf = (variable: Variable): GPUBuffer => {
@@ -195,13 +115,66 @@ export function buildPlan(
     rebind: rebinder(context, (variable) => buffers.get(variable)),
     outputs: specialized.slice(0, outputs.length).map((variable) =>
       variable instanceof Constant ? { variable, constant: variable.value, ownBuffer: false } : { variable, buffer: bufferOf(variable), ownBuffer: written.has(variable) }),
-    shared: [...materialized].filter((variable): variable is SharedVariable => variable instanceof SharedVariable),
+    shared: [...draft.partition.materialized].filter((variable): variable is SharedVariable => variable instanceof SharedVariable),
     updates: updates.map(([target], i) => {
       const value = specialized[outputs.length + i]!;
       return { target, value, buffer: bufferOf(value), bytes: byteSize(target.type.size ?? 0) };
     }),
     owned,
   };
+}
+
+function bufferMaker(context: PlanContext, owned: GPUBuffer[]): MakeBuffer {
+  return (variable, label) => {
+    const bytes = byteSize(variable.type.size ?? 0);
+    if (bytes > context.maxBindingBytes) {
+      throw new GraphError('compile', `${variable.type} needs ${bytes} bytes, more than this device binds in one storage buffer (${context.maxBindingBytes} bytes)`, variable.location);
+    }
+    const buffer = context.device.createBuffer({ size: bytes, usage: storageUsage, label });
+    owned.push(buffer);
+    return buffer;
+  };
+}
+
+/**
+ * Buffers for a drafted graph's constants and intermediates (into `buffers`, which holds
+ * its inputs' already), then each kernel's pipelines and bind groups, and each loop's plan.
+ */
+export function planGraph(context: PlanContext, draft: Draft, buffers: Map<Variable, GPUBuffer>, make: MakeBuffer): PlannedKernel[] {
+  const { specialized } = draft;
+  const { kernels, materialized, reads } = draft.partition;
+  const constant = (variable: Constant): GPUBuffer => {
+    let buffer = buffers.get(variable);
+    if (!buffer) {
+      buffer = make(variable, 'constant');
+      upload(context.device, buffer, variable.value);
+      buffers.set(variable, buffer);
+    }
+    return buffer;
+  };
+  for (const variable of materialized) if (variable instanceof Constant) constant(variable);
+  // Outputs that folded to constants still need a buffer to copy from.
+  for (const variable of specialized) if (variable instanceof Constant) constant(variable);
+  // A loop writes all its output nodes' buffers at its first node's place: none may come from the pool.
+  const loopOutputs = kernels.filter((kernel) => kernel.kind === 'scan').map((kernel) => kernel.output);
+  assignIntermediates(kernels, reads, new Set([...specialized, ...loopOutputs]), buffers, make);
+  const bufferOf = (variable: Variable): GPUBuffer => {
+    if (variable instanceof SharedVariable) return context.store.buffer(variable);
+    if (variable instanceof Constant) return constant(variable);
+    const buffer = buffers.get(variable);
+    if (!buffer) throw new Error(`codegen: no buffer for ${variable}`);
+    return buffer;
+  };
+  return kernels.map((kernel) => {
+    const loop = draft.loops.get(kernel);
+    if (loop) return { kernel, passes: [], buffer: buffers.get(kernel.output)!, loop: planLoop(loop, bufferOf, make, (body, bodyBuffers) => planGraph(context, body, bodyBuffers, make)) };
+    const passes = (draft.rendered.get(kernel) ?? []).map((pass): PlannedPass => {
+      context.onShader?.(pass.label, pass.code);
+      const pipeline = pipelineFor(context, pass);
+      return { pipeline, dispatch: pass.dispatch, label: pass.label, code: pass.code, rendered: pass, bindGroup: bindGroupFor(context, pipeline, pass, (variable) => buffers.get(variable)) };
+    });
+    return { kernel, passes, buffer: buffers.get(kernel.output)! };
+  });
 }
 
 function describeKernel(kernel: Kernel): string {
