@@ -155,7 +155,7 @@ export function conv2dTrainWorkload(g: Geometry): Workload {
     params: { stride: g.strideH, padding: g.padH },
     // The forward, the input gradient and the filter gradient: three products of one size.
     flops: 3 * flopsOf(g),
-    tolerance: `loss |Δ| ≤ ${lossRtol}·Σ|g·w·x|; every ∂/∂w entry |Δ| ≤ 1e-6 + ${dwRtol}·Σ|g·x| (sums of ${dwTerms} terms); ${samples} sampled ∂/∂x entries and corners |Δ| ≤ 1e-6 + 5e-6·Σ|g·w|; against float64`,
+    tolerance: `loss |Δ| ≤ ${lossRtol.toExponential(0)}·Σ|g·w·x|; every ∂/∂w entry |Δ| ≤ 1e-6 + ${dwRtol.toExponential(0)}·Σ|g·x| (sums of ${dwTerms} terms); ${samples} sampled ∂/∂x entries and corners |Δ| ≤ 1e-6 + 5e-6·Σ|g·w|; against float64`,
     check: (outputs) => {
       if (outputs.length !== 3) return { ok: false, detail: `expected 3 outputs (loss, ∂/∂x, ∂/∂w), got ${outputs.length}` };
       const loss = compare(outputs[0], [expected.loss], () => lossRtol * expected.lossMagnitude);

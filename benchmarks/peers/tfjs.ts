@@ -71,10 +71,14 @@ function convolution(tf: Tf, workload: Workload, train: boolean): Runner {
   const x = upload(xHost, toTfjs[rank]!);
   const w = upload(wHost, filterToTfjs[rank]!);
   const g = gHost ? upload(gHost, toTfjs[rank]!) : undefined;
-  const { stride, padding } = workload.params!;
+  const { stride } = workload.params!;
+  // A numeric pad takes the output size from the filter's height and the stride's first
+  // entry alone (tfjs-core 4.22's computeOutputShape2D), which conv1d's [1, K] filter and
+  // [1, stride] strides get wrong: no padding is said 'valid'.
+  const padding = workload.params!.padding === 0 ? 'valid' : workload.params!.padding!;
   const forward = (input: TF.Tensor, filters: TF.Tensor) => rank === 4
-    ? tf.conv2d(input as TF.Tensor4D, filters as TF.Tensor4D, stride!, padding!)
-    : tf.conv1d(input as TF.Tensor3D, filters as TF.Tensor3D, stride!, padding!);
+    ? tf.conv2d(input as TF.Tensor4D, filters as TF.Tensor4D, stride!, padding)
+    : tf.conv1d(input as TF.Tensor3D, filters as TF.Tensor3D, stride!, padding);
   const compute = train
     ? () => {
       const { value, grads } = tf.valueAndGrads((input: TF.Tensor, filters: TF.Tensor) => tf.sum(tf.mul(forward(input, filters), g!)))([x, w]);

@@ -4,7 +4,7 @@
 // ops (row fusion, epilogues), chains of reductions (x − max(x), then sum), matmuls (2-D,
 // batched, transposed operands) with epilogues and other consumers, movement (reshape,
 // dimshuffle, broadcastTo, strided and reversed slices, concat, pad, roll, writes into
-// slices, scatters), gathers,
+// slices, scatters), gathers, convolutions and pools, small loops (scan),
 // int32 and bool paths, several outputs, and updates of shared variables (reading other
 // shared variables' old values, reading themselves at other positions, also outputs) —
 // run over three calls by `compile()` on the acquired device and by the reference
@@ -167,7 +167,7 @@ async function runSeeds(seeds: readonly number[], tuning?: TuningOptions): Promi
 test(`${only === undefined ? graphCount : 1} random graphs agree between compile() and the reference evaluator`, async () => {
   await runSeeds(only === undefined ? Array.from({ length: graphCount }, (_, i) => i + 1) : [only]);
   if (only !== undefined) return;
-  const expected = ['elementwise', 'reduce', 'matmul', 'rows', 'scatter', 'update in place', 'epilogue', 'epilogue, root stored too', 'two-stage reduction'];
+  const expected = ['elementwise', 'reduce', 'matmul', 'rows', 'scatter', 'update in place', 'epilogue', 'epilogue, root stored too', 'two-stage reduction', 'window', 'scan'];
   const missing = expected.filter((name) => !coverage.has(name));
   if (missing.length > 0) throw new Error(`the generated graphs never compiled to: ${missing.join(', ')}`);
   if (long) console.log([...coverage].map(([name, n]) => `${name}: ${n}`).join(', '));

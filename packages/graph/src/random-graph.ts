@@ -144,7 +144,8 @@ export class RandomGraph extends Dice {
       () => this.product(shape, d),
       () => this.product(shape, d),
     ];
-    if (shape.length > 0) forms.push(() => this.normalization(shape, d), () => this.normalization(shape, d));
+    if (shape.length > 0) forms.push(() => this.normalization(shape, d), () => this.normalization(shape, d), () => this.loop(shape, d));
+    if (shape.length === 3 || shape.length === 4) forms.push(() => this.window(shape, d));
     return forms;
   }
 
@@ -310,6 +311,68 @@ export class RandomGraph extends Dice {
     if (choice === 0) return result;
     if (choice === 1) return t.relu(t.add(result, this.broadcastable(shape, d)));
     return t.tanh(t.mul(result, 0.2));
+  }
+
+  /**
+   * A convolution or pooling whose output has `shape` ([N, C, L] or [N, C, H, W]): stride,
+   * dilation, padding and groups drawn small, the input's sizes worked back from them.
+   */
+  window(shape: Shape, d: number): Variable {
+    const [n, channels, ...spatial] = shape as [number, number, ...number[]];
+    const draw = (max: number) => 1 + this.int(max);
+    if (this.chance(0.4)) {
+      const size = spatial.map(() => draw(3));
+      const stride = spatial.map(() => draw(2));
+      const inner = spatial.map((out, axis) => (out - 1) * stride[axis]! + size[axis]!);
+      const x = this.expression([n, channels, ...inner], d);
+      const options = { stride, ceilMode: false };
+      const mode = this.pick(['max', 'avg'] as const);
+      // (Output sizes follow the input's types: the reshape says the ones this shape knows.)
+      return t.reshape(spatial.length === 1 ? (mode === 'max' ? t.maxPool1d(x, size, options) : t.avgPool1d(x, size, options)) : mode === 'max' ? t.maxPool2d(x, size, options) : t.avgPool2d(x, size, options), shape);
+    }
+    const groups = channels % 2 === 0 && this.chance(0.3) ? 2 : 1;
+    const perGroup = draw(3);
+    const kernel = spatial.map(() => draw(3));
+    const stride = spatial.map(() => draw(2));
+    const dilation = spatial.map(() => draw(2));
+    const padding = spatial.map(() => [this.int(2), this.int(2)] as [number, number]);
+    const inner = spatial.map((out, axis) => (out - 1) * stride[axis]! + dilation[axis]! * (kernel[axis]! - 1) + 1 - padding[axis]![0] - padding[axis]![1]);
+    inner.forEach((size, axis) => {
+      // Padding can only cover what the input lacks: with too little input, pad less.
+      if (size < 1) { padding[axis] = [0, 0]; inner[axis] = (spatial[axis]! - 1) * stride[axis]! + dilation[axis]! * (kernel[axis]! - 1) + 1; }
+    });
+    const x = this.expression([n, perGroup * groups, ...inner], d);
+    const w = t.mul(this.expression([channels, perGroup, ...kernel], d), 0.5);
+    const options = { stride, dilation, padding, groups };
+    return t.reshape(spatial.length === 1 ? t.conv1d(x, w, options) : t.conv2d(x, w, options), shape);
+  }
+
+  /**
+   * A small loop whose output has `shape` ([T, ...state]): a damped recurrence over a
+   * sequence, reading one or two steps back, maybe backwards, maybe with a value from
+   * outside the step; or the last state of such a loop ([...state]).
+   */
+  loop(shape: Shape, d: number): Variable {
+    const keepLast = this.chance(0.25);
+    const steps = keepLast ? 1 + this.int(4) : shape[0]!;
+    const state = keepLast ? shape : shape.slice(1);
+    const sequence = this.expression([steps, ...state], d);
+    const twoTaps = this.chance(0.3);
+    const initial = this.expression(twoTaps ? [2, ...state] : state, d);
+    const outside = this.chance(0.4) ? this.broadcastable(state, d) : 0.5;
+    const [a, b] = [this.pick([0.5, -0.3, 0.8]), this.pick([0.2, -0.4])];
+    const { outputs: [result] } = t.scan({
+      fn: (x, ...previous) => {
+        const [older, last] = twoTaps ? previous : [undefined, previous[0]!];
+        const recurrence = t.add(t.mul(last!, a), older ? t.mul(older, b) : 0);
+        return t.tanh(t.add(t.add(recurrence, x), t.mul(x, outside)));
+      },
+      sequences: sequence,
+      outputsInfo: [{ initial, taps: twoTaps ? [-2, -1] : [-1], keep: keepLast ? 'last' : 'all' }],
+      goBackwards: this.chance(0.3),
+    });
+    // The step's sizes follow its placeholders' types: say the ones this shape knows.
+    return t.reshape(result!, shape);
   }
 
   /** A shared variable of `shape` (the float dtype, or int32) the graph may read and update. */

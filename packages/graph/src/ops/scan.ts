@@ -158,7 +158,11 @@ export const scanDefs = {
       const { nSteps } = scan.split(inputs);
       if (!nSteps || nSteps.ndim !== 0 || (nSteps.dtype !== 'int32' && nSteps.dtype !== 'uint32')) fail(`nSteps must be an integer scalar, not ${nSteps}`);
       const steps = constants[0]?.data[0];
-      const stepShape: readonly Dim[] = result.value.shape;
+      // A fed-back output has its initial value's shape: its sizes fill what the step's type leaves unknown.
+      const recurrentIndex = scan.recurrent.indexOf(output);
+      const initial = recurrentIndex >= 0 ? scan.split(inputs).initials[recurrentIndex] : undefined;
+      const initialStep = initial ? (scan.tapsAxis(output) ? initial.shape.slice(1) : initial.shape) : undefined;
+      const stepShape: readonly Dim[] = result.value.shape.map((size, axis) => size ?? initialStep?.[axis] ?? null);
       return { dtype: result.value.dtype, shape: result.keep === 'all' ? [steps ?? null, ...stepShape] : stepShape };
     },
     perform: (inputs, { body, output }, evaluate) => (body as ScanBody).run(inputs, evaluate)[output]!,
