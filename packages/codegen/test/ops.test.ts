@@ -210,6 +210,26 @@ for (const [label, tuning] of convTunings) {
   });
 }
 
+test('conv1d on long audio (8 × 1 × 220500, 64 filters of 1024 taps, stride 256) stores no im2col matrix', async () => {
+  const device = await acquireDevice();
+  const x = T.tensor('float32', [8, 1, 220500], 'audio');
+  const w = T.tensor('float32', [64, 1, 1024], 'filters');
+  const [audio, filters] = [f(8, 1, 220500), f(64, 1, 1024)];
+  const fn = compile({ inputs: [x, w], outputs: [T.conv1d(x, w, { stride: 256 })], device });
+  const [got] = (await fn(audio, filters)) as NDArray[];
+  assert.equal(got!.shape, [8, 64, Math.floor((220500 - 1024) / 256) + 1]);
+  // Sampled outputs against a direct sum on the host.
+  for (const [n, k, o] of [[0, 0, 0], [7, 63, 856], [3, 17, 400]] as const) {
+    let want = 0;
+    for (let tap = 0; tap < 1024; tap++) want += audio.data[n * 220500 + o * 256 + tap]! * filters.data[k * 1024 + tap]!;
+    const value = got!.data[(n * 64 + k) * got!.shape[2]! + o]!;
+    assert.ok(Math.abs(value - want) <= 1e-4 * 32, `[${n}, ${k}, ${o}]: ${value}, expected ${want}`);
+  }
+  // No buffer of the plan is larger than the audio itself (im2col would be 1024 / 256 = 4 times larger).
+  const largest = Math.max(...fn.lastPlan()!.owned.map((buffer) => buffer.size));
+  assert.ok(largest <= 8 * 220500 * 4, `a ${largest}-byte buffer`);
+});
+
 test('views read in place: a sliced, transposed operand', async () => {
   await check('view', (x) => T.exp(T.transpose(T.get(x, T.slice(1, null), T.slice(null, null, 2)))), [f(9, 8)]);
 });
