@@ -71,7 +71,7 @@ test('a kernel that does not compile is a WgslError naming its ops and the gener
   const context = runtimeFor(device).planContext(defaultTuning(device.kind));
   const code = '@compute @workgroup_size(1)\nfn main() {\n  let x: f32 = undefined_name;\n}\n';
   const rendered = { code, label: 'elementwise[exp,add] → float32[3]', bindings: [], dispatch: [1, 1, 1] as [number, number, number] };
-  const draft = { rendered: new Map([[{} as never, [rendered]]]) } as unknown as Parameters<typeof compilePipelines>[1];
+  const draft = { rendered: new Map([[{} as never, [rendered]]]), loops: new Map() } as unknown as Parameters<typeof compilePipelines>[1];
   const error = await rejects(compilePipelines(context, draft), 'elementwise[exp,add]', 'line 3', 'undefined_name', 'let x: f32 = undefined_name;');
   assert.ok(error instanceof WgslError, `${error.name}: not a WgslError`);
 });
