@@ -5,7 +5,7 @@
 // the peer reports itself unavailable with python's reason.
 // Left out: passing tensors through shared memory; torch.compile.
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -13,6 +13,7 @@ import { fileURLToPath } from 'node:url';
 import type { ExternalRun, Prepared, TimingOptions, Workload } from '../harness.ts';
 
 const script = fileURLToPath(new URL('./torch_peer.py', import.meta.url));
+const debianPython = '/usr/bin/python3';
 
 export interface TorchInfo { torch: string; threads: number; cuda: boolean; cuda_name?: string }
 interface Reply {
@@ -27,8 +28,12 @@ export class TorchPeer {
   private readonly files = new WeakMap<Workload, { path: string; shape: number[]; dtype: string }[]>();
   private constructor(private readonly child: ChildProcessWithoutNullStreams, readonly info: TorchInfo, private readonly scratch: string) {}
 
-  /** Starts python3 with the peer script; resolves to the reason when torch is not there. */
-  static async start(python = process.env.PYTHON ?? 'python3'): Promise<TorchPeer | { unavailable: string }> {
+  /**
+   * Starts python with the peer script; resolves to the reason when torch is not there.
+   * The interpreter is $PYTHON, else Debian's own /usr/bin/python3 (which python3-torch
+   * installs into; the first python3 on PATH may be another one), else python3.
+   */
+  static async start(python = process.env.PYTHON ?? (existsSync(debianPython) ? debianPython : 'python3')): Promise<TorchPeer | { unavailable: string }> {
     const child = spawn(python, [script], { stdio: ['pipe', 'pipe', 'pipe'] });
     let stderr = '';
     child.stderr.on('data', (chunk: Buffer) => { stderr = (stderr + chunk.toString()).slice(-2000); });
