@@ -11,7 +11,7 @@
 // shapes that train in its time (see cnnDefaults). The output is linear, not half-wave
 // rectified as the network's: a rectified output unit that dies leaves a pitch class at
 // zero for every frame, and template matching then misses every chord that holds it.
-// Left out: batch normalization, residual connections, recurrent smoothing over frames.
+// Left out: batch normalization, residual connections (recurrent smoothing over frames: crnn.ts).
 
 import * as T from '@theorbo/graph';
 import { transposeChord } from '../chords/index.ts';
@@ -64,14 +64,25 @@ export function describeCnn(shape: CnnShape): string {
   return [`${2 * shape.radius + 1} frames`, ...layers, ...shape.hidden, 12].join(' → ');
 }
 
-/** The CNN over patches [N, 2·radius + 1, bins]; `seed` draws its initial weights. */
-export function chromaCnn(bins: number, shape: CnnShape, seed: number, dropoutRate = 0, loss: TemplateLoss = 'distance'): ChromaModel {
+/** The CNN's layers before its output: patches [N, 2·radius + 1, bins] → the last hidden layer [N, width]. */
+export interface CnnTrunk {
+  hidden: T.Variable;
+  width: number;
+  params: T.SharedVariable[];
+  training?: T.SharedVariable;
+  stream: T.RandomStreams;
+}
+
+/**
+ * The convolutions and the dense hidden layers of the CNN on `patches`; `seed` draws the
+ * initial weights. The CRNN (crnn.ts) runs its GRU over this trunk's frames.
+ */
+export function cnnTrunk(patches: T.Variable, bins: number, shape: CnnShape, seed: number, dropoutRate = 0): CnnTrunk {
   const context = 2 * shape.radius + 1;
-  const features = T.tensor('float32', [null, context, bins], 'cqt_patches');
   const params: T.SharedVariable[] = [];
   const training = dropoutRate > 0 ? trainingFlag() : undefined;
   const stream = new T.RandomStreams(seed + 1000);
-  let layer: T.Variable = features.dimshuffle(0, 'x', 1, 2);
+  let layer: T.Variable = patches.dimshuffle(0, 'x', 1, 2);
   let [channels, height, width] = [1, context, bins];
   shape.convolutions.forEach(({ filters: count, kernel: [kernelTime, kernelFrequency], pool: [poolTime, poolFrequency] = [1, 1] }, i) => {
     if (kernelTime > height) throw new Error(`chromaCnn: conv layer ${i}'s kernel spans ${kernelTime} frames but only ${height} remain of the ${context}-frame patch; widen the radius or shorten the kernels`);
@@ -84,18 +95,27 @@ export function chromaCnn(bins: number, shape: CnnShape, seed: number, dropoutRa
     [channels, height, width] = [count, Math.floor((height - kernelTime + 1) / poolTime), Math.floor(width / poolFrequency)];
   });
   layer = T.flatten(layer, 2);
-  const sizes = [channels * height * width, ...shape.hidden, 12];
-  let last: T.SharedVariable | undefined;
+  const sizes = [channels * height * width, ...shape.hidden];
   for (let i = 0; i + 1 < sizes.length; i++) {
     const weights = T.shared(gaussian([sizes[i]!, sizes[i + 1]!], Math.sqrt(2 / sizes[i]!), seed + i), `dense${i}_weights`);
     const bias = T.shared(new Float32Array(sizes[i + 1]!), `dense${i}_bias`);
     params.push(weights, bias);
-    last = weights;
     if (training) layer = dropout(layer, dropoutRate, stream, training);
-    layer = T.dot(layer, weights).add(bias);
-    if (i + 2 < sizes.length) layer = T.relu(layer);
+    layer = T.relu(T.dot(layer, weights).add(bias));
   }
+  return { hidden: layer, width: sizes[sizes.length - 1]!, params, training, stream };
+}
+
+/** The CNN over patches [N, 2·radius + 1, bins]; `seed` draws its initial weights. */
+export function chromaCnn(bins: number, shape: CnnShape, seed: number, dropoutRate = 0, loss: TemplateLoss = 'distance'): ChromaModel {
+  const context = 2 * shape.radius + 1;
+  const features = T.tensor('float32', [null, context, bins], 'cqt_patches');
+  const trunk = cnnTrunk(features, bins, shape, seed, dropoutRate);
+  const i = shape.hidden.length;
+  const weights = T.shared(gaussian([trunk.width, 12], Math.sqrt(2 / trunk.width), seed + i), `dense${i}_weights`);
+  const bias = T.shared(new Float32Array(12), `dense${i}_bias`);
+  const hidden = trunk.training ? dropout(trunk.hidden, dropoutRate, trunk.stream, trunk.training) : trunk.hidden;
   // The pictured weights: the output layer's [hidden, 12], which show how the learned
   // features combine into pitch classes (the filters are 4-D and tiny).
-  return withLoss(features, layer, params, last!, training, loss);
+  return withLoss(features, T.dot(hidden, weights).add(bias), [...trunk.params, weights, bias], weights, trunk.training, loss);
 }

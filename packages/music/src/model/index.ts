@@ -9,4 +9,5 @@ export * from './registry.ts';
 export * from './fir.ts';
 export * from './fir-experiment.ts';
 export * from './cnn.ts';
+export * from './crnn.ts';
 export * from './patches.ts';

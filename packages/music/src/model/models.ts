@@ -53,15 +53,19 @@ export function templateMatch(chroma: T.Variable, templates: T.Variable): T.Vari
   return T.argmin(distance, 1);
 }
 
-/** A chroma model from its input and 12-dimensional output: the objective, template matching and accuracy. */
-export function withLoss(features: T.Variable, chroma: T.Variable, params: T.SharedVariable[], weights: T.SharedVariable, training?: T.SharedVariable, loss: TemplateLoss = 'distance'): ChromaModel {
-  const target = T.ivector('target');
+/**
+ * A chroma model from its input and 12-dimensional output: the objective, template
+ * matching and accuracy. `labels` is the label input, [batch] by default; a sequence
+ * model's [clips, frames] labels are flattened in the order of its output rows.
+ */
+export function withLoss(features: T.Variable, chroma: T.Variable, params: T.SharedVariable[], weights: T.SharedVariable, training?: T.SharedVariable, loss: TemplateLoss = 'distance', labels: T.Variable = T.ivector('target')): ChromaModel {
+  const target = labels.ndim === 1 ? labels : T.flatten(labels);
   const templates = templatesVariable();
   const objective = loss === 'distance' ? templateDistanceLoss(chroma, target, templates) : softmaxDistanceLoss(chroma, target, templates);
   const predicted = templateMatch(chroma, templates);
   const accuracy = T.mean(T.cast(T.eq(predicted, target), 'float32'));
   return {
-    params, inputs: [features, target], loss: objective,
+    params, inputs: [features, labels], loss: objective,
     metrics: { accuracy }, predictions: predicted, features, chroma, weights, training,
   };
 }

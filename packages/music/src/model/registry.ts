@@ -7,9 +7,12 @@ import { featureDefaults, type ClipFeatures, type FeatureOptions } from './featu
 import { chromaNetwork, handChroma, learnedChroma, type ChromaModel, type TemplateLoss } from './models.ts';
 import { firChroma } from './fir.ts';
 import { chromaCnn, cnnDefaults, type CnnShape } from './cnn.ts';
-import { framePatches } from './patches.ts';
+import { chromaCrnn, crnnDefaults, type CrnnShape } from './crnn.ts';
+import { clipSequence, framePatches } from './patches.ts';
 
-export type ModelKind = 'hand-chroma' | 'learned-chroma' | 'network' | 'fir' | 'cnn';
+/** Every kind of chroma model a configuration can name. */
+export const modelKinds = ['hand-chroma', 'learned-chroma', 'network', 'fir', 'cnn', 'crnn'] as const;
+export type ModelKind = (typeof modelKinds)[number];
 
 export interface ModelConfig {
   kind: ModelKind;
@@ -28,6 +31,8 @@ export interface ModelConfig {
   trainChroma?: boolean;
   /** The CNN's patch radius, conv layers and dense layers (cnnDefaults when absent). */
   cnn?: CnnShape;
+  /** The CRNN's trunk, GRU and training chunks (crnnDefaults when absent). */
+  crnn?: CrnnShape;
 }
 
 export function buildModel(config: ModelConfig): ChromaModel {
@@ -36,6 +41,7 @@ export function buildModel(config: ModelConfig): ChromaModel {
     case 'learned-chroma': return learnedChroma(config.feature, config.init === 'random' ? { from: 'random', seed: config.seed ?? 0 } : { from: 'octave', gain: config.gain ?? 1 }, config.loss);
     case 'network': return chromaNetwork(config.feature.nFft / 2 + 1, config.hidden ?? [256, 64], config.seed ?? 0, config.dropout ?? 0, config.loss);
     case 'cnn': return chromaCnn(config.feature.nBins, config.cnn ?? cnnDefaults, config.seed ?? 0, config.dropout ?? 0, config.loss);
+    case 'crnn': return chromaCrnn(config.feature.nBins, config.crnn ?? crnnDefaults, config.seed ?? 0, config.dropout ?? 0, config.loss);
     case 'fir': return firChroma(config.feature, { gain: config.gain ?? 1, trainChroma: config.trainChroma }, config.loss);
   }
 }
@@ -48,7 +54,7 @@ export function loadChromaModel(dir: string | undefined): { model: ChromaModel; 
     return { model: buildModel(config), config };
   }
   const saved = loadModel<ModelConfig>(dir);
-  if (!saved.config || !['hand-chroma', 'learned-chroma', 'network', 'fir', 'cnn'].includes(saved.config.kind)) {
+  if (!saved.config || !(modelKinds as readonly string[]).includes(saved.config.kind)) {
     throw new Error(`loadChromaModel: ${dir}/config.json does not describe a chroma model (kind ${String(saved.config?.kind)})`);
   }
   const model = buildModel(saved.config);
@@ -56,9 +62,10 @@ export function loadChromaModel(dir: string | undefined): { model: ChromaModel; 
   return { model, config: saved.config };
 }
 
-/** What a frame-feature model reads from one clip: DFT frames (network), CQT patches (cnn) or CQT frames. */
+/** What a frame-feature model reads from one clip: DFT frames (network), CQT patches (cnn), the clip as one sequence of patches (crnn) or CQT frames. */
 export function clipInput(config: ModelConfig, features: ClipFeatures): T.NDArray {
   if (config.kind === 'network') return features.dft;
   if (config.kind === 'cnn') return framePatches(features.cqt, (config.cnn ?? cnnDefaults).radius);
+  if (config.kind === 'crnn') return clipSequence(features.cqt, (config.crnn ?? crnnDefaults).cnn.radius);
   return features.cqt;
 }
