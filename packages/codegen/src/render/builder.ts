@@ -77,6 +77,20 @@ export class KernelBuilder implements ExpressionBuilder {
     return name;
   }
 
+  /**
+   * Like bind, but an expression already bound in this scope or an enclosing one is not
+   * bound again: for index arithmetic that several reads share (pure expressions only).
+   */
+  share(expr: string, prefix = 't'): string {
+    const key = `=${expr}`;
+    const scope = this.scopes[this.scopes.length - 1]!;
+    const known = scope.memo.get(key);
+    if (known) return known;
+    const name = this.bind(expr, prefix);
+    scope.memo.set(key, name);
+    return name;
+  }
+
   binding(variable: Variable, access: 'read' | 'read_write' = 'read', atomic = false): Binding {
     // A kernel writing an update in place reads the old value through its output binding
     // (one buffer may not be bound twice when one of the bindings writes).
@@ -153,6 +167,30 @@ export class KernelBuilder implements ExpressionBuilder {
       expr = emit(this, variable, index);
     }
     const name = this.bind(expr, 'v');
+    scope.memo.set(key, name);
+    return name;
+  }
+
+  /** Whether `variable` is read from a buffer of its own (valueAt can read it). */
+  hasBuffer(variable: Variable): boolean {
+    return !this.overrides.has(variable) && !isInlineConstant(variable) && variable !== this.self && this.materialized.has(variable) && variable !== this.writesInto;
+  }
+
+  /**
+   * The value of stored `variable` at flat row-major `offset` (an i32 expression), or
+   * undefined when `variable` has no buffer of its own to read (a view, an override, the
+   * kernel's own output): for readers that compute offsets themselves.
+   */
+  valueAt(variable: Variable, offset: string): string | undefined {
+    if (!this.hasBuffer(variable)) return undefined;
+    const key = `${variable.id}@@${offset}`;
+    const scope = this.scopes[this.scopes.length - 1]!;
+    const known = scope.memo.get(key);
+    if (known) return known;
+    const binding = this.binding(variable);
+    if (binding.vector) throw new VectorReadConflict(variable);
+    this.scalarReads.add(binding);
+    const name = this.bind(fromStorage(`${binding.name}[${offset}]`, variable.dtype), 'v');
     scope.memo.set(key, name);
     return name;
   }

@@ -20,33 +20,77 @@ import type { Product } from './matmul-product.ts';
 import { convert, literal } from './wgsl.ts';
 
 const product = (values: readonly number[]): number => values.reduce((a, b) => a * b, 1);
+/** Row-major strides of `shape`. */
+const stridesOf = (shape: readonly number[]): number[] => shape.map((_, axis) => product(shape.slice(axis + 1)));
+/** `a · b` for an index expression and a constant, simplified where b is 0 or 1. */
+const times = (a: string, b: number): string => (b === 0 || a === '0i' ? '0i' : b === 1 ? a : /^[\w.]+$/.test(a) ? `${a} * ${b}i` : `(${a}) * ${b}i`);
+/** A sum of index terms with the zeros left out. */
+const sum = (terms: readonly string[]): string => terms.filter((t) => t !== '0i').join(' + ') || '0i';
 
-/** The multi-index of flat WGSL index `flat` over `shape`, each entry bound as a let. */
+/**
+ * The multi-index of flat WGSL index `flat` over `shape`, each entry bound once per scope
+ * (reads of one row or column of the implicit matrix share it).
+ */
 function split(builder: KernelBuilder, flat: string, shape: readonly number[], prefix: string): string[] {
   let stride = product(shape);
   return shape.map((size, axis) => {
     stride /= size;
     if (size === 1) return '0i';
     const quotient = stride === 1 ? `(${flat})` : `((${flat}) / ${stride}i)`;
-    return builder.bind(axis === 0 ? quotient : `(${quotient} % ${size}i)`, prefix);
+    return builder.share(axis === 0 ? quotient : `(${quotient} % ${size}i)`, prefix);
   });
 }
 
 /**
+ * An input position as the sum of a part that comes from the output position (o·s − b) and
+ * one that comes from the tap (k·d), per spatial axis, and the flat offsets of each part in
+ * a tensor with spatial `strides`. A matmul kernel's loop over k changes one part and not
+ * the other, so each is bound where it changes (render/matmul-blocks.ts hoists the other).
+ */
+function outerPart(builder: KernelBuilder, o: readonly string[], attrs: ConvAttrs, strides: readonly number[]): { at: string[]; offset: string } {
+  const at = o.map((position, axis) => {
+    const [scaled, before] = [times(position, attrs.stride[axis]!), attrs.padding[axis]![0]];
+    return builder.share(before === 0 ? scaled : `${scaled} - ${before}i`, 'ob');
+  });
+  return { at, offset: builder.share(sum(at.map((position, axis) => times(position, strides[axis]!))), 'oo') };
+}
+
+function tapPart(builder: KernelBuilder, k: readonly string[], attrs: ConvAttrs, strides: readonly number[]): { at: string[]; offset: string } {
+  const at = k.map((tap, axis) => builder.share(times(tap, attrs.dilation[axis]!), 'kd'));
+  return { at, offset: builder.share(sum(at.map((tap, axis) => times(tap, strides[axis]!))), 'ko') };
+}
+
+/**
  * x's value at the window position of output position `o` and tap `k` (padding reads 0):
- * position o·s + k·d − b along each spatial axis.
+ * position o·s + k·d − b along each spatial axis. A stored x is read at an offset summed
+ * from the parts (one unsigned comparison per padded axis, the read's index selected to 0
+ * outside); a view through the builder at the clamped multi-index.
  */
 function windowValue(builder: KernelBuilder, x: Variable, n: string, channel: string, o: readonly string[], k: readonly string[], attrs: ConvAttrs, dtype: Variable['dtype']): string {
   const spatial = (x.shape as number[]).slice(2);
+  const padded = spatial.map((_, axis) => attrs.padding[axis]![0] > 0 || attrs.padding[axis]![1] > 0);
+  if (builder.hasBuffer(x)) {
+    const strides = stridesOf(spatial);
+    const outer = outerPart(builder, o, attrs, strides);
+    const tap = tapPart(builder, k, attrs, strides);
+    const C = x.shape[1] as number;
+    const plane = product(spatial);
+    const conditions = spatial.flatMap((length, axis) => (padded[axis] ? [`u32(${builder.share(`${outer.at[axis]} + ${tap.at[axis]}`, 'p')}) < ${length}u`] : []));
+    const offset = builder.share(sum([builder.share(times(n, C * plane), 'no'), builder.share(times(channel, plane), 'co'), tap.offset, outer.offset]), 'xo');
+    if (conditions.length === 0) return convert(builder.valueAt(x, offset)!, x.dtype, dtype);
+    const inside = builder.share(conditions.join(' && '), 'in');
+    const value = convert(builder.valueAt(x, builder.share(`select(0i, ${offset}, ${inside})`, 'xi'))!, x.dtype, dtype);
+    return `select(${literal(0, dtype)}, ${value}, ${inside})`;
+  }
   const conditions: string[] = [];
   const positions = spatial.map((length, axis) => {
     const stride = attrs.stride[axis]!;
     const dilation = attrs.dilation[axis]!;
-    const [before, after] = attrs.padding[axis]!;
-    const at = builder.bind(`${stride === 1 ? o[axis] : `${o[axis]} * ${stride}i`} + ${dilation === 1 ? k[axis] : `${k[axis]} * ${dilation}i`}${before === 0 ? '' : ` - ${before}i`}`, 'p');
-    if (before === 0 && after === 0) return at;
-    conditions.push(...(before > 0 ? [`${at} >= 0i`] : []), ...(after > 0 ? [`${at} < ${length}i`] : []));
-    return builder.bind(`clamp(${at}, 0i, ${length - 1}i)`, 'pc');
+    const [before] = attrs.padding[axis]!;
+    const at = builder.share(`${stride === 1 ? o[axis] : `${o[axis]} * ${stride}i`} + ${dilation === 1 ? k[axis] : `${k[axis]} * ${dilation}i`}${before === 0 ? '' : ` - ${before}i`}`, 'p');
+    if (!padded[axis]) return at;
+    conditions.push(`${at} >= 0i`, `${at} < ${length}i`);
+    return builder.share(`clamp(${at}, 0i, ${length - 1}i)`, 'pc');
   });
   const value = convert(builder.value(x, [n, channel, ...positions]), x.dtype, dtype);
   return conditions.length === 0 ? value : `select(${literal(0, dtype)}, ${value}, ${conditions.join(' && ')})`;
@@ -63,6 +107,11 @@ export function convProduct(kernel: Kernel): Product | undefined {
   const epilogue = T.topologicalOrder([kernel.output], (variable) => variable === node);
   const dtype = node.dtype;
   const base = { node, epilogue, a: first, b: second };
+  /** Channel or filter `index` of group `g` (of groups of `size`). */
+  const grouped = (g: string | undefined, size: number, index: string) => (G === 1 ? index : `(${g ?? '0i'} * ${size}i + ${index})`);
+  /** A stored operand's value at `offset`, else at `index` through the builder. */
+  const read = (builder: KernelBuilder, v: Variable, offset: () => string, index: () => string[]) =>
+    convert(builder.hasBuffer(v) ? builder.valueAt(v, offset())! : builder.value(v, index()), v.dtype, dtype);
 
   if (op === 'conv') {
     const [x, w] = [first, second];
@@ -71,15 +120,26 @@ export function convProduct(kernel: Kernel): Product | undefined {
     const kernelShape = (w.shape as number[]).slice(2);
     const outSpatial = (node.shape as number[]).slice(2);
     const [Fg, KK, P] = [F! / G, product(kernelShape), product(outSpatial)];
+    const K = Cg! * KK;
     const batchShape = [N, G];
+    // A = w as [Fg, Cg·KK]: a stored w is that matrix's row-major buffer (per group).
+    const wRow = (builder: KernelBuilder, g: string | undefined, row: string) => builder.share(times(grouped(g, Fg, row), K), 'wo');
+    const xStrides = stridesOf((x.shape as number[]).slice(2));
     return {
-      ...base, M: Fg, K: Cg! * KK, N: P, batchShape, batch: N * G, out: [...batchShape, Fg, P],
+      ...base, M: Fg, K, N: P, batchShape, batch: N * G, out: [...batchShape, Fg, P],
+      hoist: (builder, side, [, g], own) => {
+        if (side === 0 && builder.hasBuffer(w)) wRow(builder, g, own);
+        if (side === 1 && builder.hasBuffer(x)) outerPart(builder, split(builder, own, outSpatial, 'o'), attrs, xStrides);
+      },
       read: (builder, side, [n, g], row, col) => {
-        const group = g ?? '0i';
-        const [c, ...k] = split(builder, side === 0 ? col : row, [Cg!, ...kernelShape], 'k');
-        if (side === 0) return convert(builder.value(w, [G === 1 ? row : `${group} * ${Fg}i + ${row}`, c!, ...k]), w.dtype, dtype);
-        const o = split(builder, col, outSpatial, 'o');
-        return windowValue(builder, x, n!, G === 1 ? c! : `${group} * ${Cg}i + ${c}`, o, k, attrs, dtype);
+        if (side === 0) {
+          return read(builder, w, () => builder.share(`${wRow(builder, g, row)} + ${col}`, 'wi'), () => {
+            const [c, ...k] = split(builder, col, [Cg!, ...kernelShape], 'k');
+            return [grouped(g, Fg, row), c!, ...k];
+          });
+        }
+        const [c, ...k] = split(builder, row, [Cg!, ...kernelShape], 'k');
+        return windowValue(builder, x, n!, grouped(g, Cg!, c!), split(builder, col, outSpatial, 'o'), k, attrs, dtype);
       },
     };
   }
@@ -92,14 +152,28 @@ export function convProduct(kernel: Kernel): Product | undefined {
     const kernelShape = (node.shape as number[]).slice(2);
     const outSpatial = (y.shape as number[]).slice(2);
     const [Fg, KK, P] = [F! / G, product(kernelShape), product(outSpatial)];
+    const xStrides = stridesOf((x.shape as number[]).slice(2));
+    // A = y as [Fg, N·P] per group: y[n, f, o] at n·F·P + f·P + o.
+    const yRow = (builder: KernelBuilder, g: string | undefined, row: string) => builder.share(times(grouped(g, Fg, row), P), 'yo');
     return {
       ...base, M: Fg, K: N * P, N: Cg! * KK, batchShape: [G], batch: G, out: [G, Fg, Cg! * KK],
+      hoist: (builder, side, [g], own) => {
+        if (side === 0 && builder.hasBuffer(y)) yRow(builder, g, own);
+        if (side === 1 && builder.hasBuffer(x)) tapPart(builder, split(builder, own, [Cg!, ...kernelShape], 'k').slice(1), attrs, xStrides);
+      },
       read: (builder, side, [g], row, col) => {
-        const group = g ?? '0i';
-        const [n, ...o] = split(builder, side === 0 ? col : row, [N, ...outSpatial], 'o');
-        if (side === 0) return convert(builder.value(y, [n!, G === 1 ? row : `${group} * ${Fg}i + ${row}`, ...o]), y.dtype, dtype);
+        if (side === 0) {
+          return read(builder, y, () => {
+            const n = builder.share(`(${col}) / ${P}i`, 'n');
+            return builder.share(sum([times(n, F! * P), yRow(builder, g, row), builder.share(`(${col}) % ${P}i`, 'of')]), 'yi');
+          }, () => {
+            const [n, ...o] = split(builder, col, [N, ...outSpatial], 'o');
+            return [n!, grouped(g, Fg, row), ...o];
+          });
+        }
+        const [n, ...o] = split(builder, row, [N, ...outSpatial], 'o');
         const [c, ...k] = split(builder, col, [Cg!, ...kernelShape], 'k');
-        return windowValue(builder, x, n!, G === 1 ? c! : `${group} * ${Cg}i + ${c}`, o, k, attrs, dtype);
+        return windowValue(builder, x, n!, grouped(g, Cg!, c!), o, k, attrs, dtype);
       },
     };
   }
@@ -114,22 +188,50 @@ export function convProduct(kernel: Kernel): Product | undefined {
   const outSpatial = (y.shape as number[]).slice(2);
   const [Fg, KK, L] = [F! / G, product(kernelShape), product(inSpatial)];
   const batchShape = [N, G];
+  const yStrides = stridesOf(outSpatial);
+  const unitStride = attrs.stride.every((stride) => stride === 1);
+  // Without a stride, q = (i + b) − k·d: a part from the column and one from the step, as in windowValue.
+  const shifted = (builder: KernelBuilder, i: readonly string[]) => {
+    const at = i.map((position, axis) => builder.share(attrs.padding[axis]![0] === 0 ? position : `${position} + ${attrs.padding[axis]![0]}i`, 'ib'));
+    return { at, offset: builder.share(sum(at.map((position, axis) => times(position, yStrides[axis]!))), 'io') };
+  };
   return {
     ...base, M: Cg!, K: Fg * KK, N: L, batchShape, batch: N * G, out: [...batchShape, Cg!, L],
+    hoist: (builder, side, _, own) => {
+      if (side === 0 && builder.hasBuffer(w)) builder.share(times(own, KK), 'wo');
+      if (side === 1 && unitStride && builder.hasBuffer(y)) shifted(builder, split(builder, own, inSpatial, 'i'));
+    },
     read: (builder, side, [n, g], row, col) => {
-      const group = g ?? '0i';
-      const [f, ...k] = split(builder, side === 0 ? col : row, [Fg, ...kernelShape], 'k');
-      const filter = G === 1 ? f! : `${group} * ${Fg}i + ${f}`;
-      if (side === 0) return convert(builder.value(w, [filter, row, ...k]), w.dtype, dtype);
+      if (side === 0) {
+        // A = wᵀ per group: w[g·Fg + f, c, k] at (g·Fg + f)·Cg·KK + c·KK + k, with col = (f, k).
+        return read(builder, w, () => {
+          const f = builder.share(KK === 1 ? `(${col})` : `(${col}) / ${KK}i`, 'f');
+          return builder.share(sum([times(grouped(g, Fg, f), Cg! * KK), builder.share(times(row, KK), 'wo'), KK === 1 ? '0i' : builder.share(`(${col}) % ${KK}i`, 'kf')]), 'wi');
+        }, () => {
+          const [f, ...k] = split(builder, col, [Fg, ...kernelShape], 'k');
+          return [grouped(g, Fg, f!), row, ...k];
+        });
+      }
+      const [f, ...k] = split(builder, row, [Fg, ...kernelShape], 'k');
+      const filter = grouped(g, Fg, f!);
       const i = split(builder, col, inSpatial, 'i');
+      if (unitStride && builder.hasBuffer(y)) {
+        const outer = shifted(builder, i);
+        const tap = tapPart(builder, k, attrs, yStrides);
+        const q = outer.at.map((position, axis) => builder.share(`${position} - ${tap.at[axis]}`, 'q'));
+        const inside = builder.share(q.map((position, axis) => `u32(${position}) < ${outSpatial[axis]}u`).join(' && '), 'in');
+        const offset = builder.share(sum([builder.share(times(`${n} * ${F}i + ${filter}`, product(outSpatial)), 'fo'), outer.offset]) + ` - (${tap.offset})`, 'yi');
+        const value = convert(builder.valueAt(y, builder.share(`select(0i, ${offset}, ${inside})`, 'yj'))!, y.dtype, dtype);
+        return `select(${literal(0, dtype)}, ${value}, ${inside})`;
+      }
       const conditions: string[] = [];
       const q = i.map((position, axis) => {
         const stride = attrs.stride[axis]!;
         const dilation = attrs.dilation[axis]!;
-        const shifted = builder.bind(`${position} + ${attrs.padding[axis]![0]}i - ${dilation === 1 ? k[axis] : `${k[axis]} * ${dilation}i`}`, 'u');
-        if (stride !== 1) conditions.push(`${shifted} % ${stride}i == 0i`);
-        conditions.push(`${shifted} >= 0i`, `${shifted} < ${outSpatial[axis]! * stride}i`);
-        return builder.bind(`clamp(${stride === 1 ? shifted : `${shifted} / ${stride}i`}, 0i, ${outSpatial[axis]! - 1}i)`, 'q');
+        const shift = builder.share(`${position} + ${attrs.padding[axis]![0]}i - ${dilation === 1 ? k[axis] : `${k[axis]} * ${dilation}i`}`, 'u');
+        if (stride !== 1) conditions.push(`${shift} % ${stride}i == 0i`);
+        conditions.push(`${shift} >= 0i`, `${shift} < ${outSpatial[axis]! * stride}i`);
+        return builder.share(`clamp(${stride === 1 ? shift : `${shift} / ${stride}i`}, 0i, ${outSpatial[axis]! - 1}i)`, 'q');
       });
       const value = convert(builder.value(y, [n!, filter, ...q]), y.dtype, dtype);
       return `select(${literal(0, dtype)}, ${value}, ${conditions.join(' && ')})`;

@@ -100,6 +100,10 @@ function renderThreadBlocksWith(kernel: Kernel, product: Product, materialized: 
     return `${binding.name}[(${builder.offset(index, read.stored!.shape as number[])}) / 4i]`;
   };
   // Loads of one step (values named per step), and each value's expression.
+  if (product.hoist) {
+    for (let i = 0; i < TM; i++) product.hoist(builder, 0, batchIndex, clamp(`row0 + ${i}i`, M, TM));
+    for (let j = 0; j < TN; j++) product.hoist(builder, 1, batchIndex, clamp(`col0 + ${j}i`, N, TN));
+  }
   const aAt: string[][] = Array.from({ length: U }, () => []);
   const bAt: string[][] = Array.from({ length: U }, () => []);
   const step = builder.scoped(() => {

@@ -40,6 +40,11 @@ export interface Product {
    * then the tensors these read, for conflict checks only; no vec4 path reads them.
    */
   read?: (builder: KernelBuilder, side: 0 | 1, batchIndex: readonly string[], row: string, col: string) => string;
+  /**
+   * With `read`: binds, ahead of the loop over k, what reads of operand `side` derive from
+   * its row (A) or column (B) `own` alone, so that the loop does not recompute it per step.
+   */
+  hoist?: (builder: KernelBuilder, side: 0 | 1, batchIndex: readonly string[], own: string) => void;
 }
 
 /** The value of operand `side` (0: A, 1: B) at (row, col), in the product's dtype. */
