@@ -1,6 +1,7 @@
 // @theorbo/music signal: framing, windows, the STFT as a graph and on the host (fft.js),
 // the constant-Q transform (Brown–Puckette kernel, octave-recursive), its time-domain
-// kernels as a trainable conv1d filterbank, chroma and tuning.
+// kernels as a trainable conv1d filterbank, a bank of biquads as a scan (stable pole
+// parameters, designed band-passes), chroma and tuning.
 // Graph builders take and return T.Variable, batched over clips ([batch, samples] in);
 // they are float32 to compile (float64 runs on the reference evaluator). Defaults:
 // 22050 Hz, nFft 2048, hop 512, CQT from C1 (32.70 Hz), 84 bins, 12 per octave.
@@ -22,6 +23,11 @@ export {
 } from './cqt-kernel.ts';
 export { cqt, cqtFromSpectrum, cqtHost, type CqtOptions, type KernelDomain } from './cqt.ts';
 export { cqtFilterbank, firFilterbank, type CqtFilterbank, type FirFilterbankOptions, type FirPadding } from './fir-filterbank.ts';
+export {
+  defaultMaxRadius, bandPassBiquad, cqtBandPassBank, biquadFilterHost, biquadPoles, stableParameters, biquadsFromParameters,
+  stableDenominator, stableOffsets, biquadArrays, iirFilterbank, stableIirFilterbank, bandEnergies,
+  type Biquad, type CqtBandPassBank, type StableParameters, type BandEnergyOptions,
+} from './iir-filterbank.ts';
 export {
   chromaBins, chromaMatrix, stftChromaMatrix, normalizeFrames, chroma, chromaFromStft,
   type ChromaSpread, type ChromaNorm, type ChromaMatrixOptions, type StftChromaOptions,
