@@ -28,6 +28,7 @@ export {
   stableDenominator, stableOffsets, biquadArrays, iirFilterbank, stableIirFilterbank, bandEnergies,
   type Biquad, type CqtBandPassBank, type StableParameters, type BandEnergyOptions,
 } from './iir-filterbank.ts';
+export { identifyBiquad, defaultIdentificationRate, type IdentificationOptions, type Identification } from './iir-identification.ts';
 export {
   chromaBins, chromaMatrix, stftChromaMatrix, normalizeFrames, chroma, chromaFromStft,
   type ChromaSpread, type ChromaNorm, type ChromaMatrixOptions, type StftChromaOptions,
