@@ -2,11 +2,12 @@
 // reference with its tolerance. Sizes depend on the device kind: llvmpipe runs WGSL on
 // two CPU cores, so its defaults stay small and the large sizes wait for --big.
 // Left out: the training step and compile latency (training.ts), the convolutions
-// (convolution.ts), any implementation.
+// (convolution.ts), the recurrent network (rnn.ts), any implementation.
 // Shapes: elementwise x[M,N], a[N], b[1,N] → y[M,N]; sum-last x[M,N] → [M];
 // sum-all x[M,N] → []; softmax x[M,N] → [M,N] over N; matmul a[M,K] @ b[K,N] → [M,N].
 import { seededRandom } from '@theorbo/graph/testing';
 import { convCases, convWorkloads, type ConvCase } from './convolution.ts';
+import { rnnCases, rnnWorkloads, type RnnCase } from './rnn.ts';
 import { allClose, sampledClose, scaledClose, uniform, type CaseName, type HostTensor, type Workload } from './harness.ts';
 import { trainStepWorkload } from './training.ts';
 
@@ -20,7 +21,7 @@ export interface SizeOptions {
 
 type Pair = [number, number];
 /** [M, N] pairs (matmul: cube edges) per device kind; --big appends the third list. */
-const sizeTable: Record<Exclude<CaseName, ConvCase | 'train-step' | 'compile-latency'>, { cpu: number[][]; gpu: number[][]; big: { cpu: number[][]; gpu: number[][] } }> = {
+const sizeTable: Record<Exclude<CaseName, ConvCase | RnnCase | 'train-step' | 'compile-latency'>, { cpu: number[][]; gpu: number[][]; big: { cpu: number[][]; gpu: number[][] } }> = {
   'elementwise': { cpu: [[512, 1024], [1024, 2048]], gpu: [[1024, 1024], [4096, 4096], [8192, 8192]], big: { cpu: [[4096, 4096]], gpu: [[16384, 16384]] } },
   'sum-last': { cpu: [[1024, 1024], [256, 16384]], gpu: [[4096, 4096], [8192, 8192]], big: { cpu: [[4096, 4096]], gpu: [[16384, 16384]] } },
   'sum-all': { cpu: [[1024, 1024]], gpu: [[4096, 4096], [8192, 8192]], big: { cpu: [[4096, 4096]], gpu: [[16384, 16384]] } },
@@ -32,6 +33,7 @@ export function workloadsFor(caseName: CaseName, options: SizeOptions): Workload
   if (caseName === 'train-step' || caseName === 'compile-latency') return [trainStepWorkload(caseName)];
   const onGpu = options.kind === 'gpu';
   if ((convCases as readonly CaseName[]).includes(caseName)) return convWorkloads(caseName as ConvCase, onGpu, options.quick ?? false);
+  if ((rnnCases as readonly CaseName[]).includes(caseName)) return rnnWorkloads(caseName as RnnCase, onGpu, options.quick ?? false);
   const kernelCase = caseName as keyof typeof sizeTable;
   const entry = sizeTable[kernelCase];
   const sizes = [...(onGpu ? entry.gpu : entry.cpu), ...(options.big ? (onGpu ? entry.big.gpu : entry.big.cpu) : [])].slice(0, options.quick ? 1 : undefined);

@@ -73,6 +73,18 @@ export const graphs: Record<GraphCase, (workload: Workload) => BenchGraph> = {
     const { stride, padding } = w.params!;
     return { inputs: [x, filters], values: w.inputs.map(hostValue), outputs: [T.conv1d(x, filters, { stride, padding })] };
   },
+  // scan over the precomputed input projection, h0 = 0: every step's h.
+  'rnn': (w) => {
+    const [x, wx, wh, b] = [T.tensor3('x'), T.matrix('wx'), T.matrix('wh'), T.vector('b')];
+    return { inputs: [x, wx, wh, b], values: w.inputs.map(hostValue), outputs: [rnnStates(x, wx, wh, b, w.sizes)] };
+  },
+  // The loss Σ h·g and T.grad of it: backpropagation through time, itself a scan.
+  'rnn-train': (w) => {
+    const [x, wx, wh, b, g] = [T.tensor3('x'), T.matrix('wx'), T.matrix('wh'), T.vector('b'), T.tensor3('g')];
+    const loss = T.sum(T.mul(rnnStates(x, wx, wh, b, w.sizes), g));
+    const [dwx, dwh, db] = grad(loss, [wx, wh, b]);
+    return { inputs: [x, wx, wh, b, g], values: w.inputs.map(hostValue), outputs: [loss, dwx!, dwh!, db!] };
+  },
   // The talk's program itself (examples/talk-network.ts), its parameters set to the
   // workload's initial values, and SGD as its step 3 writes it.
   'train-step': (w) => {
@@ -87,6 +99,18 @@ export const graphs: Record<GraphCase, (workload: Workload) => BenchGraph> = {
     };
   },
 };
+
+/** h[t] = tanh(x[t]·Wx + b + h[t−1]·Wh) from h0 = 0, the input projection one product before the loop. */
+function rnnStates(x: T.Variable, wx: T.Variable, wh: T.Variable, b: T.Variable, sizes: Record<string, number>): T.Variable {
+  const projected = T.add(T.dot(x, wx), b);
+  const { outputs: [h] } = T.scan({
+    fn: (row, previous, recurrent) => T.tanh(T.add(row, T.dot(previous, recurrent))),
+    sequences: projected,
+    outputsInfo: [T.zeros([sizes.B!, sizes.H!])],
+    nonSequences: [wh],
+  });
+  return h!;
+}
 
 /*
  * The compiled rows: every graph case fused (the default) and, where fusion is what the

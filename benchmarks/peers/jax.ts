@@ -60,7 +60,65 @@ function jaxCases(jax: JaxModule, device: JaxDevice): JaxPeer['cases'] {
       });
       return kernelRunner(jax, step, workload.inputs.map(upload));
     },
+    'rnn': async (workload) => rnnRunner(jax, workload, upload, false),
+    'rnn-train': async (workload) => rnnRunner(jax, workload, upload, true),
     'train-step': async (workload) => trainRunner(jax, workload, upload),
+  };
+}
+
+/**
+ * The tanh RNN: jax-js 0.1.25 has no lax.scan, so the loop is JavaScript, over a jit'd
+ * step (matmul, add, tanh: one compiled cell called T times, as a jax-js user without
+ * scan would write it; jit of the whole unrolled loop took 19 s to compile at 100 steps
+ * on llvmpipe and had not finished after 400 s at 1000). The input projection is one
+ * matmul before the loop, np.stack gathers every h. `train`: valueAndGrad of Σ h·g with
+ * respect to Wx, Wh and b, through the jit'd cells.
+ */
+function rnnRunner(jax: JaxModule, workload: Workload, upload: (input: HostTensor) => JaxArray, train: boolean): Runner {
+  const { numpy: np } = jax;
+  const { T, B, I, H } = workload.sizes as { T: number; B: number; I: number; H: number };
+  const [x, wx, wh, b, g] = workload.inputs.map(upload) as [JaxArray, JaxArray, JaxArray, JaxArray, JaxArray?];
+  const device = x.device;
+  const cell = jax.jit((row: JaxArray, h: JaxArray, recurrent: JaxArray) => np.tanh(row.add(np.matmul(h, recurrent))));
+  // Owns its arguments, as jax-js functions do.
+  const states = (xs: JaxArray, wxIn: JaxArray, whIn: JaxArray, bIn: JaxArray): JaxArray => {
+    const projected = np.matmul(xs.reshape([T * B, I]), wxIn).add(bIn).reshape([T, B, H]);
+    let h = np.zeros([B, H], { device });
+    const hs: JaxArray[] = [];
+    for (let t = 0; t < T; t++) {
+      h = cell(projected.ref.slice(t), h, whIn.ref);
+      hs.push(h.ref);
+    }
+    projected.dispose();
+    whIn.dispose();
+    h.dispose();
+    return np.stack(hs);
+  };
+  // The loss sums the last axis first: jax-js 0.1.25's np.sum over all of a [10,32,256]
+  // array came out wrong on llvmpipe's WebGPU (82.1 for a host sum of 56.6; Wasm right),
+  // while sums over the last axis, then the rest, agree with the host.
+  const lossAndGrads = jax.valueAndGrad((wxIn: JaxArray, whIn: JaxArray, bIn: JaxArray) => np.sum(np.sum(states(x.ref, wxIn, whIn, bIn).mul(g!.ref), -1)), { argnums: [0, 1, 2] });
+  const call = (): JaxArray[] => {
+    if (!train) return [states(x.ref, wx.ref, wh.ref, b.ref)];
+    const [value, grads] = lossAndGrads(wx.ref, wh.ref, b.ref);
+    return [value, ...grads];
+  };
+  let inflight: Promise<unknown>[] = [];
+  return {
+    async result() {
+      return Promise.all(call().map(async (out) => Float32Array.from(await out.data())));
+    },
+    step() {
+      inflight.push(jax.blockUntilReady(call()).then((outs) => jax.tree.dispose(outs)));
+    },
+    async sync() {
+      await Promise.all(inflight);
+      inflight = [];
+    },
+    dispose() {
+      for (const a of [x, wx, wh, b, ...(g ? [g] : [])]) a.dispose();
+      cell.dispose();
+    },
   };
 }
 

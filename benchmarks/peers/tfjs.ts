@@ -49,6 +49,8 @@ function tfjsCases(tf: Tf): TfjsPeer['cases'] {
     'conv2d': async (workload) => convolution(tf, workload, false),
     'conv2d-train': async (workload) => convolution(tf, workload, true),
     'conv1d-audio': async (workload) => convolution(tf, workload, false),
+    'rnn': async (workload) => rnn(tf, workload, false),
+    'rnn-train': async (workload) => rnn(tf, workload, true),
     'train-step': async (workload) => trainStep(tf, workload),
   };
 }
@@ -89,6 +91,34 @@ function convolution(tf: Tf, workload: Workload, train: boolean): Runner {
   const orders = train ? [undefined, toTfjs[rank], filterToTfjs[rank]] : [toTfjs[rank]];
   return eagerRunner(tf, compute, () => [x, w, ...(g ? [g] : [])].forEach((t) => t.dispose()), (tensor, data, i) =>
     orders[i] === undefined ? data : permute(data, tensor.shape, inverse(orders[i]!)));
+}
+
+/**
+ * The tanh RNN as a JavaScript loop of tf ops: the input projection as one matMul, then
+ * per step matMul, add and tanh on the step's row (tf.unstack), and tf.stack of every h.
+ * `train`: the loss Σ h·g and its gradients with respect to Wx, Wh and b (tf.valueAndGrads).
+ */
+function rnn(tf: Tf, workload: Workload, train: boolean): Runner {
+  const { T, B, I, H } = workload.sizes as { T: number; B: number; I: number; H: number };
+  const [x, wx, wh, b, g] = workload.inputs.map((input) => tf.tensor(input.data, input.shape, 'float32'));
+  const states = (wxIn: TF.Tensor, whIn: TF.Tensor, bIn: TF.Tensor): TF.Tensor => {
+    const projected = tf.reshape(tf.add(tf.matMul(tf.reshape(x!, [T * B, I]) as TF.Tensor2D, wxIn as TF.Tensor2D), bIn), [T, B, H]);
+    const rows = tf.unstack(projected);
+    let h: TF.Tensor = tf.zeros([B, H]);
+    const hs: TF.Tensor[] = [];
+    for (let t = 0; t < T; t++) {
+      h = tf.tanh(tf.add(rows[t]!, tf.matMul(h as TF.Tensor2D, whIn as TF.Tensor2D)));
+      hs.push(h);
+    }
+    return tf.stack(hs);
+  };
+  const compute = train
+    ? () => {
+      const { value, grads } = tf.valueAndGrads((a: TF.Tensor, c: TF.Tensor, d: TF.Tensor) => tf.sum(tf.mul(states(a, c, d), g!)))([wx!, wh!, b!]);
+      return [value, ...grads];
+    }
+    : () => [states(wx!, wh!, b!)];
+  return eagerRunner(tf, compute, () => [x, wx, wh, b, g].forEach((t) => t?.dispose()));
 }
 
 /**

@@ -92,12 +92,39 @@ def conv2d_train(torch, inputs, params):
     return step
 
 
+def rnn(torch, inputs, train):
+    """torch.nn.RNN (tanh, one layer) holding our weights: weight_ih = Wx^T, weight_hh = Wh^T,
+    bias_ih = b, bias_hh = 0; its output is every step's h. `train`: the loss sum(h * g)
+    and its gradients with respect to Wx, Wh and b by autograd (transposed back)."""
+    x, wx, wh, b = inputs[:4]
+    layer = torch.nn.RNN(wx.shape[0], wx.shape[1], nonlinearity="tanh").to(x.device)
+    with torch.no_grad():
+        layer.weight_ih_l0.copy_(wx.t())
+        layer.weight_hh_l0.copy_(wh.t())
+        layer.bias_ih_l0.copy_(b)
+        layer.bias_hh_l0.zero_()
+    if not train:
+        layer.requires_grad_(False)
+        return lambda: [layer(x)[0]]
+    g = inputs[4]
+    weights = [layer.weight_ih_l0, layer.weight_hh_l0, layer.bias_ih_l0]
+
+    def step():
+        loss = torch.sum(layer(x)[0] * g)
+        dwx, dwh, db = torch.autograd.grad(loss, weights)
+        return [loss.detach(), dwx.t(), dwh.t(), db]
+
+    return step
+
+
 def run(torch, request):
     device = request["device"]
     inputs = [load(torch, spec, device) for spec in request["inputs"]]
     case = request["case"]
     if case in ("train-step", "compile-latency"):
         call = train_step(torch, inputs, request["params"]["learningRate"])
+    elif case in ("rnn", "rnn-train"):
+        call = rnn(torch, inputs, case == "rnn-train")
     elif case == "conv2d-train":
         call = conv2d_train(torch, inputs, request["params"])
     else:
