@@ -64,9 +64,10 @@ function tapPart(builder: KernelBuilder, k: readonly string[], attrs: ConvAttrs,
  * x's value at the window position of output position `o` and tap `k` (padding reads 0):
  * position o·s + k·d − b along each spatial axis. A stored x is read at an offset summed
  * from the parts (one unsigned comparison per padded axis, the read's index selected to 0
- * outside); a view through the builder at the clamped multi-index.
+ * outside); a view through the builder at the clamped multi-index. `loop` says which of
+ * (channel, tap) and (n, position) the product's loop over k runs through.
  */
-function windowValue(builder: KernelBuilder, x: Variable, n: string, channel: string, o: readonly string[], k: readonly string[], attrs: ConvAttrs, dtype: Variable['dtype']): string {
+function windowValue(builder: KernelBuilder, x: Variable, n: string, channel: string, o: readonly string[], k: readonly string[], attrs: ConvAttrs, dtype: Variable['dtype'], loop: 'tap' | 'position'): string {
   const spatial = (x.shape as number[]).slice(2);
   const padded = spatial.map((_, axis) => attrs.padding[axis]![0] > 0 || attrs.padding[axis]![1] > 0);
   if (builder.hasBuffer(x)) {
@@ -76,7 +77,10 @@ function windowValue(builder: KernelBuilder, x: Variable, n: string, channel: st
     const C = x.shape[1] as number;
     const plane = product(spatial);
     const conditions = spatial.flatMap((length, axis) => (padded[axis] ? [`u32(${builder.share(`${outer.at[axis]} + ${tap.at[axis]}`, 'p')}) < ${length}u`] : []));
-    const offset = builder.share(sum([builder.share(times(n, C * plane), 'no'), builder.share(times(channel, plane), 'co'), tap.offset, outer.offset]), 'xo');
+    // Grouped by what the loop over k changes (bound per step) and what it does not (hoisted).
+    const [no, co] = [builder.share(times(n, C * plane), 'no'), builder.share(times(channel, plane), 'co')];
+    const [stepPart, columnPart] = loop === 'tap' ? [[no, co, tap.offset], [outer.offset]] : [[no, outer.offset], [co, tap.offset]];
+    const offset = builder.share(sum([builder.share(sum(stepPart), 'xs'), builder.share(sum(columnPart), 'xc')]), 'xo');
     if (conditions.length === 0) return convert(builder.valueAt(x, offset)!, x.dtype, dtype);
     const inside = builder.share(conditions.join(' && '), 'in');
     const value = convert(builder.valueAt(x, builder.share(`select(0i, ${offset}, ${inside})`, 'xi'))!, x.dtype, dtype);
@@ -127,6 +131,7 @@ export function convProduct(kernel: Kernel): Product | undefined {
     const xStrides = stridesOf((x.shape as number[]).slice(2));
     return {
       ...base, M: Fg, K, N: P, batchShape, batch: N * G, out: [...batchShape, Fg, P],
+      ...(x !== w && K % 4 === 0 ? { flatA: { stored: w, offset: (builder: KernelBuilder, [, g]: readonly string[], row: string, k: string) => `${wRow(builder, g, row)} + ${k}` } } : {}),
       hoist: (builder, side, [, g], own) => {
         if (side === 0 && builder.hasBuffer(w)) wRow(builder, g, own);
         if (side === 1 && builder.hasBuffer(x)) outerPart(builder, split(builder, own, outSpatial, 'o'), attrs, xStrides);
@@ -139,7 +144,7 @@ export function convProduct(kernel: Kernel): Product | undefined {
           });
         }
         const [c, ...k] = split(builder, row, [Cg!, ...kernelShape], 'k');
-        return windowValue(builder, x, n!, grouped(g, Cg!, c!), split(builder, col, outSpatial, 'o'), k, attrs, dtype);
+        return windowValue(builder, x, n!, grouped(g, Cg!, c!), split(builder, col, outSpatial, 'o'), k, attrs, dtype, 'tap');
       },
     };
   }
@@ -153,27 +158,36 @@ export function convProduct(kernel: Kernel): Product | undefined {
     const outSpatial = (y.shape as number[]).slice(2);
     const [Fg, KK, P] = [F! / G, product(kernelShape), product(outSpatial)];
     const xStrides = stridesOf((x.shape as number[]).slice(2));
+    const plane = product((x.shape as number[]).slice(2));
     // A = y as [Fg, N·P] per group: y[n, f, o] at n·F·P + f·P + o.
     const yRow = (builder: KernelBuilder, g: string | undefined, row: string) => builder.share(times(grouped(g, Fg, row), P), 'yo');
+    const yOffset = (builder: KernelBuilder, g: string | undefined, row: string, k: string) => {
+      const n = builder.share(`(${k}) / ${P}i`, 'n');
+      return builder.share(sum([times(n, F! * P), yRow(builder, g, row), builder.share(`(${k}) % ${P}i`, 'of')]), 'yi');
+    };
     return {
       ...base, M: Fg, K: N * P, N: Cg! * KK, batchShape: [G], batch: G, out: [G, Fg, Cg! * KK],
+      // Four k from a multiple of 4 stay in one n's positions when P is a multiple of 4.
+      ...(x !== y && P % 4 === 0 ? { flatA: { stored: y, offset: (builder: KernelBuilder, [g]: readonly string[], row: string, k: string) => yOffset(builder, g, row, k) } } : {}),
       hoist: (builder, side, [g], own) => {
         if (side === 0 && builder.hasBuffer(y)) yRow(builder, g, own);
-        if (side === 1 && builder.hasBuffer(x)) tapPart(builder, split(builder, own, [Cg!, ...kernelShape], 'k').slice(1), attrs, xStrides);
+        if (side === 1 && builder.hasBuffer(x)) {
+          // windowValue's column part for loop 'position': channel and tap offsets.
+          const [c, ...k] = split(builder, own, [Cg!, ...kernelShape], 'k');
+          const tap = tapPart(builder, k, attrs, xStrides);
+          builder.share(sum([builder.share(times(grouped(g, Cg!, c!), plane), 'co'), tap.offset]), 'xc');
+        }
       },
       read: (builder, side, [g], row, col) => {
         if (side === 0) {
-          return read(builder, y, () => {
-            const n = builder.share(`(${col}) / ${P}i`, 'n');
-            return builder.share(sum([times(n, F! * P), yRow(builder, g, row), builder.share(`(${col}) % ${P}i`, 'of')]), 'yi');
-          }, () => {
+          return read(builder, y, () => yOffset(builder, g, row, col), () => {
             const [n, ...o] = split(builder, col, [N, ...outSpatial], 'o');
             return [n!, grouped(g, Fg, row), ...o];
           });
         }
         const [n, ...o] = split(builder, row, [N, ...outSpatial], 'o');
         const [c, ...k] = split(builder, col, [Cg!, ...kernelShape], 'k');
-        return windowValue(builder, x, n!, grouped(g, Cg!, c!), o, k, attrs, dtype);
+        return windowValue(builder, x, n!, grouped(g, Cg!, c!), o, k, attrs, dtype, 'position');
       },
     };
   }

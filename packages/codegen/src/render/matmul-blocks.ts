@@ -29,6 +29,8 @@ interface OperandRead {
   stored?: Variable;
   /** The operand's matrix axis that is contiguous in `stored`: k, or the block's own (m for A, n for B). */
   along?: 'k' | 'own';
+  /** Read through the product's flatA (stored at a row offset plus k), not a matrix index. */
+  flat?: boolean;
 }
 
 /**
@@ -68,6 +70,10 @@ function renderThreadBlocksWith(kernel: Kernel, product: Product, materialized: 
   // nothing else in the kernel may read it one value at a time.
   const reads = [a, b].map((operand, side): OperandRead => {
     const plain = { operand };
+    const flat = side === 0 ? product.flatA?.stored : undefined;
+    if (flat && vectorize && materialized.has(flat) && K % 4 === 0 && flat.dtype === 'float32' && node.dtype === 'float32' && flat !== kernel.output && flat !== kernel.writesInto && !product.epilogue.includes(flat) && !T.topologicalOrder([a, b].filter((v) => v !== flat)).includes(flat)) {
+      return { operand, stored: flat, along: 'k', flat: true };
+    }
     if (!vectorize || product.read || operand.ndim < 2 || operand.dtype !== 'float32' || node.dtype !== 'float32') return plain;
     const isA = side === 0;
     const own = isA ? M : N;
@@ -87,7 +93,7 @@ function renderThreadBlocksWith(kernel: Kernel, product: Product, materialized: 
     return { operand, stored, along };
   });
   // One buffer read both ways (x·xᵀ with one side plain) must be read one value at a time.
-  const bothWays = reads.map((read, side) => read.stored !== undefined && !reads[1 - side]!.stored && T.topologicalOrder([reads[1 - side]!.operand]).includes(read.stored));
+  const bothWays = reads.map((read, side) => !read.flat && read.stored !== undefined && !reads[1 - side]!.stored && T.topologicalOrder([reads[1 - side]!.operand]).includes(read.stored));
   bothWays.forEach((conflict, side) => void (conflict && (reads[side] = { operand: reads[side]!.operand })));
   for (const read of reads) if (read.stored) builder.vectorBinding(read.stored);
   const [readA, readB] = reads as [OperandRead, OperandRead];
@@ -96,6 +102,7 @@ function renderThreadBlocksWith(kernel: Kernel, product: Product, materialized: 
   const clamp = (index: string, size: number, block: number) => (size % block === 0 ? index : `min(${index}, ${size - 1}i)`);
   const vectorAt = (read: OperandRead, row: string, col: string, isA: boolean): string => {
     const binding = builder.binding(read.stored!);
+    if (read.flat) return `${binding.name}[(${product.flatA!.offset(builder, batchIndex, row, col)}) / 4i]`;
     const index = read.stored === read.operand ? operandIndex(read.stored, row, col, isA) : operandIndex(read.stored!, col, row, isA);
     return `${binding.name}[(${builder.offset(index, read.stored!.shape as number[])}) / 4i]`;
   };

@@ -45,6 +45,13 @@ export interface Product {
    * its row (A) or column (B) `own` alone, so that the loop does not recompute it per step.
    */
   hoist?: (builder: KernelBuilder, side: 0 | 1, batchIndex: readonly string[], own: string) => void;
+  /**
+   * With `read`: A(row, k) is `stored`'s element at offset(row, k), and for k a multiple of
+   * 4 the next three are the next three elements (a convolution's filters, or its output
+   * gradient with positions a multiple of 4), so the thread-block kernel may load A four
+   * values of k at a time.
+   */
+  flatA?: { stored: Variable; offset: (builder: KernelBuilder, batchIndex: readonly string[], row: string, k: string) => string };
 }
 
 /** The value of operand `side` (0: A, 1: B) at (row, col), in the product's dtype. */
