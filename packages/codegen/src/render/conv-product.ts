@@ -220,7 +220,8 @@ export function convProduct(kernel: Kernel): Product | undefined {
         // A = wᵀ per group: w[g·Fg + f, c, k] at (g·Fg + f)·Cg·KK + c·KK + k, with col = (f, k).
         return read(builder, w, () => {
           const f = builder.share(KK === 1 ? `(${col})` : `(${col}) / ${KK}i`, 'f');
-          return builder.share(sum([times(grouped(g, Fg, f), Cg! * KK), builder.share(times(row, KK), 'wo'), KK === 1 ? '0i' : builder.share(`(${col}) % ${KK}i`, 'kf')]), 'wi');
+          const step = builder.share(sum([times(grouped(g, Fg, f), Cg! * KK), KK === 1 ? '0i' : builder.share(`(${col}) % ${KK}i`, 'kf')]), 'ws');
+          return builder.share(sum([step, builder.share(times(row, KK), 'wo')]), 'wi');
         }, () => {
           const [f, ...k] = split(builder, col, [Fg, ...kernelShape], 'k');
           return [grouped(g, Fg, f!), row, ...k];
@@ -234,7 +235,8 @@ export function convProduct(kernel: Kernel): Product | undefined {
         const tap = tapPart(builder, k, attrs, yStrides);
         const q = outer.at.map((position, axis) => builder.share(`${position} - ${tap.at[axis]}`, 'q'));
         const inside = builder.share(q.map((position, axis) => `u32(${position}) < ${outSpatial[axis]}u`).join(' && '), 'in');
-        const offset = builder.share(sum([builder.share(times(`${n} * ${F}i + ${filter}`, product(outSpatial)), 'fo'), outer.offset]) + ` - (${tap.offset})`, 'yi');
+        const step = builder.share(`${builder.share(times(`${n} * ${F}i + ${filter}`, product(outSpatial)), 'fo')} - (${tap.offset})`, 'ys');
+        const offset = builder.share(sum([step, outer.offset]), 'yi');
         const value = convert(builder.valueAt(y, builder.share(`select(0i, ${offset}, ${inside})`, 'yj'))!, y.dtype, dtype);
         return `select(${literal(0, dtype)}, ${value}, ${inside})`;
       }
