@@ -1,5 +1,5 @@
 // The demo's experiment at a small size: it synthesizes, trains every model, evaluates
-// (hand-designed and learned chroma, the talk's network, the CNN) and writes a complete
+// (hand-designed and learned chroma, the talk's network, the CNN, the CRNN) and writes a complete
 // report folder (the full-size run is `pnpm demo`), and the talk's claim holds on the
 // held-out test split: learned chroma beats hand-designed chroma.
 import { test } from 'uvu';
@@ -17,9 +17,9 @@ test('a small experiment writes the report with a row per model and every pictur
   // gap swung from −7 to +20 points with the seed and the size.
   const { results, reportPath } = await runExperiment({
     ...experimentDefaults, clips: 96, source: 'additive', stride: 4, reportDir, progress: false,
-    epochs: { chroma: 16, network: 1, cnn: 1, classifier: 2 }, hidden: [32, 16], log: (line) => lines.push(line),
+    epochs: { chroma: 16, network: 1, cnn: 1, crnn: 1, classifier: 2 }, hidden: [32, 16], log: (line) => lines.push(line),
   });
-  assert.is(results.length, 5);
+  assert.is(results.length, 6);
   for (const result of results) {
     for (const scores of [result.template, result.classifier]) {
       assert.ok(scores.majmin >= 0 && scores.majmin <= 1 && scores.frameAccuracy >= 0, `${result.name}: ${JSON.stringify(scores).slice(0, 80)}`);
@@ -36,9 +36,9 @@ test('a small experiment writes the report with a row per model and every pictur
   assert.ok(learned.template.majmin >= hand.template.majmin + 0.05,
     `learned chroma majmin ${learned.template.majmin.toFixed(3)} should beat hand-designed ${hand.template.majmin.toFixed(3)} by at least 0.05`);
   const summary = readFileSync(reportPath, 'utf8');
-  assert.is(summary.split('\n').filter((line) => line.startsWith('| ') && !line.startsWith('| features') && !line.startsWith('| ---')).length, 5);
+  assert.is(summary.split('\n').filter((line) => line.startsWith('| ') && !line.startsWith('| features') && !line.startsWith('| ---')).length, 6);
   for (const match of summary.matchAll(/\(([^)]+\.png)\)/g)) assert.ok(existsSync(join(reportDir, match[1]!)), `missing ${match[1]}`);
-  for (const kind of ['learned-chroma', 'network', 'cnn']) assert.ok(existsSync(join(reportDir, 'models', kind, 'weights.npz')), `missing models/${kind}`);
+  for (const kind of ['learned-chroma', 'network', 'cnn', 'crnn']) assert.ok(existsSync(join(reportDir, 'models', kind, 'weights.npz')), `missing models/${kind}`);
   assert.ok(lines.some((line) => line.startsWith('device: ')));
 });
 

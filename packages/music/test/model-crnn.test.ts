@@ -26,7 +26,7 @@ test.after(async () => {
 
 const bins = 12;
 const feature = { ...featureDefaults, nBins: bins };
-const shape: CrnnShape = { cnn: { radius: 1, convolutions: [{ filters: 3, kernel: [3, 3] }], hidden: [6] }, gru: 4, bidirectional: true, chunk: 6 };
+const shape: CrnnShape = { cnn: { radius: 1, convolutions: [{ filters: 3, kernel: [3, 3] }], hidden: [6] }, gru: 4, bidirectional: true, chunk: 6, hop: 6 };
 const config: ModelConfig = { kind: 'crnn', feature, crnn: shape, seed: 3, loss: 'softmax-distance', dropout: 0.2 };
 
 /** Frame f, bin b of a clip holds 100·f + b, so every patch entry names its source. */
@@ -46,6 +46,9 @@ test('chunks are consecutive frames\' patches with their labels; the last ends a
   const features: ClipFeatures = { cqt: rampFrames(5), dft: rampFrames(5), labels: new Int32Array(5), times: new Float64Array(5) };
   assert.equal(clipInput(config, features).shape, [1, 5, 3, bins]);
   assert.equal(Array.from(clipSequence(features.cqt, 1).data), Array.from(framePatches(features.cqt, 1).data));
+  // Sparser chunks: every 5 frames of 14 give starts 0, 5 and the clip's end, 10.
+  assert.equal(Array.from(chunkPatches([clip(14, 0)], 1, 4, 5).labels.data), [0, 1, 2, 3, 5, 6, 7, 8, 10, 11, 12, 13]);
+  assert.equal(Array.from(chunkPatches([clip(16, 0)], 1, 4, 6).labels.data), [0, 1, 2, 3, 6, 7, 8, 9, 12, 13, 14, 15]);
   assert.throws(() => chunkPatches([clip(8, 0)], 1, 0), /positive whole numbers/);
 });
 

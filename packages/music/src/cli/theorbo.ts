@@ -17,9 +17,10 @@ import { framesToSegments, medianFilterFrames } from '../eval/index.ts';
 import { writeHeatmapPng } from '../plot/index.ts';
 import { loadNpz, saveModel, train } from '../train/index.ts';
 import { clipFeatures, featureDefaults, stackFrames, type ClipFeatures } from '../model/features.ts';
-import { buildModel, clipInput, loadChromaModel, type ModelKind } from '../model/registry.ts';
+import { buildModel, clipInput, loadChromaModel, type ModelConfig, type ModelKind } from '../model/registry.ts';
 import { cnnDefaults, cnnTraining } from '../model/cnn.ts';
-import { stackPatches } from '../model/patches.ts';
+import { crnnDefaults, crnnTraining } from '../model/crnn.ts';
+import { chunkPatches, stackPatches } from '../model/patches.ts';
 import { experimentDefaults, runExperiment } from '../model/experiment.ts';
 import { firFeatureDefaults, firWindows } from '../model/fir.ts';
 import { scorePredictions } from '../model/evaluate.ts';
@@ -53,7 +54,7 @@ program.command('synth').description('synthesize (or load from the cache) a chor
 
 program.command('train').description('train one model on synthesized data, with a checkpoint each epoch')
   .requiredOption('--out <dir>', 'where the model (weights.npz, config.json) and its checkpoint go')
-  .option('--model <kind>', 'learned-chroma, network, cnn (a small CNN on CQT patches) or fir (the CQT\'s kernels as a trainable conv1d on raw audio)', 'learned-chroma')
+  .option('--model <kind>', 'learned-chroma, network, cnn (a small CNN on CQT patches), crnn (the CNN with a bidirectional GRU over the frames) or fir (the CQT\'s kernels as a trainable conv1d on raw audio)', 'learned-chroma')
   .option('--epochs <n>', 'epochs', int, 10)
   .option('--hidden <sizes>', 'the network\'s hidden layers, e.g. 256,64 (the talk\'s) or 512,256,64', (value: string) => value.split(',').map(int), experimentDefaults.hidden)
   .option('--clips <n>', 'clips per source', int, experimentDefaults.clips)
@@ -62,7 +63,7 @@ program.command('train').description('train one model on synthesized data, with 
   .option('--resume', 'continue from the checkpoint in --out')
   .action(async (options: { out: string; model: ModelKind; epochs: number; hidden: number[]; clips: number; source: DataSource | 'both'; seed: number; resume?: boolean }) => {
     const acquired = await device(deviceOption());
-    if (!['learned-chroma', 'network', 'cnn', 'fir'].includes(options.model)) throw new Error(`train: --model must be learned-chroma, network, cnn or fir, not '${options.model}'`);
+    if (!['learned-chroma', 'network', 'cnn', 'crnn', 'fir'].includes(options.model)) throw new Error(`train: --model must be learned-chroma, network, cnn, crnn or fir, not '${options.model}'`);
     const dataset = await synthesizeDataset({ seed: options.seed, clips: options.clips, source: options.source });
     // The FIR model's CQT starts at C3 (4096-tap filters) and it reads one raw-audio window per frame.
     const feature = options.model === 'fir' ? firFeatureDefaults : featureDefaults;
@@ -73,17 +74,26 @@ program.command('train').description('train one model on synthesized data, with 
     const trainSet = features('train');
     const validation = features('validation');
     const gain = fitChromaGain(trainSet.cqt, trainSet.labels, feature);
-    const config = { kind: options.model, feature, gain, hidden: options.hidden, seed: options.seed, loss: experimentDefaults.loss, ...(options.model === 'cnn' ? { cnn: cnnDefaults, dropout: experimentDefaults.dropout } : {}) };
+    const convolutional = options.model === 'cnn' || options.model === 'crnn';
+    const config: ModelConfig = {
+      kind: options.model, feature, gain, hidden: options.hidden, seed: options.seed, loss: experimentDefaults.loss,
+      ...(options.model === 'cnn' ? { cnn: cnnDefaults } : options.model === 'crnn' ? { crnn: crnnDefaults } : {}), ...(convolutional ? { dropout: experimentDefaults.dropout } : {}),
+    };
     const model = buildModel(config);
     const input = options.model === 'network' ? 'dft' : 'cqt';
-    const inputOf = (split: string, set: typeof trainSet) => {
-      if (options.model === 'cnn') return stackPatches(splitFeatures(split).map((clip) => clip.cqt), cnnDefaults.radius, experimentDefaults.stride);
-      return options.model === 'fir' ? firWindows(splitClips(split), feature, experimentDefaults.stride) : set[input];
+    // The CRNN reads chunks of consecutive frames, labelled per frame; the others single frames.
+    const dataOf = (split: string, set: typeof trainSet): [T.NDArray, T.NDArray] => {
+      if (options.model === 'crnn') {
+        const { patches, labels } = chunkPatches(splitFeatures(split), crnnDefaults.cnn.radius, crnnDefaults.chunk, crnnDefaults.hop);
+        return [patches, labels];
+      }
+      if (options.model === 'cnn') return [stackPatches(splitFeatures(split).map((clip) => clip.cqt), cnnDefaults.radius, experimentDefaults.stride), set.labels];
+      return [options.model === 'fir' ? firWindows(splitClips(split), feature, experimentDefaults.stride) : set[input], set.labels];
     };
     const result = await train({
       model, device: acquired, epochs: options.epochs, batchSize: 256, rule: 'adam', learningRate: options.model === 'network' || options.model === 'fir' ? 0.001 : 0.01, seed: options.seed,
-      ...(options.model === 'cnn' ? cnnTraining(feature) : {}),
-      data: { train: [inputOf('train', trainSet), trainSet.labels], validation: [inputOf('validation', validation), validation.labels] },
+      ...(options.model === 'cnn' ? cnnTraining(feature) : options.model === 'crnn' ? crnnTraining(feature, crnnDefaults) : {}),
+      data: { train: dataOf('train', trainSet), validation: dataOf('validation', validation) },
       checkpointDir: join(options.out, 'checkpoint'), resume: options.resume ?? false, earlyStopping: { monitor: 'loss', patience: 3 }, config,
     });
     await saveModel(options.out, model.params, config);
@@ -170,7 +180,7 @@ program.command('demo').description('the main job: synthesize data, train the le
   .option('--epochs <n>', 'epochs per model', int)
   .action(async (options: { report: string; clips: number; source: DataSource | 'both'; seed: number; epochs?: number }) => {
     const acquired = await device(deviceOption());
-    const epochs = options.epochs === undefined ? experimentDefaults.epochs : { chroma: options.epochs, network: options.epochs, cnn: options.epochs, classifier: options.epochs };
+    const epochs = options.epochs === undefined ? experimentDefaults.epochs : { chroma: options.epochs, network: options.epochs, cnn: options.epochs, crnn: options.epochs, classifier: options.epochs };
     const { results, reportPath } = await runExperiment({ ...experimentDefaults, device: acquired, clips: options.clips, source: options.source, seed: options.seed, epochs, reportDir: options.report, log: (line) => console.log(line), progress: process.stderr.isTTY === true });
     console.log('\nweighted chord symbol recall, majmin (templates / classifier):');
     for (const result of results) console.log(`  ${result.name.padEnd(48)} ${(100 * result.template.majmin).toFixed(1).padStart(5)}% / ${(100 * result.classifier.majmin).toFixed(1).padStart(5)}%`);

@@ -17,8 +17,9 @@
 // Left out: stacked recurrent layers, LSTMs, a CRF or HMM decoder over the outputs.
 
 import * as T from '@theorbo/graph';
-import { dropout } from '../train/index.ts';
-import { cnnDefaults, cnnTrunk, describeCnn, type CnnShape } from './cnn.ts';
+import { dropout, type AugmentHook } from '../train/index.ts';
+import { cnnDefaults, cnnTraining, cnnTrunk, describeCnn, type CnnShape } from './cnn.ts';
+import type { FeatureOptions } from './features.ts';
 import { gaussian, withLoss, type ChromaModel, type TemplateLoss } from './models.ts';
 
 export interface CrnnShape {
@@ -28,12 +29,26 @@ export interface CrnnShape {
   gru: number;
   /** A second GRU reading the frames backwards, its states concatenated to the first's. */
   bidirectional: boolean;
-  /** Training chunks: this many consecutive frames of a clip per example. */
+  /** Training chunks: this many consecutive frames of a clip per example… */
   chunk: number;
+  /** …starting every this many frames of the clip (chunkPatches). */
+  hop: number;
 }
 
-/** The CNN's defaults as the trunk, a bidirectional GRU of 32 units, chunks of 32 frames (0.74 s). */
-export const crnnDefaults: CrnnShape = { cnn: cnnDefaults, gru: 32, bidirectional: true, chunk: 32 };
+/**
+ * The CNN's defaults as the trunk, a bidirectional GRU of 32 units, chunks of 32 frames
+ * (0.74 s) every 96 frames: as many training frames as the CNN's every third frame.
+ */
+export const crnnDefaults: CrnnShape = { cnn: cnnDefaults, gru: 32, bidirectional: true, chunk: 32, hop: 96 };
+
+/**
+ * How the demo and `theorbo train --model crnn` train it: the CNN's recipe (Adam, pitch
+ * shifts that transpose a whole chunk and its labels, noise), in batches of as many
+ * chunks as make 256 frames, the CNN's batch.
+ */
+export function crnnTraining(feature: Pick<FeatureOptions, 'binsPerOctave'>, shape: CrnnShape): { learningRate: number; augment: AugmentHook; batchSize: number } {
+  return { ...cnnTraining(feature), batchSize: Math.max(1, Math.round(256 / shape.chunk)) };
+}
 
 /** The shape in a few words, for logs and the report: "3 frames → conv 8 × 3×3 → 64 → bi-GRU 32 → 12". */
 export function describeCrnn(shape: CrnnShape): string {

@@ -1,6 +1,7 @@
 // The main job: the talk's argument as an experiment. Synthesize chord clips with known
 // labels, compute CQT and DFT frames, train the learned chroma (CQT · W), the talk's
-// network (DFT → 256 → 64 → 12) and a small CNN on CQT patches (cnn.ts) with the
+// network (DFT → 256 → 64 → 12), a small CNN on CQT patches (cnn.ts) and the CNN with a
+// GRU over the frames (crnn.ts, trained on chunks of consecutive frames) with the
 // template-distance loss, then evaluate each against hand-designed chroma (octave
 // folding) on held-out instruments and voicings — with the same template matching and
 // the same softmax classifier on top — and write a report folder: a Markdown summary
@@ -17,7 +18,8 @@ import { clipFeatures, featureDefaults, stackFrames, type ClipFeatures, type Fea
 import { chordClassifier, fitChromaGain, type ChromaModel, type TemplateLoss } from './models.ts';
 import { buildModel, type ModelConfig } from './registry.ts';
 import { cnnDefaults, cnnTraining, describeCnn, type CnnShape } from './cnn.ts';
-import { framePatches, stackPatches } from './patches.ts';
+import { crnnDefaults, crnnTraining, describeCrnn, type CrnnShape } from './crnn.ts';
+import { chunkPatches, clipSequence, framePatches, stackPatches } from './patches.ts';
 import { scorePredictions, type Scores } from './evaluate.ts';
 import { writeReport, type ModelReport } from './report.ts';
 
@@ -31,10 +33,12 @@ export interface ExperimentOptions {
   device?: AcquiredDevice;
   /** Training frames: every stride-th frame of the training clips. */
   stride: number;
-  epochs: { chroma: number; network: number; cnn: number; classifier: number };
+  epochs: { chroma: number; network: number; cnn: number; crnn: number; classifier: number };
   hidden: number[];
   /** The CNN's patches, conv and dense layers. */
   cnn: CnnShape;
+  /** The CRNN's trunk, GRU and training chunks. */
+  crnn: CrnnShape;
   /** The learned models' objective: the talk's squared template distance, or its softmax form. */
   loss: TemplateLoss;
   dropout: number;
@@ -44,7 +48,7 @@ export interface ExperimentOptions {
 
 export const experimentDefaults: Omit<ExperimentOptions, 'reportDir' | 'log'> = {
   seed: 7, clips: 240, source: 'both', stride: 3,
-  epochs: { chroma: 16, network: 16, cnn: 16, classifier: 16 }, hidden: [256, 64], cnn: cnnDefaults, progress: true, loss: 'softmax-distance', dropout: 0.2,
+  epochs: { chroma: 16, network: 16, cnn: 16, crnn: 16, classifier: 16 }, hidden: [256, 64], cnn: cnnDefaults, crnn: crnnDefaults, progress: true, loss: 'softmax-distance', dropout: 0.2,
 };
 
 interface Evaluated {
@@ -70,8 +74,10 @@ export async function runExperiment(options: ExperimentOptions): Promise<{ resul
   const testClips = split('test');
   // The CNN reads each frame's CQT patch, cut from its own clip before the frames are stacked.
   const patchesOf = (clips: readonly DatasetClip[]) => stackPatches(clips.map((clip) => byClip.get(clip)!.cqt), options.cnn.radius, options.stride);
-  const trainSet = { ...stackFrames(trainClips.map((clip) => byClip.get(clip)!), options.stride), patches: patchesOf(trainClips) };
-  const validationSet = { ...stackFrames(validationClips.map((clip) => byClip.get(clip)!), options.stride), patches: patchesOf(validationClips) };
+  // The CRNN reads chunks of consecutive frames' patches, labelled [chunks, frames].
+  const sequencesOf = (clips: readonly DatasetClip[]) => chunkPatches(clips.map((clip) => byClip.get(clip)!), options.crnn.cnn.radius, options.crnn.chunk, options.crnn.hop);
+  const trainSet = { ...stackFrames(trainClips.map((clip) => byClip.get(clip)!), options.stride), patches: patchesOf(trainClips), sequences: sequencesOf(trainClips) };
+  const validationSet = { ...stackFrames(validationClips.map((clip) => byClip.get(clip)!), options.stride), patches: patchesOf(validationClips), sequences: sequencesOf(validationClips) };
   log(`features: CQT ${feature.nBins} bins and DFT ${feature.nFft / 2 + 1} bins for ${[...byClip.values()].reduce((n, c) => n + c.labels.length, 0)} frames in ${seconds(featureStart)}; training on ${trainSet.labels.size} frames`);
 
   const gain = fitChromaGain(trainSet.cqt, trainSet.labels, feature);
@@ -81,7 +87,7 @@ export async function runExperiment(options: ExperimentOptions): Promise<{ resul
     noiseAugmentation({ std: 0.02 }),
   );
   const common = { batchSize: 256, device, progress: options.progress, seed: options.seed };
-  const models: { name: string; model: ChromaModel; input: 'cqt' | 'dft' | 'patches'; start: T.NDArray; config: ModelConfig }[] = [];
+  const models: { name: string; model: ChromaModel; input: Input; start: T.NDArray; config: ModelConfig }[] = [];
 
   const handConfig: ModelConfig = { kind: 'hand-chroma', feature, gain };
   const hand = buildModel(handConfig);
@@ -117,6 +123,15 @@ export async function runExperiment(options: ExperimentOptions): Promise<{ resul
   await train({ ...common, model: cnn, data: { train: [trainSet.patches, trainSet.labels], validation: [validationSet.patches, validationSet.labels] }, epochs: options.epochs.cnn, rule: 'adam', ...cnnTraining(feature), earlyStopping: { monitor: 'loss', patience: 3 } });
   models.push({ name: `CNN on CQT patches (${describeCnn(options.cnn)})`, model: cnn, input: 'patches', start: cnnStart, config: cnnConfig });
 
+  if (options.epochs.crnn > 0) {
+    const crnnConfig: ModelConfig = { kind: 'crnn', feature, crnn: options.crnn, seed: options.seed, loss: options.loss, dropout: options.dropout };
+    const crnn = buildModel(crnnConfig);
+    const crnnStart = crnn.weights.get();
+    log(`training the CRNN on chunks of ${options.crnn.chunk} frames every ${options.crnn.hop} (${describeCrnn(options.crnn)})`);
+    await train({ ...common, model: crnn, data: { train: rowsOf(trainSet, 'sequences'), validation: rowsOf(validationSet, 'sequences') }, epochs: options.epochs.crnn, rule: 'adam', ...crnnTraining(feature, options.crnn), earlyStopping: { monitor: 'loss', patience: 3 } });
+    models.push({ name: `CRNN on CQT patches (${describeCrnn(options.crnn)})`, model: crnn, input: 'sequences', start: crnnStart, config: crnnConfig });
+  }
+
   const results: Evaluated[] = [];
   const reports: ModelReport[] = [];
   const scoreOptions = { hop: feature.hop, sampleRate: feature.sampleRate, medianWidth: 9 };
@@ -124,18 +139,19 @@ export async function runExperiment(options: ExperimentOptions): Promise<{ resul
     const forward = compile({ inputs: [model.features], outputs: [model.chroma, model.predictions!], device });
     const chromaOf = async (values: T.NDArray) => (await forward(values)) as T.NDArray[];
     // The classifier learns from each model's outputs on the training frames.
-    const [trainChroma] = await chromaOf(trainSet[input]);
-    const [validationChroma] = await chromaOf(validationSet[input]);
+    const [trainChroma] = await chromaOf(rowsOf(trainSet, input)[0]);
+    const [validationChroma] = await chromaOf(rowsOf(validationSet, input)[0]);
+    const [trainLabels, validationLabels] = [trainSet, validationSet].map((set) => flatLabels(rowsOf(set, input)[1]));
     const { mean, scale } = standardization(trainChroma!);
     const classifier = chordClassifier(mean, scale, options.seed + 17);
-    await train({ ...common, model: classifier, data: { train: [trainChroma!, trainSet.labels], validation: [validationChroma!, validationSet.labels] }, epochs: options.epochs.classifier, rule: 'adam', learningRate: 0.01, earlyStopping: { monitor: 'loss', patience: 3 } });
+    await train({ ...common, model: classifier, data: { train: [trainChroma!, trainLabels!], validation: [validationChroma!, validationLabels!] }, epochs: options.epochs.classifier, rule: 'adam', learningRate: 0.01, earlyStopping: { monitor: 'loss', patience: 3 } });
     const classify = compile({ inputs: [classifier.features], outputs: classifier.predictions!, device });
     const templatePredictions: { reference: DatasetClip['segments']; frameLabels: Int32Array; predicted: Int32Array; duration: number }[] = [];
     const classifierPredictions: typeof templatePredictions = [];
     let exampleChroma: T.NDArray | undefined;
     for (const clip of testClips) {
       const features = byClip.get(clip)!;
-      const [chroma, matched] = await chromaOf(input === 'patches' ? framePatches(features.cqt, options.cnn.radius) : features[input]);
+      const [chroma, matched] = await chromaOf(input === 'patches' ? framePatches(features.cqt, options.cnn.radius) : input === 'sequences' ? clipSequence(features.cqt, options.crnn.cnn.radius) : features[input]);
       const [classes] = (await classify(chroma!)) as T.NDArray[];
       exampleChroma ??= chroma;
       const base = { reference: clip.segments, frameLabels: features.labels, duration: clip.duration };
@@ -155,6 +171,25 @@ export async function runExperiment(options: ExperimentOptions): Promise<{ resul
   });
   return { results, device, reportPath };
 }
+
+/** What a model reads: CQT or DFT frames, CQT patches, or chunks of consecutive patches (the CRNN). */
+type Input = 'cqt' | 'dft' | 'patches' | 'sequences';
+
+interface FeatureSet {
+  cqt: T.NDArray;
+  dft: T.NDArray;
+  patches: T.NDArray;
+  labels: T.NDArray;
+  sequences: { patches: T.NDArray; labels: T.NDArray };
+}
+
+/** A set's inputs for one kind of model and the labels they go with ([chunks, frames] for sequences). */
+function rowsOf(set: FeatureSet, input: Input): [T.NDArray, T.NDArray] {
+  return input === 'sequences' ? [set.sequences.patches, set.sequences.labels] : [set[input], set.labels];
+}
+
+/** Labels as one row per frame, the order of a model's chroma rows. */
+const flatLabels = (labels: T.NDArray): T.NDArray => (labels.ndim === 1 ? labels : T.array(labels.data as Int32Array));
 
 /** The per-dimension mean and inverse standard deviation of [rows, 12] values: the classifier's standardization. */
 export function standardization(values: T.NDArray): { mean: Float32Array; scale: Float32Array } {
