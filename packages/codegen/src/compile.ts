@@ -10,7 +10,7 @@
 import * as T from '@theorbo/graph';
 import { GraphError, NDArray, SharedVariable, type Variable } from '@theorbo/graph';
 import { acquireDevice, type AcquiredDevice, type DeviceKind } from './device.ts';
-import { debugTopic, tuningFromEnvironment } from './environment.ts';
+import { debugTopic, deviceFromEnvironment, tuningFromEnvironment } from './environment.ts';
 import { DeviceTensor } from './runtime/device-tensor.ts';
 import { formatProfile, run, type CompileMode, type Profile } from './runtime/execute.ts';
 import { buildPlan, compilePipelines, draftPlan, type Plan } from './runtime/plan.ts';
@@ -27,8 +27,14 @@ export interface CompileSpec {
   /** A device kind to acquire, or a device already acquired (default: the device chain). */
   device?: DeviceKind | AcquiredDevice;
   mode?: CompileMode;
-  /** Convert inputs of another dtype instead of refusing them (Theano's allow_input_downcast). */
+  /**
+   * Convert inputs of another dtype instead of refusing them, truncating fractions given
+   * to integer inputs (Theano's allow_input_downcast). Numbers out of an integer input's
+   * range are refused even so.
+   */
   allowInputDowncast?: boolean;
+  /** An input that no output or update depends on: an error (default), a warning, or nothing (Theano's on_unused_input). */
+  onUnusedInput?: 'raise' | 'warn' | 'ignore';
   /** Resolve to DeviceTensors that stay on the device, instead of host NDArrays. */
   outputsOnDevice?: boolean;
   /** false: one kernel per op and no epilogues — the unfused baseline for benchmarks. */
@@ -68,10 +74,14 @@ export function compile(spec: CompileSpec): CompiledFunction {
   const updates = normalizeUpdates(spec);
   let graphOutputs = [...outputList, ...updates.map(([, value]) => value)];
   if (spec.givens) graphOutputs = T.clone(graphOutputs, spec.givens);
+  checkInputList(spec.inputs, graphOutputs, spec.onUnusedInput ?? 'raise');
   if (spec.optimize !== false) graphOutputs = T.optimize(graphOutputs);
   const outputs = graphOutputs.slice(0, outputList.length);
   const updatePairs = updates.map(([target], i) => [target, graphOutputs[outputList.length + i]!] as const);
   checkInputs(spec.inputs, graphOutputs);
+  // float64 runs only on the reference evaluator, named here or by THEORBO_DEVICE.
+  const float64 = isReference(spec.device ?? (deviceFromEnvironment() as DeviceKind | undefined)) ? undefined : float64Refusal(graphOutputs);
+  if (float64) throw float64;
   const mode = spec.mode ?? 'fast';
 
   let runtime: Promise<Runtime> | undefined;
@@ -110,7 +120,7 @@ export function compile(spec: CompileSpec): CompiledFunction {
       throw new GraphError('function', `expects ${spec.inputs.length} inputs (${spec.inputs.map((input) => input.name ?? input.type.toString()).join(', ')}) but was called with ${args.length}`, spec.inputs[0]?.location);
     }
     rt.checkUsable();
-    const values = args.map((arg, i) => (arg instanceof DeviceTensor ? arg : T.inputValue(spec.inputs[i]!, arg, { allowDowncast: spec.allowInputDowncast })));
+    const values = args.map((arg, i) => (arg instanceof DeviceTensor ? arg : T.inputValue(spec.inputs[i]!, arg, { allowInputDowncast: spec.allowInputDowncast })));
     return { values, key: `${values.map((value) => value.shape.join('x')).join('|')} ${tuningFor(rt).key}` };
   };
 
@@ -158,7 +168,7 @@ export function compile(spec: CompileSpec): CompiledFunction {
       await before;
       const rt = ready ?? (await getRuntime());
       if (rt.descriptor.kind === 'reference') {
-        reference ??= T.referenceFunction({ inputs: spec.inputs, outputs, updates: updatePairs, allowDowncast: spec.allowInputDowncast });
+        reference ??= T.referenceFunction({ inputs: spec.inputs, outputs, updates: updatePairs, allowInputDowncast: spec.allowInputDowncast });
         return { results: Promise.resolve(reference(...args.map((arg) => (arg instanceof DeviceTensor ? arg.hostCopy() : arg)))) };
       }
       const { values, key } = prepared ?? prepare(rt, args);
@@ -197,6 +207,7 @@ function normalizeUpdates(spec: CompileSpec): [SharedVariable, Variable][] {
   const given = spec.updates instanceof Map ? [...spec.updates.entries()] : [...((spec.updates as [SharedVariable, Variable][] | undefined) ?? [])];
   const result = new Map<SharedVariable, Variable>();
   for (const [target, value] of given) {
+    if (result.has(target)) throw new GraphError('compile', `${target.name ? `shared variable '${target.name}'` : `a shared variable (${target.type})`} has two updates; give each shared variable at most one`, value.location);
     if (!(target instanceof SharedVariable)) throw new GraphError('compile', `an update target must be a shared variable, but ${target} is a ${target.kind}`, value.location);
     if (value.dtype !== target.dtype || value.ndim !== target.ndim || value.shape.some((dim: number | null, i: number) => dim !== null && dim !== target.shape[i])) {
       throw new GraphError('compile', `the update of ${target.name ?? 'a shared variable'} (${target.type}) has type ${value.type}`, value.location);
@@ -211,16 +222,43 @@ function normalizeUpdates(spec: CompileSpec): [SharedVariable, Variable][] {
   return [...result.entries()];
 }
 
-/** float64 cannot run on WebGPU, and every input the outputs need must be listed. */
+/**
+ * Each input is listed once, and (unless told otherwise) some output depends on it: an
+ * input the graph ignores usually means the wrong variable was passed (Theano's rule).
+ */
+function checkInputList(inputs: readonly Variable[], outputs: readonly Variable[], onUnused: 'raise' | 'warn' | 'ignore'): void {
+  const name = (input: Variable) => (input.name ? `input '${input.name}'` : `an unnamed input (${input.type})`);
+  inputs.forEach((input, i) => {
+    if (!(input instanceof T.Variable)) throw new GraphError('compile', `inputs[${i}] is ${input === undefined || input === null ? String(input) : typeof input}, not a Variable`, undefined);
+    const first = inputs.indexOf(input);
+    if (first !== i) throw new GraphError('compile', `${name(input)} is listed twice among the inputs (positions ${first} and ${i}); list each input once`, input.location);
+  });
+  if (onUnused === 'ignore') return;
+  const used = new Set(T.topologicalOrder(outputs));
+  for (const input of inputs) {
+    if (used.has(input)) continue;
+    const detail = `${name(input)} is not used by any output or update; remove it from the inputs, or pass onUnusedInput: 'warn' or 'ignore'`;
+    if (onUnused === 'raise') throw new GraphError('compile', detail, input.location);
+    console.warn(`theorbo: compile: ${detail}`);
+  }
+}
+
+const isReference = (device: CompileSpec['device']): boolean => device === 'reference' || (typeof device === 'object' && device.kind === 'reference');
+
+/** Every input the outputs need must be listed. */
 function checkInputs(inputs: readonly Variable[], outputs: readonly Variable[]): void {
   for (const variable of T.topologicalOrder(outputs)) {
-    if (variable.dtype === 'float64') {
-      throw new GraphError('compile', `${variable.owner ? `this ${variable.owner.op} node` : variable.name ? `'${variable.name}'` : 'an input'} is float64 (${variable.type}), which WebGPU devices cannot run; cast to float32, or evaluate with the reference evaluator`, variable.location);
-    }
     if (variable.kind === 'input' && !inputs.includes(variable)) {
       throw new GraphError('compile', `the outputs depend on ${variable.name ? `input '${variable.name}'` : 'an unnamed input'} (${variable.type}), which is not among the function's inputs`, variable.location);
     }
   }
+}
+
+/** float64 cannot run on WebGPU (the reference evaluator runs it): the error for a graph that has it, if any. */
+function float64Refusal(outputs: readonly Variable[]): GraphError | undefined {
+  const variable = T.topologicalOrder(outputs).find((v) => v.dtype === 'float64');
+  if (!variable) return undefined;
+  return new GraphError('compile', `${variable.owner ? `this ${variable.owner.op} node` : variable.name ? `'${variable.name}'` : 'an input'} is float64 (${variable.type}), which WebGPU devices cannot run; cast to float32, or compile with device: 'reference'`, variable.location);
 }
 
 async function resolveDevice(device: CompileSpec['device']): Promise<AcquiredDevice> {

@@ -6,7 +6,7 @@
 
 import { EvaluationError } from './errors.ts';
 import { SharedVariable, Variable, type Constant } from './graph.ts';
-import { array, NDArray, type ArrayLike } from './ndarray.ts';
+import { array, NDArray, nonNumeric, unrepresentable, valueForms, type ArrayLike } from './ndarray.ts';
 import { OpFailure, type OpDef } from './ops/def.ts';
 import { elementwiseOps, type OpName } from './ops.ts';
 import { opDefs } from './table.ts';
@@ -15,23 +15,51 @@ import { formatShape, formatType, shapeFits } from './type.ts';
 
 export type Givens = ReadonlyMap<Variable, ArrayLike> | readonly (readonly [Variable, ArrayLike])[];
 
-/** Converts a user value for input `variable`, checking dtype and static shape. */
-export function inputValue(variable: Variable, value: ArrayLike, options: { allowDowncast?: boolean } = {}): NDArray {
+export interface InputOptions {
+  /** Convert values of another dtype, truncating fractions (Theano's allow_input_downcast). */
+  allowInputDowncast?: boolean;
+  /** How the caller would allow a conversion, for the message (default: compile()'s option). */
+  downcastHint?: string;
+}
+
+const defaultHint = 'pass allowInputDowncast: true to compile() to convert';
+
+/**
+ * Converts a user value for input `variable`, checking that it is numbers, its dtype
+ * (integer inputs take integers unless downcasting is allowed, and never numbers out of
+ * their range) and its static shape.
+ */
+export function inputValue(variable: Variable, value: ArrayLike, options: InputOptions = {}): NDArray {
   const label = variable.name ? `input '${variable.name}'` : `input ${variable.type}`;
+  const allowed = options.allowInputDowncast ?? false;
+  const hint = options.downcastHint ?? defaultHint;
+  const bad = nonNumeric(value);
+  if (bad) throw new EvaluationError('evaluate', `${label} (${variable.type}) ${bad}; expected ${valueForms}`, variable.location);
   let result: NDArray;
   if (value instanceof NDArray || ArrayBuffer.isView(value)) {
     const given = value instanceof NDArray ? value : array(value, { shape: variable.shape.every((d) => d !== null) ? (variable.shape as number[]) : undefined });
-    if (given.dtype !== variable.dtype && !options.allowDowncast) {
-      throw new EvaluationError('evaluate', `${label} expects ${variable.dtype} but was given ${given.dtype} data (pass allowDowncast to convert)`, variable.location);
+    if (given.dtype !== variable.dtype && !allowed) {
+      throw new EvaluationError('evaluate', `${label} expects ${variable.dtype} but was given ${given.dtype} data (${hint})`, variable.location);
     }
+    if (given.dtype !== variable.dtype) checkIntegers(variable, given, label, true, hint);
     result = given.astype(variable.dtype);
   } else {
+    checkIntegers(variable, value, label, allowed, hint);
     result = array(value, { dtype: variable.dtype });
   }
   if (!shapeFits(result.shape, variable.shape)) {
     throw new EvaluationError('evaluate', `${label} expects shape ${formatShape(variable.shape)} but was given ${formatShape(result.shape)}`, variable.location);
   }
   return result;
+}
+
+function checkIntegers(variable: Variable, value: ArrayLike, label: string, fractions: boolean, hint: string): void {
+  const found = unrepresentable(value, variable.dtype, fractions);
+  if (!found) return;
+  const where = found.at === 'the value' ? `${found.value}` : `${found.value} at ${found.at}`;
+  throw new EvaluationError('evaluate', found.why === 'fraction'
+    ? `${label} is ${variable.dtype} but was given ${where}, which is not an integer (${hint}, truncating toward zero)`
+    : `${label} is ${variable.dtype} but was given ${where}, outside the ${variable.dtype} range; saturating it would silently change it`, variable.location);
 }
 
 /** Runs one apply on concrete inputs; failures name the op and where its node was made. */
@@ -87,7 +115,7 @@ export function evaluate(outputs: Variable | readonly Variable[], givens: Givens
   const list = outputs instanceof Variable ? [outputs] : outputs;
   const values = new Map<Variable, NDArray>();
   for (const [variable, value] of givens instanceof Map ? givens.entries() : (givens as readonly (readonly [Variable, ArrayLike])[])) {
-    values.set(variable, inputValue(variable, value));
+    values.set(variable, inputValue(variable, value, { downcastHint: 'T.evaluate does not convert: give values of that dtype, or cast them first' }));
   }
   for (const variable of topologicalOrder(list)) {
     if (values.has(variable)) continue;
@@ -112,6 +140,8 @@ export interface ReferenceFunctionSpec {
   outputs: readonly Variable[] | Variable;
   updates?: Updates;
   /** Convert inputs of another dtype (Theano's allow_input_downcast). */
+  allowInputDowncast?: boolean;
+  /** The same, under its earlier name. */
   allowDowncast?: boolean;
 }
 
@@ -135,13 +165,23 @@ export function referenceFunction(spec: ReferenceFunctionSpec): (...args: ArrayL
   const targets = [...updates.keys()];
   const all = [...outputs, ...targets.map((target) => updates.get(target)!)];
   applyOrder(all); // validates the graph once, up front
+  const downcast: InputOptions = { allowInputDowncast: spec.allowInputDowncast ?? spec.allowDowncast, downcastHint: 'pass allowInputDowncast: true to convert' };
   return (...args) => {
     if (args.length !== spec.inputs.length) {
       throw new EvaluationError('function', `expects ${spec.inputs.length} inputs but was called with ${args.length}`, spec.inputs[0]?.location);
     }
-    const givens = spec.inputs.map((input, i) => [input, inputValue(input, args[i]!, spec) as ArrayLike] as const);
+    const givens = spec.inputs.map((input, i) => [input, inputValue(input, args[i]!, downcast) as ArrayLike] as const);
     const results = evaluate(all, givens);
+    targets.forEach((target, i) => {
+      const value = results[outputs.length + i]!;
+      if (!shapeFits(value.shape, target.shape)) throw updateShapeError(target, updates.get(target)!, value.shape);
+    });
     targets.forEach((target, i) => target.set(results[outputs.length + i]!));
     return results.slice(0, outputs.length);
   };
+}
+
+/** An update whose value, for a call's input shapes, has another shape than its shared variable. */
+export function updateShapeError(target: SharedVariable, update: Variable, shape: readonly number[]): EvaluationError {
+  return new EvaluationError('function', `the update of ${target.name ?? 'a shared variable'} (${target.type}) computed ${formatType(update.dtype, shape)} for this call's input shapes; an update must keep its variable's shape`, update.location);
 }

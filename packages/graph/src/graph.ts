@@ -5,7 +5,7 @@
 import { castScalar, isDType, type DType } from './dtype.ts';
 import { GraphError } from './errors.ts';
 import { captureLocation, type SourceLocation } from './location.ts';
-import { array, NDArray, type ArrayLike } from './ndarray.ts';
+import { array, NDArray, nonNumeric, unrepresentable, valueForms, type ArrayLike } from './ndarray.ts';
 import type { AttrsOf, OpName } from './ops.ts';
 import { formatShape, shapeFits, TensorType, type Dim, type Shape } from './type.ts';
 
@@ -34,6 +34,10 @@ export class Variable {
   }
   toString(): string {
     return `${this.name ?? this.owner?.op ?? this.kind} ${this.type}`;
+  }
+  /** JavaScript's operators would turn a Variable into NaN or a string: refused with the op to use. */
+  valueOf(): never {
+    throw new GraphError('valueOf', `${this} is a symbolic Variable, which JavaScript's operators (+, -, *, /, <, ...) cannot compute with; use T.add(a, b) or a.add(b) (T.sub, T.mul, T.div, T.lt, ... likewise)`, captureLocation());
   }
 }
 
@@ -76,6 +80,7 @@ export class SharedVariable extends Variable {
     this.deviceNewer = undefined;
   }
   set(value: ArrayLike): void {
+    checkValue('shared.set', this.name ? `the value for '${this.name}'` : 'the value', value, this.dtype);
     const next = array(value, { dtype: this.dtype, shape: value instanceof NDArray ? undefined : shapeOfValue(value, this) });
     if (!shapeFits(next.shape, this.shape)) {
       throw new GraphError('shared.set', `${this.name ?? 'shared variable'} holds ${this.type} but was given shape ${formatShape(next.shape)}`, captureLocation());
@@ -140,6 +145,7 @@ export const bvector = byRank(1, 'bool');
  * arrays keep their dtype.
  */
 export function constant(value: ArrayLike, options: { dtype?: DType; shape?: readonly number[]; name?: string } = {}): Constant {
+  checkValue('constant', options.name ? `the value of '${options.name}'` : 'the value', value, options.dtype);
   return new Constant(array(value, options), options.name, captureLocation());
 }
 
@@ -151,5 +157,15 @@ export function scalarConstant(value: number, dtype: DType): Constant {
 /** Theano's `shared`: a persistent named value that graphs read and updates write. */
 export function shared(value: ArrayLike, name?: string, options: { dtype?: DType } = {}): SharedVariable {
   const dtype = options.dtype ?? (value instanceof NDArray || ArrayBuffer.isView(value) ? undefined : 'float32');
+  checkValue('shared', name ? `the value of '${name}'` : 'the value', value, dtype);
   return new SharedVariable(array(value, dtype ? { dtype } : {}), name, captureLocation());
+}
+
+/** A leaf's value must be numbers, and integers it is converted to must fit their dtype. */
+function checkValue(op: string, label: string, value: ArrayLike, dtype: DType | undefined): void {
+  const bad = nonNumeric(value);
+  if (bad) throw new GraphError(op, `${label} ${bad}; expected ${valueForms}`, captureLocation());
+  const own = value instanceof NDArray ? value.dtype : undefined;
+  const found = dtype && dtype !== own ? unrepresentable(value, dtype, true) : undefined;
+  if (found) throw new GraphError(op, `${label} has ${found.value}${found.at === 'the value' ? '' : ` at ${found.at}`}, outside the ${dtype} range; saturating it would silently change it`, captureLocation());
 }

@@ -104,6 +104,71 @@ export function nestedShape(value: NestedArray): number[] {
   return shape;
 }
 
+/** What users may pass as a value, for error messages. */
+export const valueForms = 'a number, nested arrays of numbers, a typed array or an NDArray';
+
+/**
+ * Where a user value holds something other than numbers and booleans (undefined, a
+ * string, an object), as a phrase ("is undefined", "has the string 'a' at [1][0]");
+ * undefined when it is all numbers. Typed arrays and NDArrays are numbers by type.
+ */
+export function nonNumeric(value: unknown): string | undefined {
+  if (value instanceof NDArray || (ArrayBuffer.isView(value) && !(value instanceof DataView))) return undefined;
+  const describe = (node: unknown): string => {
+    if (node === undefined || node === null) return String(node);
+    if (typeof node === 'string') return `the string ${JSON.stringify(node.length > 20 ? `${node.slice(0, 20)}…` : node)}`;
+    if (typeof node === 'object') return `${/^[aeiou]/i.test(node.constructor?.name ?? 'object') ? 'an' : 'a'} ${node.constructor?.name ?? 'object'}`;
+    return `a ${typeof node}`;
+  };
+  const walk = (node: unknown, path: number[]): string | undefined => {
+    if (typeof node === 'number' || typeof node === 'boolean') return undefined;
+    if (Array.isArray(node)) {
+      for (let i = 0; i < node.length; i++) {
+        const found = walk(node[i], [...path, i]);
+        if (found) return found;
+      }
+      return undefined;
+    }
+    return path.length === 0 ? `is ${describe(node)}` : `has ${describe(node)} at [${path.join('][')}]`;
+  };
+  return walk(value, []);
+}
+
+/**
+ * The first number of `value` that int32 or uint32 cannot hold exactly, with its place:
+ * a fraction (unless `fractions` are allowed: they truncate), or a number outside the
+ * dtype's range (always refused: saturating would be a silent wrong answer).
+ */
+export function unrepresentable(value: ArrayLike, dtype: DType, fractions: boolean): { value: number; at: string; why: 'fraction' | 'range' } | undefined {
+  if (dtype !== 'int32' && dtype !== 'uint32') return undefined;
+  const [low, high] = dtype === 'int32' ? [-2147483648, 2147483647] : [0, 4294967295];
+  const data: { readonly length: number; readonly [i: number]: number } | undefined = value instanceof NDArray ? value.data : ArrayBuffer.isView(value) ? (value as TypedArray) : undefined;
+  const test = (x: number): 'fraction' | 'range' | undefined => {
+    if (Number.isNaN(x) || x < low || x > high) return 'range';
+    return !fractions && !Number.isInteger(x) ? 'fraction' : undefined;
+  };
+  if (data) {
+    for (let i = 0; i < data.length; i++) {
+      const why = test(data[i]!);
+      if (why) return { value: data[i]!, at: `flat element ${i}`, why };
+    }
+    return undefined;
+  }
+  const walk = (node: NestedArray, path: number[]): { value: number; at: string; why: 'fraction' | 'range' } | undefined => {
+    if (Array.isArray(node)) {
+      for (let i = 0; i < node.length; i++) {
+        const found = walk(node[i]!, [...path, i]);
+        if (found) return found;
+      }
+      return undefined;
+    }
+    const x = Number(node);
+    const why = test(x);
+    return why ? { value: x, at: path.length === 0 ? 'the value' : `element [${path.join('][')}]`, why } : undefined;
+  };
+  return walk(value as NestedArray, []);
+}
+
 /**
  * Builds an NDArray from user data. Nested arrays and numbers take `dtype` (default
  * float32); a typed array keeps its own dtype unless `dtype` says otherwise, and takes
@@ -125,7 +190,8 @@ export function array(value: ArrayLike, options: { dtype?: DType; shape?: readon
   const flat: number[] = [];
   const walk = (node: NestedArray): void => {
     if (Array.isArray(node)) for (const child of node) walk(child);
-    else flat.push(Number(node));
+    else if (typeof node === 'number' || typeof node === 'boolean') flat.push(Number(node));
+    else throw new TypeError(`a value ${nonNumeric(value)}; expected ${valueForms}`);
   };
   walk(value);
   const data = allocate(dtype, flat.length);

@@ -41,6 +41,9 @@ export function draftPlan(
 export function draftGraph(context: PlanContext, all: readonly Variable[], inputShapes: ReadonlyMap<Variable, readonly number[]>, outputCount = all.length, targets: readonly Variable[] = []): Draft {
   const { outputs: specialized, inputs } = instantiate(all, inputShapes, context.tuning);
   const updatePairs = targets.map((target, i) => [target, specialized[outputCount + i]!] as const);
+  updatePairs.forEach(([target, value], i) => {
+    if (!T.shapeFits(value.shape as number[], target.shape)) throw T.updateShapeError(target as SharedVariable, all[outputCount + i]!, value.shape as number[]);
+  });
   const keepOld = new Set<Variable>(specialized.slice(0, outputCount).filter((output) => output instanceof SharedVariable));
   const parts = partition(specialized, { maxBuffers: context.maxBuffers, fuse: context.fuse, updates: updatePairs, keepOld });
   const rendered = new Map(parts.kernels.filter((kernel) => kernel.kind !== 'scan').map((kernel) => [kernel, renderKernel(kernel, parts.materialized, describeKernel(kernel), { subgroups: context.subgroups, tuning: context.tuning })] as const));
