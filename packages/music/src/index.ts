@@ -3,6 +3,7 @@
 
 export { writeFileAtomic } from './files/atomic-write.ts';
 export type { AtomicWriteHooks, AtomicWriteOptions } from './files/atomic-write.ts';
+export { FileFormatError } from './files/file-format-error.ts';
 export { SeededRandom, deriveSeed } from './random/seeded-random.ts';
 export * from './audio/index.ts';
 export * from './signal/index.ts';

@@ -102,7 +102,7 @@ test('npz errors name the file and the reason', () => {
     ['dtype', withHeader("{'descr': '<i8', 'fortran_order': False, 'shape': (1,), }"), /unsupported dtype '<i8'/],
     ['bigendian', withHeader("{'descr': '>f4', 'fortran_order': False, 'shape': (2,), }"), /unsupported dtype '>f4'/],
     ['fortran', withHeader("{'descr': '<f4', 'fortran_order': True, 'shape': (1, 2), }"), /Fortran order/],
-    ['truncated', good.subarray(0, good.length - 3), /needs 8 data bytes but the file holds 5/],
+    ['truncated', good.subarray(0, good.length - 3), /needs 8 data bytes, but holds 5/],
   ];
   for (const [name, member, reason] of cases) {
     const path = file(`${name}.npz`);
@@ -148,7 +148,7 @@ test('saveModel/loadModel: weights.npz by parameter name plus config.json; assig
   assert.equal([...b2.get().data], [0.5, -0.5]);
   const unnamed = T.shared(new Float32Array(2));
   await saveModel(file('bad'), [unnamed], {}).then(() => assert.unreachable(), (error: Error) => assert.match(error.message, /has no name/));
-  assert.throws(() => loadModel(file('nowhere')), /config\.json: no such file/);
+  assert.throws(() => loadModel(file('nowhere')), /config\.json cannot be read: no such file/);
 });
 
 const numpy = spawnSync('python3', ['-c', 'import numpy'], { encoding: 'utf8' });

@@ -2,11 +2,11 @@
 // decoders, mixing to mono, and band-limited resampling.
 
 export type { Audio } from './audio.ts';
-export { toMono } from './audio.ts';
+export { toMono, sampleRateLimits, maxSampleMagnitude } from './audio.ts';
 export { AudioFileError } from './errors.ts';
 export { readWav, parseWav } from './wav-read.ts';
 export type { WavWriteOptions } from './wav-write.ts';
 export { writeWav, encodeWav } from './wav-write.ts';
 export type { AudioContainer } from './read-audio.ts';
-export { readAudio, loadMono, detectContainer } from './read-audio.ts';
+export { readAudio, decodeAudio, loadMono, decodeMono, detectContainer } from './read-audio.ts';
 export { resample } from './resample.ts';

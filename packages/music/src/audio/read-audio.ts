@@ -10,7 +10,7 @@ import { FLACDecoder } from '@wasm-audio-decoders/flac';
 import { OggVorbisDecoder } from '@wasm-audio-decoders/ogg-vorbis';
 import { MPEGDecoder } from 'mpg123-decoder';
 import type { Audio } from './audio.ts';
-import { toMono } from './audio.ts';
+import { checkDecodedAudio, toMono } from './audio.ts';
 import { AudioFileError } from './errors.ts';
 import { resample } from './resample.ts';
 import { parseWav, readAudioFile } from './wav-read.ts';
@@ -19,7 +19,12 @@ export type AudioContainer = 'wav' | 'flac' | 'ogg' | 'mp3';
 
 /** Reads a WAV, FLAC, Ogg Vorbis or MP3 file into float32 channels at its own sample rate. */
 export async function readAudio(path: string): Promise<Audio> {
-  const bytes = readAudioFile('readAudio', path);
+  return decodeAudio(readAudioFile('readAudio', path), path);
+}
+
+/** Decodes the bytes of a WAV, FLAC, Ogg Vorbis or MP3 file; `path` names them in errors. */
+export async function decodeAudio(bytes: Uint8Array, path: string): Promise<Audio> {
+  if (bytes.length === 0) throw new AudioFileError('readAudio', path, 'is empty (0 bytes).');
   const container = detectContainer(bytes);
   switch (container) {
     case 'wav': return parseWav(bytes, path);
@@ -36,6 +41,12 @@ export async function readAudio(path: string): Promise<Audio> {
 /** Reads any supported file, mixes it to mono and resamples it to `sampleRate` (22050 Hz by default). */
 export async function loadMono(path: string, sampleRate = 22050): Promise<Float32Array> {
   const audio = await readAudio(path);
+  return resample(toMono(audio), audio.sampleRate, sampleRate);
+}
+
+/** loadMono for a file's bytes; `name` names them in errors. */
+export async function decodeMono(bytes: Uint8Array, name: string, sampleRate = 22050): Promise<Float32Array> {
+  const audio = await decodeAudio(bytes, name);
   return resample(toMono(audio), audio.sampleRate, sampleRate);
 }
 
@@ -121,7 +132,7 @@ function checked(codec: string, path: string, result: DecodedAudio): Audio {
     throw new AudioFileError('readAudio', path, `holds no decodable ${codec} audio; it is truncated or corrupt.`);
   }
   const channels = result.channelData.map((channel) => channel.slice(0, result.samplesDecoded));
-  return { sampleRate: result.sampleRate, channels };
+  return checkDecodedAudio('readAudio', path, { sampleRate: result.sampleRate, channels });
 }
 
 /** Whether an MPEG audio frame header (11 sync bits, a valid layer, bitrate and rate) starts at `offset`. */

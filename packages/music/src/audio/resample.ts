@@ -8,7 +8,12 @@
 // read the kernel from a finely sampled table (1024 points per zero crossing, linearly
 // interpolated, error ≈ 1e-6). Output sample n sits at input time n·from/to, and there
 // are ceil(length·to/from) of them (librosa's convention); the signal is zero beyond its
-// ends. Left out: streaming (the whole signal is in memory), other filter qualities.
+// ends. Time is linear in the input: each output sums at most 128·max(1, from/to) inputs,
+// upsampling by more than 768 (1 kHz to 768 kHz) is refused, and the polyphase table is
+// built only when it costs no more than the sums themselves (else the cached fine table
+// serves), so a tiny file at an odd rate does not pay for thousands of filters.
+// Non-finite samples are refused rather than smeared over 128 neighbours.
+// Left out: streaming (the whole signal is in memory), other filter qualities.
 
 const halfWidthZeroCrossings = 64;
 const rolloff = 0.95;
@@ -16,18 +21,29 @@ const stopbandAttenuationDb = 90;
 const kaiserBeta = 0.1102 * (stopbandAttenuationDb - 8.7);
 const maxPolyphaseFilters = 4096;
 const tableResolution = 1024;
+const maxUpsampling = 768;
+/** Kernel evaluations a polyphase table may always cost (about 10 ms); beyond, only as many as the sums it serves. */
+const polyphaseBudget = 1 << 18;
 
 /** Resamples `signal` from `fromRate` to `toRate` (Hz) with an anti-aliasing low-pass. */
 export function resample(signal: Float32Array, fromRate: number, toRate: number): Float32Array {
   for (const [name, rate] of [['fromRate', fromRate], ['toRate', toRate]] as const) {
     if (!(Number.isFinite(rate) && rate > 0)) throw new Error(`resample: ${name} must be a positive number of Hz, not ${rate}.`);
   }
+  if (toRate / fromRate > maxUpsampling) {
+    throw new Error(`resample: upsampling from ${fromRate} to ${toRate} Hz multiplies the length by ${(toRate / fromRate).toFixed(1)}; at most ${maxUpsampling} is supported.`);
+  }
+  for (let i = 0; i < signal.length; i++) {
+    if (!Number.isFinite(signal[i])) throw new Error(`resample: sample ${i} is ${signal[i]}; the signal must be finite (a NaN or infinity would spread over its 128 neighbours).`);
+  }
   if (fromRate === toRate) return new Float32Array(signal);
   if (Number.isInteger(fromRate) && Number.isInteger(toRate)) {
     const divisor = gcd(fromRate, toRate);
     const up = toRate / divisor;
     const down = fromRate / divisor;
-    if (up <= maxPolyphaseFilters) return resamplePolyphase(signal, up, down);
+    const taps = 2 * Math.ceil(halfWidthZeroCrossings / Math.min(1, up / down));
+    const outLength = Math.ceil((signal.length * up) / down);
+    if (up <= maxPolyphaseFilters && up * taps <= Math.max(polyphaseBudget, outLength * taps)) return resamplePolyphase(signal, up, down);
   }
   return resampleInterpolated(signal, fromRate, toRate);
 }
@@ -77,8 +93,7 @@ function resamplePolyphase(signal: Float32Array, up: number, down: number): Floa
 
 function resampleInterpolated(signal: Float32Array, fromRate: number, toRate: number): Float32Array {
   const scale = Math.min(1, toRate / fromRate);
-  const table = new Float64Array(halfWidthZeroCrossings * tableResolution + 2);
-  for (let i = 0; i < table.length; i++) table[i] = kernel(i / tableResolution);
+  const table = kernelTable();
   const lookup = (u: number): number => {
     const position = Math.abs(u) * tableResolution;
     const index = Math.floor(position);
@@ -99,6 +114,17 @@ function resampleInterpolated(signal: Float32Array, fromRate: number, toRate: nu
     out[n] = scale * sum;
   }
   return out;
+}
+
+let cachedTable: Float64Array | undefined;
+
+/** The kernel at 1024 points per zero crossing, computed once (65 538 evaluations). */
+function kernelTable(): Float64Array {
+  if (cachedTable === undefined) {
+    cachedTable = new Float64Array(halfWidthZeroCrossings * tableResolution + 2);
+    for (let i = 0; i < cachedTable.length; i++) cachedTable[i] = kernel(i / tableResolution);
+  }
+  return cachedTable;
 }
 
 /** The modified Bessel function of the first kind, order 0, by its power series. */

@@ -2,12 +2,15 @@
 // (32/64-bit) and WAVE_FORMAT_EXTENSIBLE wrapping either, any channel count and rate.
 // Every malformation is an AudioFileError naming the file: empty, not RIFF/WAVE, cut
 // inside a header, a data chunk shorter than it claims, an unsupported encoding (by its
-// format code and name). Left out: RF64/BW64 (> 4 GiB), compressed codecs (A-law,
+// format code and name), a sample rate outside 1–768 kHz, NaN, infinite or absurd float
+// samples (audio.ts, checkDecodedAudio). The chunk walk advances at least 8 bytes a step,
+// so it ends within length/8 steps whatever the sizes say. Left out: RF64/BW64 (> 4 GiB), compressed codecs (A-law,
 // μ-law, ADPCM — refused by name), and the RIFF size field, which many writers get
 // wrong and which is not needed since every chunk carries its own size.
 
 import { readFileSync } from 'node:fs';
 import type { Audio } from './audio.ts';
+import { checkDecodedAudio } from './audio.ts';
 import { AudioFileError } from './errors.ts';
 
 const formatPcm = 0x0001;
@@ -93,7 +96,7 @@ export function parseWav(bytes: Uint8Array, file: string): Audio {
       if (chunkSize > available) {
         fail(`is truncated: its data chunk declares ${chunkSize} bytes but only ${available} remain in the file.`);
       }
-      return decodeSamples(data.subarray(bodyStart, bodyStart + chunkSize), format!, fail);
+      return checkDecodedAudio('readWav', file, decodeSamples(data.subarray(bodyStart, bodyStart + chunkSize), format!, fail));
     }
     // Chunks are padded to an even length; a missing pad byte after the last one is harmless.
     offset = bodyStart + chunkSize + (chunkSize % 2);

@@ -20,5 +20,5 @@ export type { ProgressOptions, ProgressStream } from './progress.ts';
 export { decodeNpz, encodeNpz, loadNpz, readNpz, saveNpz } from './npz.ts';
 export type { NamedArrays, NpzContents, SaveNpzOptions } from './npz.ts';
 export { decodeNpy, encodeNpy, npyHeader } from './npy.ts';
-export { assignWeights, loadModel, modelPaths, saveModel } from './model-files.ts';
-export type { SavedModel } from './model-files.ts';
+export { assignSavedWeights, assignWeights, decodeModel, loadModel, modelPaths, saveModel } from './model-files.ts';
+export type { LoadModelOptions, SavedModel } from './model-files.ts';

@@ -6,13 +6,19 @@
 // Left out: big-endian data ('>f4': refused, not byte-swapped) and big-endian hosts (the
 // typed arrays are copied as they are), Fortran order (refused),
 // structured and object dtypes, and dtypes NDArray has no storage for (uint8, int64, ...).
+// Reading refuses, as a FileFormatError, anything damaged: a header that runs past the
+// data, a shape that is not a tuple of sizes below 2^31 (at most 32 axes), data whose
+// length disagrees with the shape.
 
 import { NDArray, type DType } from '@theorbo/graph';
+import { FileFormatError } from '../files/file-format-error.ts';
 
 const magic = [0x93, 0x4e, 0x55, 0x4d, 0x50, 0x59]; // "\x93NUMPY"
 const headerAlignment = 64;
 const prefixBytes = 10; // magic, two version bytes, uint16 header length
 const growthDigits = 21; // numpy's GROWTH_AXIS_MAX_DIGITS
+const maxAxes = 32; // numpy's NPY_MAXDIMS
+const maxAxisSize = 2 ** 31 - 1;
 
 /** numpy's descr string for each dtype an NDArray can hold. */
 const descrOf: Record<DType, string> = {
@@ -72,25 +78,32 @@ interface ParsedHeader {
 }
 
 /** Reads the three keys numpy writes from the header's dict literal (any key order, either quote style). */
-function parseHeader(text: string, where: string): ParsedHeader {
+function parseHeader(text: string, fail: (problem: string) => never): ParsedHeader {
   const descr = /['"]descr['"]\s*:\s*['"]([^'"]*)['"]/.exec(text)?.[1];
   const fortran = /['"]fortran_order['"]\s*:\s*(True|False)/.exec(text)?.[1];
   const shapeText = /['"]shape['"]\s*:\s*\(([^)]*)\)/.exec(text)?.[1];
   if (descr === undefined || fortran === undefined || shapeText === undefined) {
-    throw new Error(`${where}: the npy header ${JSON.stringify(text.trim())} does not give 'descr', 'fortran_order' and 'shape'`);
+    fail(`has an npy header ${JSON.stringify(text.trim().slice(0, 200))} that does not give 'descr', 'fortran_order' and 'shape'`);
   }
-  const shape = shapeText.split(',').map((part) => part.trim()).filter((part) => part !== '').map((part) => {
-    const size = Number(part.replace(/L$/, '')); // Python 2 wrote long integers as 5L
-    if (!Number.isInteger(size) || size < 0) throw new Error(`${where}: the npy header's shape (${shapeText}) holds ${part}, not a size`);
-    return size;
+  const parts = shapeText!.split(',').map((part) => part.trim()).filter((part) => part !== '');
+  if (parts.length > maxAxes) fail(`has an npy shape of ${parts.length} axes; at most ${maxAxes} are allowed`);
+  const shape = parts.map((part) => {
+    // Python 2 wrote long integers as 5L; only plain decimal digits are sizes.
+    if (!/^\d{1,10}L?$/.test(part) || Number(part.replace(/L$/, '')) > maxAxisSize) fail(`has an npy shape (${shapeText}) holding ${part.slice(0, 30)}, not a size below 2^31`);
+    return Number(part.replace(/L$/, ''));
   });
-  return { descr, fortranOrder: fortran === 'True', shape };
+  return { descr: descr!, fortranOrder: fortran === 'True', shape };
 }
 
-/** The array in the bytes of a `.npy` file; `where` names the file (and member) in errors. */
+/** The array in the bytes of a `.npy` file; `where` names the file (and member) in FileFormatErrors. */
 export function decodeNpy(bytes: Uint8Array, where: string): NDArray {
-  if (bytes.length < 10 || magic.some((byte, i) => bytes[i] !== byte)) {
-    throw new Error(`${where}: not an npy array (bad magic: the file does not start with "\\x93NUMPY")`);
+  return parseNpy(bytes, (problem) => { throw new FileFormatError('decodeNpy', where, problem); });
+}
+
+/** decodeNpy with its failures passed to `fail` as the end of a sentence about the file. */
+export function parseNpy(bytes: Uint8Array, fail: (problem: string) => never): NDArray {
+  if (bytes.length < 12 || magic.some((byte, i) => bytes[i] !== byte)) {
+    fail('is not an npy array (bad magic: it does not start with "\\x93NUMPY")');
   }
   const major = bytes[6]!;
   let headerStart: number;
@@ -103,25 +116,25 @@ export function decodeNpy(bytes: Uint8Array, where: string): NDArray {
     headerStart = 12;
     headerLength = view.getUint32(8, true);
   } else {
-    throw new Error(`${where}: npy format version ${major}.${bytes[7]} is not supported (versions 1.0, 2.0 and 3.0 are)`);
+    return fail(`is npy format version ${major}.${bytes[7]}, which is not supported (versions 1.0, 2.0 and 3.0 are)`);
   }
-  if (headerStart + headerLength > bytes.length) throw new Error(`${where}: the npy header runs past the end of the data (truncated file)`);
-  const header = parseHeader(new TextDecoder(major === 3 ? 'utf-8' : 'latin1').decode(bytes.subarray(headerStart, headerStart + headerLength)), where);
-  const dtype = dtypeOfDescr.get(header.descr);
+  if (headerStart + headerLength > bytes.length) fail('has an npy header that runs past the end of the data (truncated file)');
+  const header = parseHeader(new TextDecoder(major === 3 ? 'utf-8' : 'latin1').decode(bytes.subarray(headerStart, headerStart + headerLength)), fail);
+  const dtype = dtypeOfDescr.get(header.descr)!;
   if (dtype === undefined) {
-    throw new Error(`${where}: unsupported dtype '${header.descr}' (supported: ${Object.values(descrOf).join(', ')}; convert with astype before saving)`);
+    fail(`has an unsupported dtype '${header.descr}' (supported: ${Object.values(descrOf).join(', ')}; convert with astype before saving)`);
   }
   if (header.fortranOrder && header.shape.length > 1) {
-    throw new Error(`${where}: the array is stored in Fortran order, which is not supported (save it with numpy.ascontiguousarray first)`);
+    fail('holds an array stored in Fortran order, which is not supported (save it with numpy.ascontiguousarray first)');
   }
   const start = headerStart + headerLength;
   const count = header.shape.reduce((product, size) => product * size, 1);
   const bytesPerElement = dtype === 'float64' ? 8 : dtype === 'bool' ? 1 : 4;
   if (bytes.length - start !== count * bytesPerElement) {
-    throw new Error(`${where}: shape (${header.shape.join(', ')}) of '${header.descr}' needs ${count * bytesPerElement} data bytes but the file holds ${bytes.length - start} (truncated or corrupt)`);
+    fail(`has shape (${header.shape.join(', ')}) of '${header.descr}', which needs ${count * bytesPerElement} data bytes, but holds ${bytes.length - start} (truncated or corrupt)`);
   }
   // A copy: the data may sit at an offset the typed array cannot be aligned to.
-  const buffer = bytes.slice(start).buffer;
+  const buffer = new Uint8Array(bytes.subarray(start)).buffer; // a copy even of a Buffer, whose slice is a view
   const data = dtype === 'float32' ? new Float32Array(buffer)
     : dtype === 'float64' ? new Float64Array(buffer)
       : dtype === 'int32' ? new Int32Array(buffer)

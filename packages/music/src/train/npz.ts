@@ -3,14 +3,18 @@
 // deflated archives are read too), with a fixed timestamp so that equal arrays give equal
 // bytes. Other members (not ending in .npy) are carried through as raw bytes, which is
 // also how numpy.load hands them out: the checkpoint keeps its JSON record there, so that
-// one atomic file holds the whole state. Saves go through writeFileAtomic.
+// one atomic file holds the whole state. Saves go through writeFileAtomic. Reading
+// checks every member's size and CRC-32 (zip-read.ts); damage is a FileFormatError
+// naming the file and the member.
 // Left out: memory-mapped loading, and archives too large for memory (all is read at once).
 
 import { readFileSync } from 'node:fs';
-import { unzipSync, zipSync, type Zippable } from 'fflate';
+import { zipSync, type Zippable } from 'fflate';
 import type { NDArray } from '@theorbo/graph';
 import { writeFileAtomic, type AtomicWriteHooks } from '../files/atomic-write.ts';
-import { decodeNpy, encodeNpy } from './npy.ts';
+import { FileFormatError } from '../files/file-format-error.ts';
+import { encodeNpy, parseNpy } from './npy.ts';
+import { readZip } from './zip-read.ts';
 
 /** Named arrays, as numpy.load(path) gives them (`archive['weights0']`). */
 export type NamedArrays = Record<string, NDArray>;
@@ -55,22 +59,19 @@ export function encodeNpz(arrays: NamedArrays, options: Omit<SaveNpzOptions, 'ho
   return zipSync(members);
 }
 
-/** The arrays and other members of an .npz archive's bytes; `where` names the file in errors. */
-export function decodeNpz(bytes: Uint8Array, where: string): NpzContents {
-  // Every zip, even an empty one, ends with the end-of-central-directory record "PK\x05\x06".
-  const looksLikeZip = bytes.length >= 22 && bytes[0] === 0x50 && bytes[1] === 0x4b;
-  let members: Record<string, Uint8Array>;
-  try {
-    if (!looksLikeZip) throw new Error('it does not start with the zip signature "PK"');
-    members = unzipSync(bytes);
-  } catch (error) {
-    throw new Error(`${where}: not an npz file (not a zip archive: ${(error as Error).message})`, { cause: error });
+/** The arrays and other members of an .npz archive's bytes; `file` names them in errors, which are FileFormatErrors. */
+export function decodeNpz(bytes: Uint8Array, file: string, operation = 'decodeNpz'): NpzContents {
+  const fail = (problem: string, field?: string): never => { throw new FileFormatError(operation, file, problem, field); };
+  if (bytes.length < 4 || bytes[0] !== 0x50 || bytes[1] !== 0x4b) {
+    fail(`is not an npz file (not a zip archive: it does not start with the zip signature "PK"${bytes.length === 0 ? '; it is empty' : ''})`);
   }
+  const members = readZip(bytes, (problem, field) => fail(problem.startsWith('is not a zip') ? `is not an npz file (${problem.slice(3)})` : problem, field));
   const arrays: NamedArrays = {};
   const otherFiles: Record<string, Uint8Array> = {};
-  for (const [name, member] of Object.entries(members)) {
+  for (const [name, member] of members) {
     if (name.endsWith('/')) continue; // a directory entry
-    if (name.endsWith('.npy')) arrays[name.slice(0, -'.npy'.length)] = decodeNpy(member, `${where} (member ${name})`);
+    if (name === '__proto__.npy' || name === '__proto__') fail(`has a member named '${name}', which cannot be an array's name`, name);
+    if (name.endsWith('.npy')) arrays[name.slice(0, -'.npy'.length)] = parseNpy(member, (problem) => fail(`(member '${name}') ${problem}`, name));
     else otherFiles[name] = member;
   }
   return { arrays, otherFiles };
@@ -87,13 +88,13 @@ export function loadNpz(path: string): NamedArrays {
 }
 
 /** The arrays and the other members of an .npz file. */
-export function readNpz(path: string): NpzContents {
+export function readNpz(path: string, operation = 'loadNpz'): NpzContents {
   let bytes: Uint8Array;
   try {
     bytes = readFileSync(path);
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
-    throw new Error(`loadNpz: cannot read ${path}: ${code === 'ENOENT' ? 'no such file' : (error as Error).message}`, { cause: error });
+    throw new FileFormatError(operation, path, `cannot be read: ${code === 'ENOENT' ? 'no such file' : (error as Error).message}`, undefined, { cause: error });
   }
-  return decodeNpz(bytes, `loadNpz ${path}`);
+  return decodeNpz(bytes, path, operation);
 }
