@@ -37,6 +37,13 @@ export interface CompileSpec {
   onUnusedInput?: 'raise' | 'warn' | 'ignore';
   /** Resolve to DeviceTensors that stay on the device, instead of host NDArrays. */
   outputsOnDevice?: boolean;
+  /**
+   * false: gathers and scatters on a WebGPU device do not check their indices (an index
+   * out of range then reads or writes the nearest element instead of raising, as the
+   * reference evaluator does). Checking costs a flag test per gathered element and a
+   * small read-back per call.
+   */
+  checkIndices?: boolean;
   /** false: one kernel per op and no epilogues — the unfused baseline for benchmarks. */
   fusion?: boolean;
   /** false: skip the rewrite pipeline (merge, constant folding, canonicalize, stabilize, specialize). */
@@ -130,7 +137,7 @@ export function compile(spec: CompileSpec): CompiledFunction {
     let pending = plans.get(key);
     if (!pending) {
       const shapes = new Map(spec.inputs.map((input, i) => [input, values[i]!.shape] as const));
-      const context = rt.planContext(tuningFor(rt).tuning, { debug: mode === 'debug' || debugTopic('shaders'), fuse: spec.fusion ?? true });
+      const context = rt.planContext(tuningFor(rt).tuning, { debug: mode === 'debug' || debugTopic('shaders'), fuse: spec.fusion ?? true, checkIndices: spec.checkIndices ?? true });
       pending = (async () => {
         const draft = draftPlan(context, outputs, updatePairs, shapes);
         await compilePipelines(context, draft);

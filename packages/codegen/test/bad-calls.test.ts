@@ -140,4 +140,43 @@ test("compile({ device: 'reference' }) runs float64; WebGPU devices refuse it, n
   expectGraphError(() => compile({ inputs: [x], outputs: T.exp(x), device: 'cpu-webgpu' }), 'compile', 'float64', "device: 'reference'");
 });
 
+test('out-of-range indices raise on the device as on the reference, naming the op, the index and the bound', async () => {
+  const device = await webgpu();
+  const x = T.vector('x');
+  const m = T.matrix('m');
+  const k = T.ivector('k');
+  const cases: [string, T.Variable[], T.Variable, T.ArrayLike[], string, string][] = [
+    ['a gather', [x, k], T.mul(x.at(k), 2), [[1, 2, 3], [0, 5, 1]], 'advanced_subtensor', 'index 5 is out of range for axis 0'],
+    ['a negative index past the start', [x, k], T.exp(x.at(k)), [[1, 2, 3], [-4]], 'advanced_subtensor', 'index -4'],
+    ['a gathered row fused into a reduction', [m, k], T.sum(m.at(k), 1), [[[1, 2], [3, 4]], [1, 2]], 'advanced_subtensor', 'index 2 is out of range for axis 0'],
+    ['a gather along the second axis', [m, k], T.add(m.at(':', k), 1), [[[1, 2], [3, 4]], [7]], 'advanced_subtensor', 'axis 1'],
+    ['a scatter', [x, k], T.incSubtensor(x, [k], 1), [[1, 2, 3], [3]], 'advanced_inc_subtensor', 'index 3'],
+  ];
+  for (const [what, inputs, output, values, op, phrase] of cases) {
+    const want = await rejects(compile({ inputs, outputs: output, device: 'reference' })(...values), EvaluationError, op, phrase);
+    const got = await rejects(compile({ inputs, outputs: output, device })(...values), EvaluationError, op, phrase, 'bad-calls.test.ts:', 'checkIndices: false');
+    assert.ok(got.message.includes('(size '), `${what}: ${got.message}`);
+    assert.ok(want.message.includes('(size '), `${what}: ${want.message}`);
+  }
+  // In range (negative indices wrap once), the same function runs on; the flags are per call.
+  const gather = compile({ inputs: [x, k], outputs: T.mul(x.at(k), 2), device });
+  await rejects(gather([1, 2, 3], [3]), EvaluationError, 'index 3');
+  assert.equal(((await gather([1, 2, 3], [2, -1, 0]))[0] as T.NDArray).toArray(), [6, 6, 2]);
+  // checkIndices: false clamps instead (the README's deviation), with no flags bound.
+  const unchecked = compile({ inputs: [x, k], outputs: T.mul(x.at(k), 2), device, checkIndices: false });
+  assert.equal(((await unchecked([1, 2, 3], [5]))[0] as T.NDArray).toArray(), [6]);
+  assert.not.ok(unchecked.lastPlan()!.indexErrors);
+});
+
+test('out-of-range indices: device outputs fail at read() and at their next use', async () => {
+  const device = await webgpu();
+  const x = T.vector('x');
+  const k = T.ivector('k');
+  const gather = compile({ inputs: [x, k], outputs: x.at(k), device, outputsOnDevice: true });
+  const [tensor] = (await gather([1, 2, 3], [9])) as import('../src/index.ts').DeviceTensor[];
+  await rejects(tensor!.read(), EvaluationError, 'advanced_subtensor', 'index 9', '(size 3)');
+  const double = compile({ inputs: [x], outputs: T.mul(x, 2), device });
+  await rejects(double(tensor!), GraphError, 'index 9');
+});
+
 test.run();

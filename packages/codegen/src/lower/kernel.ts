@@ -96,6 +96,24 @@ export function dependsOn(variable: Variable, root: Variable, roots: ReadonlySet
   return false;
 }
 
+/**
+ * Storage buffers a kernel binds: what it reads, what it writes, and the flags of
+ * out-of-range indices where it gathers (render/builder.ts checkIndex).
+ */
+export function bindingCount(kernel: Kernel, reads: ReadonlySet<Variable>, materialized: ReadonlySet<Variable>): number {
+  return reads.size + 1 + (gathers(kernel, materialized) ? 1 : 0);
+}
+
+function gathers(kernel: Kernel, materialized: ReadonlySet<Variable>): boolean {
+  if (kernel.kind === 'scatter') return true;
+  const seen = new Set<Variable>();
+  const visit = (variable: Variable, top: boolean): boolean => {
+    if (seen.has(variable) || !variable.owner || (!top && materialized.has(variable) && variable !== kernel.root)) return false;
+    seen.add(variable);
+    return variable.owner.op === 'advanced_subtensor' || variable.owner.inputs.some((input) => visit(input, false));
+  };
+  return visit(kernel.output, true) || visit(kernel.root, true);
+}
 
 /** The buffers a kernel reads: materialized variables reached through its fused nodes. */
 export function kernelReads(kernel: Kernel, materialized: ReadonlySet<Variable>): Set<Variable> {

@@ -12,7 +12,7 @@
 // beyond "cheap".
 
 import { elementwiseOps, movementOps, topologicalOrder, type OpName, type Variable } from '@theorbo/graph';
-import { dependsOn, isInlineConstant, kernelKind, kernelReads, sortKernels, type Kernel, type Partition } from './kernel.ts';
+import { bindingCount, dependsOn, isInlineConstant, kernelKind, kernelReads, sortKernels, type Kernel, type Partition } from './kernel.ts';
 import { fuseRows, updateInPlace } from './refine.ts';
 
 const movement = new Set<OpName>(movementOps);
@@ -84,13 +84,13 @@ export function partition(outputs: readonly Variable[], options: PartitionOption
       continue;
     }
     result.kernels = sorted;
-    const overfull = result.kernels.find((kernel) => result.reads.get(kernel)!.size + 1 > options.maxBuffers);
+    const overfull = result.kernels.find((kernel) => bindingCount(kernel, result.reads.get(kernel)!, result.materialized) > options.maxBuffers);
     if (!overfull) {
       if (options.fuse !== false) fuseRows(result, options.maxBuffers);
       if (options.updates && options.fuse !== false) updateInPlace(result, options.updates, options.keepOld ?? new Set(), outputs);
       return result;
     }
-    const split = splitCandidate(overfull, result.materialized, result.reads.get(overfull)!.size);
+    const split = splitCandidate(overfull, result.materialized, bindingCount(overfull, result.reads.get(overfull)!, result.materialized) - 1);
     if (!split) throw new Error(`codegen: a ${overfull.kind} kernel for ${overfull.root.type} needs more than ${options.maxBuffers} storage buffers and cannot be split`);
     forced.add(split);
   }

@@ -6,7 +6,7 @@
 // the differential test (test/differential.test.ts) exercises them on random graphs.
 
 import { arithmeticReductions, elementwiseOps, type ReduceOp, type Variable } from '@theorbo/graph';
-import { dependsOn, sortKernels, type Kernel, type Partition } from './kernel.ts';
+import { bindingCount, dependsOn, sortKernels, type Kernel, type Partition } from './kernel.ts';
 
 /**
  * Row fusion: an elementwise kernel over [..., N] that reads reductions over the last
@@ -48,7 +48,7 @@ export function fuseRows(result: Partition, maxBuffers: number): void {
     if (![kernel.output, ...inputs].every((from) => readsOwnRow(from, results, result.materialized))) continue;
     const combined = new Set([...result.reads.get(kernel)!, ...chain.flatMap((reduce) => [...result.reads.get(reduce)!])]);
     for (const reduce of chain) combined.delete(reduce.output);
-    if (combined.size + 1 > maxBuffers || shape[shape.length - 1] === 0) continue;
+    if (Math.max(...[kernel, ...chain].map((part) => bindingCount(part, combined, result.materialized))) > maxBuffers || shape[shape.length - 1] === 0) continue;
     // Dependency order: a reduction after those it reads.
     const ordered: Kernel[] = [];
     const place = (reduce: Kernel): void => {

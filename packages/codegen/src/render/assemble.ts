@@ -6,7 +6,7 @@
 
 import type { Variable } from '@theorbo/graph';
 import { cpuShaped, type Tuning } from '../tuning.ts';
-import type { Binding, KernelBuilder } from './builder.ts';
+import type { Binding, IndexCheck, KernelBuilder } from './builder.ts';
 import { helpersFor } from './wgsl.ts';
 
 /** One compute pass of a kernel: most kernels are one; a scatter is two (copy, then add). */
@@ -16,12 +16,16 @@ export interface RenderedPass {
   dispatch: [number, number, number];
   /** A label for errors and profiles: the kernel's ops. */
   label: string;
+  /** The index checks it makes, by site (its slice of the plan's index-error buffer). */
+  checks: readonly IndexCheck[];
 }
 
 /** What a renderer may use: the device's subgroups (when the tuning allows them) and the tuning. */
 export interface RenderOptions {
   subgroups: boolean;
   tuning: Tuning;
+  /** Gathers flag out-of-range indices (compile's checkIndices, default true). */
+  checkIndices?: boolean;
 }
 
 export const maxGroups = 65535;
@@ -49,5 +53,5 @@ export function assemble(builder: KernelBuilder, body: string, workgroup: string
 
 /** The pass of a builder whose body is its lines, in one scope. */
 export function passOf(builder: KernelBuilder, label: string, dispatch: [number, number, number], workgroup: string, extra = '', subgroups = false): RenderedPass {
-  return { code: assemble(builder, indent(builder.lines), workgroup, extra, subgroups), bindings: builder.bindings, dispatch, label };
+  return { code: assemble(builder, indent(builder.lines), workgroup, extra, subgroups), bindings: builder.bindings, dispatch, label, checks: builder.checks };
 }

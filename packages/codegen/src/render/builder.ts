@@ -3,9 +3,11 @@
 // (variable, index) pair is computed once per scope and bound with `let`. Index
 // expressions are i32 WGSL strings; every shape is static (see lower/instantiate.ts).
 
-import type { Variable } from '@theorbo/graph';
+import { TensorType, Variable } from '@theorbo/graph';
 import { isInlineConstant } from '../lower/kernel.ts';
-import type { Emit, ExpressionBuilder } from './emit.ts';
+import type { Emit, ExpressionBuilder, IndexCheck } from './emit.ts';
+
+export type { IndexCheck } from './emit.ts';
 import { lowerings } from './lowering.ts';
 import { fromStorage, literal, storageType, wgslType } from './wgsl.ts';
 
@@ -30,6 +32,28 @@ export class VectorReadConflict extends Error {
   }
 }
 
+/**
+ * The buffer where checking kernels flag out-of-range indices: a stand-in variable, bound
+ * like any other (runtime/plan.ts binds each pass's own slice of one buffer per plan).
+ * Site k of a pass writes word 2k (1: flagged) and word 2k + 1 (the index, as i32 bits).
+ */
+export const indexErrorFlags = new Variable(new TensorType('uint32', [null]), 'input', null, 'index errors', undefined);
+
+// Whether builders made now check indices: set around one kernel's rendering by
+// renderKernel (render.ts), so that the ten renderers that make builders need not pass
+// it on. Rendering is synchronous, so the setting cannot leak into another kernel.
+let checkingIndices = true;
+
+export function renderingWith<T>(checkIndices: boolean, render: () => T): T {
+  const before = checkingIndices;
+  checkingIndices = checkIndices;
+  try {
+    return render();
+  } finally {
+    checkingIndices = before;
+  }
+}
+
 /** WGSL type names and reserved words that a prefix and a number can spell. */
 const reservedNames = /^(?:[fiu](?:8|16|32|64)|bf16|vec[234]|mat[234]x[234])$/;
 
@@ -39,6 +63,14 @@ export class KernelBuilder implements ExpressionBuilder {
   private counter = 0;
   /** Values supplied by the kernel itself (an accumulator in an epilogue). */
   readonly overrides = new Map<Variable, string>();
+  /** The index checks this kernel's code makes, by site number. */
+  readonly checks: IndexCheck[] = [];
+  readonly checkIndices = checkingIndices;
+  /**
+   * A condition that holds where a thread's values are real, for renderers whose tail
+   * threads compute at indices beyond the output (their gathers read stray indices).
+   */
+  active: string | undefined;
 
   constructor(readonly materialized: ReadonlySet<Variable>, readonly self: Variable, readonly writesInto?: Variable) {}
 
@@ -67,6 +99,20 @@ export class KernelBuilder implements ExpressionBuilder {
 
   statement(line: string): void {
     this.lines.push(line);
+  }
+
+  /**
+   * Flags `wrapped` (an i32 index after negative indices wrapped) when it is outside
+   * [0, bound): the kernel still clamps it, and the runtime raises the error after the
+   * call. Nothing is emitted when the kernel does not check indices.
+   */
+  checkIndex(raw: string, wrapped: string, check: IndexCheck): void {
+    if (!this.checkIndices) return;
+    let site = this.checks.findIndex((known) => known.op === check.op && known.axis === check.axis && known.bound === check.bound && known.location === check.location);
+    if (site < 0) site = this.checks.push(check) - 1;
+    const flags = this.binding(indexErrorFlags, 'read_write').name;
+    const outside = `u32(${wrapped}) >= ${check.bound}u`;
+    this.statement(`if (${this.active ? `${outside} && ${this.active}` : outside}) { ${flags}[${2 * site}] = 1u; ${flags}[${2 * site + 1}] = bitcast<u32>(${raw}); }`);
   }
 
   /** Emits `let name = expr;` and returns the name. */

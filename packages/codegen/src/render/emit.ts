@@ -4,7 +4,16 @@
 // interface, so neither module imports the other's values. Also the index helpers that
 // both use: broadcasting an index, unflattening a flat index.
 
-import type { Variable } from '@theorbo/graph';
+import type { SourceLocation, Variable } from '@theorbo/graph';
+
+/** A place where a kernel checks an index: what the error names. */
+export interface IndexCheck {
+  op: string;
+  axis: number;
+  bound: number;
+  shape: readonly number[];
+  location: SourceLocation | undefined;
+}
 
 export interface ExpressionBuilder {
   /** The value of `variable` at `index`, as a WGSL expression of its dtype (bool as bool). */
@@ -21,6 +30,8 @@ export interface ExpressionBuilder {
   scoped(build: () => void): string[];
   /** A new variable name with `prefix`. */
   fresh(prefix?: string): string;
+  /** Flags an i32 index (`wrapped`: negative ones wrapped) outside [0, check.bound) for the runtime to raise. */
+  checkIndex(raw: string, wrapped: string, check: IndexCheck): void;
 }
 
 /** A fusable op's lowering: its node's value at `index`, asking the builder for its inputs'. */

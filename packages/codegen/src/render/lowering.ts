@@ -5,7 +5,8 @@
 // reshape re-flattens, pad and concat select), gathers load their indices first.
 // Reductions, matmul and scatter name the kernel they root instead (render.ts picks its
 // renderer). Semantics follow the reference evaluator; the differences are stated
-// where they are unavoidable (erf to 1.5e-7; out-of-range gather indices clamp).
+// where they are unavoidable (erf to 1.5e-7). Gathers flag out-of-range indices
+// (builder.checkIndex) and read clamped ones.
 
 import type { AttrsOf, BinaryOp, DType, OpName, ReduceOp, UnaryOp, Variable } from '@theorbo/graph';
 import { binaryOps, comparisonOps, isFloat, logicalOps, promote, reduceOps, unaryOps } from '@theorbo/graph';
@@ -230,7 +231,8 @@ export function advancedLayout(xNdim: number, items: readonly ('index' | 'all')[
   return { indexed, insertAt, kept, indexNdim };
 }
 
-function gatherIndex(builder: ExpressionBuilder, x: Variable, indices: readonly Variable[], items: readonly ('index' | 'all')[], outIndex: readonly string[]): string[] {
+/** x's index at a gathered element; `node` (the gather or scatter) is what an out-of-range index names. */
+function gatherIndex(builder: ExpressionBuilder, node: Variable, x: Variable, indices: readonly Variable[], items: readonly ('index' | 'all')[], outIndex: readonly string[]): string[] {
   const indexNdim = Math.max(0, ...indices.map((v) => v.ndim));
   const { indexed, insertAt, kept } = advancedLayout(x.ndim, items, indexNdim);
   const broadcastPart = outIndex.slice(insertAt, insertAt + indexNdim);
@@ -242,6 +244,7 @@ function gatherIndex(builder: ExpressionBuilder, x: Variable, indices: readonly 
     const raw = convert(builder.value(source, broadcastIndex(broadcastPart, source.shape, indexNdim)), source.dtype, 'int32');
     const size = x.shape[axis] as number;
     const wrapped = builder.bind(`select(${raw}, ${raw} + ${size}i, ${raw} < 0i)`, 'g');
+    builder.checkIndex(raw, wrapped, { op: node.owner!.op, axis, bound: size, shape: x.shape as number[], location: node.location });
     xIndex[axis] = `clamp(${wrapped}, 0i, ${Math.max(size - 1, 0)}i)`;
   });
   return xIndex;
@@ -251,7 +254,7 @@ function advancedSubtensor(builder: ExpressionBuilder, variable: Variable, index
   const [x, ...indices] = variable.owner!.inputs as Variable[];
   const { items } = variable.owner!.attrs as AttrsOf<'advanced_subtensor'>;
   const fullItems = Array.from({ length: x!.ndim }, (_, axis) => items[axis] ?? 'all');
-  return builder.value(x!, gatherIndex(builder, x!, indices, fullItems, index));
+  return builder.value(x!, gatherIndex(builder, variable, x!, indices, fullItems, index));
 }
 
 export { gatherIndex };

@@ -15,6 +15,7 @@ import { cpuShaped, type Tuning } from '../tuning.ts';
 import { convProduct } from './conv-product.ts';
 import { matmulProduct, type Product } from './matmul-product.ts';
 import { passOf, type RenderedPass, type RenderOptions } from './assemble.ts';
+import { renderingWith } from './builder.ts';
 import { renderElementwise } from './elementwise.ts';
 import { renderThreadBlocks } from './matmul-blocks.ts';
 import { renderTiles } from './matmul-tiles.ts';
@@ -27,6 +28,10 @@ export type { RenderedPass, RenderOptions } from './assemble.ts';
 
 /** The passes of one kernel, in the order they run. */
 export function renderKernel(kernel: Kernel, materialized: ReadonlySet<Variable>, label: string, options: RenderOptions): RenderedPass[] {
+  return renderingWith(options.checkIndices ?? true, () => renderOne(kernel, materialized, label, options));
+}
+
+function renderOne(kernel: Kernel, materialized: ReadonlySet<Variable>, label: string, options: RenderOptions): RenderedPass[] {
   switch (kernel.kind) {
     case 'elementwise': return [renderElementwise(kernel, materialized, label, options)];
     case 'rows': return [renderRows(kernel, materialized, label, options)];

@@ -38,7 +38,7 @@ export function renderScatter(kernel: Kernel, materialized: ReadonlySet<Variable
   const dispatch = grid(Math.ceil(count / threads));
   builder.lines.push(`let flat = i32(gid.x + gid.y * ${dispatch[0] * threads}u);`, `if (flat >= ${count}i) { return; }`);
   const gathered = unflatten(builder, 'flat', gatheredShape);
-  const target = gatherIndex(builder, x!, indices, fullItems, gathered);
+  const target = gatherIndex(builder, node, x!, indices, fullItems, gathered);
   const yValue = convert(builder.value(y!, broadcastIndex(gathered, y!.shape, gatheredShape.length)), y!.dtype, node.dtype);
   const offset = builder.bind(builder.offset(target, node.shape as number[]), 'at');
   const atomic = mode === 'inc';

@@ -7,6 +7,7 @@
 import { GraphError, type NDArray, type Variable } from '@theorbo/graph';
 import { DeviceTensor } from './device-tensor.ts';
 import { byteSize, fromWords, stageReadback, upload, usage } from './gpu.ts';
+import { indexError } from './index-errors.ts';
 import { encodeLoop } from './loop.ts';
 import type { Plan, PlannedKernel, PlannedPass } from './plan-types.ts';
 import type { Runtime } from './runtime.ts';
@@ -33,6 +34,8 @@ export async function run(
 ): Promise<(NDArray | DeviceTensor)[]> {
   const device = (rt.descriptor as WebGpuDescriptor).device;
   const encoder = device.createCommandEncoder();
+  // Each call's index flags are its own (runtime/index-errors.ts).
+  if (plan.indexErrors) encoder.clearBuffer(plan.indexErrors.buffer);
   // Host values are written into the plan's input buffers; device tensors are bound as they are.
   const substitute = new Map<Variable, GPUBuffer>();
   [...plan.inputBuffers.entries()].forEach(([input, buffer], i) => {
@@ -159,9 +162,15 @@ async function finish(
   const bufferOf = (variable: Variable, planned: GPUBuffer): GPUBuffer => substitute.get(variable) ?? planned;
   // Commands the device refuses would otherwise only be logged, and the call would resolve
   // with stale values: the scope turns a refusal into this call's error.
+  // An index a gather found out of range fails the call the same way, once its flags are read.
   let settle!: (refusal: Promise<GPUError | null>) => void;
-  const own = new Promise<GPUError | null>((resolve) => (settle = resolve)).then((error) => {
+  const flags = plan.indexErrors;
+  const readFlags = flags ? stageReadback(device, encoder, flags.buffer, flags.buffer.size) : undefined;
+  const own = new Promise<GPUError | null>((resolve) => (settle = resolve)).then(async (error) => {
     if (error) throw new Error(`WebGPU refused this call's commands (a Theorbo bug; please report it with this message): ${error.message}`);
+    if (!flags || !readFlags) return;
+    const found = indexError(flags, new Uint32Array(await readFlags()));
+    if (found) throw found;
   });
   // A device tensor taken as an input whose own call is refused later holds stale values,
   // and so then do this call's outputs.

@@ -7,6 +7,7 @@ import type { Kernel } from '../lower/kernel.ts';
 import type { partition } from '../lower/partition.ts';
 import type { RenderedPass } from '../render/render.ts';
 import type { Tuning } from '../tuning.ts';
+import type { IndexErrorSlots } from './index-errors.ts';
 import type { SharedStore } from './shared-store.ts';
 
 export interface PlannedPass {
@@ -50,6 +51,8 @@ export interface Plan {
   updates: { target: SharedVariable; value: Variable; buffer: GPUBuffer; bytes: number }[];
   /** Intermediate buffers owned by the plan (freed when the plan is dropped). */
   owned: GPUBuffer[];
+  /** Where its gathers flag out-of-range indices, if any checks them. */
+  indexErrors?: IndexErrorSlots;
 }
 
 export interface PlanContext {
@@ -61,6 +64,10 @@ export interface PlanContext {
   /** The device has the 'subgroups' feature and the tuning allows it (reductions use it). */
   subgroups: boolean;
   tuning: Tuning;
+  /** Gathers flag out-of-range indices (compile's checkIndices). */
+  checkIndices: boolean;
+  /** The plan's flags, once buildPlan has made them (bind groups bind a slice per pass). */
+  indexErrors?: IndexErrorSlots;
   pipelines: Map<string, GPUComputePipeline>;
   onShader?: (label: string, code: string) => void;
 }

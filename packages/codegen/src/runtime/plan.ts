@@ -11,7 +11,9 @@ import { Constant, GraphError, SharedVariable, type Variable } from '@theorbo/gr
 import { instantiate } from '../lower/instantiate.ts';
 import type { Kernel } from '../lower/kernel.ts';
 import { partition } from '../lower/partition.ts';
+import { indexErrorFlags } from '../render/builder.ts';
 import { renderKernel, type RenderedPass } from '../render/render.ts';
+import { indexErrorSlots } from './index-errors.ts';
 import { WgslError } from './errors.ts';
 import { byteSize, storageUsage, upload } from './gpu.ts';
 import { draftLoops, planLoop } from './loop.ts';
@@ -46,7 +48,7 @@ export function draftGraph(context: PlanContext, all: readonly Variable[], input
   });
   const keepOld = new Set<Variable>(specialized.slice(0, outputCount).filter((output) => output instanceof SharedVariable));
   const parts = partition(specialized, { maxBuffers: context.maxBuffers, fuse: context.fuse, updates: updatePairs, keepOld });
-  const rendered = new Map(parts.kernels.filter((kernel) => kernel.kind !== 'scan').map((kernel) => [kernel, renderKernel(kernel, parts.materialized, describeKernel(kernel), { subgroups: context.subgroups, tuning: context.tuning })] as const));
+  const rendered = new Map(parts.kernels.filter((kernel) => kernel.kind !== 'scan').map((kernel) => [kernel, renderKernel(kernel, parts.materialized, describeKernel(kernel), { subgroups: context.subgroups, tuning: context.tuning, checkIndices: context.checkIndices })] as const));
   const loops = draftLoops(parts, (outputs, shapes) => draftGraph(context, outputs, shapes));
   return { specialized, inputs, partition: parts, rendered, loops };
 }
@@ -88,6 +90,7 @@ export function buildPlan(
   const { specialized, inputs } = draft;
   const owned: GPUBuffer[] = [];
   const make = bufferMaker(context, owned);
+  context.indexErrors = indexErrorSlots(context.device, allPasses(draft), owned);
   const buffers = new Map<Variable, GPUBuffer>();
   const inputBuffers = new Map<Variable, GPUBuffer>();
   for (const [original, stand] of inputs) {
@@ -124,6 +127,7 @@ export function buildPlan(
       return { target, value, buffer: bufferOf(value), bytes: byteSize(target.type.size ?? 0) };
     }),
     owned,
+    indexErrors: context.indexErrors,
   };
 }
 
@@ -296,6 +300,11 @@ function bindGroupFor(context: PlanContext, pipeline: GPUComputePipeline, pass: 
     layout: pipeline.getBindGroupLayout(0),
     entries: pass.bindings.map((binding) => {
       const variable = binding.variable;
+      if (variable === indexErrorFlags) {
+        const slice = context.indexErrors?.slices.get(pass);
+        if (!slice) throw new Error(`codegen: kernel '${pass.label}' checks indices but its plan has no slice of the flags`);
+        return { binding: binding.index, resource: { buffer: context.indexErrors!.buffer, offset: slice.offset, size: slice.bytes } };
+      }
       const buffer = variable instanceof SharedVariable ? context.store.buffer(variable) : bufferOf(variable);
       if (!buffer) throw new Error(`codegen: kernel '${pass.label}' reads ${variable}, which has no buffer`);
       return { binding: binding.index, resource: { buffer } };

@@ -31,7 +31,7 @@ export class Runtime {
   }
 
   /** What plans for this device need: its limits, caches, and the function's tuning. */
-  planContext(tuning: Tuning, options: { debug?: boolean; fuse?: boolean } = {}): PlanContext {
+  planContext(tuning: Tuning, options: { debug?: boolean; fuse?: boolean; checkIndices?: boolean } = {}): PlanContext {
     const descriptor = this.descriptor as WebGpuDescriptor;
     return {
       device: descriptor.device,
@@ -39,6 +39,7 @@ export class Runtime {
       maxBuffers: descriptor.limits.maxStorageBuffersPerShaderStage,
       maxBindingBytes: descriptor.limits.maxStorageBufferBindingSize,
       fuse: options.fuse ?? true,
+      checkIndices: options.checkIndices ?? true,
       subgroups: descriptor.features.includes('subgroups') && tuning.subgroups,
       tuning,
       pipelines: this.pipelines,
