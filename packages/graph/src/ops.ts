@@ -9,7 +9,7 @@
 // reference here, gradients in autodiff, lowering in codegen) must cover all of them.
 
 import type { DType } from './dtype.ts';
-import { erf, roundHalfEven, sigmoid, softplus } from './scalar.ts';
+import { erf, floorDivide, integerPower, power, remainder, roundHalfEven, sigmoid, softplus } from './scalar.ts';
 
 export type OpFamily = 'unary' | 'binary' | 'ternary' | 'reduce' | 'linalg' | 'window' | 'control' | 'movement' | 'indexing' | 'source';
 
@@ -36,6 +36,8 @@ export interface UnaryInfo extends ElementwiseInfo {
   readonly family: 'unary';
   /** The op on one element, in doubles; the caller rounds to the output dtype. */
   readonly scalar: UnaryScalar;
+  /** The op on an integer element, where it differs (wrapping products). */
+  readonly integer?: UnaryScalar;
 }
 export interface BinaryInfo extends ElementwiseInfo {
   readonly family: 'binary';
@@ -71,7 +73,7 @@ export interface OtherInfo {
 }
 export type OpInfo = UnaryInfo | BinaryInfo | TernaryInfo | ReductionInfo | OtherInfo;
 
-const unary = (dtype: DTypeRule, scalar: UnaryScalar) => ({ family: 'unary', pointwise: true, dtype, scalar }) as const satisfies UnaryInfo;
+const unary = (dtype: DTypeRule, scalar: UnaryScalar, more: { integer?: UnaryScalar } = {}) => ({ family: 'unary', pointwise: true, dtype, scalar, ...more }) as const satisfies UnaryInfo;
 const binary = (dtype: DTypeRule, scalar: BinaryScalar, more: { integer?: BinaryScalar; commutative?: true; logical?: true } = {}) =>
   ({ family: 'binary', pointwise: true, dtype, scalar, ...more }) as const satisfies BinaryInfo;
 const reduction = (combine: ReductionInfo['combine'], identity: (dtype: DType) => number) => ({ family: 'reduce', combine, identity }) as const satisfies ReductionInfo;
@@ -97,7 +99,7 @@ export const opTable = {
   expm1: unary('float', Math.expm1),
   sqrt: unary('float', Math.sqrt),
   rsqrt: unary('float', (x) => 1 / Math.sqrt(x)),
-  square: unary('keep', (x) => x * x),
+  square: unary('keep', (x) => x * x, { integer: (x) => Math.imul(x, x) }),
   reciprocal: unary('float', (x) => 1 / x),
   sin: unary('float', Math.sin),
   cos: unary('float', Math.cos),
@@ -114,15 +116,16 @@ export const opTable = {
   /** The identity that autodiff treats as a constant. */
   stop_gradient: unary('identity', (x) => x),
 
-  // ---- elementwise, two inputs, numpy broadcasting. Integer division and modulo follow
-  // numpy (floor division; mod takes the sign of the divisor); by zero they give 0. ----
+  // ---- elementwise, two inputs, numpy broadcasting. Division and modulo follow numpy
+  // (floor division; mod takes the sign of the divisor; infinite divisors and float
+  // division by zero as numpy's npy_divmod); integers by zero give 0. ----
   add: binary('promote', (a, b) => a + b, { commutative: true }),
   sub: binary('promote', (a, b) => a - b),
   mul: binary('promote', (a, b) => a * b, { integer: (a, b) => Math.imul(a, b), commutative: true }),
   div: binary('float', (a, b) => a / b),
-  int_div: binary('promote', (a, b) => Math.floor(a / b), { integer: (a, b) => (b === 0 ? 0 : Math.floor(a / b)) }),
-  mod: binary('promote', (a, b) => (b === 0 ? NaN : a - Math.floor(a / b) * b), { integer: (a, b) => (b === 0 ? 0 : a - Math.floor(a / b) * b) }),
-  pow: binary('promote', Math.pow, { integer: (a, b) => (b < 0 ? (Math.abs(a) === 1 ? Math.pow(a, b) : 0) : Math.pow(a, b)) }),
+  int_div: binary('promote', floorDivide, { integer: (a, b) => (b === 0 ? 0 : Math.floor(a / b)) }),
+  mod: binary('promote', remainder, { integer: (a, b) => (b === 0 ? 0 : a - Math.floor(a / b) * b) }),
+  pow: binary('promote', power, { integer: integerPower }),
   maximum: binary('promote', (a, b) => (Number.isNaN(a) || Number.isNaN(b) ? NaN : Math.max(a, b)), { commutative: true }),
   minimum: binary('promote', (a, b) => (Number.isNaN(a) || Number.isNaN(b) ? NaN : Math.min(a, b)), { commutative: true }),
   atan2: binary('float', Math.atan2),

@@ -65,17 +65,23 @@ const byKind = (float: BinaryTemplate, int32: BinaryTemplate, uint32: BinaryTemp
   (a, b, t) => (isFloat(t) ? float : t === 'int32' ? int32 : uint32)(a, b, t);
 const call = (name: string): BinaryTemplate => (a, b) => `${name}(${a}, ${b})`;
 
+/**
+ * A float literal zero: llvmpipe folds `x / 0.0` to 0 under fast math, so division by one
+ * is written as a product with ±inf (through a private variable), which it leaves alone.
+ */
+const isZeroLiteral = (expr: string): boolean => /^\(?-?0(\.0)?f\)?$/.test(expr);
+
 const binaryTemplates: Record<BinaryOp, BinaryTemplate> = {
   add: infix('+'),
   sub: infix('-'),
   mul: infix('*'),
-  div: infix('/'),
-  int_div: byKind((a, b) => `floor(${a} / ${b})`, call('th_floordiv_i'), call('th_div_u')),
+  div: (a, b, t) => (isFloat(t) && isZeroLiteral(b) ? `(${a} * ${literal(Object.is(Number.parseFloat(b.replace(/[()]/g, '')), -0) ? -Infinity : Infinity, t)})` : `(${a} / ${b})`),
+  int_div: byKind(call('th_floordiv_f'), call('th_floordiv_i'), call('th_div_u')),
   mod: byKind(call('th_mod_f'), call('th_mod_i'), call('th_mod_u')),
   pow: byKind(call('th_pow'), call('th_pow_i'), call('th_pow_u')),
   maximum: byKind(call('th_max'), call('max'), call('max')),
   minimum: byKind(call('th_min'), call('min'), call('min')),
-  atan2: call('atan2'),
+  atan2: call('th_atan2'),
   eq: infix('=='), ne: infix('!='), lt: infix('<'), le: infix('<='), gt: infix('>'), ge: infix('>='),
   logical_and: infix('&&'), logical_or: infix('||'), logical_xor: infix('!='),
 };

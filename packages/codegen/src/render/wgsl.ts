@@ -77,17 +77,24 @@ export const helpers: Record<string, string> = {
 }`,
   th_max: 'fn th_max(a: f32, b: f32) -> f32 { if (th_isnan(a) || th_isnan(b)) { return a + b; } return max(a, b); }',
   th_min: 'fn th_min(a: f32, b: f32) -> f32 { if (th_isnan(a) || th_isnan(b)) { return a + b; } return min(a, b); }',
-  th_sign: 'fn th_sign(x: f32) -> f32 { if (th_isnan(x)) { return x; } return select(select(0.0f, -1.0f, x < 0.0f), 1.0f, x > 0.0f); }',
+  // ±1 built from x's sign bit, and +0 for ±0: llvmpipe compiles a select of ±1 and 0
+  // (floats or their bits alike) to a sign instruction that gives −0 for both zeros.
+  th_sign: `fn th_sign(x: f32) -> f32 {
+  let bits = bitcast<u32>(x);
+  if (th_isnan(x)) { return x; }
+  return bitcast<f32>(select(0u, (bits & 0x80000000u) | 0x3f800000u, (bits & 0x7fffffffu) != 0u));
+}`,
+  th_copysign_zero: 'fn th_copysign_zero(x: f32) -> f32 { return bitcast<f32>(bitcast<u32>(x) & 0x80000000u); }',
   th_sign_i: 'fn th_sign_i(x: i32) -> i32 { return select(select(0i, -1i, x < 0i), 1i, x > 0i); }',
   // Kahan's forms: exact near 0 without a series, no cancellation.
   th_log1p: `fn th_log1p(x: f32) -> f32 {
   let u = 1.0f + x;
   if (u == 1.0f) { return x; }
   if (!th_isfinite(u)) { return log(u); }
-  return log(u) * x / (u - 1.0f);
+  return log(u) * (x / (u - 1.0f));
 }`,
   th_expm1: `fn th_expm1(x: f32) -> f32 {
-  if (abs(x) < 1e-5f) { return x + 0.5f * x * x; }
+  if (abs(x) < 1e-5f) { return x * (1.0f + 0.5f * x); }
   let u = exp(x);
   if (!th_isfinite(u)) { return u; }
   if (u == 1.0f) { return x; }
@@ -97,22 +104,46 @@ export const helpers: Record<string, string> = {
 }`,
   th_sigmoid: 'fn th_sigmoid(x: f32) -> f32 { if (x >= 0.0f) { return 1.0f / (1.0f + exp(-x)); } let e = exp(x); return e / (1.0f + e); }',
   th_softplus: 'fn th_softplus(x: f32) -> f32 { return max(x, 0.0f) + th_log1p(exp(-abs(x))); }',
-  th_tanh: 'fn th_tanh(x: f32) -> f32 { return tanh(clamp(x, -15.0f, 15.0f)); }',
+  // Small |x| (and ±0, NaN) return x itself: tanh's x − x³/3 is x in float32 below 1e-4.
+  th_tanh: 'fn th_tanh(x: f32) -> f32 { if (th_isnan(x) || abs(x) < 1e-4f) { return x; } return tanh(clamp(x, -15.0f, 15.0f)); }',
+  // IEEE's atan2 at NaN, zeros and infinities, where llvmpipe's is wrong: y = ±0 gives ±0
+  // toward +x (+0 included) and ±π toward −x (−0 included); both infinite, ±π/4 or ±3π/4.
+  th_atan2: `fn th_atan2(y: f32, x: f32) -> f32 {
+  if (th_isnan(y) || th_isnan(x)) { return bitcast<f32>(th_nan_bits); }
+  let sign = bitcast<u32>(y) & 0x80000000u;
+  let negative_x = (bitcast<u32>(x) & 0x80000000u) != 0u;
+  if (y == 0.0f) { return bitcast<f32>(select(0u, 0x40490fdbu, negative_x) | sign); }
+  if (!th_isfinite(y) && !th_isfinite(x)) { return bitcast<f32>(select(0x3f490fdbu, 0x4016cbe4u, negative_x) | sign); }
+  return atan2(y, x);
+}`,
   // Abramowitz & Stegun 7.1.26 refined: |error| < 1.5e-7, about float32's resolution.
   th_erf: `fn th_erf(x: f32) -> f32 {
   let a = abs(x);
+  if (a < 1e-4f) { return 1.1283791671f * x; }
   let t = 1.0f / (1.0f + 0.3275911f * a);
   let y = 1.0f - (((((1.061405429f * t - 1.453152027f) * t) + 1.421413741f) * t - 0.284496736f) * t + 0.254829592f) * t * exp(-a * a);
   return select(y, -y, x < 0.0f);
 }`,
-  // numpy's pow on a negative base: finite for integral exponents, NaN otherwise.
+  // C99's pow, as numpy's: every special case spelled out, since WGSL's pow (and
+  // llvmpipe's fast math) assume finite, positive operands.
   th_pow: `fn th_pow(a: f32, b: f32) -> f32 {
-  if (b == 0.0f) { return 1.0f; }
-  if (a == 0.0f) { return select(bitcast<f32>(th_inf_bits), 0.0f, b > 0.0f); }
+  let inf = bitcast<f32>(th_inf_bits);
+  if (b == 0.0f || a == 1.0f) { return 1.0f; }
+  if (th_isnan(a) || th_isnan(b)) { return bitcast<f32>(th_nan_bits); }
+  let odd = abs(b) < 16777216.0f && floor(b) == b && (i32(abs(b)) & 1i) == 1i;
+  if (!th_isfinite(b)) {
+    if (abs(a) == 1.0f) { return 1.0f; }
+    return select(0.0f, inf, (abs(a) > 1.0f) == (b > 0.0f));
+  }
+  if (a == 0.0f || !th_isfinite(a)) {
+    // ±0 and ±inf: 0 or inf by the exponent's sign (inverted for 0), the base's sign where b is an odd integer.
+    let big = (a == 0.0f) == (b < 0.0f);
+    let sign = select(0u, bitcast<u32>(a) & 0x80000000u, odd);
+    return bitcast<f32>(select(0u, th_inf_bits, big) | sign);
+  }
   if (a > 0.0f) { return exp2(b * log2(a)); }
   if (floor(b) != b) { return bitcast<f32>(th_nan_bits); }
   let m = exp2(b * log2(-a));
-  let odd = abs(b) < 16777216.0f && (i32(abs(b)) & 1i) == 1i;
   return select(m, -m, odd);
 }`,
   th_pow_i: `fn th_pow_i(a: i32, b: i32) -> i32 {
@@ -126,7 +157,46 @@ export const helpers: Record<string, string> = {
   loop { if (e == 0u) { break; } if ((e & 1u) == 1u) { result = result * base; } base = base * base; e = e >> 1u; }
   return result;
 }`,
-  th_mod_f: 'fn th_mod_f(a: f32, b: f32) -> f32 { return a - b * floor(a / b); }',
+  // C's fmod, exact (WGSL's % is a − b·trunc(a/b), wrong once the quotient passes 2²⁴):
+  // subtracts b·2ᵏ for the largest k that fits, each step exact (Sterbenz), one bit of
+  // the quotient at a time. NaN for an infinite a or a zero b; a itself for an infinite b.
+  th_fmod: `fn th_fmod(a: f32, b: f32) -> f32 {
+  if (th_isnan(a) || th_isnan(b) || !th_isfinite(a) || b == 0.0f) { return bitcast<f32>(th_nan_bits); }
+  let ab = abs(b);
+  var r = abs(a);
+  if (r >= ab) {
+    let fb = frexp(ab);
+    for (var i = 0; i < 300 && r >= ab; i = i + 1) {
+      let fr = frexp(r);
+      r = r - ldexp(fb.fract, select(fr.exp, fr.exp - 1, fb.fract > fr.fract));
+    }
+  }
+  return bitcast<f32>(bitcast<u32>(r) | (bitcast<u32>(a) & 0x80000000u));
+}`,
+  // numpy's npy_divmod: (floor quotient, remainder with the divisor's sign).
+  th_divmod_f: `fn th_divmod_f(a: f32, b: f32) -> vec2<f32> {
+  var m = th_fmod(a, b);
+  if (b == 0.0f) {
+    // a / ±0: infinite with the operands' signs; NaN for 0/0 and NaN/0.
+    let inf = bitcast<f32>(th_inf_bits | ((bitcast<u32>(a) ^ bitcast<u32>(b)) & 0x80000000u));
+    return vec2<f32>(select(inf, m, a == 0.0f || th_isnan(a)), m);
+  }
+  if (th_isnan(m)) { return vec2<f32>(m, m); }
+  var d = (a - m) / b;
+  if (m != 0.0f) {
+    if ((b < 0.0f) != (m < 0.0f)) { m = m + b; d = d - 1.0f; }
+  } else {
+    m = th_copysign_zero(b);
+  }
+  var q = th_copysign_zero(bitcast<f32>(bitcast<u32>(a) ^ bitcast<u32>(b)));
+  if (d != 0.0f) {
+    q = floor(d);
+    if (d - q > 0.5f) { q = q + 1.0f; }
+  }
+  return vec2<f32>(q, m);
+}`,
+  th_mod_f: 'fn th_mod_f(a: f32, b: f32) -> f32 { return th_divmod_f(a, b).y; }',
+  th_floordiv_f: 'fn th_floordiv_f(a: f32, b: f32) -> f32 { return th_divmod_f(a, b).x; }',
   th_floordiv_i: `fn th_floordiv_i(a: i32, b: i32) -> i32 {
   if (b == 0i) { return 0i; }
   let q = a / b;
@@ -161,7 +231,9 @@ export const helpers: Record<string, string> = {
 const helperDependencies: Record<string, string[]> = {
   th_f32_to_i32: ['th_isnan'], th_f32_to_u32: ['th_isnan'], th_max: ['th_isnan'], th_min: ['th_isnan'], th_sign: ['th_isnan'],
   th_log1p: ['th_isfinite'], th_expm1: ['th_isfinite'], th_softplus: ['th_log1p'], th_philox: ['th_mulhi'],
-  th_pow: ['th_inf_bits', 'th_nan_bits'],
+  th_pow: ['th_isnan', 'th_isfinite', 'th_inf_bits', 'th_nan_bits'], th_tanh: ['th_isnan'], th_atan2: ['th_isnan', 'th_isfinite', 'th_nan_bits'],
+  th_fmod: ['th_isnan', 'th_isfinite', 'th_nan_bits'], th_divmod_f: ['th_fmod', 'th_copysign_zero', 'th_inf_bits'],
+  th_mod_f: ['th_divmod_f'], th_floordiv_f: ['th_divmod_f'],
 };
 
 /** The helper definitions a body needs, dependencies first. */

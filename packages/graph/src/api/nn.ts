@@ -8,7 +8,7 @@ import { buildError } from '../build.ts';
 import { isInteger } from '../dtype.ts';
 import type { Variable } from '../graph.ts';
 import { asVariable, type TensorLike } from './convert.ts';
-import { abs, exp, gt, log, mul, neg, sqrt, square, stopGradient, sub, div, where } from './elementwise.ts';
+import { abs, exp, gt, log, lt, mul, neg, sqrt, square, stopGradient, sub, div, where } from './elementwise.ts';
 import { max, mean, sum } from './reduce.ts';
 import { arange, dim } from './construct.ts';
 import { get } from './indexing.ts';
@@ -28,6 +28,12 @@ function shiftedByMax(x: Variable, axis: number): Variable {
   return sub(x, stopGradient(max(x, axis, true)));
 }
 
+/** x − m with m the maximum where it is finite, else 0 (scipy's log_softmax: a row holding +inf gives −inf and NaN, not all NaN). */
+function shiftedByFiniteMax(x: Variable, axis: number): Variable {
+  const peak = max(x, axis, true);
+  return sub(x, stopGradient(where(lt(abs(peak), Infinity), peak, 0)));
+}
+
 /** exp(x) normalised along `axis` (default the last). */
 export function softmax(x: TensorLike, axis = -1): Variable {
   return composite('softmax', () => {
@@ -36,10 +42,10 @@ export function softmax(x: TensorLike, axis = -1): Variable {
   });
 }
 
-/** log(softmax(x)) computed stably: (x - m) - log Σ exp(x - m). */
+/** log(softmax(x)) computed stably: (x - m) - log Σ exp(x - m), m the row's maximum where finite (else 0, as scipy). */
 export function logSoftmax(x: TensorLike, axis = -1): Variable {
   return composite('log_softmax', () => {
-    const shifted = shiftedByMax(asVariable(x), axis);
+    const shifted = shiftedByFiniteMax(asVariable(x), axis);
     return sub(shifted, log(sum(exp(shifted), axis, true)));
   });
 }

@@ -11,6 +11,7 @@ import { floatOf, type FloatDType } from '../dtype.ts';
 import type { Variable } from '../graph.ts';
 import type { ReduceOp } from '../ops.ts';
 import { normalizeAxes } from '../type.ts';
+import { pad } from './shape.ts';
 import { sizeOfAxes } from './construct.ts';
 import { asVariable, type TensorLike } from './convert.ts';
 import { abs, add, cast, div, exp, log, lt, maximum, mul, sqrt, stopGradient, sub, where } from './elementwise.ts';
@@ -102,9 +103,23 @@ export function std(x: TensorLike, axis?: ReductionAxis, options: VarianceOption
 }
 
 /**
+ * The max over `axes` with keepdims, −Infinity where they hold nothing: an axis whose
+ * size is known only at run time is padded with one −Infinity (index arithmetic on the
+ * device, not a copy), since max of nothing is an error. logsumexp's shift, here and in
+ * the stabilize pass.
+ */
+export function maxOrMinusInfinity(x: Variable, axes: readonly number[]): Variable {
+  const runTime = axes.some((axis) => x.shape[axis] === null);
+  if (!runTime) return max(x, axes, true);
+  const widths = x.shape.map((_, axis) => [0, axes.includes(axis) ? 1 : 0] as [number, number]);
+  return max(pad(x, widths, { value: -Infinity }), axes, true);
+}
+
+/**
  * log Σ exp(x), computed stably as m + log Σ exp(x − m) with m the maximum. Where m is
  * not finite (a slice of all −Infinity, or a +Infinity or NaN) it shifts by 0 instead,
- * so an all −Infinity slice gives −Infinity rather than NaN (scipy's rule). The shift
+ * so an all −Infinity slice gives −Infinity rather than NaN (scipy's rule); over an
+ * axis of static size 0 it is −Infinity. The shift
  * is a constant to autodiff: its gradient contributions cancel exactly.
  */
 export function logsumexp(x: TensorLike, axis?: ReductionAxis, keepdims = false): Variable {
@@ -112,7 +127,9 @@ export function logsumexp(x: TensorLike, axis?: ReductionAxis, keepdims = false)
     const variable = asVariable(x);
     const axes = reductionAxes('logsumexp', variable, axis);
     const values = cast(variable, floatOf(variable.dtype));
-    const peak = max(values, axes, true);
+    // Over nothing it is log 0 = −Infinity (scipy), where max would have nothing to take.
+    if (sizeOfAxes(variable, axes) === 0) return add(sum(values, axes, keepdims), -Infinity);
+    const peak = maxOrMinusInfinity(values, axes);
     const shift = stopGradient(where(lt(abs(peak), Infinity), peak, 0));
     const total = log(sum(exp(sub(values, shift)), axes, keepdims));
     // With keepdims off, the shift loses its reduced axes (static 1s) to match.

@@ -89,13 +89,16 @@ function castValue(x: number, from: DType, to: DType): number {
 }
 
 function unaryDef(op: UnaryOp): OpDef<UnaryOp> {
-  const fn = opTable[op].scalar;
+  const info: { scalar: (x: number) => number; integer?: (x: number) => number } = opTable[op];
   const dtypeOf = (input: DType, attrs: object): DType => elementwiseDType(op, [input], 'dtype' in attrs ? (attrs.dtype as DType) : undefined);
   return {
     infer: ([x], attrs) => ({ dtype: dtypeOf(x!.dtype, attrs), shape: x!.shape }),
     perform: ([x], attrs) => {
       const dtype = dtypeOf(x!.dtype, attrs);
       if (op === 'cast') return mapBroadcast([x!], dtype, ([v]) => castValue(v!, x!.dtype, dtype));
+      const fn = isFloat(x!.dtype) ? info.scalar : (info.integer ?? info.scalar);
+      // An integer or bool input of a float32 op becomes float32 first (the device's rule).
+      if (dtype === 'float32' && x!.dtype !== 'float32') return mapBroadcast([x!], dtype, ([v]) => fn(Math.fround(v!)));
       return mapBroadcast([x!], dtype, ([v]) => fn(v!));
     },
   };
@@ -107,7 +110,12 @@ function binaryDef(op: BinaryOp): OpDef<BinaryOp> {
     infer: ([a, b]) => ({ dtype: elementwiseDType(op, [a!.dtype, b!.dtype]), shape: elementwiseShape([a!, b!]) }),
     perform: ([a, b]) => {
       const dtype = elementwiseDType(op, [a!.dtype, b!.dtype]);
-      const fn = isFloat(promote(a!.dtype, b!.dtype)) ? info.scalar : (info.integer ?? info.scalar);
+      const computeIn = opTable[op].dtype === 'float' ? dtype : promote(a!.dtype, b!.dtype);
+      const fn = isFloat(computeIn) ? info.scalar : (info.integer ?? info.scalar);
+      // Operands computed in float32 are rounded to it first: int32 + float32 rounds the int32.
+      if (computeIn === 'float32' && (a!.dtype !== 'float32' || b!.dtype !== 'float32')) {
+        return mapBroadcast([a!, b!], dtype, ([x, y]) => fn(Math.fround(x!), Math.fround(y!)));
+      }
       return mapBroadcast([a!, b!], dtype, ([x, y]) => fn(x!, y!));
     },
   };

@@ -25,6 +25,7 @@ import { applyOp } from '../build.ts';
 import { isFloat } from '../dtype.ts';
 import type { Variable } from '../graph.ts';
 import { abs, add, exp, expm1, log, log1p, lt, neg, softplus, stopGradient, sub, where } from '../api/elementwise.ts';
+import { maxOrMinusInfinity } from '../api/reduce.ts';
 import { pass, rule } from './engine.ts';
 import { attrsOf, capture, oneOf, op, opFirst, same, sameType, uniform } from './pattern.ts';
 
@@ -88,7 +89,10 @@ function shiftedByMax(a: Variable, axes: readonly number[]): boolean {
   const [y, shift] = a.owner.inputs as [Variable, Variable];
   let peak = shift.owner?.op === 'stop_gradient' ? shift.owner.inputs[0]! : shift;
   if (peak.owner?.op === 'where') peak = peak.owner.inputs[1]!;
-  if (peak.owner?.op !== 'max' || !same(peak.owner.inputs[0]!, y)) return false;
+  if (peak.owner?.op !== 'max') return false;
+  let maxed = peak.owner.inputs[0]!;
+  if (maxed.owner?.op === 'pad' && attrsOf(maxed, 'pad').value === -Infinity) maxed = maxed.owner.inputs[0]!;
+  if (!same(maxed, y)) return false;
   const attrs = attrsOf(peak, 'max');
   return attrs.keepdims && attrs.axes.length === axes.length && attrs.axes.every((axis, i) => axis === axes[i]);
 }
@@ -97,8 +101,8 @@ function shiftedByMax(a: Variable, axes: readonly number[]): boolean {
  * log Σ exp(a) → log Σ exp(a − m) + m with m the max over the same axes, taken as 0
  * where it is not finite (so an all −∞ slice gives −∞, not NaN), as api/reduce.ts's
  * logsumexp does. Not applied to an `a` that is already shifted, nor over an axis of
- * static size 0; an axis of unknown size that is 0 at run time makes the max fail
- * there, where the sum would have given log 0 = −∞ (the same holds of logsumexp).
+ * static size 0; over an axis of unknown size the max is padded with −∞, so that one
+ * that is 0 at run time gives log 0 = −∞ as the sum would have.
  */
 export const logSumExp = rule(
   'logsumexp',
@@ -108,7 +112,7 @@ export const logSumExp = rule(
   }),
   ({ a, total }) => {
     const { axes, keepdims } = attrsOf(total, 'sum');
-    const peak = applyOp('max', [a], { axes, keepdims: true });
+    const peak = maxOrMinusInfinity(a, axes);
     const shift = stopGradient(where(lt(abs(peak), Infinity), peak, 0));
     const shifted = log(applyOp('sum', [exp(sub(a, shift))], { axes, keepdims }));
     const kept = a.shape.map((_, axis) => axis).filter((axis) => !axes.includes(axis));
