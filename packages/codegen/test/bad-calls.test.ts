@@ -9,6 +9,7 @@ import * as assert from 'uvu/assert';
 import * as T from '@theorbo/graph';
 import { EvaluationError, GraphError } from '@theorbo/graph';
 import { expectEvaluationError, expectGraphError } from '@theorbo/graph/testing';
+import { grad } from '@theorbo/autodiff';
 import { acquireDevice, compile, type WebGpuDescriptor } from '../src/index.ts';
 
 async function webgpu(): Promise<WebGpuDescriptor> {
@@ -177,6 +178,47 @@ test('out-of-range indices: device outputs fail at read() and at their next use'
   await rejects(tensor!.read(), EvaluationError, 'advanced_subtensor', 'index 9', '(size 3)');
   const double = compile({ inputs: [x], outputs: T.mul(x, 2), device });
   await rejects(double(tensor!), GraphError, 'index 9');
+});
+
+test('a size-1 dimension not declared broadcastable does not broadcast on the device either', async () => {
+  const device = await webgpu();
+  const x = T.matrix('x');
+  const row = T.matrix('row');
+  const declared = T.tensor('float32', [1, null], 'declared');
+  for (const target of [device, 'reference' as const]) {
+    const add = compile({ inputs: [x, row], outputs: T.add(x, row), device: target });
+    await rejects(add([[1, 2], [3, 4]], [[10, 20]]), EvaluationError, 'add', "input 1 'row' (float32[?,?])", 'size 1 in dimension 0', 'broadcastable', 'bad-calls.test.ts:');
+    // Its gradient would have come back with the wrong shape: the call refuses instead.
+    const loss = T.sum(T.mul(x, row));
+    const [gradient] = grad(loss, [row]);
+    await rejects(compile({ inputs: [x, row], outputs: [loss, gradient!], device: target })([[1, 2], [3, 4]], [[10, 20]]), EvaluationError, 'mul', 'size 1 in dimension 0');
+    const fine = compile({ inputs: [x, declared], outputs: T.add(x, declared), device: target });
+    assert.equal(((await fine([[1, 2], [3, 4]], [[10, 20]]))[0] as T.NDArray).toArray(), [11, 22, 13, 24]);
+  }
+});
+
+test('zero-size tensors work as in numpy on the device: sum of nothing 0, prod 1, mean NaN, max and argmax refused', async () => {
+  const device = await webgpu();
+  const x = T.matrix('x');
+  const outputs: [string, T.Variable][] = [
+    ['sum', T.sum(x, 1)], ['prod', T.prod(x, 1)], ['mean', T.mean(x, 1)], ['mean of all', T.mean(x)], ['exp', T.exp(x)],
+    ['dot', T.dot(x, T.transpose(x))], ['sum over the empty rows', T.sum(T.transpose(x), 0)],
+  ];
+  for (const shape of [[80, 0], [0, 3]]) {
+    const value = T.NDArray.zeros('float32', shape);
+    for (const [name, output] of outputs) {
+      const [want] = T.referenceFunction({ inputs: [x], outputs: output })(value);
+      const [got] = (await compile({ inputs: [x], outputs: output, device })(value)) as T.NDArray[];
+      assert.equal(got!.shape, want!.shape, `${name} of ${shape}`);
+      assert.equal(got!.toArray(), want!.toArray(), `${name} of ${shape}`);
+    }
+  }
+  const nothing = T.NDArray.zeros('float32', [80, 0]);
+  assert.equal(((await compile({ inputs: [x], outputs: T.sum(x, 1), device })(nothing))[0] as T.NDArray).toArray(), new Array(80).fill(0));
+  assert.ok(((await compile({ inputs: [x], outputs: T.mean(x, 1), device })(nothing))[0] as T.NDArray).toArray().every(Number.isNaN));
+  for (const [op, output] of [['max', T.max(x, 1)], ['argmax', T.argmax(x, 1)]] as const) {
+    await rejects(compile({ inputs: [x], outputs: output, device })(nothing), EvaluationError, op, 'float32[80,0]');
+  }
 });
 
 test.run();

@@ -87,22 +87,32 @@ export function performApply(variable: Variable, inputs: readonly NDArray[]): ND
  * is refused here with a sentence on how to declare it.
  */
 function checkStaticBroadcast(variable: Variable, values: readonly NDArray[]): void {
+  const error = staticBroadcastError(variable, values.map((value) => value.shape));
+  if (error) throw error;
+}
+
+/**
+ * The error of an elementwise node whose input, typed unknown in some dimension, has
+ * size 1 there at run time (`shapes`, one per input) while the result is larger: the
+ * reference evaluator and the devices (at instantiation) refuse it alike.
+ */
+export function staticBroadcastError(variable: Variable, shapes: readonly (readonly number[])[]): EvaluationError | undefined {
   const node = variable.owner!;
   const ndim = variable.ndim;
   const outShape = new Array<number>(ndim).fill(1);
-  values.forEach((value) => value.shape.forEach((size, axis) => {
-    const at = ndim - value.ndim + axis;
+  shapes.forEach((shape) => shape.forEach((size, axis) => {
+    const at = ndim - shape.length + axis;
     if (size !== 1) outShape[at] = size;
   }));
-  node.inputs.forEach((input, k) => {
-    const value = values[k]!;
-    input.shape.forEach((dim, axis) => {
+  for (const [k, input] of node.inputs.entries()) {
+    for (const [axis, dim] of input.shape.entries()) {
       const at = ndim - input.ndim + axis;
-      if (dim === null && value.shape[axis] === 1 && outShape[at] !== 1) {
-        throw new EvaluationError(node.op, `input ${k} (${input.type}) has size 1 in dimension ${axis} at run time and would broadcast to ${outShape[at]}, but its type does not mark that dimension broadcastable; declare it with a static 1 (or use broadcastTo)`, node.location);
+      if (dim === null && shapes[k]![axis] === 1 && outShape[at] !== 1) {
+        return new EvaluationError(node.op, `input ${k}${input.name ? ` '${input.name}'` : ''} (${input.type}) has size 1 in dimension ${axis} at run time and would broadcast to ${outShape[at]}, but its type does not mark that dimension broadcastable; declare it with a static 1 (or use broadcastTo)`, node.location);
       }
-    });
-  });
+    }
+  }
+  return undefined;
 }
 
 /**

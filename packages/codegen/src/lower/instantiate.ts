@@ -8,7 +8,7 @@
 // needs no shapes.) Left out: shapes that depend on device data (an error names the node).
 
 import * as T from '@theorbo/graph';
-import { Constant, GraphError, makeNode, performApply, type Variable } from '@theorbo/graph';
+import { Constant, EvaluationError, GraphError, makeNode, performApply, type Variable } from '@theorbo/graph';
 import { matmulWorkgroups } from '../render/matmul-tiles.ts';
 import { defaultTuning, type Tuning } from '../tuning.ts';
 
@@ -47,6 +47,36 @@ export function instantiate(outputs: readonly Variable[], inputShapes: ReadonlyM
     }
   }
   return { outputs: result, inputs };
+}
+
+/**
+ * A node rebuilt for the call's shapes. What its inference refuses now (a reduction over
+ * an axis that turned out empty) is a run-time error, as on the reference evaluator.
+ */
+function remake(op: T.OpName, inputs: readonly Variable[], attrs: unknown, location: T.SourceLocation | undefined): Variable {
+  try {
+    return makeNode(op, inputs, attrs as never, location);
+  } catch (error) {
+    if (error instanceof GraphError) throw new EvaluationError(error.op, error.detail, error.location);
+    throw error;
+  }
+}
+
+/**
+ * Zero-size tensors, as numpy has them, without kernels (WebGPU binds no empty buffer,
+ * and a kernel over no elements computes nothing): a node with an empty result is an
+ * empty constant; one whose inputs are all empty (a sum or product over an empty axis,
+ * a matrix product over an empty inner dimension) is computed on the host from empty
+ * values, so it gives numpy's identities (sum 0, prod 1) and the reference evaluator's
+ * errors (max and argmax of nothing). Loops and random draws keep their nodes.
+ */
+function emptyResult(variable: Variable): Variable | undefined {
+  const node = variable.owner!;
+  if (node.op === 'scan' || node.op === 'random' || variable.type.size === null) return undefined;
+  if (variable.type.size === 0) return new Constant(T.NDArray.zeros(variable.dtype, variable.shape as number[]), undefined, node.location);
+  if (node.inputs.length === 0 || !node.inputs.every((input) => input.type.size === 0)) return undefined;
+  const values = node.inputs.map((input) => T.NDArray.zeros(input.dtype, input.shape as number[]));
+  return new Constant(performApply(variable, values), undefined, node.location);
 }
 
 /** Ops with a ShapeSpec attribute: its name, and the input its scalar sizes start at. */
@@ -270,9 +300,16 @@ function rebuild(original: Variable, inputs: readonly Variable[], tuning: Tuning
     const axis = (node.attrs as T.AttrsOf<'dim'>).axis;
     return T.scalarConstant(inputs[0]!.shape[axis] as number, 'int32');
   }
+  // Broadcasting follows the original static types, as on the reference evaluator.
+  if (T.elementwiseOps.has(node.op) && inputs.every((input) => input.shape.every((dim) => dim !== null))) {
+    const refused = T.staticBroadcastError(original, inputs.map((input) => input.shape as number[]));
+    if (refused) throw refused;
+  }
   const [ownInputs, attrs] = node.op === 'scan' ? [inputs, staticLoop(node.attrs as T.ScanAttrs, inputs, tuning)] : staticSizes(node.op, inputs, node.attrs);
   const unchanged = attrs === node.attrs && ownInputs.every((input, i) => input === node.inputs[i]);
-  const rebuilt = unchanged ? original : makeNode(node.op, ownInputs, attrs as never, node.location);
+  const rebuilt = unchanged ? original : remake(node.op, ownInputs, attrs, node.location);
+  const empty = emptyResult(rebuilt);
+  if (empty) return empty;
   const split = splitLongReduction(rebuilt) ?? splitMatmulDepth(rebuilt, tuning) ?? gatherForScatterSum(rebuilt);
   if (split) return split;
   const size = rebuilt.type.size;
