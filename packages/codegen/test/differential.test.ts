@@ -9,6 +9,9 @@
 // shared variables' old values, reading themselves at other positions, also outputs) —
 // run over three calls by `compile()` on the acquired device and by the reference
 // evaluator, outputs and final shared values compared (float32 tolerance, ints exact).
+// A few graphs are built to be refused in some call (an index out of range, a size-1
+// dimension typed unknown that would broadcast): the device must refuse that call too,
+// with the reference's error class and op.
 // Shapes are small, with some last axes above 256 (row kernels loop) and, rarely, a
 // reduction over 2¹⁶+ elements (the two-stage split). 250 graphs here (a few seconds on
 // llvmpipe); THEORBO_LONG=1 runs 4000. A failure prints the seed and the graph; THEORBO_SEED=n runs one seed;
@@ -23,11 +26,13 @@ const long = process.env.THEORBO_LONG === '1';
 const only = process.env.THEORBO_SEED === undefined ? undefined : Number(process.env.THEORBO_SEED);
 const graphCount = long ? 4000 : 250;
 const calls = 3;
+/** How often a graph is built to be refused (an index out of range, a size 1 typed unknown that would broadcast). */
+const faults = 0.04;
 
 /** The shared generator, with float32 expressions, three calls' values, and updates of shared variables. */
 class Generator extends RandomGraph {
   constructor(seed: number) {
-    super(seed, { dtype: 'float32', calls, unknownChance: 0.3 });
+    super(seed, { dtype: 'float32', calls, unknownChance: 0.3, faults });
   }
 
   /** An update's new value for `target`: in place, reading itself elsewhere, or other shared variables. */
@@ -115,19 +120,42 @@ async function runCase(seed: number, device: Awaited<ReturnType<typeof acquireDe
   const inputs = generator.inputs.map((input) => input.variable);
   const initial = generator.shared.map((variable) => variable.get());
   const describe = (): string => `seed ${seed} (THEORBO_SEED=${seed}); updates: ${updates.map(([target]) => target.name).join(', ') || 'none'}\n${T.debugprint([...outputs, ...updates.map(([, value]) => value)])}`;
+  // The reference evaluator's results call by call, up to the first call it refuses (if any).
   const want: NDArray[][] = [];
-  try {
-    const reference = T.referenceFunction({ inputs, outputs, updates });
-    for (let call = 0; call < calls; call++) want.push(reference(...generator.inputs.map((input) => input.values[call]!)));
-  } catch (error) {
-    throw new Error(`the generated graph fails on the reference evaluator: ${(error as Error).message}\n${describe()}`);
+  let refused: Error | undefined;
+  const reference = (() => {
+    try {
+      return T.referenceFunction({ inputs, outputs, updates });
+    } catch (error) {
+      throw new Error(`the generated graph fails on the reference evaluator: ${(error as Error).message}\n${describe()}`);
+    }
+  })();
+  for (let call = 0; call < calls && !refused; call++) {
+    try {
+      want.push(reference(...generator.inputs.map((input) => input.values[call]!)));
+    } catch (error) {
+      if (!(error instanceof T.EvaluationError)) throw new Error(`the reference evaluator fails with ${String(error)}\n${describe()}`);
+      refused = error;
+    }
   }
   const finals = generator.shared.map((variable) => variable.get());
   generator.shared.forEach((variable, i) => variable.set(initial[i]!));
   try {
     const fn = compile({ inputs, outputs, updates, device, tuning, onUnusedInput: 'ignore' });
     for (let call = 0; call < calls; call++) {
-      const got = await fn(...generator.inputs.map((input) => input.values[call]!));
+      const args = generator.inputs.map((input) => input.values[call]!);
+      if (call === want.length) {
+        // Whatever the reference refuses, the device refuses: the same class, naming the same op.
+        const error = await fn(...args).then(() => undefined, (caught: unknown) => caught as Error);
+        if (!error) throw new Error(`call ${call}: the reference evaluator refused it (${refused!.message}), but the device returned results`);
+        if (!(error instanceof T.EvaluationError) || !error.message.startsWith(`${(refused as T.EvaluationError).op}:`)) {
+          throw new Error(`call ${call}: the reference evaluator refused it with\n  ${refused!.name}: ${refused!.message}\nbut the device with\n  ${error.name}: ${error.message}`);
+        }
+        count(`refused: ${/out of range/.test(refused!.message) ? 'index' : /broadcast/.test(refused!.message) ? 'broadcast' : 'other'}`);
+        // (The device may have written updates before it knew: shared values are not compared.)
+        return;
+      }
+      const got = await fn(...args);
       got.forEach((value, i) => compare(`call ${call}, output ${i}`, value as NDArray, want[call]![i]!));
     }
     for (const { kernel } of fn.lastPlan()?.kernels ?? []) {
@@ -167,7 +195,7 @@ async function runSeeds(seeds: readonly number[], tuning?: TuningOptions): Promi
 test(`${only === undefined ? graphCount : 1} random graphs agree between compile() and the reference evaluator`, async () => {
   await runSeeds(only === undefined ? Array.from({ length: graphCount }, (_, i) => i + 1) : [only]);
   if (only !== undefined) return;
-  const expected = ['elementwise', 'reduce', 'matmul', 'rows', 'scatter', 'update in place', 'epilogue', 'epilogue, root stored too', 'two-stage reduction', 'window', 'scan'];
+  const expected = ['elementwise', 'reduce', 'matmul', 'rows', 'scatter', 'update in place', 'epilogue', 'epilogue, root stored too', 'two-stage reduction', 'window', 'scan', 'refused: index', 'refused: broadcast'];
   const missing = expected.filter((name) => !coverage.has(name));
   if (missing.length > 0) throw new Error(`the generated graphs never compiled to: ${missing.join(', ')}`);
   if (long) console.log([...coverage].map(([name, n]) => `${name}: ${n}`).join(', '));

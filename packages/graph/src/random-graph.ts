@@ -30,6 +30,13 @@ export interface RandomGraphOptions {
    * cancellations (which a stabilizing rewrite removes) show beyond any tolerance.
    */
   longAxes: boolean;
+  /**
+   * How often a graph is built to be refused at run time, for tests that compare errors:
+   * an index of a gather or scatter out of range in one call, or a size-1 dimension of an
+   * input typed unknown, which then must not broadcast. 0 (the default) draws nothing
+   * extra, so seeds give the graphs they gave before.
+   */
+  faults: number;
 }
 
 export const shapeKey = (shape: readonly number[]): string => shape.join('x');
@@ -51,7 +58,7 @@ export class RandomGraph extends Dice {
 
   constructor(seed: number, options: Partial<RandomGraphOptions> = {}) {
     super(seed);
-    this.options = { dtype: 'float32', calls: 1, unknownChance: 0.3, longAxes: true, ...options };
+    this.options = { dtype: 'float32', calls: 1, unknownChance: 0.3, longAxes: true, faults: 0, ...options };
   }
 
   get dtype(): 'float32' | 'float64' {
@@ -78,11 +85,28 @@ export class RandomGraph extends Dice {
     return shape;
   }
 
-  input(shape: Shape, dtype: 'float32' | 'float64' | 'int32' = this.dtype, range: [number, number] = dtype === 'int32' ? [-4, 5] : [-2, 2]): Variable {
-    const typed = shape.map((size) => (size > 1 && this.chance(this.options.unknownChance) ? null : size));
+  input(shape: Shape, dtype: 'float32' | 'float64' | 'int32' = this.dtype, range: [number, number] = dtype === 'int32' ? [-4, 5] : [-2, 2], mayFault = true): Variable {
+    // A fault here: sizes of 1 typed unknown (refused where they would broadcast).
+    const faulty = mayFault && this.options.faults > 0 && shape.includes(1) && this.chance(this.options.faults * 3);
+    const typed = shape.map((size) => (size > 1 && this.chance(this.options.unknownChance)) || (faulty && size === 1) ? null : size);
     const variable = tensor(dtype, typed, `in${this.inputs.length}`);
     const values = Array.from({ length: this.options.calls }, (_, call) => randomArray(dtype, shape, { low: range[0], high: range[1], seed: this.seed * 1013 + this.inputs.length * 31 + call }));
     this.inputs.push({ variable, values });
+    return variable;
+  }
+
+  /**
+   * An int32 index input of `length` values in [0, bound); with the faults option, one
+   * call's values sometimes hold one outside it (past the end, or before the start by
+   * more than negative indexing wraps).
+   */
+  indexInput(length: number, bound: number): Variable {
+    const variable = this.input([length], 'int32', [0, bound], false);
+    if (this.options.faults > 0 && length > 0 && this.chance(this.options.faults * 4)) {
+      const values = this.inputs[this.inputs.length - 1]!.values;
+      const call = this.int(values.length);
+      values[call]!.data[this.int(length)] = this.chance(0.5) ? bound + this.int(3) : -bound - 1 - this.int(3);
+    }
     return variable;
   }
 
@@ -242,7 +266,7 @@ export class RandomGraph extends Dice {
       // Set at distinct positions (a repeated one has no defined winner on a device); inc may repeat.
       const count = 1 + this.int(Math.min(3, shape[axis]!));
       const distinct = Array.from({ length: shape[axis]! }, (_, i) => i).sort(() => this.random() - 0.5).slice(0, count);
-      const index = write === t.setSubtensor ? constant(new Int32Array(distinct)) : this.input([count], 'int32', [0, shape[axis]!]);
+      const index = write === t.setSubtensor ? constant(new Int32Array(distinct)) : this.indexInput(count, shape[axis]!);
       return write(this.expression(shape, d), [...lead, index], this.expression(replace(shape, axis, count), d));
     }
     return t.flip(this.expression(shape, d), axis);
@@ -253,7 +277,7 @@ export class RandomGraph extends Dice {
     if (shape.length === 0) return t.get(this.expression([3], d), this.int(3));
     const axis = this.int(shape.length);
     const source = this.size() + 1;
-    let index = this.input([shape[axis]!], 'int32', [0, source]);
+    let index = this.indexInput(shape[axis]!, source);
     if (this.chance(0.4)) index = t.mod(t.add(index, this.input([shape[axis]!], 'int32')), source);
     return t.get(this.expression(replace(shape, axis, source), d), ...shape.slice(0, axis).map(() => ':' as const), index);
   }

@@ -72,7 +72,7 @@ export interface PartitionOptions {
 
 export function partition(outputs: readonly Variable[], options: PartitionOptions): Partition {
   const order = topologicalOrder(outputs);
-  const forced = new Set<Variable>(options.fuse === false ? order.filter((variable) => variable.owner) : []);
+  const forced = new Set<Variable>(options.fuse === false ? order.filter((variable) => variable.owner) : partlyReadGathers(order));
   const noEpilogue = new Set<Variable>();
   for (;;) {
     const result = attempt(order, outputs, forced, noEpilogue);
@@ -94,6 +94,36 @@ export function partition(outputs: readonly Variable[], options: PartitionOption
     if (!split) throw new Error(`codegen: a ${overfull.kind} kernel for ${overfull.root.type} needs more than ${options.maxBuffers} storage buffers and cannot be split`);
     forced.add(split);
   }
+}
+
+/** Ops that read only some elements of their first input. */
+const selecting = new Set<OpName>(['subtensor', 'advanced_subtensor']);
+
+/**
+ * Gathers that a fused consumer would compute at only some positions (through a slice or
+ * another gather): each becomes a kernel of its own, which computes every position and so
+ * checks every index, as the reference evaluator does (render/builder.ts checkIndex).
+ * Kernel roots (reductions, products, scatters) read all of their inputs.
+ */
+function partlyReadGathers(order: readonly Variable[]): Variable[] {
+  const consumers = new Map<Variable, Variable[]>();
+  for (const variable of order) for (const input of variable.owner?.inputs ?? []) consumers.set(input, [...(consumers.get(input) ?? []), variable]);
+  const partly = (gather: Variable): boolean => {
+    const stack = [gather];
+    const seen = new Set<Variable>();
+    while (stack.length > 0) {
+      const current = stack.pop()!;
+      if (seen.has(current)) continue;
+      seen.add(current);
+      for (const consumer of consumers.get(current) ?? []) {
+        const node = consumer.owner!;
+        if (selecting.has(node.op) && node.inputs[0] === current) return true;
+        if (kernelKind(node.op) === 'elementwise') stack.push(consumer);
+      }
+    }
+    return false;
+  };
+  return order.filter((variable) => variable.owner?.op === 'advanced_subtensor' && partly(variable));
 }
 
 function attempt(order: readonly Variable[], outputs: readonly Variable[], forced: ReadonlySet<Variable>, noEpilogue: ReadonlySet<Variable>): Partition {
