@@ -42,6 +42,8 @@ function renderReduceWith(kernel: Kernel, materialized: ReadonlySet<Variable>, l
   const o = tree ? `i32(wid.x + wid.y * ${dispatch[0]}u)` : `i32(gid.x + gid.y * ${dispatch[0] * threads}u)`;
   builder.lines.push(`let o = ${o};`);
   if (!tree) builder.lines.push(`if (o >= ${outerSize}i) { return; }`);
+  // A 2-D grid's tail workgroups compute at outputs past the end: their gathers flag nothing.
+  else if (dispatch[1] > 1) builder.active = `o < ${outerSize}i`;
   const outer = unflatten(builder, 'o', outerShape, 'k');
   builder.lines.push(`var acc: ${acc.type} = ${acc.init};`);
   if (arg) builder.lines.push('var acc_i: i32 = -1i;');

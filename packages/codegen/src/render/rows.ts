@@ -88,6 +88,8 @@ export function renderRows(kernel: Kernel, materialized: ReadonlySet<Variable>, 
   const builder = new KernelBuilder(materialized, out, kernel.writesInto);
   const dispatch = grid(rows);
   builder.lines.push(`let row = i32(wid.x + wid.y * ${dispatch[0]}u);`);
+  // A 2-D grid's tail rows compute at rows past the end: their gathers flag nothing.
+  if (dispatch[1] > 1) builder.active = `row < ${rows}i`;
   const rowIndex = unflatten(builder, 'row', shape.slice(0, -1), 'k');
   // Rows up to 16 elements a thread are held in registers: each thread's columns are
   // named once (colN …, clamped into the row, with okN … for the tail), so
