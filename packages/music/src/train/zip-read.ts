@@ -40,7 +40,7 @@ export function readZip(bytes: Uint8Array, fail: Fail): Map<string, Uint8Array> 
   for (let at = bytes.length - endRecordBytes; at >= Math.max(0, bytes.length - endRecordBytes - maxCommentBytes); at--) {
     if (u32(at) === signatures.end) { end = at; break; }
   }
-  if (end < 0) fail('is not a zip archive (no end-of-central-directory record; it is truncated or not a zip)');
+  if (end < 0) fail('is not a zip archive: it has no end-of-central-directory record, so it is truncated or not a zip');
   if (u16(end + 4) !== 0 || u16(end + 6) !== 0) fail('is a multi-disk zip archive, which is not supported');
   let entryCount = u16(end + 10);
   let directorySize = u32(end + 12);
