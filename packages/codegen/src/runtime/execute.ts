@@ -4,7 +4,7 @@
 // kernel), outputs are read back or handed over as device tensors, and updates are
 // copied into the shared variables' buffers after every kernel has read the old values.
 
-import { GraphError, type NDArray, type Variable } from '@theorbo/graph';
+import { EvaluationError, GraphError, type NDArray, type Variable } from '@theorbo/graph';
 import { DeviceTensor } from './device-tensor.ts';
 import { byteSize, fromWords, stageReadback, upload, usage } from './gpu.ts';
 import { indexError } from './index-errors.ts';
@@ -42,6 +42,7 @@ export async function run(
     const value = values[i]!;
     if (!(value instanceof DeviceTensor)) return upload(device, buffer, value);
     if (value.dtype !== input.dtype) throw new GraphError('function', `input ${input.name ?? i} is ${input.dtype}, but the device tensor given holds ${value.dtype}`, input.location);
+    if (value.refused instanceof EvaluationError) throw new EvaluationError('function', `input ${input.name ?? i} is a device tensor made by a call that failed: ${value.refused.message}`, input.location);
     if (value.refused) throw new GraphError('function', `input ${input.name ?? i} is a device tensor whose values were never written, because the device refused the call that made it: ${value.refused.message}`, input.location);
     substitute.set(plan.inputStands.get(input)!, value.buffer);
   });
