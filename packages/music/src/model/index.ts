@@ -6,6 +6,8 @@ export * from './evaluate.ts';
 export * from './report.ts';
 export * from './experiment.ts';
 export * from './registry.ts';
+export * from './load.ts';
+export { checkModelConfig } from './config-schema.ts';
 export * from './fir.ts';
 export * from './fir-experiment.ts';
 export * from './cnn.ts';

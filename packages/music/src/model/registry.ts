@@ -2,8 +2,7 @@
 // weights is enough for the CLI to make the same graph again and load the weights.
 
 import type * as T from '@theorbo/graph';
-import { assignWeights, loadModel } from '../train/index.ts';
-import { featureDefaults, type ClipFeatures, type FeatureOptions } from './features.ts';
+import type { ClipFeatures, FeatureOptions } from './features.ts';
 import { chromaNetwork, handChroma, learnedChroma, type ChromaModel, type TemplateLoss } from './models.ts';
 import { firChroma } from './fir.ts';
 import { chromaCnn, cnnDefaults, type CnnShape } from './cnn.ts';
@@ -44,22 +43,6 @@ export function buildModel(config: ModelConfig): ChromaModel {
     case 'crnn': return chromaCrnn(config.feature.nBins, config.crnn ?? crnnDefaults, config.seed ?? 0, config.dropout ?? 0, config.loss);
     case 'fir': return firChroma(config.feature, { gain: config.gain ?? 1, trainChroma: config.trainChroma }, config.loss);
   }
-}
-
-/** The model saved in `dir` (weights.npz + config.json), or the hand-designed chroma when `dir` is undefined. */
-export function loadChromaModel(dir: string | undefined): { model: ChromaModel; config: ModelConfig } {
-  if (dir === undefined) {
-    // The gain the demo's search picks on its training frames (report/models/hand-chroma).
-    const config: ModelConfig = { kind: 'hand-chroma', feature: featureDefaults, gain: 0.6 };
-    return { model: buildModel(config), config };
-  }
-  const saved = loadModel<ModelConfig>(dir);
-  if (!saved.config || !(modelKinds as readonly string[]).includes(saved.config.kind)) {
-    throw new Error(`loadChromaModel: ${dir}/config.json does not describe a chroma model (kind ${String(saved.config?.kind)})`);
-  }
-  const model = buildModel(saved.config);
-  assignWeights(model.params, saved.weights, `loadChromaModel(${dir})`);
-  return { model, config: saved.config };
 }
 
 /** What a frame-feature model reads from one clip: DFT frames (network), CQT patches (cnn), the clip as one sequence of patches (crnn) or CQT frames. */
