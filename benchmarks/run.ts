@@ -48,7 +48,8 @@ function parse(argv: string[]): Options {
       case '--cold-runs': options.coldRuns = count(value(i++, flag), flag); break;
       case '--only': {
         const wanted = value(i++, flag).split(',').filter((s) => s !== '');
-        options.only = caseNames.filter((name) => wanted.some((w) => name === w || name.startsWith(w)));
+        // A whole case name selects that case alone (conv2d, not conv2d-train); other words are prefixes.
+        options.only = caseNames.filter((name) => wanted.some((w) => name === w || (!(caseNames as readonly string[]).includes(w) && name.startsWith(w))));
         const unknown = wanted.filter((w) => !caseNames.some((name) => name === w || name.startsWith(w)));
         if (unknown.length > 0) fail(`--only: no case is called ${unknown.join(', ')}`);
         break;
