@@ -6,9 +6,9 @@
 
 import { mkdirSync } from 'node:fs';
 import { basename, join } from 'node:path';
-import { Command } from 'commander';
+import { Command, CommanderError } from 'commander';
 import * as T from '@theorbo/graph';
-import { acquireDevice, compile, type AcquiredDevice, type DeviceKind } from '@theorbo/codegen';
+import { acquireDevice, compile, deviceKinds, type AcquiredDevice, type DeviceKind } from '@theorbo/codegen';
 import { loadMono } from '../audio/index.ts';
 import { writeFileAtomic } from '../files/atomic-write.ts';
 import { writeLab } from '../chords/index.ts';
@@ -17,7 +17,7 @@ import { framesToSegments, medianFilterFrames } from '../eval/index.ts';
 import { writeHeatmapPng } from '../plot/index.ts';
 import { loadNpz, saveModel, train } from '../train/index.ts';
 import { clipFeatures, featureDefaults, stackFrames, type ClipFeatures } from '../model/features.ts';
-import { buildModel, clipInput, type ModelConfig, type ModelKind } from '../model/registry.ts';
+import { buildModel, clipInput, modelKinds, type ModelConfig, type ModelKind } from '../model/registry.ts';
 import { loadChromaModel } from '../model/load.ts';
 import { cnnDefaults, cnnTraining } from '../model/cnn.ts';
 import { crnnDefaults, crnnTraining } from '../model/crnn.ts';
@@ -26,26 +26,27 @@ import { experimentDefaults, runExperiment } from '../model/experiment.ts';
 import { firFeatureDefaults, firWindows } from '../model/fir.ts';
 import { scorePredictions } from '../model/evaluate.ts';
 import { fitChromaGain } from '../model/models.ts';
+import { clipsFlag, epochsFlag, hiddenFlag, oneOf, seedFlag, sourceFlag, synthClipsFlag, UsageError } from './flags.ts';
+import { lockRunFolder, prepareFreshRun } from './run-folder.ts';
 
-async function device(kind: string | undefined): Promise<AcquiredDevice> {
-  const acquired = await acquireDevice(kind ? { prefer: kind as DeviceKind } : {});
+async function device(kind: DeviceKind | undefined): Promise<AcquiredDevice> {
+  const acquired = await acquireDevice(kind ? { prefer: kind } : {});
   console.log(`device: ${acquired.describe().split('\n')[0]}`);
   return acquired;
 }
 
-const program = new Command('theorbo').description('Learned chroma and chord recognition on the Theorbo engine');
-program.option('--device <kind>', 'gpu, cpu-webgpu or reference (default: the best this machine has)');
-const deviceOption = (): string | undefined => program.opts<{ device?: string }>().device;
-const int = (value: string): number => {
-  const parsed = Number(value);
-  if (!Number.isInteger(parsed) || parsed < 0) throw new Error(`expected a whole number, got '${value}'`);
-  return parsed;
-};
+// Flags are checked as commander reads them (flags.ts), so every action starts with valid
+// flags; each action then reads its input files before it acquires the device.
+const program = new Command('theorbo').description('Learned chroma and chord recognition on the Theorbo engine').exitOverride()
+  .configureOutput({ outputError: (message, write) => write(message.replace(/^error: /, 'theorbo: ')) });
+program.option('--device <kind>', 'gpu, cpu-webgpu or reference (default: the best this machine has)', oneOf(deviceKinds));
+const deviceOption = (): DeviceKind | undefined => program.opts<{ device?: DeviceKind }>().device;
+const trainableKinds = modelKinds.filter((kind) => kind !== 'hand-chroma');
 
 program.command('synth').description('synthesize (or load from the cache) a chord data set and summarize it')
-  .option('--clips <n>', 'clips per source', int, experimentDefaults.clips)
-  .option('--source <source>', 'additive, fluidsynth or both', experimentDefaults.source)
-  .option('--seed <n>', 'seed', int, experimentDefaults.seed)
+  .option('--clips <n>', 'clips per source', synthClipsFlag, experimentDefaults.clips)
+  .option('--source <source>', 'additive, fluidsynth or both', sourceFlag, experimentDefaults.source)
+  .option('--seed <n>', 'seed', seedFlag, experimentDefaults.seed)
   .option('--cache <dir>', 'cache folder')
   .action(async (options: { clips: number; source: DataSource | 'both'; seed: number; cache?: string }) => {
     await device(deviceOption());
@@ -55,61 +56,71 @@ program.command('synth').description('synthesize (or load from the cache) a chor
 
 program.command('train').description('train one model on synthesized data, with a checkpoint each epoch')
   .requiredOption('--out <dir>', 'where the model (weights.npz, config.json) and its checkpoint go')
-  .option('--model <kind>', 'learned-chroma, network, cnn (a small CNN on CQT patches), crnn (the CNN with a bidirectional GRU over the frames) or fir (the CQT\'s kernels as a trainable conv1d on raw audio)', 'learned-chroma')
-  .option('--epochs <n>', 'epochs', int, 10)
-  .option('--hidden <sizes>', 'the network\'s hidden layers, e.g. 256,64 (the talk\'s) or 512,256,64', (value: string) => value.split(',').map(int), experimentDefaults.hidden)
-  .option('--clips <n>', 'clips per source', int, experimentDefaults.clips)
-  .option('--source <source>', 'additive, fluidsynth or both', experimentDefaults.source)
-  .option('--seed <n>', 'seed', int, experimentDefaults.seed)
+  .option('--model <kind>', 'learned-chroma, network, cnn (a small CNN on CQT patches), crnn (the CNN with a bidirectional GRU over the frames) or fir (the CQT\'s kernels as a trainable conv1d on raw audio)', oneOf(trainableKinds), 'learned-chroma')
+  .option('--epochs <n>', 'epochs in all (with --resume, more than the run has done continues it)', epochsFlag, 10)
+  .option('--hidden <sizes>', 'the network\'s hidden layers, e.g. 256,64 (the talk\'s) or 512,256,64', hiddenFlag, experimentDefaults.hidden)
+  .option('--clips <n>', 'clips per source', clipsFlag, experimentDefaults.clips)
+  .option('--source <source>', 'additive, fluidsynth or both', sourceFlag, experimentDefaults.source)
+  .option('--seed <n>', 'seed', seedFlag, experimentDefaults.seed)
   .option('--resume', 'continue from the checkpoint in --out')
-  .action(async (options: { out: string; model: ModelKind; epochs: number; hidden: number[]; clips: number; source: DataSource | 'both'; seed: number; resume?: boolean }) => {
-    const acquired = await device(deviceOption());
-    if (!['learned-chroma', 'network', 'cnn', 'crnn', 'fir'].includes(options.model)) throw new Error(`train: --model must be learned-chroma, network, cnn, crnn or fir, not '${options.model}'`);
-    const dataset = await synthesizeDataset({ seed: options.seed, clips: options.clips, source: options.source });
-    // The FIR model's CQT starts at C3 (4096-tap filters) and it reads one raw-audio window per frame.
-    const feature = options.model === 'fir' ? firFeatureDefaults : featureDefaults;
-    const splitClips = (split: string) => dataset.clips.filter((clip) => clip.split === split);
-    const byClip = new Map<string, ClipFeatures[]>();
-    const splitFeatures = (split: string) => byClip.get(split) ?? byClip.set(split, splitClips(split).map((clip) => clipFeatures(clip.audio, clip.segments, feature))).get(split)!;
-    const features = (split: string) => stackFrames(splitFeatures(split), experimentDefaults.stride);
-    const trainSet = features('train');
-    const validation = features('validation');
-    const gain = fitChromaGain(trainSet.cqt, trainSet.labels, feature);
-    const convolutional = options.model === 'cnn' || options.model === 'crnn';
-    const config: ModelConfig = {
-      kind: options.model, feature, gain, hidden: options.hidden, seed: options.seed, loss: experimentDefaults.loss,
-      ...(options.model === 'cnn' ? { cnn: cnnDefaults } : options.model === 'crnn' ? { crnn: crnnDefaults } : {}), ...(convolutional ? { dropout: experimentDefaults.dropout } : {}),
-    };
-    const model = buildModel(config);
-    const input = options.model === 'network' ? 'dft' : 'cqt';
-    // The CRNN reads chunks of consecutive frames, labelled per frame; the others single frames.
-    const dataOf = (split: string, set: typeof trainSet): [T.NDArray, T.NDArray] => {
-      if (options.model === 'crnn') {
-        const { patches, labels } = chunkPatches(splitFeatures(split), crnnDefaults.cnn.radius, crnnDefaults.chunk, crnnDefaults.hop);
-        return [patches, labels];
-      }
-      if (options.model === 'cnn') return [stackPatches(splitFeatures(split).map((clip) => clip.cqt), cnnDefaults.radius, experimentDefaults.stride), set.labels];
-      return [options.model === 'fir' ? firWindows(splitClips(split), feature, experimentDefaults.stride) : set[input], set.labels];
-    };
-    const result = await train({
-      model, device: acquired, epochs: options.epochs, batchSize: 256, rule: 'adam', learningRate: options.model === 'network' || options.model === 'fir' ? 0.001 : 0.01, seed: options.seed,
-      ...(options.model === 'cnn' ? cnnTraining(feature) : options.model === 'crnn' ? crnnTraining(feature, crnnDefaults) : {}),
-      data: { train: dataOf('train', trainSet), validation: dataOf('validation', validation) },
-      checkpointDir: join(options.out, 'checkpoint'), resume: options.resume ?? false, earlyStopping: { monitor: 'loss', patience: 3 }, config,
-    });
-    await saveModel(options.out, model.params, config);
-    const last = result.history[result.history.length - 1];
-    console.log(`trained ${result.epochsDone} epochs${result.stoppedEarly ? ' (stopped early)' : ''}; last validation ${JSON.stringify(last?.validation ?? {})}; saved to ${options.out}`);
+  .option('--force', 'replace the run already in --out (its config.json, weights.npz and checkpoint)')
+  .action(async (options: { out: string; model: ModelKind; epochs: number; hidden: number[]; clips: number; source: DataSource | 'both'; seed: number; resume?: boolean; force?: boolean }) => {
+    if (options.resume && options.force) throw new UsageError('train: --resume continues the run in --out and --force replaces it; pass one of them, not both.');
+    const release = lockRunFolder(options.out);
+    try {
+      if (!options.resume) prepareFreshRun(options.out, options.force ?? false);
+      await trainCommand(options, await device(deviceOption()));
+    } finally {
+      release();
+    }
   });
+
+async function trainCommand(options: { out: string; model: ModelKind; epochs: number; hidden: number[]; clips: number; source: DataSource | 'both'; seed: number; resume?: boolean }, acquired: AcquiredDevice): Promise<void> {
+  const dataset = await synthesizeDataset({ seed: options.seed, clips: options.clips, source: options.source });
+  // The FIR model's CQT starts at C3 (4096-tap filters) and it reads one raw-audio window per frame.
+  const feature = options.model === 'fir' ? firFeatureDefaults : featureDefaults;
+  const splitClips = (split: string) => dataset.clips.filter((clip) => clip.split === split);
+  const byClip = new Map<string, ClipFeatures[]>();
+  const splitFeatures = (split: string) => byClip.get(split) ?? byClip.set(split, splitClips(split).map((clip) => clipFeatures(clip.audio, clip.segments, feature))).get(split)!;
+  const features = (split: string) => stackFrames(splitFeatures(split), experimentDefaults.stride);
+  const trainSet = features('train');
+  const validation = features('validation');
+  const gain = fitChromaGain(trainSet.cqt, trainSet.labels, feature);
+  const convolutional = options.model === 'cnn' || options.model === 'crnn';
+  const config: ModelConfig = {
+    kind: options.model, feature, gain, hidden: options.hidden, seed: options.seed, loss: experimentDefaults.loss,
+    ...(options.model === 'cnn' ? { cnn: cnnDefaults } : options.model === 'crnn' ? { crnn: crnnDefaults } : {}), ...(convolutional ? { dropout: experimentDefaults.dropout } : {}),
+  };
+  const model = buildModel(config);
+  const input = options.model === 'network' ? 'dft' : 'cqt';
+  // The CRNN reads chunks of consecutive frames, labelled per frame; the others single frames.
+  const dataOf = (split: string, set: typeof trainSet): [T.NDArray, T.NDArray] => {
+    if (options.model === 'crnn') {
+      const { patches, labels } = chunkPatches(splitFeatures(split), crnnDefaults.cnn.radius, crnnDefaults.chunk, crnnDefaults.hop);
+      return [patches, labels];
+    }
+    if (options.model === 'cnn') return [stackPatches(splitFeatures(split).map((clip) => clip.cqt), cnnDefaults.radius, experimentDefaults.stride), set.labels];
+    return [options.model === 'fir' ? firWindows(splitClips(split), feature, experimentDefaults.stride) : set[input], set.labels];
+  };
+  const result = await train({
+    model, device: acquired, epochs: options.epochs, batchSize: 256, rule: 'adam', learningRate: options.model === 'network' || options.model === 'fir' ? 0.001 : 0.01, seed: options.seed,
+    ...(options.model === 'cnn' ? cnnTraining(feature) : options.model === 'crnn' ? crnnTraining(feature, crnnDefaults) : {}),
+    data: { train: dataOf('train', trainSet), validation: dataOf('validation', validation) },
+    checkpointDir: join(options.out, 'checkpoint'), resume: options.resume ?? false, earlyStopping: { monitor: 'loss', patience: 3 }, config,
+  });
+  await saveModel(options.out, model.params, config);
+  const last = result.history[result.history.length - 1];
+  console.log(`trained ${result.epochsDone} epochs${result.stoppedEarly ? ' (stopped early)' : ''}${result.epochsDone > result.epochsRunNow ? ` (${result.epochsRunNow} in this run)` : ''}; last validation ${JSON.stringify(last?.validation ?? {})}; saved to ${options.out}`);
+}
 
 program.command('eval').description('evaluate a saved model (or the hand-designed chroma) on the held-out test clips with template matching')
   .option('--model <dir>', 'a model folder written by train or demo')
-  .option('--clips <n>', 'clips per source', int, experimentDefaults.clips)
-  .option('--source <source>', 'additive, fluidsynth or both', experimentDefaults.source)
-  .option('--seed <n>', 'seed', int, experimentDefaults.seed)
+  .option('--clips <n>', 'clips per source', clipsFlag, experimentDefaults.clips)
+  .option('--source <source>', 'additive, fluidsynth or both', sourceFlag, experimentDefaults.source)
+  .option('--seed <n>', 'seed', seedFlag, experimentDefaults.seed)
   .action(async (options: { model?: string; clips: number; source: DataSource | 'both'; seed: number }) => {
-    const acquired = await device(deviceOption());
     const { model, config } = loadChromaModel(options.model);
+    const acquired = await device(deviceOption());
     const dataset = await synthesizeDataset({ seed: options.seed, clips: options.clips, source: options.source });
     const forward = compile({ inputs: [model.features], outputs: [model.predictions!], device: acquired });
     const predictions = [];
@@ -122,9 +133,10 @@ program.command('eval').description('evaluate a saved model (or the hand-designe
     console.log(`${config.kind} on ${predictions.length} test clips: majmin ${(100 * scores.majmin).toFixed(1)}%, root ${(100 * scores.root).toFixed(1)}%, frames ${(100 * scores.frameAccuracy).toFixed(1)}%`);
   });
 
-async function chromaOf(audioPath: string, modelDir: string | undefined, acquired: AcquiredDevice) {
+async function chromaOf(audioPath: string, modelDir: string | undefined) {
   const { model, config } = loadChromaModel(modelDir);
   const signal = await loadMono(audioPath, config.feature.sampleRate);
+  const acquired = await device(deviceOption());
   const features = clipFeatures(signal, [], config.feature);
   const forward = compile({ inputs: [model.features], outputs: [model.chroma, model.predictions!], device: acquired });
   const input = config.kind === 'fir' ? firWindows([{ audio: signal }], config.feature, 1) : clipInput(config, features);
@@ -136,8 +148,7 @@ program.command('chroma <audio>').description('write the chromagram of an audio 
   .option('--model <dir>', 'a learned model (default: hand-designed chroma)')
   .option('--out <prefix>', 'output path prefix (default: the audio file name)')
   .action(async (audio: string, options: { model?: string; out?: string }) => {
-    const acquired = await device(deviceOption());
-    const { chroma, features } = await chromaOf(audio, options.model, acquired);
+    const { chroma, features } = await chromaOf(audio, options.model);
     const prefix = options.out ?? basename(audio).replace(/\.[^.]+$/, '');
     const names = ['C', 'C#', 'D', 'D#', 'E', 'F', 'F#', 'G', 'G#', 'A', 'A#', 'B'];
     const rows = Array.from(features.times, (time, f) => [time.toFixed(4), ...Array.from(chroma.data.subarray(f * 12, f * 12 + 12), (v) => v.toFixed(5))].join(','));
@@ -151,8 +162,7 @@ program.command('chords <audio>').description('recognize the chords of an audio 
   .option('--model <dir>', 'a learned model (default: hand-designed chroma)')
   .option('--out <path>', 'the .lab path (default: the audio file name with .lab)')
   .action(async (audio: string, options: { model?: string; out?: string }) => {
-    const acquired = await device(deviceOption());
-    const { predicted, config, duration } = await chromaOf(audio, options.model, acquired);
+    const { predicted, config, duration } = await chromaOf(audio, options.model);
     const smoothed = medianFilterFrames(predicted.data as Int32Array, 9);
     const segments = framesToSegments(smoothed, config.feature.hop, config.feature.sampleRate, { offset: -config.feature.hop / 2 / config.feature.sampleRate, duration });
     const out = options.out ?? audio.replace(/\.[^.]+$/, '') + '.lab';
@@ -163,9 +173,10 @@ program.command('chords <audio>').description('recognize the chords of an audio 
 program.command('plot <npz>').description('write a PNG heatmap of every 2-D array in a .npz file (e.g. a model\'s weights.npz)')
   .option('--out <dir>', 'output folder', '.')
   .action(async (npz: string, options: { out: string }) => {
+    const arrays = loadNpz(npz);
     await device(deviceOption());
     mkdirSync(options.out, { recursive: true });
-    for (const [name, value] of Object.entries(loadNpz(npz))) {
+    for (const [name, value] of Object.entries(arrays)) {
       if (value.ndim !== 2) continue;
       const path = join(options.out, `${name}.png`);
       writeHeatmapPng(path, value, { range: 'symmetric' });
@@ -175,10 +186,10 @@ program.command('plot <npz>').description('write a PNG heatmap of every 2-D arra
 
 program.command('demo').description('the main job: synthesize data, train the learned chroma, the talk\'s network and a CNN, evaluate against hand-designed chroma, write a report')
   .option('--report <dir>', 'report folder', 'report')
-  .option('--clips <n>', 'clips per source', int, experimentDefaults.clips)
-  .option('--source <source>', 'additive, fluidsynth or both', experimentDefaults.source)
-  .option('--seed <n>', 'seed', int, experimentDefaults.seed)
-  .option('--epochs <n>', 'epochs per model', int)
+  .option('--clips <n>', 'clips per source', clipsFlag, experimentDefaults.clips)
+  .option('--source <source>', 'additive, fluidsynth or both', sourceFlag, experimentDefaults.source)
+  .option('--seed <n>', 'seed', seedFlag, experimentDefaults.seed)
+  .option('--epochs <n>', 'epochs per model', epochsFlag)
   .option('--crnn', 'also train the CRNN (the CNN with a GRU over the frames): it scored below the CNN on this data and adds about 2 minutes')
   .action(async (options: { report: string; clips: number; source: DataSource | 'both'; seed: number; epochs?: number; crnn?: boolean }) => {
     const acquired = await device(deviceOption());
@@ -190,7 +201,13 @@ program.command('demo').description('the main job: synthesize data, train the le
     console.log(`report: ${reportPath}`);
   });
 
+// Exit codes: 0 done (or --help), 2 a usage error (commander has already printed it, or
+// a UsageError from an action), 1 anything else. One line on stderr, never a stack trace.
 program.parseAsync(process.argv).catch((error: unknown) => {
+  if (error instanceof CommanderError) {
+    process.exitCode = error.exitCode === 0 ? 0 : 2;
+    return;
+  }
   console.error(`theorbo: ${error instanceof Error ? error.message : String(error)}`);
-  process.exitCode = 1;
+  process.exitCode = error instanceof UsageError ? 2 : 1;
 });

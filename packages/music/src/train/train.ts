@@ -84,7 +84,7 @@ export interface TrainOptions extends OptimizerOptions {
   evaluationBatchSize?: number;
   /** Where checkpoint.npz and checkpoint.json go after every epoch. */
   checkpointDir?: string;
-  /** Continue from checkpointDir's checkpoint, if there is one. */
+  /** Continue from checkpointDir's checkpoint, if there is one; a finished run continues if `epochs` is more than it ran and it did not stop early. */
   resume?: boolean;
   /** Stop, as if killed, once this many epochs are done in all (counting those before a resume). */
   stopAfterEpochs?: number;
@@ -224,7 +224,10 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
       ({ history, best, epochsDone, stoppedEarly } = saved.record);
       waited = saved.record.epochsWithoutImprovement;
       bestParams = saved.best;
-      if (saved.record.finished) {
+      // A finished run is continued only when asked for more epochs than it ran and it did
+      // not stop early; it continues from the parameters it saved (the best ones, where
+      // restoreBest put them back), with the update rule's state of its last epoch.
+      if (saved.record.finished && (stoppedEarly || epochsDone >= options.epochs)) {
         return { history, epochsDone, stoppedEarly, interrupted: false, epochsRunNow: 0, best, device };
       }
     }
