@@ -103,32 +103,26 @@ function rnnRunner(jax: JaxModule, workload: Workload, upload: (input: HostTenso
     const [value, grads] = lossAndGrads(wx.ref, wh.ref, b.ref);
     return [value, ...grads];
   };
-  let inflight: Promise<unknown>[] = [];
-  return {
-    async result() {
-      return Promise.all(call().map(async (out) => Float32Array.from(await out.data())));
-    },
-    step() {
-      inflight.push(jax.blockUntilReady(call()).then((outs) => jax.tree.dispose(outs)));
-    },
-    async sync() {
-      await Promise.all(inflight);
-      inflight = [];
-    },
-    dispose() {
-      for (const a of [x, wx, wh, b, ...(g ? [g] : [])]) a.dispose();
-      cell.dispose();
-    },
-  };
+  return callRunner(jax, call, () => {
+    for (const a of [x, wx, wh, b, ...(g ? [g] : [])]) a.dispose();
+    cell.dispose();
+  });
 }
 
 /** Runs a jit function of one output or a list of them. */
 function kernelRunner(jax: JaxModule, fn: Jax.OwnedFunction<(...args: JaxArray[]) => JaxArray | JaxArray[]>, inputs: JaxArray[]): Runner {
-  let inflight: Promise<unknown>[] = [];
-  const call = () => {
+  return callRunner(jax, () => {
     const out = fn(...inputs.map((x) => x.ref));
     return Array.isArray(out) ? out : [out];
-  };
+  }, () => {
+    for (const x of inputs) x.dispose();
+    fn.dispose();
+  });
+}
+
+/** A runner over `call`, which returns fresh outputs each time; `dispose` releases what the runner holds. */
+function callRunner(jax: JaxModule, call: () => JaxArray[], dispose: () => void): Runner {
+  let inflight: Promise<unknown>[] = [];
   return {
     async result() {
       return Promise.all(call().map(async (out) => Float32Array.from(await out.data())));
@@ -142,10 +136,7 @@ function kernelRunner(jax: JaxModule, fn: Jax.OwnedFunction<(...args: JaxArray[]
       await Promise.all(inflight);
       inflight = [];
     },
-    dispose() {
-      for (const x of inputs) x.dispose();
-      fn.dispose();
-    },
+    dispose,
   };
 }
 
