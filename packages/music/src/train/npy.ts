@@ -4,8 +4,7 @@
 // padded with spaces to a multiple of 64 bytes including the magic, version, length field
 // and the trailing newline — and read versions 1.0, 2.0 and 3.0.
 // Left out: big-endian data ('>f4': refused, not byte-swapped) and big-endian hosts (the
-// typed arrays are copied as they are), Fortran order (refused),
-// structured and object dtypes, and dtypes NDArray has no storage for (uint8, int64, ...).
+// typed arrays are copied as they are), structured and object dtypes, and dtypes NDArray has no storage for (uint8, int64, ...).
 // Reading refuses, as a FileFormatError, anything damaged: a header that runs past the
 // data, a shape that is not a tuple of sizes below 2^31 (at most 32 axes), data whose
 // length disagrees with the shape.
@@ -124,9 +123,6 @@ export function parseNpy(bytes: Uint8Array, fail: (problem: string) => never): N
   if (dtype === undefined) {
     fail(`has an unsupported dtype '${header.descr}' (supported: ${Object.values(descrOf).join(', ')}; convert with astype before saving)`);
   }
-  if (header.fortranOrder && header.shape.length > 1) {
-    fail('holds an array stored in Fortran order, which is not supported (save it with numpy.ascontiguousarray first)');
-  }
   const start = headerStart + headerLength;
   const count = header.shape.reduce((product, size) => product * size, 1);
   const bytesPerElement = dtype === 'float64' ? 8 : dtype === 'bool' ? 1 : 4;
@@ -140,5 +136,28 @@ export function parseNpy(bytes: Uint8Array, fail: (problem: string) => never): N
       : dtype === 'int32' ? new Int32Array(buffer)
         : dtype === 'uint32' ? new Uint32Array(buffer)
           : new Uint8Array(buffer);
-  return new NDArray(dtype, header.shape, data);
+  return new NDArray(dtype, header.shape, header.fortranOrder && header.shape.length > 1 ? fromFortranOrder(data, header.shape) : data);
+}
+
+type NpyData = Float32Array | Float64Array | Int32Array | Uint32Array | Uint8Array;
+
+/** Column-major data of `shape` (the first axis varies fastest) copied into row-major order. */
+function fromFortranOrder<D extends NpyData>(data: D, shape: readonly number[]): D {
+  const out = data.slice() as D;
+  const index = new Array<number>(shape.length).fill(0);
+  for (let i = 0; i < data.length; i++) {
+    // i walks the C-order positions; its Fortran offset is Σ index[a]·(product of the sizes before a).
+    let offset = 0;
+    let stride = 1;
+    for (let a = 0; a < shape.length; a++) {
+      offset += index[a]! * stride;
+      stride *= shape[a]!;
+    }
+    out[i] = data[offset]!;
+    for (let a = shape.length - 1; a >= 0; a--) {
+      if (++index[a]! < shape[a]!) break;
+      index[a] = 0;
+    }
+  }
+  return out;
 }
