@@ -13,7 +13,7 @@ import { trainStepWorkload } from './training.ts';
 
 export interface SizeOptions {
   /** Which device the WebGPU rows run on; 'reference' means no WebGPU device. */
-  kind: 'gpu' | 'cpu-webgpu' | 'reference';
+  kind: 'gpu' | 'cpu' | 'cpu-webgpu' | 'reference';
   big: boolean;
   /** Only each case's first (smallest) size, for a quick run. */
   quick?: boolean;

@@ -7,7 +7,7 @@
 import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { acquireDevice, type AcquiredDevice } from '@theorbo/codegen';
+import { acquireDevice, acquireWebGpuDevice, type AcquiredDevice } from '@theorbo/codegen';
 import { median, type CaseName, type Impl, type Prepared, type TimingOptions, type Workload } from './harness.ts';
 import { copyRoofline } from './peers/copy-roofline.ts';
 import { loadJax, type JaxDevice } from './peers/jax.ts';
@@ -50,8 +50,11 @@ const packageVersion = (name: string): string => {
 };
 
 export async function setUp(options: SetupOptions): Promise<Setup> {
-  const device = await acquireDevice();
-  const webgpuKind = device.kind === 'reference' ? undefined : device.kind;
+  // The WebGPU rows (Theorbo's and its peers') run on one Dawn device; where the chain
+  // picks the cpu device, that is the best WebGPU device beside it.
+  const chosen = await acquireDevice();
+  const device: AcquiredDevice = chosen.kind === 'cpu' ? await acquireWebGpuDevice().catch(() => chosen) : chosen;
+  const webgpuKind = device.kind === 'reference' || device.kind === 'cpu' ? undefined : device.kind;
   const adapters = webgpuKind ? installNavigatorGpu(webgpuKind) : undefined;
   const noWebGpu = { unavailable: `no WebGPU device (the chain picked '${device.kind}')` };
   const peerLines: string[] = [];
@@ -114,7 +117,7 @@ export async function setUp(options: SetupOptions): Promise<Setup> {
           prepare: async (workload) => theorboUnfused[caseName]?.(workload, context) ?? notYet,
         });
       }
-      if (caseName === 'elementwise' && device.kind !== 'reference') list.push(copyRoofline(device));
+      if (caseName === 'elementwise' && device.kind !== 'reference' && device.kind !== 'cpu') list.push(copyRoofline(device));
       for (const peer of loaded) list.push(peerRow(peer, caseName));
       if (torch) {
         list.push({ name: 'torch/cpu', role: 'peer', prepare: (workload) => torch.run(workload, 'cpu', options.timing) });

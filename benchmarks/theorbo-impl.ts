@@ -167,7 +167,7 @@ export async function timeCalls(device: WebGpuDescriptor, fn: (...inputs: Device
  */
 export function compiledBuilder(caseName: GraphCase, options: { fusion: boolean }): TheorboBuilder {
   return async (workload, { device }) => {
-    if (device.kind === 'reference') return { unavailable: 'no WebGPU device (the reference evaluator is not timed)' };
+    if (device.kind === 'reference' || device.kind === 'cpu') return { unavailable: 'no WebGPU device (the reference evaluator is not timed)' };
     const graph = graphs[caseName](workload);
     const fn = compile({ inputs: graph.inputs, outputs: graph.outputs, updates: graph.updates ?? [], device, fusion: options.fusion, outputsOnDevice: true });
     const inputs = graph.values.map((value) => uploadTensor(device, value));

@@ -63,6 +63,13 @@ const isGpuFile = (file) => file.endsWith('.gpu.test.ts');
 const allFiles = directories.flatMap(testFiles);
 
 const gpuDecision = decideGpuTests(allFiles.filter(isGpuFile));
+// Kernel tests run on a WebGPU device (so that CI runs real WGSL, on llvmpipe without a
+// GPU), not on the cpu device the chain would otherwise pick: the suite pins the best
+// WebGPU kind unless THEORBO_DEVICE is set. The cpu device's own tests name it.
+if (childEnv.THEORBO_DEVICE === undefined) {
+  childEnv.THEORBO_DEVICE = gpuDecision.kind === 'gpu' || (gpuDecision.kind === undefined && probeKind() === 'gpu') ? 'gpu' : 'cpu-webgpu';
+  console.log(`tests run WebGPU kernels on ${childEnv.THEORBO_DEVICE} (THEORBO_DEVICE pinned for the suite; the cpu device's tests name it)`);
+}
 let gpuNotRun = 0, gpuFilesNotRun = 0;
 
 for (const dir of directories) {
@@ -103,14 +110,18 @@ process.exit(failed > 0 || problems.length > 0 ? 1 : 0);
 function decideGpuTests(gpuFiles) {
   if (process.env.THEORBO_GPU_TESTS === '1') return { run: true, why: 'THEORBO_GPU_TESTS=1' };
   if (gpuFiles.length === 0) return { run: false, why: 'none selected' };
+  const kind = probeKind();
+  if (kind === 'gpu') return { run: true, why: 'the device chain picked gpu', kind };
+  return { run: false, why: `device is ${kind}; they run on a real GPU or with THEORBO_GPU_TESTS=1`, kind };
+}
+
+/** The kind the device chain picks in a child process (or why the probe failed). */
+function probeKind() {
   const probe = spawnSync(process.execPath, [
     '--import', 'tsx', '--input-type=module', '-e',
     "import { acquireDevice } from './packages/codegen/src/index.ts'; const d = await acquireDevice(); console.log('DEVICE ' + d.kind);",
   ], { env: childEnv, encoding: 'utf8', timeout: 120_000 });
-  const kind = /^DEVICE (\S+)$/m.exec(probe.stdout ?? '')?.[1];
-  if (kind === 'gpu') return { run: true, why: 'the device chain picked gpu' };
-  const detail = kind ?? `device probe failed: ${(probe.stderr ?? '').trim().split('\n').pop()}`;
-  return { run: false, why: `device is ${detail}; they run on a real GPU or with THEORBO_GPU_TESTS=1` };
+  return /^DEVICE (\S+)$/m.exec(probe.stdout ?? '')?.[1] ?? `unknown (device probe failed: ${(probe.stderr ?? '').trim().split('\n').pop()})`;
 }
 
 /** Counts uvu registrations: test(...) and calls of suites made with suite(...), not .skip. */

@@ -16,6 +16,7 @@ import { formatProfile, run, type CompileMode, type Profile } from './runtime/ex
 import { buildPlan, compilePipelines, draftPlan, type Plan } from './runtime/plan.ts';
 import { reacquire, Runtime, runtimeFor } from './runtime/runtime.ts';
 import { resolveTuning, tuningKey, type Tuning, type TuningOptions } from './tuning.ts';
+import { buildCpuPlan, runCpuPlan, type CpuPlan } from './cpu/plan.ts';
 
 export type { CompileMode } from './runtime/execute.ts';
 
@@ -65,6 +66,8 @@ export interface CompiledFunction {
   kernelCount(): number;
   /** The last call's plan, if any. */
   lastPlan(): Plan | undefined;
+  /** The last call's plan on the cpu device, if it ran there. */
+  cpuPlan(): CpuPlan | undefined;
   /** Per-kernel times gathered in 'profile' mode, as a table. */
   profile(): string;
   /** The tuning the function's plans are built with, once its device is known. */
@@ -95,6 +98,8 @@ export function compile(spec: CompileSpec): CompiledFunction {
   const plans = new Map<string, Promise<Plan>>();
   let last: Plan | undefined;
   let reference: ((...args: T.ArrayLike[]) => NDArray[]) | undefined;
+  const cpuPlans = new Map<string, CpuPlan>();
+  let lastCpu: CpuPlan | undefined;
   const profile: Profile = new Map();
   // The environment is read once, when the function is made.
   const tuningLayers = [tuningFromEnvironment(), spec.tuning] as const;
@@ -159,7 +164,7 @@ export function compile(spec: CompileSpec): CompiledFunction {
   const call = (...args: InputValue[]): Promise<(NDArray | DeviceTensor)[]> => {
     // Inputs checked and converted on the fast path are kept for the wait if it has no plan yet.
     let prepared: ReturnType<typeof prepare> | undefined;
-    if (order.waiting === 0 && !serial && ready && ready.descriptor.kind !== 'reference') {
+    if (order.waiting === 0 && !serial && ready && ready.descriptor.kind !== 'reference' && ready.descriptor.kind !== 'cpu') {
       try {
         prepared = prepare(ready, args);
         const plan = built.get(prepared.key);
@@ -178,6 +183,21 @@ export function compile(spec: CompileSpec): CompiledFunction {
         reference ??= T.referenceFunction({ inputs: spec.inputs, outputs, updates: updatePairs, allowInputDowncast: spec.allowInputDowncast });
         return { results: Promise.resolve(reference(...args.map((arg) => (arg instanceof DeviceTensor ? arg.hostCopy() : arg)))) };
       }
+      if (rt.descriptor.kind === 'cpu') {
+        const cpu = rt.descriptor.cpu;
+        const { values, key } = prepare(rt, args);
+        const hosts = values.map((value) => (value instanceof DeviceTensor ? value.hostCopy() : value));
+        let plan = cpuPlans.get(key);
+        if (!plan) {
+          const shapes = new Map(spec.inputs.map((input, i) => [input, hosts[i]!.shape] as const));
+          plan = buildCpuPlan(cpu, outputs, updatePairs, shapes, { fuse: spec.fusion ?? true, tuning: tuningFor(rt).tuning });
+          cpuPlans.set(key, plan);
+          if (mode === 'debug') console.log(`theorbo: ${plan.kernels.length} cpu kernels for input shapes ${key}: ${plan.kernels.map((k) => `${k.label} [${k.how}]`).join('; ')}`);
+        }
+        lastCpu = plan;
+        const results = runCpuPlan(plan, cpu.store, hosts, mode === 'nanguard' || mode === 'profile' ? mode : 'fast', profile);
+        return { results: Promise.resolve(spec.outputsOnDevice ? results.map((result) => DeviceTensor.onHost(result)) : results) };
+      }
       const { values, key } = prepared ?? prepare(rt, args);
       const plan = built.get(key) ?? (await planFor(rt, values, key));
       const results = submit(rt, plan, values);
@@ -190,7 +210,8 @@ export function compile(spec: CompileSpec): CompiledFunction {
 
   const compiled = call as CompiledFunction;
   compiled.device = async () => (await getRuntime()).descriptor;
-  compiled.kernelCount = () => (last ? last.kernels.reduce((n, k) => n + k.passes.length, 0) : 0);
+  compiled.kernelCount = () => (lastCpu ? lastCpu.kernels.length : last ? last.kernels.reduce((n, k) => n + k.passes.length, 0) : 0);
+  compiled.cpuPlan = () => lastCpu;
   compiled.lastPlan = () => last;
   compiled.profile = () => formatProfile(profile);
   compiled.tuning = async () => tuningFor(await getRuntime()).tuning;
@@ -201,6 +222,7 @@ export function compile(spec: CompileSpec): CompiledFunction {
     runtime = reacquire(old).then((rt) => (ready = rt));
     plans.clear();
     built.clear();
+    cpuPlans.clear();
     last = undefined;
     return (await runtime).descriptor;
   };

@@ -1,6 +1,8 @@
-// The device chain: acquire the best WebGPU device this machine offers, in the order
-// gpu (Dawn's native backend: Vulkan, Metal or D3D12) → cpu-webgpu (Dawn's OpenGL ES
-// backend on Mesa's llvmpipe) → reference (no WebGPU device; the JS evaluator runs).
+// The device chain: acquire the best device this machine offers, in the order gpu
+// (Dawn's native backend: Vulkan, Metal or D3D12) → cpu (the same kernels as JS and
+// WebAssembly SIMD on the machine's cores, cpu/) → cpu-webgpu (Dawn's OpenGL ES backend
+// on Mesa's llvmpipe: real WGSL on the CPU, what CI tests kernels with) → reference (the
+// JS evaluator).
 // THEORBO_DEVICE or `prefer` pins one kind, and then a missing kind is an error, never
 // a silent fallback. Devices are cached per kind (one Dawn instance per kind per
 // process) and request the adapter's compute limits, since Dawn's defaults reject a
@@ -12,9 +14,11 @@ import { create } from 'webgpu';
 import { dawnBackend, deviceFromEnvironment, librarySearchPaths, useSurfacelessEgl } from './environment.ts';
 
 import { deviceKinds, type DeviceKind } from './device-kind.ts';
+import { openCpuParts } from './cpu/device.ts';
+import type { CpuDeviceParts } from './cpu/plan.ts';
 
 export { deviceKinds, type DeviceKind } from './device-kind.ts';
-type WebGpuKind = Exclude<DeviceKind, 'reference'>;
+type WebGpuKind = Exclude<DeviceKind, 'reference' | 'cpu'>;
 
 /** The limits every device asks for at the adapter's own maximum. */
 export const requestedLimits = [
@@ -56,7 +60,13 @@ export interface ReferenceDescriptor extends DescriptorBase {
   kind: 'reference';
   device: undefined;
 }
-export type AcquiredDevice = WebGpuDescriptor | ReferenceDescriptor;
+export interface CpuDescriptor extends DescriptorBase {
+  kind: 'cpu';
+  device: undefined;
+  cpu: CpuDeviceParts;
+  threads: number;
+}
+export type AcquiredDevice = WebGpuDescriptor | CpuDescriptor | ReferenceDescriptor;
 
 export interface AcquireOptions { prefer?: DeviceKind }
 
@@ -82,24 +92,50 @@ export function requestedKind(options: AcquireOptions = {}): DeviceKind | undefi
   return kind as DeviceKind | undefined;
 }
 
+export async function acquireDevice(options: { prefer: WebGpuKind }): Promise<WebGpuDescriptor>;
+export async function acquireDevice(options?: AcquireOptions): Promise<AcquiredDevice>;
 export async function acquireDevice(options: AcquireOptions = {}): Promise<AcquiredDevice> {
   const pinned = requestedKind(options);
   if (pinned === 'reference') return referenceDescriptor([]);
+  if (pinned === 'cpu') return openCpu([]);
   if (pinned !== undefined) {
     const attempt = await attemptKind(pinned);
     if (attempt.ok) return attempt.descriptor;
     throw new Error(`device '${pinned}' was requested (${options.prefer ? 'prefer option' : 'THEORBO_DEVICE'}) but is unavailable: ${attempt.reason}`);
   }
   const skipped: SkippedKind[] = [];
-  for (const kind of ['gpu', 'cpu-webgpu'] as const) {
-    const attempt = await attemptKind(kind);
-    if (attempt.ok) {
-      if (skipped.length > 0) attempt.descriptor.skipped = skipped;
-      return attempt.descriptor;
-    }
-    skipped.push({ kind, reason: attempt.reason });
+  const gpu = await attemptKind('gpu');
+  if (gpu.ok) return gpu.descriptor;
+  skipped.push({ kind: 'gpu', reason: gpu.reason });
+  try {
+    return await openCpu(skipped);
+  } catch (error) {
+    skipped.push({ kind: 'cpu', reason: error instanceof Error ? error.message : String(error) });
   }
+  const webgpu = await attemptKind('cpu-webgpu');
+  if (webgpu.ok) {
+    webgpu.descriptor.skipped = skipped;
+    return webgpu.descriptor;
+  }
+  skipped.push({ kind: 'cpu-webgpu', reason: webgpu.reason });
   return referenceDescriptor(skipped);
+}
+
+/**
+ * The best WebGPU device (gpu, else cpu-webgpu), passing over the cpu device: for tests of
+ * WGSL kernels and for benchmarks that run WebGPU peers on the same adapter. THEORBO_DEVICE
+ * naming a WebGPU kind pins it; a missing one is an error.
+ */
+export async function acquireWebGpuDevice(): Promise<WebGpuDescriptor> {
+  const pinned = requestedKind();
+  const kinds: WebGpuKind[] = pinned === 'gpu' || pinned === 'cpu-webgpu' ? [pinned] : ['gpu', 'cpu-webgpu'];
+  const reasons: string[] = [];
+  for (const kind of kinds) {
+    const attempt = await attemptKind(kind);
+    if (attempt.ok) return attempt.descriptor;
+    reasons.push(`${kind}: ${attempt.reason}`);
+  }
+  throw new Error(`no WebGPU device: ${reasons.join('; ')}`);
 }
 
 /** Destroys every cached device; the next acquireDevice() makes new ones. */
@@ -201,6 +237,23 @@ function describeWebGpu(d: WebGpuDescriptor): string {
   ];
   if (d.lost) lines.push(`  LOST (${d.lost.reason}): ${d.lost.message}`);
   return lines.join('\n');
+}
+
+let cpuDescriptor: Promise<CpuDescriptor> | undefined;
+
+/** The cpu device: one per process (its memory and threads are made once). */
+async function openCpu(skipped: SkippedKind[]): Promise<CpuDescriptor> {
+  cpuDescriptor ??= openCpuParts().then(({ parts, threads, detail }) => ({
+    kind: 'cpu' as const, device: undefined, cpu: parts, threads, skipped: [], features: [],
+    adapterInfo: { vendor: '', architecture: process.arch, device: 'JS and WebAssembly kernels', description: detail, backend: 'wasm' },
+    describe(this: CpuDescriptor) {
+      return [`cpu: ${this.adapterInfo.description}`, ...this.skipped.map((s) => `  skipped ${s.kind}: ${s.reason}`)].join('\n');
+    },
+  }));
+  cpuDescriptor.catch(() => (cpuDescriptor = undefined));
+  const descriptor = await cpuDescriptor;
+  descriptor.skipped = skipped;
+  return descriptor;
 }
 
 function referenceDescriptor(skipped: SkippedKind[]): ReferenceDescriptor {

@@ -1,10 +1,10 @@
 // @theorbo/codegen: the device chain, compile() to fused WGSL kernels, and the WebGPU runtime.
 
 export {
-  acquireDevice, deviceKinds, releaseDevices, requestedKind, requestedLimits, wantedFeatures,
+  acquireDevice, acquireWebGpuDevice, deviceKinds, releaseDevices, requestedKind, requestedLimits, wantedFeatures,
 } from './device.ts';
 export type {
-  AcquiredDevice, AcquireOptions, AdapterSummary, DeviceKind, DeviceLoss, ReferenceDescriptor,
+  AcquiredDevice, AcquireOptions, AdapterSummary, CpuDescriptor, DeviceKind, DeviceLoss, ReferenceDescriptor,
   RequestedLimit, SkippedKind, WebGpuDescriptor,
 } from './device.ts';
 export { compile, type CompiledFunction, type CompileMode, type CompileSpec, type InputValue } from './compile.ts';

@@ -10,12 +10,10 @@ import * as T from '@theorbo/graph';
 import { EvaluationError, GraphError } from '@theorbo/graph';
 import { expectEvaluationError, expectGraphError } from '@theorbo/graph/testing';
 import { grad } from '@theorbo/autodiff';
-import { acquireDevice, compile, type WebGpuDescriptor } from '../src/index.ts';
+import { acquireDevice, acquireWebGpuDevice, compile, type WebGpuDescriptor } from '../src/index.ts';
 
 async function webgpu(): Promise<WebGpuDescriptor> {
-  const device = await acquireDevice();
-  if (device.kind === 'reference') throw new Error('no WebGPU device');
-  return device;
+  return acquireWebGpuDevice();
 }
 
 /** Awaits a rejection of class `kind` whose message holds every fragment. */

@@ -23,6 +23,14 @@ export class DeviceTensor {
     this.#checked.catch(() => {}); // reported by read() and by the next call that takes it
   }
 
+  /** A tensor of the cpu device, whose memory is the host's: it holds its value already. */
+  static onHost(value: NDArray): DeviceTensor {
+    const tensor = new DeviceTensor(undefined as unknown as Runtime, undefined as unknown as GPUBuffer, value.dtype, value.shape);
+    tensor.#host = value;
+    tensor.#destroyed = true;
+    return tensor;
+  }
+
   /** Resolves once the device accepted the commands that wrote this tensor; rejects if it refused them. */
   accepted(): Promise<void> {
     return this.#checked;

@@ -1,0 +1,289 @@
+// The cpu device's expression renderer: a fused kernel's nodes as one JavaScript
+// expression per element, the way render/builder.ts makes WGSL of them. The same
+// partition (lower/partition.ts) decides what fuses; this renderer turns "v at index i"
+// into JS, asking for its inputs' values at the indices it needs (elementwise ops
+// broadcast the index, movement ops rewrite it). Values follow the reference evaluator
+// bit for bit: each op computes in doubles with the op table's own scalar function and
+// rounds to its dtype as the reference's store into a typed array does (float32 through
+// Math.fround, int32 and uint32 wrapping, bool as 0/1), so a fused kernel equals the
+// reference's op-by-op result. Ops it has no rule for raise Unsupported, and the kernel
+// then runs on the reference evaluator (cpu/kernels.ts).
+// Index legend: `index` holds JS integer expressions, one per axis of the variable.
+
+import { resolveSlice } from '../render/lowering.ts';
+import {
+  binaryOps, castScalar, isFloat, opTable, promote, unaryOps,
+  type BinaryOp, type DType, type UnaryOp, type Variable,
+} from '@theorbo/graph';
+
+export class Unsupported extends Error {}
+
+/** Rounds a double expression to how `dtype` stores it. */
+export function rounded(dtype: DType, expr: string): string {
+  switch (dtype) {
+    case 'float32': return `Math.fround(${expr})`;
+    case 'int32': return `((${expr}) | 0)`;
+    case 'uint32': return `((${expr}) >>> 0)`;
+    case 'bool': return `((${expr}) !== 0 ? 1 : 0)`;
+    case 'float64': return expr;
+  }
+}
+
+export function literal(value: number): string {
+  if (Number.isNaN(value)) return 'NaN';
+  if (Object.is(value, -0)) return '-0';
+  if (value === Infinity) return 'Infinity';
+  if (value === -Infinity) return '-Infinity';
+  return String(value);
+}
+
+/** Row-major offset of `index` in a buffer of `shape` (axes of size 1 contribute nothing). */
+export function offsetOf(index: readonly string[], shape: readonly number[]): string {
+  const terms: string[] = [];
+  let stride = 1;
+  for (let axis = shape.length - 1; axis >= 0; axis--) {
+    if (shape[axis] !== 1 && index[axis] !== '0') terms.push(stride === 1 ? index[axis]! : `${index[axis]} * ${stride}`);
+    stride *= shape[axis]!;
+  }
+  return terms.length === 0 ? '0' : terms.reverse().join(' + ');
+}
+
+function broadcastIndex(index: readonly string[], inShape: readonly (number | null)[], outNdim: number): string[] {
+  const offset = outNdim - inShape.length;
+  return inShape.map((dim, axis) => (dim === 1 ? '0' : index[axis + offset]!));
+}
+
+/** Float operations written inline (V8 inlines these; the table's closures would be calls). */
+const inlineUnary: Partial<Record<UnaryOp, (a: string) => string>> = {
+  neg: (a) => `(-${a})`, abs: (a) => `Math.abs(${a})`, exp: (a) => `Math.exp(${a})`, log: (a) => `Math.log(${a})`,
+  sqrt: (a) => `Math.sqrt(${a})`, tanh: (a) => `Math.tanh(${a})`, square: (a) => `(${a} * ${a})`,
+  reciprocal: (a) => `(1 / ${a})`, floor: (a) => `Math.floor(${a})`, ceil: (a) => `Math.ceil(${a})`,
+  sin: (a) => `Math.sin(${a})`, cos: (a) => `Math.cos(${a})`, log1p: (a) => `Math.log1p(${a})`, expm1: (a) => `Math.expm1(${a})`,
+};
+const inlineBinary: Partial<Record<BinaryOp, (a: string, b: string) => string>> = {
+  add: (a, b) => `(${a} + ${b})`, sub: (a, b) => `(${a} - ${b})`, mul: (a, b) => `(${a} * ${b})`, div: (a, b) => `(${a} / ${b})`,
+};
+const unarySet = new Set<string>(unaryOps);
+const binarySet = new Set<string>(binaryOps);
+
+export class JsBuilder {
+  /** Buffers read, in the order of the kernel function's parameters. */
+  readonly reads: Variable[] = [];
+  private readonly readNames = new Map<Variable, string>();
+  /** Functions the code calls (the op table's scalars), passed in by name. */
+  readonly helpers: unknown[] = [];
+  private readonly helperNames = new Map<unknown, string>();
+  /** Values already known by name (a reduction's accumulator, a row's results). */
+  readonly overrides = new Map<Variable, string>();
+  lines: string[] = [];
+  private caches: Map<string, string>[] = [new Map()];
+  private counter = 0;
+
+  /** `computed`: the variables this kernel computes, never read from a buffer even where stored. */
+  constructor(private readonly materialized: ReadonlySet<Variable>, private readonly computed: ReadonlySet<Variable>) {}
+
+  buffer(variable: Variable): string {
+    let name = this.readNames.get(variable);
+    if (!name) {
+      name = `b${this.reads.length}`;
+      this.reads.push(variable);
+      this.readNames.set(variable, name);
+    }
+    return name;
+  }
+
+  helper(fn: unknown): string {
+    let name = this.helperNames.get(fn);
+    if (!name) {
+      name = `h${this.helpers.length}`;
+      this.helpers.push(fn);
+      this.helperNames.set(fn, name);
+    }
+    return name;
+  }
+
+  fresh(prefix = 't'): string {
+    return `${prefix}${this.counter++}`;
+  }
+
+  bind(expr: string, prefix = 't'): string {
+    if (/^-?[\w.]+$/.test(expr)) return expr;
+    const name = this.fresh(prefix);
+    this.lines.push(`const ${name} = ${expr};`);
+    return name;
+  }
+
+  /** Runs `build` in a nested scope (a loop body) and returns its lines; its bindings stay inside. */
+  scoped(build: () => void): string[] {
+    const saved = this.lines;
+    this.lines = [];
+    this.caches.push(new Map());
+    try {
+      build();
+      return this.lines;
+    } finally {
+      this.caches.pop();
+      this.lines = saved;
+    }
+  }
+
+  /** The value of `variable` at `index`, as a JS expression (a name or a literal). */
+  value(variable: Variable, index: readonly string[]): string {
+    const known = this.overrides.get(variable);
+    if (known !== undefined) return known;
+    if (variable.kind === 'constant' && variable.type.size === 1) return literal((variable as unknown as { value: { data: ArrayLike<number> } }).value.data[0]!);
+    const key = `${variable.id}@${index.join(',')}`;
+    for (let depth = this.caches.length - 1; depth >= 0; depth--) {
+      const hit = this.caches[depth]!.get(key);
+      if (hit !== undefined) return hit;
+    }
+    let result: string;
+    if (!variable.owner || (this.materialized.has(variable) && !this.computed.has(variable))) {
+      if (!this.materialized.has(variable)) throw new Unsupported(`${variable} is neither stored nor computed`);
+      result = this.bind(`${this.buffer(variable)}[${offsetOf(index, variable.shape as number[])}]`, 'v');
+    } else {
+      result = this.bind(this.emit(variable, index));
+    }
+    this.caches[this.caches.length - 1]!.set(key, result);
+    return result;
+  }
+
+  private emit(variable: Variable, index: readonly string[]): string {
+    const node = variable.owner!;
+    const op = node.op;
+    const out = variable.dtype;
+    const operand = (k: number): string => {
+      const input = node.inputs[k]!;
+      return this.value(input, broadcastIndex(index, input.shape, variable.ndim));
+    };
+    if (op === 'stop_gradient') return operand(0);
+    if (op === 'cast') {
+      const from = node.inputs[0]!.dtype;
+      const x = operand(0);
+      return out === 'bool' || isFloat(from) ? `${this.helper(castScalar)}(${x}, '${out}')` : rounded(out, x);
+    }
+    if (unarySet.has(op)) {
+      const input = node.inputs[0]!;
+      const info: { scalar: (x: number) => number; integer?: (x: number) => number } = opTable[op as UnaryOp];
+      let x = operand(0);
+      if (out === 'float32' && input.dtype !== 'float32') x = `Math.fround(${x})`;
+      const float = isFloat(input.dtype);
+      const inline = float ? inlineUnary[op as UnaryOp] : undefined;
+      const fn = float ? info.scalar : (info.integer ?? info.scalar);
+      return rounded(out, inline ? inline(x) : `${this.helper(fn)}(${x})`);
+    }
+    if (binarySet.has(op)) {
+      const [a, b] = node.inputs as [Variable, Variable];
+      const info: { scalar: (a: number, b: number) => number; integer?: (a: number, b: number) => number; dtype: string } = opTable[op as BinaryOp];
+      const computeIn = info.dtype === 'float' ? out : promote(a.dtype, b.dtype);
+      let [x, y] = [operand(0), operand(1)];
+      if (computeIn === 'float32' && (a.dtype !== 'float32' || b.dtype !== 'float32')) [x, y] = [`Math.fround(${x})`, `Math.fround(${y})`];
+      const float = isFloat(computeIn);
+      const inline = float ? inlineBinary[op as BinaryOp] : undefined;
+      const fn = float ? info.scalar : (info.integer ?? info.scalar);
+      return rounded(out, inline ? inline(x, y) : `${this.helper(fn)}(${x}, ${y})`);
+    }
+    switch (op) {
+      case 'where': {
+        const [c, x, y] = [operand(0), operand(1), operand(2)];
+        return rounded(out, `(${c} !== 0 ? ${x} : ${y})`);
+      }
+      case 'broadcast_to': return operand(0);
+      case 'dimshuffle': {
+        const pattern = (node.attrs as { pattern: readonly (number | 'x')[] }).pattern;
+        const input = node.inputs[0]!;
+        return this.value(input, input.shape.map((_, axis) => {
+          const at = pattern.indexOf(axis);
+          return at >= 0 ? index[at]! : '0';
+        }));
+      }
+      case 'reshape': {
+        const input = node.inputs[0]!;
+        const flat = this.bind(offsetOf(index, variable.shape as number[]), 'f');
+        return this.value(input, this.unflatten(flat, input.shape as number[]));
+      }
+      case 'subtensor': {
+        const input = node.inputs[0]!;
+        const { items } = node.attrs as { items: readonly ({ kind: 'slice'; start: number | null; stop: number | null; step: number } | { kind: 'index'; index: number })[] };
+        let at = 0;
+        return this.value(input, input.shape.map((size, axis) => {
+          const item = items[axis];
+          if (!item) return index[at++]!;
+          if (item.kind === 'index') return String(item.index < 0 ? item.index + size! : item.index);
+          const { start, step } = resolveSlice(item, size!);
+          const i = index[at++]!;
+          return step === 1 ? (start === 0 ? i : `(${i} + ${start})`) : `(${start} + ${i} * ${step})`;
+        }));
+      }
+      case 'pad': {
+        const input = node.inputs[0]!;
+        const { widths, mode, value } = node.attrs as { widths: readonly (readonly [number, number])[]; mode: string; value: number };
+        const inside: string[] = [];
+        const at = input.shape.map((size, axis) => {
+          const [before, after] = widths[axis] ?? [0, 0];
+          if (before === 0 && after === 0) return index[axis]!;
+          const n = size as number;
+          const j = this.bind(before === 0 ? index[axis]! : `(${index[axis]} - ${before})`, 'p');
+          if (mode === 'constant') {
+            inside.push(`${j} >= 0 && ${j} < ${n}`);
+            return this.bind(`Math.min(Math.max(${j}, 0), ${Math.max(n - 1, 0)})`, 'p');
+          }
+          if (mode === 'edge') return this.bind(`Math.min(Math.max(${j}, 0), ${n - 1})`, 'p');
+          return this.bind(`(${j} < 0 ? -${j} : ${j} >= ${n} ? ${2 * (n - 1)} - ${j} : ${j})`, 'p');
+        });
+        const inner = this.value(input, at);
+        return inside.length === 0 ? inner : `(${inside.join(' && ')} ? ${inner} : ${literal(castScalar(value, out))})`;
+      }
+      case 'concat': {
+        const { axis } = node.attrs as { axis: number };
+        const i = index[axis]!;
+        let offset = 0;
+        const parts = node.inputs.map((input) => {
+          const size = input.shape[axis] as number;
+          const at = [...index];
+          at[axis] = this.bind(`Math.min(Math.max(${i} - ${offset}, 0), ${Math.max(size - 1, 0)})`, 'c');
+          const part = { value: rounded(out, this.value(input, at)), end: offset + size };
+          offset += size;
+          return part;
+        });
+        let expr = parts[parts.length - 1]!.value;
+        for (let k = parts.length - 2; k >= 0; k--) expr = `(${i} < ${parts[k]!.end} ? ${parts[k]!.value} : ${expr})`;
+        return expr;
+      }
+      default:
+        throw new Unsupported(`no JS rule for ${op}`);
+    }
+  }
+
+  /** Index expressions of a flat offset over `shape`, bound as names. */
+  unflatten(flat: string, shape: readonly number[]): string[] {
+    let stride = shape.reduce((a, b) => a * b, 1);
+    return shape.map((size, axis) => {
+      stride /= size;
+      if (size === 1) return '0';
+      const quotient = stride === 1 ? flat : `((${flat} / ${stride}) | 0)`;
+      return this.bind(axis === 0 ? quotient : `(${quotient} % ${size})`, 'u');
+    });
+  }
+
+  /** Compiles `body` into a function of no arguments, closing over the read buffers (by `viewOf`) and the helpers. */
+  compile(body: readonly string[], extra: Record<string, unknown>, viewOf: (variable: Variable) => unknown): () => void {
+    const names = [...this.reads.map((_, i) => `b${i}`), ...this.helpers.map((_, i) => `h${i}`), ...Object.keys(extra)];
+    const values = [...this.reads.map(viewOf), ...this.helpers, ...Object.values(extra)];
+    const source = `"use strict";\nreturn function kernel() {\n${body.join('\n')}\n};`;
+    return new Function(...names, source)(...values) as () => void;
+  }
+}
+
+/** Nested loops over `shape` with index variables named `${prefix}0…`, the body built inside. */
+export function loops(builder: JsBuilder, shape: readonly number[], prefix: string, build: (index: string[]) => void): string[] {
+  const index = shape.map((size, axis) => (size === 1 ? '0' : `${prefix}${axis}`));
+  const inner = builder.scoped(() => build(index));
+  let lines = inner;
+  for (let axis = shape.length - 1; axis >= 0; axis--) {
+    if (shape[axis] === 1) continue;
+    const name = `${prefix}${axis}`;
+    lines = [`for (let ${name} = 0; ${name} < ${shape[axis]}; ${name}++) {`, ...lines.map((line) => `  ${line}`), '}'];
+  }
+  return lines;
+}

