@@ -1,7 +1,8 @@
 // @theorbo/music signal: framing, windows, the STFT as a graph and on the host (fft.js),
 // the constant-Q transform (Brown–Puckette kernel, octave-recursive), its time-domain
 // kernels as a trainable conv1d filterbank, a bank of biquads as a scan (stable pole
-// parameters, designed band-passes), chroma and tuning.
+// parameters, designed band-passes), chroma and tuning; mel spectrograms, decibels, MFCCs
+// and delta features with librosa's names and defaults.
 // Graph builders take and return T.Variable, batched over clips ([batch, samples] in);
 // they are float32 to compile (float64 runs on the reference evaluator). Defaults:
 // 22050 Hz, nFft 2048, hop 512, CQT from C1 (32.70 Hz), 84 bins, 12 per octave.
@@ -34,3 +35,13 @@ export {
   type ChromaSpread, type ChromaNorm, type ChromaMatrixOptions, type StftChromaOptions,
 } from './chroma.ts';
 export { estimateTuning, spectralPeaks, pitchTuning, type TuningOptions, type PitchPeak } from './tuning.ts';
+export {
+  melDefaults, hzToMel, melToHz, melFrequencies, fftFrequencies, melFilterbank, melFromStft, melSpectrogram, melSpectrogramHost,
+  type MelNorm, type MelOptions, type MelFromStftOptions, type MelSpectrogramOptions,
+} from './mel.ts';
+export { powerToDb, amplitudeToDb, powerToDbHost, type DbOptions } from './decibels.ts';
+export {
+  mfccDefaults, dctMatrix, mfccFromLogMel, mfcc, mfccFromLogMelHost, mfccHost,
+  type DctOptions, type MfccFromLogMelOptions, type MfccOptions,
+} from './mfcc.ts';
+export { deltaDefaults, savitzkyGolay, delta, deltaHost, type DeltaOptions, type SavitzkyGolay } from './delta.ts';
