@@ -158,6 +158,7 @@ async function runCase(seed: number, device: Awaited<ReturnType<typeof acquireDe
       const got = await fn(...args);
       got.forEach((value, i) => compare(`call ${call}, output ${i}`, value as NDArray, want[call]![i]!));
     }
+    for (const kernel of fn.cpuPlan()?.kernels ?? []) count(`cpu ${kernel.how}`);
     for (const { kernel } of fn.lastPlan()?.kernels ?? []) {
       count(kernel.kind);
       if (kernel.writesInto) count('update in place');
@@ -171,8 +172,8 @@ async function runCase(seed: number, device: Awaited<ReturnType<typeof acquireDe
   }
 }
 
-async function runSeeds(seeds: readonly number[], tuning?: TuningOptions): Promise<void> {
-  const device = await acquireDevice();
+async function runSeeds(seeds: readonly number[], tuning?: TuningOptions, kind?: 'cpu'): Promise<void> {
+  const device = await acquireDevice(kind ? { prefer: kind } : {});
   if (device.kind === 'reference') throw new Error(`no WebGPU device: ${device.skipped.map((s) => s.reason).join('; ')}`);
   const failures: string[] = [];
   const started = performance.now();
@@ -207,6 +208,16 @@ test(`${only === undefined ? graphCount : 1} random graphs agree between compile
 test(`${long ? 1000 : 120} random graphs agree with GPU-shaped plans (tuning.workgroupTarget 256)`, async () => {
   if (only !== undefined) return;
   await runSeeds(Array.from({ length: long ? 1000 : 120 }, (_, i) => 100001 + i), { workgroupTarget: 256 });
+});
+
+// The same graphs on the cpu device (JS and WebAssembly kernels, the reference evaluator
+// for kernels it has no rule for): its results and its refusals must agree too.
+test(`${long ? 4000 : graphCount} random graphs agree between the cpu device and the reference evaluator`, async () => {
+  if (only !== undefined) return;
+  coverage.clear();
+  await runSeeds(Array.from({ length: long ? 4000 : graphCount }, (_, i) => i + 1), undefined, 'cpu');
+  if (!coverage.has('cpu js')) throw new Error('no kernel ran as JS on the cpu device');
+  console.log(`  cpu kernels: ${[...coverage].filter(([name]) => name.startsWith('cpu ')).map(([name, n]) => `${name.slice(4)} ${n}`).join(', ')}`);
 });
 
 test.run();

@@ -12,7 +12,7 @@
 
 import { resolveSlice } from '../render/lowering.ts';
 import {
-  binaryOps, castScalar, isFloat, opTable, promote, unaryOps,
+  binaryOps, castScalar, EvaluationError, formatShape, isFloat, opTable, promote, unaryOps,
   type BinaryOp, type DType, type UnaryOp, type Variable,
 } from '@theorbo/graph';
 
@@ -250,9 +250,48 @@ export class JsBuilder {
         for (let k = parts.length - 2; k >= 0; k--) expr = `(${i} < ${parts[k]!.end} ? ${parts[k]!.value} : ${expr})`;
         return expr;
       }
+      case 'advanced_subtensor': return this.gather(variable, index);
+      case 'arange': {
+        const [start, , step] = node.inputs as Variable[];
+        return rounded(out, `(${this.value(start!, [])} + ${index[0]} * ${this.value(step!, [])})`);
+      }
       default:
         throw new Unsupported(`no JS rule for ${op}`);
     }
+  }
+
+  /**
+   * x gathered by integer tensors (numpy's advanced indexing): the output index is the x
+   * axes kept before the gathered ones, the index tensors' broadcast shape, then the x
+   * axes kept after (all kept axes after it where the gathered axes are not adjacent).
+   * An index outside its axis (after one wrap of negatives) raises, as the reference does.
+   */
+  private gather(variable: Variable, index: readonly string[]): string {
+    const node = variable.owner!;
+    const [x, ...indices] = node.inputs as [Variable, ...Variable[]];
+    const { items } = node.attrs as { items: readonly ('index' | 'all')[] };
+    const indexed = x.shape.map((_, axis) => axis).filter((axis) => items[axis] === 'index');
+    const kept = x.shape.map((_, axis) => axis).filter((axis) => items[axis] !== 'index');
+    const adjacent = indexed.every((axis, i) => i === 0 || axis === indexed[i - 1]! + 1);
+    const before = adjacent && indexed.length > 0 ? kept.filter((axis) => axis < indexed[0]!) : [];
+    const after = kept.filter((axis) => !before.includes(axis));
+    const gathered = variable.ndim - before.length - after.length;
+    const batch = index.slice(before.length, before.length + gathered);
+    const at: string[] = new Array<string>(x.ndim);
+    before.forEach((axis, i) => (at[axis] = index[i]!));
+    after.forEach((axis, i) => (at[axis] = index[before.length + gathered + i]!));
+    const raise = this.helper((value: number, axis: number) => {
+      throw new EvaluationError(node.op, `index ${value} is out of range for axis ${axis} of a value of shape ${formatShape(x.shape)} (size ${x.shape[axis]})`, node.location);
+    });
+    indexed.forEach((axis, k) => {
+      const tensor = indices[k]!;
+      const n = x.shape[axis] as number;
+      const raw = this.value(tensor, broadcastIndex(batch, tensor.shape, gathered));
+      const wrapped = this.bind(`(${raw} < 0 ? ${raw} + ${n} : ${raw})`, 'g');
+      this.lines.push(`if (${wrapped} < 0 || ${wrapped} >= ${n}) ${raise}(${raw}, ${axis});`);
+      at[axis] = wrapped;
+    });
+    return this.value(x, at);
   }
 
   /** Index expressions of a flat offset over `shape`, bound as names. */
