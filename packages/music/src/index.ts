@@ -1,5 +1,6 @@
-// @theorbo/music: the talk made runnable — audio in and out, DFT/STFT, CQT and chroma as
-// graphs, chord vocabulary and MIR evaluation, synthesized data, learned models, the CLI.
+// @theorbo/music: the talk made runnable — audio in and out, DFT/STFT, CQT, chroma, mel,
+// MFCC and onset strength as graphs, tempo and beats, chord vocabulary and MIR evaluation,
+// synthesized data, learned models, the CLI.
 
 export { writeFileAtomic } from './files/atomic-write.ts';
 export type { AtomicWriteHooks, AtomicWriteOptions } from './files/atomic-write.ts';
@@ -7,6 +8,7 @@ export { FileFormatError } from './files/file-format-error.ts';
 export { SeededRandom, deriveSeed } from './random/seeded-random.ts';
 export * from './audio/index.ts';
 export * from './signal/index.ts';
+export * from './rhythm/index.ts';
 export * from './chords/index.ts';
 export * from './eval/index.ts';
 export * from './plot/index.ts';

@@ -1,0 +1,18 @@
+// @theorbo/music rhythm: onset strength (spectral flux of the log-mel spectrogram) and the
+// tempogram and tempo scores as graphs, with CPU peers; onset peak picking, backtracking
+// and beat tracking by dynamic programming on the host. librosa's names and defaults
+// (camelCase): 22050 Hz, hop 512, 128 mel bands, tempo prior 120 BPM ± 1 octave.
+
+export {
+  onsetDefaults, onsetStrengthFromSpectrogram, onsetStrength, onsetStrengthFromSpectrogramHost, onsetStrengthHost,
+  type OnsetAggregate, type OnsetStrengthOptions, type SignalOnsetOptions,
+} from './onset-strength.ts';
+export {
+  peakPick, onsetBacktrack, onsetPeakPickDefaults, onsetDetect, framesToTime,
+  type PeakPickOptions, type OnsetDetectOptions,
+} from './onset-detect.ts';
+export {
+  tempogramDefaults, tempogram, tempogramHost, tempoFrequencies, tempoDefaults, tempoCandidates, tempoScores, tempo, tempoHost,
+  type TempogramOptions, type TempoOptions, type TempoCandidates,
+} from './tempo.ts';
+export { beatDefaults, beatTrack, type BeatTrackOptions, type BeatTrack } from './beat.ts';
