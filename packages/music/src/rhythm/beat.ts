@@ -26,7 +26,6 @@
 // Shapes: envelope [nFrames] → beat frames [nBeats], increasing.
 
 import { signalDefaults } from '../signal/framing.ts';
-import type { HostSignal } from '../signal/fft-host.ts';
 import { framesToTime } from './onset-detect.ts';
 import { tempoHost, type TempoOptions } from './tempo.ts';
 
@@ -126,7 +125,7 @@ function trimBeats(score: Float64Array, beats: Uint8Array, trim: boolean): void 
 }
 
 /** Beats of an onset envelope (librosa's beat_track with units 'frames'; see the file comment). */
-export function beatTrack(envelope: HostSignal, options: BeatTrackOptions = {}): BeatTrack {
+export function beatTrack(envelope: ArrayLike<number>, options: BeatTrackOptions = {}): BeatTrack {
   const sampleRate = options.sampleRate ?? signalDefaults.sampleRate;
   const hop = options.hop ?? signalDefaults.hop;
   const tightness = options.tightness ?? beatDefaults.tightness;

@@ -17,7 +17,6 @@
 // Shapes: envelope [nFrames] → onset frames [nOnsets], increasing.
 
 import { signalDefaults } from '../signal/framing.ts';
-import type { HostSignal } from '../signal/fft-host.ts';
 
 export interface PeakPickOptions {
   preMax: number;
@@ -37,7 +36,7 @@ function checkPeakPick(op: string, options: PeakPickOptions): void {
 }
 
 /** librosa's peak_pick: frames of `x` picked by the rules in the file comment (window sizes rounded up to whole frames). */
-export function peakPick(x: HostSignal, options: PeakPickOptions): Int32Array {
+export function peakPick(x: ArrayLike<number>, options: PeakPickOptions): Int32Array {
   checkPeakPick('peakPick', options);
   const [preMax, postMax, preAvg, postAvg, wait] = [options.preMax, options.postMax, options.preAvg, options.postAvg, options.wait].map(Math.ceil) as [number, number, number, number, number];
   const { delta } = options;
@@ -72,7 +71,7 @@ export function peakPick(x: HostSignal, options: PeakPickOptions): Int32Array {
 }
 
 /** Each event moved back to the nearest local minimum of `energy` at or before it (librosa's onset_backtrack). */
-export function onsetBacktrack(events: ArrayLike<number>, energy: HostSignal): Int32Array {
+export function onsetBacktrack(events: ArrayLike<number>, energy: ArrayLike<number>): Int32Array {
   const minima = [0];
   for (let i = 1; i + 1 < energy.length; i++) if (energy[i]! <= energy[i - 1]! && energy[i]! < energy[i + 1]!) minima.push(i);
   return Int32Array.from(events, (event) => {
@@ -91,7 +90,7 @@ export interface OnsetDetectOptions extends Partial<PeakPickOptions> {
   /** Move onsets back to the preceding energy minimum (default false). */
   backtrack?: boolean;
   /** What backtracking follows (default the scaled envelope). */
-  energy?: HostSignal;
+  energy?: ArrayLike<number>;
   /** Scale the envelope to [0, 1] first (default true). */
   normalize?: boolean;
 }
@@ -103,7 +102,7 @@ export function onsetPeakPickDefaults(sampleRate: number = signalDefaults.sample
 }
 
 /** Onset frames of an onset-strength envelope (librosa's onset_detect with units 'frames'). */
-export function onsetDetect(envelope: HostSignal, options: OnsetDetectOptions = {}): Int32Array {
+export function onsetDetect(envelope: ArrayLike<number>, options: OnsetDetectOptions = {}): Int32Array {
   const defaults = onsetPeakPickDefaults(options.sampleRate, options.hop);
   const pick = { ...defaults, ...Object.fromEntries(Object.entries(options).filter(([key, value]) => key in defaults && value !== undefined)) } as PeakPickOptions;
   let x = Float64Array.from(envelope);

@@ -23,7 +23,6 @@
 import * as T from '@theorbo/graph';
 import { framesAt, graphError, signalDefaults } from '../signal/framing.ts';
 import { window as windowValues, type WindowName } from '../signal/windows.ts';
-import type { HostSignal } from '../signal/fft-host.ts';
 
 export interface TempogramOptions {
   /** Autocorrelation window W in frames (default 384). */
@@ -109,7 +108,7 @@ export function tempogram(envelope: T.Variable, options: TempogramOptions = {}):
 }
 
 /** librosa's tempogram of one envelope on the host, direct sums in float64 → [nFrames, W] float64. */
-export function tempogramHost(envelope: HostSignal, options: TempogramOptions = {}): T.NDArray {
+export function tempogramHost(envelope: ArrayLike<number>, options: TempogramOptions = {}): T.NDArray {
   const { winLength, center, window, norm } = resolveTempogram(options, (detail) => { throw new Error(`tempogramHost: ${detail}`); });
   const frames = envelope.length;
   const half = center ? Math.floor(winLength / 2) : 0;
@@ -226,7 +225,7 @@ export function tempo(envelope: T.Variable, options: TempoOptions = {}): T.Varia
 }
 
 /** librosa's tempo of one envelope on the host: one BPM (aggregate 'mean') or one per frame (null). */
-export function tempoHost(envelope: HostSignal, options: TempoOptions = {}): Float64Array {
+export function tempoHost(envelope: ArrayLike<number>, options: TempoOptions = {}): Float64Array {
   const candidates = resolveCandidates(options, (detail) => { throw new Error(`tempoHost: ${detail}`); });
   const aggregate = options.aggregate === undefined ? 'mean' : options.aggregate;
   const gram = tempogramHost(envelope, { winLength: candidates.winLength });
