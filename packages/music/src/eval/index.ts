@@ -1,5 +1,6 @@
 // MIR evaluation as mir_eval does it: weighted chord symbol recall over segments (root
-// and majmin rules), frame accuracy and confusion, and decoding frames into segments.
+// and majmin rules), frame accuracy and confusion, and decoding frames into segments;
+// onset F-measure, tempo P-score, and beat F-measure, Cemgil and continuity.
 
 export type { RecallRule } from './recall.ts';
 export { weightedChordSymbolRecall, compareChords } from './recall.ts';
@@ -7,3 +8,9 @@ export type { ConfusionMatrix } from './frames.ts';
 export { frameAccuracy, confusionMatrix } from './frames.ts';
 export type { FrameScores, ViterbiOptions, FrameTiming } from './decode.ts';
 export { medianFilterFrames, viterbiDecode, framesToSegments, segmentsToFrames } from './decode.ts';
+export type { EventScores } from './events.ts';
+export { matchEvents, fMeasure, checkEvents } from './events.ts';
+export type { TempoScores, ContinuityScores, BeatScores } from './rhythm.ts';
+export {
+  onsetWindow, beatWindow, onsetScores, tempoPScore, trimBeats, beatFMeasure, beatVariations, cemgil, continuity, beatScores,
+} from './rhythm.ts';
