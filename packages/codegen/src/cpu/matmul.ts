@@ -1,0 +1,117 @@
+// Batched float32 matrix products on the cpu device: C[b] = A[b] · B[b], with A and B read
+// through general element strides (batch, row, column), so transposed and broadcast
+// (stride 0) operands need no copy, and C written with unit column stride. The work is the
+// packed, cache-blocked GEMM of matmul-wasm.ts, split into tasks over the batch and over
+// rows (or columns, for short-wide products) and run on the thread pool; small products
+// run on the calling thread alone, where dispatch would cost more than it saves.
+// Shapes: A [batch, m, k], B [batch, k, n], C [batch, m, n]; offsets and strides count
+// float32 elements of the pool's shared memory.
+// Left out: other dtypes, alpha/beta (C is overwritten), and output column strides ≠ 1.
+import { blocking, buildGemmModule, scratchBytesPerThread, tile } from './matmul-wasm.ts';
+import type { ThreadPool } from './threads.ts';
+import { relaxedSimdSupported } from './wasm-features.ts';
+
+export interface MatmulOperand { offset: number; strides: readonly [batch: number, row: number, column: number] }
+export interface MatmulOutput { offset: number; strides: readonly [batch: number, row: number] }
+export interface MatmulCall { a: MatmulOperand; b: MatmulOperand; c: MatmulOutput; m: number; n: number; k: number; batch?: number }
+
+export interface Matmul {
+  run(call: MatmulCall): void;
+  /** Whether the kernels use f32x4.relaxed_madd. */
+  readonly relaxed: boolean;
+}
+
+export interface MatmulOptions {
+  /** Use relaxed SIMD when the runtime has it (default); false forces mul + add. */
+  relaxed?: boolean;
+}
+
+/** Products below this many multiply-adds run on the calling thread only. */
+const serialWork = 1 << 17;
+/** Smallest share of work worth a task of its own. */
+const minimumTaskWork = 1 << 16;
+/** Tasks per thread: a few, so a thread slowed by other work is balanced by the rest. */
+const tasksPerThread = 3;
+
+/**
+ * Compiles the GEMM for `pool` and takes its packing scratch from `alloc(bytes)`, which
+ * returns a byte offset into the pool's memory (called once, here).
+ */
+export async function createMatmul(pool: ThreadPool, alloc: (bytes: number) => number, options: MatmulOptions = {}): Promise<Matmul> {
+  const relaxed = (options.relaxed ?? true) && relaxedSimdSupported();
+  const scratchBase = Math.ceil(alloc(pool.threads * scratchBytesPerThread + 64) / 64) * 64;
+  const moduleId = await pool.register(buildGemmModule({ memory: { initial: 0, maximum: 65536 }, scratchBase, relaxed }));
+  const gemm = pool.exports(moduleId).gemm as (...args: number[]) => void;
+  return {
+    relaxed,
+    run(call) {
+      const tasks = planTasks(call, pool.threads);
+      if (tasks.length === 1 || pool.threads === 1 || taskWork(call) < serialWork) for (const task of tasks) gemm(...task);
+      else pool.run(moduleId, 'gemm', tasks);
+    },
+  };
+}
+
+const taskWork = ({ m, n, k, batch = 1 }: MatmulCall) => m * n * k * batch;
+
+function checkCall(call: MatmulCall): void {
+  const { m, n, k, batch = 1 } = call;
+  for (const [name, value] of Object.entries({ m, n, k, batch })) {
+    if (!Number.isInteger(value) || value < 1) throw new Error(`matmul: ${name} must be a whole number ≥ 1, got ${value}`);
+  }
+  if (batch > 1 && call.c.strides[0] === 0) throw new Error('matmul: C has batch stride 0 with batch > 1; each product needs its own output');
+  if (m > 1 && n > 1 && Math.abs(call.c.strides[1]) < n) throw new Error(`matmul: C's row stride ${call.c.strides[1]} overlaps its rows of ${n} columns`);
+}
+
+/** gemm's arguments for every task: byte offsets and strides of one sub-product. */
+function planTasks(call: MatmulCall, threads: number): number[][] {
+  checkCall(call);
+  const { a, b, c, m, n, k, batch = 1 } = call;
+  const wanted = Math.max(1, Math.min(threads * tasksPerThread, Math.floor(taskWork(call) / minimumTaskWork)));
+  const splits = Math.ceil(wanted / batch);
+  // Split the longer side: rows in whole tiles, or columns in whole tiles for short-wide products.
+  const byRows = Math.ceil(m / tile.rows) >= Math.ceil(n / tile.columns) || n <= tile.columns;
+  const step = byRows ? wholeTiles(m, splits, tile.rows) : wholeTiles(n, splits, tile.columns);
+  const tasks: number[][] = [];
+  for (let index = 0; index < batch; index++) {
+    const aBase = a.offset + index * a.strides[0], bBase = b.offset + index * b.strides[0], cBase = c.offset + index * c.strides[0];
+    for (let start = 0; start < (byRows ? m : n); start += step) {
+      const size = Math.min(step, (byRows ? m : n) - start);
+      tasks.push(byRows
+        ? [4 * (aBase + start * a.strides[1]), 4 * a.strides[1], 4 * a.strides[2], 4 * bBase, 4 * b.strides[1], 4 * b.strides[2],
+          4 * (cBase + start * c.strides[1]), 4 * c.strides[1], size, n, k]
+        : [4 * aBase, 4 * a.strides[1], 4 * a.strides[2], 4 * (bBase + start * b.strides[2]), 4 * b.strides[1], 4 * b.strides[2],
+          4 * (cBase + start), 4 * c.strides[1], m, size, k]);
+    }
+  }
+  return tasks;
+}
+
+/** A split of `length` into about `parts` pieces, each a whole number of `unit`s. */
+function wholeTiles(length: number, parts: number, unit: number): number {
+  return Math.ceil(Math.ceil(length / parts) / unit) * unit;
+}
+
+/**
+ * The definition: C = A·B accumulated in float64, read from `memory` through the same
+ * strides (the tests' oracle). Returns C as [batch, m, n].
+ */
+export function referenceMatmul(memory: Float32Array, call: MatmulCall): Float64Array {
+  const { a, b, m, n, k, batch = 1 } = call;
+  const out = new Float64Array(batch * m * n);
+  for (let index = 0; index < batch; index++) {
+    for (let i = 0; i < m; i++) {
+      for (let j = 0; j < n; j++) {
+        let sum = 0;
+        for (let p = 0; p < k; p++) {
+          sum += memory[a.offset + index * a.strides[0] + i * a.strides[1] + p * a.strides[2]]!
+            * memory[b.offset + index * b.strides[0] + p * b.strides[1] + j * b.strides[2]]!;
+        }
+        out[(index * m + i) * n + j] = sum;
+      }
+    }
+  }
+  return out;
+}
+
+export { blocking, scratchBytesPerThread, tile };

@@ -1,0 +1,273 @@
+// A pool of threads that run exported WebAssembly functions over one shared memory:
+// Node worker_threads plus the main thread, which takes tasks too. A run is described in a
+// shared control block (no postMessage per job): the main thread writes the export and
+// each task's arguments, bumps a generation word and wakes the sleepers; every thread
+// claims tasks with a compare-and-swap on one word that carries the generation tag, the
+// task count and the next index, so a late thread can never run a stale task. Idle
+// workers spin briefly before Atomics.wait, so back-to-back runs cost microseconds.
+// Every instance imports `env.memory` and may import `env.thread` (i32: 0 on the main
+// thread, 1… on workers), to find its own scratch space.
+// A trap in a task becomes an Error thrown by `run` (remaining tasks of that run skipped).
+// Left out: a browser Web Worker host (the main thread there cannot Atomics.wait; it would
+// need an async `run` or a dedicated coordinator worker), and detecting a worker killed
+// from outside mid-run (the workers never throw past their loop, so only that would hang).
+import os from 'node:os';
+import { MessageChannel, receiveMessageOnPort, Worker, type MessagePort } from 'node:worker_threads';
+
+/** Tasks per control-block batch: 10 bits of the claim word each for count and index. */
+const maxTasksPerBatch = 1023;
+const maxArity = 16;
+const errorCapacity = 2048; // UTF-16 code units of the first error message
+// Int32 slots of the control block.
+const slot = { word: 0, sleepers: 1, claim: 2, done: 3, error: 4, errorLength: 5, module: 6, export: 7, arity: 8 } as const;
+const controlInts = 16;
+// The generation word: generation << 2 | command.
+const command = { run: 0, register: 1, shutdown: 2 } as const;
+const spinIterations = 20000;
+
+/** The worker's whole program (plain JS, evaluated, so no TypeScript loader is needed). */
+const workerSource = `
+const { workerData, receiveMessageOnPort } = require('node:worker_threads');
+const v8 = require('node:v8');
+for (const flag of workerData.v8Flags) v8.setFlagsFromString(flag);
+const control = new Int32Array(workerData.control, 0, ${controlInts});
+const args = new Float64Array(workerData.control, ${controlInts * 4}, ${maxTasksPerBatch * maxArity});
+const errorText = new Uint16Array(workerData.control, ${controlInts * 4 + maxTasksPerBatch * maxArity * 8}, ${errorCapacity});
+const { memory, thread, port } = workerData;
+const modules = [];
+function report(error) {
+  if (Atomics.compareExchange(control, ${slot.error}, 0, 1) !== 0) return;
+  const text = String(error && error.stack || error).slice(0, ${errorCapacity});
+  for (let i = 0; i < text.length; i++) errorText[i] = text.charCodeAt(i);
+  Atomics.store(control, ${slot.errorLength}, text.length);
+}
+function finish() {
+  Atomics.add(control, ${slot.done}, 1);
+  Atomics.notify(control, ${slot.done});
+}
+function runTasks(generation) {
+  const functions = modules[Atomics.load(control, ${slot.module})];
+  const fn = functions && functions[Atomics.load(control, ${slot.export})];
+  const arity = Atomics.load(control, ${slot.arity});
+  const taskArgs = new Array(arity);
+  const tag = generation & 0x7ff;
+  for (;;) {
+    const claim = Atomics.load(control, ${slot.claim});
+    const count = (claim >>> 10) & 0x3ff, index = claim & 0x3ff;
+    if ((claim >>> 20) !== tag || index >= count) return;
+    if (Atomics.compareExchange(control, ${slot.claim}, claim, claim + 1) !== claim) continue;
+    if (Atomics.load(control, ${slot.error}) === 0) {
+      try {
+        for (let a = 0; a < arity; a++) taskArgs[a] = args[index * ${maxArity} + a];
+        fn.apply(undefined, taskArgs);
+      } catch (error) { report(error); }
+    }
+    finish();
+  }
+}
+let seen = 0; // the word at creation: a run published before this thread started is still seen
+for (;;) {
+  let word = Atomics.load(control, ${slot.word});
+  for (let spin = 0; word === seen && spin < ${spinIterations}; spin++) word = Atomics.load(control, ${slot.word});
+  if (word === seen) {
+    Atomics.add(control, ${slot.sleepers}, 1);
+    Atomics.wait(control, ${slot.word}, seen);
+    Atomics.sub(control, ${slot.sleepers}, 1);
+    continue;
+  }
+  seen = word;
+  const kind = word & 3;
+  if (kind === ${command.shutdown}) break;
+  if (kind === ${command.register}) {
+    try {
+      const { id, module } = receiveMessageOnPort(port).message;
+      const instance = new WebAssembly.Instance(module, { env: { memory, thread } });
+      modules[id] = WebAssembly.Module.exports(module).filter((e) => e.kind === 'function').map((e) => instance.exports[e.name]);
+    } catch (error) { report(error); }
+    finish();
+    continue;
+  }
+  try { runTasks(word >>> 2); } catch (error) { report(error); }
+}
+port.close();
+`;
+
+type WasmFunction = (...args: number[]) => unknown;
+
+export class ThreadPool {
+  private readonly control: Int32Array;
+  private readonly args: Float64Array;
+  private readonly errorText: Uint16Array;
+  private readonly modules: { exports: WebAssembly.Exports; functionIndex: Map<string, number>; functions: WasmFunction[] }[] = [];
+  private generation = 0;
+  private closed = false;
+
+  private constructor(
+    readonly memory: WebAssembly.Memory,
+    /** Threads that run tasks, the main thread included. */
+    readonly threads: number,
+    private readonly workers: { worker: Worker; port: MessagePort }[],
+    controlBuffer: SharedArrayBuffer,
+  ) {
+    this.control = new Int32Array(controlBuffer, 0, controlInts);
+    this.args = new Float64Array(controlBuffer, controlInts * 4, maxTasksPerBatch * maxArity);
+    this.errorText = new Uint16Array(controlBuffer, controlInts * 4 + maxTasksPerBatch * maxArity * 8, errorCapacity);
+  }
+
+  /**
+   * Starts `threads - 1` workers over `memory` (which must be shared). `v8Flags` are set in
+   * each worker before anything compiles (e.g. '--experimental-wasm-relaxed-simd').
+   */
+  static async create(memory: WebAssembly.Memory, threads = os.availableParallelism(), v8Flags: string[] = []): Promise<ThreadPool> {
+    if (!(memory.buffer instanceof SharedArrayBuffer)) throw new Error('ThreadPool.create: the memory must be created with { shared: true }');
+    if (!Number.isInteger(threads) || threads < 1) throw new Error(`ThreadPool.create: threads must be a whole number ≥ 1, got ${threads}`);
+    const controlBuffer = new SharedArrayBuffer(controlInts * 4 + maxTasksPerBatch * maxArity * 8 + errorCapacity * 2);
+    const workers = await Promise.all(Array.from({ length: threads - 1 }, (_, index) => {
+      const { port1, port2 } = new MessageChannel();
+      const worker = new Worker(workerSource, {
+        eval: true,
+        workerData: { control: controlBuffer, memory, thread: index + 1, port: port2, v8Flags },
+        transferList: [port2],
+      });
+      port1.unref();
+      // Referenced until it is online, or the process could exit while we wait for it.
+      return new Promise<{ worker: Worker; port: MessagePort }>((resolve, reject) => {
+        worker.once('online', () => { worker.unref(); resolve({ worker, port: port1 }); });
+        worker.once('error', reject);
+      });
+    }));
+    return new ThreadPool(memory, threads, workers, controlBuffer);
+  }
+
+  /** Compiles a module, instantiates it on every thread; returns its id for `run`. */
+  async register(moduleBytes: Uint8Array): Promise<number> {
+    this.assertOpen('register');
+    const module = await WebAssembly.compile(moduleBytes);
+    const id = this.modules.length;
+    const instance = new WebAssembly.Instance(module, { env: { memory: this.memory, thread: 0 } });
+    const names = WebAssembly.Module.exports(module).filter((entry) => entry.kind === 'function').map((entry) => entry.name);
+    this.modules.push({
+      exports: instance.exports,
+      functionIndex: new Map(names.map((name, index) => [name, index])),
+      functions: names.map((name) => instance.exports[name] as WasmFunction),
+    });
+    if (this.workers.length > 0) {
+      for (const { port } of this.workers) port.postMessage({ id, module });
+      this.publish(command.register, () => {});
+      this.waitForDone(this.workers.length);
+      this.throwIfFailed(`instantiating module ${id} in a worker`);
+    }
+    return id;
+  }
+
+  /** The main thread's instance exports of a registered module (for direct calls). */
+  exports(moduleId: number): WebAssembly.Exports {
+    const entry = this.modules[moduleId];
+    if (entry === undefined) throw new Error(`ThreadPool: no module ${moduleId} is registered`);
+    return entry.exports;
+  }
+
+  /** Runs `exportName(...task)` for every task, on all threads; returns when all are done. */
+  run(moduleId: number, exportName: string, tasks: readonly (readonly number[])[]): void {
+    this.assertOpen('run');
+    const entry = this.modules[moduleId];
+    const functionIndex = entry?.functionIndex.get(exportName);
+    if (entry === undefined || functionIndex === undefined) throw new Error(`ThreadPool.run: module ${moduleId} has no exported function '${exportName}'`);
+    const fn = entry.functions[functionIndex]!;
+    if (tasks.length === 0) return;
+    if (this.workers.length === 0 || tasks.length === 1) {
+      for (const task of tasks) fn(...task);
+      return;
+    }
+    for (let start = 0; start < tasks.length; start += maxTasksPerBatch) {
+      this.runBatch(moduleId, functionIndex, fn, tasks.slice(start, start + maxTasksPerBatch));
+    }
+  }
+
+  private runBatch(moduleId: number, functionIndex: number, fn: WasmFunction, tasks: readonly (readonly number[])[]): void {
+    const arity = tasks[0]!.length;
+    if (arity > maxArity) throw new Error(`ThreadPool.run: a task has ${arity} arguments; at most ${maxArity} are supported`);
+    const { control, args } = this;
+    const generation = this.publish(command.run, () => {
+      tasks.forEach((task, index) => {
+        if (task.length !== arity) throw new Error(`ThreadPool.run: every task needs ${arity} arguments like the first; task ${index} has ${task.length}`);
+        for (let a = 0; a < arity; a++) args[index * maxArity + a] = task[a]!;
+      });
+      Atomics.store(control, slot.module, moduleId);
+      Atomics.store(control, slot.export, functionIndex);
+      Atomics.store(control, slot.arity, arity);
+    }, tasks.length);
+    // The main thread claims tasks like any worker.
+    const tag = generation & 0x7ff;
+    const taskArgs = new Array<number>(arity);
+    for (;;) {
+      const claim = Atomics.load(control, slot.claim);
+      const count = (claim >>> 10) & 0x3ff, index = claim & 0x3ff;
+      if (claim >>> 20 !== tag || index >= count) break;
+      if (Atomics.compareExchange(control, slot.claim, claim, claim + 1) !== claim) continue;
+      if (Atomics.load(control, slot.error) === 0) {
+        try {
+          for (let a = 0; a < arity; a++) taskArgs[a] = args[index * maxArity + a]!;
+          fn(...taskArgs);
+        } catch (error) { this.report(error); }
+      }
+      Atomics.add(control, slot.done, 1);
+    }
+    this.waitForDone(tasks.length);
+    this.throwIfFailed(`running '${this.exportName(moduleId, functionIndex)}'`);
+  }
+
+  /** Stops the workers; the pool cannot be used afterwards. */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    if (this.workers.length > 0) this.publish(command.shutdown, () => {});
+    await Promise.all(this.workers.map(({ worker }) => worker.terminate()));
+  }
+
+  /** Resets the counters, writes the job, then the generation word; wakes sleepers. */
+  private publish(kind: number, writeJob: () => void, taskCount = 0): number {
+    const { control } = this;
+    const generation = this.generation = (this.generation + 1) & 0x3fffffff;
+    Atomics.store(control, slot.done, 0);
+    Atomics.store(control, slot.error, 0);
+    writeJob();
+    Atomics.store(control, slot.claim, ((generation & 0x7ff) << 20) | (taskCount << 10));
+    Atomics.store(control, slot.word, (generation << 2) | kind);
+    if (Atomics.load(control, slot.sleepers) > 0) Atomics.notify(control, slot.word);
+    return generation;
+  }
+
+  private waitForDone(expected: number): void {
+    const { control } = this;
+    let done = Atomics.load(control, slot.done);
+    for (let spin = 0; done < expected && spin < spinIterations; spin++) done = Atomics.load(control, slot.done);
+    while (done < expected) {
+      Atomics.wait(control, slot.done, done, 1000);
+      done = Atomics.load(control, slot.done);
+    }
+  }
+
+  private report(error: unknown): void {
+    if (Atomics.compareExchange(this.control, slot.error, 0, 1) !== 0) return;
+    const text = String((error instanceof Error ? error.stack : undefined) ?? error).slice(0, errorCapacity);
+    for (let i = 0; i < text.length; i++) this.errorText[i] = text.charCodeAt(i);
+    Atomics.store(this.control, slot.errorLength, text.length);
+  }
+
+  private throwIfFailed(doing: string): void {
+    if (Atomics.load(this.control, slot.error) === 0) return;
+    const length = Atomics.load(this.control, slot.errorLength);
+    const text = String.fromCharCode(...this.errorText.subarray(0, length));
+    throw new Error(`ThreadPool: a thread failed while ${doing}: ${text}`);
+  }
+
+  private exportName(moduleId: number, functionIndex: number): string {
+    for (const [name, index] of this.modules[moduleId]!.functionIndex) if (index === functionIndex) return name;
+    return `#${functionIndex}`;
+  }
+
+  private assertOpen(what: string): void {
+    if (this.closed) throw new Error(`ThreadPool.${what}: the pool is closed`);
+  }
+}
