@@ -37,7 +37,7 @@ export class CpuStore {
   /** After an update wrote the device copy: the host gets the same value, and no upload follows. */
   written(shared: SharedVariable): void {
     const resident = this.residents.get(shared)!;
-    shared.setFromDevice(new NDArray(shared.dtype, shared.shape as number[], resident.view.slice()));
+    shared.setFromDevice(new NDArray(shared.dtype, shared.shape as number[], copyOf(resident.view)));
     resident.version = shared.version;
   }
 }
@@ -127,10 +127,20 @@ export function runCpuPlan(plan: CpuPlan, store: CpuStore, values: readonly NDAr
     }
   }
   if (mode === 'nanguard') checkFinite(plan);
-  const results = plan.outputs.map(({ variable, view, constant }) => constant ?? new NDArray(variable.dtype, variable.shape as number[], view!.slice()));
+  const results = plan.outputs.map(({ variable, view, constant }) => constant ?? new NDArray(variable.dtype, variable.shape as number[], copyOf(view!)));
   for (const update of plan.updates) if (!update.inPlace) store.view(update.target).set(update.view);
   for (const update of plan.updates) store.written(update.target);
   return results;
+}
+
+/**
+ * A copy of a view into ordinary memory. (`slice()` of a view over shared memory copies
+ * element by element in V8, 40× slower than a block copy into a new array.)
+ */
+function copyOf(view: TypedArray): TypedArray {
+  const copy = new (view.constructor as new (length: number) => TypedArray)(view.length);
+  copy.set(view);
+  return copy;
 }
 
 function checkFinite(plan: CpuPlan): void {
