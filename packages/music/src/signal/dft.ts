@@ -14,6 +14,7 @@
 import * as T from '@theorbo/graph';
 import { framesAt, frameCount, graphError, resolveFrames, signalSamples, type FrameSignalOptions } from './framing.ts';
 import { window, type WindowName } from './windows.ts';
+import { amplitudeToDb, powerToDb } from './decibels.ts';
 
 export interface StftOptions extends FrameSignalOptions {
   /** The analysis window (default 'hann', periodic as librosa's). */
@@ -124,9 +125,10 @@ export interface LogOptions {
 }
 
 /**
- * Log compression of a non-negative spectrum [batch, …]. The dB forms follow librosa:
- * 10·log10(max(amin, x)) − 10·log10(max(amin, ref)) for power (20·… for amplitude), then
- * each clip (leading axis) clipped from below at its maximum minus topDb.
+ * Log compression of a non-negative spectrum [batch, …]. The dB forms are powerToDb and
+ * amplitudeToDb (decibels.ts), librosa's: 10·log10(max(amin, x)) − 10·log10(max(amin, ref))
+ * for power (20·… for amplitude), then each clip (leading axis) clipped from below at its
+ * maximum minus topDb.
  */
 export function logCompress(x: T.Variable, options: LogOptions = {}): T.Variable {
   const method = options.method ?? 'log1p';
@@ -136,17 +138,6 @@ export function logCompress(x: T.Variable, options: LogOptions = {}): T.Variable
     return T.log1p(factor === 1 ? x : T.mul(x, factor));
   }
   if (method !== 'db-amplitude' && method !== 'db-power') throw graphError('logCompress', `method '${String(method)}' is not one of 'log1p', 'db-amplitude', 'db-power'`);
-  const scale = method === 'db-power' ? 10 : 20;
-  const amin = options.amin ?? (method === 'db-power' ? 1e-10 : 1e-5);
-  const ref = options.ref ?? 1;
-  const topDb = options.topDb === undefined ? 80 : options.topDb;
-  if (!(amin > 0)) throw graphError('logCompress', `amin ${amin} must be positive`);
-  return T.composite('logCompress', () => {
-    const db = T.sub(T.mul(T.log(T.maximum(x, amin)), scale / Math.LN10), scale * Math.log10(Math.max(amin, ref)));
-    if (topDb === null) return db;
-    if (!(topDb >= 0)) throw graphError('logCompress', `topDb ${topDb} must be non-negative (or null)`);
-    const clipAxes = Array.from({ length: x.ndim - 1 }, (_, i) => i + 1);
-    const peak = clipAxes.length === 0 ? db : T.max(db, clipAxes, true);
-    return T.maximum(db, T.sub(peak, topDb));
-  });
+  const db = { ref: options.ref ?? 1, amin: options.amin, topDb: options.topDb };
+  return T.composite('logCompress', () => (method === 'db-power' ? powerToDb(x, db) : amplitudeToDb(x, db)));
 }
