@@ -10,6 +10,7 @@
 // tile must fit in 15 xmm registers with its operands (8 accumulators + 2 B + 4 A); larger
 // tiles (6×8, 4×16) spill and measured slower (~30 vs ~54 GFLOP/s on one core).
 // Left out: k-unrolling (it spills for the same reason) and a multi-threaded shared B panel.
+import { emitDots, emitRows } from './matmul-direct-wasm.ts';
 import { ModuleBuilder, type FunctionBuilder, type Local } from './wasm-encode.ts';
 
 export const tile = { rows: 4, columns: 8 } as const; // MR × NR
@@ -50,6 +51,12 @@ export function buildGemmModule(options: GemmModuleOptions): Uint8Array {
   const packB = module.addFunction(undefined, ['i32', 'i32', 'i32', 'i32', 'i32', 'i32'], [], (f, ...params) => emitPackB(f, params));
   module.addFunction('gemm', Array<'i32'>(11).fill('i32'), [], (f, ...params) =>
     emitGemm(f, params, { thread, kernel, packA, packB, scratchBase: options.scratchBase }));
+  const gemmSignature = Array<'i32'>(11).fill('i32');
+  module.addFunction('rows4', gemmSignature, [], (f, ...params) => emitRows(f, params, 4, [8, 4], options.relaxed));
+  module.addFunction('rows1', gemmSignature, [], (f, ...params) => emitRows(f, params, 1, [32, 8, 4], options.relaxed));
+  module.addFunction('dots16', gemmSignature, [], (f, ...params) => emitDots(f, params, 1, 6, options.relaxed));
+  module.addFunction('dots24', gemmSignature, [], (f, ...params) => emitDots(f, params, 2, 4, options.relaxed));
+  module.addFunction('dots61', gemmSignature, [], (f, ...params) => emitDots(f, params, 6, 1, options.relaxed));
   return module.encode();
 }
 

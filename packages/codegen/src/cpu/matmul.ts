@@ -28,10 +28,23 @@ export interface MatmulOptions {
 
 /** Products below this many multiply-adds run on the calling thread only. */
 const serialWork = 1 << 17;
+/** Below this many multiply-adds, the unpacked kernels beat packing (measured to 128³). */
+const unpackedWork = 1 << 21;
 /** Smallest share of work worth a task of its own. */
 const minimumTaskWork = 1 << 16;
 /** Tasks per thread: a few, so a thread slowed by other work is balanced by the rest. */
 const tasksPerThread = 3;
+
+/** Each exported kernel, with the tile it works in (tasks split rows and columns in whole tiles). */
+const forms = {
+  gemm: { rows: tile.rows, columns: tile.columns },
+  rows4: { rows: 4, columns: 8 },
+  rows1: { rows: 1, columns: 32 },
+  dots16: { rows: 1, columns: 6 },
+  dots24: { rows: 2, columns: 4 },
+  dots61: { rows: 6, columns: 1 },
+} as const satisfies Record<string, { rows: number; columns: number }>;
+type FormName = keyof typeof forms;
 
 /**
  * Compiles the GEMM for `pool` and takes its packing scratch from `alloc(bytes)`, which
@@ -41,18 +54,25 @@ export async function createMatmul(pool: ThreadPool, alloc: (bytes: number) => n
   const relaxed = (options.relaxed ?? true) && relaxedSimdSupported();
   const scratchBase = Math.ceil(alloc(pool.threads * scratchBytesPerThread + 64) / 64) * 64;
   const moduleId = await pool.register(buildGemmModule({ memory: { initial: 0, maximum: 65536 }, scratchBase, relaxed }));
-  const gemm = pool.exports(moduleId).gemm as (...args: number[]) => void;
+  const exports = pool.exports(moduleId);
   return {
     relaxed,
     run(call) {
-      const tasks = planTasks(call, pool.threads);
-      if (tasks.length === 1 || pool.threads === 1 || taskWork(call) < serialWork) for (const task of tasks) gemm(...task);
-      else pool.run(moduleId, 'gemm', tasks);
+      checkCall(call);
+      const form = chooseForm(call);
+      const serial = pool.threads === 1 || work(call) < serialWork;
+      const tasks = planTasks(call, form, serial ? 1 : pool.threads);
+      if (serial || tasks.length === 1) {
+        const kernel = exports[form] as (...args: number[]) => void;
+        for (const task of tasks) kernel(...task);
+      } else {
+        pool.run(moduleId, form, tasks);
+      }
     },
   };
 }
 
-const taskWork = ({ m, n, k, batch = 1 }: MatmulCall) => m * n * k * batch;
+const work = ({ m, n, k, batch = 1 }: MatmulCall) => m * n * k * batch;
 
 function checkCall(call: MatmulCall): void {
   const { m, n, k, batch = 1 } = call;
@@ -63,15 +83,28 @@ function checkCall(call: MatmulCall): void {
   if (m > 1 && n > 1 && Math.abs(call.c.strides[1]) < n) throw new Error(`matmul: C's row stride ${call.c.strides[1]} overlaps its rows of ${n} columns`);
 }
 
-/** gemm's arguments for every task: byte offsets and strides of one sub-product. */
-function planTasks(call: MatmulCall, threads: number): number[][] {
-  checkCall(call);
+/** Which kernel suits the shape and strides (the thresholds come from measurements). */
+function chooseForm({ a, b, m, n, k }: MatmulCall): FormName {
+  const alongK = (a.strides[2] === 1 && b.strides[1] === 1) || k === 1;
+  const rowsOfB = b.strides[2] === 1 && n >= 4;
+  const small = m * n * k <= unpackedWork;
+  if (alongK && k >= 8 && n <= 2) return 'dots61';
+  if (rowsOfB && m === 1) return 'rows1';
+  if (alongK && k >= 8 && m <= 2) return 'dots16';
+  if (rowsOfB && (m <= 8 || small)) return 'rows4';
+  if (alongK && k >= 8 && small) return 'dots24';
+  return 'gemm';
+}
+
+/** The kernel's arguments for every task: byte offsets and strides of one sub-product. */
+function planTasks(call: MatmulCall, form: FormName, threads: number): number[][] {
   const { a, b, c, m, n, k, batch = 1 } = call;
-  const wanted = Math.max(1, Math.min(threads * tasksPerThread, Math.floor(taskWork(call) / minimumTaskWork)));
+  const unit = forms[form];
+  const wanted = threads === 1 ? 1 : Math.max(1, Math.min(threads * tasksPerThread, Math.floor(work(call) / minimumTaskWork)));
   const splits = Math.ceil(wanted / batch);
-  // Split the longer side: rows in whole tiles, or columns in whole tiles for short-wide products.
-  const byRows = Math.ceil(m / tile.rows) >= Math.ceil(n / tile.columns) || n <= tile.columns;
-  const step = byRows ? wholeTiles(m, splits, tile.rows) : wholeTiles(n, splits, tile.columns);
+  // Split the side with more whole tiles: rows, or columns for short-wide products.
+  const byRows = Math.ceil(m / unit.rows) >= Math.ceil(n / unit.columns);
+  const step = byRows ? wholeTiles(m, splits, unit.rows) : wholeTiles(n, splits, unit.columns);
   const tasks: number[][] = [];
   for (let index = 0; index < batch; index++) {
     const aBase = a.offset + index * a.strides[0], bBase = b.offset + index * b.strides[0], cBase = c.offset + index * c.strides[0];
