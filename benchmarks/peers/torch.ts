@@ -1,13 +1,16 @@
-// PyTorch as a peer: torch_peer.py runs in one long-lived python3 subprocess, reads each
+// PyTorch as a peer: torch_peer.py runs in one long-lived python subprocess, reads each
 // workload's inputs from raw files, times itself with the harness's protocol and writes
 // its first outputs back as raw float32, which the harness checks before it accepts
-// the times. Where `import torch` fails (as on a machine without Debian's python3-torch),
-// the peer reports itself unavailable with python's reason.
+// the times. The interpreter is the first of $PYTHON (alone, when set), Debian's own
+// /usr/bin/python3 (where python3-torch installs) and every python3 on PATH in order
+// whose `import torch` works; where none has torch, the peer reports itself unavailable
+// with each interpreter's reason. torch runs on as many threads as the machine has cores
+// (as Theorbo's cpu device does) unless told otherwise or OMP_NUM_THREADS is set.
 // Left out: passing tensors through shared memory; torch.compile.
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
+import { availableParallelism, tmpdir } from 'node:os';
+import { delimiter, join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import type { ExternalRun, Prepared, TimingOptions, Workload } from '../harness.ts';
@@ -15,11 +18,32 @@ import type { ExternalRun, Prepared, TimingOptions, Workload } from '../harness.
 const script = fileURLToPath(new URL('./torch_peer.py', import.meta.url));
 const debianPython = '/usr/bin/python3';
 
-export interface TorchInfo { torch: string; threads: number; cuda: boolean; cuda_name?: string }
+export interface TorchInfo {
+  torch: string; threads: number; default_threads: number; cuda: boolean; cuda_name?: string;
+  python: string; python_version: string; blas: string;
+}
+export interface TorchStartOptions {
+  /** One interpreter to use (no search); default: $PYTHON, else the search above. */
+  python?: string;
+  /** torch.set_num_threads(threads); undefined keeps torch's default. */
+  threads?: number;
+}
 interface Reply {
   id: number; ok: boolean; error?: string;
   outputs?: { path: string; length: number }[];
   first_ms?: number; repeats_ms?: number[]; iterations?: number;
+}
+
+/** The threads torch runs on unless the bench says otherwise: every core, or OMP_NUM_THREADS's choice. */
+export const defaultTorchThreads = (): number | undefined => (process.env.OMP_NUM_THREADS ? undefined : availableParallelism());
+
+/** $PYTHON alone; else Debian's python3, then each python3 on PATH, one per real file. */
+export function pythonCandidates(): string[] {
+  if (process.env.PYTHON) return [process.env.PYTHON];
+  const found = [debianPython, ...(process.env.PATH ?? '').split(delimiter).filter((dir) => dir !== '').map((dir) => join(dir, 'python3'))].filter((path) => existsSync(path));
+  const byRealPath = new Map<string, string>();
+  for (const path of found) if (!byRealPath.has(realpathSync(path))) byRealPath.set(realpathSync(path), path);
+  return byRealPath.size > 0 ? [...byRealPath.values()] : ['python3'];
 }
 
 export class TorchPeer {
@@ -28,13 +52,19 @@ export class TorchPeer {
   private readonly files = new WeakMap<Workload, { path: string; shape: number[]; dtype: string }[]>();
   private constructor(private readonly child: ChildProcessWithoutNullStreams, readonly info: TorchInfo, private readonly scratch: string) {}
 
-  /**
-   * Starts python with the peer script; resolves to the reason when torch is not there.
-   * The interpreter is $PYTHON, else Debian's own /usr/bin/python3 (which python3-torch
-   * installs into; the first python3 on PATH may be another one), else python3.
-   */
-  static async start(python = process.env.PYTHON ?? (existsSync(debianPython) ? debianPython : 'python3')): Promise<TorchPeer | { unavailable: string }> {
-    const child = spawn(python, [script], { stdio: ['pipe', 'pipe', 'pipe'] });
+  /** Starts the first interpreter whose torch imports; resolves to every one's reason when none does. */
+  static async start(options: TorchStartOptions = {}): Promise<TorchPeer | { unavailable: string }> {
+    const reasons: string[] = [];
+    for (const python of options.python ? [options.python] : pythonCandidates()) {
+      const started = await TorchPeer.startWith(python, options.threads);
+      if (!('unavailable' in started)) return started;
+      reasons.push(started.unavailable);
+    }
+    return { unavailable: `PyTorch not available: ${reasons.join('; ')}` };
+  }
+
+  private static async startWith(python: string, threads: number | undefined): Promise<TorchPeer | { unavailable: string }> {
+    const child = spawn(python, [script, ...(threads === undefined ? [] : ['--threads', String(threads)])], { stdio: ['pipe', 'pipe', 'pipe'] });
     let stderr = '';
     child.stderr.on('data', (chunk: Buffer) => { stderr = (stderr + chunk.toString()).slice(-2000); });
     const lines = createInterface({ input: child.stdout });
@@ -43,11 +73,11 @@ export class TorchPeer {
       child.once('exit', (code) => resolve(new Error(`${python} exited with code ${code}: ${stderr.trim().split('\n').pop() ?? ''}`)));
       lines.once('line', resolve);
     });
-    if (first instanceof Error) return { unavailable: `PyTorch not available: ${first.message}` };
+    if (first instanceof Error) return { unavailable: first.message };
     const hello = JSON.parse(first) as { ready: boolean; error?: string } & TorchInfo;
     if (!hello.ready) {
       child.stdin.end();
-      return { unavailable: `PyTorch not available (${python}: ${hello.error})` };
+      return { unavailable: `${python}: ${hello.error}` };
     }
     const peer = new TorchPeer(child, hello, mkdtempSync(join(tmpdir(), 'theorbo-bench-torch-')));
     lines.on('line', (line) => {
@@ -60,6 +90,14 @@ export class TorchPeer {
       peer.waiting.clear();
     });
     return peer;
+  }
+
+  /** The report's peer line: interpreter, torch's version, threads and BLAS. */
+  describe(): string {
+    const { info } = this;
+    const threads = info.threads === info.default_threads ? `torch's default here` : `torch's default here was ${info.default_threads}`;
+    return `torch/cpu ${info.torch} on ${info.python} (Python ${info.python_version}): ${info.threads} thread${info.threads === 1 ? '' : 's'} `
+      + `(torch.get_num_threads(); ${threads}; ${availableParallelism()} cores), BLAS ${info.blas}`;
   }
 
   /** Runs one workload on `device`; `options.repeats` 0 measures only the first call. */

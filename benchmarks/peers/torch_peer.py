@@ -1,8 +1,9 @@
 #!/usr/bin/env python3
 """PyTorch as a benchmark peer, driven by benchmarks/peers/torch.ts over stdin/stdout.
 
-The first line printed says whether torch imports ({"ready": true, ...} or
-{"ready": false, "error": ...}). Then each request line names a case, a device
+The first line printed says whether torch imports ({"ready": true, ...} with the
+interpreter, torch's version, its thread count and the BLAS it loaded, or {"ready":
+false, "error": ...}); `--threads N` sets torch.set_num_threads(N) first. Then each request line names a case, a device
 ("cpu" or "cuda"), input files of raw little-endian float32/int32 and timing options;
 the reply line holds the first call's outputs (written as raw float32 files), its time,
 and per-iteration times of several repeats, measured with the harness's protocol:
@@ -173,6 +174,17 @@ def run(torch, request):
     return {"id": request["id"], "ok": True, "outputs": outputs, "first_ms": first_ms, "repeats_ms": repeats_ms, "iterations": iterations}
 
 
+def loaded_blas():
+    """The BLAS library torch loaded (Debian's torch calls whichever libblas.so.3 the
+    alternatives system points at: the reference BLAS is some 40x slower than OpenBLAS)."""
+    try:
+        with open("/proc/self/maps") as maps:
+            paths = {line.split()[-1] for line in maps if "blas" in line.split()[-1].lower()}
+        return ", ".join(sorted({os.path.realpath(path) for path in paths})) or "none loaded yet"
+    except OSError:
+        return "unknown"
+
+
 def main():
     try:
         import torch
@@ -181,7 +193,13 @@ def main():
         return
     torch.backends.cuda.matmul.allow_tf32 = False
     torch.backends.cudnn.allow_tf32 = False
-    info = {"ready": True, "torch": torch.__version__, "threads": torch.get_num_threads(), "cuda": torch.cuda.is_available()}
+    default_threads = torch.get_num_threads()
+    if "--threads" in sys.argv:
+        torch.set_num_threads(int(sys.argv[sys.argv.index("--threads") + 1]))
+    info = {
+        "ready": True, "torch": torch.__version__, "threads": torch.get_num_threads(), "default_threads": default_threads,
+        "python": sys.executable, "python_version": sys.version.split()[0], "blas": loaded_blas(), "cuda": torch.cuda.is_available(),
+    }
     if info["cuda"]:
         info["cuda_name"] = torch.cuda.get_device_name(0)
     print(json.dumps(info), flush=True)
