@@ -3,8 +3,9 @@
 // first checked result: building the function (tracing, shader compilation, pipeline
 // creation, uploads) and running it once. Prints one JSON line: {"coldStart": {...}}.
 // The workload's data and host reference are made before the clock starts.
-// Usage: node --import tsx benchmarks/cold-start.ts --impl theorbo|tfjs|jax|jax-wasm
-// (THEORBO_DEVICE picks the device, as everywhere.)
+// Usage: node --import tsx benchmarks/cold-start.ts --impl theorbo|theorbo-cpu|tfjs|jax|jax-wasm
+// (THEORBO_DEVICE picks the device, as everywhere; theorbo-cpu opens the cpu device
+// whatever it says, and its "device" before the clock is that device's memory and threads.)
 import { acquireDevice } from '@theorbo/codegen';
 import type { Prepared, Runner } from './harness.ts';
 import { loadJax } from './peers/jax.ts';
@@ -28,10 +29,10 @@ try {
 async function measureOnce(): Promise<void> {
   const workload = trainStepWorkload('compile-latency');
   const setupStart = performance.now();
-  const device = await acquireDevice();
-  if (device.kind !== 'reference') installNavigatorGpu(device.kind);
+  const device = await acquireDevice(impl === 'theorbo-cpu' ? { prefer: 'cpu' } : {});
+  if (device.kind !== 'reference' && device.kind !== 'cpu') installNavigatorGpu(device.kind);
   let prepare: () => Promise<Prepared>;
-  if (impl === 'theorbo') {
+  if (impl === 'theorbo' || impl === 'theorbo-cpu') {
     const builder = theorbo['train-step'];
     if (builder === undefined) return report({ unavailable: 'not implemented yet' });
     prepare = () => builder(workload, { device });
@@ -41,7 +42,7 @@ async function measureOnce(): Promise<void> {
     const step = peer.cases['train-step']!;
     prepare = () => step(workload);
   } else {
-    throw new Error(`cold-start: unknown --impl '${impl}'; use theorbo, tfjs, jax or jax-wasm`);
+    throw new Error(`cold-start: unknown --impl '${impl}'; use theorbo, theorbo-cpu, tfjs, jax or jax-wasm`);
   }
   const setupMs = performance.now() - setupStart;
 

@@ -75,7 +75,13 @@ export interface ExternalRun {
 export interface Unavailable { unavailable: string }
 export type Prepared = Runner | ExternalRun | Unavailable;
 
-export type Role = 'theorbo' | 'peer' | 'roofline';
+/**
+ * A row's part in the ratios: 'theorbo' (Theorbo on the WebGPU device) and 'theorbo-cpu'
+ * (on the cpu device) are what every other row is divided by; 'roofline' (a WGSL copy on
+ * the WebGPU device) and 'cpu-roofline' (the host's copy bandwidth) are the "% of copy"
+ * columns' denominators.
+ */
+export type Role = 'theorbo' | 'theorbo-cpu' | 'peer' | 'roofline' | 'cpu-roofline';
 export interface Impl {
   name: string;
   role: Role;
@@ -106,10 +112,14 @@ export interface Row {
   iterations?: number;
   repeats?: number;
   throughput?: { value: number; unit: 'GB/s' | 'GFLOP/s' };
-  /** This row's time ÷ Theorbo's (above 1: Theorbo is faster). */
+  /** This row's time ÷ Theorbo's on the WebGPU device (above 1: Theorbo is faster). */
   timeVsTheorbo?: number;
-  /** The roofline's time ÷ this row's time: the fraction of copy bandwidth reached. */
+  /** This row's time ÷ Theorbo's on the cpu device (above 1: Theorbo on the cpu device is faster). */
+  timeVsTheorboCpu?: number;
+  /** The WGSL copy's time ÷ this row's time: the fraction of the WebGPU device's copy bandwidth reached. */
   ofRoofline?: number;
+  /** The host copy's time ÷ this row's time: the fraction of the CPU's measured copy bandwidth reached. */
+  ofCpuCopy?: number;
 }
 export interface WorkloadResult {
   case: CaseName;
@@ -133,6 +143,25 @@ export function median(values: readonly number[]): number {
 /** Repeats of an iteration slower than slowFactor repeats (the calibration's included). */
 export const slowRepeats = 3;
 export const slowFactor = 4;
+
+/** A workload's amount of work, for scaling one size's time to the next: flops, else bytes, else the product of its sizes. */
+export function workOf(workload: Workload): number {
+  return workload.flops ?? workload.bytes ?? Object.values(workload.sizes).reduce((a, b) => a * b, 1);
+}
+
+/**
+ * Why a row is not worth measuring at this size, or undefined: its time per iteration at
+ * a smaller size of the same case, scaled by the work, predicts that its measurement
+ * (about five iterations when each is slow) would outlast `budgetMs`. The cpu device's
+ * convolutions on the reference evaluator take minutes per step at the issue's sizes.
+ */
+export function predictedTooSlow(previous: { medianMs: number; workload: Workload } | undefined, workload: Workload, budgetMs: number): string | undefined {
+  if (previous === undefined) return undefined;
+  const estimate = previous.medianMs * (workOf(workload) / workOf(previous.workload));
+  if (5 * estimate <= budgetMs) return undefined;
+  return `not timed: ${formatMs(previous.medianMs)} per iteration at ${previous.workload.label} predicts about ${formatMs(estimate)} here, `
+    + `and five iterations would pass the row budget of ${formatMs(budgetMs)} (--row-budget-s)`;
+}
 
 /** Checks, then times, one implementation on one workload. Never throws. */
 export async function measure(impl: Impl, workload: Workload, options: TimingOptions): Promise<Row> {
@@ -214,12 +243,15 @@ function finish(row: Row, workload: Workload, checkDetail: string, firstMs: numb
 
 /** Fills the ratio columns once every row of a workload is in. */
 export function relate(rows: Row[]): void {
-  const theorbo = rows.find((row) => row.role === 'theorbo' && row.status === 'ok');
-  const roofline = rows.find((row) => row.role === 'roofline' && row.status === 'ok');
+  const first = (role: Role) => rows.find((row) => row.role === role && row.status === 'ok' && row.medianMs !== undefined)?.medianMs;
+  const [theorbo, theorboCpu, roofline, cpuCopy] = [first('theorbo'), first('theorbo-cpu'), first('roofline'), first('cpu-roofline')];
   for (const row of rows) {
     if (row.status !== 'ok' || row.medianMs === undefined) continue;
-    if (theorbo?.medianMs !== undefined && row !== theorbo) row.timeVsTheorbo = row.medianMs / theorbo.medianMs;
-    if (roofline?.medianMs !== undefined && row.role !== 'roofline') row.ofRoofline = roofline.medianMs / row.medianMs;
+    if (theorbo !== undefined && row.role !== 'theorbo') row.timeVsTheorbo = row.medianMs / theorbo;
+    if (theorboCpu !== undefined && row.role !== 'theorbo-cpu') row.timeVsTheorboCpu = row.medianMs / theorboCpu;
+    if (row.role === 'roofline' || row.role === 'cpu-roofline') continue;
+    if (roofline !== undefined) row.ofRoofline = roofline / row.medianMs;
+    if (cpuCopy !== undefined) row.ofCpuCopy = cpuCopy / row.medianMs;
   }
 }
 
@@ -233,8 +265,16 @@ export function formatMs(ms: number | undefined): string {
 }
 
 export function formatTable(result: WorkloadResult): string {
-  const hasRoofline = result.rows.some((row) => row.ofRoofline !== undefined);
-  const header = ['implementation', 'status', 'median', 'spread', 'throughput', '× Theorbo time', ...(hasRoofline ? ['% of copy'] : []), 'first call', 'iters'];
+  // Optional columns appear where some row has a value for them.
+  const ratio = (value: number | undefined) => (value !== undefined ? `${value.toFixed(2)}×` : '');
+  const percent = (value: number | undefined) => (value !== undefined ? `${(100 * value).toFixed(0)}%` : '');
+  const optional = [
+    { title: '× theorbo', cell: (row: Row) => ratio(row.timeVsTheorbo) },
+    { title: '× theorbo (cpu)', cell: (row: Row) => ratio(row.timeVsTheorboCpu) },
+    { title: '% of WGSL copy', cell: (row: Row) => percent(row.ofRoofline) },
+    { title: '% of CPU copy', cell: (row: Row) => percent(row.ofCpuCopy) },
+  ].filter((column) => result.rows.some((row) => column.cell(row) !== ''));
+  const header = ['implementation', 'status', 'median', 'spread', 'throughput', ...optional.map((column) => column.title), 'first call', 'iters'];
   const lines = result.rows.map((row) => {
     const spread = row.medianMs && row.minMs !== undefined && row.maxMs !== undefined
       ? `${Math.round((100 * (row.minMs - row.medianMs)) / row.medianMs)}/+${Math.round((100 * (row.maxMs - row.medianMs)) / row.medianMs)}%`
@@ -242,8 +282,7 @@ export function formatTable(result: WorkloadResult): string {
     return [
       row.impl, row.status, formatMs(row.medianMs), spread,
       row.throughput ? `${row.throughput.value.toPrecision(4)} ${row.throughput.unit}` : '',
-      row.timeVsTheorbo !== undefined ? `${row.timeVsTheorbo.toFixed(2)}×` : '',
-      ...(hasRoofline ? [row.ofRoofline !== undefined ? `${(100 * row.ofRoofline).toFixed(0)}%` : ''] : []),
+      ...optional.map((column) => column.cell(row)),
       formatMs(row.firstMs), row.iterations !== undefined ? `${row.iterations}×${row.repeats}` : '',
     ];
   });

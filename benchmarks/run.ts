@@ -1,25 +1,31 @@
-// `pnpm bench`: runs the benchmark cases on one device, each implementation checked
-// against the host reference before it is timed, and prints one table per workload
-// with the device and every peer's adapter named at the top.
+// `pnpm bench`: runs the benchmark cases with Theorbo on a WebGPU device and on the cpu
+// device beside its peers, each implementation checked against the host reference before
+// it is timed, and prints one table per workload with the devices, every peer's adapter
+// and PyTorch's interpreter and threads named at the top.
 // Usage: pnpm bench [--device gpu|cpu-webgpu] [--only CASE[,CASE…]] [--json PATH] [--big] [--quick]
 //        [--peers tfjs,jax,jax-wasm,torch] [--repeats N] [--target-ms MS] [--cold-runs N]
-//        [--check-graphs]
+//        [--check-graphs] [--cpu | --no-cpu] [--torch-threads N|default] [--row-budget-s S]
 // Left out: comparing runs with each other (BENCHMARKS.md records them by hand).
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { dirname } from 'node:path';
 import { workloadsFor } from './cases.ts';
-import { caseNames, formatMs, formatTable, measure, relate, type CaseName, type TimingOptions, type WorkloadResult } from './harness.ts';
+import { caseNames, formatMs, formatTable, measure, predictedTooSlow, relate, type CaseName, type Row, type TimingOptions, type Workload, type WorkloadResult } from './harness.ts';
 import { peerNames, setUp, type PeerName } from './setup.ts';
 import { checkGraph } from './theorbo-impl.ts';
 
 const usage = `usage: pnpm bench [--device gpu|cpu-webgpu|reference] [--only CASE[,CASE...]] [--json PATH] [--big] [--quick]
                   [--peers ${peerNames.join(',')}] [--repeats N] [--target-ms MS] [--cold-runs N] [--check-graphs]
+                  [--cpu | --no-cpu] [--torch-threads N|default] [--row-budget-s S]
+--cpu/--no-cpu: Theorbo's rows on the cpu device (default: on, except beside a GPU)
+--torch-threads: torch.set_num_threads (default: every core, or OMP_NUM_THREADS's choice; 'default': torch's own)
+--row-budget-s: a row whose time at a case's smaller size predicts a longer measurement at the next is not timed (default 300)
 cases: ${caseNames.join(', ')} (--only takes names or prefixes: --only sum,matmul)`;
 
 interface Options {
   device?: string; only?: CaseName[]; json?: string; big: boolean; quick: boolean; peers?: Set<PeerName>;
   repeats?: number; targetMs?: number; coldRuns?: number; checkGraphs: boolean;
+  cpu?: boolean; torchThreads?: number | 'default'; rowBudgetS?: number;
 }
 
 function parse(argv: string[]): Options {
@@ -46,6 +52,14 @@ function parse(argv: string[]): Options {
       case '--repeats': options.repeats = count(value(i++, flag), flag); break;
       case '--target-ms': options.targetMs = count(value(i++, flag), flag); break;
       case '--cold-runs': options.coldRuns = count(value(i++, flag), flag); break;
+      case '--row-budget-s': options.rowBudgetS = count(value(i++, flag), flag); break;
+      case '--cpu': options.cpu = true; break;
+      case '--no-cpu': options.cpu = false; break;
+      case '--torch-threads': {
+        const text = value(i++, flag);
+        options.torchThreads = text === 'default' ? 'default' : count(text, flag);
+        break;
+      }
       case '--only': {
         const wanted = value(i++, flag).split(',').filter((s) => s !== '');
         // A whole case name selects that case alone (conv2d, not conv2d-train); other words are prefixes.
@@ -78,7 +92,7 @@ if (options.device !== undefined) process.env.THEORBO_DEVICE = options.device;
 const began = performance.now();
 // Filled in once the device is known (the chain may pick it); torch reads it per request.
 const timing: TimingOptions = { repeats: options.repeats ?? 5, warmup: 3, targetMs: 0, maxIterations: 0 };
-const setup = await setUp({ peers: options.peers, timing, coldRuns: options.coldRuns ?? 3 }).catch((error: unknown) => {
+const setup = await setUp({ peers: options.peers, timing, coldRuns: options.coldRuns ?? 3, cpu: options.cpu, torchThreads: options.torchThreads }).catch((error: unknown) => {
   console.error(`bench: ${error instanceof Error ? error.message : String(error)}`);
   process.exit(1);
 });
@@ -89,11 +103,13 @@ timing.maxIterations = device.kind === 'gpu' ? 2000 : 200;
 const cpuModel = cpus()[0]?.model.trim() ?? 'unknown CPU';
 const header = [
   `Theorbo benchmarks — ${new Date().toISOString()}, Node ${process.version}, ${process.platform} ${process.arch}, ${cpus().length} × ${cpuModel}`,
-  `device: ${device.describe()}`,
-  'peers (same Dawn backend and adapter kind as the device, one GPUDevice each):',
+  `device of the "theorbo" rows: ${device.describe()}`,
+  `device of the "theorbo (cpu)" rows: ${'unavailable' in setup.cpuDevice ? `n/a — ${setup.cpuDevice.unavailable}` : setup.cpuDevice.describe()}`,
+  'peers (the WebGPU ones on the same Dawn backend and adapter kind as the device, one GPUDevice each):',
   ...setup.peerLines.map((line) => `  ${line}`),
   `timing: median of ${timing.repeats} repeats, each ≈${timing.targetMs} ms of back-to-back iterations (≤${timing.maxIterations}) ending in one device sync, after ${timing.warmup} warmup iterations and a calibration; every output checked first`,
-  '"× Theorbo time": a row\'s median ÷ Theorbo\'s (above 1: Theorbo is faster); "first call": the checked first result, compilation included',
+  '"× theorbo", "× theorbo (cpu)": a row\'s median ÷ that Theorbo row\'s (above 1: Theorbo is faster); "first call": the checked first result, compilation included',
+  '"% of WGSL copy": a vec4 copy kernel\'s time on the WebGPU device ÷ the row\'s; "% of CPU copy": the workload\'s bytes at the machine\'s measured copy bandwidth ÷ the row\'s time',
 ];
 console.log(header.join('\n'));
 
@@ -116,9 +132,16 @@ for (const caseName of selected) {
     graphChecks.push({ case: caseName, label: smallest.label, ...verdict });
     console.log(`\n(theorbo graph of ${caseName} on the reference evaluator, ${smallest.label}: ${verdict.ok ? 'ok' : 'FAILED'} — ${verdict.detail})`);
   }
+  // Each row's time at this case's last size, to leave out a row that would take too long at the next.
+  const previous = new Map<string, { medianMs: number; workload: Workload }>();
   for (const workload of workloads) {
-    const rows = [];
-    for (const impl of setup.impls(caseName)) rows.push(await measure(impl, workload, timing));
+    const rows: Row[] = [];
+    for (const impl of setup.impls(caseName)) {
+      const tooSlow = predictedTooSlow(previous.get(impl.name), workload, 1000 * (options.rowBudgetS ?? 300));
+      const row = tooSlow !== undefined ? { impl: impl.name, role: impl.role, status: 'n/a' as const, detail: tooSlow } : await measure(impl, workload, timing);
+      if (row.medianMs !== undefined) previous.set(impl.name, { medianMs: row.medianMs, workload });
+      rows.push(row);
+    }
     setup.done(workload);
     relate(rows);
     const result: WorkloadResult = {

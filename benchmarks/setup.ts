@@ -1,20 +1,23 @@
-// Brings up the device and every peer once per run, and lists the implementations of
-// each case as harness Impls: Theorbo's slots (n/a until compile() lands), the copy
-// roofline, tfjs-webgpu, jax-js on WebGPU and Wasm, and PyTorch on CPU (and CUDA where
-// it has a GPU). A peer that cannot start keeps its rows, marked n/a with the reason.
+// Brings up the devices and every peer once per run, and lists the implementations of
+// each case as harness Impls: Theorbo on the WebGPU device and on the cpu device (fused,
+// and unfused where fusion is the question), the copy rooflines (a WGSL copy on the
+// WebGPU device, the host's copy bandwidth), tfjs-webgpu, jax-js on WebGPU and Wasm, and
+// PyTorch on CPU (and CUDA where it has a GPU). A peer that cannot start keeps its rows,
+// marked n/a with the reason.
 // Compile latency is measured in fresh processes (cold-start.ts), one per run.
 // Left out: the cases' data (cases.ts, training.ts) and the measuring (harness.ts).
 import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { acquireDevice, acquireWebGpuDevice, type AcquiredDevice } from '@theorbo/codegen';
+import { acquireDevice, acquireWebGpuDevice, type AcquiredDevice, type CpuDescriptor } from '@theorbo/codegen';
 import { median, type CaseName, type Impl, type Prepared, type TimingOptions, type Workload } from './harness.ts';
 import { copyRoofline } from './peers/copy-roofline.ts';
+import { cpuCopyRoofline } from './peers/cpu-copy-roofline.ts';
 import { loadJax, type JaxDevice } from './peers/jax.ts';
 import { loadTfjs } from './peers/tfjs.ts';
-import { TorchPeer } from './peers/torch.ts';
+import { defaultTorchThreads, TorchPeer } from './peers/torch.ts';
 import { installNavigatorGpu } from './peers/webgpu-env.ts';
-import { theorbo, theorboUnfused, unfusedCases } from './theorbo-impl.ts';
+import { theorbo, theorboUnfused, unfusedCases, type TheorboBuilder } from './theorbo-impl.ts';
 
 export type PeerName = 'tfjs' | 'jax' | 'jax-wasm' | 'torch';
 export const peerNames: readonly PeerName[] = ['tfjs', 'jax', 'jax-wasm', 'torch'];
@@ -23,7 +26,10 @@ type CaseTable = Partial<Record<CaseName, (workload: Workload) => Promise<Prepar
 interface LoadedPeer { name: string; cases: CaseTable | { unavailable: string } }
 
 export interface Setup {
+  /** The device of the WebGPU rows (the chain's pick, or the best WebGPU device beside the cpu device). */
   device: AcquiredDevice;
+  /** The device of the "theorbo (cpu)" rows, or why they are left out. */
+  cpuDevice: CpuDescriptor | { unavailable: string };
   /** Lines for the header: each peer, its version and adapter, or why it is missing. */
   peerLines: string[];
   impls(caseName: CaseName): Impl[];
@@ -37,6 +43,10 @@ export interface SetupOptions {
   peers: ReadonlySet<PeerName> | undefined;
   timing: TimingOptions;
   coldRuns: number;
+  /** Theorbo's rows on the cpu device; undefined: yes, except beside a GPU (minutes at GPU sizes). */
+  cpu: boolean | undefined;
+  /** torch.set_num_threads; undefined: every core (unless OMP_NUM_THREADS is set), 'default': torch's own choice. */
+  torchThreads: number | 'default' | undefined;
 }
 
 const packageVersion = (name: string): string => {
@@ -55,6 +65,7 @@ export async function setUp(options: SetupOptions): Promise<Setup> {
   const chosen = await acquireDevice();
   const device: AcquiredDevice = chosen.kind === 'cpu' ? await acquireWebGpuDevice().catch(() => chosen) : chosen;
   const webgpuKind = device.kind === 'reference' || device.kind === 'cpu' ? undefined : device.kind;
+  const cpuDevice = await openCpuDevice(chosen, options.cpu ?? device.kind !== 'gpu');
   const adapters = webgpuKind ? installNavigatorGpu(webgpuKind) : undefined;
   const noWebGpu = { unavailable: `no WebGPU device (the chain picked '${device.kind}')` };
   const peerLines: string[] = [];
@@ -80,20 +91,30 @@ export async function setUp(options: SetupOptions): Promise<Setup> {
   }
   let torch: TorchPeer | undefined;
   if (peers.has('torch')) {
-    const started = await TorchPeer.start();
+    const threads = options.torchThreads === 'default' ? undefined : (options.torchThreads ?? defaultTorchThreads());
+    const started = await TorchPeer.start({ threads });
     if ('unavailable' in started) {
       loaded.push({ name: 'torch/cpu', cases: started });
       peerLines.push(`torch/cpu: n/a — ${started.unavailable}`);
     } else {
       torch = started;
       const { info } = started;
-      peerLines.push(`torch/cpu ${info.torch}: ${info.threads} threads`);
+      peerLines.push(started.describe());
       if (info.cuda) peerLines.push(`torch/cuda ${info.torch}: ${info.cuda_name} (TF32 off)`);
     }
   }
 
   const notYet = { unavailable: 'not implemented yet: no compiled Theorbo entry is registered (benchmarks/theorbo-impl.ts)' };
   const context = { device };
+  const onWebGpu = (builder: TheorboBuilder | undefined): Impl['prepare'] => async (workload) => {
+    if (webgpuKind === undefined) return noWebGpu;
+    return builder?.(workload, context) ?? notYet;
+  };
+  const cpuContext = 'unavailable' in cpuDevice ? undefined : { device: cpuDevice };
+  const onCpu = (builder: TheorboBuilder | undefined): Impl['prepare'] => async (workload) => {
+    if (cpuContext === undefined) return cpuDevice as { unavailable: string };
+    return builder?.(workload, cpuContext) ?? notYet;
+  };
   const peerRow = (peer: LoadedPeer, caseName: CaseName): Impl => ({
     name: peer.name, role: 'peer',
     prepare: async (workload) => {
@@ -104,20 +125,17 @@ export async function setUp(options: SetupOptions): Promise<Setup> {
   });
 
   return {
-    device, peerLines,
+    device, cpuDevice, peerLines,
     impls(caseName) {
-      if (caseName === 'compile-latency') return coldImpls(device, options, peers, loaded, torch);
+      if (caseName === 'compile-latency') return coldImpls(device, cpuDevice, options, peers, loaded, torch);
       const list: Impl[] = [{
-        name: 'theorbo', role: 'theorbo',
-        prepare: async (workload) => theorbo[caseName]?.(workload, context) ?? notYet,
+        name: 'theorbo', role: 'theorbo', prepare: onWebGpu(theorbo[caseName]),
       }];
-      if (unfusedCases.includes(caseName)) {
-        list.push({
-          name: 'theorbo (unfused)', role: 'peer',
-          prepare: async (workload) => theorboUnfused[caseName]?.(workload, context) ?? notYet,
-        });
-      }
+      if (unfusedCases.includes(caseName)) list.push({ name: 'theorbo (unfused)', role: 'peer', prepare: onWebGpu(theorboUnfused[caseName]) });
+      list.push({ name: 'theorbo (cpu)', role: 'theorbo-cpu', prepare: onCpu(theorbo[caseName]) });
+      if (unfusedCases.includes(caseName)) list.push({ name: 'theorbo (cpu, unfused)', role: 'peer', prepare: onCpu(theorboUnfused[caseName]) });
       if (caseName === 'elementwise' && device.kind !== 'reference' && device.kind !== 'cpu') list.push(copyRoofline(device));
+      if (caseName === 'elementwise') list.push(cpuCopyRoofline());
       for (const peer of loaded) list.push(peerRow(peer, caseName));
       if (torch) {
         list.push({ name: 'torch/cpu', role: 'peer', prepare: (workload) => torch.run(workload, 'cpu', options.timing) });
@@ -134,15 +152,26 @@ export async function setUp(options: SetupOptions): Promise<Setup> {
   };
 }
 
+/** The cpu device for the "theorbo (cpu)" rows: the chain's pick if it is that, else opened beside the WebGPU device. */
+async function openCpuDevice(chosen: AcquiredDevice, wanted: boolean): Promise<CpuDescriptor | { unavailable: string }> {
+  if (!wanted) return { unavailable: 'left out beside a GPU by default (--cpu to include it)' };
+  if (chosen.kind === 'cpu') return chosen;
+  try {
+    return (await acquireDevice({ prefer: 'cpu' })) as CpuDescriptor;
+  } catch (error) {
+    return { unavailable: `the cpu device did not open: ${error instanceof Error ? error.message : String(error)}` };
+  }
+}
+
 const coldStartScript = fileURLToPath(new URL('./cold-start.ts', import.meta.url));
 // Fresh processes must not find shaders compiled by earlier ones in a disk cache.
 const noShaderCache = { MESA_SHADER_CACHE_DISABLE: 'true', MESA_SHADER_CACHE_MAX_SIZE: '0', __GL_SHADER_DISK_CACHE: '0' };
 
 /** Compile latency: prepare + first result of the training step, each in a fresh process. */
-function coldImpls(device: AcquiredDevice, options: SetupOptions, peers: ReadonlySet<PeerName>, loaded: LoadedPeer[], torch: TorchPeer | undefined): Impl[] {
+function coldImpls(device: AcquiredDevice, cpuDevice: Setup['cpuDevice'], options: SetupOptions, peers: ReadonlySet<PeerName>, loaded: LoadedPeer[], torch: TorchPeer | undefined): Impl[] {
   const kind = device.kind;
   const node = (name: string, impl: string, skip?: string): Impl => ({
-    name, role: impl === 'theorbo' ? 'theorbo' : 'peer',
+    name, role: impl === 'theorbo' ? 'theorbo' : impl === 'theorbo-cpu' ? 'theorbo-cpu' : 'peer',
     prepare: async () => {
       if (skip !== undefined) return { unavailable: skip };
       const runs: { setupMs: number; firstMs: number; ok: boolean; detail: string }[] = [];
@@ -160,8 +189,10 @@ function coldImpls(device: AcquiredDevice, options: SetupOptions, peers: Readonl
     const peer = loaded.find((p) => p.name === name);
     return peer === undefined ? 'not selected (--peers)' : 'unavailable' in peer.cases ? (peer.cases.unavailable as string) : undefined;
   };
+  const notYet = theorbo['train-step'] ? undefined : 'not implemented yet: no compiled Theorbo entry is registered (benchmarks/theorbo-impl.ts)';
   const list: Impl[] = [
-    node('theorbo', 'theorbo', theorbo['train-step'] ? undefined : 'not implemented yet: no compiled Theorbo entry is registered (benchmarks/theorbo-impl.ts)'),
+    node('theorbo', 'theorbo', notYet ?? (kind === 'cpu' ? `no WebGPU device (the chain picked 'cpu')` : undefined)),
+    node('theorbo (cpu)', 'theorbo-cpu', notYet ?? ('unavailable' in cpuDevice ? cpuDevice.unavailable : undefined)),
     node('tfjs-webgpu', 'tfjs', missing('tfjs-webgpu')),
     node('jax-js/webgpu', 'jax', missing('jax-js/webgpu')),
     node('jax-js/wasm', 'jax-wasm', missing('jax-js/wasm')),
@@ -176,7 +207,8 @@ function coldImpls(device: AcquiredDevice, options: SetupOptions, peers: Readonl
           const runs: { setupMs: number; firstMs: number; ok: boolean; detail: string }[] = [];
           for (let i = 0; i < options.coldRuns; i++) {
             const started = performance.now();
-            const fresh = await TorchPeer.start();
+            // The interpreter and threads of the run's own peer: no search in the clock's shadow.
+            const fresh = await TorchPeer.start({ python: torch.info.python, threads: torch.info.threads });
             if ('unavailable' in fresh) return fresh;
             const setupMs = performance.now() - started;
             try {

@@ -1,7 +1,7 @@
 // Theorbo's side of the benchmarks. `graphs` builds each case's graph from a workload
 // (the reference evaluator checks these: run.ts --check-graphs); `compiledBuilder`
-// compiles one for the device; `theorbo` and `theorboUnfused` list the rows the harness
-// measures (registered at the end of this file).
+// compiles one for a device (a WebGPU one or the cpu device); `theorbo` and
+// `theorboUnfused` list the rows the harness measures (registered at the end of this file).
 // The harness times these rows; uploadTensor, releaseOutputs and timeCalls also serve the
 // separate scripts (profile-step.ts, host-overhead.ts, elementwise-probe.ts).
 import * as T from '@theorbo/graph';
@@ -11,7 +11,7 @@ import { buildTalkProgram } from '../examples/talk-network.ts';
 import type { CaseName, CheckResult, HostTensor, Prepared, Workload } from './harness.ts';
 
 export interface TheorboContext {
-  /** The device the chain acquired (THEORBO_DEVICE / --device): pass it to compile(). */
+  /** The device to compile for: the WebGPU device the chain acquired (THEORBO_DEVICE / --device), or the cpu device. */
   device: AcquiredDevice;
 }
 export type TheorboBuilder = (workload: Workload, context: TheorboContext) => Promise<Prepared>;
@@ -160,26 +160,40 @@ export async function timeCalls(device: WebGpuDescriptor, fn: (...inputs: Device
 }
 
 /**
- * One case compiled for the acquired device. Inputs are uploaded once, as DeviceTensors,
- * as the peers' inputs are; a timed step issues one call without awaiting it and keeps
- * its outputs on the device; the check reads the outputs and, for the training step, the
- * parameters after the call.
+ * One case compiled for the acquired device. On a WebGPU device inputs are uploaded once,
+ * as DeviceTensors, as the peers' inputs are; a timed step issues one call without
+ * awaiting it and keeps its outputs on the device, and the sync waits for the queue. On
+ * the cpu device, whose memory is the host's, inputs stay host arrays (each call copies
+ * them into the device's memory, as any caller's call does) and a step is one awaited
+ * call: its outputs are on the host when it resolves, and there is no queue to wait for.
+ * The check reads the outputs and, for the training step, the parameters after the call.
  */
 export function compiledBuilder(caseName: GraphCase, options: { fusion: boolean }): TheorboBuilder {
   return async (workload, { device }) => {
-    if (device.kind === 'reference' || device.kind === 'cpu') return { unavailable: 'no WebGPU device (the reference evaluator is not timed)' };
+    if (device.kind === 'reference') return { unavailable: 'no WebGPU or cpu device (the reference evaluator is not timed)' };
     const graph = graphs[caseName](workload);
     const fn = compile({ inputs: graph.inputs, outputs: graph.outputs, updates: graph.updates ?? [], device, fusion: options.fusion, outputsOnDevice: true });
+    const firstResult = async (inputs: (T.NDArray | DeviceTensor)[]) => {
+      const outputs = await fn(...inputs);
+      const host = await Promise.all(outputs.map((output) => (output instanceof DeviceTensor ? output.read() : output)));
+      releaseOutputs(outputs);
+      const after = await Promise.all((graph.readAfter ?? []).map((shared) => readShared(shared)));
+      return [...host, ...after].map((value) => Float32Array.from(value.data as Float32Array));
+    };
+    if (device.kind === 'cpu') {
+      const inputs = graph.values;
+      return {
+        result: () => firstResult(inputs),
+        async step() {
+          releaseOutputs(await fn(...inputs));
+        },
+        async sync() {},
+      };
+    }
     const inputs = graph.values.map((value) => uploadTensor(device, value));
     let inflight: Promise<void>[] = [];
     return {
-      async result() {
-        const outputs = await fn(...inputs);
-        const host = await Promise.all(outputs.map((output) => (output instanceof DeviceTensor ? output.read() : output)));
-        releaseOutputs(outputs);
-        const after = await Promise.all((graph.readAfter ?? []).map((shared) => readShared(shared)));
-        return [...host, ...after].map((value) => Float32Array.from(value.data as Float32Array));
-      },
+      result: () => firstResult(inputs),
       step() {
         inflight.push(fn(...inputs).then(releaseOutputs));
       },
