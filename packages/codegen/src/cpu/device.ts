@@ -1,14 +1,30 @@
-// Opening the cpu device: its shared memory, its store of shared variables, and (once
-// built) the WebAssembly GEMM on a pool of worker threads. Kept apart from device.ts so
-// that the device chain imports no worker or WebAssembly code until it opens this kind.
+// Opening the cpu device: its shared memory, its store of shared variables, a pool of
+// worker threads over that memory (one per core, the calling thread included) and the
+// packed WebAssembly SIMD GEMM on it. Kept apart from device.ts so that the device chain
+// loads no worker or WebAssembly code until it opens this kind. THEORBO_CPU_THREADS
+// caps the threads (1: no workers).
 
 import { availableParallelism } from 'node:os';
+import { createMatmul } from './matmul.ts';
 import { CpuMemory } from './memory.ts';
 import { CpuStore, type CpuDeviceParts } from './plan.ts';
+import { ThreadPool } from './threads.ts';
+import { relaxedSimdSupported } from './wasm-features.ts';
 
 export async function openCpuParts(): Promise<{ parts: CpuDeviceParts; threads: number; detail: string }> {
   const memory = new CpuMemory();
   const store = new CpuStore(memory);
-  const threads = availableParallelism();
-  return { parts: { memory, store }, threads, detail: `JS kernels on 1 of ${threads} cores; matrix products in JS (no WebAssembly GEMM yet)` };
+  const cap = Number(process.env.THEORBO_CPU_THREADS ?? '');
+  const cores = availableParallelism();
+  const threads = Number.isInteger(cap) && cap >= 1 ? Math.min(cap, cores) : cores;
+  relaxedSimdSupported(); // sets V8's flag before the workers start, so they have it too
+  const pool = await ThreadPool.create(memory.memory, threads);
+  const matmul = await createMatmul(pool, (bytes) => memory.take(bytes));
+  const gemm = {
+    run(call: Parameters<typeof matmul.run>[0]) {
+      if (call.m * call.n * call.k * (call.batch ?? 1) > 0) matmul.run(call);
+    },
+  };
+  const detail = `JS kernels, and matrix products as WebAssembly SIMD (${matmul.relaxed ? 'relaxed fused multiply-add' : 'multiply and add'}) on ${threads} of ${cores} cores`;
+  return { parts: { memory, store, gemm }, threads, detail };
 }
