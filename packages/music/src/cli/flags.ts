@@ -53,3 +53,6 @@ export const epochsFlag = wholeNumber(1, 100_000);
 export const seedFlag = wholeNumber(0, 2 ** 32 - 1);
 export const hiddenFlag = wholeNumbers(1, 65_536);
 export const sourceFlag = oneOf(['additive', 'fluidsynth', 'both'] as const);
+// 512 mel bands is already 2 FFT bins or fewer per band at librosa's nFft 2048.
+export const melBandsFlag = wholeNumber(1, 512);
+export const mfccCountFlag = wholeNumber(1, 512);

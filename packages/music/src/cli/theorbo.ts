@@ -1,15 +1,17 @@
 // The `theorbo` command line: synth (make a data set), train (one model, with
 // checkpoints and resume), eval (a saved model on held-out clips), chroma <audio>
-// (chromagram as CSV and PNG), chords <audio> (a .lab file), plot (heatmaps of saved
-// weights) and demo (the main job: the whole experiment and its report). Every command
-// prints the device it runs on; --device picks one (gpu, cpu-webgpu, reference).
+// (chromagram as CSV and PNG), chords <audio> (a .lab file), mel and mfcc <audio> (CSV),
+// onsets, tempo and beats <audio> (times or BPM; rhythm-commands.ts computes them), plot
+// (heatmaps of saved weights) and demo (the main job: the whole experiment and its
+// report). Every command prints the device it runs on (to stderr where stdout carries
+// data); --device picks one (gpu, cpu, cpu-webgpu, reference).
 
 import { mkdirSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { Command, CommanderError } from 'commander';
 import * as T from '@theorbo/graph';
 import { acquireDevice, compile, deviceKinds, type AcquiredDevice, type DeviceKind } from '@theorbo/codegen';
-import { loadMono } from '../audio/index.ts';
+import { loadMono, writeWav } from '../audio/index.ts';
 import { writeFileAtomic } from '../files/atomic-write.ts';
 import { writeLab } from '../chords/index.ts';
 import { datasetSummary, formatDatasetSummary, synthesizeDataset, type DataSource } from '../data/index.ts';
@@ -26,12 +28,13 @@ import { experimentDefaults, runExperiment } from '../model/experiment.ts';
 import { firFeatureDefaults, firWindows } from '../model/fir.ts';
 import { scorePredictions } from '../model/evaluate.ts';
 import { fitChromaGain } from '../model/models.ts';
-import { clipsFlag, epochsFlag, hiddenFlag, oneOf, seedFlag, sourceFlag, synthClipsFlag, UsageError } from './flags.ts';
+import { clipsFlag, epochsFlag, hiddenFlag, melBandsFlag, mfccCountFlag, oneOf, seedFlag, sourceFlag, synthClipsFlag, UsageError } from './flags.ts';
+import { analysisRate, beatsOf, matrixCsv, melOf, mfccOf, mixClicks, onsetTimesOf, tempoCurveOf, tempoOf } from './rhythm-commands.ts';
 import { lockRunFolder, prepareFreshRun } from './run-folder.ts';
 
-async function device(kind: DeviceKind | undefined): Promise<AcquiredDevice> {
+async function device(kind: DeviceKind | undefined, log: (line: string) => void = console.log): Promise<AcquiredDevice> {
   const acquired = await acquireDevice(kind ? { prefer: kind } : {});
-  console.log(`device: ${acquired.describe().split('\n')[0]}`);
+  log(`device: ${acquired.describe().split('\n')[0]}`);
   return acquired;
 }
 
@@ -168,6 +171,75 @@ program.command('chords <audio>').description('recognize the chords of an audio 
     const out = options.out ?? audio.replace(/\.[^.]+$/, '') + '.lab';
     writeLab(out, segments);
     console.log(`wrote ${out}: ${segments.length} segments (${[...new Set(segments.map((s) => s.label))].slice(0, 8).join(', ')}${segments.length > 8 ? ', …' : ''})`);
+  });
+
+// The rhythm and feature commands write data to stdout (or --out), so their device line goes to stderr.
+const dataDevice = (): Promise<AcquiredDevice> => device(deviceOption(), (line) => console.error(line));
+const writeData = (text: string, out: string | undefined, operation: string): void => {
+  if (out === undefined) process.stdout.write(text);
+  else {
+    writeFileAtomic(out, text, { operation });
+    console.error(`wrote ${out}`);
+  }
+};
+// Output piped into `head` closes early; that ends the command quietly, as for other Unix tools.
+process.stdout.on('error', (error: NodeJS.ErrnoException) => {
+  if (error.code !== 'EPIPE') throw error;
+  process.exit(0);
+});
+const timeLines = (times: ArrayLike<number>): string => Array.from(times, (time) => `${time.toFixed(4)}\n`).join('');
+
+program.command('mel <audio>').description(`write the mel spectrogram (power; --db for decibels) of an audio file at ${analysisRate} Hz as CSV: time, then one column per band`)
+  .option('--n-mels <n>', 'mel bands (default 128)', melBandsFlag, 128)
+  .option('--db', 'decibels (librosa\'s power_to_db: ref 1, top_db 80) instead of power')
+  .option('--out <path>', 'the CSV file (default: stdout)')
+  .action(async (audio: string, options: { nMels: number; db?: boolean; out?: string }) => {
+    const signal = await loadMono(audio, analysisRate);
+    const mel = await melOf(signal, await dataDevice(), { nMels: options.nMels, db: options.db ?? false });
+    writeData(matrixCsv(mel, Array.from({ length: options.nMels }, (_, m) => `mel${m}`)), options.out, 'mel');
+  });
+
+program.command('mfcc <audio>').description(`write the MFCCs of an audio file at ${analysisRate} Hz as CSV: time, then one column per coefficient`)
+  .option('--n-mfcc <n>', 'coefficients (default 20)', mfccCountFlag, 20)
+  .option('--n-mels <n>', 'mel bands they are computed from (default 128)', melBandsFlag, 128)
+  .option('--out <path>', 'the CSV file (default: stdout)')
+  .action(async (audio: string, options: { nMfcc: number; nMels: number; out?: string }) => {
+    if (options.nMfcc > options.nMels) throw new UsageError(`mfcc: --n-mfcc ${options.nMfcc} is more than --n-mels ${options.nMels}; the DCT of ${options.nMels} bands has at most ${options.nMels} coefficients.`);
+    const signal = await loadMono(audio, analysisRate);
+    const coefficients = await mfccOf(signal, await dataDevice(), { nMfcc: options.nMfcc, nMels: options.nMels });
+    writeData(matrixCsv(coefficients, Array.from({ length: options.nMfcc }, (_, k) => `mfcc${k}`)), options.out, 'mfcc');
+  });
+
+program.command('onsets <audio>').description('print the onset times of an audio file in seconds, one per line (librosa\'s onset_detect)')
+  .option('--backtrack', 'move each onset back to the preceding minimum of the onset envelope')
+  .action(async (audio: string, options: { backtrack?: boolean }) => {
+    const signal = await loadMono(audio, analysisRate);
+    process.stdout.write(timeLines(await onsetTimesOf(signal, await dataDevice(), { backtrack: options.backtrack ?? false })));
+  });
+
+program.command('tempo <audio>').description('print the tempo of an audio file in BPM (librosa\'s tempo: prior around 120 BPM)')
+  .option('--all', 'the tempo of each frame instead, as CSV: time,bpm')
+  .action(async (audio: string, options: { all?: boolean }) => {
+    const signal = await loadMono(audio, analysisRate);
+    const acquired = await dataDevice();
+    if (!options.all) {
+      console.log((await tempoOf(signal, acquired)).toFixed(2));
+      return;
+    }
+    const { times, bpm } = await tempoCurveOf(signal, acquired);
+    process.stdout.write(`time,bpm\n${Array.from(times, (time, f) => `${time.toFixed(4)},${bpm[f]!.toFixed(2)}`).join('\n')}\n`);
+  });
+
+program.command('beats <audio>').description('print the beat times of an audio file in seconds, one per line (dynamic programming, Ellis 2007)')
+  .option('--click <wav>', `also write the audio (mono, ${analysisRate} Hz) with a click at each beat to this WAV file`)
+  .action(async (audio: string, options: { click?: string }) => {
+    const signal = await loadMono(audio, analysisRate);
+    const beats = await beatsOf(signal, await dataDevice());
+    process.stdout.write(timeLines(beats.times));
+    if (options.click !== undefined) {
+      writeWav(options.click, { sampleRate: analysisRate, channels: [mixClicks(signal, beats.times)] });
+      console.error(`wrote ${options.click}: ${beats.times.length} beats at ${beats.tempo.toFixed(2)} BPM`);
+    }
   });
 
 program.command('plot <npz>').description('write a PNG heatmap of every 2-D array in a .npz file (e.g. a model\'s weights.npz)')

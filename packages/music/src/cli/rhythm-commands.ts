@@ -1,0 +1,116 @@
+// What the CLI's mel, mfcc, onsets, tempo and beats commands compute, as functions of a
+// mono signal (22050 Hz) and an acquired device, so that tests call them in-process and
+// theorbo.ts only parses flags and writes files. The graph parts (mel spectrogram,
+// decibels, DCT, onset strength, tempogram and the tempo arg max) are compiled for the
+// device as one graph per call over a batch of one clip; peak picking and the beat
+// tracker's dynamic program run on the host over the envelope the device returns.
+// librosa's defaults throughout: nFft 2048, hop 512, 128 mel bands, 20 MFCCs.
+// Left out: learned front ends (--model), pictures of the mel and MFCC matrices.
+//
+// Shapes: signal [samples] → one [1, samples] batch; mel [nFrames, nMels];
+// MFCCs [nFrames, nMfcc]; envelope and per-frame tempo [nFrames].
+
+import * as T from '@theorbo/graph';
+import { compile, type AcquiredDevice } from '@theorbo/codegen';
+import { melDefaults, melSpectrogram, mfccDefaults, mfccFromLogMel, powerToDb, signalDefaults, signalInput } from '../signal/index.ts';
+import { beatTrack, framesToTime, onsetDetect, onsetStrength, tempo, type BeatTrack } from '../rhythm/index.ts';
+
+export const analysisRate = signalDefaults.sampleRate;
+const hop = signalDefaults.hop;
+
+/** Runs a graph of one [1, samples] signal on the device; outputs lose their batch axis. */
+async function runOnSignal(signal: Float32Array, device: AcquiredDevice, build: (x: T.Variable) => T.Variable[]): Promise<T.NDArray[]> {
+  if (signal.length <= signalDefaults.nFft / 2) {
+    throw new Error(`the audio is ${signal.length} samples at ${analysisRate} Hz; it needs more than ${signalDefaults.nFft / 2} (one frame's half) to analyse`);
+  }
+  const x = signalInput(signal.length, 'signal', 1);
+  const outputs = build(x);
+  const forward = compile({ inputs: [x], outputs, device });
+  const results = (await forward(T.array(signal, { shape: [1, signal.length], dtype: 'float32' }))) as T.NDArray[];
+  return results.map((result) => result.reshape(result.shape.slice(1)));
+}
+
+/** Frame f's time in seconds: f · hop / sampleRate (frames are centred). */
+export const frameTimes = (count: number): Float64Array => framesToTime(Int32Array.from({ length: count }, (_, f) => f), { sampleRate: analysisRate, hop });
+
+/** A matrix [nFrames, width] as CSV: a header row (time, then the column names), then one row per frame. */
+export function matrixCsv(matrix: T.NDArray, columns: string[]): string {
+  const [frames, width] = matrix.shape as [number, number];
+  const times = frameTimes(frames);
+  const rows = Array.from({ length: frames }, (_, f) => [times[f]!.toFixed(4), ...Array.from(matrix.data.subarray(f * width, (f + 1) * width), (v) => Number(v).toPrecision(6))].join(','));
+  return `time,${columns.join(',')}\n${rows.join('\n')}\n`;
+}
+
+export interface MelCommandOptions { nMels?: number; db?: boolean }
+
+/** The mel spectrogram (power, or decibels with db) [nFrames, nMels]. */
+export async function melOf(signal: Float32Array, device: AcquiredDevice, options: MelCommandOptions = {}): Promise<T.NDArray> {
+  const nMels = options.nMels ?? melDefaults.nMels;
+  const [mel] = await runOnSignal(signal, device, (x) => {
+    const power = melSpectrogram(x, { nMels });
+    return [options.db ? powerToDb(power) : power];
+  });
+  return mel!;
+}
+
+export interface MfccCommandOptions { nMels?: number; nMfcc?: number }
+
+/** The MFCCs [nFrames, nMfcc] (librosa's mfcc: the DCT of the mel spectrogram in decibels). */
+export async function mfccOf(signal: Float32Array, device: AcquiredDevice, options: MfccCommandOptions = {}): Promise<T.NDArray> {
+  const nMels = options.nMels ?? melDefaults.nMels;
+  const nMfcc = options.nMfcc ?? mfccDefaults.nMfcc;
+  const [coefficients] = await runOnSignal(signal, device, (x) => [mfccFromLogMel(powerToDb(melSpectrogram(x, { nMels })), { nMfcc })]);
+  return coefficients!;
+}
+
+/** The onset envelope [nFrames] and, with the tempo graph, the tempo: one BPM, or one per frame with perFrame. */
+async function envelopeAndTempo(signal: Float32Array, device: AcquiredDevice, perFrame: boolean): Promise<{ envelope: T.NDArray; bpm: T.NDArray }> {
+  const [envelope, bpm] = await runOnSignal(signal, device, (x) => {
+    const strength = onsetStrength(x);
+    return [strength, tempo(strength, perFrame ? { aggregate: null } : {})];
+  });
+  return { envelope: envelope!, bpm: bpm! };
+}
+
+/** Onset times in seconds (librosa's onset_detect on the onset envelope; backtrack moves each to the preceding minimum). */
+export async function onsetTimesOf(signal: Float32Array, device: AcquiredDevice, options: { backtrack?: boolean } = {}): Promise<Float64Array> {
+  const [envelope] = await runOnSignal(signal, device, (x) => [onsetStrength(x)]);
+  return framesToTime(onsetDetect(envelope!.data, { backtrack: options.backtrack ?? false }), { sampleRate: analysisRate, hop });
+}
+
+/** The tempo in BPM (librosa's tempo with its defaults). */
+export async function tempoOf(signal: Float32Array, device: AcquiredDevice): Promise<number> {
+  return (await envelopeAndTempo(signal, device, false)).bpm.data[0]!;
+}
+
+/** The tempo of each frame: times [nFrames] and BPM [nFrames]. */
+export async function tempoCurveOf(signal: Float32Array, device: AcquiredDevice): Promise<{ times: Float64Array; bpm: ArrayLike<number> }> {
+  const { bpm } = await envelopeAndTempo(signal, device, true);
+  return { times: frameTimes(bpm.size), bpm: bpm.data };
+}
+
+/** Beats by dynamic programming on the device's envelope, following the device's tempo. */
+export async function beatsOf(signal: Float32Array, device: AcquiredDevice): Promise<BeatTrack> {
+  const { envelope, bpm } = await envelopeAndTempo(signal, device, false);
+  const bpmValue = bpm.data[0]!;
+  // An envelope with no onsets has no tempo; beatTrack returns no beats for it.
+  return beatTrack(envelope.data, { sampleRate: analysisRate, hop, ...(bpmValue > 0 ? { bpm: bpmValue } : {}) });
+}
+
+/**
+ * The signal with a click at each time (librosa's clicks: 100 ms of 1 kHz, decaying
+ * exponentially by 2⁻¹⁰), mixed at half amplitude and scaled down if the sum would clip.
+ */
+export function mixClicks(signal: Float32Array, times: ArrayLike<number>, sampleRate = analysisRate): Float32Array {
+  const length = Math.round(0.1 * sampleRate);
+  const click = Float64Array.from({ length }, (_, i) => Math.sin((2 * Math.PI * 1000 * i) / sampleRate) * 2 ** (-10 * i / (length - 1)));
+  const mixed = Float64Array.from(signal);
+  for (const time of Array.from(times)) {
+    const start = Math.round(time * sampleRate);
+    for (let i = 0; i < length && start + i < mixed.length; i++) if (start + i >= 0) mixed[start + i] = mixed[start + i]! + 0.5 * click[i]!;
+  }
+  let peak = 0;
+  for (const value of mixed) peak = Math.max(peak, Math.abs(value));
+  const scale = peak > 1 ? 1 / peak : 1;
+  return Float32Array.from(mixed, (value) => value * scale);
+}

@@ -1,0 +1,103 @@
+// The CLI's mel, mfcc, onsets, tempo and beats commands on a synthesized click track at
+// a known tempo: the command functions in-process on the suite's device (one graph
+// compile each), then one child process running `theorbo beats --click` as a user
+// would, which also checks the device line goes to stderr and stdout holds only times.
+// The tempo is 2583.98/20 = 129.2 BPM, one whole lag of 20 frames at hop 512 and
+// 22050 Hz, so the estimate can land on it exactly; onsets and beats must fall within
+// 50 ms (about two frames) of a click.
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { acquireDevice, releaseDevices, type AcquiredDevice, type DeviceKind } from '@theorbo/codegen';
+import { loadMono, readWav, writeWav } from '../src/audio/index.ts';
+import { beatsOf, matrixCsv, melOf, mfccOf, mixClicks, onsetTimesOf, tempoCurveOf, tempoOf } from '../src/cli/rhythm-commands.ts';
+
+const root = join(import.meta.dirname, '..', '..', '..');
+const dir = mkdtempSync(join(tmpdir(), 'theorbo-cli-rhythm-'));
+const rate = 22050;
+const bpm = (60 * rate) / (512 * 20);
+const clicks = Array.from({ length: 13 }, (_, i) => 0.5 + (60 / bpm) * i);
+const samples = Math.round(6.5 * rate);
+
+// Decaying 1.5 kHz bursts of 90 ms at each click.
+function clickTrack(): Float32Array {
+  const x = new Float32Array(samples);
+  for (const time of clicks) {
+    const start = Math.round(time * rate);
+    for (let i = 0; i < 2000 && start + i < samples; i++) x[start + i] = x[start + i]! + 0.8 * Math.exp(-i / 200) * Math.sin((2 * Math.PI * 1500 * i) / rate);
+  }
+  return x;
+}
+
+const audioPath = join(dir, 'clicks.wav');
+writeWav(audioPath, { sampleRate: rate, channels: [clickTrack()] });
+let device: AcquiredDevice;
+let signal: Float32Array;
+
+test.before(async () => {
+  const kind = process.env.THEORBO_DEVICE as DeviceKind | undefined;
+  device = await acquireDevice(kind ? { prefer: kind } : {});
+  signal = await loadMono(audioPath, rate);
+});
+
+test.after(async () => {
+  await releaseDevices();
+});
+
+const nearestClick = (time: number): number => Math.min(...clicks.map((click) => Math.abs(click - time)));
+
+test('mel and MFCC CSVs: a header row, one row per frame, the columns asked for', async () => {
+  const frames = 1 + Math.floor(samples / 512);
+  const mel = await melOf(signal, device, { nMels: 40 });
+  assert.equal([...mel.shape], [frames, 40]);
+  const csv = matrixCsv(mel, Array.from({ length: 40 }, (_, m) => `mel${m}`)).trimEnd().split('\n');
+  assert.is(csv.length, frames + 1);
+  assert.is(csv[0], `time,${Array.from({ length: 40 }, (_, m) => `mel${m}`).join(',')}`);
+  assert.ok(csv.slice(1).every((row) => row.split(',').length === 41 && row.split(',').every((cell) => Number.isFinite(Number(cell)))));
+  assert.is(csv[2]!.split(',')[0], (512 / rate).toFixed(4));
+  // A click's frame holds more energy than the silence before the first click.
+  const energy = (f: number): number => mel.data.subarray(f * 40, (f + 1) * 40).reduce((a, b) => a + b, 0);
+  assert.ok(energy(Math.round((clicks[1]! * rate) / 512) + 1) > 100 * energy(5));
+  const coefficients = await mfccOf(signal, device, { nMfcc: 13 });
+  assert.equal([...coefficients.shape], [frames, 13]);
+});
+
+test('onsets fall within 50 ms of a click, one per click', async () => {
+  const onsets = await onsetTimesOf(signal, device);
+  assert.is(onsets.length, clicks.length, Array.from(onsets).join(' '));
+  for (const time of onsets) assert.ok(nearestClick(time) < 0.05, `onset at ${time} s`);
+});
+
+test('tempo within 2% of the click track\'s, static and per frame', async () => {
+  const estimate = await tempoOf(signal, device);
+  assert.ok(Math.abs(estimate - bpm) / bpm < 0.02, `${estimate} BPM, expected ${bpm}`);
+  const { times, bpm: curve } = await tempoCurveOf(signal, device);
+  assert.is(times.length, curve.length);
+  const middle = curve[Math.floor(curve.length / 2)]!;
+  assert.ok(Math.abs(middle - bpm) / bpm < 0.02, `middle frame ${middle} BPM`);
+});
+
+test('beats fall within 50 ms of clicks, at most one click apart from the ends', async () => {
+  const beats = await beatsOf(signal, device);
+  assert.ok(Math.abs(beats.tempo - bpm) / bpm < 0.02, `${beats.tempo} BPM`);
+  assert.ok(beats.times.length >= clicks.length - 2, `${beats.times.length} beats`);
+  for (const time of beats.times) assert.ok(nearestClick(time) < 0.05, `beat at ${time} s`);
+  const mixed = mixClicks(signal, beats.times);
+  assert.is(mixed.length, signal.length);
+  assert.ok(mixed.every((value) => Math.abs(value) <= 1));
+});
+
+test('theorbo beats --click: times on stdout, the device on stderr, the mixed WAV written', () => {
+  const clickPath = join(dir, 'with-clicks.wav');
+  const stdout = execFileSync(join(root, 'node_modules', '.bin', 'tsx'), [join(root, 'packages/music/src/cli/theorbo.ts'), 'beats', audioPath, '--click', clickPath], { cwd: dir, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+  const times = stdout.trim().split('\n').map(Number);
+  assert.ok(times.length >= clicks.length - 2 && times.every((time) => nearestClick(time) < 0.05), stdout);
+  const written = readWav(readFileSync(clickPath));
+  assert.is(written.sampleRate, rate);
+  assert.is(written.channels[0]!.length, samples);
+});
+
+test.run();
