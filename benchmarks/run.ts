@@ -4,7 +4,7 @@
 // and PyTorch's interpreter and threads named at the top.
 // Usage: pnpm bench [--device gpu|cpu-webgpu] [--only CASE[,CASE…]] [--json PATH] [--big] [--quick]
 //        [--peers tfjs,jax,jax-wasm,torch] [--repeats N] [--target-ms MS] [--cold-runs N]
-//        [--check-graphs] [--cpu | --no-cpu] [--torch-threads N|default] [--row-budget-s S]
+//        [--check-graphs] [--cpu | --no-cpu] [--torch-threads N] [--row-budget-s S]
 // Left out: comparing runs with each other (BENCHMARKS.md records them by hand).
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
@@ -16,16 +16,16 @@ import { checkGraph } from './theorbo-impl.ts';
 
 const usage = `usage: pnpm bench [--device gpu|cpu-webgpu|reference] [--only CASE[,CASE...]] [--json PATH] [--big] [--quick]
                   [--peers ${peerNames.join(',')}] [--repeats N] [--target-ms MS] [--cold-runs N] [--check-graphs]
-                  [--cpu | --no-cpu] [--torch-threads N|default] [--row-budget-s S]
+                  [--cpu | --no-cpu] [--torch-threads N] [--row-budget-s S]
 --cpu/--no-cpu: Theorbo's rows on the cpu device (default: on, except beside a GPU)
---torch-threads: torch.set_num_threads (default: every core, or OMP_NUM_THREADS's choice; 'default': torch's own)
+--torch-threads: torch.set_num_threads (default: torch's own choice, which the header prints)
 --row-budget-s: a row whose time at a case's smaller size predicts a longer measurement at the next is not timed (default 300)
 cases: ${caseNames.join(', ')} (--only takes names or prefixes: --only sum,matmul)`;
 
 interface Options {
   device?: string; only?: CaseName[]; json?: string; big: boolean; quick: boolean; peers?: Set<PeerName>;
   repeats?: number; targetMs?: number; coldRuns?: number; checkGraphs: boolean;
-  cpu?: boolean; torchThreads?: number | 'default'; rowBudgetS?: number;
+  cpu?: boolean; torchThreads?: number; rowBudgetS?: number;
 }
 
 function parse(argv: string[]): Options {
@@ -55,11 +55,7 @@ function parse(argv: string[]): Options {
       case '--row-budget-s': options.rowBudgetS = count(value(i++, flag), flag); break;
       case '--cpu': options.cpu = true; break;
       case '--no-cpu': options.cpu = false; break;
-      case '--torch-threads': {
-        const text = value(i++, flag);
-        options.torchThreads = text === 'default' ? 'default' : count(text, flag);
-        break;
-      }
+      case '--torch-threads': options.torchThreads = count(value(i++, flag), flag); break;
       case '--only': {
         const wanted = value(i++, flag).split(',').filter((s) => s !== '');
         // A whole case name selects that case alone (conv2d, not conv2d-train); other words are prefixes.

@@ -15,7 +15,7 @@ import { copyRoofline } from './peers/copy-roofline.ts';
 import { cpuCopyRoofline } from './peers/cpu-copy-roofline.ts';
 import { loadJax, type JaxDevice } from './peers/jax.ts';
 import { loadTfjs } from './peers/tfjs.ts';
-import { defaultTorchThreads, TorchPeer } from './peers/torch.ts';
+import { TorchPeer } from './peers/torch.ts';
 import { installNavigatorGpu } from './peers/webgpu-env.ts';
 import { theorbo, theorboUnfused, unfusedCases, type TheorboBuilder } from './theorbo-impl.ts';
 
@@ -45,8 +45,8 @@ export interface SetupOptions {
   coldRuns: number;
   /** Theorbo's rows on the cpu device; undefined: yes, except beside a GPU (minutes at GPU sizes). */
   cpu: boolean | undefined;
-  /** torch.set_num_threads; undefined: every core (unless OMP_NUM_THREADS is set), 'default': torch's own choice. */
-  torchThreads: number | 'default' | undefined;
+  /** torch.set_num_threads; undefined: torch's own choice. */
+  torchThreads: number | undefined;
 }
 
 const packageVersion = (name: string): string => {
@@ -91,8 +91,7 @@ export async function setUp(options: SetupOptions): Promise<Setup> {
   }
   let torch: TorchPeer | undefined;
   if (peers.has('torch')) {
-    const threads = options.torchThreads === 'default' ? undefined : (options.torchThreads ?? defaultTorchThreads());
-    const started = await TorchPeer.start({ threads });
+    const started = await TorchPeer.start({ threads: options.torchThreads });
     if ('unavailable' in started) {
       loaded.push({ name: 'torch/cpu', cases: started });
       peerLines.push(`torch/cpu: n/a — ${started.unavailable}`);

@@ -4,8 +4,9 @@
 // the times. The interpreter is the first of $PYTHON (alone, when set), Debian's own
 // /usr/bin/python3 (where python3-torch installs) and every python3 on PATH in order
 // whose `import torch` works; where none has torch, the peer reports itself unavailable
-// with each interpreter's reason. torch runs on as many threads as the machine has cores
-// (as Theorbo's cpu device does) unless told otherwise or OMP_NUM_THREADS is set.
+// with each interpreter's reason. torch keeps its own thread count unless told one: on
+// the 2-core machine of issue 16 that is 1, and 2 made its training step slower, not
+// faster, whenever anything else ran (OpenMP's barriers wait on a descheduled thread).
 // Left out: passing tensors through shared memory; torch.compile.
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
@@ -33,9 +34,6 @@ interface Reply {
   outputs?: { path: string; length: number }[];
   first_ms?: number; repeats_ms?: number[]; iterations?: number;
 }
-
-/** The threads torch runs on unless the bench says otherwise: every core, or OMP_NUM_THREADS's choice. */
-export const defaultTorchThreads = (): number | undefined => (process.env.OMP_NUM_THREADS ? undefined : availableParallelism());
 
 /** $PYTHON alone; else Debian's python3, then each python3 on PATH, one per real file. */
 export function pythonCandidates(): string[] {
