@@ -13,6 +13,7 @@ export {
 } from './onset-detect.ts';
 export {
   tempogramDefaults, tempogram, tempogramHost, tempoFrequencies, tempoDefaults, tempoCandidates, tempoScores, tempo, tempoHost,
-  type TempogramOptions, type TempoOptions, type TempoCandidates,
+  type TempogramOptions, type TempoOptions, type TempoScoreOptions, type TempoCandidates,
 } from './tempo.ts';
+export { learnableMel, learnableMfcc, learnableTempo, type LearnableMel, type LearnableMfcc, type LearnableTempo } from './learnable.ts';
 export { beatDefaults, beatTrack, type BeatTrackOptions, type BeatTrack } from './beat.ts';

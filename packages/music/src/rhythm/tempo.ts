@@ -198,24 +198,33 @@ function resolveCandidates(options: TempoOptions, fail: (detail: string) => neve
   return { winLength, firstLag, bpm, logPrior };
 }
 
+export interface TempoScoreOptions extends TempoOptions {
+  /** A log prior to use instead of the designed one, e.g. a trainable copy of tempoCandidates(options).logPrior: [candidates]. */
+  logPrior?: T.Variable;
+}
+
 /** Scores log(1 + 10⁶·tg) + log prior of each candidate lag: [batch, 1 | nFrames, candidates], and the candidates. */
-export function tempoScores(envelope: T.Variable, options: TempoOptions = {}): { scores: T.Variable; candidates: TempoCandidates } {
+export function tempoScores(envelope: T.Variable, options: TempoScoreOptions = {}): { scores: T.Variable; candidates: TempoCandidates } {
   const candidates = resolveCandidates(options, (detail) => { throw graphError('tempoScores', detail); });
   const aggregate = options.aggregate === undefined ? 'mean' : options.aggregate;
   if (aggregate !== 'mean' && aggregate !== null) throw graphError('tempoScores', `aggregate '${String(aggregate)}' is not 'mean' or null`);
   const dtype = envelope.dtype === 'float64' ? 'float64' : 'float32';
+  const given = options.logPrior;
+  if (given && (given.ndim !== 1 || given.shape[0] !== candidates.bpm.length)) {
+    throw graphError('tempoScores', `logPrior ${given.type} must be [${candidates.bpm.length}], one value per candidate lag ${candidates.firstLag} … ${candidates.winLength - 1}`);
+  }
   const scores = T.composite('tempoScores', () => {
     const gram = tempogram(envelope, { winLength: candidates.winLength });
     const pooled = aggregate === 'mean' ? T.mean(gram, 1, true) : gram;
     const kept = T.get(pooled, '...', T.slice(candidates.firstLag, null));
-    const prior = T.constant(T.array(candidates.logPrior, { dtype: 'float64' }).astype(dtype), { name: 'tempo_log_prior' });
+    const prior = given ?? T.constant(T.array(candidates.logPrior, { dtype: 'float64' }).astype(dtype), { name: 'tempo_log_prior' });
     return T.add(T.log1p(T.mul(kept, 1e6)), prior);
   });
   return { scores, candidates };
 }
 
 /** The tempo in BPM of a batch of envelopes: [batch] with aggregate 'mean', [batch, nFrames] with null. */
-export function tempo(envelope: T.Variable, options: TempoOptions = {}): T.Variable {
+export function tempo(envelope: T.Variable, options: TempoScoreOptions = {}): T.Variable {
   const { scores, candidates } = tempoScores(envelope, options);
   return T.composite('tempo', () => {
     const best = T.argmax(scores, -1);

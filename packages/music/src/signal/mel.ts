@@ -150,7 +150,7 @@ export function melFromStft(spectrum: T.Variable, options: MelFromStftOptions = 
   return T.composite('melFromStft', () => T.matmul(spectrum, T.constant(spectrum.dtype === 'float64' ? weights.astype('float64') : weights, { name: 'mel_filterbank' })));
 }
 
-export interface MelSpectrogramOptions extends StftOptions, MelOptions {
+export interface MelSpectrogramOptions extends StftOptions, MelFromStftOptions {
   /** Exponent of the magnitude: 2 (default) for power, 1 for magnitude. */
   power?: number;
 }
