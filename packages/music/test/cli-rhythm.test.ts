@@ -1,9 +1,9 @@
 // The CLI's mel, mfcc, onsets, tempo and beats commands on a synthesized click track at
 // a known tempo: the command functions in-process (one graph compile each), then one
 // child process running `theorbo --device cpu beats --click` as a user would, which also
-// checks that the device line goes to stderr and stdout holds only times. Both use the
-// cpu device, the CLI's default on machines without a GPU and 8× quicker here than
-// llvmpipe's WebGPU; features-device.test.ts compiles these graphs as WGSL.
+// checks that the device line goes to stderr and stdout holds only times. Both name the
+// cpu device, 8× quicker here than llvmpipe's WebGPU, to keep the file near 9 s;
+// features-device.test.ts compiles these graphs as WGSL.
 // The tempo is 2583.98/20 = 129.2 BPM, one whole lag of 20 frames at hop 512 and
 // 22050 Hz, so the estimate can land on it exactly; onsets and beats must fall within
 // 50 ms (about two frames) of a click.
