@@ -1,8 +1,8 @@
 // GFLOP/s of the cpu device's WebAssembly GEMM (packages/codegen/src/cpu/matmul.ts) on
 // square products, with 1 thread and with every core, beside @jax-js/jax's wasm backend
 // on the same inputs. Each implementation is checked (the matmul case's sampled float64
-// check) before it is timed; the best of several repeats is kept, since other work may
-// share the machine. Not part of the tests.
+// check) before it is timed; they are timed in interleaved rounds and each keeps its best
+// round, since other work may share the machine. Not part of the tests.
 // Usage: npx tsx benchmarks/cpu-matmul-probe.ts [--sizes 256,1024] [--repeats 7] [--no-jax]
 import os from 'node:os';
 import { createMatmul } from '../packages/codegen/src/cpu/matmul.ts';
@@ -16,29 +16,31 @@ const argument = (flag: string): string | undefined => {
   return index >= 0 ? process.argv[index + 1] : undefined;
 };
 const sizes = (argument('--sizes') ?? '256,1024').split(',').map(Number);
-const repeats = Number(argument('--repeats') ?? 7);
+const repeats = Number(argument('--repeats') ?? 9);
 const threadCounts = [...new Set([1, os.availableParallelism()])];
 
-/** Best milliseconds per call over `repeats` timed batches, each about 0.2 s long. */
-async function bestMs(step: () => void | Promise<void>, sync: () => Promise<void> = async () => {}): Promise<number> {
-  await step(); await sync();
-  let iterations = 1;
-  for (;;) {
+interface Timed { label: string; step: () => void | Promise<void>; sync: () => Promise<void>; iterations: number; bestMs: number }
+
+/** Calls per timed batch: enough for about 50 ms. */
+async function calibrate(step: () => void | Promise<void>, sync: () => Promise<void>): Promise<number> {
+  for (let iterations = 1; ; iterations *= 2) {
     const start = performance.now();
     for (let i = 0; i < iterations; i++) await step();
     await sync();
-    if (performance.now() - start > 50 || iterations > 1e5) break;
-    iterations *= 2;
+    if (performance.now() - start > 50 || iterations > 1e5) return iterations;
   }
-  iterations = Math.max(1, iterations * 4);
-  let best = Infinity;
-  for (let repeat = 0; repeat < repeats; repeat++) {
-    const start = performance.now();
-    for (let i = 0; i < iterations; i++) await step();
-    await sync();
-    best = Math.min(best, (performance.now() - start) / iterations);
+}
+
+/** Times every implementation once per round, round after round, keeping each one's best. */
+async function timeInRounds(timed: Timed[]): Promise<void> {
+  for (let round = 0; round < repeats; round++) {
+    for (const entry of timed) {
+      const start = performance.now();
+      for (let i = 0; i < entry.iterations; i++) await entry.step();
+      await entry.sync();
+      entry.bestMs = Math.min(entry.bestMs, (performance.now() - start) / entry.iterations);
+    }
   }
-  return best;
 }
 
 const maxSize = Math.max(...sizes);
@@ -67,27 +69,34 @@ for (const size of sizes) {
     c: { offset: base + 2 * size * size, strides: [0, size] as const },
     m: size, n: size, k: size,
   };
-  const rows: string[] = [];
-  let jaxMs: number | undefined;
+  const failures: string[] = [];
+  const timed: Timed[] = [];
+  const noSync = async () => {};
+  let jaxRunner: Runner | undefined;
   if (!('unavailable' in jax)) {
-    const runner = await jax.cases.matmul!(workload) as Runner;
+    const runner = jaxRunner = await jax.cases.matmul!(workload) as Runner;
     const verdict = workload.check(await runner.result());
-    if (!verdict.ok) rows.push(`  jax-js wasm        FAILED its check: ${verdict.detail}`);
+    if (!verdict.ok) failures.push(`  jax-js wasm FAILED its check: ${verdict.detail}`);
     else {
-      jaxMs = await bestMs(() => runner.step(), () => runner.sync());
-      rows.push(`  jax-js wasm        ${(flops / jaxMs / 1e6).toFixed(1).padStart(6)} GFLOP/s  ${jaxMs.toFixed(3)} ms`);
+      const step = () => runner.step(), sync = () => runner.sync();
+      timed.push({ label: 'jax-js wasm', step, sync, iterations: await calibrate(step, sync), bestMs: Infinity });
     }
-    await runner.dispose?.();
   }
   for (const { threads, matmul } of engines) {
     view.fill(Number.NaN, call.c.offset, call.c.offset + size * size);
     matmul.run(call);
     const verdict = workload.check([view.slice(call.c.offset, call.c.offset + size * size)]);
-    if (!verdict.ok) { rows.push(`  theorbo ${threads} thread(s) FAILED its check: ${verdict.detail}`); continue; }
-    const ms = await bestMs(() => matmul.run(call));
-    const ratio = jaxMs === undefined ? '' : `  ${(jaxMs / ms).toFixed(2)}× jax-js`;
-    rows.push(`  theorbo ${threads} thread${threads > 1 ? 's' : ' '}  ${(flops / ms / 1e6).toFixed(1).padStart(6)} GFLOP/s  ${ms.toFixed(3)} ms${ratio}`);
+    if (!verdict.ok) { failures.push(`  theorbo ${threads} thread(s) FAILED its check: ${verdict.detail}`); continue; }
+    const step = () => matmul.run(call);
+    timed.push({ label: `theorbo ${threads} thread${threads > 1 ? 's' : ''}`, step, sync: noSync, iterations: await calibrate(step, noSync), bestMs: Infinity });
   }
+  await timeInRounds(timed);
+  await jaxRunner?.dispose?.();
+  const jaxMs = timed.find((entry) => entry.label === 'jax-js wasm')?.bestMs;
+  const rows = [...failures, ...timed.map(({ label, bestMs }) => {
+    const ratio = jaxMs === undefined || label.startsWith('jax') ? '' : `  ${(jaxMs / bestMs).toFixed(2)}× jax-js`;
+    return `  ${label.padEnd(18)} ${(flops / bestMs / 1e6).toFixed(1).padStart(6)} GFLOP/s  ${bestMs.toFixed(3)} ms${ratio}`;
+  })];
   console.log(`${size}³ (${workload.label})`);
   for (const row of rows) console.log(row);
 }

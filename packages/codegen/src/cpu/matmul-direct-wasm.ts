@@ -73,7 +73,7 @@ export function emitRows(f: FunctionBuilder, params: Local[], tileRows: number, 
     for (const width of widths) {
       const vectors = width / 4;
       whileFits(f, column, n, width, () => {
-        for (let r = 0; r < tileRows; r++) for (let v = 0; v < vectors; v++) f.v128.const([0, 0, 0, 0]).local.set(acc[r]![v]!);
+        for (let r = 0; r < tileRows; r++) for (let v = 0; v < vectors; v++) f.v128.zero().local.set(acc[r]![v]!);
         f.local.get(b).local.get(column).i32.const(4).i32.mul().i32.add().local.set(bPointer);
         f.i32.const(0).local.set(aOffset);
         forUpTo(f, p, k, 1, () => {
@@ -146,7 +146,7 @@ export function emitDots(f: FunctionBuilder, params: Local[], tileRows: number, 
     forUpTo(f, column0, n, tileColumns, () => {
       f.local.get(n).local.get(column0).i32.sub().local.set(columns);
       clampedPointers(f, columnPointers, () => f.local.get(b).local.get(column0).local.get(bCol).i32.mul().i32.add(), columns, bCol);
-      for (const line of acc) for (const x of line) f.v128.const([0, 0, 0, 0]).local.set(x);
+      for (const line of acc) for (const x of line) f.v128.zero().local.set(x);
       // Four k at a time (k4 is in bytes).
       forUpTo(f, offset, k4, 16, () => {
         for (let s = 0; s < tileColumns; s++) f.local.get(columnPointers[s]!).local.get(offset).i32.add().v128.load().local.set(bVectors[s]!);

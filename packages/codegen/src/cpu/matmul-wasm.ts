@@ -75,7 +75,7 @@ function emitKernel(f: FunctionBuilder, [kc, ap, bp, c, cRow, accumulate, rows, 
   const b = Array.from({ length: vectors }, () => f.addLocal('v128'));
   const a = f.addLocal('v128');
   const row = f.addLocal('i32'), column = f.addLocal('i32'), address = f.addLocal('i32'), source = f.addLocal('i32');
-  for (const line of acc) for (const x of line) f.v128.const([0, 0, 0, 0]).local.set(x);
+  for (const line of acc) for (const x of line) f.v128.zero().local.set(x);
   f.loop((top) => {
     for (let j = 0; j < vectors; j++) f.local.get(bp!).v128.load(j * 16).local.set(b[j]!);
     for (let i = 0; i < tile.rows; i++) {
@@ -147,7 +147,7 @@ function emitPackA(f: FunctionBuilder, [src, rowBytes, columnBytes, mc, kc, dst]
       });
     }, () => {
       forLoop(f, k, () => f.i32.const(0), kc!, 1, () => {
-        for (let v = 0; v < tile.rows / 4; v++) f.local.get(dst!).v128.const([0, 0, 0, 0]).v128.store(v * 16);
+        for (let v = 0; v < tile.rows / 4; v++) f.local.get(dst!).v128.zero().v128.store(v * 16);
         forLoop(f, i, () => f.i32.const(0), height, 1, () => {
           f.local.get(dst!).local.get(i).i32.const(4).i32.mul().i32.add();
           f.local.get(pointer).local.get(i).local.get(rowBytes!).i32.mul().i32.add().f32.load();
@@ -177,7 +177,7 @@ function emitPackB(f: FunctionBuilder, [src, rowBytes, columnBytes, kc, nc, dst]
     }, () => {
       f.local.get(width).i32.const(tile.columns).i32.gtU().if(() => { f.i32.const(tile.columns).local.set(width); });
       forLoop(f, k, () => f.i32.const(0), kc!, 1, () => {
-        for (let v = 0; v < vectors; v++) f.local.get(dst!).v128.const([0, 0, 0, 0]).v128.store(v * 16);
+        for (let v = 0; v < vectors; v++) f.local.get(dst!).v128.zero().v128.store(v * 16);
         forLoop(f, j, () => f.i32.const(0), width, 1, () => {
           f.local.get(dst!).local.get(j).i32.const(4).i32.mul().i32.add();
           f.local.get(pointer).local.get(j).local.get(columnBytes!).i32.mul().i32.add().f32.load();

@@ -16,7 +16,8 @@ export interface MatmulOutput { offset: number; strides: readonly [batch: number
 export interface MatmulCall { a: MatmulOperand; b: MatmulOperand; c: MatmulOutput; m: number; n: number; k: number; batch?: number }
 
 export interface Matmul {
-  run(call: MatmulCall): void;
+  /** C = A·B; `form` forces one kernel (for tests and measurements), else it is chosen by shape. */
+  run(call: MatmulCall, form?: MatmulForm): void;
   /** Whether the kernels use f32x4.relaxed_madd. */
   readonly relaxed: boolean;
 }
@@ -35,16 +36,22 @@ const minimumTaskWork = 1 << 16;
 /** Tasks per thread: a few, so a thread slowed by other work is balanced by the rest. */
 const tasksPerThread = 3;
 
+// Which strides each kernel can read: rows need B's columns adjacent, dots need A and B adjacent along k.
+const anyStrides = () => true;
+const unitColumnsOfB = ({ b, n }: MatmulCall) => b.strides[2] === 1 || n === 1;
+const adjacentAlongK = ({ a, b, k }: MatmulCall) => (a.strides[2] === 1 && b.strides[1] === 1) || k === 1;
+
 /** Each exported kernel, with the tile it works in (tasks split rows and columns in whole tiles). */
 const forms = {
-  gemm: { rows: tile.rows, columns: tile.columns },
-  rows4: { rows: 4, columns: 8 },
-  rows1: { rows: 1, columns: 32 },
-  dots16: { rows: 1, columns: 6 },
-  dots24: { rows: 2, columns: 4 },
-  dots61: { rows: 6, columns: 1 },
-} as const satisfies Record<string, { rows: number; columns: number }>;
-type FormName = keyof typeof forms;
+  gemm: { rows: tile.rows, columns: tile.columns, fits: anyStrides },
+  rows4: { rows: 4, columns: 8, fits: unitColumnsOfB },
+  rows1: { rows: 1, columns: 32, fits: unitColumnsOfB },
+  dots16: { rows: 1, columns: 6, fits: adjacentAlongK },
+  dots24: { rows: 2, columns: 4, fits: adjacentAlongK },
+  dots61: { rows: 6, columns: 1, fits: adjacentAlongK },
+} as const satisfies Record<string, { rows: number; columns: number; fits: (call: MatmulCall) => boolean }>;
+export type MatmulForm = keyof typeof forms;
+export const matmulForms = Object.keys(forms) as MatmulForm[];
 
 /**
  * Compiles the GEMM for `pool` and takes its packing scratch from `alloc(bytes)`, which
@@ -57,9 +64,10 @@ export async function createMatmul(pool: ThreadPool, alloc: (bytes: number) => n
   const exports = pool.exports(moduleId);
   return {
     relaxed,
-    run(call) {
+    run(call, forced) {
       checkCall(call);
-      const form = chooseForm(call);
+      if (forced !== undefined && !forms[forced].fits(call)) throw new Error(`matmul: the ${forced} kernel cannot read these strides (A ${call.a.strides}, B ${call.b.strides})`);
+      const form = forced ?? chooseForm(call);
       const serial = pool.threads === 1 || work(call) < serialWork;
       const tasks = planTasks(call, form, serial ? 1 : pool.threads);
       if (serial || tasks.length === 1) {
@@ -84,9 +92,10 @@ function checkCall(call: MatmulCall): void {
 }
 
 /** Which kernel suits the shape and strides (the thresholds come from measurements). */
-function chooseForm({ a, b, m, n, k }: MatmulCall): FormName {
-  const alongK = (a.strides[2] === 1 && b.strides[1] === 1) || k === 1;
-  const rowsOfB = b.strides[2] === 1 && n >= 4;
+function chooseForm(call: MatmulCall): MatmulForm {
+  const { m, n, k } = call;
+  const alongK = adjacentAlongK(call);
+  const rowsOfB = call.b.strides[2] === 1 && n >= 4;
   const small = m * n * k <= unpackedWork;
   if (alongK && k >= 8 && n <= 2) return 'dots61';
   if (rowsOfB && m === 1) return 'rows1';
@@ -97,7 +106,7 @@ function chooseForm({ a, b, m, n, k }: MatmulCall): FormName {
 }
 
 /** The kernel's arguments for every task: byte offsets and strides of one sub-product. */
-function planTasks(call: MatmulCall, form: FormName, threads: number): number[][] {
+function planTasks(call: MatmulCall, form: MatmulForm, threads: number): number[][] {
   const { a, b, c, m, n, k, batch = 1 } = call;
   const unit = forms[form];
   const wanted = threads === 1 ? 1 : Math.max(1, Math.min(threads * tasksPerThread, Math.floor(work(call) / minimumTaskWork)));

@@ -15,7 +15,17 @@ export interface Local { readonly index: number; readonly type: ValueType }
 /** A branch target: a `block` (br jumps past its end) or a `loop` (br jumps to its top). */
 export interface Label { readonly kind: 'block' | 'loop' | 'if' }
 
-export function unsignedLeb(bytes: number[], value: number): void {
+/** A growable byte list: a plain array of small integers, which V8 appends to fastest. */
+export class ByteWriter {
+  readonly bytes: number[] = [];
+  get length(): number { return this.bytes.length; }
+  push(byte: number): void { this.bytes.push(byte); }
+  append(bytes: ArrayLike<number>): void {
+    for (let i = 0; i < bytes.length; i++) this.bytes.push(bytes[i]!);
+  }
+}
+
+export function unsignedLeb(bytes: ByteWriter, value: number): void {
   do {
     let byte = value & 0x7f;
     value = Math.floor(value / 128);
@@ -24,7 +34,17 @@ export function unsignedLeb(bytes: number[], value: number): void {
   } while (value !== 0);
 }
 
-export function signedLeb(bytes: number[], value: bigint | number): void {
+export function signedLeb(bytes: ByteWriter, value: bigint | number): void {
+  if (typeof value === 'number' && value === (value | 0)) {
+    // 32-bit values without BigInt: this runs for every i32.const.
+    for (;;) {
+      const byte = value & 0x7f;
+      value >>= 7;
+      const done = (value === 0 && (byte & 0x40) === 0) || (value === -1 && (byte & 0x40) !== 0);
+      bytes.push(done ? byte : byte | 0x80);
+      if (done) return;
+    }
+  }
   let rest = BigInt(value);
   for (;;) {
     const byte = Number(rest & 0x7fn);
@@ -35,20 +55,145 @@ export function signedLeb(bytes: number[], value: bigint | number): void {
   }
 }
 
-function name(bytes: number[], text: string): void {
-  const encoded = new TextEncoder().encode(text);
+const textEncoder = new TextEncoder();
+function name(bytes: ByteWriter, text: string): void {
+  const encoded = textEncoder.encode(text);
   unsignedLeb(bytes, encoded.length);
-  bytes.push(...encoded);
+  bytes.append(encoded);
 }
 
-/** Natural alignment (log2 of the access size in bytes), the usual `align` of a memarg. */
-const naturalAlign = { 1: 0, 2: 1, 4: 2, 8: 3, 16: 4 } as const;
+const zeroVector: readonly number[] = Array<number>(16).fill(0);
+const floatBits = new Float32Array(1);
+const floatByteView = new Uint8Array(floatBits.buffer);
+
+// Opcode tables. Instructions without immediates are one entry each; memory instructions
+// give [opcode, access size in bytes] (their default alignment is the natural one).
+const i32Codes = {
+  eqz: 0x45, eq: 0x46, ne: 0x47, ltS: 0x48, ltU: 0x49, gtS: 0x4a, gtU: 0x4b, leS: 0x4c, leU: 0x4d, geS: 0x4e, geU: 0x4f,
+  add: 0x6a, sub: 0x6b, mul: 0x6c, divS: 0x6d, divU: 0x6e, remS: 0x6f, remU: 0x70,
+  and: 0x71, or: 0x72, xor: 0x73, shl: 0x74, shrS: 0x75, shrU: 0x76,
+  wrapI64: 0xa7, truncF32S: 0xa8, reinterpretF32: 0xbc,
+} as const;
+const i64Codes = {
+  eqz: 0x50, eq: 0x51, ne: 0x52, ltS: 0x53, ltU: 0x54, gtS: 0x55, gtU: 0x56,
+  add: 0x7c, sub: 0x7d, mul: 0x7e, divS: 0x7f, divU: 0x80, remS: 0x81, remU: 0x82,
+  and: 0x83, or: 0x84, xor: 0x85, shl: 0x86, shrS: 0x87, shrU: 0x88, extendI32S: 0xac, extendI32U: 0xad,
+} as const;
+const f32Codes = {
+  eq: 0x5b, ne: 0x5c, lt: 0x5d, gt: 0x5e, le: 0x5f, ge: 0x60, abs: 0x8b, neg: 0x8c, sqrt: 0x91,
+  add: 0x92, sub: 0x93, mul: 0x94, div: 0x95, min: 0x96, max: 0x97, convertI32S: 0xb2, reinterpretI32: 0xbe,
+} as const;
+// SIMD opcodes follow the 0xFD prefix (LEB-encoded).
+const v128Codes = { not: 0x4d, and: 0x4e, andnot: 0x4f, or: 0x50, xor: 0x51, bitselect: 0x52 } as const;
+const i32x4Codes = {
+  splat: 0x11, eq: 0x37, ltS: 0x39, gtS: 0x3b, shl: 0xab, shrS: 0xac, shrU: 0xad,
+  add: 0xae, sub: 0xb1, mul: 0xb5, minS: 0xb6, maxS: 0xb8, truncSatF32x4S: 0xf8,
+} as const;
+const f32x4Codes = {
+  splat: 0x13, eq: 0x41, lt: 0x43, gt: 0x44, abs: 0xe0, neg: 0xe1, sqrt: 0xe3,
+  add: 0xe4, sub: 0xe5, mul: 0xe6, div: 0xe7, min: 0xe8, max: 0xe9, convertI32x4S: 0xfa,
+  /** a·b + c, fused or not at the engine's choice (relaxed SIMD). */
+  relaxedMadd: 0x105, relaxedNmadd: 0x106,
+} as const;
+const i32Memory = { load: [0x28, 4], store: [0x36, 4], load8U: [0x2d, 1], store8: [0x3a, 1] } as const;
+const i64Memory = { load: [0x29, 8], store: [0x37, 8] } as const;
+const f32Memory = { load: [0x2a, 4], store: [0x38, 4] } as const;
+const v128Memory = { load: [0x00, 16], store: [0x0b, 16], load32Splat: [0x09, 4], load32Zero: [0x5c, 4], load64Zero: [0x5d, 8] } as const;
+
+type Nullary<Codes> = { readonly [Name in keyof Codes]: () => FunctionBuilder };
+/** (offset, align) of a memory instruction; align is log2 of bytes, natural by default. */
+type MemoryOps<Table> = { readonly [Name in keyof Table]: (offset?: number, align?: number) => FunctionBuilder };
+
+/** One instruction family (`f.i32`, `f.f32x4`, …): a view on its builder, methods on the prototype. */
+class Family {
+  constructor(protected readonly f: FunctionBuilder) {}
+}
+function install(family: { prototype: object }, codes: Record<string, number>, memory: Record<string, readonly [number, number]>, simd: boolean): void {
+  const target = family.prototype as Record<string, unknown>;
+  for (const [name, code] of Object.entries(codes)) {
+    target[name] = simd ? function (this: Family) { return (this as unknown as { f: FunctionBuilder }).f.simd(code); }
+      : function (this: Family) { return (this as unknown as { f: FunctionBuilder }).f.op(code); };
+  }
+  for (const [name, [code, size]] of Object.entries(memory)) {
+    const natural = Math.log2(size);
+    target[name] = function (this: Family, offset = 0, align = natural) { return (this as unknown as { f: FunctionBuilder }).f.memoryOp(code, offset, align, simd); };
+  }
+}
+
+class I32 extends Family {
+  const(value: number): FunctionBuilder { this.f.bytes.push(0x41); signedLeb(this.f.bytes, value | 0); return this.f; }
+}
+interface I32 extends Nullary<typeof i32Codes>, MemoryOps<typeof i32Memory> {}
+class I64 extends Family {
+  const(value: bigint | number): FunctionBuilder { this.f.bytes.push(0x42); signedLeb(this.f.bytes, value); return this.f; }
+}
+interface I64 extends Nullary<typeof i64Codes>, MemoryOps<typeof i64Memory> {}
+class F32 extends Family {
+  const(value: number): FunctionBuilder {
+    floatBits[0] = value;
+    this.f.bytes.push(0x43);
+    this.f.bytes.append(floatByteView);
+    return this.f;
+  }
+}
+interface F32 extends Nullary<typeof f32Codes>, MemoryOps<typeof f32Memory> {}
+class V128 extends Family {
+  /** The all-zero vector. */
+  zero(): FunctionBuilder { return this.f.simd(0x0c, zeroVector); }
+  /** A constant of four f32 lanes. */
+  const(lanes: ArrayLike<number>): FunctionBuilder {
+    const bytes = new Uint8Array(new Float32Array(lanes).buffer);
+    if (bytes.length !== 16) throw new Error('wasm-encode: v128.const takes four f32 lanes');
+    return this.f.simd(0x0c, bytes);
+  }
+  /** Stores one 32-bit lane: memarg, then the lane index. */
+  store32Lane(lane: number, offset = 0, align = 2): FunctionBuilder { this.f.memoryOp(0x5a, offset, align, true); this.f.bytes.push(lane); return this.f; }
+}
+interface V128 extends Nullary<typeof v128Codes>, MemoryOps<typeof v128Memory> {}
+class I8x16 extends Family {
+  shuffle(lanes: readonly number[]): FunctionBuilder { return this.f.simd(0x0d, lanes); }
+}
+class I32x4 extends Family {
+  extractLane(lane: number): FunctionBuilder { return this.f.simd(0x1b, [lane]); }
+  replaceLane(lane: number): FunctionBuilder { return this.f.simd(0x1c, [lane]); }
+}
+interface I32x4 extends Nullary<typeof i32x4Codes> {}
+class F32x4 extends Family {
+  extractLane(lane: number): FunctionBuilder { return this.f.simd(0x1f, [lane]); }
+  replaceLane(lane: number): FunctionBuilder { return this.f.simd(0x20, [lane]); }
+}
+interface F32x4 extends Nullary<typeof f32x4Codes> {}
+install(I32, i32Codes, i32Memory, false);
+install(I64, i64Codes, i64Memory, false);
+install(F32, f32Codes, f32Memory, false);
+install(V128, v128Codes, v128Memory, true);
+install(I32x4, i32x4Codes, {}, true);
+install(F32x4, f32x4Codes, {}, true);
+
+class Locals extends Family {
+  get(local: Local): FunctionBuilder { return this.f.indexed(0x20, local.index); }
+  set(local: Local): FunctionBuilder { return this.f.indexed(0x21, local.index); }
+  tee(local: Local): FunctionBuilder { return this.f.indexed(0x22, local.index); }
+}
+class Globals extends Family {
+  get(index: number): FunctionBuilder { return this.f.indexed(0x23, index); }
+  set(index: number): FunctionBuilder { return this.f.indexed(0x24, index); }
+}
 
 export class FunctionBuilder {
-  readonly bytes: number[] = [];
+  readonly bytes = new ByteWriter();
   readonly params: Local[];
   private readonly extraLocals: Local[] = [];
   private readonly labels: Label[] = [];
+  readonly local = new Locals(this);
+  readonly global = new Globals(this);
+  readonly i32 = new I32(this);
+  readonly i64 = new I64(this);
+  readonly f32 = new F32(this);
+  readonly v128 = new V128(this);
+  readonly i8x16 = new I8x16(this);
+  readonly i32x4 = new I32x4(this);
+  readonly f32x4 = new F32x4(this);
 
   constructor(readonly paramTypes: readonly ValueType[], readonly resultTypes: readonly ValueType[]) {
     this.params = paramTypes.map((type, index) => ({ index, type }));
@@ -61,27 +206,30 @@ export class FunctionBuilder {
     return local;
   }
 
-  op(...codes: number[]): this { this.bytes.push(...codes); return this; }
-  private prefixed(prefix: number, code: number, ...immediates: number[]): this {
-    this.bytes.push(prefix);
+  /** One single-byte instruction. */
+  op(code: number): this { this.bytes.push(code); return this; }
+  /** An instruction with one LEB128 index immediate. */
+  indexed(code: number, index: number): this { this.bytes.push(code); unsignedLeb(this.bytes, index); return this; }
+  /** A 0xFD-prefixed instruction with its raw immediate bytes. */
+  simd(code: number, immediates?: ArrayLike<number>): this {
+    this.bytes.push(0xfd);
     unsignedLeb(this.bytes, code);
-    this.bytes.push(...immediates);
+    if (immediates !== undefined) this.bytes.append(immediates);
     return this;
   }
-  private memory(code: number, offset: number, align: number, prefix?: number): this {
-    if (prefix === undefined) this.bytes.push(code); else { this.bytes.push(prefix); unsignedLeb(this.bytes, code); }
+  /** A load or store: opcode (0xFD-prefixed for SIMD), then align and offset. */
+  memoryOp(code: number, offset: number, align: number, simd: boolean): this {
+    if (simd) { this.bytes.push(0xfd); unsignedLeb(this.bytes, code); } else this.bytes.push(code);
     unsignedLeb(this.bytes, align);
     unsignedLeb(this.bytes, offset);
     return this;
   }
-  private simd = (code: number) => () => this.prefixed(0xfd, code);
-  private load = (code: number, size: 1 | 2 | 4 | 8 | 16, prefix?: number) =>
-    (offset = 0, align: number = naturalAlign[size]) => this.memory(code, offset, align, prefix);
 
   // Control flow. Each structured instruction takes its body as a callback with its label.
   private structured(code: number, kind: Label['kind'], body: (label: Label) => void, result?: ValueType): this {
     const label: Label = { kind };
-    this.bytes.push(code, result === undefined ? 0x40 : valueTypes[result]);
+    this.bytes.push(code);
+    this.bytes.push(result === undefined ? 0x40 : valueTypes[result]);
     this.labels.push(label);
     body(label);
     this.labels.pop();
@@ -102,118 +250,30 @@ export class FunctionBuilder {
     if (index < 0) throw new Error('wasm-encode: a branch targets a label that is not open here');
     return this.labels.length - 1 - index;
   }
-  br(label: Label): this { this.bytes.push(0x0c); unsignedLeb(this.bytes, this.depth(label)); return this; }
-  brIf(label: Label): this { this.bytes.push(0x0d); unsignedLeb(this.bytes, this.depth(label)); return this; }
+  br(label: Label): this { return this.indexed(0x0c, this.depth(label)); }
+  brIf(label: Label): this { return this.indexed(0x0d, this.depth(label)); }
   return(): this { return this.op(0x0f); }
   unreachable(): this { return this.op(0x00); }
   drop(): this { return this.op(0x1a); }
   select(): this { return this.op(0x1b); }
-  call(functionIndex: number): this { this.bytes.push(0x10); unsignedLeb(this.bytes, functionIndex); return this; }
+  call(functionIndex: number): this { return this.indexed(0x10, functionIndex); }
 
-  readonly local = {
-    get: (local: Local) => { this.bytes.push(0x20); unsignedLeb(this.bytes, local.index); return this; },
-    set: (local: Local) => { this.bytes.push(0x21); unsignedLeb(this.bytes, local.index); return this; },
-    tee: (local: Local) => { this.bytes.push(0x22); unsignedLeb(this.bytes, local.index); return this; },
-  };
-  readonly global = {
-    get: (index: number) => { this.bytes.push(0x23); unsignedLeb(this.bytes, index); return this; },
-    set: (index: number) => { this.bytes.push(0x24); unsignedLeb(this.bytes, index); return this; },
-  };
-
-  readonly i32 = {
-    const: (value: number) => { this.bytes.push(0x41); signedLeb(this.bytes, value | 0); return this; },
-    load: this.load(0x28, 4), store: this.load(0x36, 4),
-    load8U: this.load(0x2d, 1), store8: this.load(0x3a, 1),
-    eqz: () => this.op(0x45), eq: () => this.op(0x46), ne: () => this.op(0x47),
-    ltS: () => this.op(0x48), ltU: () => this.op(0x49), gtS: () => this.op(0x4a), gtU: () => this.op(0x4b),
-    leS: () => this.op(0x4c), leU: () => this.op(0x4d), geS: () => this.op(0x4e), geU: () => this.op(0x4f),
-    add: () => this.op(0x6a), sub: () => this.op(0x6b), mul: () => this.op(0x6c),
-    divS: () => this.op(0x6d), divU: () => this.op(0x6e), remS: () => this.op(0x6f), remU: () => this.op(0x70),
-    and: () => this.op(0x71), or: () => this.op(0x72), xor: () => this.op(0x73),
-    shl: () => this.op(0x74), shrS: () => this.op(0x75), shrU: () => this.op(0x76),
-    wrapI64: () => this.op(0xa7), truncF32S: () => this.op(0xa8), reinterpretF32: () => this.op(0xbc),
-  };
-  readonly i64 = {
-    const: (value: bigint | number) => { this.bytes.push(0x42); signedLeb(this.bytes, value); return this; },
-    load: this.load(0x29, 8), store: this.load(0x37, 8),
-    eqz: () => this.op(0x50), eq: () => this.op(0x51), ne: () => this.op(0x52),
-    ltS: () => this.op(0x53), ltU: () => this.op(0x54), gtS: () => this.op(0x55), gtU: () => this.op(0x56),
-    add: () => this.op(0x7c), sub: () => this.op(0x7d), mul: () => this.op(0x7e),
-    divS: () => this.op(0x7f), divU: () => this.op(0x80), remS: () => this.op(0x81), remU: () => this.op(0x82),
-    and: () => this.op(0x83), or: () => this.op(0x84), xor: () => this.op(0x85),
-    shl: () => this.op(0x86), shrS: () => this.op(0x87), shrU: () => this.op(0x88),
-    extendI32S: () => this.op(0xac), extendI32U: () => this.op(0xad),
-  };
-  readonly f32 = {
-    const: (value: number) => {
-      const bits = new Uint8Array(new Float32Array([value]).buffer);
-      this.bytes.push(0x43, ...bits);
-      return this;
-    },
-    load: this.load(0x2a, 4), store: this.load(0x38, 4),
-    eq: () => this.op(0x5b), ne: () => this.op(0x5c), lt: () => this.op(0x5d),
-    gt: () => this.op(0x5e), le: () => this.op(0x5f), ge: () => this.op(0x60),
-    abs: () => this.op(0x8b), neg: () => this.op(0x8c), sqrt: () => this.op(0x91),
-    add: () => this.op(0x92), sub: () => this.op(0x93), mul: () => this.op(0x94), div: () => this.op(0x95),
-    min: () => this.op(0x96), max: () => this.op(0x97),
-    convertI32S: () => this.op(0xb2), reinterpretI32: () => this.op(0xbe),
-  };
-  readonly v128 = {
-    load: this.load(0x00, 16, 0xfd), store: this.load(0x0b, 16, 0xfd),
-    load32Splat: this.load(0x09, 4, 0xfd), load32Zero: this.load(0x5c, 4, 0xfd), load64Zero: this.load(0x5d, 8, 0xfd),
-    const: (lanes: ArrayLike<number>) => {
-      const bytes = new Uint8Array(new Float32Array(lanes).buffer);
-      if (bytes.length !== 16) throw new Error('wasm-encode: v128.const takes four f32 lanes');
-      return this.prefixed(0xfd, 0x0c, ...bytes);
-    },
-    not: this.simd(0x4d), and: this.simd(0x4e), andnot: this.simd(0x4f), or: this.simd(0x50), xor: this.simd(0x51),
-    bitselect: this.simd(0x52),
-    /** Stores one 32-bit lane: memarg, then the lane index. */
-    store32Lane: (lane: number, offset = 0, align = 2) => { this.memory(0x5a, offset, align, 0xfd); this.bytes.push(lane); return this; },
-  };
-  readonly i8x16 = {
-    shuffle: (lanes: readonly number[]) => this.prefixed(0xfd, 0x0d, ...lanes),
-  };
-  readonly i32x4 = {
-    splat: this.simd(0x11),
-    extractLane: (lane: number) => this.prefixed(0xfd, 0x1b, lane),
-    replaceLane: (lane: number) => this.prefixed(0xfd, 0x1c, lane),
-    eq: this.simd(0x37), ltS: this.simd(0x39), gtS: this.simd(0x3b),
-    shl: this.simd(0xab), shrS: this.simd(0xac), shrU: this.simd(0xad),
-    add: this.simd(0xae), sub: this.simd(0xb1), mul: this.simd(0xb5),
-    minS: this.simd(0xb6), maxS: this.simd(0xb8),
-    truncSatF32x4S: this.simd(0xf8),
-  };
-  readonly f32x4 = {
-    splat: this.simd(0x13),
-    extractLane: (lane: number) => this.prefixed(0xfd, 0x1f, lane),
-    replaceLane: (lane: number) => this.prefixed(0xfd, 0x20, lane),
-    eq: this.simd(0x41), lt: this.simd(0x43), gt: this.simd(0x44),
-    abs: this.simd(0xe0), neg: this.simd(0xe1), sqrt: this.simd(0xe3),
-    add: this.simd(0xe4), sub: this.simd(0xe5), mul: this.simd(0xe6), div: this.simd(0xe7),
-    min: this.simd(0xe8), max: this.simd(0xe9),
-    convertI32x4S: this.simd(0xfa),
-    /** a·b + c, fused or not at the engine's choice (relaxed SIMD). */
-    relaxedMadd: this.simd(0x105),
-    relaxedNmadd: this.simd(0x106),
-  };
-
-  /** The function body as it appears in the code section (size-prefixed). */
-  encodeBody(): number[] {
+  /** Writes the function body as it appears in the code section (size-prefixed). */
+  encodeBody(out: ByteWriter): void {
     if (this.labels.length !== 0) throw new Error('wasm-encode: a block is still open');
-    const body: number[] = [];
+    const locals = new ByteWriter();
     const groups: [ValueType, number][] = [];
     for (const { type } of this.extraLocals) {
       const last = groups[groups.length - 1];
       if (last !== undefined && last[0] === type) last[1]++;
       else groups.push([type, 1]);
     }
-    unsignedLeb(body, groups.length);
-    for (const [type, count] of groups) { unsignedLeb(body, count); body.push(valueTypes[type]); }
-    body.push(...this.bytes, 0x0b);
-    const sized: number[] = [];
-    unsignedLeb(sized, body.length);
-    return sized.concat(body);
+    unsignedLeb(locals, groups.length);
+    for (const [type, count] of groups) { unsignedLeb(locals, count); locals.push(valueTypes[type]); }
+    unsignedLeb(out, locals.length + this.bytes.length + 1);
+    out.append(locals.bytes);
+    out.append(this.bytes.bytes);
+    out.push(0x0b);
   }
 }
 
@@ -247,53 +307,50 @@ export class ModuleBuilder {
   }
 
   encode(): Uint8Array {
-    const out: number[] = [0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00];
-    const section = (id: number, content: number[]) => {
+    const out = new ByteWriter();
+    out.append([0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00]);
+    /** A section: its id, its size, then `count` items written by `write`. */
+    const section = <T>(id: number, items: readonly T[], write: (bytes: ByteWriter, item: T) => void) => {
+      const content = new ByteWriter();
+      unsignedLeb(content, items.length);
+      for (const item of items) write(content, item);
       out.push(id);
       unsignedLeb(out, content.length);
-      for (const byte of content) out.push(byte);
+      out.append(content.bytes);
     };
-    const vector = <T>(items: readonly T[], write: (bytes: number[], item: T) => void): number[] => {
-      const bytes: number[] = [];
-      unsignedLeb(bytes, items.length);
-      for (const item of items) write(bytes, item);
-      return bytes;
+    const types = (bytes: ByteWriter, list: readonly ValueType[]) => {
+      unsignedLeb(bytes, list.length);
+      for (const type of list) bytes.push(valueTypes[type]);
     };
 
     // Function types, one per distinct signature.
-    const signatures: string[] = [];
+    const signatures: FunctionBuilder[] = [];
+    const keys: string[] = [];
     const typeOf = this.functions.map(({ builder }) => {
       const key = `${builder.paramTypes.join(',')}->${builder.resultTypes.join(',')}`;
-      if (!signatures.includes(key)) signatures.push(key);
-      return signatures.indexOf(key);
+      if (!keys.includes(key)) { keys.push(key); signatures.push(builder); }
+      return keys.indexOf(key);
     });
-    section(1, vector(signatures, (bytes, key) => {
-      const [params, results] = key.split('->').map((list) => (list === '' ? [] : list.split(',')) as ValueType[]);
-      bytes.push(0x60);
-      for (const list of [params!, results!]) {
-        unsignedLeb(bytes, list.length);
-        for (const type of list) bytes.push(valueTypes[type]);
-      }
-    }));
+    section(1, signatures, (bytes, { paramTypes, resultTypes }) => { bytes.push(0x60); types(bytes, paramTypes); types(bytes, resultTypes); });
 
-    const imports: ((bytes: number[]) => void)[] = [];
+    const imports: ((bytes: ByteWriter) => void)[] = [];
     if (this.memoryImport !== undefined) {
       const { module, name: field, initial, maximum, shared } = this.memoryImport;
       imports.push((bytes) => {
         name(bytes, module); name(bytes, field);
-        bytes.push(0x02, shared ? 0x03 : 0x01);
+        bytes.push(0x02); bytes.push(shared ? 0x03 : 0x01);
         unsignedLeb(bytes, initial); unsignedLeb(bytes, maximum);
       });
     }
     for (const { module, name: field, type, mutable } of this.globalImports) {
-      imports.push((bytes) => { name(bytes, module); name(bytes, field); bytes.push(0x03, valueTypes[type], mutable ? 1 : 0); });
+      imports.push((bytes) => { name(bytes, module); name(bytes, field); bytes.append([0x03, valueTypes[type], mutable ? 1 : 0]); });
     }
-    if (imports.length > 0) section(2, vector(imports, (bytes, write) => write(bytes)));
+    if (imports.length > 0) section(2, imports, (bytes, write) => write(bytes));
 
-    section(3, vector(typeOf, (bytes, index) => unsignedLeb(bytes, index)));
+    section(3, typeOf, (bytes, index) => unsignedLeb(bytes, index));
     const exported = this.functions.flatMap(({ exportName }, index) => (exportName === undefined ? [] : [[exportName, index] as const]));
-    section(7, vector(exported, (bytes, [field, index]) => { name(bytes, field); bytes.push(0x00); unsignedLeb(bytes, index); }));
-    section(10, vector(this.functions, (bytes, { builder }) => { for (const byte of builder.encodeBody()) bytes.push(byte); }));
-    return new Uint8Array(out);
+    section(7, exported, (bytes, [field, index]) => { name(bytes, field); bytes.push(0x00); unsignedLeb(bytes, index); });
+    section(10, this.functions, (bytes, { builder }) => builder.encodeBody(bytes));
+    return new Uint8Array(out.bytes);
   }
 }
