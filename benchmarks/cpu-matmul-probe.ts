@@ -19,7 +19,7 @@ const sizes = (argument('--sizes') ?? '256,1024').split(',').map(Number);
 const repeats = Number(argument('--repeats') ?? 9);
 const threadCounts = [...new Set([1, os.availableParallelism()])];
 
-interface Timed { label: string; step: () => void | Promise<void>; sync: () => Promise<void>; iterations: number; bestMs: number }
+interface Timed { label: string; step: () => void | Promise<void>; sync: () => Promise<void>; iterations: number; bestMs: number; cpuMs: number; wallMs: number }
 
 /** Calls per timed batch: enough for about 50 ms. */
 async function calibrate(step: () => void | Promise<void>, sync: () => Promise<void>): Promise<number> {
@@ -35,10 +35,13 @@ async function calibrate(step: () => void | Promise<void>, sync: () => Promise<v
 async function timeInRounds(timed: Timed[]): Promise<void> {
   for (let round = 0; round < repeats; round++) {
     for (const entry of timed) {
-      const start = performance.now();
+      const start = performance.now(), cpu = process.cpuUsage();
       for (let i = 0; i < entry.iterations; i++) await entry.step();
       await entry.sync();
-      entry.bestMs = Math.min(entry.bestMs, (performance.now() - start) / entry.iterations);
+      const wall = performance.now() - start, used = process.cpuUsage(cpu);
+      entry.bestMs = Math.min(entry.bestMs, wall / entry.iterations);
+      entry.wallMs += wall;
+      entry.cpuMs += (used.user + used.system) / 1000;
     }
   }
 }
@@ -79,7 +82,7 @@ for (const size of sizes) {
     if (!verdict.ok) failures.push(`  jax-js wasm FAILED its check: ${verdict.detail}`);
     else {
       const step = () => runner.step(), sync = () => runner.sync();
-      timed.push({ label: 'jax-js wasm', step, sync, iterations: await calibrate(step, sync), bestMs: Infinity });
+      timed.push({ label: 'jax-js wasm', step, sync, iterations: await calibrate(step, sync), bestMs: Infinity, cpuMs: 0, wallMs: 0 });
     }
   }
   for (const { threads, matmul } of engines) {
@@ -88,14 +91,16 @@ for (const size of sizes) {
     const verdict = workload.check([view.slice(call.c.offset, call.c.offset + size * size)]);
     if (!verdict.ok) { failures.push(`  theorbo ${threads} thread(s) FAILED its check: ${verdict.detail}`); continue; }
     const step = () => matmul.run(call);
-    timed.push({ label: `theorbo ${threads} thread${threads > 1 ? 's' : ''}`, step, sync: noSync, iterations: await calibrate(step, noSync), bestMs: Infinity });
+    timed.push({ label: `theorbo ${threads} thread${threads > 1 ? 's' : ''}`, step, sync: noSync, iterations: await calibrate(step, noSync), bestMs: Infinity, cpuMs: 0, wallMs: 0 });
   }
   await timeInRounds(timed);
   await jaxRunner?.dispose?.();
   const jaxMs = timed.find((entry) => entry.label === 'jax-js wasm')?.bestMs;
-  const rows = [...failures, ...timed.map(({ label, bestMs }) => {
+  // cores: the process's CPU time over wall time while the row was timed (below its thread
+  // count when other work shares the machine).
+  const rows = [...failures, ...timed.map(({ label, bestMs, cpuMs, wallMs }) => {
     const ratio = jaxMs === undefined || label.startsWith('jax') ? '' : `  ${(jaxMs / bestMs).toFixed(2)}× jax-js`;
-    return `  ${label.padEnd(18)} ${(flops / bestMs / 1e6).toFixed(1).padStart(6)} GFLOP/s  ${bestMs.toFixed(3)} ms${ratio}`;
+    return `  ${label.padEnd(18)} ${(flops / bestMs / 1e6).toFixed(1).padStart(6)} GFLOP/s  ${bestMs.toFixed(3).padStart(8)} ms  cores ${(cpuMs / wallMs).toFixed(2)}${ratio}`;
   })];
   console.log(`${size}³ (${workload.label})`);
   for (const row of rows) console.log(row);

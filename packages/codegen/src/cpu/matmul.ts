@@ -100,7 +100,7 @@ function chooseForm(call: MatmulCall): MatmulForm {
   if (alongK && k >= 8 && n <= 2) return 'dots61';
   if (rowsOfB && m === 1) return 'rows1';
   if (alongK && k >= 8 && m <= 2) return 'dots16';
-  if (rowsOfB && (m <= 8 || small)) return 'rows4';
+  if (rowsOfB && (m <= 4 || k <= 8 || small)) return 'rows4';
   if (alongK && k >= 8 && small) return 'dots24';
   return 'gemm';
 }
