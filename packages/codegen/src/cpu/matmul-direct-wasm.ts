@@ -14,18 +14,6 @@
 // stream each operand once or nearly so).
 import type { FunctionBuilder, Local } from './wasm-encode.ts';
 
-/** `for (counter = 0; counter < limit; counter += step)`, unsigned compare. */
-function forUpTo(f: FunctionBuilder, counter: Local, limit: Local, step: number, body: () => void): void {
-  f.i32.const(0).local.set(counter);
-  f.block((exit) => {
-    f.local.get(counter).local.get(limit).i32.geU().brIf(exit);
-    f.loop((top) => {
-      body();
-      f.local.get(counter).i32.const(step).i32.add().local.tee(counter).local.get(limit).i32.ltU().brIf(top);
-    });
-  });
-}
-
 /** `while (position + width <= limit) { body(); position += width }`. */
 function whileFits(f: FunctionBuilder, position: Local, limit: Local, width: number, body: () => void): void {
   f.block((exit) => {
@@ -66,7 +54,7 @@ export function emitRows(f: FunctionBuilder, params: Local[], tileRows: number, 
   const bVectors = Array.from({ length: widest }, () => f.addLocal('v128'));
   const splat = f.addLocal('v128');
   const sums = Array.from({ length: tileRows }, () => f.addLocal('f32'));
-  forUpTo(f, row0, m, tileRows, () => {
+  f.forUp(row0, m, tileRows, () => {
     f.local.get(m).local.get(row0).i32.sub().local.set(rows);
     clampedPointers(f, pointers, () => f.local.get(a).local.get(row0).local.get(aRow).i32.mul().i32.add(), rows, aRow);
     f.i32.const(0).local.set(column);
@@ -76,7 +64,7 @@ export function emitRows(f: FunctionBuilder, params: Local[], tileRows: number, 
         for (let r = 0; r < tileRows; r++) for (let v = 0; v < vectors; v++) f.v128.zero().local.set(acc[r]![v]!);
         f.local.get(b).local.get(column).i32.const(4).i32.mul().i32.add().local.set(bPointer);
         f.i32.const(0).local.set(aOffset);
-        forUpTo(f, p, k, 1, () => {
+        f.forUp(p, k, 1, () => {
           for (let v = 0; v < vectors; v++) f.local.get(bPointer).v128.load(v * 16).local.set(bVectors[v]!);
           for (let r = 0; r < tileRows; r++) {
             f.local.get(pointers[r]!).local.get(aOffset).i32.add().v128.load32Splat().local.set(splat);
@@ -102,7 +90,7 @@ export function emitRows(f: FunctionBuilder, params: Local[], tileRows: number, 
         for (const sum of sums) f.f32.const(0).local.set(sum);
         f.local.get(b).local.get(column).i32.const(4).i32.mul().i32.add().local.set(bPointer);
         f.i32.const(0).local.set(aOffset);
-        forUpTo(f, p, k, 1, () => {
+        f.forUp(p, k, 1, () => {
           for (let r = 0; r < tileRows; r++) {
             f.local.get(sums[r]!).local.get(pointers[r]!).local.get(aOffset).i32.add().f32.load();
             f.local.get(bPointer).f32.load().f32.mul().f32.add().local.set(sums[r]!);
@@ -140,15 +128,15 @@ export function emitDots(f: FunctionBuilder, params: Local[], tileRows: number, 
   const kBytes = f.addLocal('i32');
   f.local.get(k).i32.const(-4).i32.and().i32.const(4).i32.mul().local.set(k4);
   f.local.get(k).i32.const(4).i32.mul().local.set(kBytes);
-  forUpTo(f, row0, m, tileRows, () => {
+  f.forUp(row0, m, tileRows, () => {
     f.local.get(m).local.get(row0).i32.sub().local.set(rows);
     clampedPointers(f, rowPointers, () => f.local.get(a).local.get(row0).local.get(aRow).i32.mul().i32.add(), rows, aRow);
-    forUpTo(f, column0, n, tileColumns, () => {
+    f.forUp(column0, n, tileColumns, () => {
       f.local.get(n).local.get(column0).i32.sub().local.set(columns);
       clampedPointers(f, columnPointers, () => f.local.get(b).local.get(column0).local.get(bCol).i32.mul().i32.add(), columns, bCol);
       for (const line of acc) for (const x of line) f.v128.zero().local.set(x);
       // Four k at a time (k4 is in bytes).
-      forUpTo(f, offset, k4, 16, () => {
+      f.forUp(offset, k4, 16, () => {
         for (let s = 0; s < tileColumns; s++) f.local.get(columnPointers[s]!).local.get(offset).i32.add().v128.load().local.set(bVectors[s]!);
         for (let r = 0; r < tileRows; r++) {
           f.local.get(rowPointers[r]!).local.get(offset).i32.add().v128.load().local.set(aVectors[r]!);

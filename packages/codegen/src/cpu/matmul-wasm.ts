@@ -4,7 +4,9 @@
 // packs A into MR-tall strips, and runs the MR×NR register-blocked micro-kernel over the
 // tiles. Packing reads A and B through arbitrary byte strides (transposed or broadcast
 // operands need no copy); C has unit column stride. Partial tiles go through a small tile
-// buffer. Each thread packs into its own scratch, found from the imported `env.thread`.
+// buffer. Each thread packs into its own scratch (about 1.2 MB), found from the imported
+// `env.thread`. The module also exports the unpacked kernels of matmul-direct-wasm.ts,
+// all with gemm's arguments.
 // Shapes: A [m, k] (row stride aRow, column stride aCol, in bytes), B [k, n], C [m, n].
 // Why 4×8: V8's scheduler hoists every load of a k step ahead of the multiply-adds, so the
 // tile must fit in 15 xmm registers with its operands (8 accumulators + 2 B + 4 A); larger
@@ -26,19 +28,6 @@ export interface GemmModuleOptions {
   scratchBase: number;
   /** Use f32x4.relaxed_madd (fused where the CPU has FMA) instead of mul + add. */
   relaxed: boolean;
-}
-
-/** `for (counter = start; counter < limit; counter += step) body()`, unsigned compare. */
-function forLoop(f: FunctionBuilder, counter: Local, start: () => void, limit: Local, step: number, body: () => void): void {
-  start();
-  f.local.set(counter);
-  f.block((exit) => {
-    f.local.get(counter).local.get(limit).i32.geU().brIf(exit);
-    f.loop((top) => {
-      body();
-      f.local.get(counter).i32.const(step).i32.add().local.tee(counter).local.get(limit).i32.ltU().brIf(top);
-    });
-  });
 }
 
 export function buildGemmModule(options: GemmModuleOptions): Uint8Array {
@@ -112,10 +101,10 @@ function emitKernel(f: FunctionBuilder, [kc, ap, bp, c, cRow, accumulate, rows, 
   }, () => {
     // Edge tile: spill the accumulators, then copy the valid corner element by element.
     storeTile(tileBuffer!, tile.columns * 4, false);
-    forLoop(f, row, () => f.i32.const(0), rows!, 1, () => {
+    f.forUp(row, rows!, 1, () => {
       f.local.get(c!).local.get(row).local.get(cRow!).i32.mul().i32.add().local.set(address);
       f.local.get(tileBuffer!).local.get(row).i32.const(tile.columns * 4).i32.mul().i32.add().local.set(source);
-      forLoop(f, column, () => f.i32.const(0), columns!, 1, () => {
+      f.forUp(column, columns!, 1, () => {
         f.local.get(address);
         f.local.get(source).f32.load();
         f.local.get(address).f32.load().f32.const(0).local.get(accumulate!).select().f32.add();
@@ -131,12 +120,12 @@ function emitKernel(f: FunctionBuilder, [kc, ap, bp, c, cRow, accumulate, rows, 
 function emitPackA(f: FunctionBuilder, [src, rowBytes, columnBytes, mc, kc, dst]: Local[]): void {
   const strip = f.addLocal('i32'), height = f.addLocal('i32'), k = f.addLocal('i32'), pointer = f.addLocal('i32');
   const i = f.addLocal('i32');
-  forLoop(f, strip, () => f.i32.const(0), mc!, tile.rows, () => {
+  f.forUp(strip, mc!, tile.rows, () => {
     f.local.get(mc!).local.get(strip).i32.sub().local.set(height);
     // pointer walks A[strip, k] along k.
     f.local.get(src!).local.get(strip).local.get(rowBytes!).i32.mul().i32.add().local.set(pointer);
     f.local.get(height).i32.const(tile.rows).i32.geU().if(() => {
-      forLoop(f, k, () => f.i32.const(0), kc!, 1, () => {
+      f.forUp(k, kc!, 1, () => {
         for (let r = 0; r < tile.rows; r++) {
           f.local.get(dst!).local.get(pointer);
           if (r > 0) f.local.get(rowBytes!).i32.const(r).i32.mul().i32.add();
@@ -146,9 +135,9 @@ function emitPackA(f: FunctionBuilder, [src, rowBytes, columnBytes, mc, kc, dst]
         f.local.get(dst!).i32.const(tile.rows * 4).i32.add().local.set(dst!);
       });
     }, () => {
-      forLoop(f, k, () => f.i32.const(0), kc!, 1, () => {
+      f.forUp(k, kc!, 1, () => {
         for (let v = 0; v < tile.rows / 4; v++) f.local.get(dst!).v128.zero().v128.store(v * 16);
-        forLoop(f, i, () => f.i32.const(0), height, 1, () => {
+        f.forUp(i, height, 1, () => {
           f.local.get(dst!).local.get(i).i32.const(4).i32.mul().i32.add();
           f.local.get(pointer).local.get(i).local.get(rowBytes!).i32.mul().i32.add().f32.load();
           f.f32.store();
@@ -164,21 +153,21 @@ function emitPackA(f: FunctionBuilder, [src, rowBytes, columnBytes, mc, kc, dst]
 function emitPackB(f: FunctionBuilder, [src, rowBytes, columnBytes, kc, nc, dst]: Local[]): void {
   const strip = f.addLocal('i32'), width = f.addLocal('i32'), k = f.addLocal('i32'), pointer = f.addLocal('i32');
   const j = f.addLocal('i32');
-  forLoop(f, strip, () => f.i32.const(0), nc!, tile.columns, () => {
+  f.forUp(strip, nc!, tile.columns, () => {
     f.local.get(nc!).local.get(strip).i32.sub().local.set(width);
     f.local.get(src!).local.get(strip).local.get(columnBytes!).i32.mul().i32.add().local.set(pointer);
     f.local.get(width).i32.const(tile.columns).i32.geU().local.get(columnBytes!).i32.const(4).i32.eq().i32.and().if(() => {
       // Contiguous rows: copy NR floats per k with vector loads.
-      forLoop(f, k, () => f.i32.const(0), kc!, 1, () => {
+      f.forUp(k, kc!, 1, () => {
         for (let v = 0; v < vectors; v++) f.local.get(dst!).local.get(pointer).v128.load(v * 16).v128.store(v * 16);
         f.local.get(pointer).local.get(rowBytes!).i32.add().local.set(pointer);
         f.local.get(dst!).i32.const(tile.columns * 4).i32.add().local.set(dst!);
       });
     }, () => {
       f.local.get(width).i32.const(tile.columns).i32.gtU().if(() => { f.i32.const(tile.columns).local.set(width); });
-      forLoop(f, k, () => f.i32.const(0), kc!, 1, () => {
+      f.forUp(k, kc!, 1, () => {
         for (let v = 0; v < vectors; v++) f.local.get(dst!).v128.zero().v128.store(v * 16);
-        forLoop(f, j, () => f.i32.const(0), width, 1, () => {
+        f.forUp(j, width, 1, () => {
           f.local.get(dst!).local.get(j).i32.const(4).i32.mul().i32.add();
           f.local.get(pointer).local.get(j).local.get(columnBytes!).i32.mul().i32.add().f32.load();
           f.f32.store();
@@ -205,18 +194,18 @@ function emitGemm(f: FunctionBuilder, [a, aRow, aCol, b, bRow, bCol, c, cRow, m,
     minU(f, x, y);
     f.local.set(into);
   };
-  forLoop(f, jc, () => f.i32.const(0), n!, blocking.columns, () => {
+  f.forUp(jc, n!, blocking.columns, () => {
     clamp(n!, jc, blocking.columns, nc);
-    forLoop(f, pc, () => f.i32.const(0), k!, blocking.depth, () => {
+    f.forUp(pc, k!, blocking.depth, () => {
       clamp(k!, pc, blocking.depth, kc);
       f.local.get(b!).local.get(pc).local.get(bRow!).i32.mul().i32.add().local.get(jc).local.get(bCol!).i32.mul().i32.add();
       f.local.get(bRow!).local.get(bCol!).local.get(kc).local.get(nc).local.get(packedB).call(parts.packB);
-      forLoop(f, ic, () => f.i32.const(0), m!, blocking.rows, () => {
+      f.forUp(ic, m!, blocking.rows, () => {
         clamp(m!, ic, blocking.rows, mc);
         f.local.get(a!).local.get(ic).local.get(aRow!).i32.mul().i32.add().local.get(pc).local.get(aCol!).i32.mul().i32.add();
         f.local.get(aRow!).local.get(aCol!).local.get(mc).local.get(kc).local.get(packedA).call(parts.packA);
-        forLoop(f, jr, () => f.i32.const(0), nc, tile.columns, () => {
-          forLoop(f, ir, () => f.i32.const(0), mc, tile.rows, () => {
+        f.forUp(jr, nc, tile.columns, () => {
+          f.forUp(ir, mc, tile.rows, () => {
             f.local.get(kc);
             f.local.get(packedA).local.get(ir).local.get(kc).i32.mul().i32.const(4).i32.mul().i32.add();
             f.local.get(packedB).local.get(jr).local.get(kc).i32.mul().i32.const(4).i32.mul().i32.add();

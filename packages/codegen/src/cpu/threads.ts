@@ -8,11 +8,12 @@
 // Every instance imports `env.memory` and may import `env.thread` (i32: 0 on the main
 // thread, 1… on workers), to find its own scratch space.
 // A trap in a task becomes an Error thrown by `run` (remaining tasks of that run skipped).
-// Left out: a browser Web Worker host (the main thread there cannot Atomics.wait; it would
-// need an async `run` or a dedicated coordinator worker), and detecting a worker killed
-// from outside mid-run (the workers never throw past their loop, so only that would hang).
+// Left out: a browser Web Worker host. The Node-specific parts are startNodeWorker and the
+// worker program's synchronous receiveMessageOnPort; a browser's main thread also cannot
+// Atomics.wait, so it would need an async `run` or a coordinating worker. Also left out:
+// noticing a worker killed from outside mid-run (workers never throw past their loop).
 import os from 'node:os';
-import { MessageChannel, receiveMessageOnPort, Worker, type MessagePort } from 'node:worker_threads';
+import { MessageChannel, Worker, type MessagePort } from 'node:worker_threads';
 
 /** Tasks per control-block batch: 10 bits of the claim word each for count and index. */
 const maxTasksPerBatch = 1023;
@@ -122,20 +123,8 @@ export class ThreadPool {
     if (!(memory.buffer instanceof SharedArrayBuffer)) throw new Error('ThreadPool.create: the memory must be created with { shared: true }');
     if (!Number.isInteger(threads) || threads < 1) throw new Error(`ThreadPool.create: threads must be a whole number ≥ 1, got ${threads}`);
     const controlBuffer = new SharedArrayBuffer(controlInts * 4 + maxTasksPerBatch * maxArity * 8 + errorCapacity * 2);
-    const workers = await Promise.all(Array.from({ length: threads - 1 }, (_, index) => {
-      const { port1, port2 } = new MessageChannel();
-      const worker = new Worker(workerSource, {
-        eval: true,
-        workerData: { control: controlBuffer, memory, thread: index + 1, port: port2, v8Flags },
-        transferList: [port2],
-      });
-      port1.unref();
-      // Referenced until it is online, or the process could exit while we wait for it.
-      return new Promise<{ worker: Worker; port: MessagePort }>((resolve, reject) => {
-        worker.once('online', () => { worker.unref(); resolve({ worker, port: port1 }); });
-        worker.once('error', reject);
-      });
-    }));
+    const workers = await Promise.all(Array.from({ length: threads - 1 }, (_, index) =>
+      startNodeWorker({ control: controlBuffer, memory, thread: index + 1, v8Flags })));
     return new ThreadPool(memory, threads, workers, controlBuffer);
   }
 
@@ -270,4 +259,22 @@ export class ThreadPool {
   private assertOpen(what: string): void {
     if (this.closed) throw new Error(`ThreadPool.${what}: the pool is closed`);
   }
+}
+
+interface WorkerData { control: SharedArrayBuffer; memory: WebAssembly.Memory; thread: number; v8Flags: string[] }
+
+/**
+ * The Node host: a worker_threads Worker running `workerSource`, with a port the main
+ * thread posts compiled modules to (read synchronously with receiveMessageOnPort). A
+ * browser host would start a Web Worker here instead (see the note at the top).
+ */
+function startNodeWorker(data: WorkerData): Promise<{ worker: Worker; port: MessagePort }> {
+  const { port1, port2 } = new MessageChannel();
+  const worker = new Worker(workerSource, { eval: true, workerData: { ...data, port: port2 }, transferList: [port2] });
+  port1.unref();
+  // Referenced until it is online, or the process could exit while we wait for it.
+  return new Promise((resolve, reject) => {
+    worker.once('online', () => { worker.unref(); resolve({ worker, port: port1 }); });
+    worker.once('error', reject);
+  });
 }

@@ -258,6 +258,18 @@ export class FunctionBuilder {
   select(): this { return this.op(0x1b); }
   call(functionIndex: number): this { return this.indexed(0x10, functionIndex); }
 
+  /** `for (counter = 0; counter < limit; counter += step) body()`, comparing unsigned. */
+  forUp(counter: Local, limit: Local, step: number, body: () => void): this {
+    this.i32.const(0).local.set(counter);
+    return this.block((exit) => {
+      this.local.get(counter).local.get(limit).i32.geU().brIf(exit);
+      this.loop((top) => {
+        body();
+        this.local.get(counter).i32.const(step).i32.add().local.tee(counter).local.get(limit).i32.ltU().brIf(top);
+      });
+    });
+  }
+
   /** Writes the function body as it appears in the code section (size-prefixed). */
   encodeBody(out: ByteWriter): void {
     if (this.labels.length !== 0) throw new Error('wasm-encode: a block is still open');
