@@ -62,30 +62,39 @@ export async function createMatmul(pool: ThreadPool, alloc: (bytes: number) => n
   const scratchBase = Math.ceil(alloc(pool.threads * scratchBytesPerThread + 64) / 64) * 64;
   const moduleId = await pool.register(buildGemmModule({ memory: { initial: 0, maximum: 65536 }, scratchBase, relaxed }));
   const exports = pool.exports(moduleId);
+  type Kernel = (a: number, aRow: number, aCol: number, b: number, bRow: number, bCol: number, c: number, cRow: number, m: number, n: number, k: number) => void;
+  const kernels = Object.fromEntries(matmulForms.map((form) => [form, exports[form] as Kernel])) as Record<MatmulForm, Kernel>;
   return {
     relaxed,
     run(call, forced) {
       checkCall(call);
       if (forced !== undefined && !forms[forced].fits(call)) throw new Error(`matmul: the ${forced} kernel cannot read these strides (A ${call.a.strides}, B ${call.b.strides})`);
       const form = forced ?? chooseForm(call);
-      const serial = pool.threads === 1 || work(call) < serialWork;
-      const tasks = planTasks(call, form, serial ? 1 : pool.threads);
-      if (serial || tasks.length === 1) {
-        const kernel = exports[form] as (...args: number[]) => void;
-        for (const task of tasks) kernel(...task);
-      } else {
-        pool.run(moduleId, form, tasks);
+      if (pool.threads === 1 || work(call) < serialWork) {
+        // On this thread, one call per product: no task list.
+        const { a, b, c, m, n, k, batch = 1 } = call, kernel = kernels[form];
+        for (let index = 0; index < batch; index++) {
+          kernel(4 * (a.offset + index * a.strides[0]), 4 * a.strides[1], 4 * a.strides[2], 4 * (b.offset + index * b.strides[0]),
+            4 * b.strides[1], 4 * b.strides[2], 4 * (c.offset + index * c.strides[0]), 4 * c.strides[1], m, n, k);
+        }
+        return;
       }
+      const tasks = planTasks(call, form, pool.threads);
+      pool.run(moduleId, form, tasks);
     },
   };
 }
 
 const work = ({ m, n, k, batch = 1 }: MatmulCall) => m * n * k * batch;
 
+const whole = (value: number) => Number.isInteger(value) && value >= 1;
+
+// No closures are made per call: tsx (esbuild's keepNames) names each one as it is made.
 function checkCall(call: MatmulCall): void {
   const { m, n, k, batch = 1 } = call;
-  for (const [name, value] of Object.entries({ m, n, k, batch })) {
-    if (!Number.isInteger(value) || value < 1) throw new Error(`matmul: ${name} must be a whole number ≥ 1, got ${value}`);
+  if (!(whole(m) && whole(n) && whole(k) && whole(batch))) {
+    const [name, value] = Object.entries({ m, n, k, batch }).find(([, value]) => !whole(value))!;
+    throw new Error(`matmul: ${name} must be a whole number ≥ 1, got ${value}`);
   }
   if (batch > 1 && call.c.strides[0] === 0) throw new Error('matmul: C has batch stride 0 with batch > 1; each product needs its own output');
   if (m > 1 && n > 1 && Math.abs(call.c.strides[1]) < n) throw new Error(`matmul: C's row stride ${call.c.strides[1]} overlaps its rows of ${n} columns`);
@@ -109,7 +118,7 @@ function chooseForm(call: MatmulCall): MatmulForm {
 function planTasks(call: MatmulCall, form: MatmulForm, threads: number): number[][] {
   const { a, b, c, m, n, k, batch = 1 } = call;
   const unit = forms[form];
-  const wanted = threads === 1 ? 1 : Math.max(1, Math.min(threads * tasksPerThread, Math.floor(work(call) / minimumTaskWork)));
+  const wanted = Math.max(1, Math.min(threads * tasksPerThread, Math.floor(work(call) / minimumTaskWork)));
   const splits = Math.ceil(wanted / batch);
   // Split the side with more whole tiles: rows, or columns for short-wide products.
   const byRows = Math.ceil(m / unit.rows) >= Math.ceil(n / unit.columns);

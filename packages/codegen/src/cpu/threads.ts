@@ -142,7 +142,7 @@ export class ThreadPool {
     });
     if (this.workers.length > 0) {
       for (const { port } of this.workers) port.postMessage({ id, module });
-      this.publish(command.register, () => {});
+      this.publish(command.register);
       this.waitForDone(this.workers.length);
       this.throwIfFailed(`instantiating module ${id} in a worker`);
     }
@@ -177,15 +177,15 @@ export class ThreadPool {
     const arity = tasks[0]!.length;
     if (arity > maxArity) throw new Error(`ThreadPool.run: a task has ${arity} arguments; at most ${maxArity} are supported`);
     const { control, args } = this;
-    const generation = this.publish(command.run, () => {
-      tasks.forEach((task, index) => {
-        if (task.length !== arity) throw new Error(`ThreadPool.run: every task needs ${arity} arguments like the first; task ${index} has ${task.length}`);
-        for (let a = 0; a < arity; a++) args[index * maxArity + a] = task[a]!;
-      });
-      Atomics.store(control, slot.module, moduleId);
-      Atomics.store(control, slot.export, functionIndex);
-      Atomics.store(control, slot.arity, arity);
-    }, tasks.length);
+    for (let index = 0; index < tasks.length; index++) {
+      const task = tasks[index]!;
+      if (task.length !== arity) throw new Error(`ThreadPool.run: every task needs ${arity} arguments like the first; task ${index} has ${task.length}`);
+      for (let a = 0; a < arity; a++) args[index * maxArity + a] = task[a]!;
+    }
+    Atomics.store(control, slot.module, moduleId);
+    Atomics.store(control, slot.export, functionIndex);
+    Atomics.store(control, slot.arity, arity);
+    const generation = this.publish(command.run, tasks.length);
     // The main thread claims tasks like any worker.
     const tag = generation & 0x7ff;
     const taskArgs = new Array<number>(arity);
@@ -210,17 +210,19 @@ export class ThreadPool {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    if (this.workers.length > 0) this.publish(command.shutdown, () => {});
+    if (this.workers.length > 0) this.publish(command.shutdown);
     await Promise.all(this.workers.map(({ worker }) => worker.terminate()));
   }
 
-  /** Resets the counters, writes the job, then the generation word; wakes sleepers. */
-  private publish(kind: number, writeJob: () => void, taskCount = 0): number {
+  /**
+   * After the job is written: resets the counters, then stores the claim word and the
+   * generation word, and wakes sleepers. (No closures on this path: tsx names each one made.)
+   */
+  private publish(kind: number, taskCount = 0): number {
     const { control } = this;
     const generation = this.generation = (this.generation + 1) & 0x3fffffff;
     Atomics.store(control, slot.done, 0);
     Atomics.store(control, slot.error, 0);
-    writeJob();
     Atomics.store(control, slot.claim, ((generation & 0x7ff) << 20) | (taskCount << 10));
     Atomics.store(control, slot.word, (generation << 2) | kind);
     if (Atomics.load(control, slot.sleepers) > 0) Atomics.notify(control, slot.word);
