@@ -1,8 +1,10 @@
 // Batched float32 matrix products on the cpu device: C[b] = A[b] · B[b], with A and B read
 // through general element strides (batch, row, column), so transposed and broadcast
-// (stride 0) operands need no copy, and C written with unit column stride. The work is the
-// packed, cache-blocked GEMM of matmul-wasm.ts, split into tasks over the batch and over
-// rows (or columns, for short-wide products) and run on the thread pool; small products
+// (stride 0) operands need no copy, and C written with unit column stride. Large products
+// use the packed, cache-blocked GEMM of matmul-wasm.ts; thin and small ones (vector·matrix,
+// matrix·vector, a few rows, k ≤ 8) the unpacked kernels of matmul-direct-wasm.ts, chosen by
+// shape and strides. The work is split into tasks over the batch and over rows (or columns,
+// for short-wide products) and run on the thread pool; products under ~131k multiply-adds
 // run on the calling thread alone, where dispatch would cost more than it saves.
 // Shapes: A [batch, m, k], B [batch, k, n], C [batch, m, n]; offsets and strides count
 // float32 elements of the pool's shared memory.
