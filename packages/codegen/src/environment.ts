@@ -18,6 +18,7 @@
 // | THEORBO_MATMUL_VEC4=1        | tuning.matmulVec4Loads (undecided)             |
 // | THEORBO_ROW_SUBGROUPS=1      | tuning.rowSubgroups (undecided)                |
 // | THEORBO_DEBUG=shaders        | print every generated kernel's WGSL            |
+// | THEORBO_CPU_THREADS=N        | the cpu device's thread cap (1: no workers)    |
 
 import type { TuningOptions } from './tuning.ts';
 
@@ -75,6 +76,11 @@ function flag(name: string, env: Environment): boolean | undefined {
 /** THEORBO_DEVICE, or undefined. */
 export function deviceFromEnvironment(): string | undefined {
   return read('THEORBO_DEVICE');
+}
+
+/** THEORBO_CPU_THREADS as a positive integer, or undefined when unset. */
+export function cpuThreadsFromEnvironment(env: Environment = environment()): number | undefined {
+  return positiveInteger('THEORBO_CPU_THREADS', env);
 }
 
 /** Whether THEORBO_DEBUG (a comma-separated list) names `topic`. */

@@ -5,6 +5,7 @@
 // caps the threads (1: no workers).
 
 import { availableParallelism } from 'node:os';
+import { cpuThreadsFromEnvironment } from '../environment.ts';
 import { createMatmul } from './matmul.ts';
 import { CpuMemory } from './memory.ts';
 import { CpuStore, type CpuDeviceParts } from './plan.ts';
@@ -14,9 +15,9 @@ import { relaxedSimdSupported } from './wasm-features.ts';
 export async function openCpuParts(): Promise<{ parts: CpuDeviceParts; threads: number; detail: string }> {
   const memory = new CpuMemory();
   const store = new CpuStore(memory);
-  const cap = Number(process.env.THEORBO_CPU_THREADS ?? '');
+  const cap = cpuThreadsFromEnvironment();
   const cores = availableParallelism();
-  const threads = Number.isInteger(cap) && cap >= 1 ? Math.min(cap, cores) : cores;
+  const threads = cap === undefined ? cores : Math.min(cap, cores);
   relaxedSimdSupported(); // sets V8's flag before the workers start, so they have it too
   const pool = await ThreadPool.create(memory.memory, threads);
   const matmul = await createMatmul(pool, (bytes) => memory.take(bytes));
