@@ -18,6 +18,7 @@
 // | THEORBO_MATMUL_VEC4=1        | tuning.matmulVec4Loads (undecided)             |
 // | THEORBO_ROW_SUBGROUPS=1      | tuning.rowSubgroups (undecided)                |
 // | THEORBO_DEBUG=shaders        | print every generated kernel's WGSL            |
+// | THEORBO_DEBUG=cpu-kernels    | time the cpu device's kernels; table at exit   |
 // | THEORBO_CPU_THREADS=N        | the cpu device's thread cap (1: no workers)    |
 
 import type { TuningOptions } from './tuning.ts';

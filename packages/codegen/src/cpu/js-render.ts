@@ -11,6 +11,7 @@
 // Index legend: `index` holds JS integer expressions, one per axis of the variable.
 
 import { resolveSlice } from '../render/lowering.ts';
+import { normalAt, uniformAt } from './random.ts';
 import {
   binaryOps, castScalar, EvaluationError, formatShape, isFloat, opTable, promote, unaryOps,
   type BinaryOp, type DType, type UnaryOp, type Variable,
@@ -254,6 +255,13 @@ export class JsBuilder {
       case 'arange': {
         const [start, , step] = node.inputs as Variable[];
         return rounded(out, `(${this.value(start!, [])} + ${index[0]} * ${this.value(step!, [])})`);
+      }
+      case 'random': {
+        const { distribution, draw } = node.attrs as { distribution: 'uniform' | 'normal'; draw: number };
+        if (out !== 'float32') throw new Unsupported(`${out} draws run on the reference`);
+        const state = node.inputs[0]!;
+        const at = offsetOf(index, variable.shape as number[]);
+        return rounded(out, `${this.helper(distribution === 'uniform' ? uniformAt : normalAt)}(${this.value(state, ['0'])}, ${this.value(state, ['1'])}, ${draw}, ${at})`);
       }
       default:
         throw new Unsupported(`no JS rule for ${op}`);

@@ -18,6 +18,8 @@ export interface CpuKernel {
   /** js, wasm, or reference (the evaluator ran it): for profiles and tests. */
   how: 'js' | 'wasm' | 'reference';
   label: string;
+  /** Why a kernel runs on the reference: the rule the renderers lacked. */
+  why?: string;
 }
 
 export interface KernelContext {
@@ -53,8 +55,9 @@ export function cpuKernel(kernel: Kernel, context: KernelContext): CpuKernel {
     }
   } catch (error) {
     if (!(error instanceof Unsupported)) throw error;
+    return { run: onReference(kernel, context), how: 'reference', label, why: error.message };
   }
-  return { run: onReference(kernel, context), how: 'reference', label };
+  return { run: onReference(kernel, context), how: 'reference', label, why: `no cpu rule for ${kernel.kind} kernels` };
 }
 
 /** The variables a kernel computes rather than reads: its root and its output. */

@@ -14,6 +14,7 @@ import { isInlineConstant } from '../lower/kernel.ts';
 import { partition } from '../lower/partition.ts';
 import type { Tuning } from '../tuning.ts';
 import { cpuKernel, type CpuKernel, type Gemm } from './kernels.ts';
+import { recordKernelTime, timingKernels } from './kernel-times.ts';
 import type { CpuMemory } from './memory.ts';
 
 /** Shared variables in the device memory: one region each, and the host version it holds. */
@@ -116,8 +117,9 @@ export function runCpuPlan(plan: CpuPlan, store: CpuStore, values: readonly NDAr
   for (const shared of plan.shared) store.view(shared);
   values.forEach((value, i) => plan.inputs[i]!.set(value.data));
   for (const kernel of plan.kernels) {
-    const started = mode === 'profile' ? performance.now() : 0;
+    const started = mode === 'profile' || timingKernels ? performance.now() : 0;
     kernel.run();
+    if (timingKernels) recordKernelTime(kernel, performance.now() - started);
     if (mode === 'profile' && profile) {
       const label = `${kernel.label} [${kernel.how}]`;
       const entry = profile.get(label) ?? { calls: 0, ms: 0 };
