@@ -2,8 +2,9 @@
 // gets) becomes a function of no arguments over the plan's buffers. Elementwise chains,
 // reductions, row kernels (softmax in one pass) and matmul epilogues are rendered to JS
 // by cpu/js-render.ts; float32 matrix products run on the packed WebAssembly SIMD GEMM
-// (cpu/matmul.ts) when the device has one, else a JS loop with the reference's order. A
-// kernel with an op the renderer has no rule for (convolution, scatter, gathers, scan …)
+// (cpu/matmul.ts) when the device has one, else a JS loop with the reference's order;
+// convolutions and pooling by cpu/window.ts (im2col around the same GEMM). A
+// kernel with an op the renderer has no rule for (scatter, scan, arg reductions …)
 // runs its fused nodes on the reference evaluator, over views of the same buffers:
 // correct for every op, and reported as such in `how`.
 // Shapes: a matmul root [...batch, n, m] of a [...batchA, n, k] and b [...batchB, k, m].
@@ -12,6 +13,7 @@ import * as T from '@theorbo/graph';
 import { NDArray, isFloat, sizeOf, type ReduceOp, type TypedArray, type Variable } from '@theorbo/graph';
 import type { Kernel } from '../lower/kernel.ts';
 import { JsBuilder, loops, offsetOf, rounded, Unsupported } from './js-render.ts';
+import { windowOp } from './window.ts';
 
 export interface CpuKernel {
   run: () => void;
@@ -51,6 +53,7 @@ export function cpuKernel(kernel: Kernel, context: KernelContext): CpuKernel {
       case 'reduce': return { run: reduce(kernel, context), how: 'js', label };
       case 'rows': return { run: rows(kernel, context), how: 'js', label };
       case 'matmul': return matmul(kernel, context, label);
+      case 'window': return window(kernel, context, label);
       default: break;
     }
   } catch (error) {
@@ -210,6 +213,16 @@ function matmul(kernel: Kernel, context: KernelContext, label: string): CpuKerne
   }
   if (kernel.output !== root) steps.push(epilogue(kernel, context, product));
   return { run: () => { for (const step of steps) step(); }, how, label };
+}
+
+/** A sliding-window op (cpu/window.ts) into the root's buffer or scratch, then the epilogue. */
+function window(kernel: Kernel, context: KernelContext, label: string): CpuKernel {
+  const root = kernel.root;
+  const rootView = kernel.output === root || kernel.alsoStoresRoot ? context.viewOf(root) : context.scratch(root.dtype, sizeOf(root.shape as number[])).view;
+  const { run, how } = windowOp(root, context, rootView);
+  if (kernel.output === root) return { run, how, label };
+  const then = epilogue(kernel, context, rootView);
+  return { run: () => { run(); then(); }, how, label };
 }
 
 /** A kernel's epilogue as an elementwise pass that reads its root from `rootView`. */
