@@ -139,4 +139,14 @@ test('cpu random: uniform, normal and a dropout mask equal the reference bit for
   assert.ok(got[0]!.data.some((v, i) => v !== got[0]!.data[0] && i > 0), 'the draw varies');
 });
 
+test('cpu reductions: argmax and argmin (ties, NaN, an axis, all axes, keepdims, a fused prologue and epilogue) equal the reference, natively', async () => {
+  const value = T.array(new Float32Array([3, 1, 3, -2, NaN, 0, 7, 7, 1, -5, -5, 2]), { shape: [3, 4] });
+  const x = T.matrix('x');
+  const outputs = [T.argmax(x, 1), T.argmin(x, 0), T.argmax(T.neg(x), null, true), T.eq(T.argmin(T.abs(x), 1), 1)];
+  const want = T.evaluate(outputs, [[x, value]]);
+  const { got, kernels } = await onCpu([x], outputs, [value]);
+  got.forEach((result, i) => assert.equal([...result.data], [...want[i]!.data], `output ${i}`));
+  assert.ok(kernels.some((label) => /reduce argmax .*\[js\]/.test(label)), kernels.join('; '));
+});
+
 test.run();

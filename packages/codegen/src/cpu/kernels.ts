@@ -4,7 +4,7 @@
 // by cpu/js-render.ts; float32 matrix products run on the packed WebAssembly SIMD GEMM
 // (cpu/matmul.ts) when the device has one, else a JS loop with the reference's order;
 // convolutions and pooling by cpu/window.ts (im2col around the same GEMM). A
-// kernel with an op the renderer has no rule for (scatter, scan, arg reductions …)
+// kernel with an op the renderer has no rule for (scatter, scan …)
 // runs its fused nodes on the reference evaluator, over views of the same buffers:
 // correct for every op, and reported as such in `how`.
 // Shapes: a matmul root [...batch, n, m] of a [...batchA, n, k] and b [...batchB, k, m].
@@ -14,6 +14,7 @@ import { NDArray, isFloat, sizeOf, type ReduceOp, type TypedArray, type Variable
 import type { Kernel } from '../lower/kernel.ts';
 import { JsBuilder, loops, offsetOf, rounded, Unsupported } from './js-render.ts';
 import { windowOp } from './window.ts';
+import { argReduction } from './arg-reduce.ts';
 
 export interface CpuKernel {
   run: () => void;
@@ -104,7 +105,7 @@ function accumulation(op: ReduceOp, inputDType: T.DType): { start: number; step:
 function reduce(kernel: Kernel, context: KernelContext): () => void {
   const node = kernel.root.owner!;
   const op = node.op as ReduceOp;
-  if (op === 'argmax' || op === 'argmin') throw new Unsupported('arg reductions run on the reference');
+  const arg = op === 'argmax' || op === 'argmin';
   const input = node.inputs[0]!;
   const { axes, keepdims } = node.attrs as { axes: readonly number[]; keepdims: boolean };
   if (!sameShape(kernel.output, kernel.root)) {
@@ -117,8 +118,14 @@ function reduce(kernel: Kernel, context: KernelContext): () => void {
   const builder = new JsBuilder(context.materialized, computedBy(kernel));
   const rootShape = kernel.root.shape as number[];
   const inShape = input.shape as number[];
-  const { start, step } = accumulation(op, input.dtype);
+  const { start, step } = arg ? { start: 0, step: () => '' } : accumulation(op, input.dtype);
   const body = loops(builder, rootShape, 'i', (index) => {
+    if (arg) {
+      builder.overrides.set(kernel.root, argReduction(builder, kernel.root, index));
+      stores(builder, kernel, index, 'out', 'rootOut');
+      builder.overrides.delete(kernel.root);
+      return;
+    }
     // The input's index: reduced axes from the inner loops, kept ones from the root's.
     let kept = 0;
     const inner = inShape.map((size, axis) => {
