@@ -56,3 +56,17 @@ export const sourceFlag = oneOf(['additive', 'fluidsynth', 'both'] as const);
 // 512 mel bands is already 2 FFT bins or fewer per band at librosa's nFft 2048.
 export const melBandsFlag = wholeNumber(1, 512);
 export const mfccCountFlag = wholeNumber(1, 512);
+
+/** A probability strictly between 0 and 1, written as a plain decimal ('0.9', '.95'). */
+export function openProbability(value: string): number {
+  const parsed = /^(0?\.[0-9]+|0)$/.test(value.trim()) ? Number(value.trim()) : Number.NaN;
+  if (!(parsed > 0 && parsed < 1)) throw new InvalidArgumentError('Expected a probability strictly between 0 and 1, e.g. 0.9.');
+  return parsed;
+}
+
+/** An odd whole number of frames from 1 to 10001 (a centred window). */
+export function oddFrames(value: string): number {
+  const parsed = wholeNumber(1, 10_001)(value);
+  if (parsed % 2 === 0) throw new InvalidArgumentError('Expected an odd whole number of frames (a centred window), e.g. 9.');
+  return parsed;
+}

@@ -15,7 +15,8 @@ import { loadMono, writeWav } from '../audio/index.ts';
 import { writeFileAtomic } from '../files/atomic-write.ts';
 import { writeLab } from '../chords/index.ts';
 import { datasetSummary, formatDatasetSummary, synthesizeDataset, type DataSource } from '../data/index.ts';
-import { framesToSegments, medianFilterFrames } from '../eval/index.ts';
+import { framesToSegments } from '../eval/index.ts';
+import { chordDecoders, chordDecodingDefaults, decodeChordFrames, type ChordDecoding, type ChordDecoder } from '../eval/chord-decoding.ts';
 import { writeHeatmapPng } from '../plot/index.ts';
 import { loadNpz, saveModel, train } from '../train/index.ts';
 import { clipFeatures, featureDefaults, stackFrames, type ClipFeatures } from '../model/features.ts';
@@ -27,8 +28,8 @@ import { chunkPatches, stackPatches } from '../model/patches.ts';
 import { experimentDefaults, runExperiment } from '../model/experiment.ts';
 import { firFeatureDefaults, firWindows } from '../model/fir.ts';
 import { scorePredictions } from '../model/evaluate.ts';
-import { fitChromaGain } from '../model/models.ts';
-import { clipsFlag, epochsFlag, hiddenFlag, melBandsFlag, mfccCountFlag, oneOf, seedFlag, sourceFlag, synthClipsFlag, UsageError } from './flags.ts';
+import { fitChromaGain, templateLogScores, templatesVariable } from '../model/models.ts';
+import { clipsFlag, epochsFlag, hiddenFlag, melBandsFlag, mfccCountFlag, oddFrames, oneOf, openProbability, seedFlag, sourceFlag, synthClipsFlag, UsageError } from './flags.ts';
 import { analysisRate, beatsOf, matrixCsv, melOf, mfccOf, mixClicks, onsetTimesOf, tempoCurveOf, tempoOf } from './rhythm-commands.ts';
 import { lockRunFolder, prepareFreshRun } from './run-folder.ts';
 
@@ -121,30 +122,46 @@ program.command('eval').description('evaluate a saved model (or the hand-designe
   .option('--clips <n>', 'clips per source', clipsFlag, experimentDefaults.clips)
   .option('--source <source>', 'additive, fluidsynth or both', sourceFlag, experimentDefaults.source)
   .option('--seed <n>', 'seed', seedFlag, experimentDefaults.seed)
-  .action(async (options: { model?: string; clips: number; source: DataSource | 'both'; seed: number }) => {
+  .option('--decode <decoder>', 'viterbi, median or none (default: the 9-frame median filter the demo reports)', oneOf(chordDecoders))
+  .option('--self-transition <p>', `Viterbi's probability of staying on a chord from one frame to the next (default ${chordDecodingDefaults.selfTransition})`, openProbability)
+  .option('--median-width <frames>', `the median filter's window, odd (default ${chordDecodingDefaults.medianWidth})`, oddFrames)
+  .action(async (options: { model?: string; clips: number; source: DataSource | 'both'; seed: number } & DecodeFlags) => {
+    const decoding = options.decode === undefined ? undefined : decodingOf(options);
     const { model, config } = loadChromaModel(options.model);
     const acquired = await device(deviceOption());
     const dataset = await synthesizeDataset({ seed: options.seed, clips: options.clips, source: options.source });
-    const forward = compile({ inputs: [model.features], outputs: [model.predictions!], device: acquired });
+    const forward = compile({ inputs: [model.features], outputs: [model.predictions!, templateLogScores(model.chroma, templatesVariable())], device: acquired });
     const predictions = [];
     for (const clip of dataset.clips.filter((c) => c.split === 'test')) {
       const features = clipFeatures(clip.audio, clip.segments, config.feature);
-      const [predicted] = (await forward(config.kind === 'fir' ? firWindows([clip], config.feature, 1) : clipInput(config, features))) as T.NDArray[];
-      predictions.push({ reference: clip.segments, frameLabels: features.labels, predicted: predicted!.data as Int32Array, duration: clip.duration });
+      const [predicted, logScores] = (await forward(config.kind === 'fir' ? firWindows([clip], config.feature, 1) : clipInput(config, features))) as T.NDArray[];
+      predictions.push({ reference: clip.segments, frameLabels: features.labels, predicted: predicted!.data as Int32Array, logScores, duration: clip.duration });
     }
-    const scores = scorePredictions(predictions, { hop: config.feature.hop, sampleRate: config.feature.sampleRate, medianWidth: 9 });
-    console.log(`${config.kind} on ${predictions.length} test clips: majmin ${(100 * scores.majmin).toFixed(1)}%, root ${(100 * scores.root).toFixed(1)}%, frames ${(100 * scores.frameAccuracy).toFixed(1)}%`);
+    const scores = scorePredictions(predictions, { hop: config.feature.hop, sampleRate: config.feature.sampleRate, medianWidth: options.medianWidth ?? chordDecodingDefaults.medianWidth, decoding });
+    console.log(`${config.kind} on ${predictions.length} test clips${decoding ? ` (${describeDecoding(decoding)})` : ''}: majmin ${(100 * scores.majmin).toFixed(1)}%, root ${(100 * scores.root).toFixed(1)}%, frames ${(100 * scores.frameAccuracy).toFixed(1)}%`);
   });
+
+interface DecodeFlags { decode?: ChordDecoder; selfTransition?: number; medianWidth?: number }
+
+function decodingOf(flags: DecodeFlags): ChordDecoding {
+  const decoder = flags.decode ?? 'viterbi';
+  if (flags.selfTransition !== undefined && decoder !== 'viterbi') throw new UsageError(`--self-transition is Viterbi's parameter; it means nothing with --decode ${decoder}.`);
+  if (flags.medianWidth !== undefined && decoder !== 'median') throw new UsageError(`--median-width is the median filter's parameter; it means nothing with --decode ${decoder}.`);
+  return { decoder, selfTransition: flags.selfTransition ?? chordDecodingDefaults.selfTransition, medianWidth: flags.medianWidth ?? chordDecodingDefaults.medianWidth };
+}
+
+const describeDecoding = (decoding: ChordDecoding): string =>
+  decoding.decoder === 'viterbi' ? `Viterbi, self-transition ${decoding.selfTransition}` : decoding.decoder === 'median' ? `median filter over ${decoding.medianWidth} frames` : 'no smoothing';
 
 async function chromaOf(audioPath: string, modelDir: string | undefined) {
   const { model, config } = loadChromaModel(modelDir);
   const signal = await loadMono(audioPath, config.feature.sampleRate);
   const acquired = await device(deviceOption());
   const features = clipFeatures(signal, [], config.feature);
-  const forward = compile({ inputs: [model.features], outputs: [model.chroma, model.predictions!], device: acquired });
+  const forward = compile({ inputs: [model.features], outputs: [model.chroma, templateLogScores(model.chroma, templatesVariable())], device: acquired });
   const input = config.kind === 'fir' ? firWindows([{ audio: signal }], config.feature, 1) : clipInput(config, features);
-  const [chroma, predicted] = (await forward(input)) as T.NDArray[];
-  return { chroma: chroma!, predicted: predicted!, features, config, duration: signal.length / config.feature.sampleRate };
+  const [chroma, logScores] = (await forward(input)) as T.NDArray[];
+  return { chroma: chroma!, logScores: logScores!, features, config, duration: signal.length / config.feature.sampleRate };
 }
 
 program.command('chroma <audio>').description('write the chromagram of an audio file as CSV (time, C … B) and PNG')
@@ -164,10 +181,15 @@ program.command('chroma <audio>').description('write the chromagram of an audio 
 program.command('chords <audio>').description('recognize the chords of an audio file and write a .lab file')
   .option('--model <dir>', 'a learned model (default: hand-designed chroma)')
   .option('--out <path>', 'the .lab path (default: the audio file name with .lab)')
-  .action(async (audio: string, options: { model?: string; out?: string }) => {
-    const { predicted, config, duration } = await chromaOf(audio, options.model);
-    const smoothed = medianFilterFrames(predicted.data as Int32Array, 9);
-    const segments = framesToSegments(smoothed, config.feature.hop, config.feature.sampleRate, { offset: -config.feature.hop / 2 / config.feature.sampleRate, duration });
+  .option('--decode <decoder>', 'viterbi (an HMM over chords), median (a majority filter) or none (each frame alone); default viterbi', oneOf(chordDecoders))
+  .option('--self-transition <p>', `Viterbi's probability of staying on a chord from one frame to the next (default ${chordDecodingDefaults.selfTransition}; higher: fewer changes)`, openProbability)
+  .option('--median-width <frames>', `the median filter's window, odd (default ${chordDecodingDefaults.medianWidth})`, oddFrames)
+  .action(async (audio: string, options: { model?: string; out?: string } & DecodeFlags) => {
+    const decoding = decodingOf(options);
+    const { logScores, config, duration } = await chromaOf(audio, options.model);
+    const decoded = decodeChordFrames(logScores, decoding);
+    // framesToSegments merges runs of equal frame labels, so no two neighbouring segments share a label.
+    const segments = framesToSegments(decoded, config.feature.hop, config.feature.sampleRate, { offset: -config.feature.hop / 2 / config.feature.sampleRate, duration });
     const out = options.out ?? audio.replace(/\.[^.]+$/, '') + '.lab';
     writeLab(out, segments);
     console.log(`wrote ${out}: ${segments.length} segments (${[...new Set(segments.map((s) => s.label))].slice(0, 8).join(', ')}${segments.length > 8 ? ', …' : ''})`);

@@ -54,6 +54,16 @@ export function templateMatch(chroma: T.Variable, templates: T.Variable): T.Vari
 }
 
 /**
+ * Per-frame class log scores from the template distances, log softmax(−‖output − template‖²)
+ * [batch, 25]: the softmax-distance loss's probabilities, and the emissions Viterbi
+ * decoding reads. Their argmax is templateMatch's nearest template.
+ */
+export function templateLogScores(chroma: T.Variable, templates: T.Variable): T.Variable {
+  const distance = T.sum(T.pow(chroma.dimshuffle(0, 'x', 1).sub(templates.dimshuffle('x', 0, 1)), 2.0), 2);
+  return T.logSoftmax(T.neg(distance));
+}
+
+/**
  * A chroma model from its input and 12-dimensional output: the objective, template
  * matching and accuracy. `labels` is the label input, [batch] by default; a sequence
  * model's [clips, frames] labels are flattened in the order of its output rows.

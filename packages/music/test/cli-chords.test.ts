@@ -1,0 +1,66 @@
+// `theorbo chords` decoding, run as a user runs it (child processes through tsx, on the
+// cpu device): four decaying triads with silence between them. Viterbi (the default)
+// writes one segment per chord and per silence, in order, with no two neighbouring
+// segments alike; `--decode none` labels frames alone and so writes more segments, each
+// run merged; flags that cannot apply are refused with exit code 2 before any device.
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { writeWav } from '../src/audio/index.ts';
+import { parseLab } from '../src/chords/index.ts';
+
+const root = join(import.meta.dirname, '..', '..', '..');
+const dir = mkdtempSync(join(tmpdir(), 'theorbo-chords-'));
+const run = (...args: string[]) =>
+  spawnSync(join(root, 'node_modules', '.bin', 'tsx'), [join(root, 'packages/music/src/cli/theorbo.ts'), '--device', 'cpu', ...args], { cwd: dir, encoding: 'utf8' });
+
+/** C, A:min, F, G: each 1.6 s of a decaying triad, then 0.4 s of silence. */
+function progression(path: string): void {
+  const rate = 22050;
+  const samples = new Float32Array(rate * 8);
+  [[60, 64, 67], [57, 60, 64], [53, 57, 60], [55, 59, 62]].forEach((notes, c) => {
+    for (const midi of notes) {
+      const f = 440 * 2 ** ((midi - 69) / 12);
+      for (let i = c * 2 * rate; i < (c * 2 + 1.6) * rate; i++) {
+        for (let h = 1; h <= 4; h++) samples[i]! += (0.15 / h) * Math.sin((2 * Math.PI * f * h * i) / rate) * Math.exp(-(i - c * 2 * rate) / rate);
+      }
+    }
+  });
+  writeWav(path, { sampleRate: rate, channels: [samples] });
+}
+
+const audio = join(dir, 'song.wav');
+progression(audio);
+
+test('Viterbi (the default) gives one segment per chord and per silence; --decode none more, each run merged', () => {
+  const viterbi = run('chords', audio);
+  assert.is(viterbi.status, 0, viterbi.stderr);
+  const segments = parseLab(readFileSync(join(dir, 'song.lab'), 'utf8'));
+  assert.equal(segments.map((s) => s.label), ['C:maj', 'N', 'A:min', 'N', 'F:maj', 'N', 'G:maj', 'N']);
+  segments.forEach((segment, i) => {
+    if (i % 2 === 0) assert.ok(Math.abs(segment.start - i) < 0.1 && Math.abs(segment.end - (i + 1.6)) < 0.1, `chord ${i / 2} runs ${segment.start}–${segment.end} s`);
+  });
+  assert.is(segments[segments.length - 1]!.end, 8);
+  const none = run('chords', audio, '--decode', 'none', '--out', join(dir, 'frames.lab'));
+  assert.is(none.status, 0, none.stderr);
+  const frames = parseLab(readFileSync(join(dir, 'frames.lab'), 'utf8'));
+  assert.ok(frames.length > segments.length, `${frames.length} frame-wise segments against ${segments.length} from Viterbi`);
+  for (const lab of [segments, frames]) lab.forEach((segment, i) => i > 0 && assert.is.not(segment.label, lab[i - 1]!.label, `segments ${i - 1} and ${i} are both ${segment.label}`));
+});
+
+test('decoding flags that cannot apply are refused with exit code 2, naming the flag', () => {
+  for (const [args, message] of [
+    [['--self-transition', '1'], /--self-transition.*strictly between 0 and 1/],
+    [['--decode', 'none', '--self-transition', '0.9'], /--self-transition is Viterbi's parameter; it means nothing with --decode none/],
+  ] as const) {
+    const result = run('chords', audio, ...args);
+    assert.is(result.status, 2, `${args.join(' ')}: ${result.stderr}`);
+    assert.match(result.stderr, message);
+    assert.not.match(result.stderr, /device:/);
+  }
+});
+
+test.run();
