@@ -105,7 +105,7 @@ test('weightedChordSymbolRecall refuses malformed input, naming the segment', ()
   expectError(() => weightedChordSymbolRecall([seg(0, 2, 'C')], [seg(0, 1, 'C:foo')], 'majmin'), 'estimate segment 0', "'C:foo'");
   expectError(() => weightedChordSymbolRecall([seg(2, 1, 'C')], [], 'root'), 'reference segment 0', 'end ≥ start');
   expectError(() => weightedChordSymbolRecall([], [seg(0, 1, 'C')], 'root'), 'no segments');
-  expectError(() => weightedChordSymbolRecall([seg(0, 1, 'C')], [], 'triads' as 'root'), "'triads'");
+  expectError(() => weightedChordSymbolRecall([seg(0, 1, 'C')], [], 'fifths' as 'root'), "'fifths'", 'tetrads_inv');
 });
 
 test('frameAccuracy leaves out frames whose reference is −1', () => {

@@ -4,6 +4,12 @@
 
 export type { RecallRule } from './recall.ts';
 export { weightedChordSymbolRecall, compareChords } from './recall.ts';
+export type { ChordRule } from './chord-rules.ts';
+export { chordRules, compareChordLabels } from './chord-rules.ts';
+export type { ChordScores, SegmentationScores } from './chord-segmentation.ts';
+export { chordScores, segmentationScores, directionalHammingDistance, mergeChordSegments, fitToSpan } from './chord-segmentation.ts';
+export type { ChordDecoder, ChordDecoding } from './chord-decoding.ts';
+export { chordDecoders, chordDecodingDefaults, decodeChordFrames, frameArgmax } from './chord-decoding.ts';
 export type { ConfusionMatrix } from './frames.ts';
 export { frameAccuracy, confusionMatrix } from './frames.ts';
 export type { FrameScores, ViterbiOptions, FrameTiming } from './decode.ts';

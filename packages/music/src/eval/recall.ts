@@ -1,38 +1,32 @@
 // Weighted chord symbol recall (WCSR) over labelled segments, as mir_eval.chord.evaluate
 // computes it: the estimate is cut to the reference's span and padded with 'N' where it
 // says nothing, both are split at every boundary of either, and each piece scores its
-// duration when the two labels agree under the rule:
+// duration when the two labels agree under the rule: any of mir_eval's (chord-rules.ts:
+// root, majmin, mirex, thirds, triads, sevenths, tetrads and their _inv forms), e.g.
 //   'root'   — same root pitch class ('N' matches 'N'); reference 'X' pieces are left out.
-//   'majmin' — both labels reduced to the 25-class vocabulary (chordIndex) agree; reference
-//              pieces outside maj/min/N (dim, aug, sus, 'X', ...) are left out.
+//   'majmin' — the same notes up to the fifth; reference pieces outside maj/min/N (dim,
+//              aug, sus, 'X', ...) are left out.
 // The score is the agreeing duration over the duration not left out (0 when nothing is
 // scored, as mir_eval returns). One deliberate difference: mir_eval assumes gap-free
 // segments and stretches the previous label over a gap; here a gap in the reference is not
 // scored (there is nothing to recall) and a gap in the estimate counts as 'N'. Gap-free
 // inputs, the usual case, score exactly as in mir_eval.
 
-import { chordIndex } from '../chords/vocabulary.ts';
 import { encodeChord } from '../chords/harte.ts';
+import { chordRules, compareChordLabels, type ChordRule } from './chord-rules.ts';
 import type { ChordLabel } from '../chords/vocabulary.ts';
 import type { Segment } from '../chords/lab.ts';
 
-export type RecallRule = 'root' | 'majmin';
+export type RecallRule = ChordRule;
 
 /** 1 if `estimate` matches `reference` under `rule`, 0 if not, −1 if the reference is left out. */
 export function compareChords(reference: ChordLabel, estimate: ChordLabel, rule: RecallRule): number {
-  if (rule === 'root') {
-    const ref = encodeChord(reference);
-    if (ref.semitones.some((bit) => bit < 0)) return -1; // 'X'
-    return ref.root === encodeChord(estimate).root ? 1 : 0;
-  }
-  const ref = chordIndex(reference);
-  if (ref < 0) return -1;
-  return ref === chordIndex(estimate) ? 1 : 0;
+  return compareChordLabels(reference, estimate, rule);
 }
 
 /** The fraction of the (scorable) reference duration that `estimate` labels correctly. */
 export function weightedChordSymbolRecall(reference: readonly Segment[], estimate: readonly Segment[], rule: RecallRule): number {
-  if (rule !== 'root' && rule !== 'majmin') throw new Error(`weightedChordSymbolRecall: the rule must be 'root' or 'majmin', not '${String(rule)}'.`);
+  if (!(chordRules as readonly string[]).includes(rule)) throw new Error(`weightedChordSymbolRecall: the rule must be one of ${chordRules.join(', ')}, not '${String(rule)}'.`);
   checkSegments('reference', reference);
   checkSegments('estimate', estimate);
   if (reference.length === 0) throw new Error('weightedChordSymbolRecall: the reference has no segments, so there is nothing to recall.');
