@@ -21,3 +21,5 @@ export { clipMidi, renderMidi, checkFluidsynth, defaultSoundfont } from './fluid
 export type { MidiEvent, MidiFile } from './midi-file.ts';
 export { writeMidiFile } from './midi-file.ts';
 export { defaultCacheDir, synthesisVersion } from './cache.ts';
+export type { RhythmKit, RhythmKitKind, RhythmPattern, RhythmTrack, RhythmDatasetOptions } from './rhythm-tracks.ts';
+export { rhythmKitKinds, rhythmDefaults, rhythmSplits, synthesizeRhythmTrack, synthesizeRhythmDataset } from './rhythm-tracks.ts';

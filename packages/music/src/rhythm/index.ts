@@ -17,3 +17,8 @@ export {
 } from './tempo.ts';
 export { learnableMel, learnableMfcc, learnableTempo, type LearnableMel, type LearnableMfcc, type LearnableTempo } from './learnable.ts';
 export { beatDefaults, beatTrack, type BeatTrackOptions, type BeatTrack } from './beat.ts';
+export {
+  designedFrontEnd, frontEndEnvelope, frontEndMelWeights, frontEndLogPrior, frontEndTempoScores, priorBasis, onsetLoss, onsetTargets, tempoTarget,
+  trackPower, stackRows, fineTuneFrontEnd, fineTuneDefaults, type RhythmFrontEnd, type FineTuneOptions,
+} from './fine-tune.ts';
+export { evaluateFrontEnd, runRhythmExperiment, rhythmExperimentDefaults, type RhythmScores, type RhythmExperimentOptions, type RhythmExperimentResult, type RhythmModelConfig } from './rhythm-experiment.ts';

@@ -1,0 +1,241 @@
+// Labelled rhythm data (issue 18): synthesized tracks whose onsets, beats and tempo are
+// known because they are where the renderer put them. A track is a kit (what sounds) played
+// through a pattern (what is hit where) at a tempo:
+//   kits, three kinds, each a seeded draw: 'click' (sine clicks or impulses, the
+//     downbeat accented and higher), 'drums' (a kick with a falling pitch, a snare of
+//     noise and tone, a hi-hat of differenced noise), 'melodic' (an additive timbre
+//     family of the plucked, struck, blown or organ archetype playing notes of a scale;
+//     bowed and pad are left out: their 40–300 ms attacks put no sharp onset anywhere);
+//   patterns: two bars of 4/4 in sixteenths, each step silent or hit by one of three
+//     voices (kick / snare / hat, low / middle / high note, accent / click / soft click);
+//     the first downbeat always sounds, other beats usually do;
+//   timing: a tempo drawn log-uniformly from 70–180 BPM; swing (the off-beat eighth
+//     moved from 1/2 to up to 0.64 of the beat, sixteenths between them); rubato (the beat
+//     period rising and falling by up to 4% over 8–16 beats); ±4 ms of human jitter per hit.
+// Kits of each kind and patterns are dealt 70 / 15 / 15 by splitCounts from the seed, so
+// no test kit or pattern is heard in training. Every track is a function of (seed, split,
+// index) only. Noise floor at 25–45 dB below the signal, peak 0.5.
+// Labels: onsets (one per sounding step, its rendered time), beats (every quarter-note
+// position from the first downbeat to the end), tempo (the drawn BPM; the rubato is
+// symmetric around it). Left out: FluidSynth drum kits (the additive ones cover clicks,
+// drums and pitched notes at a fraction of the cost), metres other than 4/4, tempo changes.
+import { SeededRandom } from '../random/seeded-random.ts';
+import { addNote, noteFrequency } from './additive.ts';
+import { type Split, splitCounts, splits } from './splits.ts';
+import { timbreFamily, varyTimbre, type TimbreArchetype, type TimbreFamily } from './timbres.ts';
+
+export const rhythmKitKinds = ['click', 'drums', 'melodic'] as const;
+export type RhythmKitKind = (typeof rhythmKitKinds)[number];
+
+export interface RhythmKit {
+  /** 'drums-3': kind and number. */
+  name: string;
+  kind: RhythmKitKind;
+  /** Per-voice parameters, drawn once per kit (frequencies in Hz, decays in seconds). */
+  voices: { frequency: number; decay: number; level: number; brightness: number }[];
+  /** Melodic kits: the timbre family and the scale's MIDI notes per voice. */
+  family?: TimbreFamily;
+  notes?: number[][];
+}
+
+export interface RhythmPattern {
+  name: string;
+  /** 32 sixteenth steps: -1 silent, else the voice (0, 1, 2). */
+  steps: number[];
+  /** Per step level 0.5–1. */
+  levels: number[];
+}
+
+export interface RhythmTrack {
+  split: Split;
+  index: number;
+  kit: string;
+  pattern: string;
+  bpm: number;
+  swing: number;
+  rubato: number;
+  sampleRate: number;
+  audio: Float32Array;
+  /** Seconds, increasing. */
+  onsets: Float64Array;
+  beats: Float64Array;
+}
+
+export interface RhythmDatasetOptions {
+  seed: number;
+  /** Tracks per split. */
+  tracks: Partial<Record<Split, number>>;
+  /** Seconds per track (default 12: beats before 5 s are trimmed by beatScores). */
+  duration?: number;
+  sampleRate?: number;
+  /** Kits per kind and patterns in the pool (defaults 10 and 20), dealt 70 / 15 / 15. */
+  kitsPerKind?: number;
+  patterns?: number;
+}
+
+export const rhythmDefaults = { duration: 12, sampleRate: 22050, kitsPerKind: 10, patterns: 20, minBpm: 70, maxBpm: 180 } as const;
+
+const melodicArchetypes: TimbreArchetype[] = ['plucked', 'struck', 'blown', 'organ'];
+const majorScale = [0, 2, 4, 5, 7, 9, 11];
+
+function drawKit(seed: number, kind: RhythmKitKind, number: number): RhythmKit {
+  const random = SeededRandom.derive(seed, 'rhythm-kit', kind, number);
+  const name = `${kind}-${number}`;
+  if (kind === 'click') {
+    const base = random.logUniform(600, 2500);
+    const decay = random.logUniform(0.004, 0.03);
+    const brightness = random.chance(0.3) ? 0 : 1; // 0: an impulse, 1: a sine click
+    return { name, kind, voices: [1.5, 1, 1].map((ratio, v) => ({ frequency: base * ratio, decay, level: [1, 0.7, 0.45][v]!, brightness })) };
+  }
+  if (kind === 'drums') {
+    return {
+      name, kind, voices: [
+        { frequency: random.uniform(45, 80), decay: random.uniform(0.1, 0.3), level: 1, brightness: 0 },
+        { frequency: random.uniform(150, 260), decay: random.uniform(0.06, 0.18), level: 0.8, brightness: random.uniform(0.1, 0.7) },
+        { frequency: 0, decay: random.uniform(0.02, 0.07), level: random.uniform(0.3, 0.6), brightness: 1 },
+      ],
+    };
+  }
+  const family = timbreFamily(seed, random.choice(melodicArchetypes), 1000 + number);
+  const tonic = random.integer(43, 55);
+  const scaleNote = (degree: number): number => tonic + 12 * Math.floor(degree / 7) + majorScale[((degree % 7) + 7) % 7]!;
+  const notes = [[0, 4], [7, 9, 11], [14, 16, 18]].map((degrees) => degrees.map(scaleNote));
+  return { name, kind, family, notes, voices: [0, 1, 2].map((v) => ({ frequency: 0, decay: 0, level: [1, 0.8, 0.6][v]!, brightness: 0 })) };
+}
+
+function drawPattern(seed: number, number: number): RhythmPattern {
+  const random = SeededRandom.derive(seed, 'rhythm-pattern', number);
+  const busy = random.uniform(0.15, 0.6);
+  const steps: number[] = [];
+  const levels: number[] = [];
+  for (let s = 0; s < 32; s++) {
+    const position = s % 4; // 0 beat, 2 off-beat eighth, 1 and 3 sixteenths
+    const chance = position === 0 ? 0.9 : position === 2 ? busy + 0.15 : busy * 0.6;
+    const sounds = s === 0 || random.chance(chance);
+    const voice = s % 16 === 0 ? 0 : position === 0 ? (s % 8 === 4 ? 1 : random.integer(0, 1)) : 2;
+    steps.push(sounds ? voice : -1);
+    levels.push(position === 0 ? random.uniform(0.8, 1) : random.uniform(0.5, 0.85));
+  }
+  return { name: `pattern-${number}`, steps, levels };
+}
+
+/** Deals `items` 70 / 15 / 15 after a seeded shuffle. */
+function deal<T>(items: T[], random: SeededRandom): Record<Split, T[]> {
+  const shuffled = random.shuffled(items);
+  const counts = splitCounts(shuffled.length);
+  return {
+    train: shuffled.slice(0, counts.train),
+    validation: shuffled.slice(counts.train, counts.train + counts.validation),
+    test: shuffled.slice(counts.train + counts.validation),
+  };
+}
+
+/** The kits and patterns of each split. */
+export function rhythmSplits(seed: number, kitsPerKind: number = rhythmDefaults.kitsPerKind, patterns: number = rhythmDefaults.patterns): Record<Split, { kits: RhythmKit[]; patterns: RhythmPattern[] }> {
+  const result = Object.fromEntries(splits.map((split) => [split, { kits: [] as RhythmKit[], patterns: [] as RhythmPattern[] }])) as Record<Split, { kits: RhythmKit[]; patterns: RhythmPattern[] }>;
+  for (const kind of rhythmKitKinds) {
+    const dealt = deal(Array.from({ length: kitsPerKind }, (_, n) => drawKit(seed, kind, n)), SeededRandom.derive(seed, 'rhythm-kit-split', kind));
+    for (const split of splits) result[split].kits.push(...dealt[split]);
+  }
+  const dealt = deal(Array.from({ length: patterns }, (_, n) => drawPattern(seed, n)), SeededRandom.derive(seed, 'rhythm-pattern-split'));
+  for (const split of splits) result[split].patterns.push(...dealt[split]);
+  return result;
+}
+
+function addClick(out: Float64Array, sampleRate: number, time: number, voice: RhythmKit['voices'][number], level: number): void {
+  const first = Math.round(time * sampleRate);
+  const length = Math.min(Math.round(5 * voice.decay * sampleRate), out.length - first);
+  for (let n = 0; n < length; n++) {
+    const envelope = Math.exp(-n / (voice.decay * sampleRate));
+    const wave = voice.brightness === 0 ? (n < 3 ? 1 - n / 3 : 0) : Math.sin((2 * Math.PI * voice.frequency * n) / sampleRate);
+    out[first + n] = out[first + n]! + level * voice.level * envelope * wave;
+  }
+}
+
+function addDrum(out: Float64Array, sampleRate: number, time: number, voiceIndex: number, voice: RhythmKit['voices'][number], level: number, random: SeededRandom): void {
+  const first = Math.round(time * sampleRate);
+  const length = Math.min(Math.round(5 * voice.decay * sampleRate), out.length - first);
+  let phase = 0, previous = 0;
+  for (let n = 0; n < length; n++) {
+    const t = n / sampleRate;
+    const envelope = Math.exp(-t / voice.decay);
+    let value: number;
+    if (voiceIndex === 0) { // kick: a sine falling from three times its pitch
+      phase += (2 * Math.PI * voice.frequency * (1 + 2 * Math.exp(-t / 0.03))) / sampleRate;
+      value = Math.sin(phase);
+    } else if (voiceIndex === 1) { // snare: noise and a short tone
+      value = voice.brightness * random.normal() * 0.5 + (1 - voice.brightness) * Math.sin((2 * Math.PI * voice.frequency * n) / sampleRate) * Math.exp(-t / 0.04);
+    } else { // hi-hat: differenced (high-passed) noise
+      const noise = random.normal();
+      value = 0.5 * (noise - previous);
+      previous = noise;
+    }
+    out[first + n] = out[first + n]! + level * voice.level * envelope * value;
+  }
+}
+
+/** Track `index` of `split`: its plan is drawn from (seed, split, index) alone. */
+export function synthesizeRhythmTrack(seed: number, split: Split, index: number, options: Omit<RhythmDatasetOptions, 'seed' | 'tracks'> = {}): RhythmTrack {
+  const duration = options.duration ?? rhythmDefaults.duration;
+  const sampleRate = options.sampleRate ?? rhythmDefaults.sampleRate;
+  const pools = rhythmSplits(seed, options.kitsPerKind, options.patterns)[split];
+  if (pools.kits.length === 0 || pools.patterns.length === 0) {
+    throw new Error(`synthesizeRhythmTrack: the ${split} split has ${pools.kits.length} kits and ${pools.patterns.length} patterns; give kitsPerKind and patterns of 3 or more`);
+  }
+  const random = SeededRandom.derive(seed, 'rhythm-track', split, index);
+  const kit = pools.kits[index % pools.kits.length]!; // every kit in turn: kinds stay balanced
+  const pattern = random.choice(pools.patterns);
+  const bpm = random.logUniform(rhythmDefaults.minBpm, rhythmDefaults.maxBpm);
+  const swing = random.chance(0.4) ? random.uniform(0.54, 0.64) : 0.5;
+  const rubato = random.chance(0.5) ? random.uniform(0.01, 0.04) : 0;
+  const rubatoBeats = random.uniform(8, 16), rubatoPhase = random.uniform(0, 2 * Math.PI);
+  const start = random.uniform(0.1, 0.6);
+  const beatTimes: number[] = [start];
+  while (beatTimes[beatTimes.length - 1]! < duration + 2) {
+    const k = beatTimes.length - 1;
+    beatTimes.push(beatTimes[k]! + (60 / bpm) * (1 + rubato * Math.sin((2 * Math.PI * k) / rubatoBeats + rubatoPhase)));
+  }
+  const within = [0, swing / 2, swing, swing + (1 - swing) / 2];
+  const out = new Float64Array(Math.round(duration * sampleRate));
+  const onsets: number[] = [];
+  const render = SeededRandom.derive(seed, 'rhythm-render', split, index);
+  const timbre = kit.family ? varyTimbre(kit.family.prototype, render) : undefined;
+  for (let step = 0; step < 4 * (beatTimes.length - 1); step++) {
+    const voice = pattern.steps[step % 32]!;
+    if (voice < 0) continue;
+    const beat = Math.floor(step / 4);
+    const time = beatTimes[beat]! + within[step % 4]! * (beatTimes[beat + 1]! - beatTimes[beat]!) + random.uniform(-0.004, 0.004);
+    if (time >= duration - 0.15) break;
+    const level = pattern.levels[step % 32]! * random.uniform(0.85, 1);
+    onsets.push(time);
+    if (kit.kind === 'click') addClick(out, sampleRate, time, kit.voices[voice]!, level);
+    else if (kit.kind === 'drums') addDrum(out, sampleRate, time, voice, kit.voices[voice]!, level, render);
+    else {
+      const frequency = noteFrequency(random.choice(kit.notes![voice]!));
+      const phases = Array.from({ length: timbre!.partialCount }, () => render.uniform(0, 2 * Math.PI));
+      addNote(out, sampleRate, frequency, 0.3 * level * kit.voices[voice]!.level, time, time + 0.8 * (60 / bpm), timbre!, phases);
+    }
+  }
+  let power = 0;
+  for (const value of out) power += value * value / out.length;
+  const noise = Math.sqrt(power) * 10 ** (-random.uniform(25, 45) / 20);
+  let peak = 0;
+  for (let n = 0; n < out.length; n++) {
+    out[n] = out[n]! + noise * render.normal();
+    peak = Math.max(peak, Math.abs(out[n]!));
+  }
+  const audio = Float32Array.from(out, (value) => (0.5 * value) / (peak || 1));
+  const beats = Float64Array.from(beatTimes.filter((time) => time < duration - 0.15));
+  return { split, index, kit: kit.name, pattern: pattern.name, bpm, swing, rubato, sampleRate, audio, onsets: Float64Array.from(onsets), beats };
+}
+
+/** Tracks of each split, deterministic from the seed. */
+export function synthesizeRhythmDataset(options: RhythmDatasetOptions): RhythmTrack[] {
+  const tracks: RhythmTrack[] = [];
+  for (const split of splits) {
+    const count = options.tracks[split] ?? 0;
+    if (!(Number.isInteger(count) && count >= 0)) throw new Error(`synthesizeRhythmDataset: tracks.${split} ${count} must be a non-negative integer`);
+    for (let index = 0; index < count; index++) tracks.push(synthesizeRhythmTrack(options.seed, split, index, options));
+  }
+  return tracks;
+}
