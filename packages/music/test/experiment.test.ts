@@ -17,7 +17,7 @@ test('a small experiment writes the report with a row per model and every pictur
   // gap swung from −7 to +20 points with the seed and the size.
   const { results, reportPath } = await runExperiment({
     ...experimentDefaults, clips: 96, source: 'additive', stride: 4, reportDir, progress: false,
-    epochs: { chroma: 16, network: 1, cnn: 1, crnn: 1, classifier: 2 }, hidden: [32, 16], log: (line) => lines.push(line),
+    epochs: { chroma: 16, network: 1, cnn: 1, crnn: 1, classifier: 2 }, hidden: [32, 16], log: (line) => lines.push(line), rhythm: null,
   });
   assert.is(results.length, 6);
   for (const result of results) {

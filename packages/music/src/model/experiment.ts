@@ -22,6 +22,8 @@ import { crnnDefaults, crnnTraining, describeCrnn, type CrnnShape } from './crnn
 import { chunkPatches, clipSequence, framePatches, stackPatches } from './patches.ts';
 import { scorePredictions, type Scores } from './evaluate.ts';
 import { writeReport, type ModelReport } from './report.ts';
+import { fineTuneDefaults } from '../rhythm/fine-tune.ts';
+import { rhythmExperimentDefaults, runRhythmExperiment, type RhythmExperimentResult } from '../rhythm/rhythm-experiment.ts';
 
 export interface ExperimentOptions {
   seed: number;
@@ -49,11 +51,14 @@ export interface ExperimentOptions {
   dropout: number;
   log: (line: string) => void;
   progress: boolean;
+  /** The rhythm front end's tracks and epochs (rhythm/rhythm-experiment.ts); null leaves the rhythm rows out. */
+  rhythm: { tracks: { train: number; test: number }; epochs: { onset: number; tempo: number } } | null;
 }
 
 export const experimentDefaults: Omit<ExperimentOptions, 'reportDir' | 'log'> = {
   seed: 7, clips: 240, source: 'both', stride: 3,
   epochs: { chroma: 16, network: 16, cnn: 16, crnn: 0, classifier: 16 }, hidden: [256, 64], cnn: cnnDefaults, crnn: crnnDefaults, progress: true, loss: 'softmax-distance', dropout: 0.2,
+  rhythm: { tracks: rhythmExperimentDefaults.tracks, epochs: fineTuneDefaults.epochs },
 };
 
 interface Evaluated {
@@ -169,10 +174,16 @@ export async function runExperiment(options: ExperimentOptions): Promise<{ resul
     reports.push({ ...evaluated, weightsStart: start, weightsEnd: model.params.length ? await readShared(model.weights) : start, exampleChroma: exampleChroma! });
     await saveModel(join(options.reportDir, 'models', config.init === 'random' ? `${config.kind}-regularized` : config.kind), model.params, config);
   }
+  let rhythm: RhythmExperimentResult | undefined;
+  if (options.rhythm) {
+    log(`rhythm: hand-designed and fine-tuned onset, tempo and beat front ends on ${options.rhythm.tracks.train} training and ${options.rhythm.tracks.test} held-out tracks`);
+    rhythm = await runRhythmExperiment({ seed: options.seed, tracks: options.rhythm.tracks, epochs: options.rhythm.epochs, device, log, modelDir: join(options.reportDir, 'models', 'rhythm-front-end') });
+    for (const row of rhythm.rows) log(`${row.name}: onset F ${percent(row.onsetF)}, tempo P ${percent(row.tempoP)}, beat F ${percent(row.beatF)}`);
+  }
   mkdirSync(options.reportDir, { recursive: true });
   const reportPath = writeReport(options.reportDir, {
     device: device.describe().split('\n')[0]!, seconds: (performance.now() - started) / 1000, dataset: formatDatasetSummary(datasetSummary(dataset)),
-    trainFrames: trainSet.labels.size, testClips: testClips.length, models: reports, vocabulary,
+    trainFrames: trainSet.labels.size, testClips: testClips.length, models: reports, vocabulary, ...(rhythm ? { rhythm } : {}),
   });
   return { results, device, reportPath };
 }
