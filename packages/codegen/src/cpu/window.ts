@@ -121,18 +121,39 @@ function convForward(root: Variable, context: KernelContext, y: Float32Array): (
   const g = convGeometry(xVar.shape as number[], wVar.shape as number[], root.shape as number[], attrs);
   const [x, w] = [dense(xVar, context), dense(wVar, context)];
   const rows = g.channels * g.taps;
-  const col = context.scratch('float32', g.batch * rows * g.positions).view as Float32Array;
+  const depth = g.batch * g.positions;
+  const colT = context.scratch('float32', rows * depth).view as Float32Array;
+  const yT = context.scratch('float32', g.filters * depth).view as Float32Array;
   const [perGroup, filtersPerGroup] = [(g.channels / g.groups) * g.taps, g.filters / g.groups];
   const calls = Array.from({ length: g.groups }, (_, group) => ({
     a: { offset: at(context, w.view) + group * filtersPerGroup * perGroup, strides: [0, perGroup, 1] as [number, number, number] },
-    b: { offset: at(context, col) + group * perGroup * g.positions, strides: [rows * g.positions, g.positions, 1] as [number, number, number] },
-    c: { offset: at(context, y) + group * filtersPerGroup * g.positions, strides: [g.filters * g.positions, g.positions] as [number, number] },
-    m: filtersPerGroup, n: g.positions, k: perGroup, batch: g.batch,
+    b: { offset: at(context, colT) + group * perGroup * depth, strides: [0, depth, 1] as [number, number, number] },
+    c: { offset: at(context, yT) + group * filtersPerGroup * depth, strides: [0, depth] as [number, number] },
+    m: filtersPerGroup, n: depth, k: perGroup, batch: 1,
   }));
   return after([x, w], () => {
-    im2col(x.view, col, g, rows * g.positions, g.positions);
+    im2col(x.view, colT, g, g.positions, depth);
     for (const call of calls) gemm.run(call);
+    untranspose(yT, y, g);
   });
+}
+
+/** [F, N·P] → [N, F, P] (the product's layout to the convolution's). */
+function untranspose(from: Float32Array, to: Float32Array, g: ConvGeometry): void {
+  const { batch, filters, positions } = g;
+  const depth = batch * positions;
+  for (let n = 0; n < batch; n++) {
+    for (let f = 0; f < filters; f++) to.set(from.subarray(f * depth + n * positions, f * depth + (n + 1) * positions), (n * filters + f) * positions);
+  }
+}
+
+/** [N, F, P] → [F, N·P] (so that one product runs over the whole batch). */
+function transpose(from: Float32Array, to: Float32Array, g: ConvGeometry): void {
+  const { batch, filters, positions } = g;
+  const depth = batch * positions;
+  for (let n = 0; n < batch; n++) {
+    for (let f = 0; f < filters; f++) to.set(from.subarray((n * filters + f) * positions, (n * filters + f + 1) * positions), f * depth + n * positions);
+  }
 }
 
 function convInputGradient(root: Variable, context: KernelContext, dx: Float32Array): () => void {
@@ -142,16 +163,19 @@ function convInputGradient(root: Variable, context: KernelContext, dx: Float32Ar
   const g = convGeometry(root.shape as number[], wVar.shape as number[], dyVar.shape as number[], attrs);
   const [dy, w] = [dense(dyVar, context), dense(wVar, context)];
   const rows = g.channels * g.taps;
-  const dcol = context.scratch('float32', g.batch * rows * g.positions).view as Float32Array;
+  const depth = g.batch * g.positions;
+  const dyT = context.scratch('float32', g.filters * depth).view as Float32Array;
+  const dcolT = context.scratch('float32', rows * depth).view as Float32Array;
   const [perGroup, filtersPerGroup] = [(g.channels / g.groups) * g.taps, g.filters / g.groups];
   const calls = Array.from({ length: g.groups }, (_, group) => ({
     a: { offset: at(context, w.view) + group * filtersPerGroup * perGroup, strides: [0, 1, perGroup] as [number, number, number] },
-    b: { offset: at(context, dy.view) + group * filtersPerGroup * g.positions, strides: [g.filters * g.positions, g.positions, 1] as [number, number, number] },
-    c: { offset: at(context, dcol) + group * perGroup * g.positions, strides: [rows * g.positions, g.positions] as [number, number] },
-    m: perGroup, n: g.positions, k: filtersPerGroup, batch: g.batch,
+    b: { offset: at(context, dyT) + group * filtersPerGroup * depth, strides: [0, depth, 1] as [number, number, number] },
+    c: { offset: at(context, dcolT) + group * perGroup * depth, strides: [0, depth] as [number, number] },
+    m: perGroup, n: depth, k: filtersPerGroup, batch: 1,
   }));
   const sums = new Float64Array(g.channels * g.inputPlane);
   return after([dy, w], () => {
+    transpose(dy.view, dyT, g);
     for (const call of calls) gemm.run(call);
     // col2im: every tap's product added into the input position it read, per batch item.
     const { batch, channels, inputPlane, taps, positions, offsets } = g;
@@ -160,11 +184,11 @@ function convInputGradient(root: Variable, context: KernelContext, dx: Float32Ar
       for (let c = 0; c < channels; c++) {
         const base = c * inputPlane;
         for (let t = 0; t < taps; t++) {
-          const from = (n * channels + c) * taps * positions + t * positions;
+          const from = (c * taps + t) * depth + n * positions;
           const table = t * positions;
           for (let p = 0; p < positions; p++) {
             const to = offsets[table + p]!;
-            if (to >= 0) sums[base + to]! += dcol[from + p]!;
+            if (to >= 0) sums[base + to]! += dcolT[from + p]!;
           }
         }
       }
@@ -192,11 +216,7 @@ function convWeightGradient(root: Variable, context: KernelContext, dw: Float32A
   }));
   return after([x, dy], () => {
     im2col(x.view, colT, g, g.positions, depth);
-    // dy [N, F, P] → dyT [F, N·P].
-    const { batch, filters, positions } = g;
-    for (let n = 0; n < batch; n++) {
-      for (let f = 0; f < filters; f++) dyT.set(dy.view.subarray((n * filters + f) * positions, (n * filters + f + 1) * positions), f * depth + n * positions);
-    }
+    transpose(dy.view, dyT, g);
     for (const call of calls) gemm.run(call);
   });
 }
