@@ -63,6 +63,9 @@ const inlineUnary: Partial<Record<UnaryOp, (a: string) => string>> = {
 };
 const inlineBinary: Partial<Record<BinaryOp, (a: string, b: string) => string>> = {
   add: (a, b) => `(${a} + ${b})`, sub: (a, b) => `(${a} - ${b})`, mul: (a, b) => `(${a} * ${b})`, div: (a, b) => `(${a} / ${b})`,
+  // Comparisons (a relu's mask, dropout's keep test) as the table's flag(a op b).
+  eq: (a, b) => `(${a} === ${b} ? 1 : 0)`, ne: (a, b) => `(${a} !== ${b} ? 1 : 0)`, lt: (a, b) => `(${a} < ${b} ? 1 : 0)`,
+  le: (a, b) => `(${a} <= ${b} ? 1 : 0)`, gt: (a, b) => `(${a} > ${b} ? 1 : 0)`, ge: (a, b) => `(${a} >= ${b} ? 1 : 0)`,
 };
 const unarySet = new Set<string>(unaryOps);
 const binarySet = new Set<string>(binaryOps);

@@ -264,6 +264,8 @@ function operand(variable: Variable, matrix: readonly number[], batchShape: read
   const plainBatch = sizeOf(batchOf) === 1 || sameList(padLeft(batchOf, batchShape.length), batchShape);
   const node = variable.owner;
   if (plainBatch && context.materialized.has(variable)) return { view: context.viewOf(variable), strides: [batchStride, cols, 1], prepare: [] };
+  // A reshape of a stored tensor is the same row-major data (a convolution's output flattened for a dense layer).
+  if (plainBatch && node?.op === 'reshape' && context.materialized.has(node.inputs[0]!)) return { view: context.viewOf(node.inputs[0]!), strides: [batchStride, cols, 1], prepare: [] };
   if (plainBatch && node?.op === 'dimshuffle' && context.materialized.has(node.inputs[0]!)) {
     const pattern = (node.attrs as { pattern: readonly (number | 'x')[] }).pattern;
     const n = pattern.length;
