@@ -3,7 +3,8 @@
 // fixtures, mixing to mono, and the resampler's frequency response.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Audio, WavWriteOptions } from '../src/audio/index.ts';
@@ -93,18 +94,55 @@ test('WAV PCM quantization: values off the grid come back within half a step, an
   }
 });
 
-test('WAV header fields: 16-bit stereo plain, 24-bit mono extensible', () => {
+test('WAV header fields: 16-bit stereo, 24-bit mono and float plain; six channels extensible', () => {
   const plain = encodeWav({ sampleRate: 44100, channels: [new Float32Array(10), new Float32Array(10)] });
   assert.is(plain.length, 44 + 40);
   assert.is(plain.readUInt16LE(20), 1); // PCM
   assert.is(plain.readUInt32LE(28), 44100 * 4); // byte rate
   assert.is(plain.readUInt16LE(32), 4); // block align
   assert.is(plain.readUInt32LE(40), 40); // data bytes
-  const extensible = encodeWav({ sampleRate: 22050, channels: [new Float32Array(3)] }, { bitDepth: 24 });
-  assert.is(extensible.readUInt16LE(20), 0xfffe);
-  assert.is(extensible.readUInt16LE(44), 1); // subformat: PCM
-  assert.is(extensible.length, 68 + 9 + 1); // odd data length gets a pad byte
-  assert.is(readWav(extensible).channels[0]!.length, 3);
+  const twentyFour = encodeWav({ sampleRate: 22050, channels: [new Float32Array(3)] }, { bitDepth: 24 });
+  assert.is(twentyFour.readUInt16LE(20), 1); // PCM, not WAVE_FORMAT_EXTENSIBLE
+  assert.is(twentyFour.readUInt16LE(34), 24);
+  assert.is(twentyFour.length, 44 + 9 + 1); // odd data length gets a pad byte
+  const float = encodeWav({ sampleRate: 22050, channels: [new Float32Array(3), new Float32Array(3)] }, { sampleFormat: 'float' });
+  assert.is(float.readUInt16LE(20), 3); // IEEE float
+  const six = encodeWav({ sampleRate: 22050, channels: Array.from({ length: 6 }, () => new Float32Array(3)) }, { bitDepth: 24 });
+  assert.is(six.readUInt16LE(20), 0xfffe);
+  assert.is(six.readUInt16LE(44), 1); // subformat: PCM
+  assert.is(readWav(six).channels[5]!.length, 3);
+});
+
+// Python's standard wave module (Debian's python3) reads plain PCM only: it is the
+// strictest common reader, so a file it opens opens in the others.
+const python = '/usr/bin/python3';
+test('Python\'s wave module opens written 16- and 24-bit PCM files and reads back the same frames', () => {
+  if (!existsSync(python)) throw new Error(`${python} is missing: scripts/setup.sh installs it (apt-get install python3); this test needs its wave module.`);
+  const script = [
+    'import json, sys, wave',
+    'out = []',
+    'for path in sys.argv[1:]:',
+    '    with wave.open(path, "rb") as w:',
+    '        n, width, channels = w.getnframes(), w.getsampwidth(), w.getnchannels()',
+    '        raw = w.readframes(n)',
+    '        values = [int.from_bytes(raw[i:i + width], "little", signed=True) for i in range(0, len(raw), width)]',
+    '        out.append({"rate": w.getframerate(), "channels": channels, "width": width, "frames": n, "values": values})',
+    'print(json.dumps(out))',
+  ].join('\n');
+  const cases = [[16, 1, 8000], [16, 2, 44100], [24, 1, 22050], [24, 2, 48000]] as const;
+  const paths = cases.map(([bits, channelCount, sampleRate]) => {
+    const path = file(`python-${bits}-${channelCount}.wav`);
+    writeWav(path, gridAudio(bits, channelCount, 257, sampleRate), { bitDepth: bits });
+    return path;
+  });
+  const read = JSON.parse(execFileSync(python, ['-c', script, ...paths], { encoding: 'utf8' })) as { rate: number; channels: number; width: number; frames: number; values: number[] }[];
+  cases.forEach(([bits, channelCount, sampleRate], i) => {
+    const audio = gridAudio(bits, channelCount, 257, sampleRate);
+    const got = read[i]!;
+    assert.equal([got.rate, got.channels, got.width, got.frames], [sampleRate, channelCount, bits / 8, 257], `${bits}-bit, ${channelCount} channel(s)`);
+    const interleaved = Array.from({ length: 257 * channelCount }, (_, k) => Math.round(audio.channels[k % channelCount]![Math.floor(k / channelCount)]! * 2 ** (bits - 1)));
+    assert.equal(got.values, interleaved, `${bits}-bit, ${channelCount} channel(s): the frames`);
+  });
 });
 
 test('writeWav writes atomically: no temporary files are left, an existing file is replaced', () => {

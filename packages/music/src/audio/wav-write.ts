@@ -1,9 +1,11 @@
 // WAV writing: PCM (8-bit unsigned, 16/24/32-bit signed; 16 is the default) or IEEE float
 // (32/64-bit), interleaved, written atomically. PCM samples are clipped to [-1, 1) and
 // rounded to the nearest step (no dither); float samples are stored as given.
-// WAVE_FORMAT_EXTENSIBLE is used when the format needs it (more than two channels, or
-// more than 16 bits) as the spec asks, or on request; otherwise the plain header that
-// every reader understands. Left out: dither, channel masks other than the default order.
+// Mono and stereo files get the plain header (format 1, PCM, or 3, IEEE float) at every
+// bit depth, the one that every reader understands (Python's wave module before 3.12
+// refuses WAVE_FORMAT_EXTENSIBLE); more than two channels get WAVE_FORMAT_EXTENSIBLE,
+// which carries the speaker positions, and either can be forced. Left out: dither,
+// channel masks other than the default order.
 
 import type { Audio } from './audio.ts';
 import { checkAudio } from './audio.ts';
@@ -14,7 +16,7 @@ export interface WavWriteOptions {
   bitDepth?: 8 | 16 | 24 | 32 | 64;
   /** 'pcm' (default) or 'float' (WAVE_FORMAT_IEEE_FLOAT). */
   sampleFormat?: 'pcm' | 'float';
-  /** Force (true) or forbid (false) the WAVE_FORMAT_EXTENSIBLE header; by default as the spec asks. */
+  /** Force (true) or forbid (false) the WAVE_FORMAT_EXTENSIBLE header; by default only for more than two channels. */
   extensible?: boolean;
 }
 
@@ -43,7 +45,7 @@ export function encodeWav(audio: Audio, options: WavWriteOptions = {}): Buffer {
   const dataBytes = frames * blockAlign;
   if (dataBytes > 0xffffffff - 80) throw new Error(`writeWav: ${dataBytes} bytes of samples exceed the 4 GiB that a WAV file can hold.`);
   const formatCode = sampleFormat === 'float' ? 3 : 1;
-  const extensible = options.extensible ?? (channelCount > 2 || bits > 16);
+  const extensible = options.extensible ?? channelCount > 2;
   const formatBytes = extensible ? 40 : 16;
   const header = 12 + 8 + formatBytes + 8;
   const out = Buffer.alloc(header + dataBytes + (dataBytes % 2));
@@ -102,3 +104,11 @@ function defaultChannelMask(channelCount: number): number {
   if (channelCount === 1) return 0x4;
   return channelCount > 18 ? 0 : 2 ** channelCount - 1;
 }
+
+/** The encodings a user names on the command line (`--wav-format`), as writeWav options. */
+export const wavFormats = {
+  pcm16: { sampleFormat: 'pcm', bitDepth: 16 },
+  pcm24: { sampleFormat: 'pcm', bitDepth: 24 },
+  float32: { sampleFormat: 'float', bitDepth: 32 },
+} as const satisfies Record<string, WavWriteOptions>;
+export type WavFormatName = keyof typeof wavFormats;
