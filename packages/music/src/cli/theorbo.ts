@@ -32,6 +32,7 @@ import { fitChromaGain, templateLogScores, templatesVariable } from '../model/mo
 import { clipsFlag, epochsFlag, hiddenFlag, melBandsFlag, mfccCountFlag, oddFrames, oneOf, openProbability, seedFlag, sourceFlag, synthClipsFlag, UsageError } from './flags.ts';
 import { analysisRate, beatsOf, matrixCsv, melOf, mfccOf, mixClicks, onsetTimesOf, tempoCurveOf, tempoOf } from './rhythm-commands.ts';
 import { lockRunFolder, prepareFreshRun } from './run-folder.ts';
+import { chromaNorms, defaultChromaNorm, frameFileFormats, normalizeRows, pitchClassColumns, writeFrameFile, type ChromaNormName, type FrameFileFormat } from './frame-files.ts';
 
 async function device(kind: DeviceKind | undefined, log: (line: string) => void = console.log): Promise<AcquiredDevice> {
   const acquired = await acquireDevice(kind ? { prefer: kind } : {});
@@ -164,18 +165,19 @@ async function chromaOf(audioPath: string, modelDir: string | undefined) {
   return { chroma: chroma!, logScores: logScores!, features, config, duration: signal.length / config.feature.sampleRate };
 }
 
-program.command('chroma <audio>').description('write the chromagram of an audio file as CSV (time, C … B) and PNG')
+program.command('chroma <audio>').description('write the chromagram of an audio file as CSV (a header row time,C,Db,…,B, then one row per frame) or NPY, and PNG')
   .option('--model <dir>', 'a learned model (default: hand-designed chroma)')
   .option('--out <prefix>', 'output path prefix (default: the audio file name)')
-  .action(async (audio: string, options: { model?: string; out?: string }) => {
+  .option('--norm <norm>', `each frame divided by its max (the strongest pitch class reads 1), l1 or l2 norm, or none (the model's output as it is); default ${defaultChromaNorm}`, oneOf(chromaNorms), defaultChromaNorm)
+  .option('--format <format>', 'csv (default) or npy: a float64 [frames, 13] array for numpy.load, column 0 the time', oneOf(frameFileFormats), 'csv')
+  .action(async (audio: string, options: { model?: string; out?: string; norm: ChromaNormName; format: FrameFileFormat }) => {
     const { chroma, features } = await chromaOf(audio, options.model);
     const prefix = options.out ?? basename(audio).replace(/\.[^.]+$/, '');
-    const names = ['C', 'C#', 'D', 'D#', 'E', 'F', 'F#', 'G', 'G#', 'A', 'A#', 'B'];
-    const rows = Array.from(features.times, (time, f) => [time.toFixed(4), ...Array.from(chroma.data.subarray(f * 12, f * 12 + 12), (v) => v.toFixed(5))].join(','));
-    writeFileAtomic(`${prefix}.csv`, `time,${names.join(',')}\n${rows.join('\n')}\n`, { operation: 'chroma' });
-    const columns = Array.from({ length: 12 }, (_, k) => Array.from(features.times, (_, f) => chroma.data[f * 12 + k]!));
+    const values = normalizeRows(chroma.data, 12, options.norm);
+    const dataPath = writeFrameFile(prefix, options.format, features.times, values, pitchClassColumns, 'chroma');
+    const columns = Array.from({ length: 12 }, (_, k) => Array.from(features.times, (_, f) => values[f * 12 + k]!));
     writeHeatmapPng(`${prefix}.png`, columns, { origin: 'lower' });
-    console.log(`wrote ${prefix}.csv and ${prefix}.png (${features.times.length} frames)`);
+    console.log(`wrote ${dataPath} and ${prefix}.png (${features.times.length} frames, ${options.norm} norm)`);
   });
 
 program.command('chords <audio>').description('recognize the chords of an audio file and write a .lab file')

@@ -22,3 +22,4 @@ export {
   trackPower, stackRows, fineTuneFrontEnd, fineTuneDefaults, type RhythmFrontEnd, type FineTuneOptions,
 } from './fine-tune.ts';
 export { evaluateFrontEnd, runRhythmExperiment, rhythmExperimentDefaults, type RhythmScores, type RhythmExperimentOptions, type RhythmExperimentResult, type RhythmModelConfig } from './rhythm-experiment.ts';
+export { loadFrontEnd } from './front-end-model.ts';

@@ -1,0 +1,91 @@
+// Fine-tuning the rhythm front end (rhythm/fine-tune.ts): before training the front end's
+// graph gives librosa's onset envelope (the host peer's, float64) and the designed tempo
+// prior; the onset loss's gradient matches finite differences; a short training run on
+// four short tracks lowers the onset loss, moves both parameter sets, and a saved and
+// reloaded front end gives the trained envelope and prior again. Tempo targets cover the
+// candidates within 4%. cpu device for the training (a few seconds).
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import * as T from '@theorbo/graph';
+import { verifyGrad } from '@theorbo/autodiff';
+import { acquireDevice, compile, readShared, releaseDevices } from '@theorbo/codegen';
+import { synthesizeRhythmDataset } from '../src/data/rhythm-tracks.ts';
+import { loadFrontEnd } from '../src/rhythm/front-end-model.ts';
+import {
+  designedFrontEnd, fineTuneFrontEnd, frontEndEnvelope, frontEndLogPrior, onsetLoss, onsetStrengthHost, stackRows, tempoCandidates, tempoTarget, trackPower,
+} from '../src/rhythm/index.ts';
+import { saveModel } from '../src/train/index.ts';
+
+const tracks = synthesizeRhythmDataset({ seed: 3, tracks: { train: 4 }, duration: 3 });
+const power = stackRows(tracks.map((track) => trackPower(track.audio)));
+const powerInput = T.tensor('float32', [null, ...(power.shape.slice(1) as number[])], 'power');
+
+test('before training: librosa\'s onset envelope and the designed tempo prior', () => {
+  const frontEnd = designedFrontEnd();
+  const one = T.array(power.data.subarray(0, power.size / 4), { shape: [1, ...(power.shape.slice(1) as number[])], dtype: 'float32' });
+  const [envelope, prior] = T.evaluate([frontEndEnvelope(powerInput, frontEnd), frontEndLogPrior(frontEnd)], [[powerInput, one]]);
+  const expected = onsetStrengthHost(tracks[0]!.audio).data;
+  const peak = Math.max(...expected);
+  assert.is(envelope!.size, expected.length);
+  const worst = Math.max(...Array.from(envelope!.data, (value, i) => Math.abs(value - expected[i]!)));
+  assert.ok(worst <= 1e-3 * peak, `envelope differs from onsetStrengthHost by ${worst} (peak ${peak})`);
+  assert.equal(Array.from(prior!.data), Array.from(Float32Array.from(tempoCandidates().logPrior)));
+});
+
+test('the onset loss\'s gradient matches finite differences', () => {
+  const random = T.array(Float64Array.from({ length: 24 }, (_, i) => 0.1 + ((i * 7919) % 23) / 10), { shape: [2, 12] });
+  const target = T.array(Float64Array.from({ length: 24 }, (_, i) => (i % 5 === 2 ? 1 : 0)), { shape: [2, 12] });
+  const far = T.array(Float64Array.from({ length: 24 }, (_, i) => (i % 5 === 0 ? 1 : 0)), { shape: [2, 12] });
+  const report = verifyGrad((envelope, t, f) => onsetLoss(envelope!, t!, f!), [random, target, far], { rtol: 1e-4, atol: 1e-6 });
+  assert.ok(report.worstRatio <= 1, `worst ratio ${report.worstRatio}`);
+});
+
+test('tempo targets: uniform over the candidates within 4%', () => {
+  const candidates = tempoCandidates();
+  const target = tempoTarget(120, candidates);
+  let total = 0;
+  candidates.bpm.forEach((bpm, j) => {
+    total += target[j]!;
+    assert.is(target[j]! > 0, Math.abs(bpm - 120) / 120 <= 0.04, `candidate ${bpm.toFixed(1)} BPM`);
+  });
+  assert.ok(Math.abs(total - 1) < 1e-6);
+});
+
+test('training lowers the onset loss, moves both parameter sets, and a saved front end reloads', async () => {
+  const device = await acquireDevice({ prefer: 'cpu' });
+  try {
+    const frontEnd = designedFrontEnd();
+    const data = { power, onsets: tracks.map((track) => track.onsets), bpm: tracks.map((track) => track.bpm) };
+    const frames = power.shape[1]!;
+    const targetInput = T.tensor('float32', [null, frames]);
+    const farInput = T.tensor('float32', [null, frames]);
+    const { onsetTargets } = await import('../src/rhythm/fine-tune.ts');
+    const rows = tracks.map((track) => onsetTargets(track.onsets, frames));
+    const stack = (pick: (row: (typeof rows)[number]) => Float32Array) => T.array(Float32Array.from(rows.flatMap((row) => Array.from(pick(row)))), { shape: [rows.length, frames], dtype: 'float32' });
+    const lossOf = compile({ inputs: [powerInput, targetInput, farInput], outputs: [onsetLoss(frontEndEnvelope(powerInput, frontEnd), targetInput, farInput)], device });
+    const before = ((await lossOf(power, stack((row) => row.target), stack((row) => row.far))) as T.NDArray[])[0]!.data[0]!;
+    await fineTuneFrontEnd(frontEnd, data, { device, epochs: { onset: 4, tempo: 4 }, batchSize: 4, learningRate: { onset: 0.05, tempo: 0.05 } });
+    const after = ((await lossOf(power, stack((row) => row.target), stack((row) => row.far))) as T.NDArray[])[0]!.data[0]!;
+    assert.ok(after < before, `onset loss ${before} → ${after}`);
+    const [gains, bumps] = [await readShared(frontEnd.melLogGain), await readShared(frontEnd.priorBasisWeights)];
+    assert.ok(gains.data.some((value) => value !== 0) && bumps.data.some((value) => value !== 0), 'a parameter set did not move');
+
+    const dir = mkdtempSync(join(tmpdir(), 'theorbo-rhythm-model-'));
+    await saveModel(dir, [frontEnd.melLogGain, frontEnd.priorBasisWeights], { kind: 'rhythm-front-end', nMels: 128, candidates: frontEnd.candidates.bpm.length });
+    const loaded = loadFrontEnd(dir);
+    const run = (end: typeof frontEnd) => compile({ inputs: [powerInput], outputs: [frontEndEnvelope(powerInput, end), frontEndLogPrior(end)], device })(power) as Promise<T.NDArray[]>;
+    const [[trainedEnvelope, trainedPrior], [loadedEnvelope, loadedPrior]] = [await run(frontEnd), await run(loaded)];
+    assert.equal(Array.from(loadedEnvelope!.data), Array.from(trainedEnvelope!.data));
+    assert.equal(Array.from(loadedPrior!.data), Array.from(trainedPrior!.data));
+    const other = mkdtempSync(join(tmpdir(), 'theorbo-rhythm-model-'));
+    await saveModel(other, [frontEnd.priorBasisWeights], { kind: 'cnn' });
+    assert.throws(() => loadFrontEnd(other), /config\.json.*'cnn' model, not a rhythm front end/);
+  } finally {
+    await releaseDevices();
+  }
+});
+
+test.run();
