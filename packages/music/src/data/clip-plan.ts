@@ -10,7 +10,7 @@
 // MIDI tick at 441 ticks per quarter and 120 bpm, and exactly 25 samples at 22050 Hz.
 // Left out: chord progressions with musical statistics (chords are drawn uniformly, never
 // the same twice in a row), tempo and rhythm within a segment, melody.
-import { chordIndex, pitchClasses } from '../chords/index.ts';
+import { chordIndex, pitchClasses } from '../chords/vocabulary.ts';
 import type { GmInstrument } from './gm-programs.ts';
 import { SeededRandom } from '../random/seeded-random.ts';
 import type { Split } from './splits.ts';

@@ -9,7 +9,6 @@
 // Left out: features (the signal area computes them from `audio`), chord-transition
 // statistics, data sets from real recordings.
 import { availableParallelism } from 'node:os';
-import { noChordIndex } from '../chords/index.ts';
 import { renderAdditiveClip } from './additive.ts';
 import { cachedClipPath, defaultCacheDir, readCachedClip, writeCachedClip } from './cache.ts';
 import { type ClipPlan, type PlannedSegment, type PlanSettings, checkPlanSettings, defaultPlanSettings, planAdditiveClip, planFluidsynthClip } from './clip-plan.ts';
@@ -19,6 +18,8 @@ import { finishClip } from './postprocess.ts';
 import { type Split, splitCounts, splits } from './splits.ts';
 import { splitTimbreFamilies } from './timbres.ts';
 import { splitVoicings } from './voicings.ts';
+
+export { labelsAtTimes } from './labels.ts';
 
 export type DataSource = 'additive' | 'fluidsynth';
 
@@ -169,17 +170,4 @@ export async function synthesizeDataset(options: SynthesizeDatasetOptions): Prom
     },
     cache: { directory: cacheDir, synthesized, fromCache: plans.length - synthesized },
   };
-}
-
-/**
- * The class index (0–24) at each time: that of the segment holding it (a segment holds
- * [start, end)); times before the first or after the last segment are no-chord.
- */
-export function labelsAtTimes(segments: readonly ClipSegment[], times: ArrayLike<number>): Int32Array {
-  const out = new Int32Array(times.length);
-  for (let i = 0; i < times.length; i++) {
-    const time = times[i] as number;
-    out[i] = segments.find((segment) => time >= segment.start && time < segment.end)?.classIndex ?? noChordIndex;
-  }
-  return out;
 }

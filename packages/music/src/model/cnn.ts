@@ -14,8 +14,10 @@
 // Left out: batch normalization, residual connections (recurrent smoothing over frames: crnn.ts).
 
 import * as T from '@theorbo/graph';
-import { transposeChord } from '../chords/index.ts';
-import { composeAugmentations, dropout, noiseAugmentation, pitchShiftAugmentation, trainingFlag, type AugmentHook } from '../train/index.ts';
+import { transposeChord } from '../chords/vocabulary.ts';
+import { composeAugmentations, noiseAugmentation, pitchShiftAugmentation } from '../train/augment.ts';
+import { dropout, trainingFlag } from '../train/dropout.ts';
+import type { AugmentHook } from '../train/train.ts';
 import type { FeatureOptions } from './features.ts';
 import { gaussian, withLoss, type ChromaModel, type TemplateLoss } from './models.ts';
 

@@ -12,7 +12,7 @@
 // buildModel), migrations of older configs.
 
 import { FileFormatError } from '../files/file-format-error.ts';
-import { describe } from '../train/model-files.ts';
+import { describe } from '../train/model-codec.ts';
 import { cqtQ } from '../signal/cqt-kernel.ts';
 import { modelKinds, type ModelConfig, type ModelKind } from './registry.ts';
 import type { FeatureOptions } from './features.ts';

@@ -17,7 +17,8 @@
 // Left out: stacked recurrent layers, LSTMs, a CRF or HMM decoder over the outputs.
 
 import * as T from '@theorbo/graph';
-import { dropout, type AugmentHook } from '../train/index.ts';
+import { dropout } from '../train/dropout.ts';
+import type { AugmentHook } from '../train/train.ts';
 import { cnnDefaults, cnnTraining, cnnTrunk, describeCnn, type CnnShape } from './cnn.ts';
 import type { FeatureOptions } from './features.ts';
 import { gaussian, withLoss, type ChromaModel, type TemplateLoss } from './models.ts';

@@ -6,7 +6,8 @@
 // Shapes: dft [frames, 1025], cqt [frames, nBins], labels [frames] (vocabulary indices).
 
 import * as T from '@theorbo/graph';
-import { labelsAtTimes, type ClipSegment } from '../data/index.ts';
+import { labelsAtTimes } from '../data/labels.ts';
+import type { PlannedSegment as ClipSegment } from '../data/clip-plan.ts';
 import { cqtHost, logCompress, stft, stftHost } from '../signal/index.ts';
 
 export interface FeatureOptions {

@@ -1,23 +1,15 @@
-// A saved chroma model read back: config.json checked against the schema
-// (config-schema.ts) before the graph is rebuilt, and the weights checked against the
-// rebuilt model's parameters before any is set, so a damaged or hand-edited model
-// directory is a FileFormatError naming the file and the field, never a TypeError.
+// A saved chroma model read back from its folder (Node only): loadModel reads and checks
+// the files, saved-chroma.ts rebuilds the graph and sets the weights (the browser build
+// goes through decodeChromaModel there instead).
 
-import { assignSavedWeights, loadModel } from '../train/index.ts';
+import { loadModel } from '../train/model-files.ts';
 import { checkModelConfig } from './config-schema.ts';
-import { featureDefaults } from './features.ts';
 import type { ChromaModel } from './models.ts';
-import { buildModel, type ModelConfig } from './registry.ts';
+import type { ModelConfig } from './registry.ts';
+import { chromaModelFromSaved, handChromaModel } from './saved-chroma.ts';
 
 /** The model saved in `dir` (weights.npz + config.json), or the hand-designed chroma when `dir` is undefined. */
 export function loadChromaModel(dir: string | undefined): { model: ChromaModel; config: ModelConfig } {
-  if (dir === undefined) {
-    // The gain the demo's search picks on its training frames (report/models/hand-chroma).
-    const config: ModelConfig = { kind: 'hand-chroma', feature: featureDefaults, gain: 0.6 };
-    return { model: buildModel(config), config };
-  }
-  const saved = loadModel<ModelConfig>(dir, { validateConfig: checkModelConfig });
-  const model = buildModel(saved.config);
-  assignSavedWeights(model.params, saved);
-  return { model, config: saved.config };
+  if (dir === undefined) return handChromaModel();
+  return chromaModelFromSaved(loadModel<ModelConfig>(dir, { validateConfig: checkModelConfig }));
 }

@@ -9,9 +9,10 @@
 // Template matching picks the nearest template; the classifier the most probable class.
 
 import * as T from '@theorbo/graph';
-import { chordTemplates } from '../chords/index.ts';
+import { chordTemplates } from '../chords/vocabulary.ts';
 import { chromaMatrix } from '../signal/index.ts';
-import { dropout, trainingFlag, type TrainableModel } from '../train/index.ts';
+import { dropout, trainingFlag } from '../train/dropout.ts';
+import type { TrainableModel } from '../train/train.ts';
 import type { FeatureOptions } from './features.ts';
 
 export interface ChromaModel extends TrainableModel {

@@ -8,12 +8,15 @@
 // data set contents, so they must not change when a dependency is upgraded. Changing
 // deriveSeed or next() changes every synthesized clip: bump data/cache.ts's
 // synthesisVersion if you ever do.
+// SHA-256 comes from @noble/hashes rather than node:crypto so that the page synthesizes
+// exactly the clips Node does (deriveSeed must stay synchronous; WebCrypto's is not).
 // Left out: cryptographic quality (not needed), jump-ahead, typed-array bulk fills.
-import { createHash } from 'node:crypto';
+import { sha256 } from '@noble/hashes/sha2.js';
 
 /** A 32-bit seed from any list of names and numbers (the first 4 bytes of their SHA-256). */
 export function deriveSeed(...parts: (string | number)[]): number {
-  return createHash('sha256').update(JSON.stringify(parts)).digest().readUInt32LE(0);
+  const digest = sha256(new TextEncoder().encode(JSON.stringify(parts)));
+  return (digest[0]! | (digest[1]! << 8) | (digest[2]! << 16) | (digest[3]! << 24)) >>> 0;
 }
 
 export class SeededRandom {

@@ -1,0 +1,43 @@
+// Chord recognition of one signal for the web app (browser-safe), in the steps `theorbo
+// chords` takes with the default majmin vocabulary (the browser test checks that the two
+// give the same labels): host features (features.ts), the model's chroma and the
+// templates' log scores compiled on the device, then decoding on the host and runs of
+// equal frame labels merged into segments. Left out: reading files and resampling (the
+// caller hands over mono samples at the model's rate).
+// Shapes: chroma [frames, 12], logScores [frames, 25].
+
+import type * as T from '@theorbo/graph';
+import { compile, type AcquiredDevice } from '@theorbo/codegen';
+import type { Segment } from '../chords/lab-format.ts';
+import { decodeChordFrames, type ChordDecoding } from '../eval/chord-decoding.ts';
+import { framesToSegments } from '../eval/decode.ts';
+import { clipFeatures, type ClipFeatures } from './features.ts';
+import { firWindows } from './fir.ts';
+import { templateLogScores, templatesVariable, type ChromaModel } from './models.ts';
+import { clipInput, type ModelConfig } from './registry.ts';
+
+export interface ChromaResult {
+  chroma: T.NDArray;
+  logScores: T.NDArray;
+  features: ClipFeatures;
+  config: ModelConfig;
+  /** Seconds. */
+  duration: number;
+}
+
+/** The chromagram and chord log scores of `signal` (mono, at config.feature.sampleRate) on `device`. */
+export async function chromaOfSignal(signal: Float32Array, loaded: { model: ChromaModel; config: ModelConfig }, device: AcquiredDevice): Promise<ChromaResult> {
+  const { model, config } = loaded;
+  const features = clipFeatures(signal, [], config.feature);
+  const forward = compile({ inputs: [model.features], outputs: [model.chroma, templateLogScores(model.chroma, templatesVariable())], device });
+  const input = config.kind === 'fir' ? firWindows([{ audio: signal }], config.feature, 1) : clipInput(config, features);
+  const [chroma, logScores] = (await forward(input)) as T.NDArray[];
+  return { chroma: chroma!, logScores: logScores!, features, config, duration: signal.length / config.feature.sampleRate };
+}
+
+/** The chord segments of a chromaOfSignal result; neighbouring segments never share a label. */
+export function chordSegmentsOf(result: ChromaResult, decoding: ChordDecoding): Segment[] {
+  const { hop, sampleRate } = result.config.feature;
+  const decoded = decodeChordFrames(result.logScores, decoding);
+  return framesToSegments(decoded, hop, sampleRate, { offset: -hop / 2 / sampleRate, duration: result.duration });
+}
