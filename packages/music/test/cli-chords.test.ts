@@ -2,7 +2,7 @@
 // cpu device): four decaying triads with silence between them. Viterbi (the default)
 // writes one segment per chord and per silence, in order, with no two neighbouring
 // segments alike; `--decode none` labels frames alone and so writes more segments, each
-// run merged; flags that cannot apply are refused with exit code 2 before any device.
+// run merged; `--vocab full` writes labels of that vocabulary; flags that cannot apply are refused with exit code 2 before any device.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { spawnSync } from 'node:child_process';
@@ -10,7 +10,7 @@ import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { writeWav } from '../src/audio/index.ts';
-import { parseLab } from '../src/chords/index.ts';
+import { chordVocabulary, parseLab } from '../src/chords/index.ts';
 
 const root = join(import.meta.dirname, '..', '..', '..');
 const dir = mkdtempSync(join(tmpdir(), 'theorbo-chords-'));
@@ -48,7 +48,13 @@ test('Viterbi (the default) gives one segment per chord and per silence; --decod
   assert.is(none.status, 0, none.stderr);
   const frames = parseLab(readFileSync(join(dir, 'frames.lab'), 'utf8'));
   assert.ok(frames.length > segments.length, `${frames.length} frame-wise segments against ${segments.length} from Viterbi`);
-  for (const lab of [segments, frames]) lab.forEach((segment, i) => i > 0 && assert.is.not(segment.label, lab[i - 1]!.label, `segments ${i - 1} and ${i} are both ${segment.label}`));
+  // --vocab full with the median filter: Harte labels from the 109-class vocabulary, C's chord first.
+  const full = run('chords', audio, '--vocab', 'full', '--decode', 'median', '--model', 'templates', '--out', join(dir, 'full.lab'));
+  assert.is(full.status, 0, full.stderr);
+  const fullSegments = parseLab(readFileSync(join(dir, 'full.lab'), 'utf8'));
+  for (const segment of fullSegments) assert.ok(chordVocabulary('full').labels.includes(segment.label), segment.label);
+  assert.match(fullSegments[0]!.label, /^C:/);
+  for (const lab of [segments, frames, fullSegments]) lab.forEach((segment, i) => i > 0 && assert.is.not(segment.label, lab[i - 1]!.label, `segments ${i - 1} and ${i} are both ${segment.label}`));
 });
 
 test('decoding flags that cannot apply are refused with exit code 2, naming the flag', () => {

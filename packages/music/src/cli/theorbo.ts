@@ -13,7 +13,7 @@ import * as T from '@theorbo/graph';
 import { acquireDevice, compile, deviceKinds, type AcquiredDevice, type DeviceKind } from '@theorbo/codegen';
 import { loadMono, writeWav } from '../audio/index.ts';
 import { writeFileAtomic } from '../files/atomic-write.ts';
-import { writeLab } from '../chords/index.ts';
+import { chordVocabulary, vocabularyNames, writeLab, type VocabularyName } from '../chords/index.ts';
 import { datasetSummary, formatDatasetSummary, synthesizeDataset, type DataSource } from '../data/index.ts';
 import { framesToSegments } from '../eval/index.ts';
 import { chordDecoders, chordDecodingDefaults, decodeChordFrames, type ChordDecoding, type ChordDecoder } from '../eval/chord-decoding.ts';
@@ -28,7 +28,7 @@ import { chunkPatches, stackPatches } from '../model/patches.ts';
 import { experimentDefaults, runExperiment } from '../model/experiment.ts';
 import { firFeatureDefaults, firWindows } from '../model/fir.ts';
 import { scorePredictions } from '../model/evaluate.ts';
-import { fitChromaGain, templateLogScores, templatesVariable } from '../model/models.ts';
+import { fitChromaGain, templateLogScores } from '../model/models.ts';
 import { clipsFlag, epochsFlag, hiddenFlag, melBandsFlag, mfccCountFlag, oddFrames, oneOf, openProbability, seedFlag, sourceFlag, synthClipsFlag, UsageError } from './flags.ts';
 import { analysisRate, beatsOf, matrixCsv, melOf, mfccOf, mixClicks, onsetTimesOf, tempoCurveOf, tempoOf } from './rhythm-commands.ts';
 import { lockRunFolder, prepareFreshRun } from './run-folder.ts';
@@ -126,20 +126,26 @@ program.command('eval').description('evaluate a saved model (or the hand-designe
   .option('--decode <decoder>', 'viterbi, median or none (default: the 9-frame median filter the demo reports)', oneOf(chordDecoders))
   .option('--self-transition <p>', `Viterbi's probability of staying on a chord from one frame to the next (default ${chordDecodingDefaults.selfTransition})`, openProbability)
   .option('--median-width <frames>', `the median filter's window, odd (default ${chordDecodingDefaults.medianWidth})`, oddFrames)
-  .action(async (options: { model?: string; clips: number; source: DataSource | 'both'; seed: number } & DecodeFlags) => {
+  .option('--vocab <name>', 'the chords template matching chooses from: majmin (24 triads and N), sevenths (+ 7, maj7, min7) or full (+ dim, aug, sus2, sus4)', oneOf(vocabularyNames), 'majmin')
+  .action(async (options: { model?: string; clips: number; source: DataSource | 'both'; seed: number; vocab: VocabularyName } & DecodeFlags) => {
     const decoding = options.decode === undefined ? undefined : decodingOf(options);
-    const { model, config } = loadChromaModel(options.model);
+    const vocabulary = chordVocabulary(options.vocab);
+    const { model, config } = loadChromaModel(modelFolder(options.model));
     const acquired = await device(deviceOption());
     const dataset = await synthesizeDataset({ seed: options.seed, clips: options.clips, source: options.source });
-    const forward = compile({ inputs: [model.features], outputs: [model.predictions!, templateLogScores(model.chroma, templatesVariable())], device: acquired });
+    const logScores = templateLogScores(model.chroma, T.shared(vocabulary.templates.map((row) => [...row]), 'templates'));
+    const forward = compile({ inputs: [model.features], outputs: [T.argmax(logScores, 1), logScores], device: acquired });
     const predictions = [];
     for (const clip of dataset.clips.filter((c) => c.split === 'test')) {
       const features = clipFeatures(clip.audio, clip.segments, config.feature);
       const [predicted, logScores] = (await forward(config.kind === 'fir' ? firWindows([clip], config.feature, 1) : clipInput(config, features))) as T.NDArray[];
       predictions.push({ reference: clip.segments, frameLabels: features.labels, predicted: predicted!.data as Int32Array, logScores, duration: clip.duration });
     }
-    const scores = scorePredictions(predictions, { hop: config.feature.hop, sampleRate: config.feature.sampleRate, medianWidth: options.medianWidth ?? chordDecodingDefaults.medianWidth, decoding });
-    console.log(`${config.kind} on ${predictions.length} test clips${decoding ? ` (${describeDecoding(decoding)})` : ''}: majmin ${(100 * scores.majmin).toFixed(1)}%, root ${(100 * scores.root).toFixed(1)}%, frames ${(100 * scores.frameAccuracy).toFixed(1)}%`);
+    const scores = scorePredictions(predictions, { hop: config.feature.hop, sampleRate: config.feature.sampleRate, medianWidth: options.medianWidth ?? chordDecodingDefaults.medianWidth, decoding, vocabulary });
+    const percent = (value: number | null): string => (value === null ? 'n/a' : `${(100 * value).toFixed(1)}%`);
+    const { rules } = scores;
+    console.log(`${config.kind} on ${predictions.length} test clips${decoding ? ` (${describeDecoding(decoding)})` : ''}, ${vocabulary.name} vocabulary: majmin ${percent(scores.majmin)}, root ${percent(scores.root)}, frames ${percent(scores.frameAccuracy)}`);
+    console.log(`  sevenths ${percent(rules.sevenths)}, mirex ${percent(rules.mirex)}, thirds ${percent(rules.thirds)}, triads ${percent(rules.triads)}, tetrads ${percent(rules.tetrads)}; N recall ${percent(scores.noChordRecall)}; segmentation ${percent(rules.segmentation)} (over ${percent(rules.overSegmentation)}, under ${percent(rules.underSegmentation)})`);
   });
 
 interface DecodeFlags { decode?: ChordDecoder; selfTransition?: number; medianWidth?: number }
@@ -154,15 +160,19 @@ function decodingOf(flags: DecodeFlags): ChordDecoding {
 const describeDecoding = (decoding: ChordDecoding): string =>
   decoding.decoder === 'viterbi' ? `Viterbi, self-transition ${decoding.selfTransition}` : decoding.decoder === 'median' ? `median filter over ${decoding.medianWidth} frames` : 'no smoothing';
 
-async function chromaOf(audioPath: string, modelDir: string | undefined) {
-  const { model, config } = loadChromaModel(modelDir);
+/** `--model templates` names the hand-designed chroma (as no --model does); a folder called templates is ./templates. */
+const modelFolder = (model: string | undefined): string | undefined => (model === 'templates' ? undefined : model);
+
+async function chromaOf(audioPath: string, modelDir: string | undefined, vocabularyName: VocabularyName = 'majmin') {
+  const vocabulary = chordVocabulary(vocabularyName);
+  const { model, config } = loadChromaModel(modelFolder(modelDir));
   const signal = await loadMono(audioPath, config.feature.sampleRate);
   const acquired = await device(deviceOption());
   const features = clipFeatures(signal, [], config.feature);
-  const forward = compile({ inputs: [model.features], outputs: [model.chroma, templateLogScores(model.chroma, templatesVariable())], device: acquired });
+  const forward = compile({ inputs: [model.features], outputs: [model.chroma, templateLogScores(model.chroma, T.shared(vocabulary.templates.map((row) => [...row]), 'templates'))], device: acquired });
   const input = config.kind === 'fir' ? firWindows([{ audio: signal }], config.feature, 1) : clipInput(config, features);
   const [chroma, logScores] = (await forward(input)) as T.NDArray[];
-  return { chroma: chroma!, logScores: logScores!, features, config, duration: signal.length / config.feature.sampleRate };
+  return { chroma: chroma!, logScores: logScores!, features, config, vocabulary, duration: signal.length / config.feature.sampleRate };
 }
 
 program.command('chroma <audio>').description('write the chromagram of an audio file as CSV (a header row time,C,Db,…,B, then one row per frame) or NPY, and PNG')
@@ -181,17 +191,18 @@ program.command('chroma <audio>').description('write the chromagram of an audio 
   });
 
 program.command('chords <audio>').description('recognize the chords of an audio file and write a .lab file')
-  .option('--model <dir>', 'a learned model (default: hand-designed chroma)')
+  .option('--model <dir>', 'a learned model folder, or templates: the hand-designed chroma (the default)')
   .option('--out <path>', 'the .lab path (default: the audio file name with .lab)')
   .option('--decode <decoder>', 'viterbi (an HMM over chords), median (a majority filter) or none (each frame alone); default viterbi', oneOf(chordDecoders))
   .option('--self-transition <p>', `Viterbi's probability of staying on a chord from one frame to the next (default ${chordDecodingDefaults.selfTransition}; higher: fewer changes)`, openProbability)
   .option('--median-width <frames>', `the median filter's window, odd (default ${chordDecodingDefaults.medianWidth})`, oddFrames)
-  .action(async (audio: string, options: { model?: string; out?: string } & DecodeFlags) => {
+  .option('--vocab <name>', 'the chords to choose from: majmin (24 triads and N), sevenths (+ 7, maj7, min7) or full (+ dim, aug, sus2, sus4); Harte labels', oneOf(vocabularyNames), 'majmin')
+  .action(async (audio: string, options: { model?: string; out?: string; vocab: VocabularyName } & DecodeFlags) => {
     const decoding = decodingOf(options);
-    const { logScores, config, duration } = await chromaOf(audio, options.model);
+    const { logScores, config, vocabulary, duration } = await chromaOf(audio, options.model, options.vocab);
     const decoded = decodeChordFrames(logScores, decoding);
     // framesToSegments merges runs of equal frame labels, so no two neighbouring segments share a label.
-    const segments = framesToSegments(decoded, config.feature.hop, config.feature.sampleRate, { offset: -config.feature.hop / 2 / config.feature.sampleRate, duration });
+    const segments = framesToSegments(decoded, config.feature.hop, config.feature.sampleRate, { offset: -config.feature.hop / 2 / config.feature.sampleRate, duration, labels: vocabulary.labels });
     const out = options.out ?? audio.replace(/\.[^.]+$/, '') + '.lab';
     writeLab(out, segments);
     console.log(`wrote ${out}: ${segments.length} segments (${[...new Set(segments.map((s) => s.label))].slice(0, 8).join(', ')}${segments.length > 8 ? ', …' : ''})`);

@@ -144,6 +144,8 @@ export interface FrameTiming {
   offset?: number;
   /** The audio's length in seconds: the last segment ends here rather than at the last frame's end. */
   duration?: number;
+  /** Class labels (a vocabulary's, e.g. chordVocabulary('sevenths').labels); default the 25-class majmin vocabulary. */
+  labels?: readonly string[];
 }
 
 /** Merges runs of equal frame labels (vocabulary indices) into segments labelled with chordLabel. */
@@ -151,11 +153,18 @@ export function framesToSegments(labels: ArrayLike<number>, hop: number, sampleR
   checkTiming('framesToSegments', hop, sampleRate);
   const offset = timing.offset ?? 0;
   const time = (frame: number): number => Math.max(0, (frame * hop) / sampleRate + offset);
+  const labelOf = (index: number): string => {
+    if (timing.labels === undefined) return chordLabel(index);
+    if (index === -1) return 'X';
+    const label = timing.labels[index];
+    if (label === undefined) throw new Error(`framesToSegments: frame class ${index} is not one of the ${timing.labels.length} labels given.`);
+    return label;
+  };
   const segments: Segment[] = [];
   let runStart = 0;
   for (let t = 1; t <= labels.length; t++) {
     if (t < labels.length && labels[t] === labels[runStart]) continue;
-    segments.push({ start: time(runStart), end: time(t), label: chordLabel(labels[runStart]!) });
+    segments.push({ start: time(runStart), end: time(t), label: labelOf(labels[runStart]!) });
     runStart = t;
   }
   if (timing.duration !== undefined) {
@@ -168,7 +177,7 @@ export function framesToSegments(labels: ArrayLike<number>, hop: number, sampleR
 }
 
 /** The vocabulary index of each of `frameCount` frames: the label at the frame's middle, else `fill`. */
-export function segmentsToFrames(segments: readonly Segment[], frameCount: number, hop: number, sampleRate: number, timing: FrameTiming & { fill?: number } = {}): number[] {
+export function segmentsToFrames(segments: readonly Segment[], frameCount: number, hop: number, sampleRate: number, timing: FrameTiming & { fill?: number; indexOf?: (label: string) => number } = {}): number[] {
   checkTiming('segmentsToFrames', hop, sampleRate);
   const offset = timing.offset ?? 0;
   const fill = timing.fill ?? -1;
@@ -178,7 +187,7 @@ export function segmentsToFrames(segments: readonly Segment[], frameCount: numbe
     const middle = ((t + 0.5) * hop) / sampleRate + offset;
     while (cursor < segments.length && segments[cursor]!.end <= middle) cursor++;
     const segment = segments[cursor];
-    if (segment !== undefined && segment.start <= middle) out[t] = chordIndex(segment.label);
+    if (segment !== undefined && segment.start <= middle) out[t] = (timing.indexOf ?? chordIndex)(segment.label);
   }
   return out;
 }

@@ -1,11 +1,13 @@
 // Evaluating chord predictions the way MIR does: frame labels are median-filtered (or,
 // given per-frame log scores and a decoding, decoded by it: Viterbi, median, none),
 // merged into segments and scored against the reference segments with weighted chord
-// symbol recall (root and majmin rules), aggregated over clips weighted by duration
-// (MIREX's convention); frame accuracy and the confusion matrix come from the frames.
+// symbol recall (every mir_eval rule, segmentation quality, and the recall of N on its
+// own), aggregated over clips weighted by duration (MIREX's convention); frame accuracy and
+// the confusion matrix come from the frames. Classes are the 25 major/minor ones unless a
+// vocabulary (chords/vocabularies.ts) is given.
 
-import { medianFilterFrames, framesToSegments, weightedChordSymbolRecall, frameAccuracy, confusionMatrix } from '../eval/index.ts';
-import type { Segment } from '../chords/index.ts';
+import { medianFilterFrames, framesToSegments, segmentsToFrames, weightedChordSymbolRecall, frameAccuracy, confusionMatrix, chordScores, chordRules, compareChordLabels, type ChordRule, type ChordScores } from '../eval/index.ts';
+import type { ChordVocabulary, Segment } from '../chords/index.ts';
 import type { NDArray } from '@theorbo/graph';
 import { decodeChordFrames, type ChordDecoding } from '../eval/chord-decoding.ts';
 
@@ -26,24 +28,58 @@ export interface Scores {
   root: number;
   frameAccuracy: number;
   confusion: number[][];
+  /** Every mir_eval recall rule and the segmentation scores, duration-weighted over clips. */
+  rules: ChordScores;
+  /** The share of the reference's N time labelled N (null when the clips have no N). */
+  noChordRecall: number | null;
 }
 
-export function scorePredictions(clips: readonly ClipPrediction[], options: { hop: number; sampleRate: number; medianWidth: number; decoding?: ChordDecoding }): Scores {
-  let total = 0;
-  let majmin = 0;
-  let root = 0;
+/** The share of the reference's 'N' time that the estimate labels 'N'; null when the reference has none. */
+export function noChordRecall(reference: readonly Segment[], estimate: readonly Segment[]): { recall: number; seconds: number } | null {
+  const silences = reference.filter((segment) => segment.label === 'N' && segment.end > segment.start);
+  if (silences.length === 0) return null;
+  const seconds = silences.reduce((sum, segment) => sum + segment.end - segment.start, 0);
+  return { recall: weightedChordSymbolRecall(silences, estimate, 'majmin'), seconds };
+}
+
+export function scorePredictions(clips: readonly ClipPrediction[], options: { hop: number; sampleRate: number; medianWidth: number; decoding?: ChordDecoding; vocabulary?: ChordVocabulary }): Scores {
+  const timing = { offset: -options.hop / 2 / options.sampleRate };
+  const vocabulary = options.vocabulary;
+  // Each clip's score under a rule weighs by the reference time that rule scores (a clip
+  // with no scorable chord adds nothing, rather than a zero).
+  const weighted = new Map<keyof ChordScores, { sum: number; weight: number }>();
+  const add = (key: keyof ChordScores, value: number, weight: number): void => {
+    const entry = weighted.get(key) ?? { sum: 0, weight: 0 };
+    weighted.set(key, { sum: entry.sum + value * weight, weight: entry.weight + weight });
+  };
+  let silence = { recalled: 0, seconds: 0 };
   const allReference: number[] = [];
   const allEstimate: number[] = [];
   for (const clip of clips) {
     if (options.decoding !== undefined && clip.logScores === undefined) throw new Error('scorePredictions: a decoding was asked for but a clip has no per-frame log scores to decode.');
     const smoothed = options.decoding !== undefined ? decodeChordFrames(clip.logScores!, options.decoding) : medianFilterFrames(clip.predicted, options.medianWidth);
-    const estimate = framesToSegments(smoothed, options.hop, options.sampleRate, { offset: -options.hop / 2 / options.sampleRate, duration: clip.duration });
-    majmin += clip.duration * weightedChordSymbolRecall(clip.reference, estimate, 'majmin');
-    root += clip.duration * weightedChordSymbolRecall(clip.reference, estimate, 'root');
-    total += clip.duration;
-    allReference.push(...Array.from(clip.frameLabels));
+    const estimate = framesToSegments(smoothed, options.hop, options.sampleRate, { ...timing, duration: clip.duration, labels: vocabulary?.labels });
+    const scores = chordScores(clip.reference, estimate);
+    for (const rule of chordRules) add(rule, scores[rule], scoredSeconds(clip.reference, rule));
+    for (const key of ['overSegmentation', 'underSegmentation', 'segmentation'] as const) add(key, scores[key], clip.duration);
+    const silent = noChordRecall(clip.reference, estimate);
+    if (silent !== null) silence = { recalled: silence.recalled + silent.recall * silent.seconds, seconds: silence.seconds + silent.seconds };
+    allReference.push(...(vocabulary === undefined ? Array.from(clip.frameLabels) : segmentsToFrames(clip.reference, smoothed.length, options.hop, options.sampleRate, { ...timing, indexOf: (label) => vocabulary.indexOf(label) })));
     allEstimate.push(...smoothed);
   }
-  const confusion = confusionMatrix(allReference, allEstimate);
-  return { majmin: majmin / total, root: root / total, frameAccuracy: frameAccuracy(allReference, allEstimate), confusion: confusion.counts as number[][] };
+  const mean = (key: keyof ChordScores): number => {
+    const entry = weighted.get(key);
+    return entry !== undefined && entry.weight > 0 ? entry.sum / entry.weight : 0;
+  };
+  const rules = Object.fromEntries([...chordRules, 'overSegmentation', 'underSegmentation', 'segmentation'].map((key) => [key, mean(key as keyof ChordScores)])) as unknown as ChordScores;
+  const confusion = confusionMatrix(allReference, allEstimate, vocabulary?.labels.length);
+  return {
+    majmin: rules.majmin, root: rules.root, frameAccuracy: frameAccuracy(allReference, allEstimate), confusion: confusion.counts as number[][],
+    rules, noChordRecall: silence.seconds > 0 ? silence.recalled / silence.seconds : null,
+  };
+}
+
+/** The reference's seconds that `rule` scores (not left out). */
+function scoredSeconds(reference: readonly Segment[], rule: ChordRule): number {
+  return reference.reduce((sum, segment) => sum + (compareChordLabels(segment.label, segment.label, rule) >= 0 ? segment.end - segment.start : 0), 0);
 }

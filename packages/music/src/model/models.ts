@@ -59,7 +59,7 @@ export function templateMatch(chroma: T.Variable, templates: T.Variable): T.Vari
  * [batch, 25]: the softmax-distance loss's probabilities, and the emissions Viterbi
  * decoding reads. Their argmax is templateMatch's nearest template.
  */
-export function templateLogScores(chroma: T.Variable, templates: T.Variable): T.Variable {
+export function templateLogScores(chroma: T.Variable, templates: T.Variable = templatesVariable()): T.Variable {
   const distance = T.sum(T.pow(chroma.dimshuffle(0, 'x', 1).sub(templates.dimshuffle('x', 0, 1)), 2.0), 2);
   return T.logSoftmax(T.neg(distance));
 }
