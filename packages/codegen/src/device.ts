@@ -7,18 +7,19 @@
 // a silent fallback. Devices are cached per kind (one Dawn instance per kind per
 // process) and request the adapter's compute limits, since Dawn's defaults reject a
 // 256-thread workgroup.
+// Adapters come from the host (#host: Dawn under Node, navigator.gpu in a browser, where
+// the chain is gpu → cpu → reference).
 // Left out: kernel scheduling, buffer pools and pipeline caches (the runtime's job), and
 // any choice between several GPUs beyond Dawn's 'high-performance' pick.
-import { existsSync, readFileSync } from 'node:fs';
-import { create } from 'webgpu';
-import { dawnBackend, deviceFromEnvironment, librarySearchPaths, useSurfacelessEgl } from './environment.ts';
+import { host } from '#host';
+import { deviceFromEnvironment } from './environment.ts';
+import type { WebGpuKind } from './host/types.ts';
 
 import { deviceKinds, type DeviceKind } from './device-kind.ts';
 import { openCpuParts } from './cpu/device.ts';
 import type { CpuDeviceParts } from './cpu/plan.ts';
 
 export { deviceKinds, type DeviceKind } from './device-kind.ts';
-type WebGpuKind = Exclude<DeviceKind, 'reference' | 'cpu'>;
 
 /** The limits every device asks for at the adapter's own maximum. */
 export const requestedLimits = [
@@ -72,16 +73,6 @@ export interface AcquireOptions { prefer?: DeviceKind }
 
 type Attempt = { ok: true; descriptor: WebGpuDescriptor } | { ok: false; reason: string };
 const attempts = new Map<WebGpuKind, Promise<Attempt>>();
-// Dawn's instance (what create() returns) must outlive every device made from it: once
-// the garbage collector takes it, the next call on such a device kills the process with
-// SIGSEGV or SIGABRT. So each kind's instance is made once and held for the process's
-// life; holding it does not keep Node from exiting.
-const instances = new Map<WebGpuKind, GPU>();
-function instance(kind: WebGpuKind, makeOptions: () => string[]): GPU {
-  let gpu = instances.get(kind);
-  if (gpu === undefined) instances.set(kind, (gpu = create(makeOptions())));
-  return gpu;
-}
 
 /** The requested kind: `prefer` beats THEORBO_DEVICE; neither means "best available". */
 export function requestedKind(options: AcquireOptions = {}): DeviceKind | undefined {
@@ -107,7 +98,7 @@ export async function acquireDevice(options: AcquireOptions = {}): Promise<Acqui
   // gpu → cpu-webgpu → cpu → reference for now: the cpu device runs convolution, pooling,
   // scan and random draws on the reference evaluator, which makes the demo slower there than
   // on llvmpipe; it moves ahead of cpu-webgpu once it has kernels of its own for those.
-  for (const kind of ['gpu', 'cpu-webgpu'] as const) {
+  for (const kind of host.webGpuKinds) {
     const attempt = await attemptKind(kind);
     if (attempt.ok) {
       if (skipped.length > 0) attempt.descriptor.skipped = skipped;
@@ -130,7 +121,7 @@ export async function acquireDevice(options: AcquireOptions = {}): Promise<Acqui
  */
 export async function acquireWebGpuDevice(): Promise<WebGpuDescriptor> {
   const pinned = requestedKind();
-  const kinds: WebGpuKind[] = pinned === 'gpu' || pinned === 'cpu-webgpu' ? [pinned] : ['gpu', 'cpu-webgpu'];
+  const kinds: readonly WebGpuKind[] = pinned === 'gpu' || pinned === 'cpu-webgpu' ? [pinned] : host.webGpuKinds;
   const reasons: string[] = [];
   for (const kind of kinds) {
     const attempt = await attemptKind(kind);
@@ -155,51 +146,15 @@ export async function releaseDevices(): Promise<void> {
 function attemptKind(kind: WebGpuKind): Promise<Attempt> {
   let attempt = attempts.get(kind);
   if (attempt === undefined) {
-    attempt = (kind === 'gpu' ? openGpu() : openCpuWebGpu()).catch((error: unknown) => ({
-      ok: false as const,
-      reason: `Dawn failed: ${error instanceof Error ? error.message : String(error)}`,
-    }));
+    attempt = host.requestAdapter(kind)
+      .then((found): Promise<Attempt> | Attempt => found.ok ? openDevice(kind, found.adapter, found.backend, found.featureLevel).then((descriptor) => ({ ok: true, descriptor })) : found)
+      .catch((error: unknown) => ({
+        ok: false as const,
+        reason: `${host.name === 'node' ? 'Dawn' : 'WebGPU'} failed: ${error instanceof Error ? error.message : String(error)}`,
+      }));
     attempts.set(kind, attempt);
   }
   return attempt;
-}
-
-const nativeBackend = ({ linux: 'vulkan', darwin: 'metal', win32: 'd3d12' } as Record<string, string>)[process.platform] ?? 'unknown';
-
-async function openGpu(): Promise<Attempt> {
-  const backend = dawnBackend() || nativeBackend;
-  if (backend === 'vulkan' && process.platform === 'linux' && libraryMissing('libvulkan.so.1')) {
-    return { ok: false, reason: 'no Vulkan loader (libvulkan.so.1) on this machine, so Dawn has no GPU backend; install libvulkan1 and the GPU vendor\'s driver' };
-  }
-  const adapter = await instance('gpu', () => []).requestAdapter({ powerPreference: 'high-performance' });
-  if (adapter === null) {
-    return { ok: false, reason: `Dawn's ${backend} backend found no adapter: no GPU, or its driver has no ${backend} support` };
-  }
-  const software = /llvmpipe|lavapipe|swiftshader|softpipe|software|\bcpu\b/i;
-  const info = adapter.info;
-  const name = [info.vendor, info.architecture, info.device, info.description].join(' ');
-  if (info.isFallbackAdapter || software.test(name)) {
-    return { ok: false, reason: `Dawn's ${backend} adapter is a software rasterizer (${name.trim()}), not a GPU` };
-  }
-  return { ok: true, descriptor: await openDevice('gpu', adapter, backend, 'core') };
-}
-
-async function openCpuWebGpu(): Promise<Attempt> {
-  let eglPlatform = '';
-  const gpu = instance('cpu-webgpu', () => {
-    eglPlatform = useSurfacelessEgl();
-    return ['backend=opengles'];
-  });
-  const adapter = await gpu.requestAdapter({ featureLevel: 'compatibility' });
-  if (adapter === null) {
-    const missing = process.platform === 'linux' ? missingMesaPieces() : [];
-    const detail = missing.length > 0 ? `missing: ${missing.join(', ')}` : 'the EGL libraries look present, so Dawn\'s warning on stderr says why';
-    return {
-      ok: false,
-      reason: `no WebGPU adapter from Dawn's OpenGL ES backend (EGL_PLATFORM=${eglPlatform || useSurfacelessEgl()}, featureLevel 'compatibility'); ${detail}. On Debian: apt-get install libegl1 libegl-mesa0 libgl1-mesa-dri (scripts/setup.sh does this)`,
-    };
-  }
-  return { ok: true, descriptor: await openDevice('cpu-webgpu', adapter, 'opengles', 'compatibility') };
 }
 
 async function openDevice(kind: WebGpuKind, adapter: GPUAdapter, backend: string, featureLevel: 'core' | 'compatibility'): Promise<WebGpuDescriptor> {
@@ -230,7 +185,7 @@ function describeWebGpu(d: WebGpuDescriptor): string {
   const { vendor, architecture, device, description, backend } = d.adapterInfo;
   const adapter = [vendor, architecture, device].filter((part) => part !== '').join(' ');
   const lines = [
-    `${d.kind}: ${adapter || '(unnamed adapter)'} — ${description || 'no description'} (Dawn ${backend}, ${d.featureLevel})`,
+    `${d.kind}: ${adapter || '(unnamed adapter)'} — ${description || 'no description'} (${host.name === 'node' ? `Dawn ${backend}` : backend}, ${d.featureLevel})`,
     `  features: ${d.features.filter((f) => (wantedFeatures as readonly string[]).includes(f)).join(', ') || 'none of ' + wantedFeatures.join(', ')}`,
     `  limits: workgroup ${d.limits.maxComputeWorkgroupSizeX}×${d.limits.maxComputeWorkgroupSizeY}×${d.limits.maxComputeWorkgroupSizeZ}, ` +
       `${d.limits.maxComputeInvocationsPerWorkgroup} invocations, ${d.limits.maxComputeWorkgroupStorageSize} B shared, ` +
@@ -247,7 +202,7 @@ let cpuDescriptor: Promise<CpuDescriptor> | undefined;
 async function openCpu(skipped: SkippedKind[]): Promise<CpuDescriptor> {
   cpuDescriptor ??= openCpuParts().then(({ parts, threads, detail }) => ({
     kind: 'cpu' as const, device: undefined, cpu: parts, threads, skipped: [], features: [],
-    adapterInfo: { vendor: '', architecture: process.arch, device: 'JS and WebAssembly kernels', description: detail, backend: 'wasm' },
+    adapterInfo: { vendor: '', architecture: host.architecture, device: 'JS and WebAssembly kernels', description: detail, backend: 'wasm' },
     describe(this: CpuDescriptor) {
       return [`cpu: ${this.adapterInfo.description}`, ...this.skipped.map((s) => `  skipped ${s.kind}: ${s.reason}`)].join('\n');
     },
@@ -271,29 +226,4 @@ function referenceDescriptor(skipped: SkippedKind[]): ReferenceDescriptor {
 function formatBytes(bytes: number): string {
   const [value, unit] = bytes >= 2 ** 30 ? [bytes / 2 ** 30, 'GiB'] : [bytes / 2 ** 20, 'MiB'];
   return `${Number(value.toFixed(2))} ${unit}`;
-}
-
-// Library checks only sharpen error messages: they read the dynamic linker's cache and
-// LD_LIBRARY_PATH, and where there is no cache they say nothing is missing and let Dawn try.
-function libraryMissing(soname: string): boolean {
-  const dirs = librarySearchPaths().libraries;
-  if (dirs.some((dir) => existsSync(`${dir}/${soname}`))) return false;
-  try {
-    return !readFileSync('/etc/ld.so.cache').includes(soname);
-  } catch {
-    return false;
-  }
-}
-
-function missingMesaPieces(): string[] {
-  const missing: string[] = [];
-  if (libraryMissing('libEGL.so.1')) missing.push('libEGL.so.1 (Debian package libegl1)');
-  if (libraryMissing('libEGL_mesa.so.0')) missing.push('libEGL_mesa.so.0 (libegl-mesa0)');
-  // Mesa searches LIBGL_DRIVERS_PATH instead of its built-in directories when it is set.
-  const driverDirs = librarySearchPaths().glDrivers
-    ?? [`/usr/lib/${process.arch === 'arm64' ? 'aarch64' : 'x86_64'}-linux-gnu/dri`, '/usr/lib64/dri', '/usr/lib/dri'];
-  if (!driverDirs.some((dir) => existsSync(`${dir}/swrast_dri.so`))) {
-    missing.push('Mesa\'s swrast_dri.so (libgl1-mesa-dri)');
-  }
-  return missing;
 }

@@ -33,6 +33,8 @@ export function captureLocation(): SourceLocation | undefined {
 }
 
 function shorten(file: string): string {
-  const cwd = process.cwd();
+  // No process in a browser: file URLs stay whole there.
+  const cwd = (globalThis as { process?: { cwd?: () => string } }).process?.cwd?.() ?? '';
+  if (cwd === '') return file;
   return file.startsWith(cwd + '/') ? file.slice(cwd.length + 1) : file;
 }

@@ -2,9 +2,9 @@
 // worker threads over that memory (one per core, the calling thread included) and the
 // packed WebAssembly SIMD GEMM on it. Kept apart from device.ts so that the device chain
 // loads no worker or WebAssembly code until it opens this kind. THEORBO_CPU_THREADS
-// caps the threads (1: no workers).
+// caps the threads (1: no workers); a browser runs one (host/browser.ts says why).
 
-import { availableParallelism } from 'node:os';
+import { host } from '#host';
 import { cpuThreadsFromEnvironment } from '../environment.ts';
 import { createMatmul } from './matmul.ts';
 import { CpuMemory } from './memory.ts';
@@ -13,11 +13,13 @@ import { ThreadPool } from './threads.ts';
 import { relaxedSimdSupported } from './wasm-features.ts';
 
 export async function openCpuParts(): Promise<{ parts: CpuDeviceParts; threads: number; detail: string }> {
+  const unavailable = host.cpuUnavailable();
+  if (unavailable !== undefined) throw new Error(unavailable);
   const memory = new CpuMemory();
   const store = new CpuStore(memory);
   const cap = cpuThreadsFromEnvironment();
-  const cores = availableParallelism();
-  const threads = cap === undefined ? cores : Math.min(cap, cores);
+  const cores = host.cores();
+  const threads = Math.min(cap ?? cores, cores, host.maxPoolThreads);
   relaxedSimdSupported(); // sets V8's flag before the workers start, so they have it too
   const pool = await ThreadPool.create(memory.memory, threads);
   const matmul = await createMatmul(pool, (bytes) => memory.take(bytes));

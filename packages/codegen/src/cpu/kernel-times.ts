@@ -5,6 +5,7 @@
 // still fall to the reference and what they cost. Off by default: then runCpuPlan
 // pays one boolean test per call.
 
+import { host } from '#host';
 import { debugTopic } from '../environment.ts';
 import type { CpuKernel } from './kernels.ts';
 
@@ -25,7 +26,7 @@ export function recordKernelTime(kernel: CpuKernel, ms: number): void {
   entry.ms += ms;
   if (!printing) {
     printing = true;
-    process.once('exit', () => process.stderr.write(formatKernelTimes()));
+    host.onExit(() => host.writeError(formatKernelTimes()));
   }
 }
 

@@ -8,90 +8,13 @@
 // Every instance imports `env.memory` and may import `env.thread` (i32: 0 on the main
 // thread, 1… on workers), to find its own scratch space.
 // A trap in a task becomes an Error thrown by `run` (remaining tasks of that run skipped).
-// Left out: a browser Web Worker host. The Node-specific parts are startNodeWorker and the
-// worker program's synchronous receiveMessageOnPort; a browser's main thread also cannot
-// Atomics.wait, so it would need an async `run` or a coordinating worker. Also left out:
+// Workers are started by the host (#host: Node's worker_threads; the browser host runs
+// one thread, since a browser's main thread cannot Atomics.wait and `run` is synchronous:
+// Web Workers there would need an async `run` or a coordinating worker). Also left out:
 // noticing a worker killed from outside mid-run (workers never throw past their loop).
-import os from 'node:os';
-import { MessageChannel, Worker, type MessagePort } from 'node:worker_threads';
-
-/** Tasks per control-block batch: 10 bits of the claim word each for count and index. */
-const maxTasksPerBatch = 1023;
-const maxArity = 16;
-const errorCapacity = 2048; // UTF-16 code units of the first error message
-// Int32 slots of the control block.
-const slot = { word: 0, sleepers: 1, claim: 2, done: 3, error: 4, errorLength: 5, module: 6, export: 7, arity: 8 } as const;
-const controlInts = 16;
-// The generation word: generation << 2 | command.
-const command = { run: 0, register: 1, shutdown: 2 } as const;
-const spinIterations = 20000;
-
-/** The worker's whole program (plain JS, evaluated, so no TypeScript loader is needed). */
-const workerSource = `
-const { workerData, receiveMessageOnPort } = require('node:worker_threads');
-const v8 = require('node:v8');
-for (const flag of workerData.v8Flags) v8.setFlagsFromString(flag);
-const control = new Int32Array(workerData.control, 0, ${controlInts});
-const args = new Float64Array(workerData.control, ${controlInts * 4}, ${maxTasksPerBatch * maxArity});
-const errorText = new Uint16Array(workerData.control, ${controlInts * 4 + maxTasksPerBatch * maxArity * 8}, ${errorCapacity});
-const { memory, thread, port } = workerData;
-const modules = [];
-function report(error) {
-  if (Atomics.compareExchange(control, ${slot.error}, 0, 1) !== 0) return;
-  const text = String(error && error.stack || error).slice(0, ${errorCapacity});
-  for (let i = 0; i < text.length; i++) errorText[i] = text.charCodeAt(i);
-  Atomics.store(control, ${slot.errorLength}, text.length);
-}
-function finish() {
-  Atomics.add(control, ${slot.done}, 1);
-  Atomics.notify(control, ${slot.done});
-}
-function runTasks(generation) {
-  const functions = modules[Atomics.load(control, ${slot.module})];
-  const fn = functions && functions[Atomics.load(control, ${slot.export})];
-  const arity = Atomics.load(control, ${slot.arity});
-  const taskArgs = new Array(arity);
-  const tag = generation & 0x7ff;
-  for (;;) {
-    const claim = Atomics.load(control, ${slot.claim});
-    const count = (claim >>> 10) & 0x3ff, index = claim & 0x3ff;
-    if ((claim >>> 20) !== tag || index >= count) return;
-    if (Atomics.compareExchange(control, ${slot.claim}, claim, claim + 1) !== claim) continue;
-    if (Atomics.load(control, ${slot.error}) === 0) {
-      try {
-        for (let a = 0; a < arity; a++) taskArgs[a] = args[index * ${maxArity} + a];
-        fn.apply(undefined, taskArgs);
-      } catch (error) { report(error); }
-    }
-    finish();
-  }
-}
-let seen = 0; // the word at creation: a run published before this thread started is still seen
-for (;;) {
-  let word = Atomics.load(control, ${slot.word});
-  for (let spin = 0; word === seen && spin < ${spinIterations}; spin++) word = Atomics.load(control, ${slot.word});
-  if (word === seen) {
-    Atomics.add(control, ${slot.sleepers}, 1);
-    Atomics.wait(control, ${slot.word}, seen);
-    Atomics.sub(control, ${slot.sleepers}, 1);
-    continue;
-  }
-  seen = word;
-  const kind = word & 3;
-  if (kind === ${command.shutdown}) break;
-  if (kind === ${command.register}) {
-    try {
-      const { id, module } = receiveMessageOnPort(port).message;
-      const instance = new WebAssembly.Instance(module, { env: { memory, thread } });
-      modules[id] = WebAssembly.Module.exports(module).filter((e) => e.kind === 'function').map((e) => instance.exports[e.name]);
-    } catch (error) { report(error); }
-    finish();
-    continue;
-  }
-  try { runTasks(word >>> 2); } catch (error) { report(error); }
-}
-port.close();
-`;
+import { host } from '#host';
+import type { PoolWorker } from '../host/types.ts';
+import { command, controlInts, errorCapacity, maxArity, maxTasksPerBatch, slot, spinIterations } from './pool-layout.ts';
 
 type WasmFunction = (...args: number[]) => unknown;
 
@@ -107,7 +30,7 @@ export class ThreadPool {
     readonly memory: WebAssembly.Memory,
     /** Threads that run tasks, the main thread included. */
     readonly threads: number,
-    private readonly workers: { worker: Worker; port: MessagePort }[],
+    private readonly workers: PoolWorker[],
     controlBuffer: SharedArrayBuffer,
   ) {
     this.control = new Int32Array(controlBuffer, 0, controlInts);
@@ -119,19 +42,28 @@ export class ThreadPool {
    * Starts `threads - 1` workers over `memory` (which must be shared). `v8Flags` are set in
    * each worker before anything compiles (e.g. '--experimental-wasm-relaxed-simd').
    */
-  static async create(memory: WebAssembly.Memory, threads = os.availableParallelism(), v8Flags: string[] = []): Promise<ThreadPool> {
+  static async create(memory: WebAssembly.Memory, threads = host.cores(), v8Flags: string[] = []): Promise<ThreadPool> {
     if (!(memory.buffer instanceof SharedArrayBuffer)) throw new Error('ThreadPool.create: the memory must be created with { shared: true }');
     if (!Number.isInteger(threads) || threads < 1) throw new Error(`ThreadPool.create: threads must be a whole number ≥ 1, got ${threads}`);
+    if (threads > host.maxPoolThreads) throw new Error(`ThreadPool.create: ${threads} threads asked for, but the ${host.name} host runs at most ${host.maxPoolThreads}`);
     const controlBuffer = new SharedArrayBuffer(controlInts * 4 + maxTasksPerBatch * maxArity * 8 + errorCapacity * 2);
     const workers = await Promise.all(Array.from({ length: threads - 1 }, (_, index) =>
-      startNodeWorker({ control: controlBuffer, memory, thread: index + 1, v8Flags })));
+      host.startPoolWorker({ control: controlBuffer, memory, thread: index + 1, v8Flags })));
     return new ThreadPool(memory, threads, workers, controlBuffer);
   }
 
   /** Compiles a module, instantiates it on every thread; returns its id for `run`. */
   async register(moduleBytes: Uint8Array): Promise<number> {
     this.assertOpen('register');
-    const module = await WebAssembly.compile(moduleBytes);
+    return this.registerModule(await WebAssembly.compile(moduleBytes));
+  }
+
+  /**
+   * The same for a module compiled synchronously (kernels made while a plan is built;
+   * Node compiles any size synchronously, a browser's main thread only small ones).
+   */
+  registerModule(module: WebAssembly.Module): number {
+    this.assertOpen('register');
     const id = this.modules.length;
     const instance = new WebAssembly.Instance(module, { env: { memory: this.memory, thread: 0 } });
     const names = WebAssembly.Module.exports(module).filter((entry) => entry.kind === 'function').map((entry) => entry.name);
@@ -141,7 +73,7 @@ export class ThreadPool {
       functions: names.map((name) => instance.exports[name] as WasmFunction),
     });
     if (this.workers.length > 0) {
-      for (const { port } of this.workers) port.postMessage({ id, module });
+      for (const worker of this.workers) worker.post({ id, module });
       this.publish(command.register);
       this.waitForDone(this.workers.length);
       this.throwIfFailed(`instantiating module ${id} in a worker`);
@@ -211,7 +143,7 @@ export class ThreadPool {
     if (this.closed) return;
     this.closed = true;
     if (this.workers.length > 0) this.publish(command.shutdown);
-    await Promise.all(this.workers.map(({ worker }) => worker.terminate()));
+    await Promise.all(this.workers.map((worker) => worker.terminate()));
   }
 
   /**
@@ -261,22 +193,4 @@ export class ThreadPool {
   private assertOpen(what: string): void {
     if (this.closed) throw new Error(`ThreadPool.${what}: the pool is closed`);
   }
-}
-
-interface WorkerData { control: SharedArrayBuffer; memory: WebAssembly.Memory; thread: number; v8Flags: string[] }
-
-/**
- * The Node host: a worker_threads Worker running `workerSource`, with a port the main
- * thread posts compiled modules to (read synchronously with receiveMessageOnPort). A
- * browser host would start a Web Worker here instead (see the note at the top).
- */
-function startNodeWorker(data: WorkerData): Promise<{ worker: Worker; port: MessagePort }> {
-  const { port1, port2 } = new MessageChannel();
-  const worker = new Worker(workerSource, { eval: true, workerData: { ...data, port: port2 }, transferList: [port2] });
-  port1.unref();
-  // Referenced until it is online, or the process could exit while we wait for it.
-  return new Promise((resolve, reject) => {
-    worker.once('online', () => { worker.unref(); resolve({ worker, port: port1 }); });
-    worker.once('error', reject);
-  });
 }

@@ -1,8 +1,8 @@
 // Which optional WebAssembly features this runtime accepts. Node 20's V8 keeps relaxed
 // SIMD behind a flag; flags are process-wide (workers started later see them too), and
 // must be set before the modules that use the feature are compiled.
-// Left out: browsers (no flags there; feature detection by validation alone would work).
-import v8 from 'node:v8';
+// In a browser there are no flags: validation alone decides.
+import { host } from '#host';
 import { ModuleBuilder } from './wasm-encode.ts';
 
 let relaxedSimd: boolean | undefined;
@@ -15,9 +15,7 @@ export function relaxedSimdSupported(): boolean {
     f.local.get(a!).local.get(b!).local.get(c!).f32x4.relaxedMadd();
   });
   const bytes = probe.encode();
-  if (!WebAssembly.validate(bytes)) {
-    try { v8.setFlagsFromString('--experimental-wasm-relaxed-simd'); } catch { /* not a V8 that takes it */ }
-  }
+  if (!WebAssembly.validate(bytes)) host.setV8Flag('--experimental-wasm-relaxed-simd');
   relaxedSimd = WebAssembly.validate(bytes);
   return relaxedSimd;
 }
