@@ -2,7 +2,8 @@
 // graph gives librosa's onset envelope (the host peer's, float64) and the designed tempo
 // prior; the onset loss's gradient matches finite differences; a short training run on
 // four short tracks lowers the onset loss, moves both parameter sets, and a saved and
-// reloaded front end gives the trained envelope and prior again. Tempo targets cover the
+// reloaded front end gives the trained envelope and prior again, and the CLI's commands
+// take it (--model; the designed front end changes nothing there). Tempo targets cover the
 // candidates within 4%. cpu device for the training (a few seconds).
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
@@ -18,6 +19,7 @@ import {
   designedFrontEnd, fineTuneFrontEnd, frontEndEnvelope, frontEndLogPrior, onsetLoss, onsetStrengthHost, stackRows, tempoCandidates, tempoTarget, trackPower,
 } from '../src/rhythm/index.ts';
 import { saveModel } from '../src/train/index.ts';
+import { beatsOf, onsetTimesOf, tempoOf } from '../src/cli/rhythm-commands.ts';
 
 const tracks = synthesizeRhythmDataset({ seed: 3, tracks: { train: 4 }, duration: 3 });
 const power = stackRows(tracks.map((track) => trackPower(track.audio)));
@@ -80,6 +82,12 @@ test('training lowers the onset loss, moves both parameter sets, and a saved fro
     const [[trainedEnvelope, trainedPrior], [loadedEnvelope, loadedPrior]] = [await run(frontEnd), await run(loaded)];
     assert.equal(Array.from(loadedEnvelope!.data), Array.from(trainedEnvelope!.data));
     assert.equal(Array.from(loadedPrior!.data), Array.from(trainedPrior!.data));
+    // The CLI's --model path: the designed front end changes nothing; the loaded one runs.
+    const signal = tracks[0]!.audio;
+    assert.equal(Array.from(await onsetTimesOf(signal, device, { frontEnd: designedFrontEnd() })), Array.from(await onsetTimesOf(signal, device)));
+    assert.is(await tempoOf(signal, device, { frontEnd: designedFrontEnd() }), await tempoOf(signal, device));
+    const beats = await beatsOf(signal, device, { frontEnd: loaded });
+    assert.ok(beats.tempo > 0 && beats.times.length > 0, `no beats with the loaded front end (${beats.tempo} BPM)`);
     const other = mkdtempSync(join(tmpdir(), 'theorbo-rhythm-model-'));
     await saveModel(other, [frontEnd.priorBasisWeights], { kind: 'cnn' });
     assert.throws(() => loadFrontEnd(other), /config\.json.*'cnn' model, not a rhythm front end/);

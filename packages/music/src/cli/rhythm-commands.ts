@@ -5,7 +5,9 @@
 // device as one graph per call over a batch of one clip; peak picking and the beat
 // tracker's dynamic program run on the host over the envelope the device returns.
 // librosa's defaults throughout: nFft 2048, hop 512, 128 mel bands, 20 MFCCs.
-// Left out: learned front ends (--model), pictures of the mel and MFCC matrices.
+// A fine-tuned front end (--model DIR: loadFrontEnd) replaces the mel filterbank by its
+// trained one (M ⊙ exp(G), 128 bands) everywhere and the tempo prior by its trained one.
+// Left out: pictures of the mel and MFCC matrices.
 //
 // Shapes: signal [samples] → one [1, samples] batch; mel [nFrames, nMels];
 // MFCCs [nFrames, nMfcc]; envelope and per-frame tempo [nFrames].
@@ -13,7 +15,16 @@
 import * as T from '@theorbo/graph';
 import { compile, type AcquiredDevice } from '@theorbo/codegen';
 import { melDefaults, melSpectrogram, mfccDefaults, mfccFromLogMel, powerToDb, signalDefaults, signalInput } from '../signal/index.ts';
-import { beatTrack, framesToTime, onsetDetect, onsetStrength, tempo, type BeatTrack } from '../rhythm/index.ts';
+import { beatTrack, framesToTime, frontEndLogPrior, frontEndMelWeights, onsetDetect, onsetStrength, tempo, type BeatTrack, type RhythmFrontEnd } from '../rhythm/index.ts';
+
+/** The mel weights and tempo prior of a fine-tuned front end, as the builders' options (nothing for the designed one). */
+const melWeightsOf = (frontEnd?: RhythmFrontEnd) => (frontEnd ? { weights: frontEndMelWeights(frontEnd) } : {});
+const priorOf = (frontEnd?: RhythmFrontEnd) => (frontEnd ? { logPrior: frontEndLogPrior(frontEnd) } : {});
+
+export interface FrontEndOption {
+  /** A fine-tuned front end (loadFrontEnd); its filterbank has 128 bands. */
+  frontEnd?: RhythmFrontEnd;
+}
 
 export const analysisRate = signalDefaults.sampleRate;
 const hop = signalDefaults.hop;
@@ -41,57 +52,57 @@ export function matrixCsv(matrix: T.NDArray, columns: string[]): string {
   return `time,${columns.join(',')}\n${rows.join('\n')}\n`;
 }
 
-export interface MelCommandOptions { nMels?: number; db?: boolean }
+export interface MelCommandOptions extends FrontEndOption { nMels?: number; db?: boolean }
 
 /** The mel spectrogram (power, or decibels with db) [nFrames, nMels]. */
 export async function melOf(signal: Float32Array, device: AcquiredDevice, options: MelCommandOptions = {}): Promise<T.NDArray> {
   const nMels = options.nMels ?? melDefaults.nMels;
   const [mel] = await runOnSignal(signal, device, (x) => {
-    const power = melSpectrogram(x, { nMels });
+    const power = melSpectrogram(x, { nMels, ...melWeightsOf(options.frontEnd) });
     return [options.db ? powerToDb(power) : power];
   });
   return mel!;
 }
 
-export interface MfccCommandOptions { nMels?: number; nMfcc?: number }
+export interface MfccCommandOptions extends FrontEndOption { nMels?: number; nMfcc?: number }
 
 /** The MFCCs [nFrames, nMfcc] (librosa's mfcc: the DCT of the mel spectrogram in decibels). */
 export async function mfccOf(signal: Float32Array, device: AcquiredDevice, options: MfccCommandOptions = {}): Promise<T.NDArray> {
   const nMels = options.nMels ?? melDefaults.nMels;
   const nMfcc = options.nMfcc ?? mfccDefaults.nMfcc;
-  const [coefficients] = await runOnSignal(signal, device, (x) => [mfccFromLogMel(powerToDb(melSpectrogram(x, { nMels })), { nMfcc })]);
+  const [coefficients] = await runOnSignal(signal, device, (x) => [mfccFromLogMel(powerToDb(melSpectrogram(x, { nMels, ...melWeightsOf(options.frontEnd) })), { nMfcc })]);
   return coefficients!;
 }
 
 /** The onset envelope [nFrames] and, with the tempo graph, the tempo: one BPM, or one per frame with perFrame. */
-async function envelopeAndTempo(signal: Float32Array, device: AcquiredDevice, perFrame: boolean): Promise<{ envelope: T.NDArray; bpm: T.NDArray }> {
+async function envelopeAndTempo(signal: Float32Array, device: AcquiredDevice, perFrame: boolean, frontEnd?: RhythmFrontEnd): Promise<{ envelope: T.NDArray; bpm: T.NDArray }> {
   const [envelope, bpm] = await runOnSignal(signal, device, (x) => {
-    const strength = onsetStrength(x);
-    return [strength, tempo(strength, perFrame ? { aggregate: null } : {})];
+    const strength = onsetStrength(x, melWeightsOf(frontEnd));
+    return [strength, tempo(strength, { ...(perFrame ? { aggregate: null } : {}), ...priorOf(frontEnd) })];
   });
   return { envelope: envelope!, bpm: bpm! };
 }
 
 /** Onset times in seconds (librosa's onset_detect on the onset envelope; backtrack moves each to the preceding minimum). */
-export async function onsetTimesOf(signal: Float32Array, device: AcquiredDevice, options: { backtrack?: boolean } = {}): Promise<Float64Array> {
-  const [envelope] = await runOnSignal(signal, device, (x) => [onsetStrength(x)]);
+export async function onsetTimesOf(signal: Float32Array, device: AcquiredDevice, options: { backtrack?: boolean } & FrontEndOption = {}): Promise<Float64Array> {
+  const [envelope] = await runOnSignal(signal, device, (x) => [onsetStrength(x, melWeightsOf(options.frontEnd))]);
   return framesToTime(onsetDetect(envelope!.data, { backtrack: options.backtrack ?? false }), { sampleRate: analysisRate, hop });
 }
 
 /** The tempo in BPM (librosa's tempo with its defaults). */
-export async function tempoOf(signal: Float32Array, device: AcquiredDevice): Promise<number> {
-  return (await envelopeAndTempo(signal, device, false)).bpm.data[0]!;
+export async function tempoOf(signal: Float32Array, device: AcquiredDevice, options: FrontEndOption = {}): Promise<number> {
+  return (await envelopeAndTempo(signal, device, false, options.frontEnd)).bpm.data[0]!;
 }
 
 /** The tempo of each frame: times [nFrames] and BPM [nFrames]. */
-export async function tempoCurveOf(signal: Float32Array, device: AcquiredDevice): Promise<{ times: Float64Array; bpm: ArrayLike<number> }> {
-  const { bpm } = await envelopeAndTempo(signal, device, true);
+export async function tempoCurveOf(signal: Float32Array, device: AcquiredDevice, options: FrontEndOption = {}): Promise<{ times: Float64Array; bpm: ArrayLike<number> }> {
+  const { bpm } = await envelopeAndTempo(signal, device, true, options.frontEnd);
   return { times: frameTimes(bpm.size), bpm: bpm.data };
 }
 
 /** Beats by dynamic programming on the device's envelope, following the device's tempo. */
-export async function beatsOf(signal: Float32Array, device: AcquiredDevice): Promise<BeatTrack> {
-  const { envelope, bpm } = await envelopeAndTempo(signal, device, false);
+export async function beatsOf(signal: Float32Array, device: AcquiredDevice, options: FrontEndOption = {}): Promise<BeatTrack> {
+  const { envelope, bpm } = await envelopeAndTempo(signal, device, false, options.frontEnd);
   const bpmValue = bpm.data[0]!;
   // An envelope with no onsets has no tempo; beatTrack returns no beats for it.
   return beatTrack(envelope.data, { sampleRate: analysisRate, hop, ...(bpmValue > 0 ? { bpm: bpmValue } : {}) });

@@ -31,6 +31,7 @@ import { scorePredictions } from '../model/evaluate.ts';
 import { fitChromaGain, templateLogScores } from '../model/models.ts';
 import { clipsFlag, epochsFlag, hiddenFlag, melBandsFlag, mfccCountFlag, oddFrames, oneOf, openProbability, seedFlag, sourceFlag, synthClipsFlag, UsageError } from './flags.ts';
 import { analysisRate, beatsOf, matrixCsv, melOf, mfccOf, mixClicks, onsetTimesOf, tempoCurveOf, tempoOf } from './rhythm-commands.ts';
+import { loadFrontEnd, type RhythmFrontEnd } from '../rhythm/index.ts';
 import { lockRunFolder, prepareFreshRun } from './run-folder.ts';
 import { chromaNorms, defaultChromaNorm, frameFileFormats, normalizeRows, pitchClassColumns, writeFrameFile, type ChromaNormName, type FrameFileFormat } from './frame-files.ts';
 
@@ -222,54 +223,70 @@ process.stdout.on('error', (error: NodeJS.ErrnoException) => {
   if (error.code !== 'EPIPE') throw error;
   process.exit(0);
 });
+/** --model DIR of the rhythm commands: the fine-tuned front end (128 mel bands), or nothing. */
+function rhythmModel(command: string, options: { model?: string; nMels?: number }): { frontEnd?: RhythmFrontEnd } {
+  if (options.model === undefined) return {};
+  if (options.nMels !== undefined && options.nMels !== 128) throw new UsageError(`${command}: --n-mels ${options.nMels} cannot go with --model: a fine-tuned front end has 128 mel bands.`);
+  return { frontEnd: loadFrontEnd(options.model) };
+}
 const timeLines = (times: ArrayLike<number>): string => Array.from(times, (time) => `${time.toFixed(4)}\n`).join('');
 
 program.command('mel <audio>').description(`write the mel spectrogram (power; --db for decibels) of an audio file at ${analysisRate} Hz as CSV: time, then one column per band`)
   .option('--n-mels <n>', 'mel bands (default 128)', melBandsFlag, 128)
   .option('--db', 'decibels (librosa\'s power_to_db: ref 1, top_db 80) instead of power')
+  .option('--model <dir>', 'a fine-tuned rhythm front end (the demo\'s report/models/rhythm-front-end)')
   .option('--out <path>', 'the CSV file (default: stdout)')
-  .action(async (audio: string, options: { nMels: number; db?: boolean; out?: string }) => {
+  .action(async (audio: string, options: { nMels: number; db?: boolean; out?: string; model?: string }) => {
+    const frontEnd = rhythmModel('mel', options);
     const signal = await loadMono(audio, analysisRate);
-    const mel = await melOf(signal, await dataDevice(), { nMels: options.nMels, db: options.db ?? false });
+    const mel = await melOf(signal, await dataDevice(), { nMels: options.nMels, db: options.db ?? false, ...frontEnd });
     writeData(matrixCsv(mel, Array.from({ length: options.nMels }, (_, m) => `mel${m}`)), options.out, 'mel');
   });
 
 program.command('mfcc <audio>').description(`write the MFCCs of an audio file at ${analysisRate} Hz as CSV: time, then one column per coefficient`)
   .option('--n-mfcc <n>', 'coefficients (default 20)', mfccCountFlag, 20)
   .option('--n-mels <n>', 'mel bands they are computed from (default 128)', melBandsFlag, 128)
+  .option('--model <dir>', 'a fine-tuned rhythm front end (the demo\'s report/models/rhythm-front-end)')
   .option('--out <path>', 'the CSV file (default: stdout)')
-  .action(async (audio: string, options: { nMfcc: number; nMels: number; out?: string }) => {
+  .action(async (audio: string, options: { nMfcc: number; nMels: number; out?: string; model?: string }) => {
     if (options.nMfcc > options.nMels) throw new UsageError(`mfcc: --n-mfcc ${options.nMfcc} is more than --n-mels ${options.nMels}; the DCT of ${options.nMels} bands has at most ${options.nMels} coefficients.`);
+    const frontEnd = rhythmModel('mfcc', options);
     const signal = await loadMono(audio, analysisRate);
-    const coefficients = await mfccOf(signal, await dataDevice(), { nMfcc: options.nMfcc, nMels: options.nMels });
+    const coefficients = await mfccOf(signal, await dataDevice(), { nMfcc: options.nMfcc, nMels: options.nMels, ...frontEnd });
     writeData(matrixCsv(coefficients, Array.from({ length: options.nMfcc }, (_, k) => `mfcc${k}`)), options.out, 'mfcc');
   });
 
 program.command('onsets <audio>').description('print the onset times of an audio file in seconds, one per line (librosa\'s onset_detect)')
   .option('--backtrack', 'move each onset back to the preceding minimum of the onset envelope')
-  .action(async (audio: string, options: { backtrack?: boolean }) => {
+  .option('--model <dir>', 'a fine-tuned rhythm front end (the demo\'s report/models/rhythm-front-end)')
+  .action(async (audio: string, options: { backtrack?: boolean; model?: string }) => {
+    const frontEnd = rhythmModel('onsets', options);
     const signal = await loadMono(audio, analysisRate);
-    process.stdout.write(timeLines(await onsetTimesOf(signal, await dataDevice(), { backtrack: options.backtrack ?? false })));
+    process.stdout.write(timeLines(await onsetTimesOf(signal, await dataDevice(), { backtrack: options.backtrack ?? false, ...frontEnd })));
   });
 
 program.command('tempo <audio>').description('print the tempo of an audio file in BPM (librosa\'s tempo: prior around 120 BPM)')
   .option('--all', 'the tempo of each frame instead, as CSV: time,bpm')
-  .action(async (audio: string, options: { all?: boolean }) => {
+  .option('--model <dir>', 'a fine-tuned rhythm front end (the demo\'s report/models/rhythm-front-end)')
+  .action(async (audio: string, options: { all?: boolean; model?: string }) => {
+    const frontEnd = rhythmModel('tempo', options);
     const signal = await loadMono(audio, analysisRate);
     const acquired = await dataDevice();
     if (!options.all) {
-      console.log((await tempoOf(signal, acquired)).toFixed(2));
+      console.log((await tempoOf(signal, acquired, frontEnd)).toFixed(2));
       return;
     }
-    const { times, bpm } = await tempoCurveOf(signal, acquired);
+    const { times, bpm } = await tempoCurveOf(signal, acquired, frontEnd);
     process.stdout.write(`time,bpm\n${Array.from(times, (time, f) => `${time.toFixed(4)},${bpm[f]!.toFixed(2)}`).join('\n')}\n`);
   });
 
 program.command('beats <audio>').description('print the beat times of an audio file in seconds, one per line (dynamic programming, Ellis 2007)')
   .option('--click <wav>', `also write the audio (mono, ${analysisRate} Hz) with a click at each beat to this WAV file`)
-  .action(async (audio: string, options: { click?: string }) => {
+  .option('--model <dir>', 'a fine-tuned rhythm front end (the demo\'s report/models/rhythm-front-end)')
+  .action(async (audio: string, options: { click?: string; model?: string }) => {
+    const frontEnd = rhythmModel('beats', options);
     const signal = await loadMono(audio, analysisRate);
-    const beats = await beatsOf(signal, await dataDevice());
+    const beats = await beatsOf(signal, await dataDevice(), frontEnd);
     process.stdout.write(timeLines(beats.times));
     if (options.click !== undefined) {
       writeWav(options.click, { sampleRate: analysisRate, channels: [mixClicks(signal, beats.times)] });
