@@ -49,7 +49,7 @@ test('train one epoch with a checkpoint, then eval and plot the saved model', ()
   assert.match(trained, /trained 1 epochs/);
   assert.ok(existsSync(join(out, 'weights.npz')) && existsSync(join(out, 'config.json')) && existsSync(join(out, 'checkpoint', 'checkpoint.npz')));
   const evaluated = cli('eval', '--model', out, '--clips', '24', '--source', 'additive');
-  assert.match(evaluated, /learned-chroma on \d+ test clips: majmin \d+\.\d%/);
+  assert.match(evaluated, /learned-chroma on \d+ test clips, majmin vocabulary: majmin \d+\.\d%/);
   const plotted = cli('plot', join(out, 'weights.npz'), '--out', join(dir, 'plots'));
   assert.match(plotted, /chroma_weights\.png \(float32\[84,12\]\)/);
 });
