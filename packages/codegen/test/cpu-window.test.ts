@@ -1,5 +1,6 @@
 // The cpu device's native window kernels (cpu/window.ts: convolutions as im2col + the
-// WebAssembly GEMM, pooling as direct loops) and random draws (cpu/random.ts): each
+// WebAssembly GEMM, pooling as direct loops), random draws (cpu/random.ts), arg
+// reductions and scan (each step's graph as a cpu plan): each
 // against the reference evaluator over odd sizes, strides, padding, dilation and groups,
 // with a check that the kernel ran natively (not on the reference fallback); gradients
 // through the cpu device against central finite differences of the float64 reference.
@@ -147,6 +148,29 @@ test('cpu reductions: argmax and argmin (ties, NaN, an axis, all axes, keepdims,
   const { got, kernels } = await onCpu([x], outputs, [value]);
   got.forEach((result, i) => assert.equal([...result.data], [...want[i]!.data], `output ${i}`));
   assert.ok(kernels.some((label) => /reduce argmax .*\[js\]/.test(label)), kernels.join('; '));
+});
+
+test('cpu scan: a GRU-like recurrence and its gradient (backpropagation through time) run each step as a cpu plan, equal to the reference', async () => {
+  const xs = T.tensor('float32', [6, 3, 5], 'xs');
+  const w = T.matrix('w');
+  const u = T.matrix('u');
+  const h0 = T.matrix('h0');
+  const hs = T.scan({
+    fn: (xt, hp) => {
+      const z = T.sigmoid(T.add(T.matmul(xt, w), T.matmul(hp, u)));
+      return T.add(T.mul(z, hp), T.mul(T.sub(1, z), T.tanh(T.matmul(xt, w))));
+    },
+    sequences: xs, outputsInfo: [h0],
+  }).outputs[0]!;
+  const loss = T.sum(T.square(hs));
+  const [gw, gu] = grad(loss, [w, u]);
+  const values = [f(6, 3, 5), f(5, 4), f(4, 4), f(3, 4)];
+  const inputs = [xs, w, u, h0];
+  const outputs = [hs, gw!, gu!];
+  const want = T.evaluate(outputs, inputs.map((input, i) => [input, values[i]!] as const));
+  const { got, kernels } = await onCpu(inputs, outputs, values);
+  got.forEach((value, i) => assertClose(value, want[i]!, { rtol: 1e-4, atol: 1e-5 }, `output ${i}`));
+  assert.ok(kernels.filter((label) => /\[loop\]/.test(label)).length >= 2, `the forward and backward loops run as loops: ${kernels.join('; ')}`);
 });
 
 test.run();

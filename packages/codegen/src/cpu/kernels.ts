@@ -18,8 +18,8 @@ import { argReduction } from './arg-reduce.ts';
 
 export interface CpuKernel {
   run: () => void;
-  /** js, wasm, or reference (the evaluator ran it): for profiles and tests. */
-  how: 'js' | 'wasm' | 'reference';
+  /** js, wasm, loop (a scan whose step runs as a cpu plan), or reference (the evaluator ran it): for profiles and tests. */
+  how: 'js' | 'wasm' | 'loop' | 'reference';
   label: string;
   /** Why a kernel runs on the reference: the rule the renderers lacked. */
   why?: string;
@@ -34,6 +34,8 @@ export interface KernelContext {
   /** Byte offset of a view in the device memory (for WebAssembly kernels). */
   offsetOf: (view: TypedArray) => number;
   gemm?: Gemm;
+  /** Runs a graph (a scan's step) as a plan on this device: the loop's evaluator. */
+  evaluate?: (outputs: readonly Variable[], givens: readonly (readonly [Variable, NDArray])[]) => NDArray[];
 }
 
 /** A float32 GEMM over device memory, offsets and strides in elements. */
@@ -55,6 +57,7 @@ export function cpuKernel(kernel: Kernel, context: KernelContext): CpuKernel {
       case 'rows': return { run: rows(kernel, context), how: 'js', label };
       case 'matmul': return matmul(kernel, context, label);
       case 'window': return window(kernel, context, label);
+      case 'scan': if (context.evaluate) return { run: onReference(kernel, context, context.evaluate), how: 'loop', label }; break;
       default: break;
     }
   } catch (error) {
@@ -309,8 +312,11 @@ function jsProduct(a: Operand, b: Operand, c: Float32Array, n: number, k: number
   };
 }
 
-/** The kernel's nodes on the reference evaluator, reading and writing the plan's buffers. */
-function onReference(kernel: Kernel, context: KernelContext): () => void {
+/**
+ * The kernel's nodes on the reference evaluator, reading and writing the plan's buffers;
+ * with `evaluate`, a scan node runs its loop on the reference but each step's graph through it.
+ */
+function onReference(kernel: Kernel, context: KernelContext, evaluate?: KernelContext['evaluate']): () => void {
   const reads = [...context.reads];
   const targets = kernel.alsoStoresRoot && kernel.root !== kernel.output ? [kernel.output, kernel.root] : [kernel.output];
   // The nodes between the buffers read and the targets, in an order that computes inputs first.
@@ -326,7 +332,11 @@ function onReference(kernel: Kernel, context: KernelContext): () => void {
   return () => {
     const values = new Map<Variable, NDArray>(reads.map((variable) => [variable, new NDArray(variable.dtype, variable.shape as number[], context.viewOf(variable))]));
     for (const variable of order) {
-      if (variable.owner) values.set(variable, T.performApply(variable, variable.owner.inputs.map((input) => values.get(input)!)));
+      const node = variable.owner;
+      if (node && evaluate && node.op === 'scan') {
+        const { body, output } = node.attrs as { body: T.ScanBody; output: number };
+        values.set(variable, body.run(node.inputs.map((input) => values.get(input)!), evaluate)[output]!);
+      } else if (node) values.set(variable, T.performApply(variable, node.inputs.map((input) => values.get(input)!)));
       else if (variable instanceof T.Constant) values.set(variable, variable.value);
       else throw new Error(`codegen: the cpu kernel for ${kernel.output.type} reads ${variable}, which it was not given`);
     }

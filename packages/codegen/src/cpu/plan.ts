@@ -103,6 +103,7 @@ export function buildCpuPlan(
     scratch: (dtype, size) => memory.region(dtype, size),
     offsetOf: base,
     gemm: device.gemm,
+    evaluate: (graphOutputs, givens) => runStep(device, options, graphOutputs, givens),
   }));
   const shared = [...new Set(T.topologicalOrder(specialized).filter((variable): variable is SharedVariable => variable instanceof SharedVariable))];
   const planOutputs = specialized.slice(0, outputs.length).map((variable) =>
@@ -110,6 +111,25 @@ export function buildCpuPlan(
   const written = new Set(parts.kernels.filter((kernel) => kernel.writesInto).map((kernel) => kernel.output));
   const planUpdates = updatePairs.map(([target, value]) => ({ target, view: viewOf(value), inPlace: written.has(value) && viewOf(value) === store.view(target) }));
   return { kernels, inputs: inputViews, outputs: planOutputs, shared, updates: planUpdates };
+}
+
+const stepPlans = new WeakMap<CpuDeviceParts, Map<string, CpuPlan>>();
+
+/**
+ * A scan's step graph run as a plan of this device (built once per set of outputs, shapes
+ * of the givens and options, then reused by every step and call): what a loop kernel
+ * passes to ScanBody.run in place of the reference evaluator.
+ */
+function runStep(device: CpuDeviceParts, options: { fuse: boolean; tuning: Tuning }, outputs: readonly Variable[], givens: readonly (readonly [Variable, NDArray])[]): NDArray[] {
+  let plans = stepPlans.get(device);
+  if (!plans) stepPlans.set(device, (plans = new Map()));
+  const key = `${outputs.map((output) => output.id).join(',')}|${givens.map(([variable, value]) => `${variable.id}:${value.shape.join('x')}`).join(',')}|${options.fuse}|${JSON.stringify(options.tuning)}`;
+  let plan = plans.get(key);
+  if (!plan) {
+    plan = buildCpuPlan(device, outputs, [], new Map(givens.map(([variable, value]) => [variable, value.shape] as const)), options);
+    plans.set(key, plan);
+  }
+  return runCpuPlan(plan, device.store, givens.map(([, value]) => value), 'fast');
 }
 
 /** One call: inputs copied in, kernels run, outputs copied out, then updates applied. */

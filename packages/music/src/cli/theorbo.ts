@@ -13,8 +13,8 @@ import * as T from '@theorbo/graph';
 import { acquireDevice, compile, deviceKinds, type AcquiredDevice, type DeviceKind } from '@theorbo/codegen';
 import { loadMono, writeWav } from '../audio/index.ts';
 import { writeFileAtomic } from '../files/atomic-write.ts';
-import { chordVocabulary, vocabularyNames, writeLab, type VocabularyName } from '../chords/index.ts';
-import { datasetSummary, formatDatasetSummary, synthesizeDataset, type DataSource } from '../data/index.ts';
+import { chordVocabulary, vocabularyNames, vocabularyQualities, writeLab, type VocabularyName } from '../chords/index.ts';
+import { datasetSummary, formatDatasetSummary, synthesizeDataset, type ChordQuality, type DataSource } from '../data/index.ts';
 import { framesToSegments } from '../eval/index.ts';
 import { chordDecoders, chordDecodingDefaults, decodeChordFrames, type ChordDecoding, type ChordDecoder } from '../eval/chord-decoding.ts';
 import { writeHeatmapPng } from '../plot/index.ts';
@@ -33,6 +33,7 @@ import { clipsFlag, epochsFlag, hiddenFlag, melBandsFlag, mfccCountFlag, oddFram
 import { analysisRate, beatsOf, matrixCsv, melOf, mfccOf, mixClicks, onsetTimesOf, tempoCurveOf, tempoOf } from './rhythm-commands.ts';
 import { loadFrontEnd, type RhythmFrontEnd } from '../rhythm/index.ts';
 import { lockRunFolder, prepareFreshRun } from './run-folder.ts';
+import { adoptParentTerminal, progressWanted } from './terminal.ts';
 import { chromaNorms, defaultChromaNorm, frameFileFormats, normalizeRows, pitchClassColumns, writeFrameFile, type ChromaNormName, type FrameFileFormat } from './frame-files.ts';
 
 async function device(kind: DeviceKind | undefined, log: (line: string) => void = console.log): Promise<AcquiredDevice> {
@@ -43,9 +44,14 @@ async function device(kind: DeviceKind | undefined, log: (line: string) => void 
 
 // Flags are checked as commander reads them (flags.ts), so every action starts with valid
 // flags; each action then reads its input files before it acquires the device.
+adoptParentTerminal();
 const program = new Command('theorbo').description('Learned chroma and chord recognition on the Theorbo engine').exitOverride()
-  .configureOutput({ outputError: (message, write) => write(message.replace(/^error: /, 'theorbo: ')) });
-program.option('--device <kind>', 'gpu, cpu-webgpu or reference (default: the best this machine has)', oneOf(deviceKinds));
+  .configureOutput({ outputError: (message, write) => write(message.replace(/^error: /, 'theorbo: ')) })
+  .configureHelp({ showGlobalOptions: true }); // each subcommand's --help lists --device, --quiet, --verbose
+program.option('--device <kind>', 'gpu, cpu, cpu-webgpu or reference (default: the best this machine has)', oneOf(deviceKinds))
+  .option('--quiet', 'no progress display on stderr (it is drawn only when stderr is a terminal)')
+  .option('--verbose', 'let the WebGPU driver\'s own warnings through to stderr (hidden by default)');
+const quietOption = (): boolean => program.opts<{ quiet?: boolean }>().quiet === true;
 const deviceOption = (): DeviceKind | undefined => program.opts<{ device?: DeviceKind }>().device;
 const trainableKinds = modelKinds.filter((kind) => kind !== 'hand-chroma');
 
@@ -54,9 +60,10 @@ program.command('synth').description('synthesize (or load from the cache) a chor
   .option('--source <source>', 'additive, fluidsynth or both', sourceFlag, experimentDefaults.source)
   .option('--seed <n>', 'seed', seedFlag, experimentDefaults.seed)
   .option('--cache <dir>', 'cache folder')
-  .action(async (options: { clips: number; source: DataSource | 'both'; seed: number; cache?: string }) => {
+  .option('--qualities <vocab>', 'the chord qualities clips hold: majmin (default), sevenths (+ 7, maj7, min7) or full (+ dim, aug, sus2, sus4)', oneOf(vocabularyNames), 'majmin')
+  .action(async (options: { clips: number; source: DataSource | 'both'; seed: number; cache?: string; qualities: VocabularyName }) => {
     await device(deviceOption());
-    const dataset = await synthesizeDataset({ seed: options.seed, clips: options.clips, source: options.source, cacheDir: options.cache });
+    const dataset = await synthesizeDataset({ seed: options.seed, clips: options.clips, source: options.source, cacheDir: options.cache, plan: qualitiesPlan(options.qualities) });
     console.log(formatDatasetSummary(datasetSummary(dataset)));
   });
 
@@ -109,7 +116,7 @@ async function trainCommand(options: { out: string; model: ModelKind; epochs: nu
     return [options.model === 'fir' ? firWindows(splitClips(split), feature, experimentDefaults.stride) : set[input], set.labels];
   };
   const result = await train({
-    model, device: acquired, epochs: options.epochs, batchSize: 256, rule: 'adam', learningRate: options.model === 'network' || options.model === 'fir' ? 0.001 : 0.01, seed: options.seed,
+    model, device: acquired, progress: progressWanted(quietOption()), epochs: options.epochs, batchSize: 256, rule: 'adam', learningRate: options.model === 'network' || options.model === 'fir' ? 0.001 : 0.01, seed: options.seed,
     ...(options.model === 'cnn' ? cnnTraining(feature) : options.model === 'crnn' ? crnnTraining(feature, crnnDefaults) : {}),
     data: { train: dataOf('train', trainSet), validation: dataOf('validation', validation) },
     checkpointDir: join(options.out, 'checkpoint'), resume: options.resume ?? false, earlyStopping: { monitor: 'loss', patience: 3 }, config,
@@ -128,12 +135,13 @@ program.command('eval').description('evaluate a saved model (or the hand-designe
   .option('--self-transition <p>', `Viterbi's probability of staying on a chord from one frame to the next (default ${chordDecodingDefaults.selfTransition})`, openProbability)
   .option('--median-width <frames>', `the median filter's window, odd (default ${chordDecodingDefaults.medianWidth})`, oddFrames)
   .option('--vocab <name>', 'the chords template matching chooses from: majmin (24 triads and N), sevenths (+ 7, maj7, min7) or full (+ dim, aug, sus2, sus4)', oneOf(vocabularyNames), 'majmin')
-  .action(async (options: { model?: string; clips: number; source: DataSource | 'both'; seed: number; vocab: VocabularyName } & DecodeFlags) => {
+  .option('--qualities <vocab>', 'the chord qualities the test clips hold: majmin (default), sevenths or full', oneOf(vocabularyNames), 'majmin')
+  .action(async (options: { model?: string; clips: number; source: DataSource | 'both'; seed: number; vocab: VocabularyName; qualities: VocabularyName } & DecodeFlags) => {
     const decoding = options.decode === undefined ? undefined : decodingOf(options);
     const vocabulary = chordVocabulary(options.vocab);
     const { model, config } = loadChromaModel(modelFolder(options.model));
     const acquired = await device(deviceOption());
-    const dataset = await synthesizeDataset({ seed: options.seed, clips: options.clips, source: options.source });
+    const dataset = await synthesizeDataset({ seed: options.seed, clips: options.clips, source: options.source, plan: qualitiesPlan(options.qualities) });
     const logScores = templateLogScores(model.chroma, T.shared(vocabulary.templates.map((row) => [...row]), 'templates'));
     const forward = compile({ inputs: [model.features], outputs: [T.argmax(logScores, 1), logScores], device: acquired });
     const predictions = [];
@@ -160,6 +168,9 @@ function decodingOf(flags: DecodeFlags): ChordDecoding {
 
 const describeDecoding = (decoding: ChordDecoding): string =>
   decoding.decoder === 'viterbi' ? `Viterbi, self-transition ${decoding.selfTransition}` : decoding.decoder === 'median' ? `median filter over ${decoding.medianWidth} frames` : 'no smoothing';
+
+/** Plan settings for clips holding a vocabulary's qualities (none for majmin: the data sets as they were). */
+const qualitiesPlan = (name: VocabularyName): { qualities?: ChordQuality[] } => (name === 'majmin' ? {} : { qualities: vocabularyQualities[name] as ChordQuality[] });
 
 /** `--model templates` names the hand-designed chroma (as no --model does); a folder called templates is ./templates. */
 const modelFolder = (model: string | undefined): string | undefined => (model === 'templates' ? undefined : model);
@@ -297,8 +308,7 @@ program.command('beats <audio>').description('print the beat times of an audio f
 program.command('plot <npz>').description('write a PNG heatmap of every 2-D array in a .npz file (e.g. a model\'s weights.npz)')
   .option('--out <dir>', 'output folder', '.')
   .action(async (npz: string, options: { out: string }) => {
-    const arrays = loadNpz(npz);
-    await device(deviceOption());
+    const arrays = loadNpz(npz); // pictures need no device, so none is started
     mkdirSync(options.out, { recursive: true });
     for (const [name, value] of Object.entries(arrays)) {
       if (value.ndim !== 2) continue;
@@ -316,10 +326,10 @@ program.command('demo').description('the main job: synthesize data, train the le
   .option('--epochs <n>', 'epochs per model', epochsFlag)
   .option('--crnn', 'also train the CRNN (the CNN with a GRU over the frames): it scored below the CNN on this data and adds about 2 minutes')
   .action(async (options: { report: string; clips: number; source: DataSource | 'both'; seed: number; epochs?: number; crnn?: boolean }) => {
-    const acquired = await device(deviceOption());
+    const acquired = await device(deviceOption(), () => {}); // runExperiment prints the device
     const perModel = options.epochs === undefined ? experimentDefaults.epochs : { chroma: options.epochs, network: options.epochs, cnn: options.epochs, crnn: options.epochs, classifier: options.epochs };
     const epochs = { ...perModel, crnn: options.crnn ? options.epochs ?? experimentDefaults.epochs.cnn : 0 };
-    const { results, reportPath } = await runExperiment({ ...experimentDefaults, device: acquired, clips: options.clips, source: options.source, seed: options.seed, epochs, reportDir: options.report, log: (line) => console.log(line), progress: process.stderr.isTTY === true });
+    const { results, reportPath } = await runExperiment({ ...experimentDefaults, device: acquired, clips: options.clips, source: options.source, seed: options.seed, epochs, reportDir: options.report, log: (line) => console.log(line), progress: progressWanted(quietOption()) });
     console.log('\nweighted chord symbol recall, majmin (templates / classifier):');
     for (const result of results) console.log(`  ${result.name.padEnd(48)} ${(100 * result.template.majmin).toFixed(1).padStart(5)}% / ${(100 * result.classifier.majmin).toFixed(1).padStart(5)}%`);
     console.log(`report: ${reportPath}`);

@@ -15,7 +15,7 @@ import type { GmInstrument } from './gm-programs.ts';
 import { SeededRandom } from '../random/seeded-random.ts';
 import type { Split } from './splits.ts';
 import { type AdditiveTimbre, type TimbreFamily, varyTimbre } from './timbres.ts';
-import { type ChordQuality, type Inversion, type Register, type VoicingPattern, type VoicingStyle, chooseVoicing, placeVoicing } from './voicings.ts';
+import { type ChordQuality, type Inversion, type Register, type VoicingPattern, type VoicingStyle, chooseVoicing, chordQualityNames, placeVoicing } from './voicings.ts';
 
 export const ticksPerSecond = 882;
 export const noChordLabel = 'N';
@@ -56,6 +56,8 @@ export interface PlanSettings {
   snrDb: readonly [number, number];
   /** Largest total detuning of a note: clip tuning offset plus the note's jitter. */
   maxDetuneCents: number;
+  /** The chord qualities drawn, uniformly (default maj and min, as the majmin vocabulary). */
+  qualities?: readonly ChordQuality[];
 }
 
 export const defaultPlanSettings: PlanSettings = {
@@ -81,7 +83,9 @@ export function checkPlanSettings(settings: PlanSettings): void {
             ? `snrDb [${settings.snrDb}] must be lowest ≤ highest`
             : !(settings.maxDetuneCents >= 0 && settings.maxDetuneCents < 50)
               ? `maxDetuneCents ${settings.maxDetuneCents} must lie in [0, 50): at 50 cents a note is as near the next semitone as its own`
-              : null;
+              : settings.qualities !== undefined && (settings.qualities.length === 0 || settings.qualities.some((quality) => !(chordQualityNames as readonly string[]).includes(quality)))
+                ? `qualities [${settings.qualities}] must be one or more of ${chordQualityNames.join(', ')}`
+                : null;
   if (problem !== null) throw new Error(`synthesizeDataset: the plan setting ${problem}.`);
 }
 
@@ -151,7 +155,9 @@ function planSegments(
     let root: number, quality: ChordQuality, label: string;
     do {
       root = random.integer(0, 11);
-      quality = random.chance(0.5) ? 'maj' : 'min';
+      // maj and min alone draw as they always have, so that existing data sets stay the same.
+      const qualities = settings.qualities ?? ['maj', 'min'];
+      quality = qualities.length === 2 && qualities[0] === 'maj' && qualities[1] === 'min' ? (random.chance(0.5) ? 'maj' : 'min') : random.choice(qualities);
       label = `${pitchClasses[root]}:${quality}`;
     } while (label === previous);
     const pattern = chooseVoicing(voicings, random);

@@ -9,11 +9,17 @@
 // pattern of the test split is heard in training. A style may still miss a split: each
 // close triad is one pattern of its stratum, and with splitSeed 0 none is in the test split,
 // so the test split's triads are all open voicings.
-// Left out: sevenths and other chord types (the vocabulary is major/minor), non-chord tones.
+// Other qualities use the same patterns: 'T' is the chord's third (or its suspended second
+// or fourth), 'F' its fifth (diminished or augmented where the quality says), and a seventh
+// chord adds its seventh within the octave above the bass (so a seventh chord's voicing has
+// one note more than its pattern). Left out: the seventh in the bass (third inversion),
+// non-chord tones.
 import { SeededRandom } from '../random/seeded-random.ts';
 import { type Split, splitCounts } from './splits.ts';
 
-export type ChordQuality = 'maj' | 'min';
+/** The qualities clips can hold: the chord vocabularies' (chords/vocabularies.ts). */
+export const chordQualityNames = ['maj', 'min', '7', 'maj7', 'min7', 'dim', 'aug', 'sus2', 'sus4'] as const;
+export type ChordQuality = (typeof chordQualityNames)[number];
 export type ChordTone = 'R' | 'T' | 'F';
 export type Inversion = 'root' | 'first' | 'second';
 /** close: 3 notes within an octave; open: 3 notes over more than an octave; doubled: 4–5 notes. */
@@ -37,8 +43,18 @@ const largestVoicing = 5;
 /** Semitones of a chord tone above the root. */
 export function toneInterval(tone: ChordTone, quality: ChordQuality): number {
   if (tone === 'R') return 0;
-  if (tone === 'F') return 7;
-  return quality === 'maj' ? 4 : 3;
+  if (tone === 'F') return quality === 'dim' ? 6 : quality === 'aug' ? 8 : 7;
+  switch (quality) {
+    case 'min': case 'min7': case 'dim': return 3;
+    case 'sus2': return 2;
+    case 'sus4': return 5;
+    default: return 4;
+  }
+}
+
+/** Semitones of the quality's seventh above the root, or null for a triad. */
+export function seventhInterval(quality: ChordQuality): number | null {
+  return quality === '7' || quality === 'min7' ? 10 : quality === 'maj7' ? 11 : null;
 }
 
 /** The slot's pitch order is the same for major and minor, so either quality sorts them. */
@@ -133,6 +149,11 @@ export function placeVoicing(
   const bassSlot = pattern.slots[0] as VoicingSlot;
   const bassClass = (root + toneInterval(bassSlot.tone, quality)) % 12;
   const offsets = pattern.slots.map((slot) => toneInterval(slot.tone, quality) - toneInterval(bassSlot.tone, quality) + 12 * slot.octave);
+  const seventh = seventhInterval(quality);
+  if (seventh !== null) {
+    offsets.push((((seventh - toneInterval(bassSlot.tone, quality)) % 12) + 12) % 12);
+    offsets.sort((a, b) => a - b);
+  }
   const span = offsets[offsets.length - 1] as number;
   const basses: number[] = [];
   for (let bass = register.lowestBass; bass <= register.highestBass; bass++) {
