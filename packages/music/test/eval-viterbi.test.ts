@@ -11,7 +11,7 @@ import * as T from '@theorbo/graph';
 import { grad } from '@theorbo/autodiff';
 import { compile, releaseDevices } from '@theorbo/codegen';
 import { seededRandom } from '@theorbo/graph/testing';
-import { stickyTransitions, transitionsFromLabels, transitionVariable, viterbiDecode, viterbiGraph } from '../src/eval/index.ts';
+import { decodeChordFrames, medianFilterFrames, stickyTransitions, transitionsFromLabels, transitionVariable, viterbiDecode, viterbiGraph } from '../src/eval/index.ts';
 import { webGpuDevice } from './signal-fixtures.ts';
 
 test.after(async () => {
@@ -116,6 +116,18 @@ test('transitions learned by counting: smoothed log frequencies, −1 breaks a s
   const [path] = T.evaluate([viterbiGraph(input, T.constant(fromCounts)).path], [[input, scores]]) as T.NDArray[];
   assert.equal(Array.from(path!.data), [0, 1, 1]);
   assert.throws(() => transitionsFromLabels([[0, 3]], 3), /sequence 0 frame 1 has the label 3, outside 0–2/);
+});
+
+test('decodeChordFrames: none is each frame\'s best class, median filters it, viterbi is the sticky HMM; fewer changes in that order here', () => {
+  const scores = emissions(200, 31);
+  const best = rows(scores).map((row) => row.indexOf(Math.max(...row)));
+  assert.equal(decodeChordFrames(scores, { decoder: 'none' }), best);
+  assert.equal(decodeChordFrames(scores, { decoder: 'median', medianWidth: 5 }), medianFilterFrames(best, 5));
+  assert.equal(decodeChordFrames(scores, { decoder: 'viterbi', selfTransition: 0.97 }), viterbiDecode(rows(scores), { selfTransition: 0.97, scores: 'logProbabilities' }));
+  const changes = (labels: number[]): number => labels.filter((label, t) => t > 0 && label !== labels[t - 1]).length;
+  const [none, median, viterbi] = (['none', 'median', 'viterbi'] as const).map((decoder) => changes(decodeChordFrames(scores, { decoder, medianWidth: 9, selfTransition: 0.97 })));
+  assert.ok(none > median && median > viterbi, `changes: none ${none}, median ${median}, viterbi ${viterbi}`);
+  assert.throws(() => decodeChordFrames(scores, { decoder: 'beam' as 'none' }), /viterbi, median, none, not 'beam'/);
 });
 
 test('bad shapes and probabilities are errors that name them', () => {
