@@ -45,3 +45,4 @@ export {
   type DctOptions, type MfccFromLogMelOptions, type MfccOptions,
 } from './mfcc.ts';
 export { deltaDefaults, savitzkyGolay, delta, deltaHost, type DeltaOptions, type SavitzkyGolay } from './delta.ts';
+export { covariance, pcaClosedForm, pcaGradientDescent, pcaWhiten, orderedReconstructionLoss, type Pca, type PcaDescentOptions } from './pca.ts';
