@@ -10,6 +10,7 @@ import { createMatmul } from './matmul.ts';
 import { CpuMemory } from './memory.ts';
 import { CpuStore, type CpuDeviceParts } from './plan.ts';
 import { ThreadPool } from './threads.ts';
+import { createWasmRunner } from './wasm-kernels.ts';
 import { relaxedSimdSupported } from './wasm-features.ts';
 
 export async function openCpuParts(): Promise<{ parts: CpuDeviceParts; threads: number; detail: string }> {
@@ -28,6 +29,6 @@ export async function openCpuParts(): Promise<{ parts: CpuDeviceParts; threads: 
       if (call.m * call.n * call.k * (call.batch ?? 1) > 0) matmul.run(call);
     },
   };
-  const detail = `JS kernels, and matrix products as WebAssembly SIMD (${matmul.relaxed ? 'relaxed fused multiply-add' : 'multiply and add'}) on ${threads} of ${cores} cores`;
-  return { parts: { memory, store, gemm }, threads, detail };
+  const detail = `elementwise, reduce and row kernels as WebAssembly SIMD where they can be (else JS), matrix products as WebAssembly SIMD (${matmul.relaxed ? 'relaxed fused multiply-add' : 'multiply and add'}) on ${threads} of ${cores} cores`;
+  return { parts: { memory, store, gemm, wasm: createWasmRunner(pool) }, threads, detail };
 }

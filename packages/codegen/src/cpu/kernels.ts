@@ -15,6 +15,7 @@ import type { Kernel } from '../lower/kernel.ts';
 import { JsBuilder, loops, offsetOf, rounded, Unsupported } from './js-render.ts';
 import { windowOp } from './window.ts';
 import { argReduction } from './arg-reduce.ts';
+import { wasmKernel, type WasmRunner } from './wasm-kernels.ts';
 
 export interface CpuKernel {
   run: () => void;
@@ -34,6 +35,8 @@ export interface KernelContext {
   /** Byte offset of a view in the device memory (for WebAssembly kernels). */
   offsetOf: (view: TypedArray) => number;
   gemm?: Gemm;
+  /** Where elementwise, reduce and rows kernels run as WebAssembly SIMD (cpu/wasm-kernels.ts) when they can. */
+  wasm?: WasmRunner;
   /** Runs a graph (a scan's step) as a plan on this device: the loop's evaluator. */
   evaluate?: (outputs: readonly Variable[], givens: readonly (readonly [Variable, NDArray])[]) => NDArray[];
 }
@@ -51,6 +54,13 @@ export interface Gemm {
 export function cpuKernel(kernel: Kernel, context: KernelContext): CpuKernel {
   const label = `${kernel.kind} ${kernel.root.owner?.op ?? kernel.root.kind} → ${kernel.output.type}`;
   try {
+    if (context.wasm && (kernel.kind === 'elementwise' || kernel.kind === 'reduce' || kernel.kind === 'rows')) {
+      try {
+        return { run: wasmKernel(kernel, context, context.wasm), how: 'wasm', label };
+      } catch (error) {
+        if (!(error instanceof Unsupported)) throw error;
+      }
+    }
     switch (kernel.kind) {
       case 'elementwise': return { run: elementwise(kernel, context), how: 'js', label };
       case 'reduce': return { run: reduce(kernel, context), how: 'js', label };

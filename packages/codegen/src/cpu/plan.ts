@@ -16,6 +16,7 @@ import type { Tuning } from '../tuning.ts';
 import { cpuKernel, type CpuKernel, type Gemm } from './kernels.ts';
 import { recordKernelTime, timingKernels } from './kernel-times.ts';
 import type { CpuMemory } from './memory.ts';
+import type { WasmRunner } from './wasm-kernels.ts';
 
 /** Shared variables in the device memory: one region each, and the host version it holds. */
 export class CpuStore {
@@ -47,6 +48,7 @@ export interface CpuDeviceParts {
   memory: CpuMemory;
   store: CpuStore;
   gemm?: Gemm;
+  wasm?: WasmRunner;
 }
 
 export interface CpuPlan {
@@ -103,6 +105,7 @@ export function buildCpuPlan(
     scratch: (dtype, size) => memory.region(dtype, size),
     offsetOf: base,
     gemm: device.gemm,
+    wasm: device.wasm,
     evaluate: (graphOutputs, givens) => runStep(device, options, graphOutputs, givens),
   }));
   const shared = [...new Set(T.topologicalOrder(specialized).filter((variable): variable is SharedVariable => variable instanceof SharedVariable))];

@@ -81,8 +81,9 @@ const i64Codes = {
 } as const;
 const f32Codes = {
   eq: 0x5b, ne: 0x5c, lt: 0x5d, gt: 0x5e, le: 0x5f, ge: 0x60, abs: 0x8b, neg: 0x8c, sqrt: 0x91,
-  add: 0x92, sub: 0x93, mul: 0x94, div: 0x95, min: 0x96, max: 0x97, convertI32S: 0xb2, reinterpretI32: 0xbe,
+  add: 0x92, sub: 0x93, mul: 0x94, div: 0x95, min: 0x96, max: 0x97, convertI32S: 0xb2, demoteF64: 0xb6, reinterpretI32: 0xbe,
 } as const;
+const f64Codes = { add: 0xa0, sub: 0xa1, mul: 0xa2, div: 0xa3, promoteF32: 0xbb } as const;
 // SIMD opcodes follow the 0xFD prefix (LEB-encoded).
 const v128Codes = { not: 0x4d, and: 0x4e, andnot: 0x4f, or: 0x50, xor: 0x51, bitselect: 0x52 } as const;
 const i32x4Codes = {
@@ -90,11 +91,13 @@ const i32x4Codes = {
   add: 0xae, sub: 0xb1, mul: 0xb5, minS: 0xb6, maxS: 0xb8, truncSatF32x4S: 0xf8,
 } as const;
 const f32x4Codes = {
-  splat: 0x13, eq: 0x41, lt: 0x43, gt: 0x44, abs: 0xe0, neg: 0xe1, sqrt: 0xe3,
+  splat: 0x13, eq: 0x41, ne: 0x42, lt: 0x43, gt: 0x44, le: 0x45, ge: 0x46, demoteF64x2Zero: 0x5e,
+  ceil: 0x67, floor: 0x68, trunc: 0x69, nearest: 0x6a, abs: 0xe0, neg: 0xe1, sqrt: 0xe3,
   add: 0xe4, sub: 0xe5, mul: 0xe6, div: 0xe7, min: 0xe8, max: 0xe9, convertI32x4S: 0xfa,
   /** a·b + c, fused or not at the engine's choice (relaxed SIMD). */
   relaxedMadd: 0x105, relaxedNmadd: 0x106,
 } as const;
+const f64x2Codes = { splat: 0x14, promoteLowF32x4: 0x5f, add: 0xf0, sub: 0xf1, mul: 0xf2, div: 0xf3 } as const;
 const i32Memory = { load: [0x28, 4], store: [0x36, 4], load8U: [0x2d, 1], store8: [0x3a, 1] } as const;
 const i64Memory = { load: [0x29, 8], store: [0x37, 8] } as const;
 const f32Memory = { load: [0x2a, 4], store: [0x38, 4] } as const;
@@ -137,6 +140,14 @@ class F32 extends Family {
   }
 }
 interface F32 extends Nullary<typeof f32Codes>, MemoryOps<typeof f32Memory> {}
+class F64 extends Family {
+  const(value: number): FunctionBuilder {
+    this.f.bytes.push(0x44);
+    this.f.bytes.append(new Uint8Array(new Float64Array([value]).buffer));
+    return this.f;
+  }
+}
+interface F64 extends Nullary<typeof f64Codes> {}
 class V128 extends Family {
   /** The all-zero vector. */
   zero(): FunctionBuilder { return this.f.simd(0x0c, zeroVector); }
@@ -163,12 +174,18 @@ class F32x4 extends Family {
   replaceLane(lane: number): FunctionBuilder { return this.f.simd(0x20, [lane]); }
 }
 interface F32x4 extends Nullary<typeof f32x4Codes> {}
+class F64x2 extends Family {
+  extractLane(lane: number): FunctionBuilder { return this.f.simd(0x21, [lane]); }
+}
+interface F64x2 extends Nullary<typeof f64x2Codes> {}
 install(I32, i32Codes, i32Memory, false);
 install(I64, i64Codes, i64Memory, false);
 install(F32, f32Codes, f32Memory, false);
 install(V128, v128Codes, v128Memory, true);
 install(I32x4, i32x4Codes, {}, true);
 install(F32x4, f32x4Codes, {}, true);
+install(F64, f64Codes, {}, false);
+install(F64x2, f64x2Codes, {}, true);
 
 class Locals extends Family {
   get(local: Local): FunctionBuilder { return this.f.indexed(0x20, local.index); }
@@ -194,6 +211,8 @@ export class FunctionBuilder {
   readonly i8x16 = new I8x16(this);
   readonly i32x4 = new I32x4(this);
   readonly f32x4 = new F32x4(this);
+  readonly f64 = new F64(this);
+  readonly f64x2 = new F64x2(this);
 
   constructor(readonly paramTypes: readonly ValueType[], readonly resultTypes: readonly ValueType[]) {
     this.params = paramTypes.map((type, index) => ({ index, type }));

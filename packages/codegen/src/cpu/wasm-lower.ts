@@ -1,0 +1,208 @@
+// The cpu device's second renderer, first half: a fused kernel's nodes as a small
+// dataflow of float32 vector operations over affine buffer reads, the way js-render.ts
+// makes JS expressions of them (the same partition, the same "value of v at index"
+// walk: elementwise ops broadcast the index, movement ops rewrite it). Here an index is
+// affine in the kernel's loop counters, so every read is `base + Σ coef·counter`, and
+// cpu/wasm-render.ts can merge contiguous loops and load four lanes at once.
+// Arithmetic matches the reference bit for bit where float32 does (+ − × ÷ √, neg, abs,
+// min/max, floor/ceil, comparisons, where); exp, tanh and sigmoid are polynomials
+// (cpu/wasm-math.ts). Comparisons make lane masks that only `where` and a cast to float32
+// consume. Anything else (other dtypes, gathers, reshapes that regroup axes, random
+// draws, ops without a vector rule) raises Unsupported: that kernel stays on JS.
+// Index legend: an Affine is `constant + Σ coefs[axis]·counter[axis]` over the loop axes.
+
+import { resolveSlice } from '../render/lowering.ts';
+import type { Variable } from '@theorbo/graph';
+import { Unsupported } from './js-render.ts';
+
+export interface Affine { coefs: number[]; constant: number }
+
+export interface Access { buffer: Variable; coefs: number[]; constant: number }
+
+export type VectorNode =
+  | { kind: 'load'; id: number; type: 'f32'; access: Access }
+  | { kind: 'const'; id: number; type: 'f32'; value: number }
+  | { kind: 'acc'; id: number; type: 'f32'; reduction: number }
+  | { kind: 'op'; id: number; type: 'f32' | 'mask'; op: VectorOp; args: VectorNode[] };
+
+/** The vector rules: ops of the graph plus the mask conversions they need. */
+export const vectorUnary = ['neg', 'abs', 'sqrt', 'square', 'reciprocal', 'exp', 'tanh', 'sigmoid', 'floor', 'ceil'] as const;
+export const vectorBinary = ['add', 'sub', 'mul', 'div', 'maximum', 'minimum'] as const;
+export const vectorCompare = ['eq', 'ne', 'lt', 'le', 'gt', 'ge'] as const;
+export type VectorOp = (typeof vectorUnary)[number] | (typeof vectorBinary)[number] | (typeof vectorCompare)[number] | 'where' | 'mask_to_float';
+
+const unarySet = new Set<string>(vectorUnary);
+const binarySet = new Set<string>(vectorBinary);
+const compareSet = new Set<string>(vectorCompare);
+
+export const affineConstant = (axes: number, value: number): Affine => ({ coefs: new Array<number>(axes).fill(0), constant: value });
+export const affineAxis = (axes: number, axis: number): Affine => {
+  const coefs = new Array<number>(axes).fill(0);
+  coefs[axis] = 1;
+  return { coefs, constant: 0 };
+};
+const scaled = (a: Affine, by: number, plus: number): Affine => ({ coefs: a.coefs.map((c) => c * by), constant: a.constant * by + plus });
+const keyOf = (index: readonly Affine[]): string => index.map((a) => `${a.coefs.join(' ')}+${a.constant}`).join(',');
+
+type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never;
+
+export class VectorLowering {
+  readonly nodes: VectorNode[] = [];
+  readonly overrides = new Map<Variable, VectorNode>();
+  private readonly cache = new Map<string, VectorNode>();
+
+  /** `axes`: loop counters; `computed`: variables this kernel computes, never read from a buffer. */
+  constructor(readonly axes: number, private readonly materialized: ReadonlySet<Variable>, private readonly computed: ReadonlySet<Variable>) {}
+
+  private add(node: DistributiveOmit<VectorNode, 'id'>, key: string): VectorNode {
+    const hit = this.cache.get(key);
+    if (hit) return hit;
+    const made = { ...node, id: this.nodes.length } as VectorNode;
+    this.nodes.push(made);
+    this.cache.set(key, made);
+    return made;
+  }
+
+  constant(value: number): VectorNode {
+    return this.add({ kind: 'const', type: 'f32', value: Math.fround(value) }, `c${Object.is(value, -0) ? '-0' : value}`);
+  }
+
+  accumulator(reduction: number): VectorNode {
+    return this.add({ kind: 'acc', type: 'f32', reduction }, `a${reduction}`);
+  }
+
+  /** A read of a stored float32 buffer at `index` (row-major in its shape). */
+  load(variable: Variable, index: readonly Affine[]): VectorNode {
+    if (variable.dtype !== 'float32') throw new Unsupported(`WebAssembly kernels read float32 buffers, not ${variable.dtype}`);
+    const access = this.access(variable, index);
+    return this.add({ kind: 'load', type: 'f32', access }, `l${variable.id}@${access.coefs.join(' ')}+${access.constant}`);
+  }
+
+  /** Where element `index` of `variable`'s row-major buffer lies, in elements. */
+  access(variable: Variable, index: readonly Affine[]): Access {
+    const shape = variable.shape as number[];
+    const coefs = new Array<number>(this.axes).fill(0);
+    let constant = 0;
+    let stride = 1;
+    for (let axis = shape.length - 1; axis >= 0; axis--) {
+      if (shape[axis] !== 1) {
+        const a = index[axis]!;
+        a.coefs.forEach((c, k) => (coefs[k]! += c * stride));
+        constant += a.constant * stride;
+      }
+      stride *= shape[axis]!;
+    }
+    return { buffer: variable, coefs, constant };
+  }
+
+  private op(op: VectorOp, args: VectorNode[], type: 'f32' | 'mask'): VectorNode {
+    return this.add({ kind: 'op', type, op, args }, `${op}(${args.map((a) => a.id).join(',')})`);
+  }
+
+  /** The value of `variable` at `index`, as a node. */
+  value(variable: Variable, index: readonly Affine[]): VectorNode {
+    const known = this.overrides.get(variable);
+    if (known !== undefined) return known;
+    if (variable.kind === 'constant' && variable.type.size === 1) {
+      if (variable.dtype !== 'float32') throw new Unsupported(`a ${variable.dtype} constant in a WebAssembly kernel`);
+      return this.constant((variable as unknown as { value: { data: ArrayLike<number> } }).value.data[0]!);
+    }
+    const key = `${variable.id}@${keyOf(index)}`;
+    const hit = this.cache.get(key);
+    if (hit) return hit;
+    let result: VectorNode;
+    if (!variable.owner || (this.materialized.has(variable) && !this.computed.has(variable))) {
+      if (!this.materialized.has(variable)) throw new Unsupported(`${variable} is neither stored nor computed`);
+      result = this.load(variable, index);
+    } else {
+      result = this.emit(variable, index);
+    }
+    this.cache.set(key, result);
+    return result;
+  }
+
+  private emit(variable: Variable, index: readonly Affine[]): VectorNode {
+    const node = variable.owner!;
+    const op = node.op;
+    const operand = (k: number): VectorNode => {
+      const input = node.inputs[k]!;
+      const offset = variable.ndim - input.ndim;
+      return this.value(input, input.shape.map((dim, axis) => (dim === 1 ? affineConstant(this.axes, 0) : index[axis + offset]!)));
+    };
+    const float = (k: number): VectorNode => {
+      const value = operand(k);
+      if (value.type !== 'f32') throw new Unsupported(`${op} of a mask`);
+      return value;
+    };
+    const out = variable.dtype;
+    if (op === 'stop_gradient' || op === 'broadcast_to') return operand(0);
+    if (op === 'cast') {
+      const value = operand(0);
+      if (out !== 'float32') throw new Unsupported(`a cast to ${out}`);
+      if (value.type === 'mask') return this.op('mask_to_float', [value], 'f32');
+      return value;
+    }
+    if (unarySet.has(op)) {
+      if (out !== 'float32' || node.inputs[0]!.dtype !== 'float32') throw new Unsupported(`${op} of ${node.inputs[0]!.dtype}`);
+      return this.op(op as VectorOp, [float(0)], 'f32');
+    }
+    if (binarySet.has(op) || compareSet.has(op)) {
+      const compare = compareSet.has(op);
+      if (node.inputs.some((input) => input.dtype !== 'float32') || out !== (compare ? 'bool' : 'float32')) throw new Unsupported(`${op} of ${node.inputs.map((i) => i.dtype).join(', ')}`);
+      return this.op(op as VectorOp, [float(0), float(1)], compare ? 'mask' : 'f32');
+    }
+    switch (op) {
+      case 'where': {
+        const condition = operand(0);
+        if (condition.type !== 'mask' || out !== 'float32') throw new Unsupported('where of a stored condition or a non-float32 value');
+        return this.op('where', [condition, float(1), float(2)], 'f32');
+      }
+      case 'dimshuffle': {
+        const pattern = (node.attrs as { pattern: readonly (number | 'x')[] }).pattern;
+        const input = node.inputs[0]!;
+        return this.value(input, input.shape.map((_, axis) => {
+          const at = pattern.indexOf(axis);
+          return at >= 0 ? index[at]! : affineConstant(this.axes, 0);
+        }));
+      }
+      case 'reshape': {
+        // Only reshapes that add or drop axes of size 1 keep the index affine.
+        const input = node.inputs[0]!;
+        const kept = (shape: readonly (number | null)[]) => shape.map((dim, axis) => [dim, axis] as const).filter(([dim]) => dim !== 1);
+        const from = kept(input.shape), to = kept(variable.shape);
+        if (from.length !== to.length || from.some(([dim], i) => dim !== to[i]![0])) throw new Unsupported('a reshape that regroups axes');
+        const at = input.shape.map(() => affineConstant(this.axes, 0));
+        from.forEach(([, axis], i) => (at[axis] = index[to[i]![1]]!));
+        return this.value(input, at);
+      }
+      case 'subtensor': {
+        const input = node.inputs[0]!;
+        const { items } = node.attrs as { items: readonly ({ kind: 'slice'; start: number | null; stop: number | null; step: number } | { kind: 'index'; index: number })[] };
+        let at = 0;
+        return this.value(input, input.shape.map((size, axis) => {
+          const item = items[axis];
+          if (!item) return index[at++]!;
+          if (item.kind === 'index') return affineConstant(this.axes, item.index < 0 ? item.index + size! : item.index);
+          const { start, step } = resolveSlice(item, size!);
+          return scaled(index[at++]!, step, start);
+        }));
+      }
+      default:
+        throw new Unsupported(`no WebAssembly rule for ${op}`);
+    }
+  }
+}
+
+/** The nodes `roots` need, inputs before users. */
+export function schedule(roots: readonly VectorNode[]): VectorNode[] {
+  const seen = new Set<number>();
+  const order: VectorNode[] = [];
+  const visit = (node: VectorNode): void => {
+    if (seen.has(node.id)) return;
+    seen.add(node.id);
+    if (node.kind === 'op') node.args.forEach(visit);
+    order.push(node);
+  };
+  roots.forEach(visit);
+  return order;
+}

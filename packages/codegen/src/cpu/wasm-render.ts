@@ -1,0 +1,269 @@
+// The cpu device's second renderer, second half: a lowered kernel (cpu/wasm-lower.ts's
+// nodes, the reductions they feed and the stores they make) as one WebAssembly SIMD
+// function. Loop axes whose reads are all contiguous across them merge into one (a plain
+// elementwise chain becomes a single loop), the last becomes the vector axis (four float32
+// lanes, then a scalar tail that reuses the same code on splatted loads), and the rest
+// are flattened into "rows". The function takes (rowStart, rowEnd, colStart, colEnd,
+// byte offset of each buffer…) so one compiled module serves every plan with the same
+// kernel, and a row or column range per task splits it over the thread pool.
+// Reductions accumulate float32 sums and products in float64 (two f64x2 and a scalar for
+// the tail), as the reference's double accumulator does, so they round to the same value
+// but for the summation order; max and min stay in float32 lanes.
+// Shapes: a program's loop axes are its kernel's (elementwise, rows: the output's;
+// reduce: the input's, reduced axes inner).
+// Left out: reductions whose reduced axes are not one contiguous run after merging, and
+// negative strides along the vector axis (both raise Unsupported: the kernel runs as JS).
+
+import type { Variable } from '@theorbo/graph';
+import { Unsupported } from './js-render.ts';
+import { ModuleBuilder, type FunctionBuilder, type Local } from './wasm-encode.ts';
+import { schedule, type Access, type VectorNode } from './wasm-lower.ts';
+import { emitExp, emitSigmoid, emitTanh } from './wasm-math.ts';
+
+export interface VectorProgram {
+  /** Sizes of the loop axes, and which group each belongs to ('inner': merged into the vector axis). */
+  axisSizes: number[];
+  inner: number[];
+  /** Row reductions in order; node `acc` of index r reads reduction r's result. */
+  reductions: { op: 'sum' | 'prod' | 'max' | 'min'; input: VectorNode; identity: number }[];
+  /** 'column' stores run in the vector loop; 'row' stores once per row after the reductions. */
+  stores: { access: Access; value: VectorNode; phase: 'column' | 'row' }[];
+}
+
+export interface RenderedKernel {
+  bytes: Uint8Array;
+  /** The buffers whose byte offsets follow the four range arguments. */
+  buffers: Variable[];
+  rows: number;
+  columns: number;
+  /** Whether tasks may split the columns (no reductions). */
+  splitColumns: boolean;
+}
+
+interface Axis { size: number; last: number }
+
+/** Merges adjacent axes of `group` (in order) where every access steps across them contiguously. */
+function merge(group: readonly number[], sizes: readonly number[], accesses: readonly Access[]): Axis[] {
+  const merged: Axis[] = [];
+  for (const axis of group) {
+    if (sizes[axis] === 1) continue;
+    const previous = merged[merged.length - 1];
+    if (previous && accesses.every((a) => a.coefs[previous.last] === a.coefs[axis]! * sizes[axis]!)) {
+      previous.size *= sizes[axis]!;
+      previous.last = axis;
+    } else merged.push({ size: sizes[axis]!, last: axis });
+  }
+  return merged;
+}
+
+export function renderProgram(program: VectorProgram): RenderedKernel {
+  const { axisSizes, reductions, stores } = program;
+  const roots = [...reductions.map((r) => r.input), ...stores.map((s) => s.value)];
+  const loads = schedule(roots).flatMap((node) => (node.kind === 'load' ? [node.access] : []));
+  const accesses = [...new Set([...loads, ...stores.map((s) => s.access)])];
+  const innerSet = new Set(program.inner);
+  const outer = merge(axisSizes.map((_, axis) => axis).filter((axis) => !innerSet.has(axis)), axisSizes, accesses);
+  const innerAxes = merge(program.inner, axisSizes, accesses);
+  if (innerAxes.length > 1) throw new Unsupported('reduced axes that are not contiguous in memory');
+  // Elementwise kernels (no inner group): the last merged axis is the vector axis.
+  const vector = innerAxes[0] ?? (program.inner.length === 0 ? outer.pop() : undefined);
+  const columns = vector?.size ?? 1;
+  const rows = outer.reduce((product, axis) => product * axis.size, 1);
+  const innerCoef = (access: Access) => (vector ? access.coefs[vector.last]! : 0);
+  if (accesses.some((a) => innerCoef(a) < 0)) throw new Unsupported('a negative stride along the vector axis');
+  const buffers = [...new Set(accesses.map((a) => a.buffer))];
+  const accNodes = reductions.map((_, r) => schedule(roots).find((node) => node.kind === 'acc' && node.reduction === r));
+  if (buffers.length > 12) throw new Unsupported('more than 12 buffers in one kernel');
+
+  const module = new ModuleBuilder();
+  module.importMemory('env', 'memory', { initial: 0, maximum: 65536, shared: true });
+  const params = ['i32', 'i32', 'i32', 'i32', ...buffers.map(() => 'i32' as const)] as const;
+  module.addFunction('kernel', params, [], (f, rowStart, rowEnd, colStart, colEnd, ...bases) => {
+    const row = f.addLocal('i32'), col = f.addLocal('i32'), colBytes = f.addLocal('i32'), rest = f.addLocal('i32');
+    const indices = outer.map(() => f.addLocal('i32'));
+    const addresses = new Map(accesses.map((access) => [access, f.addLocal('i32')]));
+    const values = new Map<number, Local>();
+    const valueLocal = (node: VectorNode): Local => {
+      let local = values.get(node.id);
+      if (!local) values.set(node.id, (local = f.addLocal('v128')));
+      return local;
+    };
+    const temps: Local[] = [];
+    let tempsUsed = 0;
+    const temp = (): Local => {
+      if (tempsUsed === temps.length) temps.push(f.addLocal('v128'));
+      return temps[tempsUsed++]!;
+    };
+    const computed = new Set<number>();
+
+    const emitLoad = (access: Access, vectorMode: boolean): void => {
+      const coef = innerCoef(access);
+      const address = addresses.get(access)!;
+      f.local.get(address);
+      if (coef !== 0) {
+        f.local.get(colBytes);
+        if (coef !== 1) f.i32.const(coef).i32.mul();
+        f.i32.add();
+      }
+      if (!vectorMode || coef === 0) { f.v128.load32Splat(); return; }
+      if (coef === 1) { f.v128.load(0, 2); return; }
+      const at = f.addLocal('i32');
+      f.local.set(at).local.get(at).v128.load32Splat();
+      for (let lane = 1; lane < 4; lane++) f.local.get(at).f32.load(lane * 4 * coef).f32x4.replaceLane(lane);
+    };
+
+    const emitNode = (node: VectorNode, vectorMode: boolean): void => {
+      switch (node.kind) {
+        case 'acc': return; // set after its reduction
+        case 'const': f.v128.const([node.value, node.value, node.value, node.value]); break;
+        case 'load': emitLoad(node.access, vectorMode); break;
+        case 'op': {
+          const [a, b, c] = node.args.map(valueLocal);
+          tempsUsed = 0;
+          switch (node.op) {
+            case 'exp': emitExp(f, a!, temp); break;
+            case 'tanh': emitTanh(f, a!, temp); break;
+            case 'sigmoid': emitSigmoid(f, a!, temp); break;
+            case 'square': f.local.get(a!).local.get(a!).f32x4.mul(); break;
+            case 'reciprocal': f.v128.const([1, 1, 1, 1]).local.get(a!).f32x4.div(); break;
+            case 'mask_to_float': f.local.get(a!).v128.const([1, 1, 1, 1]).v128.and(); break;
+            case 'where': f.local.get(b!).local.get(c!).local.get(a!).v128.bitselect(); break;
+            case 'neg': case 'abs': case 'sqrt': case 'floor': case 'ceil': f.local.get(a!).f32x4[node.op](); break;
+            case 'maximum': f.local.get(a!).local.get(b!).f32x4.max(); break;
+            case 'minimum': f.local.get(a!).local.get(b!).f32x4.min(); break;
+            default: f.local.get(a!).local.get(b!).f32x4[node.op](); break;
+          }
+          break;
+        }
+      }
+      f.local.set(valueLocal(node));
+    };
+
+    /** Computes what `targets` need (each node once per loop body) into their locals. */
+    const compute = (targets: readonly VectorNode[], vectorMode: boolean): void => {
+      computed.clear();
+      for (const node of schedule(targets)) {
+        if (computed.has(node.id)) continue;
+        computed.add(node.id);
+        emitNode(node, vectorMode);
+      }
+    };
+
+    /** for col in [from, to): body four lanes at a time, then one at a time. */
+    const columnLoop = (from: () => void, to: () => void, body: (vectorMode: boolean) => void): void => {
+      from(); f.local.set(col);
+      f.block((done) => {
+        f.block((tail) => {
+          f.loop((top) => {
+            f.local.get(col).i32.const(4).i32.add(); to(); f.i32.gtU().brIf(tail);
+            f.local.get(col).i32.const(4).i32.mul().local.set(colBytes);
+            body(true);
+            f.local.get(col).i32.const(4).i32.add().local.set(col).br(top);
+          });
+        });
+        f.loop((top) => {
+          f.local.get(col); to(); f.i32.geU().brIf(done);
+          f.local.get(col).i32.const(4).i32.mul().local.set(colBytes);
+          body(false);
+          f.local.get(col).i32.const(1).i32.add().local.set(col).br(top);
+        });
+      });
+    };
+
+    const accumulators = reductions.map(({ op }) => (op === 'sum' || op === 'prod'
+      ? { low: f.addLocal('v128'), high: f.addLocal('v128'), tail: f.addLocal('f64') }
+      : { lanes: f.addLocal('v128') }));
+
+    f.local.get(rowStart).local.set(row);
+    f.block((exit) => {
+      f.local.get(row).local.get(rowEnd).i32.geU().brIf(exit);
+      f.loop((nextRow) => {
+        // The row's index on each merged outer axis, then each access's address at column 0.
+        f.local.get(row).local.set(rest);
+        for (let j = outer.length - 1; j >= 0; j--) {
+          if (j === 0) { f.local.get(rest).local.set(indices[0]!); break; }
+          f.local.get(rest).i32.const(outer[j]!.size).i32.remU().local.set(indices[j]!);
+          f.local.get(rest).i32.const(outer[j]!.size).i32.divU().local.set(rest);
+        }
+        for (const access of accesses) {
+          f.local.get(bases[buffers.indexOf(access.buffer)]!).i32.const(4 * access.constant).i32.add();
+          outer.forEach((axis, j) => {
+            const coef = access.coefs[axis.last]!;
+            if (coef !== 0) f.local.get(indices[j]!).i32.const(4 * coef).i32.mul().i32.add();
+          });
+          f.local.set(addresses.get(access)!);
+        }
+        reductions.forEach(({ op, input, identity }, r) => {
+          const acc = accumulators[r]!;
+          const arithmetic = op === 'sum' || op === 'prod';
+          if (arithmetic) {
+            f.f64.const(identity).f64x2.splat().local.tee(acc.low!).local.set(acc.high!);
+            f.f64.const(identity).local.set(acc.tail!);
+          } else f.v128.const([identity, identity, identity, identity]).local.set(acc.lanes!);
+          columnLoop(() => f.i32.const(0), () => f.i32.const(columns), (vectorMode) => {
+            compute([input], vectorMode);
+            const v = valueLocal(input);
+            if (!arithmetic) {
+              f.local.get(acc.lanes!).local.get(v);
+              if (op === 'max') f.f32x4.max(); else f.f32x4.min();
+              f.local.set(acc.lanes!);
+              return;
+            }
+            const combine = (g: FunctionBuilder) => (op === 'sum' ? g.f64x2.add() : g.f64x2.mul());
+            if (vectorMode) {
+              f.local.get(acc.low!).local.get(v).f64x2.promoteLowF32x4(); combine(f).local.set(acc.low!);
+              f.local.get(acc.high!).local.get(v).local.get(v).i8x16.shuffle([8, 9, 10, 11, 12, 13, 14, 15, 0, 1, 2, 3, 4, 5, 6, 7]).f64x2.promoteLowF32x4();
+              combine(f).local.set(acc.high!);
+            } else {
+              f.local.get(acc.tail!).local.get(v).f32x4.extractLane(0).f64.promoteF32();
+              if (op === 'sum') f.f64.add(); else f.f64.mul();
+              f.local.set(acc.tail!);
+            }
+          });
+          if (arithmetic) {
+            const scalar = (g: FunctionBuilder) => (op === 'sum' ? g.f64.add() : g.f64.mul());
+            f.local.get(acc.low!).local.get(acc.high!); combine2(f, op);
+            f.local.tee(acc.low!).f64x2.extractLane(0).local.get(acc.low!).f64x2.extractLane(1);
+            scalar(f).local.get(acc.tail!);
+            scalar(f).f32.demoteF64().f32x4.splat();
+          } else {
+            const pick = (g: FunctionBuilder) => (op === 'max' ? g.f32.max() : g.f32.min());
+            f.local.get(acc.lanes!).f32x4.extractLane(0).local.get(acc.lanes!).f32x4.extractLane(1);
+            pick(f).local.get(acc.lanes!).f32x4.extractLane(2);
+            pick(f).local.get(acc.lanes!).f32x4.extractLane(3);
+            pick(f).f32x4.splat();
+          }
+          const accNode = accNodes[r];
+          if (accNode) f.local.set(valueLocal(accNode)); else f.drop();
+        });
+        const rowStores = stores.filter((s) => s.phase === 'row');
+        if (rowStores.length > 0) {
+          compute(rowStores.map((s) => s.value), false);
+          for (const store of rowStores) f.local.get(addresses.get(store.access)!).local.get(valueLocal(store.value)).v128.store32Lane(0);
+        }
+        const columnStores = stores.filter((s) => s.phase === 'column');
+        if (columnStores.length > 0) {
+          columnLoop(() => f.local.get(colStart), () => f.local.get(colEnd), (vectorMode) => {
+            compute(columnStores.map((s) => s.value), vectorMode);
+            for (const store of columnStores) {
+              const coef = innerCoef(store.access);
+              const value = valueLocal(store.value);
+              const address = () => {
+                f.local.get(addresses.get(store.access)!);
+                if (coef !== 0) { f.local.get(colBytes); if (coef !== 1) f.i32.const(coef).i32.mul(); f.i32.add(); }
+              };
+              if (vectorMode && coef === 1) { address(); f.local.get(value).v128.store(0, 2); continue; }
+              for (let lane = 0; lane < (vectorMode ? 4 : 1); lane++) { address(); f.local.get(value).v128.store32Lane(lane, lane * 4 * coef); }
+            }
+          });
+        }
+        f.local.get(row).i32.const(1).i32.add().local.tee(row).local.get(rowEnd).i32.ltU().brIf(nextRow);
+      });
+    });
+  });
+  return { bytes: module.encode(), buffers, rows, columns, splitColumns: reductions.length === 0 };
+}
+
+function combine2(f: FunctionBuilder, op: string): void {
+  if (op === 'sum') f.f64x2.add(); else f.f64x2.mul();
+}

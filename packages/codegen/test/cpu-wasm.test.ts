@@ -1,0 +1,136 @@
+// The cpu device's WebAssembly SIMD kernels (cpu/wasm-lower.ts, wasm-render.ts,
+// wasm-kernels.ts): representative elementwise, reduce and rows kernels take the wasm path
+// (not JS) and equal the reference evaluator (bit for bit where float32 arithmetic is
+// exact); edge cases (lengths not a multiple of 4, empty tensors, broadcasting, transposed
+// and sliced views, sizes split over threads); kernels the renderer cannot express stay on
+// JS and stay correct; the polynomial exp, tanh and sigmoid within their documented error.
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import * as T from '@theorbo/graph';
+import { assertClose } from '@theorbo/graph/testing';
+import type { NDArray, Variable } from '@theorbo/graph';
+import { compile } from '../src/index.ts';
+import { f } from './op-cases.ts';
+
+interface Run { got: NDArray[]; want: NDArray[]; hows: string[] }
+
+async function run(inputs: Variable[], outputs: Variable[], values: NDArray[]): Promise<Run> {
+  const fn = compile({ inputs, outputs, device: 'cpu' });
+  const got = (await fn(...values)) as NDArray[];
+  const want = T.evaluate(outputs, inputs.map((input, i) => [input, values[i]!] as const));
+  const plan = fn.cpuPlan();
+  if (!plan) throw new Error('the cpu device did not build a plan');
+  return { got, want, hows: plan.kernels.map((kernel) => `${kernel.label} [${kernel.how}]`) };
+}
+
+const exact = (run: Run, i: number, name: string) => {
+  assert.equal(run.got[i]!.shape, run.want[i]!.shape, `${name}: shape`);
+  assert.equal([...run.got[i]!.data], [...run.want[i]!.data], `${name}: equal to the reference`);
+};
+
+test('cpu wasm: elementwise chains, reductions over the last, first and all axes, and softmax run as WebAssembly, equal to the reference', async () => {
+  const x = T.matrix('x');
+  const a = T.vector('a');
+  const outputs = [
+    T.sub(T.mul(T.add(T.mul(x, a), 1), T.abs(x)), T.div(T.sqrt(T.abs(x)), T.maximum(x, a))), // broadcast a[N] against x[M,N]
+    T.sum(T.square(x), 1),
+    T.max(x, 0), // the reduced axis is strided: lanes gathered
+    T.sum(x),
+    T.prod(T.add(T.mul(x, 0.01), 1), 1),
+    T.min(T.neg(x), -1, true),
+    T.relu(T.sub(x, 0.5)),
+    T.softmax(x),
+  ];
+  const values = [f(33, 17), f(17)]; // 17: four lanes and a tail of one
+  const result = await run([x, a], outputs, values);
+  assert.ok(result.hows.every((how) => how.endsWith('[wasm]')), result.hows.join('; '));
+  for (const i of [0, 1, 2, 3, 4, 5, 6]) exact(result, i, `output ${i}`);
+  assertClose(result.got[7]!, result.want[7]!, { rtol: 1e-6, atol: 1e-7 }, 'softmax');
+});
+
+test('cpu wasm: transposed and sliced views, size-1 axes and reshapes that add them, the stored root beside its epilogue', async () => {
+  const x = T.matrix('x');
+  const y = T.tensor3('y');
+  const shifted = T.add(T.transpose(x), 2);
+  const outputs = [
+    T.mul(shifted, T.exp(T.neg(T.square(T.transpose(x))))),
+    T.sum(T.transpose(x), 1), // reduce over a strided axis of a view
+    T.add(T.get(x, T.slice(1, null, 2), T.slice(null, null, 3)), 1),
+    T.mul(T.reshape(T.sum(y, 2), [4, 1, 3]), 3),
+    T.sum(T.mul(y, T.dimshuffle(x, 'x', 0, 1)), [1, 2]),
+  ];
+  const values = [f(3, 5), f(4, 3, 5)];
+  const result = await run([x, y], outputs, values);
+  const wasm = result.hows.filter((how) => how.endsWith('[wasm]'));
+  assert.ok(wasm.length >= 4, result.hows.join('; '));
+  assertClose(result.got[0]!, result.want[0]!, { rtol: 2e-7, atol: 1e-7 }, 'transposed chain with exp');
+  for (const i of [1, 2, 4]) exact(result, i, `output ${i}`);
+  assertClose(result.got[3]!, result.want[3]!, { rtol: 0, atol: 0 }, 'reshape of a row sum');
+});
+
+test('cpu wasm: empty tensors and reductions over empty axes', async () => {
+  const x = T.matrix('x');
+  const outputs = [T.add(T.mul(x, 2), 1), T.sum(x, 0), T.sum(T.square(x), 1), T.prod(x, 0)];
+  const empty = T.array(new Float32Array(0), { shape: [0, 6] });
+  const result = await run([x], outputs, [empty]);
+  assert.equal(result.got[0]!.shape, [0, 6]);
+  exact(result, 1, 'sum over an empty axis');
+  assert.equal(result.got[2]!.shape, [0], 'a row sum of no rows');
+  exact(result, 3, 'prod over an empty axis');
+});
+
+test('cpu wasm: kernels large enough to split over the threads (rows, and columns of few rows) equal the reference', async () => {
+  const x = T.matrix('x');
+  const outputs = [T.add(T.mul(x, x), 1), T.sum(x, 1), T.softmax(x)];
+  for (const shape of [[3, 70001], [601, 257]] as const) {
+    const result = await run([x], outputs, [f(...shape)]);
+    assert.ok(result.hows.every((how) => how.endsWith('[wasm]')), result.hows.join('; '));
+    exact(result, 0, `elementwise ${shape}`);
+    exact(result, 1, `row sums ${shape}`);
+    assertClose(result.got[2]!, result.want[2]!, { rtol: 1e-6, atol: 1e-8 }, `softmax ${shape}`);
+  }
+});
+
+test('cpu wasm: what the renderer cannot express (log, integer values, stored bool masks) runs as JS, still correct', async () => {
+  const x = T.matrix('x');
+  const i = T.tensor('int32', [null], 'i');
+  const outputs = [T.log(T.add(T.abs(x), 0.5)), T.mul(i, 3), T.sum(i), T.gt(x, 0)];
+  const values = [f(5, 7), T.array(new Int32Array([1, -2, 3]), { shape: [3] })];
+  const result = await run([x, i], outputs, values);
+  assert.ok(result.hows.every((how) => how.endsWith('[js]')), result.hows.join('; '));
+  result.got.forEach((_, k) => exact(result, k, `output ${k}`));
+});
+
+test('cpu wasm: the polynomial exp, tanh and sigmoid within their documented error of Math.*', async () => {
+  const x = T.vector('x');
+  const outputs = [T.exp(x), T.tanh(x), T.sigmoid(x)];
+  const n = 200003;
+  const grid = Float32Array.from({ length: n }, (_, k) => -87 + (175 * k) / (n - 1));
+  const special = new Float32Array([0, -0, 1e-8, -1e-8, 0.6249, 0.6251, 9, 88.7, 89, 200, -200, Infinity, -Infinity, NaN]);
+  const values = Float32Array.from([...grid, ...special]);
+  const result = await run([x], outputs, [T.array(values, { shape: [values.length] })]);
+  assert.ok(result.hows.every((how) => how.endsWith('[wasm]')), result.hows.join('; '));
+  const [exp, tanh, sigmoid] = result.got.map((value) => value.data);
+  let expError = 0, tanhError = 0, sigmoidError = 0;
+  for (let k = 0; k < n; k++) {
+    const v = values[k]!;
+    const want = Math.fround(Math.exp(v));
+    if (want > 1.2e-38) expError = Math.max(expError, Math.abs(exp![k]! - want) / want);
+    tanhError = Math.max(tanhError, Math.abs(tanh![k]! - Math.tanh(v)));
+    sigmoidError = Math.max(sigmoidError, Math.abs(sigmoid![k]! - result.want[2]!.data[k]!));
+  }
+  assert.ok(expError < 2.5e-7, `exp: relative error ${expError}`);
+  assert.ok(tanhError < 2e-7, `tanh: absolute error ${tanhError}`);
+  assert.ok(sigmoidError < 2e-7, `sigmoid: absolute error ${sigmoidError}`);
+  const at = (k: number) => n + k;
+  const reference = (fn: (v: number) => number, k: number) => Math.fround(fn(special[k]!));
+  for (let k = 0; k < special.length; k++) {
+    for (const [name, data, fn] of [['exp', exp, Math.exp], ['tanh', tanh, Math.tanh]] as const) {
+      const want = reference(fn, k), got = data![at(k)]!;
+      const ok = Number.isNaN(want) ? Number.isNaN(got) : got === want || Math.abs(got - want) <= 2.5e-7 * Math.abs(want) + 1e-37;
+      assert.ok(ok, `${name}(${special[k]}) = ${got}, want ${want}`);
+    }
+  }
+});
+
+test.run();
