@@ -23,8 +23,9 @@ fi
 # MIDI soundfont (FluidR3_GM.sf2), which render the music package's synthesized chord clips;
 # Debian's headless Chromium (/usr/bin/chromium-headless-shell), which the web app's tests
 # drive through puppeteer-core (no browser download at install) with SwiftShader's WebGPU;
-# Python 3 and numpy, with which the tests check that other tools read the files Theorbo writes.
-apt_packages=(libegl1 libegl-mesa0 libgl1-mesa-dri fluidsynth fluid-soundfont-gm chromium-headless-shell python3 python3-numpy)
+# Python 3 and numpy, with which the tests check that other tools read the files Theorbo writes;
+# DejaVu fonts, for the text of the figures rasterized to PNG (resvg).
+apt_packages=(libegl1 libegl-mesa0 libgl1-mesa-dri fluidsynth fluid-soundfont-gm chromium-headless-shell python3 python3-numpy fonts-dejavu-core)
 missing=()
 if command -v dpkg-query >/dev/null; then
   for package in "${apt_packages[@]}"; do
