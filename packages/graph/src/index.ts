@@ -26,6 +26,7 @@ export { ScanBody, type ScanOutput } from './ops/scan.ts';
 export * from './hash.ts';
 export * from './clone.ts';
 export * from './debugprint.ts';
+export * from './saved-graph.ts';
 import './methods.ts';
 export * from './rewrite/index.ts';
 

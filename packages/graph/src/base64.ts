@@ -1,0 +1,41 @@
+// Base64 of bytes without Node's Buffer (the browser build has none): saved graphs hold
+// their constants and shared values this way. Standard alphabet, with padding.
+
+const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/';
+const lookup = new Int16Array(128).fill(-1);
+for (let i = 0; i < alphabet.length; i++) lookup[alphabet.charCodeAt(i)] = i;
+
+export function bytesBase64(bytes: Uint8Array): string {
+  const parts: string[] = [];
+  let chunk = '';
+  for (let i = 0; i < bytes.length; i += 3) {
+    const a = bytes[i]!, b = bytes[i + 1] ?? 0, c = bytes[i + 2] ?? 0;
+    const n = (a << 16) | (b << 8) | c;
+    chunk += alphabet[n >> 18]! + alphabet[(n >> 12) & 63]! + (i + 1 < bytes.length ? alphabet[(n >> 6) & 63]! : '=') + (i + 2 < bytes.length ? alphabet[n & 63]! : '=');
+    if (chunk.length >= 8192) { parts.push(chunk); chunk = ''; }
+  }
+  parts.push(chunk);
+  return parts.join('');
+}
+
+/** The bytes of a base64 string; throws a sentence naming the first bad character. */
+export function base64Bytes(text: string): Uint8Array {
+  if (text.length % 4 !== 0) throw new Error(`base64 text of ${text.length} characters is not a multiple of 4 long`);
+  const padding = text.endsWith('==') ? 2 : text.endsWith('=') ? 1 : 0;
+  const bytes = new Uint8Array((text.length / 4) * 3 - padding);
+  let out = 0;
+  for (let i = 0; i < text.length; i += 4) {
+    let n = 0;
+    for (let j = 0; j < 4; j++) {
+      const code = text.charCodeAt(i + j);
+      const isPad = code === 61 && i + j >= text.length - padding;
+      const digit = isPad ? 0 : code < 128 ? lookup[code]! : -1;
+      if (digit < 0) throw new Error(`base64 text has '${text[i + j]}' at character ${i + j}`);
+      n = (n << 6) | digit;
+    }
+    if (out < bytes.length) bytes[out++] = (n >> 16) & 255;
+    if (out < bytes.length) bytes[out++] = (n >> 8) & 255;
+    if (out < bytes.length) bytes[out++] = n & 255;
+  }
+  return bytes;
+}
