@@ -84,6 +84,16 @@ export function cpuThreadsFromEnvironment(env: Environment = environment()): num
   return positiveInteger('THEORBO_CPU_THREADS', env);
 }
 
+/**
+ * THEORBO_CPU_KERNELS: 'wasm' (the default: elementwise, reduce and rows kernels as
+ * WebAssembly SIMD where the renderer can express them) or 'js' (all as JS, to compare).
+ */
+export function cpuKernelsFromEnvironment(env: Environment = environment()): 'wasm' | 'js' {
+  const text = read('THEORBO_CPU_KERNELS', env)?.toLowerCase();
+  if (text === undefined || text === 'wasm' || text === 'js') return text ?? 'wasm';
+  throw new Error(`THEORBO_CPU_KERNELS=${text} is neither 'wasm' nor 'js'`);
+}
+
 /** Whether THEORBO_DEBUG (a comma-separated list) names `topic`. */
 export function debugTopic(topic: string): boolean {
   return (read('THEORBO_DEBUG') ?? '').split(',').some((flag) => flag.trim() === topic);

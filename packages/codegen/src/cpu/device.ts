@@ -2,10 +2,10 @@
 // worker threads over that memory (one per core, the calling thread included) and the
 // packed WebAssembly SIMD GEMM on it. Kept apart from device.ts so that the device chain
 // loads no worker or WebAssembly code until it opens this kind. THEORBO_CPU_THREADS
-// caps the threads (1: no workers); a browser runs one (host/browser.ts says why).
+// caps the threads (1: no workers); THEORBO_CPU_KERNELS=js keeps every non-matmul kernel on JS; a browser runs one (host/browser.ts says why).
 
 import { host } from '#host';
-import { cpuThreadsFromEnvironment } from '../environment.ts';
+import { cpuKernelsFromEnvironment, cpuThreadsFromEnvironment } from '../environment.ts';
 import { createMatmul } from './matmul.ts';
 import { CpuMemory } from './memory.ts';
 import { CpuStore, type CpuDeviceParts } from './plan.ts';
@@ -30,5 +30,6 @@ export async function openCpuParts(): Promise<{ parts: CpuDeviceParts; threads: 
     },
   };
   const detail = `elementwise, reduce and row kernels as WebAssembly SIMD where they can be (else JS), matrix products as WebAssembly SIMD (${matmul.relaxed ? 'relaxed fused multiply-add' : 'multiply and add'}) on ${threads} of ${cores} cores`;
-  return { parts: { memory, store, gemm, wasm: createWasmRunner(pool) }, threads, detail };
+  const wasm = cpuKernelsFromEnvironment() === 'wasm' ? createWasmRunner(pool) : undefined;
+  return { parts: { memory, store, gemm, wasm }, threads, detail: wasm ? detail : detail.replace(/^.*?\(else JS\), /, 'JS kernels, ') };
 }
