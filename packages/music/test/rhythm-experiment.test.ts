@@ -1,0 +1,33 @@
+// The rhythm experiment end to end at a tiny size (4 training and 3 test tracks of 12 s,
+// one onset epoch, two tempo epochs, cpu device): two rows of mir_eval scores in [0, 1],
+// the hand-designed row the same as the host's librosa peers give on those test tracks,
+// and a saved front end that loadFrontEnd reads back. The scores at this size say nothing
+// about which front end is better; the demo reports them at its size.
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { acquireDevice, releaseDevices } from '@theorbo/codegen';
+import { synthesizeRhythmDataset } from '../src/data/rhythm-tracks.ts';
+import { onsetScores } from '../src/eval/index.ts';
+import { framesToTime, loadFrontEnd, onsetDetect, onsetStrengthHost, runRhythmExperiment } from '../src/rhythm/index.ts';
+
+test('runRhythmExperiment: two rows of scores, the hand-designed one as the host peers score, a loadable model', async () => {
+  const device = await acquireDevice({ prefer: 'cpu' });
+  try {
+    const modelDir = mkdtempSync(join(tmpdir(), 'theorbo-rhythm-experiment-'));
+    const result = await runRhythmExperiment({ seed: 11, tracks: { train: 4, test: 3 }, device, epochs: { onset: 1, tempo: 2 }, modelDir });
+    assert.is(result.rows.length, 2);
+    assert.is(result.testTracks, 3);
+    for (const row of result.rows) for (const value of [row.onsetF, row.tempoP, row.beatF]) assert.ok(value >= 0 && value <= 1, `${row.name}: ${value}`);
+    const test = synthesizeRhythmDataset({ seed: 11, tracks: { test: 3 } });
+    const hostOnsetF = test.reduce((sum, track) => sum + onsetScores(track.onsets, framesToTime(onsetDetect(onsetStrengthHost(track.audio).data))).fMeasure, 0) / test.length;
+    assert.ok(Math.abs(result.rows[0]!.onsetF - hostOnsetF) <= 0.02, `hand-designed onset F ${result.rows[0]!.onsetF} vs the host peer's ${hostOnsetF}`);
+    assert.is(loadFrontEnd(modelDir).candidates.bpm.length > 0, true);
+  } finally {
+    await releaseDevices();
+  }
+});
+
+test.run();
