@@ -4,7 +4,8 @@
 // and codegen's bundle picked host/browser.ts (a Node build of the same entry picks
 // host/node.ts, so the check can fail). Then the browser bundle runs in a fresh V8
 // context with no `process`, `require` or navigator.gpu: the chain falls past gpu to the
-// cpu device (one thread) and a compiled function there equals the reference evaluator.
+// cpu device (one thread) and a compiled function there equals the reference evaluator;
+// in a page that is not cross-origin isolated it falls to the reference, saying why.
 // Left out: a real browser (the web app's tests drive headless Chromium).
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
@@ -67,6 +68,14 @@ test('the browser bundle in a context with no process or navigator.gpu: gpu → 
     console, TextEncoder, TextDecoder, performance, setTimeout, clearTimeout, queueMicrotask, navigator: { hardwareConcurrency: 4 },
   };
   vm.runInNewContext(`${built.text};globalThis.theorbo = theorbo;`, page, { filename: 'browser-bundle.js' });
+  // A page that is not cross-origin isolated has no shared memory: reference, saying why.
+  const isolated: Record<string, unknown> = { ...page, crossOriginIsolated: false };
+  delete isolated.theorbo;
+  vm.runInNewContext(`${built.text};globalThis.theorbo = theorbo;`, isolated, { filename: 'browser-bundle.js' });
+  const fallback = await (isolated.theorbo as Bundle).acquireDevice();
+  assert.is(fallback.kind, 'reference', fallback.describe());
+  assert.is(fallback.skipped.map((skip) => skip.kind).join(), 'gpu,cpu');
+  assert.match(fallback.skipped[1]!.reason, /cross-origin isolated.*Cross-Origin-Opener-Policy/);
   assert.is(vm.runInNewContext('typeof process + typeof require', page), 'undefinedundefined');
   const { T, grad, acquireDevice, compile } = page.theorbo as Bundle;
   const device = await acquireDevice();
