@@ -4,7 +4,7 @@
 // symmetric around 0 (±max |value|, with the diverging map, for signed weights). NaN cells
 // are mid-grey. Row 0 is drawn at the top unless origin is 'lower' (for pitch or
 // frequency on the vertical axis). Written as RGB PNG with pngjs, atomically.
-// Left out: axes, tick labels and colour bars (no text rendering).
+// Left out: axes, tick labels and colour bars: figure.ts draws those around these cells.
 
 import type { NDArray } from '@theorbo/graph';
 import { PNG } from 'pngjs';
@@ -67,22 +67,24 @@ export function encodeHeatmapPng(matrix: HeatmapMatrix, options: HeatmapOptions 
   return PNG.sync.write(png, { colorType: 2 });
 }
 
-function matrixRows(matrix: HeatmapMatrix): ArrayLike<number>[] {
+/** The rows of a 1-D or 2-D matrix; `operation` names the caller in errors. */
+export function matrixRows(matrix: HeatmapMatrix, operation = 'writeHeatmapPng'): ArrayLike<number>[] {
   if (!Array.isArray(matrix)) {
     const array = matrix as NDArray;
     if (array.shape.length === 1) return [array.data];
-    if (array.shape.length !== 2) throw new Error(`writeHeatmapPng: the matrix must be 1-D or 2-D, not shape [${array.shape.join(', ')}].`);
+    if (array.shape.length !== 2) throw new Error(`${operation}: the matrix must be 1-D or 2-D, not shape [${array.shape.join(', ')}].`);
     const [rowCount, columnCount] = array.shape as [number, number];
     return Array.from({ length: rowCount }, (_, r) => array.data.subarray(r * columnCount, (r + 1) * columnCount));
   }
   return [...(matrix as readonly ArrayLike<number>[])];
 }
 
-function valueRange(rows: ArrayLike<number>[], range: NonNullable<HeatmapOptions['range']>): [number, number] {
+/** The colour scale's [low, high] for a range option; `operation` names the caller in errors. */
+export function valueRange(rows: ArrayLike<number>[], range: NonNullable<HeatmapOptions['range']>, operation = 'writeHeatmapPng'): [number, number] {
   if (Array.isArray(range)) {
     const [low, high] = range as readonly [number, number];
     if (!(Number.isFinite(low) && Number.isFinite(high) && high >= low)) {
-      throw new Error(`writeHeatmapPng: the range [${low}, ${high}] must be two finite numbers with max ≥ min.`);
+      throw new Error(`${operation}: the range [${low}, ${high}] must be two finite numbers with max ≥ min.`);
     }
     return [low, high];
   }
@@ -101,7 +103,7 @@ function valueRange(rows: ArrayLike<number>[], range: NonNullable<HeatmapOptions
     const extent = Math.max(Math.abs(low), Math.abs(high));
     return [-extent, extent];
   }
-  if (range !== 'auto') throw new Error(`writeHeatmapPng: range must be 'auto', 'symmetric' or [min, max], not '${String(range)}'.`);
+  if (range !== 'auto') throw new Error(`${operation}: range must be 'auto', 'symmetric' or [min, max], not '${String(range)}'.`);
   return [low, high];
 }
 

@@ -1,6 +1,9 @@
-// Pictures: PNG heatmaps of matrices with viridis and diverging colormaps.
+// Pictures: SVG figures (heatmaps with titles, axes in the domain's units and colour bars)
+// with a PNG rendered from each by resvg, and bare PNG heatmaps of matrices.
 
 export type { ColormapName, Rgb } from './colormap.ts';
 export { colormapColor } from './colormap.ts';
 export type { HeatmapMatrix, HeatmapOptions } from './heatmap.ts';
 export { writeHeatmapPng, encodeHeatmapPng } from './heatmap.ts';
+export type { Axis, FigureOptions, Tick } from './figure.ts';
+export { cqtTicks, heatmapSvg, labelTicks, noteName, noteOfFrequency, pitchClassTicks, renderSvgToPng, timeTicks, writeFigure } from './figure.ts';

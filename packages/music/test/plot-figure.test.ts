@@ -1,0 +1,58 @@
+// SVG figures: title, both axes with their labels and domain-unit ticks, a colour bar with
+// its scale and caption, the colour map by sign; the PNG resvg renders from the SVG (its
+// size, the cells' colours where the SVG puts them, dark text pixels in the title).
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { PNG } from 'pngjs';
+import { colormapColor, cqtTicks, heatmapSvg, noteName, noteOfFrequency, pitchClassTicks, timeTicks, writeFigure } from '../src/plot/index.ts';
+
+const dir = mkdtempSync(join(tmpdir(), 'theorbo-figure-'));
+test.after(() => rmSync(dir, { recursive: true, force: true }));
+
+const texts = (svg: string, group: string): string[] => {
+  const body = svg.match(new RegExp(`<g class="${group}">([\\s\\S]*?)</g>`))?.[1] ?? '';
+  return [...body.matchAll(/<text[^>]*>([^<]*)<\/text>/g)].map((m) => m[1]!);
+};
+
+test('a heatmap SVG has its title, labelled axes with domain ticks and a colour bar with its scale', () => {
+  const weights = Array.from({ length: 24 }, (_, b) => Array.from({ length: 12 }, (_, c) => (b % 12 === c ? 2 : -0.5)));
+  const svg = heatmapSvg(weights, { title: 'Chroma weights & more', x: { label: 'pitch class', ticks: pitchClassTicks() }, y: { label: 'CQT bin (note)', ticks: cqtTicks(24, 12, 48) }, colorbar: 'weight', range: 'symmetric' });
+  assert.match(svg, /<text class="title"[^>]*>Chroma weights &amp; more<\/text>/);
+  assert.equal(texts(svg, 'x-axis'), ['C', 'C#', 'D', 'D#', 'E', 'F', 'F#', 'G', 'G#', 'A', 'A#', 'B', 'pitch class']);
+  assert.equal(texts(svg, 'y-axis'), ['C3', 'C4', 'CQT bin (note)']);
+  assert.equal(texts(svg, 'colorbar'), ['-2.00', '-1.00', '0', '1.00', '2.00', 'weight'], 'symmetric: the scale runs −max … max through 0');
+  const [r, g, b] = colormapColor('diverging', 1 / 128); // the colour bar's lowest step
+  assert.ok(svg.includes(`fill="rgb(${r},${g},${b})"`), 'signed weights use the diverging map');
+  const magnitudes = heatmapSvg([[0, 1], [2, 3]], { title: 't', x: { label: 'x', ticks: [] }, y: { label: 'y', ticks: [] }, colorbar: 'c' });
+  assert.equal(texts(magnitudes, 'colorbar').slice(0, 5), ['0', '0.75', '1.50', '2.25', '3.00']);
+  const [vr, vg, vb] = colormapColor('viridis', 1 / 128);
+  assert.ok(magnitudes.includes(`fill="rgb(${vr},${vg},${vb})"`), 'magnitudes use viridis');
+});
+
+test('writeFigure: the PNG is resvg\'s rendering of the SVG (size, cells where drawn, text)', () => {
+  const paths = writeFigure(join(dir, 'two'), heatmapSvg([[0, 1]], { title: 'Two cells', x: { label: 'time (s)', ticks: timeTicks(2, 0.5) }, y: { label: 'pitch class', ticks: [{ at: 0, label: 'C' }] }, colorbar: 'magnitude', size: [200, 100] }));
+  const svg = readFileSync(paths.svg, 'utf8');
+  const png = PNG.sync.read(readFileSync(paths.png));
+  const [width, height] = svg.match(/width="(\d+)" height="(\d+)"/)!.slice(1).map(Number) as [number, number];
+  assert.equal([png.width, png.height], [width, height]);
+  const at = (x: number, y: number): number[] => Array.from(png.data.subarray((y * png.width + x) * 4, (y * png.width + x) * 4 + 3));
+  const near = (got: number[], want: readonly number[]) => got.every((v, i) => Math.abs(v - want[i]!) <= 3);
+  // The plot area starts at (78, 40) and is 200 × 100: the left cell holds 0, the right 1.
+  assert.ok(near(at(78 + 50, 40 + 50), colormapColor('viridis', 0)), `left cell ${at(128, 90)}`);
+  assert.ok(near(at(78 + 150, 40 + 50), colormapColor('viridis', 1)), `right cell ${at(228, 90)}`);
+  let dark = 0;
+  for (let y = 10; y < 30; y++) for (let x = 100; x < 260; x++) if (at(x, y).every((v) => v < 100)) dark++;
+  assert.ok(dark > 50, `the title's glyphs are drawn (${dark} dark pixels): resvg found a font`);
+});
+
+test('ticks in the domain\'s units', () => {
+  assert.equal([noteName(60), noteName(69), noteName(24), noteName(-1)], ['C4', 'A4', 'C1', 'B-2']);
+  assert.is(noteOfFrequency(261.63), 'C4');
+  assert.equal(cqtTicks(84, 36, 24).map((t) => [t.at, t.label]), [[0, 'C1'], [36, 'C2'], [72, 'C3']]);
+  assert.equal(timeTicks(100, 0.05).map((t) => t.label), ['0', '1', '2', '3', '4', '5']);
+});
+
+test.run();
