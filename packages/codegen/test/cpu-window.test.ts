@@ -150,6 +150,22 @@ test('cpu reductions: argmax and argmin (ties, NaN, an axis, all axes, keepdims,
   assert.ok(kernels.some((label) => /reduce argmax .*\[js\]/.test(label)), kernels.join('; '));
 });
 
+test('cpu subtensor writes: incSubtensor and setSubtensor over slices (negative step, stride), an index and a broadcast value equal the reference bit for bit, natively', async () => {
+  const x = T.tensor('float32', [7, 5], 'x');
+  const y = T.tensor('float32', [3, 5], 'y');
+  const v = T.vector('v');
+  const outputs = [
+    T.incSubtensor(x, [T.slice(1, 6, 2)], y),
+    T.setSubtensor(x, [T.slice(6, 0, -2)], T.mul(y, 2)),
+    T.incSubtensor(x, [':', 3], T.exp(v)),
+    T.incSubtensor(T.mul(x, 3), [T.slice(2, 4), T.slice(1, null)], 1.5),
+  ];
+  const values = [f(7, 5), f(3, 5), f(7)];
+  const want = T.evaluate(outputs, [[x, values[0]!], [y, values[1]!], [v, values[2]!]]);
+  const { got } = await onCpu([x, y, v], outputs, values);
+  got.forEach((value, i) => assert.equal([...value.data], [...want[i]!.data], `output ${i}`));
+});
+
 test('cpu scan: a GRU-like recurrence and its gradient (backpropagation through time) run each step as a cpu plan, equal to the reference', async () => {
   const xs = T.tensor('float32', [6, 3, 5], 'xs');
   const w = T.matrix('w');

@@ -10,7 +10,7 @@
 // then runs on the reference evaluator (cpu/kernels.ts).
 // Index legend: `index` holds JS integer expressions, one per axis of the variable.
 
-import { resolveSlice } from '../render/lowering.ts';
+import { resolveSlice, sliceLength } from '../render/lowering.ts';
 import { normalAt, uniformAt } from './random.ts';
 import {
   binaryOps, castScalar, EvaluationError, formatShape, isFloat, opTable, promote, unaryOps,
@@ -255,6 +255,7 @@ export class JsBuilder {
         return expr;
       }
       case 'advanced_subtensor': return this.gather(variable, index);
+      case 'inc_subtensor': return this.writeRegion(variable, index);
       case 'arange': {
         const [start, , step] = node.inputs as Variable[];
         return rounded(out, `(${this.value(start!, [])} + ${index[0]} * ${this.value(step!, [])})`);
@@ -303,6 +304,36 @@ export class JsBuilder {
       at[axis] = wrapped;
     });
     return this.value(x, at);
+  }
+
+  /**
+   * x with a basic-indexed region incremented or set by y (broadcast to the region), as
+   * render/lowering.ts's incSubtensor: each element tests whether it lies in the region
+   * and reads y at its place there (clamped, so the read stays in bounds either way).
+   */
+  private writeRegion(variable: Variable, index: readonly string[]): string {
+    const node = variable.owner!;
+    const [x, y] = node.inputs as [Variable, Variable];
+    const { items, mode } = node.attrs as { items: readonly ({ kind: 'slice'; start: number | null; stop: number | null; step: number } | { kind: 'index'; index: number } | undefined)[]; mode: 'inc' | 'set' };
+    const conditions: string[] = [];
+    const region: string[] = [];
+    x.shape.forEach((size, axis) => {
+      const item = items[axis];
+      const i = index[axis]!;
+      if (!item) { region.push(i); return; }
+      if (item.kind === 'index') { conditions.push(`${i} === ${item.index < 0 ? item.index + size! : item.index}`); return; }
+      const { start, step } = resolveSlice(item, size!);
+      const count = sliceLength(item, size!);
+      const relative = this.bind(step > 0 ? `(${i} - ${start})` : `(${start} - ${i})`, 's');
+      const magnitude = Math.abs(step);
+      conditions.push(magnitude === 1 ? `(${relative} >= 0 && ${relative} < ${count})` : `(${relative} >= 0 && ${relative} % ${magnitude} === 0 && ${relative} / ${magnitude} < ${count})`);
+      region.push(this.bind(`Math.min(Math.max(${magnitude === 1 ? relative : `((${relative} / ${magnitude}) | 0)`}, 0), ${Math.max(count - 1, 0)})`, 's'));
+    });
+    const base = this.value(x, index);
+    const value = this.value(y, broadcastIndex(region, y.shape, region.length));
+    const out = variable.dtype;
+    const written = mode === 'set' ? value : out === 'bool' ? `(${base} !== 0 || ${value} !== 0 ? 1 : 0)` : `(${base} + ${value})`;
+    return conditions.length === 0 ? rounded(out, written) : `(${conditions.join(' && ')} ? ${rounded(out, written)} : ${base})`;
   }
 
   /** Index expressions of a flat offset over `shape`, bound as names. */
