@@ -3,6 +3,8 @@
 
 export type { DataSource, SynthesizeDatasetOptions, ClipSegment, DatasetClip, DatasetPartition, SynthesizedDataset } from './dataset.ts';
 export { synthesizeDataset, labelsAtTimes } from './dataset.ts';
+export type { AdditiveClip, AdditiveClipsOptions } from './additive-clips.ts';
+export { additiveClipPlans, renderAdditive } from './additive-clips.ts';
 export type { SplitSummary } from './summary.ts';
 export { datasetSummary, formatDatasetSummary } from './summary.ts';
 export type { Split } from './splits.ts';

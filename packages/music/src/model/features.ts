@@ -8,7 +8,10 @@
 import * as T from '@theorbo/graph';
 import { labelsAtTimes } from '../data/labels.ts';
 import type { PlannedSegment as ClipSegment } from '../data/clip-plan.ts';
-import { cqtHost, logCompress, stft, stftHost } from '../signal/index.ts';
+// Signal modules one by one, not signal/index.ts: this file is in the browser build.
+import { cqtHost } from '../signal/cqt.ts';
+import { logCompress, stft } from '../signal/dft.ts';
+import { stftHost } from '../signal/fft-host.ts';
 
 export interface FeatureOptions {
   sampleRate: number;

@@ -18,7 +18,9 @@
 
 import * as T from '@theorbo/graph';
 import { compile, type AcquiredDevice } from '@theorbo/codegen';
-import { cqtFilterbank, firFilterbank, frameCount, logCompress, type CqtFilterbank } from '../signal/index.ts';
+import { cqtFilterbank, firFilterbank, type CqtFilterbank } from '../signal/fir-filterbank.ts';
+import { frameCount } from '../signal/framing.ts';
+import { logCompress } from '../signal/dft.ts';
 import { featureDefaults, type FeatureOptions } from './features.ts';
 import { octaveFolding, templateMatch, templatesVariable, withLoss, type ChromaModel, type TemplateLoss } from './models.ts';
 

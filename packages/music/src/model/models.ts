@@ -10,7 +10,7 @@
 
 import * as T from '@theorbo/graph';
 import { chordTemplates } from '../chords/vocabulary.ts';
-import { chromaMatrix } from '../signal/index.ts';
+import { chromaMatrix } from '../signal/chroma.ts';
 import { dropout, trainingFlag } from '../train/dropout.ts';
 import type { TrainableModel } from '../train/train.ts';
 import type { FeatureOptions } from './features.ts';
