@@ -14,6 +14,7 @@ import { grad } from '@theorbo/autodiff';
 import { compile, readShared } from '@theorbo/codegen';
 import { shapeCases } from '../packages/graph/test/shape-cases.ts';
 import { cases as gradCases } from '../packages/autodiff/test/grad-cases.ts';
+import { base64Bytes, bytesBase64 } from '../packages/graph/src/base64.ts';
 
 /** The same dtype, shape and bits (NaN equal to NaN). */
 function assertSame(got: NDArray, want: NDArray, label: string): void {
@@ -109,6 +110,17 @@ test('a training step with shared weights and updates compiles the same from the
 });
 
 const readBack = (shared: T.SharedVariable): Promise<NDArray> => readShared(shared);
+
+test('base64 agrees with Node\'s Buffer at every length modulo 3, and refuses bad text', () => {
+  for (const length of [0, 1, 2, 3, 4, 5, 6, 1000, 1001, 1002]) {
+    const bytes = Uint8Array.from({ length }, (_, i) => (i * 151 + 7) & 255);
+    const text = bytesBase64(bytes);
+    assert.is(text, Buffer.from(bytes).toString('base64'), `length ${length}`);
+    assert.equal([...base64Bytes(text)], [...bytes], `length ${length} back`);
+  }
+  assert.throws(() => base64Bytes('AB*D'), /'\*' at character 2/);
+  assert.throws(() => base64Bytes('ABC'), /not a multiple of 4/);
+});
 
 // ---- bad files ----
 

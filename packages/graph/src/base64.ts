@@ -5,17 +5,30 @@ const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789
 const lookup = new Int16Array(128).fill(-1);
 for (let i = 0; i < alphabet.length; i++) lookup[alphabet.charCodeAt(i)] = i;
 
+const alphabetCodes = Uint8Array.from(alphabet, (char) => char.charCodeAt(0));
+const ascii = new TextDecoder();
+
 export function bytesBase64(bytes: Uint8Array): string {
-  const parts: string[] = [];
-  let chunk = '';
-  for (let i = 0; i < bytes.length; i += 3) {
-    const a = bytes[i]!, b = bytes[i + 1] ?? 0, c = bytes[i + 2] ?? 0;
-    const n = (a << 16) | (b << 8) | c;
-    chunk += alphabet[n >> 18]! + alphabet[(n >> 12) & 63]! + (i + 1 < bytes.length ? alphabet[(n >> 6) & 63]! : '=') + (i + 2 < bytes.length ? alphabet[n & 63]! : '=');
-    if (chunk.length >= 8192) { parts.push(chunk); chunk = ''; }
+  // Into ASCII bytes with a table, then one decode: fast in browsers and Node alike.
+  const out = new Uint8Array(Math.ceil(bytes.length / 3) * 4);
+  let o = 0;
+  const whole = bytes.length - (bytes.length % 3);
+  for (let i = 0; i < whole; i += 3) {
+    const n = (bytes[i]! << 16) | (bytes[i + 1]! << 8) | bytes[i + 2]!;
+    out[o++] = alphabetCodes[n >> 18]!;
+    out[o++] = alphabetCodes[(n >> 12) & 63]!;
+    out[o++] = alphabetCodes[(n >> 6) & 63]!;
+    out[o++] = alphabetCodes[n & 63]!;
   }
-  parts.push(chunk);
-  return parts.join('');
+  if (whole < bytes.length) {
+    const second = whole + 1 < bytes.length;
+    const n = (bytes[whole]! << 16) | ((second ? bytes[whole + 1]! : 0) << 8);
+    out[o++] = alphabetCodes[n >> 18]!;
+    out[o++] = alphabetCodes[(n >> 12) & 63]!;
+    out[o++] = second ? alphabetCodes[(n >> 6) & 63]! : 61;
+    out[o++] = 61;
+  }
+  return ascii.decode(out);
 }
 
 /** The bytes of a base64 string; throws a sentence naming the first bad character. */
