@@ -26,8 +26,12 @@ export interface WasmRunner {
   run(id: number, tasks: readonly (readonly number[])[]): void;
 }
 
-/** Kernels with fewer elements than this run on the calling thread (dispatch costs ~10 µs). */
-export const serialElements = 1 << 15;
+/** Kernels with fewer elements than this run on the calling thread (benchmarks/cpu-wasm-probe.ts measures it). */
+let serialElements = 1 << 15;
+/** For measurements: the serial threshold of kernels built from now on. */
+export function setSerialElements(elements: number): void {
+  serialElements = elements;
+}
 const tasksPerThread = 3;
 
 export function createWasmRunner(pool: ThreadPool): WasmRunner {
