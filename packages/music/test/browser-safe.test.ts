@@ -1,7 +1,7 @@
 // The music package's browser entry (src/browser.ts, the `browser` export condition):
 // esbuild bundles it for a browser with no music module importing a `node:` module, and
 // the page's in-memory additive clips are the same bytes as synthesizeDataset's.
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as esbuild from 'esbuild';
@@ -23,6 +23,10 @@ test('the browser entry bundles for a browser, and no music module imports node:
   const nodeImports = Object.entries(result.metafile.inputs).flatMap(([file, input]) => input.imports.filter((imported) => imported.external).map((imported) => `${file} → ${imported.path}`));
   const fromMusic = nodeImports.filter((line) => line.includes('packages/music/'));
   assert.equal(fromMusic, [], `music modules reached from src/browser.ts import Node-only modules:\n${fromMusic.join('\n')}`);
+  // Node's globals are not imports: look for them in the music sources the bundle holds.
+  const nodeGlobals = Object.keys(result.metafile.inputs).filter((file) => file.includes('packages/music/src/'))
+    .flatMap((file) => readFileSync(file, 'utf8').split('\n').flatMap((line, i) => (/^\s*\/\//.test(line) || !/\b(Buffer|process|__dirname|require)\s*[.(]/.test(line) ? [] : [`${file}:${i + 1}: ${line.trim()}`])));
+  assert.equal(nodeGlobals, [], `music modules reached from src/browser.ts use Node's globals:\n${nodeGlobals.join('\n')}`);
   assert.ok(result.outputFiles[0]!.contents.length > 100_000, 'the bundle holds the signal and model code');
 });
 

@@ -11,6 +11,9 @@ import { inflateSync } from 'fflate'; // not node:zlib: the browser build reads 
 
 export type Fail = (problem: string, field?: string) => never;
 
+// Invalid bytes become U+FFFD, as Buffer's toString('utf8') made them.
+const utf8 = new TextDecoder('utf-8');
+
 const signatures = { local: 0x04034b50, central: 0x02014b50, end: 0x06054b50, zip64End: 0x06064b50, zip64Locator: 0x07064b50 } as const;
 const endRecordBytes = 22;
 const maxCommentBytes = 0xffff;
@@ -71,7 +74,7 @@ export function readZip(bytes: Uint8Array, fail: Fail): Map<string, Uint8Array> 
     const next = at + centralEntryBytes + nameLength + extraLength + u16(at + 32);
     if (next > directoryEnd) fail(`has a damaged central directory: entry ${index} runs past its end`);
     const entry: CentralEntry = {
-      name: Buffer.from(bytes.buffer, bytes.byteOffset + at + centralEntryBytes, nameLength).toString('utf8'),
+      name: utf8.decode(bytes.subarray(at + centralEntryBytes, at + centralEntryBytes + nameLength)),
       flags: u16(at + 8),
       method: u16(at + 10),
       crc: u32(at + 16),
@@ -114,7 +117,8 @@ function memberData(bytes: Uint8Array, view: DataView, entry: CentralEntry, dire
   }
   const nameLength = view.getUint16(localOffset + 26, true);
   const dataStart = localOffset + localHeaderBytes + nameLength + view.getUint16(localOffset + 28, true);
-  const localName = Buffer.from(bytes.buffer, bytes.byteOffset + localOffset + localHeaderBytes, Math.min(nameLength, bytes.length - localOffset - localHeaderBytes)).toString('utf8');
+  const localStart = localOffset + localHeaderBytes;
+  const localName = utf8.decode(bytes.subarray(localStart, localStart + Math.min(nameLength, bytes.length - localStart)));
   if (localName !== name) fail(`has a local header named '${localName}' where the directory says '${name}' (damaged zip)`, name);
   if (dataStart + compressedSize > directoryOffset) {
     fail(`has a ${member} of ${compressedSize} bytes at byte ${dataStart} that runs past the members' end at byte ${directoryOffset} (truncated or damaged zip)`, name);
