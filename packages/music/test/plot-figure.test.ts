@@ -40,9 +40,9 @@ test('writeFigure: the PNG is resvg\'s rendering of the SVG (size, cells where d
   assert.equal([png.width, png.height], [width, height]);
   const at = (x: number, y: number): number[] => Array.from(png.data.subarray((y * png.width + x) * 4, (y * png.width + x) * 4 + 3));
   const near = (got: number[], want: readonly number[]) => got.every((v, i) => Math.abs(v - want[i]!) <= 3);
-  // The plot area starts at (78, 40) and is 200 × 100: the left cell holds 0, the right 1.
-  assert.ok(near(at(78 + 50, 40 + 50), colormapColor('viridis', 0)), `left cell ${at(128, 90)}`);
-  assert.ok(near(at(78 + 150, 40 + 50), colormapColor('viridis', 1)), `right cell ${at(228, 90)}`);
+  // The plot area starts at (100, 40) and is 200 × 100: the left cell holds 0, the right 1.
+  assert.ok(near(at(100 + 50, 40 + 50), colormapColor('viridis', 0)), `left cell ${at(150, 90)}`);
+  assert.ok(near(at(100 + 150, 40 + 50), colormapColor('viridis', 1)), `right cell ${at(250, 90)}`);
   let dark = 0;
   for (let y = 10; y < 30; y++) for (let x = 100; x < 260; x++) if (at(x, y).every((v) => v < 100)) dark++;
   assert.ok(dark > 50, `the title's glyphs are drawn (${dark} dark pixels): resvg found a font`);

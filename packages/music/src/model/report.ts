@@ -1,12 +1,13 @@
 // The report folder of an experiment: summary.md with the table of results (weighted
 // chord symbol recall, majmin and root, and frame accuracy, for template matching and
 // for the classifier), and the pictures the talk shows — weights at the start and the
-// end of training, a chromagram of a held-out clip per model, the confusion matrix.
+// end of training, a chromagram of a held-out clip per model, the confusion matrix, as
+// SVG figures with PNGs beside them (report-figures.ts).
 
 import { join } from 'node:path';
 import type * as T from '@theorbo/graph';
 import { writeFileAtomic } from '../files/atomic-write.ts';
-import { writeHeatmapPng } from '../plot/index.ts';
+import { chromagramFigure, confusionFigure, weightFigures } from './report-figures.ts';
 import type { Scores } from './evaluate.ts';
 import type { RhythmExperimentResult } from '../rhythm/rhythm-experiment.ts';
 
@@ -34,7 +35,7 @@ export interface ReportContent {
 const percent = (value: number): string => `${(100 * value).toFixed(1)}`;
 const slug = (name: string): string => name.toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-|-$/g, '');
 
-/** Writes summary.md and the PNGs into `dir`; returns the summary's path. */
+/** Writes summary.md and the figures (SVG and PNG) into `dir`; returns the summary's path. */
 export function writeReport(dir: string, content: ReportContent): string {
   const lines = [
     '# Learned chroma versus hand-designed chroma',
@@ -55,14 +56,10 @@ export function writeReport(dir: string, content: ReportContent): string {
   ];
   for (const model of content.models) {
     const name = slug(model.name);
-    writeHeatmapPng(join(dir, `${name}-weights-start.png`), model.weightsStart, { range: 'symmetric' });
-    writeHeatmapPng(join(dir, `${name}-weights-end.png`), model.weightsEnd, { range: 'symmetric' });
-    writeHeatmapPng(join(dir, `${name}-chromagram.png`), transpose(model.exampleChroma), { origin: 'lower' });
-    lines.push(`### ${model.name}`, '', `Weights, start and end of training: ![start](${name}-weights-start.png) ![end](${name}-weights-end.png)`, '', `Chromagram of a held-out clip (pitch classes C…B upwards): ![chromagram](${name}-chromagram.png)`, '');
+    lines.push(`### ${model.name}`, '', ...weightFigures(dir, name, model.name, model.weightsStart, model.weightsEnd), ...chromagramFigure(dir, name, model.name, model.exampleChroma));
   }
   const best = [...content.models].sort((a, b) => b.classifier.majmin - a.classifier.majmin)[0]!;
-  writeHeatmapPng(join(dir, 'confusion.png'), normalizeRows(best.classifier.confusion));
-  lines.push(`### Confusion matrix (${best.name}, classifier; rows: reference, columns: estimate, in vocabulary order ${content.vocabulary[0]} … ${content.vocabulary[content.vocabulary.length - 1]})`, '', '![confusion](confusion.png)', '');
+  lines.push(...confusionFigure(dir, best.name, normalizeRows(best.classifier.confusion), content.vocabulary));
   lines.push('## Data', '', '```', content.dataset, '```', '');
   const path = join(dir, 'summary.md');
   writeFileAtomic(path, `${lines.join('\n')}\n`, { operation: 'writeReport' });
@@ -82,11 +79,6 @@ function rhythmTable(rhythm: RhythmExperimentResult): string[] {
     'The tempo reference is the track\'s one tempo (salience 1): half or double the tempo counts as wrong. The fine-tuned front end learns log gains on the mel filterbank (onset loss) and smooth bumps on the tempo prior (cross-entropy on the sharpened tempo scores); peak picking and the beat tracker are the same host code for both.',
     '',
   ];
-}
-
-function transpose(values: T.NDArray): number[][] {
-  const [rows, cols] = values.shape as [number, number];
-  return Array.from({ length: cols }, (_, c) => Array.from({ length: rows }, (_, r) => values.data[r * cols + c]!));
 }
 
 function normalizeRows(counts: number[][]): number[][] {

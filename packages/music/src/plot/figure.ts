@@ -31,7 +31,7 @@ export interface FigureOptions {
   size?: readonly [number, number];
 }
 
-const margin = { left: 78, right: 120, top: 40, bottom: 58 };
+const margin = { left: 100, right: 120, top: 40, bottom: 58 };
 const font = 'DejaVu Sans, Arial, Helvetica, sans-serif';
 
 const escapeXml = (text: string): string => text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
@@ -74,7 +74,7 @@ export function heatmapSvg(matrix: HeatmapMatrix, options: FigureOptions): strin
     const y = num(yOf(tick.at));
     parts.push(`<line x1="${x0 - 5}" y1="${y}" x2="${x0}" y2="${y}" stroke="black"/><text x="${x0 - 8}" y="${y}" text-anchor="end" dominant-baseline="middle" dy="0.35em">${escapeXml(tick.label)}</text>`);
   }
-  parts.push(`<text class="axis-label" transform="translate(18 ${num(y0 + height / 2)}) rotate(-90)" text-anchor="middle" font-size="13">${escapeXml(options.y.label)}</text></g>`);
+  parts.push(`<text class="axis-label" transform="translate(16 ${num(y0 + height / 2)}) rotate(-90)" text-anchor="middle" font-size="13">${escapeXml(options.y.label)}</text></g>`);
   parts.push(colorbar(x0 + width + 18, y0, height, low, high, colormap, options.colorbar));
   parts.push('</svg>');
   return `${parts.join('\n')}\n`;
