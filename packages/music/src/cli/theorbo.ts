@@ -17,7 +17,8 @@ import { chordVocabulary, vocabularyNames, vocabularyQualities, writeLab, type V
 import { datasetSummary, formatDatasetSummary, synthesizeDataset, type ChordQuality, type DataSource } from '../data/index.ts';
 import { framesToSegments } from '../eval/index.ts';
 import { chordDecoders, chordDecodingDefaults, decodeChordFrames, type ChordDecoding, type ChordDecoder } from '../eval/chord-decoding.ts';
-import { writeHeatmapPng } from '../plot/index.ts';
+import { heatmapSvg, pitchClassTicks, timeTicks, writeFigure } from '../plot/index.ts';
+import { arrayFigure } from '../model/report-figures.ts';
 import { loadNpz, saveModel, train } from '../train/index.ts';
 import { clipFeatures, featureDefaults, stackFrames, type ClipFeatures } from '../model/features.ts';
 import { buildModel, clipInput, modelKinds, type ModelConfig, type ModelKind } from '../model/registry.ts';
@@ -193,13 +194,14 @@ program.command('chroma <audio>').description('write the chromagram of an audio 
   .option('--norm <norm>', `each frame divided by its max (the strongest pitch class reads 1), l1 or l2 norm, or none (the model's output as it is); default ${defaultChromaNorm}`, oneOf(chromaNorms), defaultChromaNorm)
   .option('--format <format>', 'csv (default) or npy: a float64 [frames, 13] array for numpy.load, column 0 the time', oneOf(frameFileFormats), 'csv')
   .action(async (audio: string, options: { model?: string; out?: string; norm: ChromaNormName; format: FrameFileFormat }) => {
-    const { chroma, features } = await chromaOf(audio, options.model);
+    const { chroma, features, config } = await chromaOf(audio, options.model);
     const prefix = options.out ?? basename(audio).replace(/\.[^.]+$/, '');
     const values = normalizeRows(chroma.data, 12, options.norm);
     const dataPath = writeFrameFile(prefix, options.format, features.times, values, pitchClassColumns, 'chroma');
     const columns = Array.from({ length: 12 }, (_, k) => Array.from(features.times, (_, f) => values[f * 12 + k]!));
-    writeHeatmapPng(`${prefix}.png`, columns, { origin: 'lower' });
-    console.log(`wrote ${dataPath} and ${prefix}.png (${features.times.length} frames, ${options.norm} norm)`);
+    const figure = heatmapSvg(columns, { title: `Chromagram of ${basename(audio)}`, x: { label: 'time (s)', ticks: timeTicks(features.times.length, config.feature.hop / config.feature.sampleRate) }, y: { label: 'pitch class', ticks: pitchClassTicks() }, colorbar: `chroma (${options.norm === 'none' ? 'not normalized' : `${options.norm}-normalized`})` });
+    writeFigure(prefix, figure);
+    console.log(`wrote ${dataPath}, ${prefix}.svg and ${prefix}.png (${features.times.length} frames, ${options.norm} norm)`);
   });
 
 program.command('chords <audio>').description('recognize the chords of an audio file and write a .lab file')
@@ -305,16 +307,16 @@ program.command('beats <audio>').description('print the beat times of an audio f
     }
   });
 
-program.command('plot <npz>').description('write a PNG heatmap of every 2-D array in a .npz file (e.g. a model\'s weights.npz)')
+program.command('plot <npz>').description('draw every 2-D array in a .npz file (e.g. a model\'s weights.npz) as an SVG figure with axes and a colour bar, and a PNG of it')
   .option('--out <dir>', 'output folder', '.')
   .action(async (npz: string, options: { out: string }) => {
     const arrays = loadNpz(npz); // pictures need no device, so none is started
     mkdirSync(options.out, { recursive: true });
     for (const [name, value] of Object.entries(arrays)) {
       if (value.ndim !== 2) continue;
-      const path = join(options.out, `${name}.png`);
-      writeHeatmapPng(path, value, { range: 'symmetric' });
-      console.log(`wrote ${path} (${value.dtype}[${value.shape.join(',')}])`);
+      const prefix = join(options.out, name);
+      arrayFigure(prefix, `${basename(npz)}: ${name} [${value.shape.join(' × ')}]`, value);
+      console.log(`wrote ${prefix}.svg, ${prefix}.png (${value.dtype}[${value.shape.join(',')}])`);
     }
   });
 

@@ -89,3 +89,20 @@ export function confusionFigure(dir: string, modelName: string, fractions: Rows,
   writeFigure(join(dir, 'confusion'), heatmapSvg(fractions, { title: `Confusion matrix: ${modelName}, classifier`, x: { label: 'estimated chord', ticks }, y: { label: 'reference chord', ticks }, colorbar: 'fraction of the reference\'s frames', range: [0, 1], origin: 'upper', size: [420, 420] }));
   return [`### Confusion matrix (${modelName}, classifier)`, '', 'Rows: the reference chord; columns: the estimate; each row sums to 1.', '', figureLink('confusion', 'confusion matrix'), ''];
 }
+
+/**
+ * One array's figure at `<prefix>.svg` and `.png` (theorbo plot): CQT chroma weights with
+ * notes and pitch classes, a DFT first layer as sorted spectra, anything else by index.
+ */
+export function arrayFigure(prefix: string, title: string, array: T.NDArray, feature: FeatureOptions = featureDefaults): void {
+  const rows = rowsOf(array);
+  const [rowCount, columnCount] = [rows.length, rows[0]!.length];
+  if (rowCount === feature.nBins && columnCount === 12) {
+    writeFigure(prefix, heatmapSvg(rows, { title, x: { label: 'pitch class', ticks: pitchClassTicks() }, y: { label: 'CQT bin (note)', ticks: cqtTicks(feature.nBins, feature.binsPerOctave, Math.round(midiOf(feature.fmin))) }, colorbar: 'weight', range: 'symmetric', size: [300, 420] }));
+  } else if (rowCount === feature.nFft / 2 + 1) {
+    writeFigure(prefix, spectraSvg(rows, feature, title));
+  } else {
+    const index = (count: number): Tick[] => labelTicks(Array.from({ length: count }, (_, i) => String(i)), Math.max(1, Math.ceil(count / 10)));
+    writeFigure(prefix, heatmapSvg(rows, { title, x: { label: 'column', ticks: index(columnCount) }, y: { label: 'row', ticks: index(rowCount) }, colorbar: 'value', range: 'symmetric', origin: 'upper' }));
+  }
+}
