@@ -93,7 +93,9 @@ const i32x4Codes = {
 const f32x4Codes = {
   splat: 0x13, eq: 0x41, ne: 0x42, lt: 0x43, gt: 0x44, le: 0x45, ge: 0x46, demoteF64x2Zero: 0x5e,
   ceil: 0x67, floor: 0x68, trunc: 0x69, nearest: 0x6a, abs: 0xe0, neg: 0xe1, sqrt: 0xe3,
-  add: 0xe4, sub: 0xe5, mul: 0xe6, div: 0xe7, min: 0xe8, max: 0xe9, convertI32x4S: 0xfa,
+  add: 0xe4, sub: 0xe5, mul: 0xe6, div: 0xe7, min: 0xe8, max: 0xe9,
+  /** b < a ? b : a and a < b ? b : a: one x86 instruction each (min/max order NaN and ±0 as IEEE does, in several). */
+  pmin: 0xea, pmax: 0xeb, convertI32x4S: 0xfa,
   /** a·b + c, fused or not at the engine's choice (relaxed SIMD). */
   relaxedMadd: 0x105, relaxedNmadd: 0x106,
 } as const;

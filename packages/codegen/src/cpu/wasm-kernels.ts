@@ -99,7 +99,7 @@ export function lowerKernel(kernel: Kernel, context: Pick<KernelContext, 'materi
         if (!sameShape(kernel.root, output) || kernel.root.dtype !== 'float32') throw new Unsupported('a stored root of another shape');
         stores.push({ access: lowering.access(kernel.root, index), value: lowering.value(kernel.root, index), phase: 'column' });
       }
-      return { axisSizes: output.shape as number[], inner: [ndim - 1], reductions, stores };
+      return { axisSizes: output.shape as number[], inner: [ndim - 1], reductions, stores, inPlace: kernel.writesInto !== undefined };
     }
     case 'reduce': {
       const root = kernel.root;

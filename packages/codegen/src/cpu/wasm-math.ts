@@ -17,8 +17,8 @@ const splat = (f: FunctionBuilder, value: number): FunctionBuilder => f.v128.con
 /** exp(x): x = n·ln2 + r with |r| ≤ ln2/2, a degree-6 polynomial in r, times 2^n (in two factors, so n may reach ±150). */
 export function emitExp(f: FunctionBuilder, x: Local, temp: Temp): void {
   const clamped = temp(), n = temp(), r = temp(), p = temp(), half = temp();
-  // Clamped so that n fits the exponent field twice; NaN stays NaN through min/max.
-  f.local.get(x); splat(f, 89).f32x4.min(); splat(f, -104).f32x4.max().local.set(clamped);
+  // Clamped so that n fits the exponent field twice; pmin/pmax return x itself where x is NaN.
+  f.local.get(x); splat(f, 89).f32x4.pmin(); splat(f, -104).f32x4.pmax().local.set(clamped);
   f.local.get(clamped); splat(f, Math.LOG2E).f32x4.mul().f32x4.nearest().local.set(n);
   f.local.get(clamped).local.get(n); splat(f, 0.693359375).f32x4.mul().f32x4.sub();
   f.local.get(n); splat(f, -2.12194440e-4).f32x4.mul().f32x4.sub().local.set(r);

@@ -28,6 +28,8 @@ export interface VectorProgram {
   reductions: { op: 'sum' | 'prod' | 'max' | 'min'; input: VectorNode; identity: number }[];
   /** 'column' stores run in the vector loop; 'row' stores once per row after the reductions. */
   stores: { access: Access; value: VectorNode; phase: 'column' | 'row' }[];
+  /** The output is written into a buffer the kernel may also read (an update in place). */
+  inPlace?: boolean;
 }
 
 export interface RenderedKernel {
@@ -73,6 +75,7 @@ export function renderProgram(program: VectorProgram): RenderedKernel {
   if (accesses.some((a) => innerCoef(a) < 0)) throw new Unsupported('a negative stride along the vector axis');
   const buffers = [...new Set(accesses.map((a) => a.buffer))];
   const accNodes = reductions.map((_, r) => schedule(roots).find((node) => node.kind === 'acc' && node.reduction === r));
+  const reuse = reusedInOutput(program, innerCoef);
   if (buffers.length > 12) throw new Unsupported('more than 12 buffers in one kernel');
 
   const module = new ModuleBuilder();
@@ -140,8 +143,9 @@ export function renderProgram(program: VectorProgram): RenderedKernel {
     };
 
     /** Computes what `targets` need (each node once per loop body) into their locals. */
-    const compute = (targets: readonly VectorNode[], vectorMode: boolean): void => {
+    const compute = (targets: readonly VectorNode[], vectorMode: boolean, known: readonly VectorNode[] = []): void => {
       computed.clear();
+      for (const node of known) computed.add(node.id);
       for (const node of schedule(targets)) {
         if (computed.has(node.id)) continue;
         computed.add(node.id);
@@ -202,6 +206,10 @@ export function renderProgram(program: VectorProgram): RenderedKernel {
           } else f.v128.const([identity, identity, identity, identity]).local.set(acc.lanes!);
           columnLoop(() => f.i32.const(0), () => f.i32.const(columns), (vectorMode) => {
             compute([input], vectorMode);
+            if (reuse && r === reductions.length - 1) {
+              f.local.get(addresses.get(reuse.store.access)!).local.get(colBytes).i32.add().local.get(valueLocal(reuse.node));
+              if (vectorMode) f.v128.store(0, 2); else f.v128.store32Lane(0);
+            }
             const v = valueLocal(input);
             if (!arithmetic) {
               f.local.get(acc.lanes!).local.get(v);
@@ -244,7 +252,14 @@ export function renderProgram(program: VectorProgram): RenderedKernel {
         const columnStores = stores.filter((s) => s.phase === 'column');
         if (columnStores.length > 0) {
           columnLoop(() => f.local.get(colStart), () => f.local.get(colEnd), (vectorMode) => {
-            compute(columnStores.map((s) => s.value), vectorMode);
+            const known: VectorNode[] = [];
+            if (reuse) {
+              f.local.get(addresses.get(reuse.store.access)!).local.get(colBytes).i32.add();
+              if (vectorMode) f.v128.load(0, 2); else f.v128.load32Splat();
+              f.local.set(valueLocal(reuse.node));
+              known.push(reuse.node);
+            }
+            compute(columnStores.map((s) => s.value), vectorMode, known);
             for (const store of columnStores) {
               const coef = innerCoef(store.access);
               const value = valueLocal(store.value);
@@ -266,4 +281,25 @@ export function renderProgram(program: VectorProgram): RenderedKernel {
 
 function combine2(f: FunctionBuilder, op: string): void {
   if (op === 'sum') f.f64x2.add(); else f.f64x2.mul();
+}
+
+/**
+ * In a rows kernel (softmax: max, then Σ exp(x − max), then exp(x − max) / Σ), the costliest
+ * value the last reduction and the output both compute: the reduction pass stores it in the
+ * output row, and the output pass reads it back instead of computing it again. Only where
+ * there is one output, stored contiguously in a buffer the kernel does not read.
+ */
+function reusedInOutput(program: VectorProgram, innerCoef: (access: Access) => number): { node: VectorNode; store: VectorProgram['stores'][number] } | undefined {
+  const { reductions, stores } = program;
+  const last = reductions[reductions.length - 1];
+  if (!last || program.inPlace || stores.length !== 1 || stores[0]!.phase !== 'column') return undefined;
+  const store = stores[0]!;
+  if (innerCoef(store.access) !== 1) return undefined;
+  const everything = schedule([...reductions.map((r) => r.input), store.value]);
+  if (everything.some((node) => node.kind === 'load' && node.access.buffer === store.access.buffer)) return undefined;
+  const inOutput = new Set(schedule([store.value]).map((node) => node.id));
+  // The shared op computed last in the reduction's order: the one with the most work below it.
+  const shared = schedule([last.input]).filter((node) => node.kind === 'op' && inOutput.has(node.id) && node.type === 'f32');
+  const node = shared[shared.length - 1];
+  return node ? { node, store } : undefined;
 }
