@@ -4,20 +4,29 @@
 // In the page: one case per op kind compiled on the page's device against the reference
 // evaluator and one gradient check per differentiable op (web/test/ops-page.ts), and
 // window.theorbo.recognize on a synthesized clip gives the labels `theorbo chords` writes
-// for the same clip in Node. A browser that cannot start fails the suite, never skips it.
-// Left out: the views' clicks (window.theorbo drives the same code), microphone input.
+// for the same clip in Node; a graph saved in Node (saveGraph) gives Node's outputs in the
+// page; Bring your model, given a model folder's files, gives `theorbo chords --model`'s
+// labels; Learn synthesizes, trains and lowers the loss. A browser that cannot start fails
+// the suite, never skips it. Left out: microphone input.
 import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { createServer, type Server } from 'node:http';
+import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
-import { extname, join } from 'node:path';
+import { join } from 'node:path';
 import puppeteer, { type Browser, type Page } from 'puppeteer-core';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { additiveClipPlans, parseLab, renderAdditive, writeWav } from '@theorbo/music';
-import { buildWeb } from '../web/build.ts';
-import type { OpReport } from '../web/test/ops-page.ts';
+import { assertClose } from '@theorbo/graph/testing';
+import {
+  additiveClipPlans, clipFeatures, featureDefaults, learnedChroma, parseLab, renderAdditive, saveModel, stickyTransitions, templateLogScores,
+  viterbiGraph, writeWav,
+} from '@theorbo/music';
+import * as T from '@theorbo/graph';
+import { grad } from '@theorbo/autodiff';
+import { acquireDevice, compile } from '@theorbo/codegen';
+import { buildWeb, serveDirectory } from '../web/build.ts';
+import type { OpReport, WireArray } from '../web/test/ops-page.ts';
 
 // What the page offers (web/src/main.ts), typed here without the DOM library; functions
 // handed to page.evaluate run in the page, where these globals exist.
@@ -42,18 +51,7 @@ test.before(async () => {
   if (!existsSync(chromium)) throw new Error(`${chromium} is missing: the browser tests need Debian's chromium-headless-shell (scripts/setup.sh installs it)`);
   const outdir = join(scratch, 'dist');
   await buildWeb({ outdir, extraEntries: { 'ops-page': join(root, 'web/test/ops-page.ts') } });
-  const types: Record<string, string> = { '.js': 'text/javascript', '.html': 'text/html', '.css': 'text/css' };
-  server = createServer((request, response) => {
-    const file = join(outdir, request.url === '/' ? 'index.html' : decodeURIComponent(request.url!.slice(1)));
-    if (!file.startsWith(outdir) || !existsSync(file)) {
-      response.statusCode = 404;
-      response.end();
-      return;
-    }
-    response.setHeader('content-type', types[extname(file)] ?? 'application/octet-stream');
-    response.end(readFileSync(file));
-  });
-  await new Promise<void>((resolve) => server!.listen(0, '127.0.0.1', resolve));
+  server = await serveDirectory(outdir);
   try {
     browser = await puppeteer.launch({ executablePath: chromium, headless: true, args: flags, timeout: 30_000 });
   } catch (error) {
@@ -91,34 +89,112 @@ test('every op kind on the page\'s device against the reference evaluator, every
   assert.ok(report.forward.length >= 20 && report.gradients.length >= 20, 'the page ran the case lists');
 });
 
-test('window.theorbo.recognize gives the labels `theorbo chords` writes for the same clip', async () => {
-  // A synthesized clip with several chords (seed 3's first test clip), as a float WAV for the CLI.
-  const plan = additiveClipPlans({ seed: 3, clips: { test: 1 } })[0]!;
-  const clip = renderAdditive(plan);
-  const wav = join(scratch, 'clip.wav');
-  writeWav(wav, { sampleRate: clip.sampleRate, channels: [clip.audio] }, { sampleFormat: 'float' });
-  const cli = new Promise<string>((resolve, reject) => {
-    const child = spawn(join(root, 'node_modules/.bin/tsx'), [join(root, 'packages/music/src/cli/theorbo.ts'), 'chords', wav, '--out', join(scratch, 'clip.lab')], { cwd: scratch });
+// A synthesized clip with several chords (seed 3's first test clip) as a float WAV, and a
+// learned-chroma model folder (octave-folding start, perturbed so that it differs from the
+// hand-designed chroma); the CLI runs on both while the page works.
+const plan = additiveClipPlans({ seed: 3, clips: { test: 1 } })[0]!;
+const clip = renderAdditive(plan);
+const wav = join(scratch, 'clip.wav');
+const modelDir = join(scratch, 'model');
+let cliRuns: Promise<string[]> | undefined;
+
+function theorbo(args: string[]): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(join(root, 'node_modules/.bin/tsx'), [join(root, 'packages/music/src/cli/theorbo.ts'), ...args], { cwd: scratch });
     let output = '';
     child.stdout.on('data', (chunk) => (output += chunk));
     child.stderr.on('data', (chunk) => (output += chunk));
-    child.on('close', (code) => (code === 0 ? resolve(output) : reject(new Error(`theorbo chords exited ${code}:\n${output}`))));
+    child.on('close', (code) => (code === 0 ? resolve(output) : reject(new Error(`theorbo ${args.join(' ')} exited ${code}:\n${output}`))));
   });
+}
+
+test.before(async () => {
+  writeWav(wav, { sampleRate: clip.sampleRate, channels: [clip.audio] }, { sampleFormat: 'float' });
+  const model = learnedChroma(featureDefaults, { from: 'octave', gain: 0.6 });
+  const weights = model.weights.get();
+  model.weights.set(T.array(Float32Array.from(weights.data, (value, i) => value + 0.05 * Math.sin(i)), { shape: weights.shape }));
+  await saveModel(modelDir, model.params, { kind: 'learned-chroma', feature: featureDefaults, init: 'octave' });
+  cliRuns = Promise.all([
+    theorbo(['chords', wav, '--out', join(scratch, 'clip.lab')]),
+    theorbo(['chords', wav, '--model', modelDir, '--out', join(scratch, 'clip-model.lab')]),
+  ]);
+});
+
+/** The labels must agree; boundaries fall on frame edges, and the two devices' float arithmetic may move one by a frame. */
+function assertSameChords(inPage: readonly Segment[], expected: readonly Segment[], what: string): void {
+  assert.ok(new Set(expected.map((segment) => segment.label)).size >= 2, `the clip should hold several chords: ${JSON.stringify(expected)}`);
+  console.log(`  ${what}: ${expected.length} segments from the CLI (${expected.map((segment) => segment.label).join(' ')}), ${inPage.length} in the page`);
+  assert.equal(inPage.map((segment) => segment.label), expected.map((segment) => segment.label), `${what}: labels in the page and from the CLI`);
+  const frame = featureDefaults.hop / featureDefaults.sampleRate;
+  for (const [i, segment] of expected.entries()) {
+    assert.ok(Math.abs(inPage[i]!.start - segment.start) <= frame + 1e-9, `${what}: segment ${i} starts at ${inPage[i]!.start} s in the page, ${segment.start} s from the CLI`);
+  }
+}
+
+test('window.theorbo.recognize gives the labels `theorbo chords` writes for the same clip', async () => {
   const base64 = Buffer.from(clip.audio.buffer, clip.audio.byteOffset, clip.audio.byteLength).toString('base64');
   const inPage = await page.evaluate(async (data: string, sampleRate: number) => {
     const bytes = Uint8Array.from(atob(data), (c) => c.charCodeAt(0));
     return (globalThis as unknown as PageGlobals).theorbo.recognize(new Float32Array(bytes.buffer), sampleRate);
   }, base64, clip.sampleRate);
-  await cli;
-  const expected = parseLab(readFileSync(join(scratch, 'clip.lab'), 'utf8'), 'clip.lab');
-  assert.ok(new Set(expected.map((segment) => segment.label)).size >= 2, `the clip should hold several chords: ${JSON.stringify(expected)}`);
-  console.log(`  ${expected.length} segments from the CLI (${expected.map((segment) => segment.label).join(' ')}), ${inPage.length} in the page`);
-  assert.equal(inPage.map((segment) => segment.label), expected.map((segment) => segment.label), 'labels in the page and from the CLI');
-  // Boundaries fall on frame edges; the two devices' float arithmetic may move one by a frame.
-  const frame = 512 / clip.sampleRate;
-  for (const [i, segment] of expected.entries()) {
-    assert.ok(Math.abs(inPage[i]!.start - segment.start) <= frame + 1e-9, `segment ${i} starts at ${inPage[i]!.start} s in the page, ${segment.start} s from the CLI`);
+  await cliRuns;
+  assertSameChords(inPage, parseLab(readFileSync(join(scratch, 'clip.lab'), 'utf8'), 'clip.lab'), 'recognize');
+});
+
+test('Bring your model: weights.npz + config.json and the clip give `theorbo chords --model`\'s labels, and the .lab to download', async () => {
+  await page.click('nav button[data-view=bring]');
+  const modelInput = await page.$('#bring-model');
+  await modelInput!.uploadFile(join(modelDir, 'weights.npz'), join(modelDir, 'config.json'));
+  await page.waitForFunction(() => /choose an audio|error/.test((globalThis as unknown as { document: { getElementById(id: string): { textContent: string } } }).document.getElementById('bring-status').textContent), { timeout: 30_000 });
+  const loaded = await page.$eval('#bring-status', (element) => element.textContent ?? '');
+  assert.match(loaded, /^learned-chroma model: chroma_weights\[84×12\]/);
+  await (await page.$('#bring-audio'))!.uploadFile(wav);
+  await page.waitForFunction(() => /segments in|error/.test((globalThis as unknown as { document: { getElementById(id: string): { textContent: string } } }).document.getElementById('bring-status').textContent), { timeout: 60_000 });
+  const status = await page.$eval('#bring-status', (element) => element.textContent ?? '');
+  assert.not.match(status, /error/);
+  await cliRuns;
+  assertSameChords(parseLab(await page.$eval('#bring-lab', (element) => element.textContent ?? ''), 'the page\'s .lab'), parseLab(readFileSync(join(scratch, 'clip-model.lab'), 'utf8'), 'clip-model.lab'), 'Bring your model');
+  assert.match(await page.$eval('#bring-download', (element) => (element as unknown as { download: string }).download), /^clip\.lab$/);
+});
+
+test('a graph saved in Node (learned chroma, template scores, Viterbi as a scan, a gradient) gives Node\'s outputs in the page', async () => {
+  const features = clipFeatures(clip.audio, [], featureDefaults).cqt;
+  const model = learnedChroma(featureDefaults, { from: 'octave', gain: 0.6 });
+  const logScores = templateLogScores(model.chroma);
+  const { path, score } = viterbiGraph(logScores, T.constant(stickyTransitions(25, 0.9)));
+  const [gradient] = grad(score, [model.weights]);
+  const outputs = [logScores, path, score, gradient!];
+  const json = T.saveGraph(outputs, { inputs: [model.features] });
+  const device = await acquireDevice();
+  const expected = (await compile({ inputs: [model.features], outputs, device })(features)) as T.NDArray[];
+  const wire: WireArray = { dtype: features.dtype, shape: [...features.shape], data: Array.from(features.data) };
+  const result = await page.evaluate(async (text: string, input: WireArray) =>
+    (await import('/ops-page.js' as string) as typeof import('../web/test/ops-page.ts')).runSavedGraph(text, [input]), json, wire);
+  console.log(`  saved graph: ${(json.length / 1024).toFixed(0)} kB of JSON, run in Node on ${device.kind} and in the page on ${result.device}`);
+  const got = result.outputs.map((output) => T.array(output.data, { dtype: output.dtype, shape: output.shape }));
+  assert.equal(got.map((array) => array.dtype), expected.map((array) => array.dtype));
+  assertClose(got[0]!, expected[0]!, { rtol: 1e-4, atol: 1e-4 }, 'log scores');
+  assert.equal(Array.from(got[1]!.data), Array.from(expected[1]!.data), 'Viterbi path');
+  assertClose(got[2]!, expected[2]!, { rtol: 1e-4, atol: 1e-3 }, 'path score');
+  assertClose(got[3]!, expected[3]!, { rtol: 1e-3, atol: 1e-3 }, 'gradient of the score');
+});
+
+test('Learn: clips synthesized in the page, the learned chroma trained on the device, the loss falls and the weights are drawn', async () => {
+  await page.click('nav button[data-view=learn]');
+  for (const [id, value] of [['#learn-train', '2'], ['#learn-validation', '1'], ['#learn-epochs', '2']] as const) {
+    await page.$eval(id, (element, text) => { (element as unknown as { value: string }).value = text; }, value);
   }
+  type Doc = { document: { getElementById(id: string): { textContent: string } } };
+  await page.click('#learn-prepare');
+  await page.waitForFunction(() => /press Train|error/.test((globalThis as unknown as Doc).document.getElementById('learn-status').textContent), { timeout: 60_000 });
+  assert.match(await page.$eval('#learn-status', (element) => element.textContent ?? ''), /^3 clips, \d+ training and \d+ validation frames/);
+  await page.click('#learn-train-button');
+  await page.waitForFunction(() => /stopped after|error/.test((globalThis as unknown as Doc).document.getElementById('learn-status').textContent), { timeout: 60_000 });
+  const status = await page.$eval('#learn-status', (element) => element.textContent ?? '');
+  assert.match(status, /^stopped after 2 epochs, \d+ steps; validation frame accuracy \d+\.\d%$/);
+  const [first, last] = JSON.parse(await page.$eval('#learn-curves', (element) => (element as unknown as { dataset: { losses: string } }).dataset.losses)) as [number, number];
+  console.log(`  Learn: ${status}; loss ${first.toFixed(4)} → ${last.toFixed(4)}`);
+  assert.ok(last < first, `the loss should fall while training: ${first} → ${last}`);
   assert.equal(pageErrors, [], 'uncaught errors in the page');
 });
 

@@ -1,14 +1,17 @@
 // Builds and serves the web app with esbuild. `pnpm web:build` writes a minified bundle,
 // index.html and style.css to web/dist and prints the bundle's size gzipped (it fails
 // past the 500 kB budget); `pnpm web` builds with source maps and serves web/dist on
-// localhost (WebGPU needs a secure context, which localhost is), printing the URL.
+// localhost (WebGPU needs a secure context, which localhost is; the headers make the page
+// cross-origin isolated for the cpu device's threads), printing the URL.
 // The packages resolve through their `browser` export conditions; a Node-only import
 // that reaches the bundle fails the build with esbuild's message naming the importer.
 // Usage: tsx web/build.ts build | serve [--port N]
 // Left out: hashing file names, a dev server with live reload.
 
-import { copyFileSync, mkdirSync, readFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { copyFileSync, existsSync, mkdirSync, readFileSync, statSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { dirname, extname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { gzipSync } from 'node:zlib';
 import * as esbuild from 'esbuild';
@@ -42,6 +45,29 @@ export async function buildWeb(options: WebBuildOptions = {}): Promise<WebBuild>
   return { outdir, bundleBytes: bundle.length, gzipBytes: gzipSync(bundle, { level: 9 }).length };
 }
 
+const contentTypes: Record<string, string> = { '.js': 'text/javascript', '.html': 'text/html', '.css': 'text/css', '.map': 'application/json' };
+
+/**
+ * Serves `directory` on localhost. The headers make the page cross-origin isolated, which
+ * the cpu device's worker threads (SharedArrayBuffer) need where the browser has no WebGPU.
+ */
+export async function serveDirectory(directory: string, port = 0): Promise<Server> {
+  const server = createServer((request, response) => {
+    const path = decodeURIComponent(new URL(request.url ?? '/', 'http://localhost').pathname);
+    const file = resolve(directory, `.${path === '/' ? '/index.html' : path}`);
+    if (!file.startsWith(resolve(directory)) || !existsSync(file) || !statSync(file).isFile()) {
+      response.writeHead(404, { 'content-type': 'text/plain' }).end(`not found: ${path}`);
+      return;
+    }
+    response.writeHead(200, {
+      'content-type': contentTypes[extname(file)] ?? 'application/octet-stream',
+      'cross-origin-opener-policy': 'same-origin', 'cross-origin-embedder-policy': 'require-corp', 'cache-control': 'no-store',
+    }).end(readFileSync(file));
+  });
+  await new Promise<void>((done, fail) => server.once('error', fail).listen(port, '127.0.0.1', done));
+  return server;
+}
+
 const kib = (bytes: number): string => `${(bytes / 1024).toFixed(1)} kB`;
 
 async function main(args: string[]): Promise<void> {
@@ -58,9 +84,8 @@ async function main(args: string[]): Promise<void> {
     const port = portFlag >= 0 ? Number(rest[portFlag + 1]) : 5173;
     if (!(Number.isInteger(port) && port > 0 && port < 65536)) throw new Error(`web: --port must be a port number, not ${rest[portFlag + 1]}`);
     const built = await buildWeb({ production: false });
-    const context = await esbuild.context({});
-    const served = await context.serve({ servedir: built.outdir, host: '127.0.0.1', port });
-    console.log(`web: serving ${built.outdir} at http://localhost:${served.port}/ (Ctrl-C stops; rebuild with pnpm web again)`);
+    const server = await serveDirectory(built.outdir, port);
+    console.log(`web: serving ${built.outdir} at http://localhost:${(server.address() as AddressInfo).port}/ (Ctrl-C stops; rerun pnpm web after a change)`);
   } else {
     console.error('usage: tsx web/build.ts build | serve [--port N]');
     process.exit(2);

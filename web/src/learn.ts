@@ -72,6 +72,8 @@ export class LearnSession {
           const rows = order.subarray(b * this.settings.batch, (b + 1) * this.settings.batch);
           const [loss] = await this.step(takeRows(this.train.cqt, rows), takeRows(this.train.labels, rows), this.settings.learningRate);
           this.losses.push((loss as T.NDArray).data[0]!);
+          // For automation: the first and latest loss, readable from the page.
+          this.view.curves.dataset.losses = JSON.stringify([this.losses[0], this.losses.at(-1)]);
           this.view.status.textContent = `epoch ${this.epoch + 1}, batch ${b + 1} of ${batches}: loss ${this.losses.at(-1)!.toFixed(4)}`;
           drawCurves(this.view.curves, this.losses, this.accuracies);
           await nextFrame();

@@ -75,7 +75,7 @@ prepareButton.addEventListener('click', async () => {
   session?.stop();
   prepareButton.disabled = trainButton.disabled = true;
   try {
-    session = await LearnSession.prepare({ seed: numberOf('learn-seed'), trainClips: numberOf('learn-train'), validationClips: numberOf('learn-validation'), batch: 256, learningRate: 0.01 }, learnView);
+    session = await LearnSession.prepare({ seed: numberOf('learn-seed'), trainClips: numberOf('learn-train'), validationClips: numberOf('learn-validation'), batch: 64, learningRate: 0.01 }, learnView);
     trainButton.disabled = false;
     trainButton.textContent = 'train';
   } catch (error) {

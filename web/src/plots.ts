@@ -82,7 +82,7 @@ export function chordColour(label: string): string {
  */
 export function drawChromagram(canvas: HTMLCanvasElement, chroma: ArrayLike<number>, frames: number, duration: number, segments: readonly Segment[]): void {
   const ctx = context(canvas);
-  const plot: Box = { x: 36, y: 8, width: canvas.width - 36 - 70, height: canvas.height - 8 - 70 };
+  const plot: Box = { x: 50, y: 8, width: canvas.width - 50 - 70, height: canvas.height - 8 - 70 };
   let low = Infinity, high = -Infinity;
   for (let i = 0; i < frames * 12; i++) { low = Math.min(low, chroma[i]!); high = Math.max(high, chroma[i]!); }
   if (frames > 0) paintMatrix(ctx, chroma, frames, 12, plot, 'viridis', low, high, true);

@@ -98,3 +98,15 @@ export async function runOpChecks(): Promise<OpReport> {
   }
   return report;
 }
+
+/** An array as it crosses between Node and the page (JSON-safe). */
+export interface WireArray { dtype: T.DType; shape: number[]; data: number[] }
+
+/** Loads a graph saved in Node (saveGraph), compiles it on the page's device and runs it on `inputs`. */
+export async function runSavedGraph(json: string, inputs: readonly WireArray[]): Promise<{ device: string; outputs: WireArray[] }> {
+  const device = await acquireDevice();
+  const loaded = T.loadGraph(json, { file: 'the graph saved in Node' });
+  const run = compile({ inputs: loaded.inputs, outputs: loaded.outputs, updates: loaded.updates, device });
+  const results = (await run(...inputs.map((input) => T.array(input.data, { dtype: input.dtype, shape: input.shape })))) as NDArray[];
+  return { device: device.describe().split('\n')[0]!, outputs: results.map((result) => ({ dtype: result.dtype, shape: [...result.shape], data: Array.from(result.data) })) };
+}
