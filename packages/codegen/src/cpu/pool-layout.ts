@@ -14,11 +14,13 @@ export const command = { run: 0, register: 1, shutdown: 2 } as const;
 export const spinIterations = 20000;
 
 /**
- * The worker's loop over the control block (plain JS, evaluated, so no TypeScript loader
- * is needed). The host's preamble defines `workerData` ({ control, memory, thread, … })
- * and `receiveModule()`, which returns the { id, module } the main thread just posted.
+ * What every worker runs over the control block (plain JS, evaluated, so no TypeScript
+ * loader is needed): views of the block, `report`, `finish`, `runTasks(generation)` and
+ * `instantiate({ id, module })`. The host's program defines `workerData` ({ control,
+ * memory, thread, … }) before it and its own loop after it (`workerLoopSource` below, or
+ * an asynchronous one where a thread may not block).
  */
-export const poolWorkerLoop = `
+export const poolWorkerFunctions = `
 const control = new Int32Array(workerData.control, 0, ${controlInts});
 const args = new Float64Array(workerData.control, ${controlInts * 4}, ${maxTasksPerBatch * maxArity});
 const errorText = new Uint16Array(workerData.control, ${controlInts * 4 + maxTasksPerBatch * maxArity * 8}, ${errorCapacity});
@@ -54,6 +56,17 @@ function runTasks(generation) {
     finish();
   }
 }
+function instantiate({ id, module }) {
+  const instance = new WebAssembly.Instance(module, { env: { memory, thread } });
+  modules[id] = WebAssembly.Module.exports(module).filter((e) => e.kind === 'function').map((e) => instance.exports[e.name]);
+}
+`;
+
+/**
+ * The blocking loop (Node's workers): sleeps in Atomics.wait; `receiveModule()` (the
+ * host's) returns the { id, module } the main thread has just posted, synchronously.
+ */
+export const workerLoopSource = `
 let seen = 0; // the word at creation: a run published before this thread started is still seen
 for (;;) {
   let word = Atomics.load(control, ${slot.word});
@@ -69,9 +82,7 @@ for (;;) {
   if (kind === ${command.shutdown}) break;
   if (kind === ${command.register}) {
     try {
-      const { id, module } = receiveModule();
-      const instance = new WebAssembly.Instance(module, { env: { memory, thread } });
-      modules[id] = WebAssembly.Module.exports(module).filter((e) => e.kind === 'function').map((e) => instance.exports[e.name]);
+      instantiate(receiveModule());
     } catch (error) { report(error); }
     finish();
     continue;

@@ -8,9 +8,9 @@
 // Every instance imports `env.memory` and may import `env.thread` (i32: 0 on the main
 // thread, 1… on workers), to find its own scratch space.
 // A trap in a task becomes an Error thrown by `run` (remaining tasks of that run skipped).
-// Workers are started by the host (#host: Node's worker_threads; the browser host runs
-// one thread, since a browser's main thread cannot Atomics.wait and `run` is synchronous:
-// Web Workers there would need an async `run` or a coordinating worker). Also left out:
+// Workers are started by the host (#host: Node's worker_threads, a browser's Web Workers,
+// whose loop sleeps in Atomics.waitAsync; a page's main thread may not Atomics.wait, so
+// there it spins until the workers are done). Also left out:
 // noticing a worker killed from outside mid-run (workers never throw past their loop).
 import { host } from '#host';
 import type { PoolWorker } from '../host/types.ts';
@@ -165,6 +165,10 @@ export class ThreadPool {
     const { control } = this;
     let done = Atomics.load(control, slot.done);
     for (let spin = 0; done < expected && spin < spinIterations; spin++) done = Atomics.load(control, slot.done);
+    if (!host.mainThreadCanWait) {
+      while (done < expected) done = Atomics.load(control, slot.done);
+      return;
+    }
     while (done < expected) {
       Atomics.wait(control, slot.done, done, 1000);
       done = Atomics.load(control, slot.done);

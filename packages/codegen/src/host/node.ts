@@ -7,7 +7,7 @@ import os from 'node:os';
 import v8 from 'node:v8';
 import { MessageChannel, Worker } from 'node:worker_threads';
 import { dawnBackend, librarySearchPaths, useSurfacelessEgl } from '../environment.ts';
-import { poolWorkerLoop } from '../cpu/pool-layout.ts';
+import { poolWorkerFunctions, workerLoopSource } from '../cpu/pool-layout.ts';
 import type { AdapterAttempt, Host, PoolWorker, PoolWorkerData, WebGpuKind } from './types.ts';
 
 // Dawn's instance (what create() returns) must outlive every device made from it: once
@@ -90,7 +90,8 @@ const { workerData, receiveMessageOnPort } = require('node:worker_threads');
 const v8 = require('node:v8');
 for (const flag of workerData.v8Flags) v8.setFlagsFromString(flag);
 const receiveModule = () => receiveMessageOnPort(workerData.port).message;
-${poolWorkerLoop}
+${poolWorkerFunctions}
+${workerLoopSource}
 workerData.port.close();
 `;
 
@@ -120,6 +121,7 @@ export const host: Host = {
   cores: () => os.availableParallelism(),
   cpuUnavailable: () => undefined,
   maxPoolThreads: Number.POSITIVE_INFINITY,
+  mainThreadCanWait: true,
   startPoolWorker,
   setV8Flag(flag) {
     try { v8.setFlagsFromString(flag); } catch { /* not a V8 that takes it */ }

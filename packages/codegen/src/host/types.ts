@@ -34,6 +34,8 @@ export interface Host {
   cpuUnavailable(): string | undefined;
   /** The most threads a pool may have on this host (1 where workers cannot be started). */
   maxPoolThreads: number;
+  /** Whether the main thread may block in Atomics.wait (a page's may not: it spins instead). */
+  mainThreadCanWait: boolean;
   startPoolWorker(data: PoolWorkerData): Promise<PoolWorker>;
   /** Turns on a V8 flag where the host allows it (Node); returns whether it tried. */
   setV8Flag(flag: string): boolean;
