@@ -3,8 +3,8 @@
 // show in its inputs), the bundle has no `node:`/`webgpu` import or `process` read left,
 // and codegen's bundle picked host/browser.ts (a Node build of the same entry picks
 // host/node.ts, so the check can fail). Then the browser bundle runs in a fresh V8
-// context with no `process`, `require` or navigator.gpu: the chain falls past gpu to the
-// cpu device (one thread) and a compiled function there equals the reference evaluator;
+// context with no `process`, `require`, navigator.gpu or Worker: the chain falls past gpu to the
+// cpu device (one thread, as there is no Worker) and a compiled function there equals the reference;
 // in a page that is not cross-origin isolated it falls to the reference, saying why.
 // Left out: a real browser (the web app's tests drive headless Chromium).
 import { test } from 'uvu';
