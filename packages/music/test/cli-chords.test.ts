@@ -1,8 +1,9 @@
 // `theorbo chords` decoding, run as a user runs it (child processes through tsx, on the
 // cpu device): four decaying triads with silence between them. Viterbi (the default)
 // writes one segment per chord and per silence, in order, with no two neighbouring
-// segments alike; `--vocab full --decode median --model templates` writes labels of that
-// vocabulary, runs merged (decodeChordFrames itself is tested in eval-viterbi.test.ts); flags that cannot apply are refused with exit code 2 before any device.
+// segments alike; `--vocab full --decode-on device --model templates` (Viterbi as a graph
+// on the cpu device) writes labels of that vocabulary, runs merged (decodeChordFrames and
+// viterbiGraph themselves are tested in eval-viterbi.test.ts); flags that cannot apply are refused with exit code 2 before any device.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { spawnSync } from 'node:child_process';
@@ -35,7 +36,7 @@ function progression(path: string): void {
 const audio = join(dir, 'song.wav');
 progression(audio);
 
-test('Viterbi (the default) gives one segment per chord and per silence; --vocab full --decode median labels from that vocabulary; runs merged', () => {
+test('Viterbi (the default) gives one segment per chord and per silence; --vocab full --decode-on device labels from that vocabulary; runs merged', () => {
   const viterbi = run('chords', audio);
   assert.is(viterbi.status, 0, viterbi.stderr);
   const segments = parseLab(readFileSync(join(dir, 'song.lab'), 'utf8'));
@@ -44,8 +45,8 @@ test('Viterbi (the default) gives one segment per chord and per silence; --vocab
     if (i % 2 === 0) assert.ok(Math.abs(segment.start - i) < 0.1 && Math.abs(segment.end - (i + 1.6)) < 0.1, `chord ${i / 2} runs ${segment.start}–${segment.end} s`);
   });
   assert.is(segments[segments.length - 1]!.end, 8);
-  // --vocab full with the median filter: Harte labels from the 109-class vocabulary, C's chord first.
-  const full = run('chords', audio, '--vocab', 'full', '--decode', 'median', '--model', 'templates', '--out', join(dir, 'full.lab'));
+  // --vocab full, Viterbi as a graph on the device: Harte labels from the 109-class vocabulary, C's chord first.
+  const full = run('chords', audio, '--vocab', 'full', '--decode-on', 'device', '--model', 'templates', '--out', join(dir, 'full.lab'));
   assert.is(full.status, 0, full.stderr);
   const fullSegments = parseLab(readFileSync(join(dir, 'full.lab'), 'utf8'));
   for (const segment of fullSegments) assert.ok(chordVocabulary('full').labels.includes(segment.label), segment.label);
@@ -57,6 +58,7 @@ test('decoding flags that cannot apply are refused with exit code 2, naming the 
   for (const [args, message] of [
     [['--self-transition', '1'], /--self-transition.*strictly between 0 and 1/],
     [['--decode', 'none', '--self-transition', '0.9'], /--self-transition is Viterbi's parameter; it means nothing with --decode none/],
+    [['--decode', 'median', '--decode-on', 'device'], /--decode-on device runs Viterbi as a graph; --decode median runs on the host only/],
   ] as const) {
     const result = run('chords', audio, ...args);
     assert.is(result.status, 2, `${args.join(' ')}: ${result.stderr}`);

@@ -125,7 +125,7 @@ test('decodeChordFrames: none is each frame\'s best class, median filters it, vi
   assert.equal(decodeChordFrames(scores, { decoder: 'median', medianWidth: 5 }), medianFilterFrames(best, 5));
   assert.equal(decodeChordFrames(scores, { decoder: 'viterbi', selfTransition: 0.97 }), viterbiDecode(rows(scores), { selfTransition: 0.97, scores: 'logProbabilities' }));
   const changes = (labels: number[]): number => labels.filter((label, t) => t > 0 && label !== labels[t - 1]).length;
-  const [none, median, viterbi] = (['none', 'median', 'viterbi'] as const).map((decoder) => changes(decodeChordFrames(scores, { decoder, medianWidth: 9, selfTransition: 0.97 })));
+  const [none, median, viterbi] = (['none', 'median', 'viterbi'] as const).map((decoder) => changes(decodeChordFrames(scores, { decoder, medianWidth: 9, selfTransition: 0.97 }))) as [number, number, number];
   assert.ok(none > median && median > viterbi, `changes: none ${none}, median ${median}, viterbi ${viterbi}`);
   assert.throws(() => decodeChordFrames(scores, { decoder: 'beam' as 'none' }), /viterbi, median, none, not 'beam'/);
 });

@@ -15,7 +15,7 @@ import { loadMono, writeWav } from '../audio/index.ts';
 import { writeFileAtomic } from '../files/atomic-write.ts';
 import { chordVocabulary, vocabularyNames, vocabularyQualities, writeLab, type VocabularyName } from '../chords/index.ts';
 import { datasetSummary, formatDatasetSummary, synthesizeDataset, type ChordQuality, type DataSource } from '../data/index.ts';
-import { framesToSegments } from '../eval/index.ts';
+import { framesToSegments, stickyTransitions, viterbiGraph } from '../eval/index.ts';
 import { chordDecoders, chordDecodingDefaults, decodeChordFrames, type ChordDecoding, type ChordDecoder } from '../eval/chord-decoding.ts';
 import { heatmapSvg, pitchClassTicks, timeTicks, writeFigure } from '../plot/index.ts';
 import { arrayFigure } from '../model/report-figures.ts';
@@ -176,16 +176,19 @@ const qualitiesPlan = (name: VocabularyName): { qualities?: ChordQuality[] } => 
 /** `--model templates` names the hand-designed chroma (as no --model does); a folder called templates is ./templates. */
 const modelFolder = (model: string | undefined): string | undefined => (model === 'templates' ? undefined : model);
 
-async function chromaOf(audioPath: string, modelDir: string | undefined, vocabularyName: VocabularyName = 'majmin') {
+/** The chroma and class log scores of an audio file; with `viterbiOnDevice`, also the Viterbi path decoded by viterbiGraph in the same compiled function. */
+async function chromaOf(audioPath: string, modelDir: string | undefined, vocabularyName: VocabularyName = 'majmin', viterbiOnDevice?: { selfTransition: number }) {
   const vocabulary = chordVocabulary(vocabularyName);
   const { model, config } = loadChromaModel(modelFolder(modelDir));
   const signal = await loadMono(audioPath, config.feature.sampleRate);
   const acquired = await device(deviceOption());
   const features = clipFeatures(signal, [], config.feature);
-  const forward = compile({ inputs: [model.features], outputs: [model.chroma, templateLogScores(model.chroma, T.shared(vocabulary.templates.map((row) => [...row]), 'templates'))], device: acquired });
+  const scores = templateLogScores(model.chroma, T.shared(vocabulary.templates.map((row) => [...row]), 'templates'));
+  const path = viterbiOnDevice === undefined ? [] : [viterbiGraph(scores, T.constant(stickyTransitions(vocabulary.labels.length, viterbiOnDevice.selfTransition))).path];
+  const forward = compile({ inputs: [model.features], outputs: [model.chroma, scores, ...path], device: acquired });
   const input = config.kind === 'fir' ? firWindows([{ audio: signal }], config.feature, 1) : clipInput(config, features);
-  const [chroma, logScores] = (await forward(input)) as T.NDArray[];
-  return { chroma: chroma!, logScores: logScores!, features, config, vocabulary, duration: signal.length / config.feature.sampleRate };
+  const [chroma, logScores, decoded] = (await forward(input)) as T.NDArray[];
+  return { chroma: chroma!, logScores: logScores!, devicePath: decoded, features, config, vocabulary, duration: signal.length / config.feature.sampleRate };
 }
 
 program.command('chroma <audio>').description('write the chromagram of an audio file as CSV (a header row time,C,Db,…,B, then one row per frame) or NPY, and PNG')
@@ -211,10 +214,13 @@ program.command('chords <audio>').description('recognize the chords of an audio 
   .option('--self-transition <p>', `Viterbi's probability of staying on a chord from one frame to the next (default ${chordDecodingDefaults.selfTransition}; higher: fewer changes)`, openProbability)
   .option('--median-width <frames>', `the median filter's window, odd (default ${chordDecodingDefaults.medianWidth})`, oddFrames)
   .option('--vocab <name>', 'the chords to choose from: majmin (24 triads and N), sevenths (+ 7, maj7, min7) or full (+ dim, aug, sus2, sus4); Harte labels', oneOf(vocabularyNames), 'majmin')
-  .action(async (audio: string, options: { model?: string; out?: string; vocab: VocabularyName } & DecodeFlags) => {
+  .option('--decode-on <where>', 'host (default: Viterbi in JS, milliseconds) or device (Viterbi as a graph, a scan over frames, compiled with the model for --device)', oneOf(['host', 'device'] as const), 'host')
+  .action(async (audio: string, options: { model?: string; out?: string; vocab: VocabularyName; decodeOn: 'host' | 'device' } & DecodeFlags) => {
     const decoding = decodingOf(options);
-    const { logScores, config, vocabulary, duration } = await chromaOf(audio, options.model, options.vocab);
-    const decoded = decodeChordFrames(logScores, decoding);
+    if (options.decodeOn === 'device' && decoding.decoder !== 'viterbi') throw new UsageError(`--decode-on device runs Viterbi as a graph; --decode ${decoding.decoder} runs on the host only.`);
+    const onDevice = options.decodeOn === 'device' ? { selfTransition: decoding.selfTransition! } : undefined;
+    const { logScores, devicePath, config, vocabulary, duration } = await chromaOf(audio, options.model, options.vocab, onDevice);
+    const decoded = devicePath !== undefined ? Array.from(devicePath.data) : decodeChordFrames(logScores, decoding);
     // framesToSegments merges runs of equal frame labels, so no two neighbouring segments share a label.
     const segments = framesToSegments(decoded, config.feature.hop, config.feature.sampleRate, { offset: -config.feature.hop / 2 / config.feature.sampleRate, duration, labels: vocabulary.labels });
     const out = options.out ?? audio.replace(/\.[^.]+$/, '') + '.lab';
