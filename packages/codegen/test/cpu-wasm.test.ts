@@ -1,5 +1,5 @@
 // The cpu device's WebAssembly SIMD kernels (cpu/wasm-lower.ts, wasm-render.ts,
-// wasm-kernels.ts): representative elementwise, reduce and rows kernels take the wasm path
+// wasm-kernels.ts): representative elementwise, reduce (along rows and down columns) and rows kernels take the wasm path
 // (not JS) and equal the reference evaluator (bit for bit where float32 arithmetic is
 // exact); edge cases (lengths not a multiple of 4, empty tensors, broadcasting, transposed
 // and sliced views, sizes split over threads); kernels the renderer cannot express stay on
@@ -81,13 +81,15 @@ test('cpu wasm: empty tensors and reductions over empty axes', async () => {
 
 test('cpu wasm: kernels large enough to split over the threads (rows, and columns of few rows) equal the reference', async () => {
   const x = T.matrix('x');
-  const outputs = [T.add(T.mul(x, x), 1), T.sum(x, 1), T.softmax(x)];
+  const outputs = [T.add(T.mul(x, x), 1), T.sum(x, 1), T.softmax(x), T.sum(x, 0), T.max(T.mul(x, 2), 0, true)];
   for (const shape of [[3, 70001], [601, 257]] as const) {
     const result = await run([x], outputs, [f(...shape)]);
     assert.ok(result.hows.every((how) => how.endsWith('[wasm]')), result.hows.join('; '));
     exact(result, 0, `elementwise ${shape}`);
     exact(result, 1, `row sums ${shape}`);
     assertClose(result.got[2]!, result.want[2]!, { rtol: 1e-6, atol: 1e-8 }, `softmax ${shape}`);
+    exact(result, 3, `column sums ${shape}`);
+    exact(result, 4, `column maxima ${shape}`);
   }
 });
 

@@ -11,6 +11,8 @@
 // but for the summation order; max and min stay in float32 lanes.
 // Shapes: a program's loop axes are its kernel's (elementwise, rows: the output's;
 // reduce: the input's, reduced axes inner).
+// Reductions down columns (a leading axis reduced, the last kept) run the other way: the
+// vector along the kept last axis, the reduced axis a scalar loop inside, four results at once.
 // Left out: reductions whose reduced axes are not one contiguous run after merging, and
 // negative strides along the vector axis (both raise Unsupported: the kernel runs as JS).
 
@@ -67,8 +69,15 @@ export function renderProgram(program: VectorProgram): RenderedKernel {
   const outer = merge(axisSizes.map((_, axis) => axis).filter((axis) => !innerSet.has(axis)), axisSizes, accesses);
   const innerAxes = merge(program.inner, axisSizes, accesses);
   if (innerAxes.length > 1) throw new Unsupported('reduced axes that are not contiguous in memory');
+  // A reduction down columns (over a leading axis: a bias gradient's sum over the batch)
+  // vectorizes along the kept last axis instead, the reduced axis a scalar loop inside.
+  const lastOuter = outer[outer.length - 1];
+  const down = reductions.length === 1 && stores.every((store) => store.phase === 'row') && innerAxes.length === 1 && lastOuter !== undefined
+    && loads.some((a) => a.coefs[lastOuter.last] === 1) && loads.every((a) => a.coefs[innerAxes[0]!.last] !== 1);
+  const reduced = down ? innerAxes[0] : undefined;
   // Elementwise kernels (no inner group): the last merged axis is the vector axis.
-  const vector = innerAxes[0] ?? (program.inner.length === 0 ? outer.pop() : undefined);
+  const vector = down ? outer.pop() : innerAxes[0] ?? (program.inner.length === 0 ? outer.pop() : undefined);
+  const reducedCoef = (access: Access) => (reduced ? access.coefs[reduced.last]! : 0);
   const columns = vector?.size ?? 1;
   const rows = outer.reduce((product, axis) => product * axis.size, 1);
   const innerCoef = (access: Access) => (vector ? access.coefs[vector.last]! : 0);
@@ -83,6 +92,7 @@ export function renderProgram(program: VectorProgram): RenderedKernel {
   const params = ['i32', 'i32', 'i32', 'i32', ...buffers.map(() => 'i32' as const)] as const;
   module.addFunction('kernel', params, [], (f, rowStart, rowEnd, colStart, colEnd, ...bases) => {
     const row = f.addLocal('i32'), col = f.addLocal('i32'), colBytes = f.addLocal('i32'), rest = f.addLocal('i32');
+    const step = f.addLocal('i32'), stepBytes = f.addLocal('i32'), steps = f.addLocal('i32');
     const indices = outer.map(() => f.addLocal('i32'));
     const addresses = new Map(accesses.map((access) => [access, f.addLocal('i32')]));
     const values = new Map<number, Local>();
@@ -108,6 +118,8 @@ export function renderProgram(program: VectorProgram): RenderedKernel {
         if (coef !== 1) f.i32.const(coef).i32.mul();
         f.i32.add();
       }
+      const down = reducedCoef(access);
+      if (down !== 0) f.local.get(stepBytes).i32.const(down).i32.mul().i32.add();
       if (!vectorMode || coef === 0) { f.v128.load32Splat(); return; }
       if (coef === 1) { f.v128.load(0, 2); return; }
       const at = f.addLocal('i32');
@@ -174,6 +186,52 @@ export function renderProgram(program: VectorProgram): RenderedKernel {
       });
     };
 
+    /** A reduction down columns: per column block, the reduced axis in a loop, then the row stores. */
+    const emitDown = (): void => {
+      const { op, input, identity } = reductions[0]!;
+      const acc = accumulators[0]!;
+      const arithmetic = op === 'sum' || op === 'prod';
+      const rowStores = stores;
+      columnLoop(() => f.local.get(colStart), () => f.local.get(colEnd), (vectorMode) => {
+        if (arithmetic) f.f64.const(identity).f64x2.splat().local.tee(acc.low!).local.set(acc.high!);
+        else f.v128.const([identity, identity, identity, identity]).local.set(acc.lanes!);
+        f.i32.const(reduced!.size).local.set(steps);
+        f.forUp(step, steps, 1, () => {
+          f.local.get(step).i32.const(4).i32.mul().local.set(stepBytes);
+          compute([input], vectorMode);
+          const v = valueLocal(input);
+          if (!arithmetic) {
+            f.local.get(acc.lanes!).local.get(v);
+            if (op === 'max') f.f32x4.max(); else f.f32x4.min();
+            f.local.set(acc.lanes!);
+            return;
+          }
+          f.local.get(acc.low!).local.get(v).f64x2.promoteLowF32x4(); combine2(f, op); f.local.set(acc.low!);
+          f.local.get(acc.high!).local.get(v).local.get(v).i8x16.shuffle([8, 9, 10, 11, 12, 13, 14, 15, 0, 1, 2, 3, 4, 5, 6, 7]).f64x2.promoteLowF32x4();
+          combine2(f, op); f.local.set(acc.high!);
+        });
+        // Each lane's own result (in the tail every lane holds the same one).
+        if (arithmetic) {
+          f.local.get(acc.low!).f32x4.demoteF64x2Zero().local.get(acc.high!).f32x4.demoteF64x2Zero();
+          f.i8x16.shuffle([0, 1, 2, 3, 4, 5, 6, 7, 16, 17, 18, 19, 20, 21, 22, 23]);
+        } else f.local.get(acc.lanes!);
+        const accNode = accNodes[0];
+        if (accNode) f.local.set(valueLocal(accNode)); else f.drop();
+        f.i32.const(0).local.set(stepBytes);
+        compute(rowStores.map((store) => store.value), vectorMode);
+        for (const store of rowStores) {
+          const coef = innerCoef(store.access);
+          const value = valueLocal(store.value);
+          const address = () => {
+            f.local.get(addresses.get(store.access)!);
+            if (coef !== 0) { f.local.get(colBytes); if (coef !== 1) f.i32.const(coef).i32.mul(); f.i32.add(); }
+          };
+          if (vectorMode && coef === 1) { address(); f.local.get(value).v128.store(0, 2); continue; }
+          for (let lane = 0; lane < (vectorMode ? 4 : 1); lane++) { address(); f.local.get(value).v128.store32Lane(lane, lane * 4 * coef); }
+        }
+      });
+    };
+
     const accumulators = reductions.map(({ op }) => (op === 'sum' || op === 'prod'
       ? { low: f.addLocal('v128'), high: f.addLocal('v128'), tail: f.addLocal('f64') }
       : { lanes: f.addLocal('v128') }));
@@ -196,6 +254,11 @@ export function renderProgram(program: VectorProgram): RenderedKernel {
             if (coef !== 0) f.local.get(indices[j]!).i32.const(4 * coef).i32.mul().i32.add();
           });
           f.local.set(addresses.get(access)!);
+        }
+        if (reduced) {
+          emitDown();
+          f.local.get(row).i32.const(1).i32.add().local.tee(row).local.get(rowEnd).i32.ltU().brIf(nextRow);
+          return;
         }
         reductions.forEach(({ op, input, identity }, r) => {
           const acc = accumulators[r]!;
@@ -276,7 +339,7 @@ export function renderProgram(program: VectorProgram): RenderedKernel {
       });
     });
   });
-  return { bytes: module.encode(), buffers, rows, columns, splitColumns: reductions.length === 0 };
+  return { bytes: module.encode(), buffers, rows, columns, splitColumns: reductions.length === 0 || down };
 }
 
 function combine2(f: FunctionBuilder, op: string): void {
