@@ -64,6 +64,13 @@ export function openProbability(value: string): number {
   return parsed;
 }
 
+/** A probability from 0 to 1 inclusive, as a plain decimal ('0', '0.25', '1'). */
+export function probability(value: string): number {
+  const parsed = /^(0?\.[0-9]+|[01](\.0*)?)$/.test(value.trim()) ? Number(value.trim()) : Number.NaN;
+  if (!(parsed >= 0 && parsed <= 1)) throw new InvalidArgumentError('Expected a probability from 0 to 1, e.g. 0.25.');
+  return parsed;
+}
+
 /** An odd whole number of frames from 1 to 10001 (a centred window). */
 export function oddFrames(value: string): number {
   const parsed = wholeNumber(1, 10_001)(value);

@@ -14,12 +14,12 @@ import { acquireDevice, compile, deviceKinds, type AcquiredDevice, type DeviceKi
 import { loadMono, writeWav } from '../audio/index.ts';
 import { writeFileAtomic } from '../files/atomic-write.ts';
 import { chordVocabulary, vocabularyNames, vocabularyQualities, writeLab, type VocabularyName } from '../chords/index.ts';
-import { datasetSummary, formatDatasetSummary, synthesizeDataset, type ChordQuality, type DataSource } from '../data/index.ts';
+import { datasetSummary, defaultPlanSettings, formatDatasetSummary, synthesizeDataset, type ChordQuality, type DataSource, type PlanSettings } from '../data/index.ts';
 import { framesToSegments, stickyTransitions, viterbiGraph } from '../eval/index.ts';
 import { chordDecoders, chordDecodingDefaults, decodeChordFrames, type ChordDecoding, type ChordDecoder } from '../eval/chord-decoding.ts';
 import { heatmapSvg, pitchClassTicks, timeTicks, writeFigure } from '../plot/index.ts';
 import { arrayFigure } from '../model/report-figures.ts';
-import { loadNpz, saveModel, train } from '../train/index.ts';
+import { loadNpz, saveModel, StepProgress, train } from '../train/index.ts';
 import { clipFeatures, featureDefaults, stackFrames, type ClipFeatures } from '../model/features.ts';
 import { buildModel, clipInput, modelKinds, type ModelConfig, type ModelKind } from '../model/registry.ts';
 import { loadChromaModel } from '../model/load.ts';
@@ -30,7 +30,7 @@ import { experimentDefaults, runExperiment } from '../model/experiment.ts';
 import { firFeatureDefaults, firWindows } from '../model/fir.ts';
 import { scorePredictions } from '../model/evaluate.ts';
 import { fitChromaGain, templateLogScores } from '../model/models.ts';
-import { clipsFlag, epochsFlag, hiddenFlag, melBandsFlag, mfccCountFlag, oddFrames, oneOf, openProbability, seedFlag, sourceFlag, synthClipsFlag, UsageError } from './flags.ts';
+import { clipsFlag, epochsFlag, hiddenFlag, melBandsFlag, mfccCountFlag, oddFrames, oneOf, openProbability, probability, seedFlag, sourceFlag, synthClipsFlag, UsageError } from './flags.ts';
 import { analysisRate, beatsOf, matrixCsv, melOf, mfccOf, mixClicks, onsetTimesOf, tempoCurveOf, tempoOf } from './rhythm-commands.ts';
 import { loadFrontEnd, type RhythmFrontEnd } from '../rhythm/index.ts';
 import { lockRunFolder, prepareFreshRun } from './run-folder.ts';
@@ -53,6 +53,14 @@ program.option('--device <kind>', 'gpu, cpu, cpu-webgpu or reference (default: t
   .option('--quiet', 'no progress display on stderr (it is drawn only when stderr is a terminal)')
   .option('--verbose', 'let the WebGPU driver\'s own warnings through to stderr (hidden by default)');
 const quietOption = (): boolean => program.opts<{ quiet?: boolean }>().quiet === true;
+/** The synthesis step's progress line (on a terminal, without --quiet), cleared when the last clip is done. */
+const synthesisProgress = (): ((done: number, total: number) => void) => {
+  const progress = new StepProgress('synthesizing', 'clips', { enabled: !quietOption() });
+  return (done, total) => {
+    progress.update(done, total);
+    if (done === total) progress.finish();
+  };
+};
 const deviceOption = (): DeviceKind | undefined => program.opts<{ device?: DeviceKind }>().device;
 const trainableKinds = modelKinds.filter((kind) => kind !== 'hand-chroma');
 
@@ -62,9 +70,10 @@ program.command('synth').description('synthesize (or load from the cache) a chor
   .option('--seed <n>', 'seed', seedFlag, experimentDefaults.seed)
   .option('--cache <dir>', 'cache folder')
   .option('--qualities <vocab>', 'the chord qualities clips hold: majmin (default), sevenths (+ 7, maj7, min7) or full (+ dim, aug, sus2, sus4)', oneOf(vocabularyNames), 'majmin')
-  .action(async (options: { clips: number; source: DataSource | 'both'; seed: number; cache?: string; qualities: VocabularyName }) => {
+  .option('--n-probability <p>', `the chance that a segment after a chord is N: silence, noise, drum hits and the chord's release tail (default ${defaultPlanSettings.noChordProbability})`, probability)
+  .action(async (options: { clips: number; source: DataSource | 'both'; seed: number; cache?: string } & DataFlags) => {
     await device(deviceOption());
-    const dataset = await synthesizeDataset({ seed: options.seed, clips: options.clips, source: options.source, cacheDir: options.cache, plan: qualitiesPlan(options.qualities) });
+    const dataset = await synthesizeDataset({ seed: options.seed, clips: options.clips, source: options.source, cacheDir: options.cache, onProgress: synthesisProgress(), plan: dataPlan(options) });
     console.log(formatDatasetSummary(datasetSummary(dataset)));
   });
 
@@ -90,7 +99,7 @@ program.command('train').description('train one model on synthesized data, with 
   });
 
 async function trainCommand(options: { out: string; model: ModelKind; epochs: number; hidden: number[]; clips: number; source: DataSource | 'both'; seed: number; resume?: boolean }, acquired: AcquiredDevice): Promise<void> {
-  const dataset = await synthesizeDataset({ seed: options.seed, clips: options.clips, source: options.source });
+  const dataset = await synthesizeDataset({ seed: options.seed, clips: options.clips, source: options.source, onProgress: synthesisProgress() });
   // The FIR model's CQT starts at C3 (4096-tap filters) and it reads one raw-audio window per frame.
   const feature = options.model === 'fir' ? firFeatureDefaults : featureDefaults;
   const splitClips = (split: string) => dataset.clips.filter((clip) => clip.split === split);
@@ -137,12 +146,13 @@ program.command('eval').description('evaluate a saved model (or the hand-designe
   .option('--median-width <frames>', `the median filter's window, odd (default ${chordDecodingDefaults.medianWidth})`, oddFrames)
   .option('--vocab <name>', 'the chords template matching chooses from: majmin (24 triads and N), sevenths (+ 7, maj7, min7) or full (+ dim, aug, sus2, sus4)', oneOf(vocabularyNames), 'majmin')
   .option('--qualities <vocab>', 'the chord qualities the test clips hold: majmin (default), sevenths or full', oneOf(vocabularyNames), 'majmin')
-  .action(async (options: { model?: string; clips: number; source: DataSource | 'both'; seed: number; vocab: VocabularyName; qualities: VocabularyName } & DecodeFlags) => {
+  .option('--n-probability <p>', `the chance that a segment after a chord is N (default ${defaultPlanSettings.noChordProbability})`, probability)
+  .action(async (options: { model?: string; clips: number; source: DataSource | 'both'; seed: number; vocab: VocabularyName } & DataFlags & DecodeFlags) => {
     const decoding = options.decode === undefined ? undefined : decodingOf(options);
     const vocabulary = chordVocabulary(options.vocab);
     const { model, config } = loadChromaModel(modelFolder(options.model));
     const acquired = await device(deviceOption());
-    const dataset = await synthesizeDataset({ seed: options.seed, clips: options.clips, source: options.source, plan: qualitiesPlan(options.qualities) });
+    const dataset = await synthesizeDataset({ seed: options.seed, clips: options.clips, source: options.source, onProgress: synthesisProgress(), plan: dataPlan(options) });
     const logScores = templateLogScores(model.chroma, T.shared(vocabulary.templates.map((row) => [...row]), 'templates'));
     const forward = compile({ inputs: [model.features], outputs: [T.argmax(logScores, 1), logScores], device: acquired });
     const predictions = [];
@@ -170,8 +180,13 @@ function decodingOf(flags: DecodeFlags): ChordDecoding {
 const describeDecoding = (decoding: ChordDecoding): string =>
   decoding.decoder === 'viterbi' ? `Viterbi, self-transition ${decoding.selfTransition}` : decoding.decoder === 'median' ? `median filter over ${decoding.medianWidth} frames` : 'no smoothing';
 
-/** Plan settings for clips holding a vocabulary's qualities (none for majmin: the data sets as they were). */
-const qualitiesPlan = (name: VocabularyName): { qualities?: ChordQuality[] } => (name === 'majmin' ? {} : { qualities: vocabularyQualities[name] as ChordQuality[] });
+interface DataFlags { qualities: VocabularyName; nProbability?: number }
+
+/** Plan settings from the data flags: a vocabulary's qualities (none for majmin: the data sets as they were) and N's chance. */
+const dataPlan = (flags: DataFlags): Partial<PlanSettings> => ({
+  ...(flags.qualities === 'majmin' ? {} : { qualities: vocabularyQualities[flags.qualities] as ChordQuality[] }),
+  ...(flags.nProbability === undefined ? {} : { noChordProbability: flags.nProbability }),
+});
 
 /** `--model templates` names the hand-designed chroma (as no --model does); a folder called templates is ./templates. */
 const modelFolder = (model: string | undefined): string | undefined => (model === 'templates' ? undefined : model);
