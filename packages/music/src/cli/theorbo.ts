@@ -164,7 +164,7 @@ program.command('eval').description('evaluate a saved model (or the hand-designe
     const scores = scorePredictions(predictions, { hop: config.feature.hop, sampleRate: config.feature.sampleRate, medianWidth: options.medianWidth ?? chordDecodingDefaults.medianWidth, decoding, vocabulary });
     const percent = (value: number | null): string => (value === null ? 'n/a' : `${(100 * value).toFixed(1)}%`);
     const { rules } = scores;
-    console.log(`${config.kind} on ${predictions.length} test clips${decoding ? ` (${describeDecoding(decoding)})` : ''}: majmin ${percent(scores.majmin)}, root ${percent(scores.root)}, frames ${percent(scores.frameAccuracy)} (${vocabulary.name} vocabulary)`);
+    console.log(`${config.kind} on ${predictions.length} test clips${decoding ? ` (${describeDecoding(decoding)})` : ''}, ${vocabulary.name} vocabulary: majmin ${percent(scores.majmin)}, root ${percent(scores.root)}, frames ${percent(scores.frameAccuracy)}`);
     console.log(`  sevenths ${percent(rules.sevenths)}, mirex ${percent(rules.mirex)}, thirds ${percent(rules.thirds)}, triads ${percent(rules.triads)}, tetrads ${percent(rules.tetrads)}; N recall ${percent(scores.noChordRecall)}; segmentation ${percent(rules.segmentation)} (over ${percent(rules.overSegmentation)}, under ${percent(rules.underSegmentation)})`);
   });
 
