@@ -12,7 +12,7 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { InvalidArgumentError } from 'commander';
-import { clipsFlag, epochsFlag, hiddenFlag, oneOf, seedFlag, sourceFlag, synthClipsFlag } from '../src/cli/flags.ts';
+import { clipsFlag, epochsFlag, hiddenFlag, oddFrames, oneOf, openProbability, probability, seedFlag, sourceFlag, synthClipsFlag } from '../src/cli/flags.ts';
 
 const root = join(import.meta.dirname, '..', '..', '..');
 const dir = mkdtempSync(join(tmpdir(), 'theorbo-cli-errors-'));
@@ -64,6 +64,14 @@ test('the flag parsers accept plain whole numbers in range and the listed words,
   for (const value of ['bogus', 'Additive', '']) refused(sourceFlag, value);
   assert.is(sourceFlag('both'), 'both');
   refused(oneOf(['gpu', 'reference']), 'tpu');
+  // Probabilities as plain decimals: open (0, 1) for Viterbi's self-transition, closed [0, 1] for N's share.
+  for (const value of ['0', '1', '1.0', '-0.5', '1.5', '9e-1', '', 'half', '.']) refused(openProbability, value);
+  assert.is(openProbability('0.9'), 0.9);
+  assert.is(openProbability('.95'), 0.95);
+  for (const value of ['-0.1', '1.01', '2', '1e-1', '']) refused(probability, value);
+  assert.equal(['0', '1', '0.25', '1.0'].map(probability), [0, 1, 0.25, 1]);
+  for (const value of ['0', '4', '-1', '1.5', '10003']) refused(oddFrames, value);
+  assert.is(oddFrames('9'), 9);
 });
 
 concurrentTest('each bad flag exits with code 2 and one line naming the flag, before acquiring a device', async () => {
