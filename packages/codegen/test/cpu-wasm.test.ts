@@ -93,14 +93,36 @@ test('cpu wasm: kernels large enough to split over the threads (rows, and column
   }
 });
 
-test('cpu wasm: what the renderer cannot express (log, integer values, stored bool masks) runs as JS, still correct', async () => {
+test('cpu wasm: what the renderer cannot express (sin, integer values, stored bool masks) runs as JS, still correct', async () => {
   const x = T.matrix('x');
   const i = T.tensor('int32', [null], 'i');
-  const outputs = [T.log(T.add(T.abs(x), 0.5)), T.mul(i, 3), T.sum(i), T.gt(x, 0)];
+  const outputs = [T.sin(T.add(T.abs(x), 0.5)), T.mul(i, 3), T.sum(i), T.gt(x, 0)];
   const values = [f(5, 7), T.array(new Int32Array([1, -2, 3]), { shape: [3] })];
   const result = await run([x, i], outputs, values);
   assert.ok(result.hows.every((how) => how.endsWith('[js]')), result.hows.join('; '));
   result.got.forEach((_, k) => exact(result, k, `output ${k}`));
+});
+
+test('cpu wasm: the polynomial log within its documented error of Math.log, subnormals and special values included', async () => {
+  const x = T.vector('x');
+  const n = 200003;
+  const values = Float32Array.from([
+    ...Array.from({ length: n }, (_, k) => Math.exp(-103 + (190 * k) / (n - 1))),
+    0, -0, -1, 1, 1e-45, 1e-40, 3.4e38, Infinity, -Infinity, NaN,
+  ]);
+  const result = await run([x], [T.log(x)], [T.array(values, { shape: [values.length] })]);
+  assert.ok(result.hows.every((how) => how.endsWith('[wasm]')), result.hows.join('; '));
+  const got = result.got[0]!.data;
+  let worst = 0;
+  for (let k = 0; k < values.length; k++) {
+    const want = Math.fround(Math.log(values[k]!));
+    if (Number.isNaN(want) || !Number.isFinite(want)) {
+      assert.ok(Object.is(got[k], want), `log(${values[k]}) = ${got[k]}, want ${want}`);
+      continue;
+    }
+    worst = Math.max(worst, Math.abs(got[k]! - want) / Math.max(Math.abs(want), 2 ** -24));
+  }
+  assert.ok(worst < 2.5e-7, `log: relative error ${worst}`);
 });
 
 test('cpu wasm: the polynomial exp, tanh and sigmoid within their documented error of Math.*', async () => {

@@ -5,7 +5,7 @@
 // affine in the kernel's loop counters, so every read is `base + Σ coef·counter`, and
 // cpu/wasm-render.ts can merge contiguous loops and load four lanes at once.
 // Arithmetic matches the reference bit for bit where float32 does (+ − × ÷ √, neg, abs,
-// min/max, floor/ceil, comparisons, where); exp, tanh and sigmoid are polynomials
+// min/max, floor/ceil, comparisons, where); exp, log, tanh and sigmoid are polynomials
 // (cpu/wasm-math.ts). Comparisons make lane masks that only `where` and a cast to float32
 // consume. Anything else (other dtypes, gathers, reshapes that regroup axes, random
 // draws, ops without a vector rule) raises Unsupported: that kernel stays on JS.
@@ -26,7 +26,7 @@ export type VectorNode =
   | { kind: 'op'; id: number; type: 'f32' | 'mask'; op: VectorOp; args: VectorNode[] };
 
 /** The vector rules: ops of the graph plus the mask conversions they need. */
-export const vectorUnary = ['neg', 'abs', 'sqrt', 'square', 'reciprocal', 'exp', 'tanh', 'sigmoid', 'floor', 'ceil'] as const;
+export const vectorUnary = ['neg', 'abs', 'sqrt', 'square', 'reciprocal', 'exp', 'log', 'tanh', 'sigmoid', 'floor', 'ceil'] as const;
 export const vectorBinary = ['add', 'sub', 'mul', 'div', 'maximum', 'minimum'] as const;
 export const vectorCompare = ['eq', 'ne', 'lt', 'le', 'gt', 'ge'] as const;
 export type VectorOp = (typeof vectorUnary)[number] | (typeof vectorBinary)[number] | (typeof vectorCompare)[number] | 'where' | 'mask_to_float';

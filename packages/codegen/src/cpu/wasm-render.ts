@@ -20,7 +20,7 @@ import type { Variable } from '@theorbo/graph';
 import { Unsupported } from './js-render.ts';
 import { ModuleBuilder, type FunctionBuilder, type Local } from './wasm-encode.ts';
 import { schedule, type Access, type VectorNode } from './wasm-lower.ts';
-import { emitExp, emitSigmoid, emitTanh } from './wasm-math.ts';
+import { emitExp, emitLog, emitSigmoid, emitTanh } from './wasm-math.ts';
 
 export interface VectorProgram {
   /** Sizes of the loop axes, and which group each belongs to ('inner': merged into the vector axis). */
@@ -137,6 +137,7 @@ export function renderProgram(program: VectorProgram): RenderedKernel {
           tempsUsed = 0;
           switch (node.op) {
             case 'exp': emitExp(f, a!, temp); break;
+            case 'log': emitLog(f, a!, temp); break;
             case 'tanh': emitTanh(f, a!, temp); break;
             case 'sigmoid': emitSigmoid(f, a!, temp); break;
             case 'square': f.local.get(a!).local.get(a!).f32x4.mul(); break;
