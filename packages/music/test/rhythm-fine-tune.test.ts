@@ -19,6 +19,8 @@ import {
   designedFrontEnd, fineTuneFrontEnd, frontEndEnvelope, frontEndLogPrior, onsetLoss, onsetStrengthHost, stackRows, tempoCandidates, tempoTarget, trackPower,
 } from '../src/rhythm/index.ts';
 import { saveModel } from '../src/train/index.ts';
+import { writeWav } from '../src/audio/index.ts';
+import { spawnSync } from 'node:child_process';
 import { beatsOf, onsetTimesOf, tempoOf } from '../src/cli/rhythm-commands.ts';
 
 const tracks = synthesizeRhythmDataset({ seed: 3, tracks: { train: 4 }, duration: 3 });
@@ -88,6 +90,17 @@ test('training lowers the onset loss, moves both parameter sets, and a saved fro
     assert.is(await tempoOf(signal, device, { frontEnd: designedFrontEnd() }), await tempoOf(signal, device));
     const beats = await beatsOf(signal, device, { frontEnd: loaded });
     assert.ok(beats.tempo > 0 && beats.times.length > 0, `no beats with the loaded front end (${beats.tempo} BPM)`);
+    // Through the command line: tempo with --model prints a BPM; --n-mels 64 with it is refused before any device starts.
+    const root = join(import.meta.dirname, '..', '..', '..');
+    const audioPath = join(dir, 'track.wav');
+    writeWav(audioPath, { sampleRate: 22050, channels: [signal] });
+    const cli = (...args: string[]) => spawnSync(join(root, 'node_modules', '.bin', 'tsx'), [join(root, 'packages/music/src/cli/theorbo.ts'), '--device', 'cpu', ...args], { cwd: dir, encoding: 'utf8' });
+    const tempoRun = cli('tempo', audioPath, '--model', dir);
+    assert.is(tempoRun.status, 0, tempoRun.stderr);
+    assert.ok(Number(tempoRun.stdout.trim()) > 0, `tempo printed '${tempoRun.stdout}'`);
+    const refused = cli('mel', audioPath, '--n-mels', '64', '--model', dir);
+    assert.is(refused.status, 2, refused.stderr);
+    assert.match(refused.stderr, /--n-mels 64 cannot go with --model/);
     const other = mkdtempSync(join(tmpdir(), 'theorbo-rhythm-model-'));
     await saveModel(other, [frontEnd.priorBasisWeights], { kind: 'cnn' });
     assert.throws(() => loadFrontEnd(other), /config\.json.*'cnn' model, not a rhythm front end/);
