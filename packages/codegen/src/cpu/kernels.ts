@@ -15,7 +15,10 @@ import type { Kernel } from '../lower/kernel.ts';
 import { JsBuilder, loops, offsetOf, rounded, Unsupported } from './js-render.ts';
 import { windowOp } from './window.ts';
 import { argReduction } from './arg-reduce.ts';
-import { wasmKernel, type WasmRunner } from './wasm-kernels.ts';
+import { wasmKernel } from './wasm-kernels.ts';
+import type { Gemm, KernelContext } from './kernel-context.ts';
+
+export type { Gemm, KernelContext } from './kernel-context.ts';
 
 export interface CpuKernel {
   run: () => void;
@@ -24,31 +27,6 @@ export interface CpuKernel {
   label: string;
   /** Why a kernel runs on the reference: the rule the renderers lacked. */
   why?: string;
-}
-
-export interface KernelContext {
-  materialized: ReadonlySet<Variable>;
-  reads: ReadonlySet<Variable>;
-  viewOf: (variable: Variable) => TypedArray;
-  /** A scratch buffer owned by the plan. */
-  scratch: (dtype: T.DType, size: number) => { offset: number; view: TypedArray };
-  /** Byte offset of a view in the device memory (for WebAssembly kernels). */
-  offsetOf: (view: TypedArray) => number;
-  gemm?: Gemm;
-  /** Where elementwise, reduce and rows kernels run as WebAssembly SIMD (cpu/wasm-kernels.ts) when they can. */
-  wasm?: WasmRunner;
-  /** Runs a graph (a scan's step) as a plan on this device: the loop's evaluator. */
-  evaluate?: (outputs: readonly Variable[], givens: readonly (readonly [Variable, NDArray])[]) => NDArray[];
-}
-
-/** A float32 GEMM over device memory, offsets and strides in elements. */
-export interface Gemm {
-  run(call: {
-    a: { offset: number; strides: [number, number, number] };
-    b: { offset: number; strides: [number, number, number] };
-    c: { offset: number; strides: [number, number] };
-    m: number; n: number; k: number; batch: number;
-  }): void;
 }
 
 export function cpuKernel(kernel: Kernel, context: KernelContext): CpuKernel {

@@ -15,16 +15,10 @@ import { Unsupported } from './js-render.ts';
 import type { ThreadPool } from './threads.ts';
 import { affineAxis, affineConstant, VectorLowering, type Affine } from './wasm-lower.ts';
 import { renderProgram, type VectorProgram } from './wasm-render.ts';
-import type { KernelContext } from './kernels.ts';
+import type { Entry, KernelContext, WasmRunner } from './kernel-context.ts';
 
-type Entry = (...args: number[]) => void;
+export type { WasmRunner } from './kernel-context.ts';
 
-/** Compiles and runs generated kernels on the device's thread pool. */
-export interface WasmRunner {
-  readonly threads: number;
-  load(bytes: Uint8Array): { id: number; entry: Entry };
-  run(id: number, tasks: readonly (readonly number[])[]): void;
-}
 
 /** Kernels with fewer elements than this run on the calling thread (benchmarks/cpu-wasm-probe.ts measures it). */
 let serialElements = 1 << 15;

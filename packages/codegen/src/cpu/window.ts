@@ -15,7 +15,7 @@
 
 import { sizeOf, stridesOf, type ConvAttrs, type PoolAttrs, type TypedArray, type Variable } from '@theorbo/graph';
 import { JsBuilder, loops, offsetOf, Unsupported } from './js-render.ts';
-import type { KernelContext } from './kernels.ts';
+import type { KernelContext } from './kernel-context.ts';
 
 /** Computes the window op of `root` into `rootView`; how it runs (wasm: on the GEMM). */
 export function windowOp(root: Variable, context: KernelContext, rootView: TypedArray): { run: () => void; how: 'js' | 'wasm' } {
