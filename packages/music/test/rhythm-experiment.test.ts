@@ -1,11 +1,14 @@
 // The rhythm experiment end to end at a tiny size (4 training and 3 test tracks of 12 s,
 // one onset epoch, two tempo epochs, cpu device): two rows of mir_eval scores in [0, 1],
 // the hand-designed row the same as the host's librosa peers give on those test tracks,
-// and a saved front end that loadFrontEnd reads back. The scores at this size say nothing
+// a saved front end that loadFrontEnd reads back, and the demo's summary.md table rows. The scores at this size say nothing
 // about which front end is better; the demo reports them at its size.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import * as T from '@theorbo/graph';
+import { writeReport } from '../src/model/report.ts';
+import type { Scores } from '../src/model/evaluate.ts';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { acquireDevice, releaseDevices } from '@theorbo/codegen';
@@ -25,6 +28,18 @@ test('runRhythmExperiment: two rows of scores, the hand-designed one as the host
     const hostOnsetF = test.reduce((sum, track) => sum + onsetScores(track.onsets, framesToTime(onsetDetect(onsetStrengthHost(track.audio).data))).fMeasure, 0) / test.length;
     assert.ok(Math.abs(result.rows[0]!.onsetF - hostOnsetF) <= 0.02, `hand-designed onset F ${result.rows[0]!.onsetF} vs the host peer's ${hostOnsetF}`);
     assert.is(loadFrontEnd(modelDir).candidates.bpm.length > 0, true);
+
+    // The demo's summary.md carries the two rows in its own table.
+    const scores = { majmin: 0.5, root: 0.5, frameAccuracy: 0.5, confusion: [[1, 0], [0, 1]] } as unknown as Scores;
+    const picture = T.array(new Float32Array(4), { shape: [2, 2] });
+    const reportDir = mkdtempSync(join(tmpdir(), 'theorbo-rhythm-report-'));
+    const summary = readFileSync(writeReport(reportDir, {
+      device: 'test', seconds: 1, dataset: 'test', trainFrames: 1, testClips: 1, vocabulary: ['N', 'C:maj'], rhythm: result,
+      models: [{ name: 'hand-designed chroma', template: scores, classifier: scores, weightsStart: picture, weightsEnd: picture, exampleChroma: picture }],
+    }), 'utf8');
+    assert.match(summary, /## Onsets, tempo and beats/);
+    const percent = (value: number) => (100 * value).toFixed(1);
+    for (const row of result.rows) assert.ok(summary.includes(`| ${row.name} | ${percent(row.onsetF)} | ${percent(row.tempoP)} | ${percent(row.beatF)} |`), `no row for ${row.name}`);
   } finally {
     await releaseDevices();
   }
