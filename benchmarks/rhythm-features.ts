@@ -1,6 +1,6 @@
 // MFCC and onset strength of 10 minutes of audio (22050 Hz, nFft 2048, hop 512, 128 mel
 // bands, 20 MFCCs: 25 840 frames) on Theorbo's cpu device, beside Meyda (npm, pure JS, one
-// frame per call) in the same process. Correctness before timing:
+// frame per call) and essentia.js in the same process. Correctness before timing:
 //   Theorbo: the compiled graphs' MFCCs and onset envelope against the float64 host peers
 //     (mfccHost, onsetStrengthHost: librosa's definitions, themselves checked against
 //     librosa's fixtures) on the same 10 minutes — worst error relative to the largest value;
@@ -10,19 +10,35 @@
 //     checked for size and finiteness, not against librosa's. Meyda has no onset strength:
 //     its row is Meyda's 128 mel bands per frame (ln(1 + power)) and the same flux
 //     (mean over bands of the positive difference, lag 1) in JS.
+//   essentia.js (npm, Essentia compiled to WebAssembly, one frame per call) with librosa's
+//     settings: its MFCCs and mel bands against the host peers on three frames; its onset
+//     row is its mel bands, dB and the same flux in JS.
 // Timed in interleaved rounds (Theorbo, Meyda, …), each keeping its best; the first
 // Theorbo call (compile and first run) is reported apart. Machine load is printed.
 // Usage: npx tsx benchmarks/rhythm-features.ts [--minutes 10] [--rounds 2]
 
 import os from 'node:os';
 import * as meydaModule from 'meyda';
+import * as essentiaModule from 'essentia.js';
 import * as T from '@theorbo/graph';
 import { acquireDevice, compile } from '@theorbo/codegen';
-import { mfcc, mfccHost, signalInput } from '../packages/music/src/signal/index.ts';
+import { melSpectrogramHost, mfcc, mfccHost, signalInput } from '../packages/music/src/signal/index.ts';
 import { fftPlan } from '../packages/music/src/signal/fft-host.ts';
 
 /** What this file uses of Meyda (its typings describe the browser analyzer). */
 interface MeydaExtractor { extract(feature: string, signal: Float32Array): unknown; [setting: string]: unknown }
+/** What this file uses of essentia.js (embind vectors must be deleted by hand). */
+interface EssentiaVector { delete(): void }
+interface EssentiaJs {
+  version: string;
+  arrayToVector(values: Float32Array): EssentiaVector;
+  vectorToArray(vector: EssentiaVector): Float32Array;
+  Windowing(frame: EssentiaVector, normalized: boolean, size: number, type: string, zeroPadding: number, zeroPhase: boolean): { frame: EssentiaVector };
+  Spectrum(frame: EssentiaVector, size: number): { spectrum: EssentiaVector };
+  MFCC(spectrum: EssentiaVector, ...settings: unknown[]): { bands: EssentiaVector; mfcc: EssentiaVector };
+  MelBands(spectrum: EssentiaVector, ...settings: unknown[]): { bands: EssentiaVector };
+}
+const essentiaExports = ((essentiaModule as unknown as { default?: unknown }).default ?? essentiaModule) as { Essentia: new (wasm: unknown) => EssentiaJs; EssentiaWASM: unknown };
 const Meyda = ((meydaModule as unknown as { default?: MeydaExtractor }).default ?? meydaModule) as unknown as MeydaExtractor;
 import { onsetStrength, onsetStrengthHost } from '../packages/music/src/rhythm/index.ts';
 
@@ -108,6 +124,51 @@ async function main(): Promise<void> {
   if (meydaMfccOnce.length !== nMfcc || !meydaMfccOnce.every(Number.isFinite)) throw new Error(`meyda FAILED its check: ${meydaMfccOnce.length} MFCCs, finite: ${meydaMfccOnce.every(Number.isFinite)}`);
   console.log('check meyda: amplitude spectrum within 1e-4 of fft.js on three frames; 20 finite MFCCs');
 
+  // essentia.js with librosa's settings (power spectrum, Slaney mel, unit-area triangles, dB, orthonormal DCT-II).
+  const essentia = new essentiaExports.Essentia(essentiaExports.EssentiaWASM);
+  const essentiaFrame = (f: number, features: 'mfcc' | 'mel'): Float32Array => {
+    const input = essentia.arrayToVector(frameAt(signal, f, frame));
+    const windowed = essentia.Windowing(input, false, nFft, 'hann', 0, false);
+    const spectrum = essentia.Spectrum(windowed.frame, nFft);
+    let values: Float32Array;
+    if (features === 'mfcc') {
+      const out = essentia.MFCC(spectrum.spectrum, 2, rate / 2, nFft / 2 + 1, 0, 'dbpow', 0, 'unit_tri', nMels, nMfcc, rate, 1e-10, 'power', 'slaneyMel', 'linear');
+      values = essentia.vectorToArray(out.mfcc);
+      out.bands.delete(); out.mfcc.delete();
+    } else {
+      const out = essentia.MelBands(spectrum.spectrum, rate / 2, nFft / 2 + 1, false, 0, 'unit_tri', nMels, rate, 'power', 'slaneyMel', 'linear');
+      values = essentia.vectorToArray(out.bands);
+      out.bands.delete();
+    }
+    input.delete(); windowed.frame.delete(); spectrum.spectrum.delete();
+    return values;
+  };
+  const hostMel = melSpectrogramHost(signal.subarray(0, 200 * hop), { nMels }).data;
+  const hostMfcc = mfccHost(signal, { nMels, nMfcc }).data;
+  for (const f of [20, 100, 150]) {
+    const mfccError = worstRelative(essentiaFrame(f, 'mfcc'), hostMfcc.subarray(f * nMfcc, (f + 1) * nMfcc));
+    const melError = worstRelative(essentiaFrame(f, 'mel'), hostMel.subarray(f * nMels, (f + 1) * nMels));
+    if (!(mfccError < 1e-3 && melError < 1e-3)) throw new Error(`essentia.js FAILED its check on frame ${f}: MFCC off by ${mfccError}, mel bands by ${melError} of the largest; not timed`);
+  }
+  console.log(`check essentia.js ${essentia.version}: MFCCs and mel bands within 1e-3 of the largest value of the host peers' on three frames`);
+  const essentiaMfcc = (): void => {
+    for (let f = 0; f < frames; f++) essentiaFrame(f, 'mfcc');
+  };
+  const essentiaOnset = (): Float64Array => {
+    const flux = new Float64Array(frames);
+    let previous: Float64Array | undefined;
+    for (let f = 0; f < frames; f++) {
+      const bands = Float64Array.from(essentiaFrame(f, 'mel'), (value) => 10 * Math.log10(Math.max(1e-10, value)));
+      if (previous) {
+        let sum = 0;
+        for (let m = 0; m < nMels; m++) sum += Math.max(0, bands[m]! - previous[m]!);
+        flux[f] = sum / nMels;
+      }
+      previous = bands;
+    }
+    return flux;
+  };
+
   const meydaMfcc = (): void => {
     for (let f = 0; f < frames; f++) Meyda.extract('mfcc', frameAt(signal, f, frame));
   };
@@ -136,13 +197,18 @@ async function main(): Promise<void> {
     await time('meyda mfcc', meydaMfcc);
     await time('theorbo (cpu) onset strength', () => theorboOnset(input));
     await time('meyda mel bands + flux', meydaOnset);
+    await time('essentia mfcc', essentiaMfcc);
+    await time('essentia mel bands + flux', essentiaOnset);
     console.log(`round ${round + 1} done; load ${os.loadavg()[0]!.toFixed(1)}`);
   }
   const audioSeconds = samples / rate;
-  console.log(`\n| feature, ${minutes} min of audio | theorbo (cpu): first call | theorbo (cpu): best | meyda: best | × meyda |`);
-  console.log('| --- | ---: | ---: | ---: | ---: |');
-  for (const [name, first, ours, theirs] of [['MFCC (20 of 128 mel bands)', firstMfcc, best['theorbo (cpu) mfcc']!, best['meyda mfcc']!], ['onset strength', firstOnset, best['theorbo (cpu) onset strength']!, best['meyda mel bands + flux']!]] as const) {
-    console.log(`| ${name} | ${(first / 1000).toFixed(2)} s | ${(ours / 1000).toFixed(2)} s (${(audioSeconds / (ours / 1000)).toFixed(0)}× real time) | ${(theirs / 1000).toFixed(2)} s | ${(theirs / ours).toFixed(2)} |`);
+  console.log(`\n| feature, ${minutes} min of audio | theorbo (cpu): first call | theorbo (cpu): best | meyda: best | × meyda | essentia.js: best | × essentia.js |`);
+  console.log('| --- | ---: | ---: | ---: | ---: | ---: | ---: |');
+  for (const [name, first, ours, meyda, essentiaTime] of [
+    ['MFCC (20 of 128 mel bands)', firstMfcc, best['theorbo (cpu) mfcc']!, best['meyda mfcc']!, best['essentia mfcc']!],
+    ['onset strength', firstOnset, best['theorbo (cpu) onset strength']!, best['meyda mel bands + flux']!, best['essentia mel bands + flux']!],
+  ] as const) {
+    console.log(`| ${name} | ${(first / 1000).toFixed(2)} s | ${(ours / 1000).toFixed(2)} s (${(audioSeconds / (ours / 1000)).toFixed(0)}× real time) | ${(meyda / 1000).toFixed(2)} s | ${(meyda / ours).toFixed(2)} | ${(essentiaTime / 1000).toFixed(2)} s | ${(essentiaTime / ours).toFixed(2)} |`);
   }
   console.log(`load after: ${os.loadavg().map((v) => v.toFixed(1)).join(' ')}`);
   process.exit(0);
