@@ -1,8 +1,9 @@
 // The rhythm experiment end to end at a tiny size (4 training and 3 test tracks of 12 s,
 // one onset epoch, two tempo epochs, cpu device): two rows of mir_eval scores in [0, 1],
 // the hand-designed row the same as the host's librosa peers give on those test tracks,
-// a saved front end that loadFrontEnd reads back, and the demo's summary.md table rows. The scores at this size say nothing
-// about which front end is better; the demo reports them at its size.
+// a saved front end that loadFrontEnd reads back, and both rows in the demo's summary.md.
+// The scores at this size say nothing about which front end is better; the demo reports
+// them at its size.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { mkdtempSync, readFileSync } from 'node:fs';
