@@ -93,10 +93,25 @@ test('cpu wasm: kernels large enough to split over the threads (rows, and column
   }
 });
 
-test('cpu wasm: what the renderer cannot express (sin, integer values, stored bool masks) runs as JS, still correct', async () => {
+test('cpu wasm: stored bool masks (comparisons stored, where and casts reading them) as bytes, unfused, equal to the reference', async () => {
+  const x = T.matrix('x');
+  const outputs = [T.relu(x), T.gt(x, 0.25), T.mul(T.cast(T.le(x, 0), 'float32'), x), T.where(T.ne(T.get(x, T.slice(), T.slice(null, null, 2)), 0.5), T.get(x, T.slice(), T.slice(null, null, 2)), -1)];
+  for (const shape of [[5, 7], [3, 70001]] as const) {
+    const inputs = [x];
+    const fn = compile({ inputs, outputs, device: 'cpu', fusion: false });
+    const value = f(...shape);
+    const got = (await fn(value)) as NDArray[];
+    const want = T.evaluate(outputs, [[x, value]]);
+    const hows = fn.cpuPlan()!.kernels.map((kernel) => `${kernel.label} [${kernel.how}]`);
+    assert.ok(hows.filter((how) => how.includes('bool')).length >= 2 && hows.every((how) => how.endsWith('[wasm]')), hows.join('; '));
+    got.forEach((value, i) => assert.equal([...value.data], [...want[i]!.data], `output ${i} at ${shape}`));
+  }
+});
+
+test('cpu wasm: what the renderer cannot express (sin, integer values) runs as JS, still correct', async () => {
   const x = T.matrix('x');
   const i = T.tensor('int32', [null], 'i');
-  const outputs = [T.sin(T.add(T.abs(x), 0.5)), T.mul(i, 3), T.sum(i), T.gt(x, 0)];
+  const outputs = [T.sin(T.add(T.abs(x), 0.5)), T.mul(i, 3), T.sum(i)];
   const values = [f(5, 7), T.array(new Int32Array([1, -2, 3]), { shape: [3] })];
   const result = await run([x, i], outputs, values);
   assert.ok(result.hows.every((how) => how.endsWith('[js]')), result.hows.join('; '));

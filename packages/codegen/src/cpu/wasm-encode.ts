@@ -86,8 +86,10 @@ const f32Codes = {
 const f64Codes = { add: 0xa0, sub: 0xa1, mul: 0xa2, div: 0xa3, promoteF32: 0xbb } as const;
 // SIMD opcodes follow the 0xFD prefix (LEB-encoded).
 const v128Codes = { not: 0x4d, and: 0x4e, andnot: 0x4f, or: 0x50, xor: 0x51, bitselect: 0x52 } as const;
+const i16x8Codes = { narrowI32x4U: 0x86, extendLowI8x16U: 0x89 } as const;
+const i8x16Codes = { narrowI16x8U: 0x66 } as const;
 const i32x4Codes = {
-  splat: 0x11, eq: 0x37, ltS: 0x39, gtS: 0x3b, shl: 0xab, shrS: 0xac, shrU: 0xad,
+  extendLowI16x8U: 0xa9, splat: 0x11, eq: 0x37, ltS: 0x39, gtS: 0x3b, shl: 0xab, shrS: 0xac, shrU: 0xad,
   add: 0xae, sub: 0xb1, mul: 0xb5, minS: 0xb6, maxS: 0xb8, truncSatF32x4S: 0xf8,
 } as const;
 const f32x4Codes = {
@@ -161,11 +163,16 @@ class V128 extends Family {
   }
   /** Stores one 32-bit lane: memarg, then the lane index. */
   store32Lane(lane: number, offset = 0, align = 2): FunctionBuilder { this.f.memoryOp(0x5a, offset, align, true); this.f.bytes.push(lane); return this.f; }
+  /** Stores one 8-bit lane. */
+  store8Lane(lane: number, offset = 0): FunctionBuilder { this.f.memoryOp(0x58, offset, 0, true); this.f.bytes.push(lane); return this.f; }
 }
 interface V128 extends Nullary<typeof v128Codes>, MemoryOps<typeof v128Memory> {}
 class I8x16 extends Family {
   shuffle(lanes: readonly number[]): FunctionBuilder { return this.f.simd(0x0d, lanes); }
 }
+interface I8x16 extends Nullary<typeof i8x16Codes> {}
+class I16x8 extends Family {}
+interface I16x8 extends Nullary<typeof i16x8Codes> {}
 class I32x4 extends Family {
   extractLane(lane: number): FunctionBuilder { return this.f.simd(0x1b, [lane]); }
   replaceLane(lane: number): FunctionBuilder { return this.f.simd(0x1c, [lane]); }
@@ -185,6 +192,8 @@ install(I64, i64Codes, i64Memory, false);
 install(F32, f32Codes, f32Memory, false);
 install(V128, v128Codes, v128Memory, true);
 install(I32x4, i32x4Codes, {}, true);
+install(I16x8, i16x8Codes, {}, true);
+install(I8x16, i8x16Codes, {}, true);
 install(F32x4, f32x4Codes, {}, true);
 install(F64, f64Codes, {}, false);
 install(F64x2, f64x2Codes, {}, true);
@@ -211,6 +220,7 @@ export class FunctionBuilder {
   readonly f32 = new F32(this);
   readonly v128 = new V128(this);
   readonly i8x16 = new I8x16(this);
+  readonly i16x8 = new I16x8(this);
   readonly i32x4 = new I32x4(this);
   readonly f32x4 = new F32x4(this);
   readonly f64 = new F64(this);

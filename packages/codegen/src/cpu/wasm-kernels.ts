@@ -5,7 +5,7 @@
 // kernels with few rows, column ranges) split into a few tasks per thread; kernels under
 // `serialElements` run on the calling thread. A kernel the lowering cannot express raises
 // Unsupported, and cpu/kernels.ts renders it as JS instead.
-// Left out: f64 graphs, integer and bool buffers, reductions split within a row (a full
+// Left out: f64 graphs, integer buffers (bool ones are masks: where's condition, a comparison's output), reductions split within a row (a full
 // sum of one long row runs on one thread).
 
 import * as T from '@theorbo/graph';
@@ -55,7 +55,7 @@ const identityIndex = (ndim: number): Affine[] => Array.from({ length: ndim }, (
 /** The kernel as a vector program, or Unsupported. */
 export function lowerKernel(kernel: Kernel, context: Pick<KernelContext, 'materialized'>): VectorProgram {
   const output = kernel.output;
-  if (output.dtype !== 'float32') throw new Unsupported(`a ${output.dtype} output`);
+  if (output.dtype !== 'float32' && !(output.dtype === 'bool' && kernel.kind === 'elementwise')) throw new Unsupported(`a ${output.dtype} output`);
   const alsoRoot = kernel.alsoStoresRoot && kernel.root !== output;
   switch (kernel.kind) {
     case 'elementwise': {

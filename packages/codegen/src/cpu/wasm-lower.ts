@@ -6,9 +6,10 @@
 // cpu/wasm-render.ts can merge contiguous loops and load four lanes at once.
 // Arithmetic matches the reference bit for bit where float32 does (+ − × ÷ √, neg, abs,
 // min/max, floor/ceil, comparisons, where); exp, log, tanh and sigmoid are polynomials
-// (cpu/wasm-math.ts). Comparisons make lane masks that only `where` and a cast to float32
-// consume. Anything else (other dtypes, gathers, reshapes that regroup axes, random
-// draws, ops without a vector rule) raises Unsupported: that kernel stays on JS.
+// (cpu/wasm-math.ts). Comparisons make lane masks that `where` and a cast to float32
+// consume; bool buffers load as masks and masks store as 0/1 bytes. Anything else (other
+// dtypes, gathers, reshapes that regroup axes, random draws, ops without a vector rule)
+// raises Unsupported: that kernel stays on JS.
 // Index legend: an Affine is `constant + Σ coefs[axis]·counter[axis]` over the loop axes.
 
 import { resolveSlice } from '../render/lowering.ts';
@@ -17,10 +18,11 @@ import { Unsupported } from './js-render.ts';
 
 export interface Affine { coefs: number[]; constant: number }
 
-export interface Access { buffer: Variable; coefs: number[]; constant: number }
+/** Coefficients count elements; `bytes` is the element size (4: float32, 1: bool). */
+export interface Access { buffer: Variable; coefs: number[]; constant: number; bytes: 1 | 4 }
 
 export type VectorNode =
-  | { kind: 'load'; id: number; type: 'f32'; access: Access }
+  | { kind: 'load'; id: number; type: 'f32' | 'mask'; access: Access }
   | { kind: 'const'; id: number; type: 'f32'; value: number }
   | { kind: 'acc'; id: number; type: 'f32'; reduction: number }
   | { kind: 'op'; id: number; type: 'f32' | 'mask'; op: VectorOp; args: VectorNode[] };
@@ -73,9 +75,9 @@ export class VectorLowering {
 
   /** A read of a stored float32 buffer at `index` (row-major in its shape). */
   load(variable: Variable, index: readonly Affine[]): VectorNode {
-    if (variable.dtype !== 'float32') throw new Unsupported(`WebAssembly kernels read float32 buffers, not ${variable.dtype}`);
+    if (variable.dtype !== 'float32' && variable.dtype !== 'bool') throw new Unsupported(`WebAssembly kernels read float32 and bool buffers, not ${variable.dtype}`);
     const access = this.access(variable, index);
-    return this.add({ kind: 'load', type: 'f32', access }, `l${variable.id}@${access.coefs.join(' ')}+${access.constant}`);
+    return this.add({ kind: 'load', type: variable.dtype === 'bool' ? 'mask' : 'f32', access }, `l${variable.id}@${access.coefs.join(' ')}+${access.constant}`);
   }
 
   /** Where element `index` of `variable`'s row-major buffer lies, in elements. */
@@ -92,7 +94,7 @@ export class VectorLowering {
       }
       stride *= shape[axis]!;
     }
-    return { buffer: variable, coefs, constant };
+    return { buffer: variable, coefs, constant, bytes: variable.dtype === 'bool' ? 1 : 4 };
   }
 
   private op(op: VectorOp, args: VectorNode[], type: 'f32' | 'mask'): VectorNode {

@@ -82,6 +82,7 @@ export function renderProgram(program: VectorProgram): RenderedKernel {
   const rows = outer.reduce((product, axis) => product * axis.size, 1);
   const innerCoef = (access: Access) => (vector ? access.coefs[vector.last]! : 0);
   if (accesses.some((a) => innerCoef(a) < 0)) throw new Unsupported('a negative stride along the vector axis');
+  if (stores.some((store) => (store.access.bytes === 1) !== (store.value.type === 'mask'))) throw new Unsupported('a store of another dtype than its value');
   const buffers = [...new Set(accesses.map((a) => a.buffer))];
   const accNodes = reductions.map((_, r) => schedule(roots).find((node) => node.kind === 'acc' && node.reduction === r));
   const reuse = reusedInOutput(program, innerCoef);
@@ -92,7 +93,7 @@ export function renderProgram(program: VectorProgram): RenderedKernel {
   const params = ['i32', 'i32', 'i32', 'i32', ...buffers.map(() => 'i32' as const)] as const;
   module.addFunction('kernel', params, [], (f, rowStart, rowEnd, colStart, colEnd, ...bases) => {
     const row = f.addLocal('i32'), col = f.addLocal('i32'), colBytes = f.addLocal('i32'), rest = f.addLocal('i32');
-    const step = f.addLocal('i32'), stepBytes = f.addLocal('i32'), steps = f.addLocal('i32');
+    const step = f.addLocal('i32'), stepBytes = f.addLocal('i32'), steps = f.addLocal('i32'), narrow = f.addLocal('v128');
     const indices = outer.map(() => f.addLocal('i32'));
     const addresses = new Map(accesses.map((access) => [access, f.addLocal('i32')]));
     const values = new Map<number, Local>();
@@ -109,22 +110,63 @@ export function renderProgram(program: VectorProgram): RenderedKernel {
     };
     const computed = new Set<number>();
 
-    const emitLoad = (access: Access, vectorMode: boolean): void => {
+    /** The byte address of `access` at the current column (and reduction step). */
+    const emitAddress = (access: Access): void => {
       const coef = innerCoef(access);
-      const address = addresses.get(access)!;
-      f.local.get(address);
+      f.local.get(addresses.get(access)!);
       if (coef !== 0) {
-        f.local.get(colBytes);
+        f.local.get(access.bytes === 4 ? colBytes : col);
         if (coef !== 1) f.i32.const(coef).i32.mul();
         f.i32.add();
       }
       const down = reducedCoef(access);
-      if (down !== 0) f.local.get(stepBytes).i32.const(down).i32.mul().i32.add();
+      if (down !== 0) f.local.get(access.bytes === 4 ? stepBytes : step).i32.const(down).i32.mul().i32.add();
+    };
+
+    const emitLoad = (access: Access, vectorMode: boolean): void => {
+      const coef = innerCoef(access);
+      emitAddress(access);
+      if (access.bytes === 1) {
+        // A bool buffer: bytes widened to i32 lanes, then all ones where non-zero.
+        if (!vectorMode || coef === 0) f.i32.load8U().i32x4.splat();
+        else if (coef === 1) f.v128.load32Zero(0, 0).i16x8.extendLowI8x16U().i32x4.extendLowI16x8U();
+        else {
+          const at = f.addLocal('i32');
+          f.local.set(at).local.get(at).i32.load8U().i32x4.splat();
+          for (let lane = 1; lane < 4; lane++) f.local.get(at).i32.load8U(lane * coef).i32x4.replaceLane(lane);
+        }
+        f.v128.zero().i32x4.eq().v128.not();
+        return;
+      }
       if (!vectorMode || coef === 0) { f.v128.load32Splat(); return; }
       if (coef === 1) { f.v128.load(0, 2); return; }
       const at = f.addLocal('i32');
       f.local.set(at).local.get(at).v128.load32Splat();
       for (let lane = 1; lane < 4; lane++) f.local.get(at).f32.load(lane * 4 * coef).f32x4.replaceLane(lane);
+    };
+
+    /** Stores a value's lanes (lane 0 in the tail); masks as 0/1 bytes. */
+    const emitStore = (store: VectorProgram['stores'][number], vectorMode: boolean, lanes: number): void => {
+      const coef = innerCoef(store.access);
+      const value = valueLocal(store.value);
+      const bytes = store.access.bytes;
+      const stored = (): void => {
+        f.local.get(value);
+        if (bytes === 4) return;
+        // All-ones lanes to 1, then narrowed twice: byte k of the vector is lane k's flag.
+        f.i32.const(1).i32x4.splat().v128.and().local.set(narrow);
+        f.local.get(narrow).local.get(narrow).i16x8.narrowI32x4U().local.set(narrow);
+        f.local.get(narrow).local.get(narrow).i8x16.narrowI16x8U();
+      };
+      if (vectorMode && coef === 1 && lanes === 4) {
+        emitAddress(store.access); stored();
+        if (bytes === 4) f.v128.store(0, 2); else f.v128.store32Lane(0, 0, 0);
+        return;
+      }
+      for (let lane = 0; lane < (vectorMode ? lanes : 1); lane++) {
+        emitAddress(store.access); stored();
+        if (bytes === 4) f.v128.store32Lane(lane, lane * 4 * coef); else f.v128.store8Lane(lane, lane * coef);
+      }
     };
 
     const emitNode = (node: VectorNode, vectorMode: boolean): void => {
@@ -220,16 +262,7 @@ export function renderProgram(program: VectorProgram): RenderedKernel {
         if (accNode) f.local.set(valueLocal(accNode)); else f.drop();
         f.i32.const(0).local.set(stepBytes);
         compute(rowStores.map((store) => store.value), vectorMode);
-        for (const store of rowStores) {
-          const coef = innerCoef(store.access);
-          const value = valueLocal(store.value);
-          const address = () => {
-            f.local.get(addresses.get(store.access)!);
-            if (coef !== 0) { f.local.get(colBytes); if (coef !== 1) f.i32.const(coef).i32.mul(); f.i32.add(); }
-          };
-          if (vectorMode && coef === 1) { address(); f.local.get(value).v128.store(0, 2); continue; }
-          for (let lane = 0; lane < (vectorMode ? 4 : 1); lane++) { address(); f.local.get(value).v128.store32Lane(lane, lane * 4 * coef); }
-        }
+        for (const store of rowStores) emitStore(store, vectorMode, 4);
       });
     };
 
@@ -249,10 +282,10 @@ export function renderProgram(program: VectorProgram): RenderedKernel {
           f.local.get(rest).i32.const(outer[j]!.size).i32.divU().local.set(rest);
         }
         for (const access of accesses) {
-          f.local.get(bases[buffers.indexOf(access.buffer)]!).i32.const(4 * access.constant).i32.add();
+          f.local.get(bases[buffers.indexOf(access.buffer)]!).i32.const(access.bytes * access.constant).i32.add();
           outer.forEach((axis, j) => {
             const coef = access.coefs[axis.last]!;
-            if (coef !== 0) f.local.get(indices[j]!).i32.const(4 * coef).i32.mul().i32.add();
+            if (coef !== 0) f.local.get(indices[j]!).i32.const(access.bytes * coef).i32.mul().i32.add();
           });
           f.local.set(addresses.get(access)!);
         }
@@ -311,7 +344,7 @@ export function renderProgram(program: VectorProgram): RenderedKernel {
         const rowStores = stores.filter((s) => s.phase === 'row');
         if (rowStores.length > 0) {
           compute(rowStores.map((s) => s.value), false);
-          for (const store of rowStores) f.local.get(addresses.get(store.access)!).local.get(valueLocal(store.value)).v128.store32Lane(0);
+          for (const store of rowStores) emitStore(store, false, 1);
         }
         const columnStores = stores.filter((s) => s.phase === 'column');
         if (columnStores.length > 0) {
@@ -324,16 +357,7 @@ export function renderProgram(program: VectorProgram): RenderedKernel {
               known.push(reuse.node);
             }
             compute(columnStores.map((s) => s.value), vectorMode, known);
-            for (const store of columnStores) {
-              const coef = innerCoef(store.access);
-              const value = valueLocal(store.value);
-              const address = () => {
-                f.local.get(addresses.get(store.access)!);
-                if (coef !== 0) { f.local.get(colBytes); if (coef !== 1) f.i32.const(coef).i32.mul(); f.i32.add(); }
-              };
-              if (vectorMode && coef === 1) { address(); f.local.get(value).v128.store(0, 2); continue; }
-              for (let lane = 0; lane < (vectorMode ? 4 : 1); lane++) { address(); f.local.get(value).v128.store32Lane(lane, lane * 4 * coef); }
-            }
+            for (const store of columnStores) emitStore(store, vectorMode, 4);
           });
         }
         f.local.get(row).i32.const(1).i32.add().local.tee(row).local.get(rowEnd).i32.ltU().brIf(nextRow);
@@ -358,7 +382,7 @@ function reusedInOutput(program: VectorProgram, innerCoef: (access: Access) => n
   const last = reductions[reductions.length - 1];
   if (!last || program.inPlace || stores.length !== 1 || stores[0]!.phase !== 'column') return undefined;
   const store = stores[0]!;
-  if (innerCoef(store.access) !== 1) return undefined;
+  if (innerCoef(store.access) !== 1 || store.access.bytes !== 4) return undefined;
   const everything = schedule([...reductions.map((r) => r.input), store.value]);
   if (everything.some((node) => node.kind === 'load' && node.access.buffer === store.access.buffer)) return undefined;
   const inOutput = new Set(schedule([store.value]).map((node) => node.id));
