@@ -13,7 +13,7 @@ import * as T from '@theorbo/graph';
 import { acquireDevice, compile, readShared, type AcquiredDevice } from '@theorbo/codegen';
 import { transposeChord, vocabulary } from '../chords/index.ts';
 import { datasetSummary, formatDatasetSummary, synthesizeDataset, type DataSource, type DatasetClip } from '../data/index.ts';
-import { composeAugmentations, noiseAugmentation, pitchShiftAugmentation, saveModel, train } from '../train/index.ts';
+import { composeAugmentations, noiseAugmentation, pitchShiftAugmentation, saveModel, StepProgress, train } from '../train/index.ts';
 import { clipFeatures, featureDefaults, stackFrames, type ClipFeatures, type FeatureOptions } from './features.ts';
 import { chordClassifier, fitChromaGain, type ChromaModel, type TemplateLoss } from './models.ts';
 import { buildModel, type ModelConfig } from './registry.ts';
@@ -72,12 +72,30 @@ export async function runExperiment(options: ExperimentOptions): Promise<{ resul
   const device = options.device ?? (await acquireDevice());
   log(`device: ${device.describe().split('\n')[0]}`);
   const started = performance.now();
-  const dataset = await synthesizeDataset({ seed: options.seed, clips: options.clips, source: options.source, cacheDir: options.cacheDir });
+  // Seconds per stage, printed at the end; the progress lines are drawn only on a terminal.
+  const stages: [string, number][] = [];
+  let stageStart = started;
+  const stageDone = (name: string): void => {
+    const now = performance.now();
+    stages.push([name, (now - stageStart) / 1000]);
+    stageStart = now;
+  };
+  const step = (label: string, unit: string) => new StepProgress(label, unit, { enabled: options.progress });
+  const synthesis = step('synthesizing', 'clips');
+  const dataset = await synthesizeDataset({ seed: options.seed, clips: options.clips, source: options.source, cacheDir: options.cacheDir, onProgress: (done, total) => synthesis.update(done, total) });
+  synthesis.finish();
+  stageDone('data');
   log(`data: ${dataset.clips.length} clips (${dataset.cache.synthesized} synthesized, ${dataset.cache.fromCache} from the cache) in ${seconds(started)}`);
   log(formatDatasetSummary(datasetSummary(dataset)).split('\n').filter((line) => !/^\s*(instruments|segments per class):/.test(line)).join('\n'));
   const feature: FeatureOptions = featureDefaults;
   const featureStart = performance.now();
-  const byClip = new Map<DatasetClip, ClipFeatures>(dataset.clips.map((clip) => [clip, clipFeatures(clip.audio, clip.segments, feature)]));
+  const extraction = step('features', 'clips');
+  const byClip = new Map<DatasetClip, ClipFeatures>(dataset.clips.map((clip, i) => {
+    const features = clipFeatures(clip.audio, clip.segments, feature);
+    extraction.update(i + 1, dataset.clips.length);
+    return [clip, features];
+  }));
+  extraction.finish();
   const split = (name: string) => dataset.clips.filter((clip) => clip.split === name);
   const trainClips = split('train');
   const validationClips = split('validation');
@@ -89,6 +107,7 @@ export async function runExperiment(options: ExperimentOptions): Promise<{ resul
   const trainSet = { ...stackFrames(trainClips.map((clip) => byClip.get(clip)!), options.stride), patches: patchesOf(trainClips), sequences: sequencesOf(trainClips) };
   const validationSet = { ...stackFrames(validationClips.map((clip) => byClip.get(clip)!), options.stride), patches: patchesOf(validationClips), sequences: sequencesOf(validationClips) };
   log(`features: CQT ${feature.nBins} bins and DFT ${feature.nFft / 2 + 1} bins for ${[...byClip.values()].reduce((n, c) => n + c.labels.length, 0)} frames in ${seconds(featureStart)}; training on ${trainSet.labels.size} frames`);
+  stageDone('features');
 
   const gain = fitChromaGain(trainSet.cqt, trainSet.labels, feature);
   const binsPerSemitone = feature.binsPerOctave / 12;
@@ -145,7 +164,9 @@ export async function runExperiment(options: ExperimentOptions): Promise<{ resul
   const results: Evaluated[] = [];
   const reports: ModelReport[] = [];
   const scoreOptions = { hop: feature.hop, sampleRate: feature.sampleRate, medianWidth: 9 };
+  stageDone('training');
   for (const { name, model, input, start, config } of models) {
+    const evaluation = step(`evaluating ${name}`, 'clips');
     const forward = compile({ inputs: [model.features], outputs: [model.chroma, model.predictions!], device });
     const chromaOf = async (values: T.NDArray) => (await forward(values)) as T.NDArray[];
     // The classifier learns from each model's outputs on the training frames.
@@ -167,13 +188,16 @@ export async function runExperiment(options: ExperimentOptions): Promise<{ resul
       const base = { reference: clip.segments, frameLabels: features.labels, duration: clip.duration };
       templatePredictions.push({ ...base, predicted: matched!.data as Int32Array });
       classifierPredictions.push({ ...base, predicted: classes!.data as Int32Array });
+      evaluation.update(templatePredictions.length, testClips.length);
     }
+    evaluation.finish();
     const evaluated = { name, template: scorePredictions(templatePredictions, scoreOptions), classifier: scorePredictions(classifierPredictions, scoreOptions) };
     results.push(evaluated);
     log(`${name}: majmin ${percent(evaluated.template.majmin)} (templates), ${percent(evaluated.classifier.majmin)} (classifier)`);
     reports.push({ ...evaluated, weightsStart: start, weightsEnd: model.params.length ? await readShared(model.weights) : start, exampleChroma: exampleChroma! });
     await saveModel(join(options.reportDir, 'models', config.init === 'random' ? `${config.kind}-regularized` : config.kind), model.params, config);
   }
+  stageDone('evaluation (classifiers and test clips)');
   let rhythm: RhythmExperimentResult | undefined;
   if (options.rhythm) {
     log(`rhythm: hand-designed and fine-tuned onset, tempo and beat front ends on ${options.rhythm.tracks.train} training and ${options.rhythm.tracks.test} held-out tracks`);
@@ -183,12 +207,15 @@ export async function runExperiment(options: ExperimentOptions): Promise<{ resul
     if (rhythmDevice !== device) log(`rhythm: on the cpu device (${rhythmDevice.describe().split('\n')[0]}) rather than llvmpipe's WebGPU`);
     rhythm = await runRhythmExperiment({ seed: options.seed, tracks: options.rhythm.tracks, epochs: options.rhythm.epochs, device: rhythmDevice, log, modelDir: join(options.reportDir, 'models', 'rhythm-front-end') });
     for (const row of rhythm.rows) log(`${row.name}: onset F ${percent(row.onsetF)}, tempo P ${percent(row.tempoP)}, beat F ${percent(row.beatF)}`);
+    stageDone('rhythm');
   }
   mkdirSync(options.reportDir, { recursive: true });
   const reportPath = writeReport(options.reportDir, {
     device: device.describe().split('\n')[0]!, seconds: (performance.now() - started) / 1000, dataset: formatDatasetSummary(datasetSummary(dataset)),
     trainFrames: trainSet.labels.size, testClips: testClips.length, models: reports, vocabulary, ...(rhythm ? { rhythm } : {}),
   });
+  stageDone('report');
+  log(`timings: ${stages.map(([name, s]) => `${name} ${s.toFixed(1)} s`).join(', ')}; total ${seconds(started)}`);
   return { results, device, reportPath };
 }
 

@@ -15,7 +15,7 @@ export { batchesPerEpoch, epochBatches, exampleCount, takeRows } from './batches
 export type { LastBatch } from './batches.ts';
 export { checkpointPaths, readCheckpoint, writeCheckpoint } from './checkpoint.ts';
 export type { BestRecord, Checkpoint, CheckpointRecord, EpochRecord, StateEntry } from './checkpoint.ts';
-export { ProgressReporter } from './progress.ts';
+export { ProgressReporter, StepProgress } from './progress.ts';
 export type { ProgressOptions, ProgressStream } from './progress.ts';
 export { decodeNpz, encodeNpz, loadNpz, readNpz, saveNpz } from './npz.ts';
 export type { NamedArrays, NpzContents, SaveNpzOptions } from './npz.ts';

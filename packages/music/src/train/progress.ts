@@ -81,3 +81,40 @@ export class ProgressReporter {
     this.#lineOpen = false;
   }
 }
+
+/**
+ * Progress of a step that is not training (synthesis, feature extraction, evaluation):
+ * on a terminal one line rewritten in place, "label done/total, rate unit/s, eta", at most
+ * ten times a second, cleared when the step ends; nothing at all elsewhere (or when
+ * disabled), so logs and pipes stay clean.
+ */
+export class StepProgress {
+  readonly #stream: ProgressStream;
+  readonly #enabled: boolean;
+  readonly #started = performance.now();
+  #lastDraw = 0;
+  #lineOpen = false;
+
+  constructor(readonly label: string, readonly unit: string, options: { stream?: ProgressStream; enabled?: boolean } = {}) {
+    this.#stream = options.stream ?? process.stderr;
+    this.#enabled = (options.enabled ?? true) && this.#stream.isTTY === true;
+  }
+
+  /** `done` of `total` are finished. */
+  update(done: number, total: number): void {
+    if (!this.#enabled) return;
+    const now = performance.now();
+    if (now - this.#lastDraw < 100 && done < total) return;
+    this.#lastDraw = now;
+    const seconds = (now - this.#started) / 1000;
+    const rate = seconds > 0 ? done / seconds : 0;
+    const left = rate > 0 ? (total - done) / rate : Number.POSITIVE_INFINITY;
+    this.#stream.write(`\r${this.label} ${done}/${total}, ${rate >= 10 ? rate.toFixed(0) : rate.toFixed(1)} ${this.unit}/s, eta ${formatDuration(left)}\x1b[K`);
+    this.#lineOpen = true;
+  }
+
+  finish(): void {
+    if (this.#lineOpen) this.#stream.write('\r\x1b[K');
+    this.#lineOpen = false;
+  }
+}
