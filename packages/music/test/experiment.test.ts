@@ -36,7 +36,13 @@ test('a small experiment writes the report with a row per model and every pictur
   assert.ok(learned.template.majmin >= hand.template.majmin + 0.05,
     `learned chroma majmin ${learned.template.majmin.toFixed(3)} should beat hand-designed ${hand.template.majmin.toFixed(3)} by at least 0.05`);
   const summary = readFileSync(reportPath, 'utf8');
-  assert.is(summary.split('\n').filter((line) => line.startsWith('| ') && !line.startsWith('| features') && !line.startsWith('| ---')).length, 6);
+  // The results table: its header row, then one row per model until the first line that is not a row
+  // (the report's figure tables come later and are not counted).
+  const summaryLines = summary.split('\n');
+  const header = summaryLines.findIndex((line) => line.startsWith('| features'));
+  assert.ok(header >= 0, 'summary.md has no results table');
+  const end = summaryLines.findIndex((line, i) => i > header && !line.startsWith('| '));
+  assert.is(summaryLines.slice(header + 2, end < 0 ? undefined : end).length, 6);
   for (const match of summary.matchAll(/\(([^)]+\.png)\)/g)) assert.ok(existsSync(join(reportDir, match[1]!)), `missing ${match[1]}`);
   for (const kind of ['learned-chroma', 'network', 'cnn', 'crnn']) assert.ok(existsSync(join(reportDir, 'models', kind, 'weights.npz')), `missing models/${kind}`);
   assert.ok(lines.some((line) => line.startsWith('device: ')));
