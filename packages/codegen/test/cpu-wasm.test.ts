@@ -81,7 +81,7 @@ test('cpu wasm: empty tensors and reductions over empty axes', async () => {
 
 test('cpu wasm: kernels large enough to split over the threads (rows, and columns of few rows) equal the reference', async () => {
   const x = T.matrix('x');
-  const outputs = [T.add(T.mul(x, x), 1), T.sum(x, 1), T.softmax(x), T.sum(x, 0), T.max(T.mul(x, 2), 0, true)];
+  const outputs = [T.add(T.mul(x, x), 1), T.sum(x, 1), T.softmax(x), T.sum(x, 0), T.max(T.mul(x, 2), 0, true), T.reshape(x, [-1])];
   for (const shape of [[3, 70001], [601, 257]] as const) {
     const result = await run([x], outputs, [f(...shape)]);
     assert.ok(result.hows.every((how) => how.endsWith('[wasm]')), result.hows.join('; '));
@@ -90,7 +90,15 @@ test('cpu wasm: kernels large enough to split over the threads (rows, and column
     assertClose(result.got[2]!, result.want[2]!, { rtol: 1e-6, atol: 1e-8 }, `softmax ${shape}`);
     exact(result, 3, `column sums ${shape}`);
     exact(result, 4, `column maxima ${shape}`);
+    exact(result, 5, `x flattened ${shape}`);
   }
+});
+
+test('cpu wasm: a sum of everything in two stages, the first reading x reshaped into rows of partial sums', async () => {
+  const x = T.matrix('x');
+  const result = await run([x], [T.sum(x)], [f(512, 512)]);
+  assert.ok(result.hows.length === 2 && result.hows.every((how) => how.endsWith('[wasm]')), result.hows.join('; '));
+  assertClose(result.got[0]!, result.want[0]!, { rtol: 1e-6, atol: 1e-6 }, 'sum of all');
 });
 
 test('cpu wasm: stored bool masks (comparisons stored, where and casts reading them) as bytes, unfused, equal to the reference', async () => {

@@ -74,15 +74,14 @@ export class VectorLowering {
   }
 
   /** A read of a stored float32 buffer at `index` (row-major in its shape). */
-  load(variable: Variable, index: readonly Affine[]): VectorNode {
+  load(variable: Variable, index: readonly Affine[], shape: readonly number[] = variable.shape as number[]): VectorNode {
     if (variable.dtype !== 'float32' && variable.dtype !== 'bool') throw new Unsupported(`WebAssembly kernels read float32 and bool buffers, not ${variable.dtype}`);
-    const access = this.access(variable, index);
+    const access = this.access(variable, index, shape);
     return this.add({ kind: 'load', type: variable.dtype === 'bool' ? 'mask' : 'f32', access }, `l${variable.id}@${access.coefs.join(' ')}+${access.constant}`);
   }
 
   /** Where element `index` of `variable`'s row-major buffer lies, in elements. */
-  access(variable: Variable, index: readonly Affine[]): Access {
-    const shape = variable.shape as number[];
+  access(variable: Variable, index: readonly Affine[], shape: readonly number[] = variable.shape as number[]): Access {
     const coefs = new Array<number>(this.axes).fill(0);
     let constant = 0;
     let stride = 1;
@@ -168,8 +167,16 @@ export class VectorLowering {
         }));
       }
       case 'reshape': {
-        // Only reshapes that add or drop axes of size 1 keep the index affine.
+        // A stored buffer is row-major whatever its shape: read in the reshaped one (a
+        // full sum's first stage reads x[1024, 1024] as [256, 4096]).
         const input = node.inputs[0]!;
+        const stored = (v: Variable) => !this.overrides.has(v) && !(v.kind === 'constant' && v.type.size === 1)
+          && this.materialized.has(v) && (!v.owner || !this.computed.has(v));
+        // Through a chain of reshapes (a flatten, then rows): each keeps the row-major order.
+        let base = input;
+        while (!stored(base) && base.owner?.op === 'reshape' && !this.overrides.has(base)) base = base.owner.inputs[0]!;
+        if (stored(base)) return this.load(base, index, variable.shape as number[]);
+        // Otherwise only reshapes that add or drop axes of size 1 keep the index affine.
         const kept = (shape: readonly (number | null)[]) => shape.map((dim, axis) => [dim, axis] as const).filter(([dim]) => dim !== 1);
         const from = kept(input.shape), to = kept(variable.shape);
         if (from.length !== to.length || from.some(([dim], i) => dim !== to[i]![0])) throw new Unsupported('a reshape that regroups axes');
