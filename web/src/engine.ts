@@ -11,7 +11,8 @@ import {
   type ChordDecoding, type ChromaModel, type ChromaResult, type ModelConfig, type Segment,
 } from '@theorbo/music/browser';
 
-export type LoadedModel = { model: ChromaModel; config: ModelConfig };
+/** What recognition needs of a model: its feature input, its chroma output and the features' settings. */
+export type LoadedModel = { model: Pick<ChromaModel, 'features' | 'chroma'>; config: ModelConfig };
 
 let devicePromise: Promise<AcquiredDevice> | undefined;
 /** The page's device, acquired once. */

@@ -25,8 +25,11 @@ export interface ChromaResult {
   duration: number;
 }
 
-/** The chromagram and chord log scores of `signal` (mono, at config.feature.sampleRate) on `device`. */
-export async function chromaOfSignal(signal: Float32Array, loaded: { model: ChromaModel; config: ModelConfig }, device: AcquiredDevice): Promise<ChromaResult> {
+/**
+ * The chromagram and chord log scores of `signal` (mono, at config.feature.sampleRate) on
+ * `device`; the model needs only its feature input and chroma output (a loaded saved graph will do).
+ */
+export async function chromaOfSignal(signal: Float32Array, loaded: { model: Pick<ChromaModel, 'features' | 'chroma'>; config: ModelConfig }, device: AcquiredDevice): Promise<ChromaResult> {
   const { model, config } = loaded;
   const features = clipFeatures(signal, [], config.feature);
   const forward = compile({ inputs: [model.features], outputs: [model.chroma, templateLogScores(model.chroma, templatesVariable())], device });
