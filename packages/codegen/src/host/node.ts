@@ -101,7 +101,10 @@ workerData.port.close();
  */
 function startPoolWorker(data: PoolWorkerData): Promise<PoolWorker> {
   const { port1, port2 } = new MessageChannel();
-  const worker = new Worker(workerSource, { eval: true, workerData: { ...data, port: port2 }, transferList: [port2] });
+  // execArgv: [] — the source is plain CommonJS and needs no loader; inheriting the parent's
+  // flags would make `node --input-type=module -e …` run it as a module, where `require` is
+  // undefined, and the pool would wait for a worker that died.
+  const worker = new Worker(workerSource, { eval: true, execArgv: [], workerData: { ...data, port: port2 }, transferList: [port2] });
   port1.unref();
   // Referenced until it is online, or the process could exit while we wait for it.
   return new Promise((resolve, reject) => {
