@@ -1,8 +1,8 @@
 // The device chain: acquire the best device this machine offers, in the order gpu
-// (Dawn's native backend: Vulkan, Metal or D3D12) → cpu-webgpu (Dawn's OpenGL ES backend
-// on Mesa's llvmpipe: real WGSL on the CPU, what CI tests kernels with) → cpu (the same
-// kernels as JS and WebAssembly SIMD on the machine's cores, cpu/; pinned with
-// THEORBO_DEVICE=cpu) → reference (the JS evaluator).
+// (Dawn's native backend: Vulkan, Metal or D3D12) → cpu (the same kernels as JS and
+// WebAssembly SIMD on the machine's cores, cpu/) → cpu-webgpu (Dawn's OpenGL ES backend
+// on Mesa's llvmpipe: real WGSL on the CPU, what CI tests kernels with; pinned with
+// THEORBO_DEVICE=cpu-webgpu) → reference (the JS evaluator).
 // THEORBO_DEVICE or `prefer` pins one kind, and then a missing kind is an error, never
 // a silent fallback. Devices are cached per kind (one Dawn instance per kind per
 // process) and request the adapter's compute limits, since Dawn's defaults reject a
@@ -95,21 +95,31 @@ export async function acquireDevice(options: AcquireOptions = {}): Promise<Acqui
     throw new Error(`device '${pinned}' was requested (${options.prefer ? 'prefer option' : 'THEORBO_DEVICE'}) but is unavailable: ${attempt.reason}`);
   }
   const skipped: SkippedKind[] = [];
-  // gpu → cpu-webgpu → cpu → reference for now: the cpu device runs convolution, pooling,
-  // scan and random draws on the reference evaluator, which makes the demo slower there than
-  // on llvmpipe; it moves ahead of cpu-webgpu once it has kernels of its own for those.
-  for (const kind of host.webGpuKinds) {
+  // gpu → cpu → cpu-webgpu → reference: the cpu device runs every kernel of the demo's
+  // models natively (convolutions, pooling, scan, random draws included) and is faster than
+  // llvmpipe there; cpu-webgpu stays selectable and is what the test runner pins for WGSL.
+  const tryWebGpu = async (kind: WebGpuKind): Promise<WebGpuDescriptor | undefined> => {
     const attempt = await attemptKind(kind);
-    if (attempt.ok) {
-      if (skipped.length > 0) attempt.descriptor.skipped = skipped;
-      return attempt.descriptor;
-    }
+    if (attempt.ok) return attempt.descriptor;
     skipped.push({ kind, reason: attempt.reason });
+    return undefined;
+  };
+  const found = (descriptor: AcquiredDevice): AcquiredDevice => {
+    if (skipped.length > 0) descriptor.skipped = skipped;
+    return descriptor;
+  };
+  if (host.webGpuKinds.includes('gpu')) {
+    const gpu = await tryWebGpu('gpu');
+    if (gpu) return found(gpu);
   }
   try {
     return await openCpu(skipped);
   } catch (error) {
     skipped.push({ kind: 'cpu', reason: error instanceof Error ? error.message : String(error) });
+  }
+  for (const kind of host.webGpuKinds.filter((kind) => kind !== 'gpu')) {
+    const other = await tryWebGpu(kind);
+    if (other) return found(other);
   }
   return referenceDescriptor(skipped);
 }
