@@ -114,17 +114,21 @@ function gemmOf(context: KernelContext, op: string): NonNullable<KernelContext['
 /** Element offset of a view in the device memory. */
 const at = (context: KernelContext, view: TypedArray): number => context.offsetOf(view) / 4;
 
+/** What every convolution kernel derives first: the geometry, the GEMM and the per-group sizes. */
+function convSetup(context: KernelContext, op: string, xShape: readonly (number | null)[], wShape: readonly (number | null)[], yShape: readonly (number | null)[], attrs: ConvAttrs) {
+  const g = convGeometry(xShape as number[], wShape as number[], yShape as number[], attrs);
+  return {
+    g, gemm: gemmOf(context, op), rows: g.channels * g.taps, depth: g.batch * g.positions,
+    perGroup: (g.channels / g.groups) * g.taps, filtersPerGroup: g.filters / g.groups,
+  };
+}
+
 function convForward(root: Variable, context: KernelContext, y: Float32Array): () => void {
   const [xVar, wVar] = root.owner!.inputs as [Variable, Variable];
-  const attrs = root.owner!.attrs as ConvAttrs;
-  const gemm = gemmOf(context, 'conv');
-  const g = convGeometry(xVar.shape as number[], wVar.shape as number[], root.shape as number[], attrs);
+  const { g, gemm, rows, depth, perGroup, filtersPerGroup } = convSetup(context, 'conv', xVar.shape, wVar.shape, root.shape, root.owner!.attrs as ConvAttrs);
   const [x, w] = [dense(xVar, context), dense(wVar, context)];
-  const rows = g.channels * g.taps;
-  const depth = g.batch * g.positions;
   const colT = context.scratch('float32', rows * depth).view as Float32Array;
   const yT = context.scratch('float32', g.filters * depth).view as Float32Array;
-  const [perGroup, filtersPerGroup] = [(g.channels / g.groups) * g.taps, g.filters / g.groups];
   const calls = Array.from({ length: g.groups }, (_, group) => ({
     a: { offset: at(context, w.view) + group * filtersPerGroup * perGroup, strides: [0, perGroup, 1] as [number, number, number] },
     b: { offset: at(context, colT) + group * perGroup * depth, strides: [0, depth, 1] as [number, number, number] },
@@ -134,39 +138,32 @@ function convForward(root: Variable, context: KernelContext, y: Float32Array): (
   return after([x, w], () => {
     im2col(x.view, colT, g, g.positions, depth);
     for (const call of calls) gemm.run(call);
-    untranspose(yT, y, g);
+    relayout(yT, y, g, false);
   });
 }
 
-/** [F, N·P] → [N, F, P] (the product's layout to the convolution's). */
-function untranspose(from: Float32Array, to: Float32Array, g: ConvGeometry): void {
+/**
+ * Between the convolution's layout [N, F, P] and the product's [F, N·P] (one product runs
+ * over the whole batch): `toProduct` true goes [N, F, P] → [F, N·P], false the other way.
+ */
+function relayout(from: Float32Array, to: Float32Array, g: ConvGeometry, toProduct: boolean): void {
   const { batch, filters, positions } = g;
   const depth = batch * positions;
   for (let n = 0; n < batch; n++) {
-    for (let f = 0; f < filters; f++) to.set(from.subarray(f * depth + n * positions, f * depth + (n + 1) * positions), (n * filters + f) * positions);
-  }
-}
-
-/** [N, F, P] → [F, N·P] (so that one product runs over the whole batch). */
-function transpose(from: Float32Array, to: Float32Array, g: ConvGeometry): void {
-  const { batch, filters, positions } = g;
-  const depth = batch * positions;
-  for (let n = 0; n < batch; n++) {
-    for (let f = 0; f < filters; f++) to.set(from.subarray((n * filters + f) * positions, (n * filters + f + 1) * positions), f * depth + n * positions);
+    for (let f = 0; f < filters; f++) {
+      const batched = (n * filters + f) * positions, product = f * depth + n * positions;
+      if (toProduct) to.set(from.subarray(batched, batched + positions), product);
+      else to.set(from.subarray(product, product + positions), batched);
+    }
   }
 }
 
 function convInputGradient(root: Variable, context: KernelContext, dx: Float32Array): () => void {
   const [dyVar, wVar] = root.owner!.inputs as [Variable, Variable];
-  const attrs = root.owner!.attrs as ConvAttrs;
-  const gemm = gemmOf(context, 'conv_transpose');
-  const g = convGeometry(root.shape as number[], wVar.shape as number[], dyVar.shape as number[], attrs);
+  const { g, gemm, rows, depth, perGroup, filtersPerGroup } = convSetup(context, 'conv_transpose', root.shape, wVar.shape, dyVar.shape, root.owner!.attrs as ConvAttrs);
   const [dy, w] = [dense(dyVar, context), dense(wVar, context)];
-  const rows = g.channels * g.taps;
-  const depth = g.batch * g.positions;
   const dyT = context.scratch('float32', g.filters * depth).view as Float32Array;
   const dcolT = context.scratch('float32', rows * depth).view as Float32Array;
-  const [perGroup, filtersPerGroup] = [(g.channels / g.groups) * g.taps, g.filters / g.groups];
   const calls = Array.from({ length: g.groups }, (_, group) => ({
     a: { offset: at(context, w.view) + group * filtersPerGroup * perGroup, strides: [0, 1, perGroup] as [number, number, number] },
     b: { offset: at(context, dyT) + group * filtersPerGroup * depth, strides: [0, depth, 1] as [number, number, number] },
@@ -175,7 +172,7 @@ function convInputGradient(root: Variable, context: KernelContext, dx: Float32Ar
   }));
   const sums = new Float64Array(g.channels * g.inputPlane);
   return after([dy, w], () => {
-    transpose(dy.view, dyT, g);
+    relayout(dy.view, dyT, g, true);
     for (const call of calls) gemm.run(call);
     // col2im: every tap's product added into the input position it read, per batch item.
     const { batch, channels, inputPlane, taps, positions, offsets } = g;
@@ -199,15 +196,10 @@ function convInputGradient(root: Variable, context: KernelContext, dx: Float32Ar
 
 function convWeightGradient(root: Variable, context: KernelContext, dw: Float32Array): () => void {
   const [xVar, dyVar] = root.owner!.inputs as [Variable, Variable];
-  const attrs = root.owner!.attrs as ConvAttrs;
-  const gemm = gemmOf(context, 'conv_weight_grad');
-  const g = convGeometry(xVar.shape as number[], root.shape as number[], dyVar.shape as number[], attrs);
+  const { g, gemm, rows, depth, perGroup, filtersPerGroup } = convSetup(context, 'conv_weight_grad', xVar.shape, root.shape, dyVar.shape, root.owner!.attrs as ConvAttrs);
   const [x, dy] = [dense(xVar, context), dense(dyVar, context)];
-  const rows = g.channels * g.taps;
-  const depth = g.batch * g.positions;
   const colT = context.scratch('float32', rows * depth).view as Float32Array;
   const dyT = context.scratch('float32', g.filters * depth).view as Float32Array;
-  const [perGroup, filtersPerGroup] = [(g.channels / g.groups) * g.taps, g.filters / g.groups];
   const calls = Array.from({ length: g.groups }, (_, group) => ({
     a: { offset: at(context, dyT) + group * filtersPerGroup * depth, strides: [0, depth, 1] as [number, number, number] },
     b: { offset: at(context, colT) + group * perGroup * depth, strides: [0, 1, depth] as [number, number, number] },
@@ -216,7 +208,7 @@ function convWeightGradient(root: Variable, context: KernelContext, dw: Float32A
   }));
   return after([x, dy], () => {
     im2col(x.view, colT, g, g.positions, depth);
-    transpose(dy.view, dyT, g);
+    relayout(dy.view, dyT, g, true);
     for (const call of calls) gemm.run(call);
   });
 }
