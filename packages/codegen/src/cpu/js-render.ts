@@ -10,11 +10,11 @@
 // then runs on the reference evaluator (cpu/kernels.ts).
 // Index legend: `index` holds JS integer expressions, one per axis of the variable.
 
-import { resolveSlice, sliceLength } from '../render/lowering.ts';
+import { resolveSlice, sliceLength, subtensorSource } from '../render/lowering.ts';
 import { normalAt, uniformAt } from './random.ts';
 import {
   binaryOps, castScalar, EvaluationError, formatShape, isFloat, opTable, promote, unaryOps,
-  type BinaryOp, type DType, type UnaryOp, type Variable,
+  type BinaryOp, type DType, type SliceItem, type UnaryOp, type Variable,
 } from '@theorbo/graph';
 
 export class Unsupported extends Error {}
@@ -208,15 +208,10 @@ export class JsBuilder {
       }
       case 'subtensor': {
         const input = node.inputs[0]!;
-        const { items } = node.attrs as { items: readonly ({ kind: 'slice'; start: number | null; stop: number | null; step: number } | { kind: 'index'; index: number })[] };
-        let at = 0;
-        return this.value(input, input.shape.map((size, axis) => {
-          const item = items[axis];
-          if (!item) return index[at++]!;
-          if (item.kind === 'index') return String(item.index < 0 ? item.index + size! : item.index);
-          const { start, step } = resolveSlice(item, size!);
-          const i = index[at++]!;
-          return step === 1 ? (start === 0 ? i : `(${i} + ${start})`) : `(${start} + ${i} * ${step})`;
+        const { items } = node.attrs as { items: readonly SliceItem[] };
+        return this.value(input, subtensorSource(items, input.shape, index, {
+          constant: String,
+          slice: (i, start, step) => (step === 1 ? (start === 0 ? i : `(${i} + ${start})`) : `(${start} + ${i} * ${step})`),
         }));
       }
       case 'pad': {

@@ -12,8 +12,8 @@
 // raises Unsupported: that kernel stays on JS.
 // Index legend: an Affine is `constant + Σ coefs[axis]·counter[axis]` over the loop axes.
 
-import { resolveSlice } from '../render/lowering.ts';
-import type { Variable } from '@theorbo/graph';
+import { subtensorSource } from '../render/lowering.ts';
+import type { SliceItem, Variable } from '@theorbo/graph';
 import { Unsupported } from './js-render.ts';
 
 export interface Affine { coefs: number[]; constant: number }
@@ -186,14 +186,10 @@ export class VectorLowering {
       }
       case 'subtensor': {
         const input = node.inputs[0]!;
-        const { items } = node.attrs as { items: readonly ({ kind: 'slice'; start: number | null; stop: number | null; step: number } | { kind: 'index'; index: number })[] };
-        let at = 0;
-        return this.value(input, input.shape.map((size, axis) => {
-          const item = items[axis];
-          if (!item) return index[at++]!;
-          if (item.kind === 'index') return affineConstant(this.axes, item.index < 0 ? item.index + size! : item.index);
-          const { start, step } = resolveSlice(item, size!);
-          return scaled(index[at++]!, step, start);
+        const { items } = node.attrs as { items: readonly SliceItem[] };
+        return this.value(input, subtensorSource(items, input.shape, index, {
+          constant: (value) => affineConstant(this.axes, value),
+          slice: (i, start, step) => scaled(i, step, start),
         }));
       }
       default:

@@ -134,20 +134,33 @@ export function resolveSlice(item: { start: number | null; stop: number | null; 
   return { start, step };
 }
 
+/**
+ * The input index that a basic subtensor reads, axis by axis, in a renderer's own index
+ * terms: an axis without an item takes the next output index, an index item its (wrapped)
+ * position, a slice start + i · step (start resolved as the reference does). The WGSL,
+ * JS and WebAssembly renderers share it.
+ */
+export function subtensorSource<I>(
+  items: AttrsOf<'subtensor'>['items'], shape: readonly (number | null)[], index: readonly I[],
+  render: { constant: (value: number) => I; slice: (i: I, start: number, step: number) => I },
+): I[] {
+  let out = 0;
+  return shape.map((size, axis) => {
+    const item = items[axis];
+    if (!item) return index[out++]!;
+    if (item.kind === 'index') return render.constant(item.index < 0 ? item.index + size! : item.index);
+    const { start, step } = resolveSlice(item, size!);
+    return render.slice(index[out++]!, start, step);
+  });
+}
+
 function subtensor(builder: ExpressionBuilder, variable: Variable, index: readonly string[]): string {
   const input = variable.owner!.inputs[0]!;
   const { items } = variable.owner!.attrs as AttrsOf<'subtensor'>;
-  const inputIndex: string[] = [];
-  let out = 0;
-  input.shape.forEach((size, axis) => {
-    const item = items[axis];
-    if (!item) { inputIndex.push(index[out++]!); return; }
-    if (item.kind === 'index') { inputIndex.push(`${item.index < 0 ? item.index + size! : item.index}i`); return; }
-    const { start, step } = resolveSlice(item, size!);
-    const i = index[out++]!;
-    inputIndex.push(step === 1 ? (start === 0 ? i : `(${i} + ${start}i)`) : `(${start}i + (${i}) * ${step}i)`);
-  });
-  return builder.value(input, inputIndex);
+  return builder.value(input, subtensorSource(items, input.shape, index, {
+    constant: (value) => `${value}i`,
+    slice: (i, start, step) => (step === 1 ? (start === 0 ? i : `(${i} + ${start}i)`) : `(${start}i + (${i}) * ${step}i)`),
+  }));
 }
 
 function concat(builder: ExpressionBuilder, variable: Variable, index: readonly string[]): string {
