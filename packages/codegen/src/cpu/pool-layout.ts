@@ -63,17 +63,21 @@ function instantiate({ id, module }) {
 `;
 
 /**
- * The blocking loop (Node's workers): sleeps in Atomics.wait; `receiveModule()` (the
- * host's) returns the { id, module } the main thread has just posted, synchronously.
+ * The worker's loop over the control block, for either host: `sleep` is the statement that
+ * waits while the word is still `seen` (Node: Atomics.wait; a page: awaiting
+ * Atomics.waitAsync, inside an async function), `receive` the expression that gives the
+ * { id, module } the main thread has just posted (Node reads its port synchronously; a page
+ * awaits the next message).
  */
-export const workerLoopSource = `
+export function workerLoopSource(host: { sleep: string; receive: string }): string {
+  return `
 let seen = 0; // the word at creation: a run published before this thread started is still seen
 for (;;) {
   let word = Atomics.load(control, ${slot.word});
   for (let spin = 0; word === seen && spin < ${spinIterations}; spin++) word = Atomics.load(control, ${slot.word});
   if (word === seen) {
     Atomics.add(control, ${slot.sleepers}, 1);
-    Atomics.wait(control, ${slot.word}, seen);
+    ${host.sleep}
     Atomics.sub(control, ${slot.sleepers}, 1);
     continue;
   }
@@ -81,13 +85,12 @@ for (;;) {
   const kind = word & 3;
   if (kind === ${command.shutdown}) break;
   if (kind === ${command.register}) {
-    try {
-      instantiate(receiveModule());
-    } catch (error) { report(error); }
+    try { instantiate(${host.receive}); } catch (error) { report(error); }
     finish();
     continue;
   }
   try { runTasks(word >>> 2); } catch (error) { report(error); }
 }
 `;
+}
 

@@ -8,7 +8,7 @@
 // shared WebAssembly.Memory, which a page may make only when it is cross-origin isolated
 // (served with COOP/COEP headers); elsewhere the chain says so and falls to the reference.
 // Left out: Dawn's cpu-webgpu kind (there is no Dawn in a page), V8 flags and exit hooks.
-import { command, poolWorkerFunctions, slot, spinIterations } from '../cpu/pool-layout.ts';
+import { poolWorkerFunctions, slot, workerLoopSource } from '../cpu/pool-layout.ts';
 import type { AdapterAttempt, Host, PoolWorker, PoolWorkerData } from './types.ts';
 
 interface BrowserWorker {
@@ -51,28 +51,11 @@ self.onmessage = (event) => {
 function start() {
 ${poolWorkerFunctions}
   (async () => {
-    let seen = 0;
     self.postMessage('online');
-    for (;;) {
-      let word = Atomics.load(control, ${slot.word});
-      for (let spin = 0; word === seen && spin < ${spinIterations}; spin++) word = Atomics.load(control, ${slot.word});
-      if (word === seen) {
-        Atomics.add(control, ${slot.sleepers}, 1);
-        const wait = Atomics.waitAsync(control, ${slot.word}, seen);
-        if (wait.async) await wait.value;
-        Atomics.sub(control, ${slot.sleepers}, 1);
-        continue;
-      }
-      seen = word;
-      const kind = word & 3;
-      if (kind === ${command.shutdown}) break;
-      if (kind === ${command.register}) {
-        try { instantiate(await nextModule()); } catch (error) { report(error); }
-        finish();
-        continue;
-      }
-      try { runTasks(word >>> 2); } catch (error) { report(error); }
-    }
+${workerLoopSource({
+  sleep: `{ const wait = Atomics.waitAsync(control, ${slot.word}, seen); if (wait.async) await wait.value; }`,
+  receive: 'await nextModule()',
+})}
     self.close();
   })();
 }

@@ -7,7 +7,7 @@ import os from 'node:os';
 import v8 from 'node:v8';
 import { MessageChannel, Worker } from 'node:worker_threads';
 import { dawnBackend, librarySearchPaths, useSurfacelessEgl } from '../environment.ts';
-import { poolWorkerFunctions, workerLoopSource } from '../cpu/pool-layout.ts';
+import { poolWorkerFunctions, slot, workerLoopSource } from '../cpu/pool-layout.ts';
 import type { AdapterAttempt, Host, PoolWorker, PoolWorkerData, WebGpuKind } from './types.ts';
 
 // Dawn's instance (what create() returns) must outlive every device made from it: once
@@ -91,7 +91,7 @@ const v8 = require('node:v8');
 for (const flag of workerData.v8Flags) v8.setFlagsFromString(flag);
 const receiveModule = () => receiveMessageOnPort(workerData.port).message;
 ${poolWorkerFunctions}
-${workerLoopSource}
+${workerLoopSource({ sleep: `Atomics.wait(control, ${slot.word}, seen);`, receive: 'receiveModule()' })}
 workerData.port.close();
 `;
 
