@@ -242,16 +242,7 @@ export function renderProgram(program: VectorProgram): RenderedKernel {
         f.forUp(step, steps, 1, () => {
           f.local.get(step).i32.const(4).i32.mul().local.set(stepBytes);
           compute([input], vectorMode);
-          const v = valueLocal(input);
-          if (!arithmetic) {
-            f.local.get(acc.lanes!).local.get(v);
-            if (op === 'max') f.f32x4.max(); else f.f32x4.min();
-            f.local.set(acc.lanes!);
-            return;
-          }
-          f.local.get(acc.low!).local.get(v).f64x2.promoteLowF32x4(); combine2(f, op); f.local.set(acc.low!);
-          f.local.get(acc.high!).local.get(v).local.get(v).i8x16.shuffle([8, 9, 10, 11, 12, 13, 14, 15, 0, 1, 2, 3, 4, 5, 6, 7]).f64x2.promoteLowF32x4();
-          combine2(f, op); f.local.set(acc.high!);
+          accumulateLanes(f, acc, valueLocal(input), op);
         });
         // Each lane's own result (in the tail every lane holds the same one).
         if (arithmetic) {
@@ -308,17 +299,8 @@ export function renderProgram(program: VectorProgram): RenderedKernel {
               if (vectorMode) f.v128.store(0, 2); else f.v128.store32Lane(0);
             }
             const v = valueLocal(input);
-            if (!arithmetic) {
-              f.local.get(acc.lanes!).local.get(v);
-              if (op === 'max') f.f32x4.max(); else f.f32x4.min();
-              f.local.set(acc.lanes!);
-              return;
-            }
-            const combine = (g: FunctionBuilder) => (op === 'sum' ? g.f64x2.add() : g.f64x2.mul());
-            if (vectorMode) {
-              f.local.get(acc.low!).local.get(v).f64x2.promoteLowF32x4(); combine(f).local.set(acc.low!);
-              f.local.get(acc.high!).local.get(v).local.get(v).i8x16.shuffle([8, 9, 10, 11, 12, 13, 14, 15, 0, 1, 2, 3, 4, 5, 6, 7]).f64x2.promoteLowF32x4();
-              combine(f).local.set(acc.high!);
+            if (!arithmetic || vectorMode) {
+              accumulateLanes(f, acc, v, op);
             } else {
               f.local.get(acc.tail!).local.get(v).f32x4.extractLane(0).f64.promoteF32();
               if (op === 'sum') f.f64.add(); else f.f64.mul();
@@ -369,6 +351,23 @@ export function renderProgram(program: VectorProgram): RenderedKernel {
 
 function combine2(f: FunctionBuilder, op: string): void {
   if (op === 'sum') f.f64x2.add(); else f.f64x2.mul();
+}
+
+/**
+ * Folds the four f32 lanes in local `v` into a reduction's accumulators: max and min lane
+ * by lane in f32; sums and products promoted to f64 (as the reference accumulates), the
+ * low two lanes into `low` and the high two into `high`.
+ */
+function accumulateLanes(f: FunctionBuilder, acc: { lanes?: Local; low?: Local; high?: Local }, v: Local, op: string): void {
+  if (op === 'max' || op === 'min') {
+    f.local.get(acc.lanes!).local.get(v);
+    if (op === 'max') f.f32x4.max(); else f.f32x4.min();
+    f.local.set(acc.lanes!);
+    return;
+  }
+  f.local.get(acc.low!).local.get(v).f64x2.promoteLowF32x4(); combine2(f, op); f.local.set(acc.low!);
+  f.local.get(acc.high!).local.get(v).local.get(v).i8x16.shuffle([8, 9, 10, 11, 12, 13, 14, 15, 0, 1, 2, 3, 4, 5, 6, 7]).f64x2.promoteLowF32x4();
+  combine2(f, op); f.local.set(acc.high!);
 }
 
 /**
