@@ -12,46 +12,7 @@ export { FileFormatError } from './files/file-format-error.ts';
 export type { Audio } from './audio/audio.ts';
 export { toMono } from './audio/audio.ts';
 export { resample } from './audio/resample.ts';
-// The signal modules one by one rather than signal/index.ts, so that a Node-only module
-// added to that barrel does not reach the page.
-export { windowCoefficients, windowNames, window, centredWindow, type WindowName } from './signal/windows.ts';
-export {
-  signalDefaults, maxViewPieces, frameCount, signalInput, frameSignal, framesAt,
-  type PadMode, type FrameOptions, type FrameSignalOptions, type FramingMethod, type FramePlacement,
-} from './signal/framing.ts';
-export {
-  binCount, dftMatrices, stftComplex, dftOfFrames, spectrumMagnitude, stft, logCompress,
-  type StftOptions, type DftMatrices, type ComplexSpectrum, type SpectrumScale, type LogOptions,
-} from './signal/dft.ts';
-export { stftHost, stftHostComplex, paddedSample, type HostSignal, type HostSpectrum } from './signal/fft-host.ts';
-export { halfBandDesign, halfBandTaps, halfBandFilter, decimateByTwo } from './signal/decimate.ts';
-export {
-  cqtDefaults, cqtQ, cqtFrequencies, cqtKernel,
-  type CqtKernel, type CqtKernelOptions, type CqtLevel, type SparseKernel, type DenseComplex,
-} from './signal/cqt-kernel.ts';
-export { cqt, cqtFromSpectrum, cqtHost, type CqtOptions, type KernelDomain } from './signal/cqt.ts';
-export { cqtFilterbank, firFilterbank, type CqtFilterbank, type FirFilterbankOptions, type FirPadding } from './signal/fir-filterbank.ts';
-export {
-  defaultMaxRadius, bandPassBiquad, cqtBandPassBank, biquadFilterHost, biquadPoles, stableParameters, biquadsFromParameters,
-  stableDenominator, stableOffsets, biquadArrays, iirFilterbank, stableIirFilterbank, bandEnergies,
-  type Biquad, type CqtBandPassBank, type StableParameters, type BandEnergyOptions,
-} from './signal/iir-filterbank.ts';
-export { identifyBiquad, defaultIdentificationRate, type IdentificationOptions, type Identification } from './signal/iir-identification.ts';
-export {
-  chromaBins, chromaMatrix, stftChromaMatrix, normalizeFrames, chroma, chromaFromStft,
-  type ChromaSpread, type ChromaNorm, type ChromaMatrixOptions, type StftChromaOptions,
-} from './signal/chroma.ts';
-export { estimateTuning, spectralPeaks, pitchTuning, type TuningOptions, type PitchPeak } from './signal/tuning.ts';
-export {
-  melDefaults, hzToMel, melToHz, melFrequencies, fftFrequencies, melFilterbank, melFromStft, melSpectrogram, melSpectrogramHost,
-  type MelNorm, type MelOptions, type MelFromStftOptions, type MelSpectrogramOptions,
-} from './signal/mel.ts';
-export { powerToDb, amplitudeToDb, powerToDbHost, type DbOptions } from './signal/decibels.ts';
-export {
-  mfccDefaults, dctMatrix, mfccFromLogMel, mfcc, mfccFromLogMelHost, mfccHost,
-  type DctOptions, type MfccFromLogMelOptions, type MfccOptions,
-} from './signal/mfcc.ts';
-export { deltaDefaults, savitzkyGolay, delta, deltaHost, type DeltaOptions, type SavitzkyGolay } from './signal/delta.ts';
+export * from './signal/index.ts';
 
 export type { ChordLabel } from './chords/vocabulary.ts';
 export { pitchClasses, vocabulary, noChordIndex, chordIndex, chordLabel, chordTemplates, transposeChord } from './chords/vocabulary.ts';

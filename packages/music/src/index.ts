@@ -8,6 +8,7 @@ export { FileFormatError } from './files/file-format-error.ts';
 export { SeededRandom, deriveSeed } from './random/seeded-random.ts';
 export * from './audio/index.ts';
 export * from './signal/index.ts';
+export { covariance, pcaClosedForm, pcaGradientDescent, pcaWhiten, orderedReconstructionLoss, type Pca, type PcaDescentOptions } from './signal/pca.ts';
 export * from './rhythm/index.ts';
 export * from './chords/index.ts';
 export * from './eval/index.ts';

@@ -6,6 +6,8 @@
 // Graph builders take and return T.Variable, batched over clips ([batch, samples] in);
 // they are float32 to compile (float64 runs on the reference evaluator). Defaults:
 // 22050 Hz, nFft 2048, hop 512, CQT from C1 (32.70 Hz), 84 bins, 12 per octave.
+// Everything here runs in a browser too (browser.ts re-exports this barrel); PCA, which
+// trains with the Node-only train(), is exported by the package's Node entry (index.ts).
 
 export { windowCoefficients, windowNames, window, centredWindow, type WindowName } from './windows.ts';
 export {
@@ -45,4 +47,3 @@ export {
   type DctOptions, type MfccFromLogMelOptions, type MfccOptions,
 } from './mfcc.ts';
 export { deltaDefaults, savitzkyGolay, delta, deltaHost, type DeltaOptions, type SavitzkyGolay } from './delta.ts';
-export { covariance, pcaClosedForm, pcaGradientDescent, pcaWhiten, orderedReconstructionLoss, type Pca, type PcaDescentOptions } from './pca.ts';
