@@ -6,7 +6,7 @@
 // separate scripts (profile-step.ts, host-overhead.ts, elementwise-probe.ts).
 import * as T from '@theorbo/graph';
 import { grad, sgd } from '@theorbo/autodiff';
-import { compile, DeviceTensor, readShared, runtimeFor, type AcquiredDevice, type WebGpuDescriptor } from '@theorbo/codegen';
+import { compile, DeviceTensor, readShared, runtimeFor, toDevice, type AcquiredDevice, type WebGpuDescriptor } from '@theorbo/codegen';
 import { buildTalkProgram } from '../examples/talk-network.ts';
 import type { CaseName, CheckResult, HostTensor, Prepared, Workload } from './harness.ts';
 
@@ -127,13 +127,9 @@ export const graphCases = Object.keys(graphs) as GraphCase[];
 /** Cases with an unfused row (where fusion is what the comparison is about). */
 export const unfusedCases: readonly CaseName[] = ['elementwise', 'softmax', 'train-step'];
 
-const storage = 0x80 | 0x4 | 0x8; // STORAGE | COPY_SRC | COPY_DST
-
 /** A host value uploaded once as a DeviceTensor, as the peers' inputs are. */
 export function uploadTensor(device: WebGpuDescriptor, value: T.NDArray): DeviceTensor {
-  const buffer = device.device.createBuffer({ size: Math.max(4, value.data.byteLength), usage: storage });
-  device.device.queue.writeBuffer(buffer, 0, value.data.buffer, value.data.byteOffset, value.data.byteLength);
-  return new DeviceTensor(runtimeFor(device), buffer, value.dtype, value.shape);
+  return toDevice(device, value);
 }
 
 /** Gives the buffers of a call's device outputs back to the runtime's pool. */
@@ -163,9 +159,9 @@ export async function timeCalls(device: WebGpuDescriptor, fn: (...inputs: Device
  * One case compiled for the acquired device. On a WebGPU device inputs are uploaded once,
  * as DeviceTensors, as the peers' inputs are; a timed step issues one call without
  * awaiting it and keeps its outputs on the device, and the sync waits for the queue. On
- * the cpu device, whose memory is the host's, inputs stay host arrays (each call copies
- * them into the device's memory, as any caller's call does) and a step is one awaited
- * call: its outputs are on the host when it resolves, and there is no queue to wait for.
+ * the cpu device inputs are device tensors in its memory too, and a step is one awaited
+ * call (the work is done when it resolves: there is no queue to wait for) whose outputs,
+ * device tensors, are given back.
  * The check reads the outputs and, for the training step, the parameters after the call.
  */
 export function compiledBuilder(caseName: GraphCase, options: { fusion: boolean }): TheorboBuilder {
@@ -181,13 +177,18 @@ export function compiledBuilder(caseName: GraphCase, options: { fusion: boolean 
       return [...host, ...after].map((value) => Float32Array.from(value.data as Float32Array));
     };
     if (device.kind === 'cpu') {
-      const inputs = graph.values;
+      // Inputs made device tensors once (toDevice): each call binds their regions of the
+      // cpu device's memory instead of copying them in, as jax-js/wasm's arrays live in its memory.
+      const inputs = graph.values.map((value) => toDevice(device, value));
       return {
         result: () => firstResult(inputs),
         async step() {
           releaseOutputs(await fn(...inputs));
         },
         async sync() {},
+        dispose() {
+          for (const input of inputs) input.destroy();
+        },
       };
     }
     const inputs = graph.values.map((value) => uploadTensor(device, value));

@@ -16,7 +16,8 @@ import { formatProfile, run, type CompileMode, type Profile } from './runtime/ex
 import { buildPlan, compilePipelines, draftPlan, type Plan } from './runtime/plan.ts';
 import { reacquire, Runtime, runtimeFor } from './runtime/runtime.ts';
 import { resolveTuning, tuningKey, type Tuning, type TuningOptions } from './tuning.ts';
-import { buildCpuPlan, runCpuPlan, type CpuPlan } from './cpu/plan.ts';
+import { CpuCalls } from './cpu/calls.ts';
+import type { CpuPlan } from './cpu/plan.ts';
 
 export type { CompileMode } from './runtime/execute.ts';
 
@@ -98,8 +99,7 @@ export function compile(spec: CompileSpec): CompiledFunction {
   const plans = new Map<string, Promise<Plan>>();
   let last: Plan | undefined;
   let reference: ((...args: T.ArrayLike[]) => NDArray[]) | undefined;
-  const cpuPlans = new Map<string, CpuPlan>();
-  let lastCpu: CpuPlan | undefined;
+  const cpuCalls = new CpuCalls({ inputs: spec.inputs, outputs, updates: updatePairs, fuse: spec.fusion ?? true, outputsOnDevice: spec.outputsOnDevice ?? false });
   const profile: Profile = new Map();
   // The environment is read once, when the function is made.
   const tuningLayers = [tuningFromEnvironment(), spec.tuning] as const;
@@ -184,19 +184,10 @@ export function compile(spec: CompileSpec): CompiledFunction {
         return { results: Promise.resolve(reference(...args.map((arg) => (arg instanceof DeviceTensor ? arg.hostCopy() : arg)))) };
       }
       if (rt.descriptor.kind === 'cpu') {
-        const cpu = rt.descriptor.cpu;
         const { values, key } = prepare(rt, args);
-        const hosts = values.map((value) => (value instanceof DeviceTensor ? value.hostCopy() : value));
-        let plan = cpuPlans.get(key);
-        if (!plan) {
-          const shapes = new Map(spec.inputs.map((input, i) => [input, hosts[i]!.shape] as const));
-          plan = buildCpuPlan(cpu, outputs, updatePairs, shapes, { fuse: spec.fusion ?? true, tuning: tuningFor(rt).tuning });
-          cpuPlans.set(key, plan);
-          if (mode === 'debug') console.log(`theorbo: ${plan.kernels.length} cpu kernels for input shapes ${key}: ${plan.kernels.map((k) => `${k.label} [${k.how}]`).join('; ')}`);
-        }
-        lastCpu = plan;
-        const results = runCpuPlan(plan, cpu.store, hosts, mode === 'nanguard' || mode === 'profile' ? mode : 'fast', profile);
-        return { results: Promise.resolve(spec.outputsOnDevice ? results.map((result) => DeviceTensor.onHost(result)) : results) };
+        const onBuild = mode === 'debug' ? (plan: CpuPlan) => console.log(`theorbo: ${plan.kernels.length} cpu kernels for input shapes ${key}: ${plan.kernels.map((k) => `${k.label} [${k.how}]`).join('; ')}`) : undefined;
+        const results = cpuCalls.call(rt.descriptor.cpu, tuningFor(rt).tuning, values, key, mode === 'nanguard' || mode === 'profile' ? mode : 'fast', profile, onBuild);
+        return { results: Promise.resolve(results) };
       }
       const { values, key } = prepared ?? prepare(rt, args);
       const plan = built.get(key) ?? (await planFor(rt, values, key));
@@ -210,8 +201,8 @@ export function compile(spec: CompileSpec): CompiledFunction {
 
   const compiled = call as CompiledFunction;
   compiled.device = async () => (await getRuntime()).descriptor;
-  compiled.kernelCount = () => (lastCpu ? lastCpu.kernels.length : last ? last.kernels.reduce((n, k) => n + k.passes.length, 0) : 0);
-  compiled.cpuPlan = () => lastCpu;
+  compiled.kernelCount = () => (cpuCalls.last ? cpuCalls.last.kernels.length : last ? last.kernels.reduce((n, k) => n + k.passes.length, 0) : 0);
+  compiled.cpuPlan = () => cpuCalls.last;
   compiled.lastPlan = () => last;
   compiled.profile = () => formatProfile(profile);
   compiled.tuning = async () => tuningFor(await getRuntime()).tuning;
@@ -222,7 +213,7 @@ export function compile(spec: CompileSpec): CompiledFunction {
     runtime = reacquire(old).then((rt) => (ready = rt));
     plans.clear();
     built.clear();
-    cpuPlans.clear();
+    cpuCalls.clear();
     last = undefined;
     return (await runtime).descriptor;
   };

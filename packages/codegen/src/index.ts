@@ -9,6 +9,7 @@ export type {
 } from './device.ts';
 export { compile, type CompiledFunction, type CompileMode, type CompileSpec, type InputValue } from './compile.ts';
 export { DeviceTensor } from './runtime/device-tensor.ts';
+export { toDevice } from './runtime/to-device.ts';
 export { runtimeFor } from './runtime/runtime.ts';
 export { DeviceLostError, DeviceMemoryError, WgslError } from './runtime/errors.ts';
 export { createPipeline } from './runtime/plan.ts';

@@ -64,7 +64,7 @@ export function buildCpuPlan(
   outputs: readonly Variable[],
   updates: readonly (readonly [SharedVariable, Variable])[],
   inputShapes: ReadonlyMap<Variable, readonly number[]>,
-  options: { fuse: boolean; tuning: Tuning },
+  options: { fuse: boolean; tuning: Tuning; bound?: ReadonlyMap<number, TypedArray> },
 ): CpuPlan {
   // As on WebGPU (runtime/plan.ts): a swap of two updated variables copies the old value first.
   const targets = new Set<Variable>(updates.map(([target]) => target));
@@ -81,8 +81,9 @@ export function buildCpuPlan(
   const { memory, store } = device;
   const views = new Map<Variable, TypedArray>();
   const regionOf = (variable: Variable): TypedArray => memory.region(variable.dtype, sizeOf(variable.shape as number[])).view;
-  const inputViews = [...inputShapes.keys()].map((original) => {
-    const view = regionOf(inputs.get(original)!);
+  // An input bound to a device tensor's region reads it there (compile's cpu calls, cpu/calls.ts).
+  const inputViews = [...inputShapes.keys()].map((original, i) => {
+    const view = options.bound?.get(i) ?? regionOf(inputs.get(original)!);
     views.set(inputs.get(original)!, view);
     return view;
   });
@@ -132,13 +133,18 @@ function runStep(device: CpuDeviceParts, options: { fuse: boolean; tuning: Tunin
     plan = buildCpuPlan(device, outputs, [], new Map(givens.map(([variable, value]) => [variable, value.shape] as const)), options);
     plans.set(key, plan);
   }
-  return runCpuPlan(plan, device.store, givens.map(([, value]) => value), 'fast');
+  return runCpuPlan(plan, device.store, givens.map(([, value]) => value.data), 'fast')
+    .map(({ variable, view, constant }) => constant ?? new NDArray(variable.dtype, variable.shape as number[], copyOf(view!)));
 }
 
-/** One call: inputs copied in, kernels run, outputs copied out, then updates applied. */
-export function runCpuPlan(plan: CpuPlan, store: CpuStore, values: readonly NDArray[], mode: 'fast' | 'nanguard' | 'profile', profile?: Map<string, { calls: number; ms: number }>): NDArray[] {
+/**
+ * One call: inputs copied in (an undefined value: the input is bound to its buffer
+ * already), kernels run, updates applied. The outputs' views are the plan's buffers,
+ * valid until the next call: the caller copies them out.
+ */
+export function runCpuPlan(plan: CpuPlan, store: CpuStore, values: readonly (TypedArray | undefined)[], mode: 'fast' | 'nanguard' | 'profile', profile?: Map<string, { calls: number; ms: number }>): CpuPlan['outputs'] {
   for (const shared of plan.shared) store.view(shared);
-  values.forEach((value, i) => plan.inputs[i]!.set(value.data));
+  values.forEach((value, i) => value && plan.inputs[i]!.set(value));
   for (const kernel of plan.kernels) {
     const started = mode === 'profile' || timingKernels ? performance.now() : 0;
     kernel.run();
@@ -152,7 +158,9 @@ export function runCpuPlan(plan: CpuPlan, store: CpuStore, values: readonly NDAr
     }
   }
   if (mode === 'nanguard') checkFinite(plan);
-  const results = plan.outputs.map(({ variable, view, constant }) => constant ?? new NDArray(variable.dtype, variable.shape as number[], copyOf(view!)));
+  // An output that is an updated shared variable's buffer (its old value) is copied before the update.
+  const targets = new Set(plan.updates.map((update) => store.view(update.target)));
+  const results = plan.outputs.map((output) => (output.view && targets.has(output.view) ? { ...output, view: copyOf(output.view) } : output));
   for (const update of plan.updates) if (!update.inPlace) store.view(update.target).set(update.view);
   for (const update of plan.updates) store.written(update.target);
   return results;

@@ -1,9 +1,18 @@
 // A tensor that stays on the device: compiled functions can return these (so the next
 // call reads them without a round trip) and take them as inputs. `read()` copies to the host.
+// On the cpu device a tensor is a region of the device's memory: a call binds it as an
+// input without copying it, and `destroy()` gives the region back.
 
-import type { DType, NDArray } from '@theorbo/graph';
+import { NDArray, type DType, type TypedArray } from '@theorbo/graph';
+import type { CpuMemory } from '../cpu/memory.ts';
 import { fromWords, stageReadback } from './gpu.ts';
 import type { Runtime } from './runtime.ts';
+
+/** Where a cpu device tensor lives: its memory, and its region's view. */
+export interface CpuResidence {
+  memory: CpuMemory;
+  view: TypedArray;
+}
 
 export class DeviceTensor {
   #host: NDArray | undefined;
@@ -31,6 +40,20 @@ export class DeviceTensor {
     return tensor;
   }
 
+  /** A tensor in the cpu device's memory (the region is the tensor's until `destroy()`). */
+  static onCpu(memory: CpuMemory, view: TypedArray, dtype: DType, shape: readonly number[]): DeviceTensor {
+    const tensor = new DeviceTensor(undefined as unknown as Runtime, undefined as unknown as GPUBuffer, dtype, shape);
+    tensor.#cpu = { memory, view };
+    return tensor;
+  }
+
+  /** The cpu device's region of this tensor, if it lives there and has not been destroyed. */
+  get cpu(): CpuResidence | undefined {
+    if (this.#cpu && this.#destroyed) throw new Error(`this device tensor (${this.dtype}[${this.shape.join(',')}]) was destroyed: its memory may hold another tensor now`);
+    return this.#cpu;
+  }
+  #cpu: CpuResidence | undefined;
+
   /** Resolves once the device accepted the commands that wrote this tensor; rejects if it refused them. */
   accepted(): Promise<void> {
     return this.#checked;
@@ -42,6 +65,7 @@ export class DeviceTensor {
 
   async read(): Promise<NDArray> {
     if (this.#host) return this.#host;
+    if (this.#cpu) return this.hostCopy();
     await this.#checked;
     const device = this.runtime.descriptor.device as GPUDevice;
     const encoder = device.createCommandEncoder();
@@ -53,6 +77,13 @@ export class DeviceTensor {
 
   /** The host copy, for the reference device (where no buffer exists, `read()` must have run). */
   hostCopy(): NDArray {
+    const cpu = this.#host ? undefined : this.cpu;
+    if (cpu) {
+      // A block copy into ordinary memory (slice() of a shared view copies element by element).
+      const copy = new (cpu.view.constructor as new (length: number) => TypedArray)(cpu.view.length);
+      copy.set(cpu.view);
+      this.#host = new NDArray(this.dtype, [...this.shape], copy);
+    }
     if (!this.#host) throw new Error('DeviceTensor.hostCopy: await read() first');
     return this.#host;
   }
@@ -61,7 +92,8 @@ export class DeviceTensor {
   destroy(): void {
     if (this.#destroyed) return;
     this.#destroyed = true;
-    this.runtime.releaseBuffer(this.buffer);
+    if (this.#cpu) this.#cpu.memory.give(this.#cpu.view.byteOffset, this.#cpu.view.byteLength);
+    else this.runtime.releaseBuffer(this.buffer);
   }
   #destroyed = false;
 }

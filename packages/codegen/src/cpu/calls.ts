@@ -1,0 +1,107 @@
+// A compiled function's calls on the cpu device: one plan per input signature, built on
+// the first call. Device tensors of this device's memory are bound as inputs without a
+// copy: a plan is built with their regions as its input buffers (at most `boundPlans` such
+// plans per signature; a call with other regions copies them into the first plan's input
+// buffers instead, which costs a copy within the device memory and no new plan). With
+// `outputsOnDevice`, each output is copied into a region of its own, the returned tensor's
+// until `destroy()`; otherwise into a fresh host array.
+
+import { GraphError, NDArray, type SharedVariable, type TypedArray, type Variable } from '@theorbo/graph';
+import { DeviceTensor } from '../runtime/device-tensor.ts';
+import type { Tuning } from '../tuning.ts';
+import { buildCpuPlan, runCpuPlan, type CpuDeviceParts, type CpuPlan } from './plan.ts';
+
+/** Plans per signature that bind device tensors (each holds its own intermediate buffers). */
+const boundPlans = 2;
+
+export interface CpuCallSpec {
+  inputs: readonly Variable[];
+  outputs: readonly Variable[];
+  updates: readonly (readonly [SharedVariable, Variable])[];
+  fuse: boolean;
+  outputsOnDevice: boolean;
+}
+
+export class CpuCalls {
+  private readonly plans = new Map<string, CpuPlan>();
+  private readonly bindings = new Map<string, number>();
+  last: CpuPlan | undefined;
+
+  constructor(private readonly spec: CpuCallSpec) {}
+
+  call(
+    cpu: CpuDeviceParts,
+    tuning: Tuning,
+    values: readonly (NDArray | DeviceTensor)[],
+    key: string,
+    mode: 'fast' | 'nanguard' | 'profile',
+    profile: Map<string, { calls: number; ms: number }>,
+    onBuild?: (plan: CpuPlan) => void,
+  ): (NDArray | DeviceTensor)[] {
+    const { inputs } = this.spec;
+    // Each input: a host value, or a region of this device's memory.
+    const given = values.map((value, i): NDArray | TypedArray => {
+      if (!(value instanceof DeviceTensor)) return value;
+      const input = inputs[i]!;
+      if (value.dtype !== input.dtype) throw new GraphError('function', `input ${input.name ?? i} is ${input.dtype}, but the device tensor given holds ${value.dtype}`, input.location);
+      let residence;
+      try {
+        residence = value.cpu;
+      } catch (error) {
+        throw new GraphError('function', `input ${input.name ?? i}: ${(error as Error).message}`, input.location);
+      }
+      return residence && residence.memory === cpu.memory ? residence.view : value.hostCopy();
+    });
+    const resident = given.flatMap((value, i) => (isView(value) ? [`${i}@${value.byteOffset}`] : []));
+    let plan = this.plans.get(key);
+    let bound: ReadonlyMap<number, TypedArray> | undefined;
+    if (resident.length > 0) {
+      const boundKey = `${key} bound ${resident.join(',')}`;
+      const made = this.bindings.get(key) ?? 0;
+      const variant = this.plans.get(boundKey);
+      if (variant || made < boundPlans) {
+        bound = new Map(given.flatMap((value, i) => (isView(value) ? [[i, value] as const] : [])));
+        plan = variant ?? this.build(cpu, tuning, values, bound, boundKey, onBuild);
+        if (!variant) this.bindings.set(key, made + 1);
+      }
+    }
+    plan ??= this.build(cpu, tuning, values, undefined, key, onBuild);
+    this.last = plan;
+    const feed = given.map((value, i) => (bound?.has(i) ? undefined : isView(value) ? value : value.data));
+    const results = runCpuPlan(plan, cpu.store, feed, mode, profile);
+    if (!this.spec.outputsOnDevice) return results.map(({ variable, view, constant }) => constant ?? hostArray(variable, view!));
+    return results.map(({ variable, view, constant }) => {
+      if (constant) return DeviceTensor.onHost(constant);
+      const region = cpu.memory.region(variable.dtype, view!.length).view;
+      region.set(view!);
+      return DeviceTensor.onCpu(cpu.memory, region, variable.dtype, variable.shape as number[]);
+    });
+  }
+
+  clear(): void {
+    this.plans.clear();
+    this.bindings.clear();
+    this.last = undefined;
+  }
+
+  private build(cpu: CpuDeviceParts, tuning: Tuning, values: readonly (NDArray | DeviceTensor)[], bound: ReadonlyMap<number, TypedArray> | undefined, key: string, onBuild?: (plan: CpuPlan) => void): CpuPlan {
+    const { inputs, outputs, updates, fuse } = this.spec;
+    const shapes = new Map(inputs.map((input, i) => [input, values[i]!.shape] as const));
+    const plan = buildCpuPlan(cpu, outputs, updates, shapes, { fuse, tuning, bound });
+    this.plans.set(key, plan);
+    onBuild?.(plan);
+    return plan;
+  }
+}
+
+const isView = (value: NDArray | TypedArray): value is TypedArray => ArrayBuffer.isView(value);
+
+/**
+ * A copy of a view into ordinary memory. (`slice()` of a view over shared memory copies
+ * element by element in V8, 40× slower than a block copy into a new array.)
+ */
+function hostArray(variable: Variable, view: TypedArray): NDArray {
+  const copy = new (view.constructor as new (length: number) => TypedArray)(view.length);
+  copy.set(view);
+  return new NDArray(variable.dtype, variable.shape as number[], copy);
+}
