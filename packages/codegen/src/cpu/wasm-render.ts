@@ -35,7 +35,7 @@ export interface VectorProgram {
 }
 
 export interface RenderedKernel {
-  bytes: Uint8Array;
+  bytes: Uint8Array<ArrayBuffer>;
   /** The buffers whose byte offsets follow the four range arguments. */
   buffers: Variable[];
   rows: number;
@@ -110,6 +110,8 @@ export function renderProgram(program: VectorProgram): RenderedKernel {
     };
     const computed = new Set<number>();
 
+    /** Columns past `col` that the unrolled copy being emitted reads (reductions along rows). */
+    let unrolledColumns = 0;
     /** The byte address of `access` at the current column (and reduction step). */
     const emitAddress = (access: Access): void => {
       const coef = innerCoef(access);
@@ -118,6 +120,7 @@ export function renderProgram(program: VectorProgram): RenderedKernel {
         f.local.get(access.bytes === 4 ? colBytes : col);
         if (coef !== 1) f.i32.const(coef).i32.mul();
         f.i32.add();
+        if (unrolledColumns !== 0) f.i32.const(unrolledColumns * coef * access.bytes).i32.add();
       }
       const down = reducedCoef(access);
       if (down !== 0) f.local.get(access.bytes === 4 ? stepBytes : step).i32.const(down).i32.mul().i32.add();
@@ -260,6 +263,13 @@ export function renderProgram(program: VectorProgram): RenderedKernel {
     const accumulators = reductions.map(({ op }) => (op === 'sum' || op === 'prod'
       ? { low: f.addLocal('v128'), high: f.addLocal('v128'), tail: f.addLocal('f64') }
       : { lanes: f.addLocal('v128') }));
+    // Rows of at least 32 columns reduce four vectors per step into four sets of
+    // accumulators (independent chains: a float64 add's latency no longer paces the loop),
+    // folded into the first set before the rest of the row.
+    const unroll = columns >= 32 && !reduced;
+    const extra = reductions.map(({ op }) => (!unroll || op === 'prod' ? [] : [1, 2, 3].map(() => (op === 'sum'
+      ? { low: f.addLocal('v128'), high: f.addLocal('v128') }
+      : { lanes: f.addLocal('v128') }))));
 
     f.local.get(rowStart).local.set(row);
     f.block((exit) => {
@@ -292,12 +302,48 @@ export function renderProgram(program: VectorProgram): RenderedKernel {
             f.f64.const(identity).f64x2.splat().local.tee(acc.low!).local.set(acc.high!);
             f.f64.const(identity).local.set(acc.tail!);
           } else f.v128.const([identity, identity, identity, identity]).local.set(acc.lanes!);
-          columnLoop(() => f.i32.const(0), () => f.i32.const(columns), (vectorMode) => {
-            compute([input], vectorMode);
-            if (reuse && r === reductions.length - 1) {
-              f.local.get(addresses.get(reuse.store.access)!).local.get(colBytes).i32.add().local.get(valueLocal(reuse.node));
-              if (vectorMode) f.v128.store(0, 2); else f.v128.store32Lane(0);
+          const sets = extra[r]!;
+          const storeReused = (vectorMode: boolean, offset: number): void => {
+            if (!reuse || r !== reductions.length - 1) return;
+            f.local.get(addresses.get(reuse.store.access)!).local.get(colBytes).i32.add().local.get(valueLocal(reuse.node));
+            if (vectorMode) f.v128.store(offset, 2); else f.v128.store32Lane(0);
+          };
+          f.i32.const(0).local.set(col);
+          if (sets.length > 0) {
+            for (const set of sets) {
+              if (set.low) f.f64.const(identity).f64x2.splat().local.tee(set.low).local.set(set.high!);
+              else f.v128.const([identity, identity, identity, identity]).local.set(set.lanes!);
             }
+            f.block((done) => {
+              f.loop((top) => {
+                f.local.get(col).i32.const(16).i32.add().i32.const(columns).i32.gtU().brIf(done);
+                f.local.get(col).i32.const(4).i32.mul().local.set(colBytes);
+                [acc, ...sets].forEach((set, u) => {
+                  unrolledColumns = 4 * u;
+                  compute([input], true);
+                  storeReused(true, 16 * u);
+                  accumulateLanes(f, set, valueLocal(input), op);
+                });
+                unrolledColumns = 0;
+                f.local.get(col).i32.const(16).i32.add().local.set(col).br(top);
+              });
+            });
+            // (a + b) + (c + d), lane by lane.
+            const fold = (into: { low?: Local; high?: Local; lanes?: Local }, from: { low?: Local; high?: Local; lanes?: Local }): void => {
+              for (const part of ['low', 'high', 'lanes'] as const) {
+                if (!into[part]) continue;
+                f.local.get(into[part]!).local.get(from[part]!);
+                if (op === 'sum') f.f64x2.add(); else if (op === 'max') f.f32x4.max(); else f.f32x4.min();
+                f.local.set(into[part]!);
+              }
+            };
+            fold(acc, sets[0]!);
+            fold(sets[1]!, sets[2]!);
+            fold(acc, sets[1]!);
+          }
+          columnLoop(() => f.local.get(col), () => f.i32.const(columns), (vectorMode) => {
+            compute([input], vectorMode);
+            storeReused(vectorMode, 0);
             const v = valueLocal(input);
             if (!arithmetic || vectorMode) {
               accumulateLanes(f, acc, v, op);
