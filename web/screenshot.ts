@@ -29,7 +29,7 @@ try {
   await page.setViewport({ width: 1040, height: 640 });
   await page.goto(`http://localhost:${(server.address() as AddressInfo).port}/`);
   const statusMatches = (id: string, pattern: string) => page.waitForFunction((element, source) => new RegExp(source).test(document.getElementById(element)!.textContent!), { timeout: 300_000 }, id, pattern);
-  await (await page.$('#listen-file'))!.uploadFile(wav);
+  await (await page.$('input#listen-file'))!.uploadFile(wav);
   await statusMatches('listen-status', 'segments in|error');
   mkdirSync(join(root, 'docs'), { recursive: true });
   await page.screenshot({ path: join(root, 'docs/web-listen.png') });

@@ -51,7 +51,7 @@ test('the encoder builds modules that validate and compute: loops, branches, SIM
   assert.is(pick(-9), Number(BigInt.asIntN(32, -1234567890123n)));
 });
 
-function poolModule(): Uint8Array {
+function poolModule(): Uint8Array<ArrayBuffer> {
   const module = new ModuleBuilder();
   module.importMemory('env', 'memory', { initial: 0, maximum: pages });
   const thread = module.importGlobal('env', 'thread', 'i32');

@@ -10,7 +10,7 @@ export type Entry = (...args: number[]) => void;
 /** Compiles and runs generated kernels on the device's thread pool. */
 export interface WasmRunner {
   readonly threads: number;
-  load(bytes: Uint8Array): { id: number; entry: Entry };
+  load(bytes: Uint8Array<ArrayBuffer>): { id: number; entry: Entry };
   run(id: number, tasks: readonly (readonly number[])[]): void;
 }
 

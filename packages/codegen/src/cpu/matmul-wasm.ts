@@ -30,7 +30,7 @@ export interface GemmModuleOptions {
   relaxed: boolean;
 }
 
-export function buildGemmModule(options: GemmModuleOptions): Uint8Array {
+export function buildGemmModule(options: GemmModuleOptions): Uint8Array<ArrayBuffer> {
   const module = new ModuleBuilder();
   module.importMemory('env', 'memory', { ...options.memory, shared: true });
   const thread = module.importGlobal('env', 'thread', 'i32');

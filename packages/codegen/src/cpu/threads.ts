@@ -53,7 +53,7 @@ export class ThreadPool {
   }
 
   /** Compiles a module, instantiates it on every thread; returns its id for `run`. */
-  async register(moduleBytes: Uint8Array): Promise<number> {
+  async register(moduleBytes: Uint8Array<ArrayBuffer>): Promise<number> {
     this.assertOpen('register');
     return this.registerModule(await WebAssembly.compile(moduleBytes));
   }

@@ -349,7 +349,8 @@ export class ModuleBuilder {
     return this.functions.length - 1;
   }
 
-  encode(): Uint8Array {
+  /** The module's bytes, in a plain ArrayBuffer (the DOM library's BufferSource, which WebAssembly.compile takes, refuses a view of a SharedArrayBuffer). */
+  encode(): Uint8Array<ArrayBuffer> {
     const out = new ByteWriter();
     out.append([0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00]);
     /** A section: its id, its size, then `count` items written by `write`. */
