@@ -1,0 +1,121 @@
+// The shipped chord model (packages/music/models/default: weights.npz, config.json and
+// training.json, what `theorbo chords` uses without --model) and the recipe that trains
+// it: the demo's data (seed 7, 240 clips of each source, held-out instruments and
+// voicings in the test split), each training clip once clean and `augmentedCopies` times
+// degraded in the audio (gain, noise at 0–30 dB SNR, synthetic reverb, MP3 at 64–192
+// kbit/s, detuning; data/degrade.ts), then the CNN on CQT patches trained with the
+// softmax template-distance loss and the batch augmentation of cnnTraining (pitch shifts
+// as CQT rotations, feature noise). Everything is seeded, so the same recipe on the same
+// device gives the same weights (`pnpm train:default`, checked by hashing weights.npz).
+// Left out: the sevenths vocabulary (the models output a 12-dimensional chroma matched
+// against binary templates; a model trained on seventh chords is not made here).
+
+import { rmSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { writeFileAtomic } from '../files/atomic-write.ts';
+import type { AcquiredDevice } from '@theorbo/codegen';
+import { synthesizeDataset, type DataSource, type DatasetClip } from '../data/dataset.ts';
+import { mp3BitRates, mp3RoundTrip, withGain, withNoise, withReverb, detuned, detunedTime } from '../data/degrade.ts';
+import { deriveSeed, SeededRandom } from '../random/seeded-random.ts';
+import { saveModel, train } from '../train/index.ts';
+import { clipFeatures, featureDefaults, type ClipFeatures } from './features.ts';
+import { cnnTraining, describeCnn, type CnnShape } from './cnn.ts';
+import { stackPatches } from './patches.ts';
+import { buildModel, type ModelConfig } from './registry.ts';
+import * as T from '@theorbo/graph';
+
+/** The folder of the shipped model. */
+export const defaultModelDir = fileURLToPath(new URL('../../models/default', import.meta.url));
+
+export interface DefaultModelRecipe {
+  seed: number;
+  clips: number;
+  source: DataSource | 'both';
+  cnn: CnnShape;
+  /** Degraded copies of each training clip, besides the clean one. */
+  augmentedCopies: number;
+  epochs: number;
+  stride: number;
+  dropout: number;
+}
+
+export const defaultModelRecipe: DefaultModelRecipe = {
+  seed: 7, clips: 240, source: 'both',
+  cnn: { radius: 2, convolutions: [{ filters: 16, kernel: [3, 3] }], hidden: [64] },
+  augmentedCopies: 1, epochs: 24, stride: 3, dropout: 0.2,
+};
+
+/** One training clip's audio through a random chain of degradations; the factor its times scale by. */
+export async function augmentClipAudio(audio: Float32Array, sampleRate: number, random: SeededRandom): Promise<{ audio: Float32Array; timeScale: number; steps: string[] }> {
+  let out = withGain(audio, random.uniform(-12, 6));
+  const steps = ['gain'];
+  let timeScale = 1;
+  if (random.chance(0.3)) {
+    const cents = random.uniform(-50, 50);
+    out = detuned(out, cents, sampleRate);
+    timeScale = detunedTime(1, cents);
+    steps.push('detune');
+  }
+  if (random.chance(0.4)) {
+    out = withReverb(out, { rt60: random.uniform(0.2, 1.5), wet: random.uniform(0.1, 0.6), sampleRate }, random);
+    steps.push('reverb');
+  }
+  if (random.chance(0.6)) {
+    out = withNoise(out, random.uniform(0, 30), random, random.chance(0.5) ? 0 : random.uniform(0.5, 0.95));
+    steps.push('noise');
+  }
+  if (random.chance(0.3)) {
+    out = await mp3RoundTrip(out, sampleRate, random.choice(mp3BitRates.filter((kbps) => kbps >= 64 && kbps <= 192)));
+    steps.push('mp3');
+  }
+  return { audio: out, timeScale, steps };
+}
+
+async function augmentedFeatures(clip: DatasetClip, copy: number, seed: number): Promise<ClipFeatures> {
+  const random = new SeededRandom(deriveSeed('default-model augmentation', seed, clip.id, copy));
+  const { audio, timeScale } = await augmentClipAudio(clip.audio, clip.sampleRate, random);
+  const segments = clip.segments.map((segment) => ({ ...segment, start: segment.start * timeScale, end: segment.end * timeScale }));
+  return clipFeatures(audio, segments, featureDefaults);
+}
+
+/** Trains the shipped model by the recipe into `out` (checkpoints in out/checkpoint); returns the seconds each stage took. */
+export async function trainDefaultModel(options: { out: string; device: AcquiredDevice; recipe?: DefaultModelRecipe; log: (line: string) => void; progress: boolean }): Promise<{ config: ModelConfig; seconds: Record<string, number> }> {
+  const recipe = options.recipe ?? defaultModelRecipe;
+  const seconds: Record<string, number> = {};
+  let started = performance.now();
+  const stage = (name: string): void => {
+    const now = performance.now();
+    seconds[name] = Math.round((now - started) / 100) / 10;
+    options.log(`${name}: ${seconds[name]} s`);
+    started = now;
+  };
+  const dataset = await synthesizeDataset({ seed: recipe.seed, clips: recipe.clips, source: recipe.source });
+  stage('data');
+  const clipsOf = (split: string) => dataset.clips.filter((clip) => clip.split === split);
+  const trainFeatures: ClipFeatures[] = [];
+  for (const clip of clipsOf('train')) {
+    trainFeatures.push(clipFeatures(clip.audio, clip.segments, featureDefaults));
+    for (let copy = 0; copy < recipe.augmentedCopies; copy++) trainFeatures.push(await augmentedFeatures(clip, copy, recipe.seed));
+  }
+  const validationFeatures = clipsOf('validation').map((clip) => clipFeatures(clip.audio, clip.segments, featureDefaults));
+  const rows = (features: readonly ClipFeatures[]): [T.NDArray, T.NDArray] => {
+    const labels = features.flatMap((clip) => Array.from({ length: Math.ceil(clip.labels.length / recipe.stride) }, (_, i) => clip.labels[i * recipe.stride]!));
+    return [stackPatches(features.map((clip) => clip.cqt), recipe.cnn.radius, recipe.stride), T.array(Int32Array.from(labels))];
+  };
+  const data = { train: rows(trainFeatures), validation: rows(validationFeatures) };
+  options.log(`features: ${trainFeatures.length} training clips (each clean and ${recipe.augmentedCopies} times degraded), ${data.train[1].size} training frames`);
+  stage('features');
+  const config: ModelConfig = { kind: 'cnn', feature: featureDefaults, cnn: recipe.cnn, seed: recipe.seed, loss: 'softmax-distance', dropout: recipe.dropout };
+  const model = buildModel(config);
+  options.log(`training the CNN (${describeCnn(recipe.cnn)}) on ${data.train[1].size} frames`);
+  const result = await train({
+    model, device: options.device, progress: options.progress, epochs: recipe.epochs, batchSize: 256, rule: 'adam', seed: recipe.seed,
+    ...cnnTraining(featureDefaults), data, checkpointDir: `${options.out}/checkpoint`, resume: false, earlyStopping: { monitor: 'loss', patience: 4 }, config,
+  });
+  await saveModel(options.out, model.params, config);
+  rmSync(`${options.out}/checkpoint`, { recursive: true, force: true }); // the model ships without its checkpoint
+  stage('training');
+  const last = result.history[result.history.length - 1];
+  writeFileAtomic(`${options.out}/training.json`, `${JSON.stringify({ recipe, epochs: result.epochsDone, stoppedEarly: result.stoppedEarly, lastValidation: last?.validation ?? null, seconds, device: options.device.kind }, null, 2)}\n`, { operation: 'trainDefaultModel' });
+  return { config, seconds };
+}

@@ -1,0 +1,106 @@
+// Chord models scored on held-out clips, clean and degraded (Node only: data/degrade.ts
+// codes MP3): each condition degrades every test clip's audio (segment times follow a
+// detuning's change of speed), the host features are computed once per condition and
+// shared by the models, each model's template log scores are decoded (Viterbi by default)
+// and scored as `theorbo eval` scores them (mir_eval's rules, N recall, segmentation).
+// The degradations are seeded per clip and condition, so a table is reproducible.
+// Left out: degradations combined, real recordings.
+
+import * as T from '@theorbo/graph';
+import { compile, type AcquiredDevice } from '@theorbo/codegen';
+import { chordVocabulary, type VocabularyName } from '../chords/index.ts';
+import type { DatasetClip } from '../data/dataset.ts';
+import { detuned, detunedTime, mp3RoundTrip, withNoise, withReverb } from '../data/degrade.ts';
+import { deriveSeed, SeededRandom } from '../random/seeded-random.ts';
+import type { ChordDecoding } from '../eval/chord-decoding.ts';
+import { clipFeatures, type ClipFeatures } from './features.ts';
+import { firWindows } from './fir.ts';
+import { templateLogScores, type ChromaModel } from './models.ts';
+import { clipInput, type ModelConfig } from './registry.ts';
+import { scorePredictions, type Scores } from './evaluate.ts';
+
+export interface Degradation {
+  name: string;
+  /** The degraded audio, and the factor that maps the clip's times to the degraded audio's times. */
+  apply(audio: Float32Array, sampleRate: number, random: SeededRandom): Promise<{ audio: Float32Array; timeScale: number }>;
+}
+
+const same = (audio: Float32Array) => ({ audio, timeScale: 1 });
+
+/** The issue's conditions: clean; noise at 20, 10 and 0 dB SNR; MP3 at 64 kbit/s; reverb; detuning by 25 and 50 cents. */
+export const robustnessConditions: readonly Degradation[] = [
+  { name: 'clean', apply: async (audio) => same(audio) },
+  ...[20, 10, 0].map((snr): Degradation => ({ name: `noise ${snr} dB SNR`, apply: async (audio, _rate, random) => same(withNoise(audio, snr, random)) })),
+  { name: 'MP3 64 kbit/s', apply: async (audio, rate) => same(await mp3RoundTrip(audio, rate, 64)) },
+  { name: 'reverb (rt60 0.8 s, 50% wet)', apply: async (audio, rate, random) => same(withReverb(audio, { rt60: 0.8, wet: 0.5, sampleRate: rate }, random)) },
+  ...[25, 50].map((cents): Degradation => ({ name: `detuned +${cents} cents`, apply: async (audio, rate) => ({ audio: detuned(audio, cents, rate), timeScale: detunedTime(1, cents) }) })),
+];
+
+export interface ScoredModel {
+  name: string;
+  loaded: { model: ChromaModel; config: ModelConfig };
+}
+
+/** What a condition's clip gives every model: its features, its segments (rescaled) and its duration. */
+interface DegradedClip { features: ClipFeatures; audio: Float32Array; segments: DatasetClip['segments']; duration: number }
+
+async function degradeClips(clips: readonly DatasetClip[], condition: Degradation, feature: ModelConfig['feature']): Promise<DegradedClip[]> {
+  const out: DegradedClip[] = [];
+  for (const clip of clips) {
+    const random = new SeededRandom(deriveSeed('robustness', condition.name, clip.id));
+    const { audio, timeScale } = await condition.apply(clip.audio, clip.sampleRate, random);
+    const segments = clip.segments.map((segment) => ({ ...segment, start: segment.start * timeScale, end: segment.end * timeScale }));
+    out.push({ features: clipFeatures(audio, segments, feature), audio, segments, duration: audio.length / clip.sampleRate });
+  }
+  return out;
+}
+
+/** Each model's scores on `clips` under `condition`, with the templates of `vocabulary` and the decoding given. */
+export async function scoreUnder(models: readonly ScoredModel[], clips: readonly DatasetClip[], condition: Degradation, device: AcquiredDevice, options: { decoding: ChordDecoding; vocabulary?: VocabularyName }): Promise<Scores[]> {
+  const vocabulary = chordVocabulary(options.vocabulary ?? 'majmin');
+  const feature = models[0]!.loaded.config.feature;
+  for (const { name, loaded } of models) {
+    if (JSON.stringify(loaded.config.feature) !== JSON.stringify(feature)) throw new Error(`scoreUnder: model '${name}' reads other features than '${models[0]!.name}'; score them in separate calls.`);
+  }
+  const degraded = await degradeClips(clips, condition, feature);
+  const results: Scores[] = [];
+  for (const { loaded } of models) {
+    const { model, config } = loaded;
+    const scores = templateLogScores(model.chroma, T.shared(vocabulary.templates.map((row) => [...row]), 'templates'));
+    const forward = compile({ inputs: [model.features], outputs: [T.argmax(scores, 1), scores], device });
+    const predictions = [];
+    for (const clip of degraded) {
+      const input = config.kind === 'fir' ? firWindows([{ audio: clip.audio }], config.feature, 1) : clipInput(config, clip.features);
+      const [predicted, logScores] = (await forward(input)) as T.NDArray[];
+      predictions.push({ reference: clip.segments, frameLabels: clip.features.labels, predicted: predicted!.data as Int32Array, logScores, duration: clip.duration });
+    }
+    results.push(scorePredictions(predictions, { hop: feature.hop, sampleRate: feature.sampleRate, medianWidth: 9, decoding: options.decoding, vocabulary }));
+  }
+  return results;
+}
+
+export interface RobustnessRow { condition: string; scores: Scores[] }
+
+/** Every condition's row; `onRow` hears each as it is done. */
+export async function robustnessTable(models: readonly ScoredModel[], clips: readonly DatasetClip[], device: AcquiredDevice, options: { decoding: ChordDecoding; vocabulary?: VocabularyName; conditions?: readonly Degradation[]; onRow?: (row: RobustnessRow) => void }): Promise<RobustnessRow[]> {
+  const rows: RobustnessRow[] = [];
+  for (const condition of options.conditions ?? robustnessConditions) {
+    const row = { condition: condition.name, scores: await scoreUnder(models, clips, condition, device, options) };
+    options.onRow?.(row);
+    rows.push(row);
+  }
+  return rows;
+}
+
+/** The table in Markdown: majmin per model (and its loss against clean), then N recall. */
+export function formatRobustnessTable(models: readonly ScoredModel[], rows: readonly RobustnessRow[]): string {
+  const percent = (value: number | null): string => (value === null ? 'n/a' : (100 * value).toFixed(1));
+  const clean = rows[0]?.scores;
+  const header = `| condition | ${models.map((m) => `${m.name} majmin`).join(' | ')} | ${models.map((m) => `${m.name} N recall`).join(' | ')} |`;
+  const rule = `| --- | ${models.map(() => '---:').join(' | ')} | ${models.map(() => '---:').join(' | ')} |`;
+  const lines = rows.map((row) => {
+    const majmin = row.scores.map((scores, m) => `${percent(scores.majmin)}${clean && row !== rows[0] ? ` (${(100 * (scores.majmin - clean[m]!.majmin)).toFixed(1)})` : ''}`);
+    return `| ${row.condition} | ${majmin.join(' | ')} | ${row.scores.map((scores) => percent(scores.noChordRecall)).join(' | ')} |`;
+  });
+  return [header, rule, ...lines].join('\n');
+}
