@@ -6,7 +6,7 @@ export { toMono, sampleRateLimits, maxSampleMagnitude } from './audio.ts';
 export { AudioFileError } from './errors.ts';
 export { readWav, parseWav } from './wav-read.ts';
 export type { WavWriteOptions, WavFormatName } from './wav-write.ts';
-export { writeWav, encodeWav, wavFormats } from './wav-write.ts';
+export { writeWav, encodeWav, wavFormatNames, wavFormats } from './wav-write.ts';
 export type { AudioContainer } from './read-audio.ts';
 export { readAudio, decodeAudio, loadMono, decodeMono, detectContainer } from './read-audio.ts';
 export { resample } from './resample.ts';

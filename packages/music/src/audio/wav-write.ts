@@ -105,10 +105,14 @@ function defaultChannelMask(channelCount: number): number {
   return channelCount > 18 ? 0 : 2 ** channelCount - 1;
 }
 
-/** The encodings a user names on the command line (`--wav-format`), as writeWav options. */
+/**
+ * The encodings a user names on the command line (`--wav-format`), as writeWav options:
+ * 16- or 24-bit PCM (format tag 1) or 32-bit IEEE float (format tag 3), plain headers.
+ */
 export const wavFormats = {
   pcm16: { sampleFormat: 'pcm', bitDepth: 16 },
   pcm24: { sampleFormat: 'pcm', bitDepth: 24 },
-  float32: { sampleFormat: 'float', bitDepth: 32 },
+  float: { sampleFormat: 'float', bitDepth: 32 },
 } as const satisfies Record<string, WavWriteOptions>;
 export type WavFormatName = keyof typeof wavFormats;
+export const wavFormatNames = Object.keys(wavFormats) as WavFormatName[];
