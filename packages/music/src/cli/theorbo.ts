@@ -11,7 +11,8 @@ import { basename, join } from 'node:path';
 import { Command, CommanderError } from 'commander';
 import * as T from '@theorbo/graph';
 import { acquireDevice, compile, deviceKinds, type AcquiredDevice, type DeviceKind } from '@theorbo/codegen';
-import { loadMono, writeWav } from '../audio/index.ts';
+import { loadMono, wavFormatNames, wavFormats, writeWav, type WavFormatName } from '../audio/index.ts';
+import { exportClips } from './dataset-export.ts';
 import { writeFileAtomic } from '../files/atomic-write.ts';
 import { chordVocabulary, vocabularyNames, vocabularyQualities, writeLab, type VocabularyName } from '../chords/index.ts';
 import { datasetSummary, defaultPlanSettings, formatDatasetSummary, synthesizeDataset, type ChordQuality, type DataSource, type PlanSettings } from '../data/index.ts';
@@ -63,6 +64,7 @@ const synthesisProgress = (): ((done: number, total: number) => void) => {
 };
 const deviceOption = (): DeviceKind | undefined => program.opts<{ device?: DeviceKind }>().device;
 const trainableKinds = modelKinds.filter((kind) => kind !== 'hand-chroma');
+const wavFormatHelp = 'the WAV files\' samples: pcm16 (default), pcm24 (PCM, format tag 1) or float (32-bit IEEE float, format tag 3)';
 
 program.command('synth').description('synthesize (or load from the cache) a chord data set and summarize it')
   .option('--clips <n>', 'clips per source', synthClipsFlag, experimentDefaults.clips)
@@ -71,10 +73,16 @@ program.command('synth').description('synthesize (or load from the cache) a chor
   .option('--cache <dir>', 'cache folder')
   .option('--qualities <vocab>', 'the chord qualities clips hold: majmin (default), sevenths (+ 7, maj7, min7) or full (+ dim, aug, sus2, sus4)', oneOf(vocabularyNames), 'majmin')
   .option('--n-probability <p>', `the chance that a segment after a chord is N: silence, noise, drum hits and the chord's release tail (default ${defaultPlanSettings.noChordProbability})`, probability)
-  .action(async (options: { clips: number; source: DataSource | 'both'; seed: number; cache?: string } & DataFlags) => {
+  .option('--out <dir>', 'also write each clip to this folder as <clip id>.wav and <clip id>.lab')
+  .option('--wav-format <format>', wavFormatHelp, oneOf(wavFormatNames), 'pcm16')
+  .action(async (options: { clips: number; source: DataSource | 'both'; seed: number; cache?: string; out?: string; wavFormat: WavFormatName } & DataFlags) => {
     await device(deviceOption());
     const dataset = await synthesizeDataset({ seed: options.seed, clips: options.clips, source: options.source, cacheDir: options.cache, onProgress: synthesisProgress(), plan: dataPlan(options) });
     console.log(formatDatasetSummary(datasetSummary(dataset)));
+    if (options.out !== undefined) {
+      const written = exportClips(options.out, dataset.clips, options.wavFormat);
+      console.log(`wrote ${written} clip${written === 1 ? '' : 's'} to ${options.out} (.wav as ${options.wavFormat}, .lab)`);
+    }
   });
 
 program.command('train').description('train one model on synthesized data, with a checkpoint each epoch')
@@ -316,14 +324,15 @@ program.command('tempo <audio>').description('print the tempo of an audio file i
 
 program.command('beats <audio>').description('print the beat times of an audio file in seconds, one per line (dynamic programming, Ellis 2007)')
   .option('--click <wav>', `also write the audio (mono, ${analysisRate} Hz) with a click at each beat to this WAV file`)
+  .option('--wav-format <format>', wavFormatHelp, oneOf(wavFormatNames), 'pcm16')
   .option('--model <dir>', 'a fine-tuned rhythm front end (the demo\'s report/models/rhythm-front-end)')
-  .action(async (audio: string, options: { click?: string; model?: string }) => {
+  .action(async (audio: string, options: { click?: string; wavFormat: WavFormatName; model?: string }) => {
     const frontEnd = rhythmModel('beats', options);
     const signal = await loadMono(audio, analysisRate);
     const beats = await beatsOf(signal, await dataDevice(), frontEnd);
     process.stdout.write(timeLines(beats.times));
     if (options.click !== undefined) {
-      writeWav(options.click, { sampleRate: analysisRate, channels: [mixClicks(signal, beats.times)] });
+      writeWav(options.click, { sampleRate: analysisRate, channels: [mixClicks(signal, beats.times)] }, wavFormats[options.wavFormat]);
       console.error(`wrote ${options.click}: ${beats.times.length} beats at ${beats.tempo.toFixed(2)} BPM`);
     }
   });
