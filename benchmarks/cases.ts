@@ -3,7 +3,7 @@
 // two CPU cores, so its defaults stay small and the large sizes wait for --big.
 // Left out: the training step and compile latency (training.ts), the convolutions
 // (convolution.ts), the recurrent network (rnn.ts), any implementation.
-// Shapes: elementwise x[M,N], a[N], b[1,N] → y[M,N]; sum-last x[M,N] → [M];
+// Shapes: elementwise and affine x[M,N], a[N], b[1,N] → y[M,N]; sum-last x[M,N] → [M];
 // sum-all x[M,N] → []; softmax x[M,N] → [M,N] over N; matmul a[M,K] @ b[K,N] → [M,N].
 import { seededRandom } from '@theorbo/graph/testing';
 import { convCases, convWorkloads, type ConvCase } from './convolution.ts';
@@ -23,6 +23,7 @@ type Pair = [number, number];
 /** [M, N] pairs (matmul: cube edges) per device kind; --big appends the third list. */
 const sizeTable: Record<Exclude<CaseName, ConvCase | RnnCase | 'train-step' | 'compile-latency'>, { cpu: number[][]; gpu: number[][]; big: { cpu: number[][]; gpu: number[][] } }> = {
   'elementwise': { cpu: [[512, 1024], [1024, 2048]], gpu: [[1024, 1024], [4096, 4096], [8192, 8192]], big: { cpu: [[4096, 4096]], gpu: [[16384, 16384]] } },
+  'affine': { cpu: [[512, 1024], [1024, 2048]], gpu: [[1024, 1024], [4096, 4096], [8192, 8192]], big: { cpu: [[4096, 4096]], gpu: [[16384, 16384]] } },
   'sum-last': { cpu: [[1024, 1024], [256, 16384]], gpu: [[4096, 4096], [8192, 8192]], big: { cpu: [[4096, 4096]], gpu: [[16384, 16384]] } },
   'sum-all': { cpu: [[1024, 1024]], gpu: [[4096, 4096], [8192, 8192]], big: { cpu: [[4096, 4096]], gpu: [[16384, 16384]] } },
   'softmax': { cpu: [[1024, 1024], [256, 4096]], gpu: [[16384, 1024], [4096, 4096]], big: { cpu: [[4096, 4096]], gpu: [[8192, 8192]] } },
@@ -40,6 +41,7 @@ export function workloadsFor(caseName: CaseName, options: SizeOptions): Workload
   return sizes.map((size) => {
     switch (kernelCase) {
       case 'elementwise': return elementwiseWorkload(size as Pair);
+      case 'affine': return affineWorkload(size as Pair);
       case 'sum-last': return sumLastWorkload(size as Pair);
       case 'sum-all': return sumAllWorkload(size as Pair);
       case 'softmax': return softmaxWorkload(size as Pair);
@@ -75,6 +77,25 @@ export function elementwiseWorkload([M, N]: Pair): Workload {
     // was measured 4.4e-5 off where the two terms cancel, hence the absolute 1e-4.
     tolerance: '|Δ| ≤ 1e-4 + 1e-4·|ref| per element, against a float64 host loop',
     check: allClose(reference, 1e-4, 1e-4),
+  };
+}
+
+/**
+ * y = x·a + b over the elementwise case's inputs: two ops and no transcendental, so a
+ * fused kernel is bound by memory (x in, y out) and the "% of copy" columns measure it.
+ */
+export function affineWorkload([M, N]: Pair): Workload {
+  const x = uniform(M * N, -2, 2, 11);
+  const a = uniform(N, -1, 1, 12);
+  const b = uniform(N, -1, 1, 13);
+  const reference = new Float64Array(M * N);
+  for (let i = 0; i < M; i++) for (let j = 0; j < N; j++) reference[i * N + j] = x[i * N + j]! * a[j]! + b[j]!;
+  return {
+    caseName: 'affine', label: `y = x·a + b, x[${M},${N}] a[${N}] b[1,${N}]`, sizes: { M, N },
+    inputs: [tensor('x', [M, N], x), tensor('a', [N], a), tensor('b', [1, N], b)],
+    bytes: 4 * (2 * M * N + 2 * N),
+    tolerance: '|Δ| ≤ 1e-6 + 1e-6·|ref| per element (a fused multiply-add rounds once), against a float64 host loop',
+    check: allClose(reference, 1e-6, 1e-6),
   };
 }
 

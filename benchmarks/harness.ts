@@ -7,7 +7,7 @@
 
 import { seededRandom } from '@theorbo/graph/testing';
 
-export const caseNames = ['elementwise', 'sum-last', 'sum-all', 'softmax', 'matmul', 'conv2d', 'conv2d-train', 'conv1d-audio', 'rnn', 'rnn-train', 'train-step', 'compile-latency'] as const;
+export const caseNames = ['elementwise', 'affine', 'sum-last', 'sum-all', 'softmax', 'matmul', 'conv2d', 'conv2d-train', 'conv1d-audio', 'rnn', 'rnn-train', 'train-step', 'compile-latency'] as const;
 export type CaseName = (typeof caseNames)[number];
 
 export interface HostTensor {

@@ -133,8 +133,9 @@ export async function setUp(options: SetupOptions): Promise<Setup> {
       if (unfusedCases.includes(caseName)) list.push({ name: 'theorbo (unfused)', role: 'peer', prepare: onWebGpu(theorboUnfused[caseName]) });
       list.push({ name: 'theorbo (cpu)', role: 'theorbo-cpu', prepare: onCpu(theorbo[caseName]) });
       if (unfusedCases.includes(caseName)) list.push({ name: 'theorbo (cpu, unfused)', role: 'peer', prepare: onCpu(theorboUnfused[caseName]) });
-      if (caseName === 'elementwise' && device.kind !== 'reference' && device.kind !== 'cpu') list.push(copyRoofline(device));
-      if (caseName === 'elementwise') list.push(cpuCopyRoofline());
+      const bandwidthBound = caseName === 'elementwise' || caseName === 'affine';
+      if (bandwidthBound && device.kind !== 'reference' && device.kind !== 'cpu') list.push(copyRoofline(device));
+      if (bandwidthBound) list.push(cpuCopyRoofline());
       for (const peer of loaded) list.push(peerRow(peer, caseName));
       if (torch) {
         list.push({ name: 'torch/cpu', role: 'peer', prepare: (workload) => torch.run(workload, 'cpu', options.timing) });

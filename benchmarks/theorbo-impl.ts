@@ -38,6 +38,11 @@ export const graphs: Record<GraphCase, (workload: Workload) => BenchGraph> = {
     const y = T.sub(T.mul(T.tanh(T.add(T.mul(x, a), b)), T.sigmoid(x)), T.exp(T.neg(T.square(x))));
     return { inputs: [x, a, b], values: w.inputs.map(hostValue), outputs: [y] };
   },
+  'affine': (w) => {
+    const [x, a] = [T.matrix('x'), T.vector('a')];
+    const b = T.tensor('float32', [1, null], 'b');
+    return { inputs: [x, a, b], values: w.inputs.map(hostValue), outputs: [T.add(T.mul(x, a), b)] };
+  },
   'sum-last': (w) => {
     const x = T.matrix('x');
     return { inputs: [x], values: [hostValue(w.inputs[0]!)], outputs: [T.sum(x, -1)] };

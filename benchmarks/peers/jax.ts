@@ -36,6 +36,7 @@ function jaxCases(jax: JaxModule, device: JaxDevice): JaxPeer['cases'] {
   return {
     // Each argument is owned by the call; `.ref` keeps x alive for its later uses.
     'elementwise': kernel((x, a, b) => np.tanh(x!.ref.mul(a!).add(b!)).mul(nn.sigmoid(x!.ref)).sub(np.exp(np.negative(np.square(x!))))),
+    'affine': kernel((x, a, b) => x!.mul(a!).add(b!)),
     'sum-last': kernel((x) => np.sum(x!, -1)),
     'sum-all': kernel((x) => np.sum(x!)),
     'softmax': kernel((x) => nn.softmax(x!, -1)),

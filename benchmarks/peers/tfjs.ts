@@ -41,6 +41,7 @@ function tfjsCases(tf: Tf): TfjsPeer['cases'] {
     return eagerRunner(tf, () => [body(...inputs)], () => inputs.forEach((t) => t.dispose()));
   };
   return {
+    'affine': kernel((x, a, b) => tf.add(tf.mul(x!, a!), b!)),
     'elementwise': kernel((x, a, b) => tf.sub(tf.mul(tf.tanh(tf.add(tf.mul(x!, a!), b!)), tf.sigmoid(x!)), tf.exp(tf.neg(tf.square(x!))))),
     'sum-last': kernel((x) => tf.sum(x!, -1)),
     'sum-all': kernel((x) => tf.sum(x!)),

@@ -50,6 +50,9 @@ def kernel(torch, case, inputs, params):
     if case == "elementwise":
         x, a, b = inputs
         return lambda: [torch.tanh(x * a + b) * torch.sigmoid(x) - torch.exp(-torch.square(x))]
+    if case == "affine":
+        x, a, b = inputs
+        return lambda: [x * a + b]
     if case == "sum-last":
         return lambda: [torch.sum(inputs[0], -1)]
     if case == "sum-all":

@@ -35,7 +35,9 @@ test('cpu device tensors: bound inputs and device outputs give the host call\'s 
     const tensors = values.map((value) => toDevice(cpu, value));
     const got = await onDevice(...tensors);
     // The first rounds' plans read the tensors where they are; later rounds copy them in.
-    assert.is(onDevice.cpuPlan()!.inputs[0]!.byteOffset === tensors[0]!.cpu!.view.byteOffset, round < 2, `round ${round}: bound`);
+    const plan = onDevice.cpuPlan()!;
+    assert.is(plan.inputs[0]!.byteOffset === tensors[0]!.cpu!.view.byteOffset, round < 2, `round ${round}: input bound`);
+    assert.is(plan.outputs[0]!.view!.byteOffset === (got[0] as DeviceTensor).cpu!.view.byteOffset, round < 2, `round ${round}: output written in place`);
     for (const [i, output] of got.entries()) {
       assert.ok(output instanceof DeviceTensor && output.cpu !== undefined, `output ${i} lives in the cpu device's memory`);
       assert.equal([...(await output.read()).data], [...want[i]!.data], `round ${round}, output ${i}`);
@@ -58,6 +60,20 @@ test('cpu device tensors: an output region is the caller\'s; the next call does 
   await fn(scaled(f(5, 4), 3), f(4));
   assert.equal([...(first[1] as DeviceTensor).cpu!.view], before);
   assert.equal(before, kept);
+});
+
+test('cpu device tensors: a loop that gives its outputs back runs one bound plan', async () => {
+  const fn = compile({ inputs: [x, a], outputs, device: cpu, outputsOnDevice: true });
+  const tensors = [toDevice(cpu, f(9, 8)), toDevice(cpu, f(8))];
+  const plans = new Set();
+  for (let i = 0; i < 6; i++) {
+    const got = await fn(...tensors);
+    plans.add(fn.cpuPlan());
+    assert.is(fn.cpuPlan()!.outputs[1]!.view!.byteOffset, (got[1] as DeviceTensor).cpu!.view.byteOffset);
+    for (const output of got) (output as DeviceTensor).destroy();
+  }
+  assert.is(plans.size, 1);
+  for (const tensor of tensors) tensor.destroy();
 });
 
 test('cpu device tensors: a destroyed tensor is an error naming the input; a wrong dtype too', async () => {

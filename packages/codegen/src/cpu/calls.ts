@@ -1,10 +1,11 @@
 // A compiled function's calls on the cpu device: one plan per input signature, built on
-// the first call. Device tensors of this device's memory are bound as inputs without a
-// copy: a plan is built with their regions as its input buffers (at most `boundPlans` such
-// plans per signature; a call with other regions copies them into the first plan's input
-// buffers instead, which costs a copy within the device memory and no new plan). With
-// `outputsOnDevice`, each output is copied into a region of its own, the returned tensor's
-// until `destroy()`; otherwise into a fresh host array.
+// the first call. Device tensors of this device's memory are bound without a copy: with
+// `outputsOnDevice` each output gets a region of its own (the returned tensor's until
+// `destroy()`), and a plan is built with the inputs' and outputs' regions as its buffers.
+// A loop that gives its outputs back before the next call finds the same regions again,
+// and so the same plan. At most `boundPlans` such plans per signature: a call with other
+// regions runs the first plan and copies inputs in and outputs out within the device
+// memory (no new plan). Host outputs are copied into fresh host arrays.
 
 import { GraphError, NDArray, type SharedVariable, type TypedArray, type Variable } from '@theorbo/graph';
 import { DeviceTensor } from '../runtime/device-tensor.ts';
@@ -52,28 +53,36 @@ export class CpuCalls {
       }
       return residence && residence.memory === cpu.memory ? residence.view : value.hostCopy();
     });
-    const resident = given.flatMap((value, i) => (isView(value) ? [`${i}@${value.byteOffset}`] : []));
-    let plan = this.plans.get(key);
+    const base = this.plans.get(key) ?? this.build(cpu, tuning, values, {}, key, onBuild);
+    // Device outputs: a region each, which the plan's kernels write if it was built for them.
+    const regions = this.spec.outputsOnDevice
+      ? base.outputs.map(({ variable, view }) => (view ? cpu.memory.region(variable.dtype, view.length).view : undefined))
+      : [];
+    const places = [
+      ...given.flatMap((value, i) => (isView(value) ? [`in${i}@${value.byteOffset}`] : [])),
+      ...regions.flatMap((region, i) => (region ? [`out${i}@${region.byteOffset}`] : [])),
+    ];
+    let plan = base;
     let bound: ReadonlyMap<number, TypedArray> | undefined;
-    if (resident.length > 0) {
-      const boundKey = `${key} bound ${resident.join(',')}`;
+    if (places.length > 0) {
+      const boundKey = `${key} bound ${places.join(',')}`;
       const made = this.bindings.get(key) ?? 0;
       const variant = this.plans.get(boundKey);
       if (variant || made < boundPlans) {
         bound = new Map(given.flatMap((value, i) => (isView(value) ? [[i, value] as const] : [])));
-        plan = variant ?? this.build(cpu, tuning, values, bound, boundKey, onBuild);
+        const boundOutputs = new Map(regions.flatMap((region, i) => (region ? [[i, region] as const] : [])));
+        plan = variant ?? this.build(cpu, tuning, values, { bound, boundOutputs }, boundKey, onBuild);
         if (!variant) this.bindings.set(key, made + 1);
       }
     }
-    plan ??= this.build(cpu, tuning, values, undefined, key, onBuild);
     this.last = plan;
-    const feed = given.map((value, i) => (bound?.has(i) ? undefined : isView(value) ? value : value.data));
+    const feed = given.map((value, i) => (plan !== base && bound?.has(i) ? undefined : isView(value) ? value : value.data));
     const results = runCpuPlan(plan, cpu.store, feed, mode, profile);
     if (!this.spec.outputsOnDevice) return results.map(({ variable, view, constant }) => constant ?? hostArray(variable, view!));
-    return results.map(({ variable, view, constant }) => {
+    return results.map(({ variable, view, constant }, i) => {
       if (constant) return DeviceTensor.onHost(constant);
-      const region = cpu.memory.region(variable.dtype, view!.length).view;
-      region.set(view!);
+      const region = regions[i]!;
+      if (plan === base || !plan.boundOutputs.has(i)) region.set(view!);
       return DeviceTensor.onCpu(cpu.memory, region, variable.dtype, variable.shape as number[]);
     });
   }
@@ -84,10 +93,13 @@ export class CpuCalls {
     this.last = undefined;
   }
 
-  private build(cpu: CpuDeviceParts, tuning: Tuning, values: readonly (NDArray | DeviceTensor)[], bound: ReadonlyMap<number, TypedArray> | undefined, key: string, onBuild?: (plan: CpuPlan) => void): CpuPlan {
+  private build(
+    cpu: CpuDeviceParts, tuning: Tuning, values: readonly (NDArray | DeviceTensor)[],
+    binding: { bound?: ReadonlyMap<number, TypedArray>; boundOutputs?: ReadonlyMap<number, TypedArray> }, key: string, onBuild?: (plan: CpuPlan) => void,
+  ): CpuPlan {
     const { inputs, outputs, updates, fuse } = this.spec;
     const shapes = new Map(inputs.map((input, i) => [input, values[i]!.shape] as const));
-    const plan = buildCpuPlan(cpu, outputs, updates, shapes, { fuse, tuning, bound });
+    const plan = buildCpuPlan(cpu, outputs, updates, shapes, { fuse, tuning, ...binding });
     this.plans.set(key, plan);
     onBuild?.(plan);
     return plan;

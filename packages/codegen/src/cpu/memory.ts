@@ -4,7 +4,7 @@
 // 64-byte aligned (cache lines, and v128 loads never straddle one); a plan's buffers are
 // taken once when the plan is built and given back when it is dropped. Views over a
 // shared memory stay valid after it grows (a shared buffer is never detached).
-// Left out: compaction (freed regions are reused by size, first fit).
+// Left out: compaction (freed regions are reused by size, best fit; neighbours are not merged).
 
 import { allocate, type DType, type TypedArray } from '@theorbo/graph';
 
@@ -26,11 +26,19 @@ export class CpuMemory {
   /** A region of at least `bytes`, 64-byte aligned: its byte offset. */
   take(bytes: number): number {
     const size = Math.max(align, Math.ceil(bytes / align) * align);
+    // Best fit: a region freed by a tensor of the same size comes back at the same offset,
+    // so a loop that gives its outputs back finds the plan bound to them (cpu/calls.ts).
+    let best: number | undefined;
     for (const [offset, length] of this.free) {
-      if (length < size) continue;
-      this.free.delete(offset);
-      if (length > size) this.free.set(offset + size, length - size);
-      return offset;
+      if (length < size || (best !== undefined && length >= this.free.get(best)!)) continue;
+      best = offset;
+      if (length === size) break;
+    }
+    if (best !== undefined) {
+      const length = this.free.get(best)!;
+      this.free.delete(best);
+      if (length > size) this.free.set(best + size, length - size);
+      return best;
     }
     const offset = this.top;
     const end = offset + size;

@@ -57,6 +57,8 @@ export interface CpuPlan {
   outputs: { variable: Variable; view?: TypedArray; constant?: NDArray }[];
   shared: SharedVariable[];
   updates: { target: SharedVariable; view: TypedArray; inPlace: boolean }[];
+  /** Outputs written straight into the regions the plan was built for (`boundOutputs`). */
+  boundOutputs: ReadonlySet<number>;
 }
 
 export function buildCpuPlan(
@@ -64,7 +66,7 @@ export function buildCpuPlan(
   outputs: readonly Variable[],
   updates: readonly (readonly [SharedVariable, Variable])[],
   inputShapes: ReadonlyMap<Variable, readonly number[]>,
-  options: { fuse: boolean; tuning: Tuning; bound?: ReadonlyMap<number, TypedArray> },
+  options: { fuse: boolean; tuning: Tuning; bound?: ReadonlyMap<number, TypedArray>; boundOutputs?: ReadonlyMap<number, TypedArray> },
 ): CpuPlan {
   // As on WebGPU (runtime/plan.ts): a swap of two updated variables copies the old value first.
   const targets = new Set<Variable>(updates.map(([target]) => target));
@@ -88,6 +90,15 @@ export function buildCpuPlan(
     return view;
   });
   for (const kernel of parts.kernels) if (kernel.writesInto) views.set(kernel.output, store.view(kernel.writesInto as SharedVariable));
+  // An output bound to a device tensor's region is written there by its kernel, unless it
+  // has a buffer of its own already (an input, a shared variable, a constant, an output twice).
+  const boundOutputs = new Set<number>();
+  options.boundOutputs?.forEach((view, i) => {
+    const variable = specialized[i]!;
+    if (variable instanceof SharedVariable || variable instanceof Constant || views.has(variable) || view.length !== sizeOf(variable.shape as number[])) return;
+    views.set(variable, view);
+    boundOutputs.add(i);
+  });
   const viewOf = (variable: Variable): TypedArray => {
     if (variable instanceof SharedVariable) return store.view(variable);
     let view = views.get(variable);
@@ -114,7 +125,7 @@ export function buildCpuPlan(
     variable instanceof Constant && isInlineConstant(variable) ? { variable, constant: variable.value } : { variable, view: viewOf(variable) });
   const written = new Set(parts.kernels.filter((kernel) => kernel.writesInto).map((kernel) => kernel.output));
   const planUpdates = updatePairs.map(([target, value]) => ({ target, view: viewOf(value), inPlace: written.has(value) && viewOf(value) === store.view(target) }));
-  return { kernels, inputs: inputViews, outputs: planOutputs, shared, updates: planUpdates };
+  return { kernels, inputs: inputViews, outputs: planOutputs, shared, updates: planUpdates, boundOutputs };
 }
 
 const stepPlans = new WeakMap<CpuDeviceParts, Map<string, CpuPlan>>();
