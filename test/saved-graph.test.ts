@@ -5,7 +5,9 @@
 // any op of T.opNames that no round trip went through, so a new op needs no new case
 // here but cannot escape. Gradients of loaded graphs (every gradient-check case) equal
 // those of the originals; a small training step compiled for the cpu device runs the
-// same from the loaded graph. Bad files give errors naming the path in the JSON.
+// same from the loaded graph. Bad files give errors naming the path in the JSON. Shared
+// values kept in a side file (saveGraphParts) come back by member name, with errors naming
+// both files when the side file's arrays are missing or do not fit.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import * as T from '@theorbo/graph';
@@ -157,6 +159,51 @@ test('bad files: malformed JSON, another format or version, an unknown op, an in
   const m = T.matrix('m');
   const badAttrs = T.saveGraph(T.sum(m, 1), { inputs: [m] }).replace('"axes":[1]', '"axes":[5]');
   refuses(badAttrs, /variables\[1\]: the sum node cannot be made again/);
+});
+
+// ---- values in a side file (saveGraphParts) ----
+
+/** A small model: two named shared variables, one unnamed and one whose name repeats. */
+const sideModel = () => {
+  const x = T.matrix('x');
+  const w = T.shared(T.array(Array.from({ length: 12 }, (_, i) => Math.sin(i)), { shape: [4, 3] }), 'w');
+  const b = T.shared(T.array([0.5, -1, 2]), 'b');
+  const unnamed = T.shared(T.array([3, 4, 5]));
+  const again = T.shared(T.array([[7, 8, 9]]), 'w');
+  return { x, out: T.add(T.add(T.matmul(x, w), T.mul(b, unnamed)), again) };
+};
+
+test('saveGraphParts keeps shared values out of the JSON, by member name; loadGraph with those arrays gives the same graph', () => {
+  const { x, out } = sideModel();
+  const { json, values } = T.saveGraphParts(out, { inputs: [x], metadata: { feature: { hop: 512 } } });
+  const parsed = JSON.parse(json) as T.SavedGraph;
+  assert.is(parsed.valuesFile, 'values.npz');
+  const shared = parsed.variables.filter((entry) => entry.kind === 'shared');
+  assert.is(shared.length, 4);
+  assert.ok(shared.every((entry) => entry.value!.data === undefined && typeof entry.value!.member === 'string'), 'no inline data for shared values');
+  assert.equal(Object.keys(values).sort(), ['b', ...shared.filter((entry) => entry.name === undefined).map((entry) => entry.value!.member!), 'w', 'w_'].sort());
+  assert.is(new Set(shared.map((entry) => entry.value!.member)).size, 4, 'distinct members');
+  const loaded = T.loadGraph(json, { values });
+  assert.equal(loaded.metadata, { feature: { hop: 512 } });
+  const xs = T.array(Array.from({ length: 8 }, (_, i) => i / 3 - 1), { shape: [2, 4] });
+  assertSame(T.evaluate(loaded.outputs[0]!, [[loaded.inputs[0]!, xs]]), T.evaluate(out, [[x, xs]]), 'output');
+  assert.equal(T.loadGraph(T.saveGraph(out, { inputs: [x] })).metadata, undefined);
+});
+
+test('side values: missing, absent member, wrong shape or dtype, and an array no variable names are errors naming both files', () => {
+  const { x, out } = sideModel();
+  const { json, values } = T.saveGraphParts(out, { inputs: [x], valuesFile: 'weights/values.npz' });
+  const fails = (options: T.LoadOptions, pattern: RegExp) => assert.throws(() => T.loadGraph(json, { file: 'model/graph.json', ...options }), (error: Error) => {
+    assert.match(error.message, /^loadGraph: model\/graph\.json/);
+    assert.match(error.message, pattern);
+    return true;
+  });
+  fails({}, /value\.member: the value is the array '\w+' of weights\/values\.npz, which was not given/);
+  const { b: _dropped, ...withoutB } = values;
+  fails({ values: withoutB, valuesFile: 'm/v.npz' }, /value\.member: m\/v\.npz has no array 'b' \(it holds '/);
+  fails({ values: { ...values, b: T.array([1, 2]) } }, /weights\/values\.npz's array 'b' is float32\[2\], but the graph expects float32\[3\]/);
+  fails({ values: { ...values, b: T.array([1, 2, 3], { dtype: 'int32' }) } }, /array 'b' is int32\[3\], but the graph expects float32\[3\]/);
+  fails({ values: { ...values, extra: T.array([1]) } }, /weights\/values\.npz holds 'extra', which no variable of the graph names/);
 });
 
 test('saveGraph refuses inputs that the outputs read but options.inputs leaves out', () => {

@@ -27,6 +27,7 @@ export * from './hash.ts';
 export * from './clone.ts';
 export * from './debugprint.ts';
 export * from './saved-graph.ts';
+export * from './load-graph.ts';
 import './methods.ts';
 export * from './rewrite/index.ts';
 

@@ -5,32 +5,37 @@
 //   { kind: 'input' | 'constant' | 'shared', type, name?, value? } — a leaf;
 //   { kind: 'output', op, inputs: [ids], attrs, type, name?, location? } — a node.
 // A type is { dtype, shape (null: known at run time), broadcastable }; a value is
-// { dtype, shape, data: base64 of the typed array's little-endian bytes }. Scan bodies
+// { dtype, shape, data: base64 of the typed array's little-endian bytes }, or, for shared
+// variables saved with saveGraphParts, { dtype, shape, member: a name } whose array lives
+// in a side file (the root's `valuesFile`, e.g. values.npz; the music package reads and
+// writes that archive) and reaches loadGraph as options.values. Scan bodies
 // (the step graphs of loops) are a second table whose variables live in the same id
 // space; a scan node's attrs name its body as { $body: index }. Non-finite numbers in
-// attributes are { $number: 'Infinity' | '-Infinity' | 'NaN' }.
-// Loading makes every node again through its op's inference (makeNode), and refuses a
+// attributes are { $number: 'Infinity' | '-Infinity' | 'NaN' }. The root's optional
+// `metadata` is plain JSON that the saver attaches and loadGraph hands back (the music
+// package records there which features a chroma graph takes).
+// Loading (load-graph.ts) makes every node again through its op's inference, and refuses a
 // node whose inferred type differs from the saved one, naming the JSON path.
-// Left out: a side .npz for large weights (values are inline base64), and graphs whose
-// attributes hold objects other than plain data and scan bodies.
+// Left out: constants in the side file (they stay inline), and graphs whose attributes
+// hold objects other than plain data and scan bodies.
 
-import { isDType, type DType } from './dtype.ts';
-import { makeNode } from './build.ts';
+import type { DType } from './dtype.ts';
 import { GraphError } from './errors.ts';
 import { Constant, SharedVariable, Variable } from './graph.ts';
 import type { SourceLocation } from './location.ts';
-import { NDArray, sizeOf } from './ndarray.ts';
-import { opNames, type OpName } from './ops.ts';
-import { ScanBody, type ScanOutput } from './ops/scan.ts';
+import type { NDArray } from './ndarray.ts';
+import type { OpName } from './ops.ts';
+import { ScanBody } from './ops/scan.ts';
 import { topologicalOrder } from './traverse.ts';
-import { formatShape, TensorType, type Dim } from './type.ts';
-import { base64Bytes, bytesBase64 } from './base64.ts';
+import type { TensorType, Dim } from './type.ts';
+import { bytesBase64 } from './base64.ts';
 
 export const savedGraphFormat = 'theorbo-graph';
 export const savedGraphVersion = 1;
 
 export interface SavedType { dtype: DType; shape: Dim[]; broadcastable: boolean[] }
-export interface SavedValue { dtype: DType; shape: number[]; data: string }
+/** `data`: the bytes in base64; `member`: the name of the array in the side file of values instead. */
+export interface SavedValue { dtype: DType; shape: number[]; data?: string; member?: string }
 export interface SavedVariable {
   kind: 'input' | 'constant' | 'shared' | 'output';
   type: SavedType;
@@ -62,6 +67,9 @@ export interface SavedGraph {
   updates: [number, number][];
   variables: SavedVariable[];
   bodies: SavedBody[];
+  /** The side file holding the values saved by member name (saveGraphParts). */
+  valuesFile?: string;
+  metadata?: unknown;
 }
 
 export interface SaveOptions {
@@ -71,16 +79,16 @@ export interface SaveOptions {
   shared?: readonly SharedVariable[];
   /** Updates of shared variables, as compile() takes them. */
   updates?: readonly (readonly [SharedVariable, Variable])[];
+  /** Plain JSON kept with the graph and handed back by loadGraph (e.g. the settings of the features a model takes). */
+  metadata?: unknown;
 }
 
-export interface LoadedGraph {
-  inputs: Variable[];
-  outputs: Variable[];
-  /** Every shared variable of the file, in its order; by name in `sharedByName`. */
-  shared: SharedVariable[];
-  sharedByName: Record<string, SharedVariable>;
-  updates: [SharedVariable, Variable][];
+/** A saved graph whose shared variables' values are kept apart, by member name, for a side file (e.g. an .npz). */
+export interface SavedGraphParts {
+  json: string;
+  values: Record<string, NDArray>;
 }
+
 
 const saveError = (detail: string): GraphError => new GraphError('saveGraph', detail, undefined);
 
@@ -89,8 +97,20 @@ export function saveGraph(outputs: Variable | readonly Variable[], options: Save
   return JSON.stringify(savedGraph(Array.isArray(outputs) ? outputs : [outputs as Variable], options));
 }
 
-/** The JSON object saveGraph writes (before stringifying). */
-export function savedGraph(outputs: readonly Variable[], options: SaveOptions = {}): SavedGraph {
+/**
+ * saveGraph with the shared variables' values kept out of the JSON: each is named by a
+ * member (the variable's name where it is unique, else `shared<id>`) of the side file
+ * `valuesFile` (default 'values.npz'), whose arrays are returned beside the JSON.
+ */
+export function saveGraphParts(outputs: Variable | readonly Variable[], options: SaveOptions & { valuesFile?: string } = {}): SavedGraphParts {
+  const values: Record<string, NDArray> = {};
+  const graph = savedGraph(Array.isArray(outputs) ? outputs : [outputs as Variable], options, values);
+  graph.valuesFile = options.valuesFile ?? 'values.npz';
+  return { json: JSON.stringify(graph), values };
+}
+
+/** The JSON object saveGraph writes (before stringifying); with `external`, shared values go there by member name. */
+export function savedGraph(outputs: readonly Variable[], options: SaveOptions = {}, external?: Record<string, NDArray>): SavedGraph {
   const ids = new Map<Variable, number>();
   const bodies = new Map<ScanBody, number>();
   const variables: SavedVariable[] = [];
@@ -139,7 +159,8 @@ export function savedGraph(outputs: readonly Variable[], options: SaveOptions = 
     if (variable.name !== undefined) entry.name = variable.name;
     if (variable instanceof Constant) entry.value = savedValue(variable.value);
     else if (variable instanceof SharedVariable) {
-      entry.value = savedValue(variable.get());
+      if (external) entry.value = externalValue(variable, variables.length, external);
+      else entry.value = savedValue(variable.get());
     } else if (variable.owner) {
       const node = variable.owner;
       entry.op = node.op;
@@ -160,7 +181,7 @@ export function savedGraph(outputs: readonly Variable[], options: SaveOptions = 
   if (unlisted.length > 0) {
     throw saveError(`the outputs read ${unlisted.map(([variable]) => String(variable)).join(', ')}, which options.inputs does not list; give every input, in the order the loaded function should take them`);
   }
-  return {
+  const graph: SavedGraph = {
     format: savedGraphFormat,
     version: savedGraphVersion,
     inputs: inputs.map(id),
@@ -170,6 +191,18 @@ export function savedGraph(outputs: readonly Variable[], options: SaveOptions = 
     variables,
     bodies: savedBodies,
   };
+  if (options.metadata !== undefined) graph.metadata = JSON.parse(JSON.stringify(options.metadata)) as unknown;
+  return graph;
+}
+
+/** A shared value saved as a member of the side file: the variable's name if free and usable, else shared<id>. */
+function externalValue(variable: SharedVariable, index: number, external: Record<string, NDArray>): SavedValue {
+  const name = variable.name;
+  let member = name !== undefined && /^[A-Za-z0-9_.-]+$/.test(name) && name !== '__proto__' ? name : `shared${index}`;
+  while (Object.hasOwn(external, member)) member += '_';
+  const value = variable.get();
+  external[member] = value;
+  return { dtype: value.dtype, shape: [...value.shape], member };
 }
 
 function savedType(type: TensorType): SavedType {
@@ -190,195 +223,4 @@ function encodeAttrs(value: unknown, op: OpName, bodies: ReadonlyMap<ScanBody, n
     return Object.fromEntries(Object.entries(value as object).map(([key, item]) => [key, encodeAttrs(item, op, bodies)]));
   }
   throw saveError(`a ${op} node has an attribute that is not plain data (${String(value)}); the saved format cannot hold it`);
-}
-
-// ---- loading ----
-
-class Reader {
-  constructor(readonly file: string) {}
-  fail(path: string, detail: string): never {
-    throw new GraphError('loadGraph', `${this.file}${path ? ` at ${path}` : ''}: ${detail}`, undefined);
-  }
-  object(value: unknown, path: string): Record<string, unknown> {
-    if (typeof value !== 'object' || value === null || Array.isArray(value)) this.fail(path, `expected an object, found ${describe(value)}`);
-    return value as Record<string, unknown>;
-  }
-  array(value: unknown, path: string): unknown[] {
-    if (!Array.isArray(value)) this.fail(path, `expected an array, found ${describe(value)}`);
-    return value;
-  }
-  integer(value: unknown, path: string, below?: number): number {
-    if (typeof value !== 'number' || !Number.isInteger(value) || value < 0 || (below !== undefined && value >= below)) {
-      this.fail(path, `expected ${below === undefined ? 'a non-negative integer' : `an index below ${below}`}, found ${describe(value)}`);
-    }
-    return value;
-  }
-  string(value: unknown, path: string): string {
-    if (typeof value !== 'string') this.fail(path, `expected a string, found ${describe(value)}`);
-    return value;
-  }
-}
-
-const describe = (value: unknown): string => (value === undefined ? 'nothing' : JSON.stringify(value)?.slice(0, 60) ?? String(value));
-
-/**
- * Rebuilds a saved graph: its inputs (in the saved order), outputs, shared variables and
- * updates. `json` is the text saveGraph wrote or its parsed object; `file` names it in errors.
- */
-export function loadGraph(json: string | object, options: { file?: string } = {}): LoadedGraph {
-  const reader: Reader = new Reader(options.file ?? 'the saved graph');
-  let parsed: unknown = json;
-  if (typeof json === 'string') {
-    try {
-      parsed = JSON.parse(json);
-    } catch (error) {
-      reader.fail('', `not JSON (${error instanceof Error ? error.message : String(error)})`);
-    }
-  }
-  const root = reader.object(parsed, '');
-  if (root.format !== savedGraphFormat) reader.fail('format', `expected '${savedGraphFormat}', found ${describe(root.format)}; this is not a saved Theorbo graph`);
-  if (root.version !== savedGraphVersion) reader.fail('version', `version ${describe(root.version)} is not one this Theorbo reads (it reads version ${savedGraphVersion})`);
-  const entries = reader.array(root.variables, 'variables');
-  const savedBodies = reader.array(root.bodies ?? [], 'bodies');
-  const built: Variable[] = [];
-  const bodies: ScanBody[] = [];
-  // A body is built once its variables are: just before the first node that names it.
-  const ensureBody = (index: number): ScanBody => {
-    if (bodies[index]) return bodies[index]!;
-    const at = `bodies[${index}]`;
-    const body = reader.object(savedBodies[index], at);
-    const ref = (list: unknown, field: string): Variable[] => reader.array(list, `${at}.${field}`).map((item, i) => variableAt(item, `${at}.${field}[${i}]`));
-    const outputs = reader.array(body.outputs, `${at}.outputs`).map((item, k): ScanOutput => {
-      const output = reader.object(item, `${at}.outputs[${k}]`);
-      const keep = output.keep === 'all' || output.keep === 'last' ? output.keep : reader.fail(`${at}.outputs[${k}].keep`, `expected 'all' or 'last', found ${describe(output.keep)}`);
-      const taps = reader.array(output.taps, `${at}.outputs[${k}].taps`).map((tap, t) => {
-        if (typeof tap !== 'number' || !Number.isInteger(tap) || tap >= 0) reader.fail(`${at}.outputs[${k}].taps[${t}]`, `a tap is a negative integer, found ${describe(tap)}`);
-        return tap as number;
-      });
-      return { value: variableAt(output.value, `${at}.outputs[${k}].value`), taps, tapInputs: ref(output.tapInputs, `outputs[${k}].tapInputs`), keep };
-    });
-    const made = new ScanBody(
-      ref(body.sequences, 'sequences'), outputs, ref(body.nonSequences, 'nonSequences'), body.goBackwards === true,
-      typeof body.truncateGradient === 'number' ? body.truncateGradient : -1,
-      reader.integer(body.userOutputs, `${at}.userOutputs`), ref(body.updateTargets ?? [], 'updateTargets'), reader.string(body.name, `${at}.name`),
-    );
-    bodies[index] = made;
-    return made;
-  };
-  const variableAt = (item: unknown, path: string): Variable => {
-    const index = reader.integer(item, path, entries.length);
-    const variable = built[index];
-    if (!variable) reader.fail(path, `variable ${index} is read before it is defined (variables must come after what they read)`);
-    return variable;
-  };
-
-  entries.forEach((item, index) => {
-    const path = `variables[${index}]`;
-    const entry = reader.object(item, path);
-    const type = readType(reader, entry.type, `${path}.type`);
-    const name = entry.name === undefined ? undefined : reader.string(entry.name, `${path}.name`);
-    const location = readLocation(entry.location);
-    let variable: Variable;
-    switch (entry.kind) {
-      case 'input': variable = new Variable(type, 'input', null, name, location); break;
-      case 'constant': variable = new Constant(readValue(reader, entry.value, type, `${path}.value`), name, location); break;
-      case 'shared': variable = new SharedVariable(readValue(reader, entry.value, type, `${path}.value`), name, location); break;
-      case 'output': {
-        const op = reader.string(entry.op, `${path}.op`);
-        if (!(opNames as readonly string[]).includes(op)) reader.fail(`${path}.op`, `unknown op '${op}'; this Theorbo has ${opNames.length} ops (a file from a newer version?)`);
-        const inputs = reader.array(entry.inputs, `${path}.inputs`).map((input, i) => variableAt(input, `${path}.inputs[${i}]`));
-        const attrs = decodeAttrs(reader, entry.attrs ?? {}, `${path}.attrs`, (body, at) => ensureBody(reader.integer(body, at, savedBodies.length)));
-        try {
-          variable = makeNode(op as OpName, inputs, attrs as never, location, `, loading ${path}`);
-        } catch (error) {
-          if (error instanceof GraphError) reader.fail(path, `the ${op} node cannot be made again: ${error.detail}`);
-          reader.fail(`${path}.attrs`, `the ${op} node's attributes ${describe(entry.attrs)} do not fit it (${error instanceof Error ? error.message : String(error)})`);
-        }
-        if (!variable.type.equals(type)) {
-          reader.fail(`${path}.type`, `the ${op} node was saved as ${type} but its inputs (${inputs.map((input) => input.type).join(', ')}) give ${variable.type}; the file is inconsistent`);
-        }
-        variable.name = name;
-        break;
-      }
-      default: reader.fail(`${path}.kind`, `expected 'input', 'constant', 'shared' or 'output', found ${describe(entry.kind)}`);
-    }
-    built[index] = variable;
-  });
-  // Default updates read their own shared variable, so they are set once everything exists.
-  entries.forEach((item, index) => {
-    const entry = item as SavedVariable;
-    if (entry.defaultUpdate === undefined) return;
-    const target = built[index];
-    if (!(target instanceof SharedVariable)) reader.fail(`variables[${index}].defaultUpdate`, 'only a shared variable has a default update');
-    target.defaultUpdate = variableAt(entry.defaultUpdate, `variables[${index}].defaultUpdate`);
-  });
-  savedBodies.forEach((_, index) => ensureBody(index));
-
-  const list = (field: string): Variable[] => reader.array(root[field] ?? [], field).map((item, i) => variableAt(item, `${field}[${i}]`));
-  const inputs = list('inputs');
-  inputs.forEach((input, i) => input.kind === 'input' || reader.fail(`inputs[${i}]`, `variable ${String(input)} is not an input`));
-  const shared = list('shared').map((variable, i) => (variable instanceof SharedVariable ? variable : reader.fail(`shared[${i}]`, `${String(variable)} is not a shared variable`)));
-  const updates = reader.array(root.updates ?? [], 'updates').map((pair, i): [SharedVariable, Variable] => {
-    const [target, value] = reader.array(pair, `updates[${i}]`);
-    const shared = variableAt(target, `updates[${i}][0]`);
-    if (!(shared instanceof SharedVariable)) reader.fail(`updates[${i}][0]`, `${String(shared)} is not a shared variable`);
-    return [shared, variableAt(value, `updates[${i}][1]`)];
-  });
-  const sharedByName: Record<string, SharedVariable> = {};
-  for (const variable of shared) if (variable.name !== undefined) sharedByName[variable.name] = variable;
-  return { inputs, outputs: list('outputs'), shared, sharedByName, updates };
-}
-
-function readType(reader: Reader, value: unknown, path: string): TensorType {
-  const type = reader.object(value, path);
-  if (!isDType(type.dtype)) reader.fail(`${path}.dtype`, `unknown dtype ${describe(type.dtype)}`);
-  const shape = reader.array(type.shape, `${path}.shape`).map((dim, axis) => (dim === null ? null : reader.integer(dim, `${path}.shape[${axis}]`)));
-  if (type.broadcastable !== undefined) {
-    const flags = reader.array(type.broadcastable, `${path}.broadcastable`);
-    const expected = shape.map((dim) => dim === 1);
-    if (flags.length !== shape.length || flags.some((flag, axis) => flag !== expected[axis])) {
-      reader.fail(`${path}.broadcastable`, `${describe(flags)} does not match shape ${formatShape(shape)} (an axis is broadcastable exactly where its size is 1)`);
-    }
-  }
-  return new TensorType(type.dtype, shape);
-}
-
-function readValue(reader: Reader, value: unknown, type: TensorType, path: string): NDArray {
-  const saved = reader.object(value, path);
-  if (saved.dtype !== type.dtype) reader.fail(`${path}.dtype`, `the value is ${describe(saved.dtype)} but the variable's type is ${type}`);
-  const shape = reader.array(saved.shape, `${path}.shape`).map((dim, axis) => reader.integer(dim, `${path}.shape[${axis}]`));
-  if (shape.length !== type.ndim || type.shape.some((dim, axis) => dim !== null && dim !== shape[axis])) {
-    reader.fail(`${path}.shape`, `the value's shape ${formatShape(shape)} does not fit the type ${type}`);
-  }
-  let bytes: Uint8Array;
-  try {
-    bytes = base64Bytes(reader.string(saved.data, `${path}.data`));
-  } catch (error) {
-    reader.fail(`${path}.data`, error instanceof Error ? error.message : String(error));
-  }
-  const data = NDArray.zeros(type.dtype, shape).data;
-  if (bytes.length !== data.byteLength) {
-    reader.fail(`${path}.data`, `holds ${bytes.length} bytes, but a ${type.dtype} array of shape ${formatShape(shape)} needs ${data.byteLength} (${sizeOf(shape)} elements)`);
-  }
-  new Uint8Array(data.buffer, data.byteOffset, data.byteLength).set(bytes);
-  return new NDArray(type.dtype, shape, data);
-}
-
-function readLocation(value: unknown): SourceLocation | undefined {
-  if (typeof value !== 'object' || value === null) return undefined;
-  const { file, line, column } = value as Record<string, unknown>;
-  return typeof file === 'string' && typeof line === 'number' && typeof column === 'number' ? { file, line, column } : undefined;
-}
-
-function decodeAttrs(reader: Reader, value: unknown, path: string, body: (index: unknown, path: string) => ScanBody): unknown {
-  if (Array.isArray(value)) return Object.freeze(value.map((item, i) => decodeAttrs(reader, item, `${path}[${i}]`, body)));
-  if (typeof value !== 'object' || value === null) return value;
-  const record = value as Record<string, unknown>;
-  if ('$body' in record) return body(record.$body, `${path}.$body`);
-  if ('$number' in record) {
-    const number = Number(record.$number);
-    if (!['Infinity', '-Infinity', 'NaN'].includes(String(record.$number))) reader.fail(`${path}.$number`, `expected 'Infinity', '-Infinity' or 'NaN', found ${describe(record.$number)}`);
-    return number;
-  }
-  return Object.fromEntries(Object.entries(record).map(([key, item]) => [key, decodeAttrs(reader, item, `${path}.${key}`, body)]));
 }

@@ -49,6 +49,8 @@ export type { NamedArrays, NpzContents } from './train/npz-codec.ts';
 export { decodeNpy, encodeNpy } from './train/npy.ts';
 export { assignSavedWeights, assignWeights, decodeModel } from './train/model-codec.ts';
 export type { LoadModelOptions, SavedModel } from './train/model-codec.ts';
+export { decodeGraphFiles, encodeGraphFiles, graphValuesFile } from './train/graph-codec.ts';
+export type { GraphFileNames } from './train/graph-codec.ts';
 
 export type { ColormapName, Rgb } from './plot/colormap.ts';
 export { colormapColor } from './plot/colormap.ts';

@@ -48,6 +48,9 @@ test('train one epoch with a checkpoint, then eval and plot the saved model', ()
   const trained = cli('train', '--model', 'learned-chroma', '--epochs', '1', '--clips', '24', '--source', 'additive', '--out', out);
   assert.match(trained, /trained 1 epochs/);
   assert.ok(existsSync(join(out, 'weights.npz')) && existsSync(join(out, 'config.json')) && existsSync(join(out, 'checkpoint', 'checkpoint.npz')));
+  assert.match(trained, /loss curve: .*loss\.svg/);
+  const curve = readFileSync(join(out, 'loss.svg'), 'utf8');
+  assert.ok(curve.includes('>epoch</text>') && curve.includes('>loss</text>') && curve.includes('>validation loss</text>') && existsSync(join(out, 'loss.png')), 'the loss curve beside the weights: axes, legend, PNG');
   const evaluated = cli('eval', '--model', out, '--clips', '24', '--source', 'additive');
   assert.match(evaluated, /learned-chroma on \d+ test clips, majmin vocabulary: majmin \d+\.\d%/);
   const plotted = cli('plot', join(out, 'weights.npz'), '--out', join(dir, 'plots'));

@@ -45,6 +45,8 @@ test('a small experiment writes the report with a row per model and every pictur
   assert.is(summaryLines.slice(header + 2, end < 0 ? undefined : end).length, 6);
   for (const match of summary.matchAll(/\(([^)]+\.png)\)/g)) assert.ok(existsSync(join(reportDir, match[1]!)), `missing ${match[1]}`);
   for (const kind of ['learned-chroma', 'network', 'cnn', 'crnn']) assert.ok(existsSync(join(reportDir, 'models', kind, 'weights.npz')), `missing models/${kind}`);
+  // Each trained model's loss curve lies beside its weights and the report shows it (the loop above checked the PNGs exist).
+  for (const kind of ['learned-chroma', 'learned-chroma-regularized', 'network', 'cnn', 'crnn']) assert.ok(summary.includes(`](models/${kind}/loss.png)`) && existsSync(join(reportDir, 'models', kind, 'loss.svg')), `no loss curve for models/${kind}`);
   assert.ok(lines.some((line) => line.startsWith('device: ')));
 });
 

@@ -7,7 +7,9 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PNG } from 'pngjs';
-import { colormapColor, cqtTicks, heatmapSvg, noteName, noteOfFrequency, pitchClassTicks, timeTicks, writeFigure } from '../src/plot/index.ts';
+import { colormapColor, cqtTicks, curveSvg, heatmapSvg, niceTicks, noteName, noteOfFrequency, pitchClassTicks, timeTicks, writeFigure } from '../src/plot/index.ts';
+import { lossCurveFigure } from '../src/model/report-figures.ts';
+import type { EpochRecord } from '../src/train/index.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'theorbo-figure-'));
 test.after(() => rmSync(dir, { recursive: true, force: true }));
@@ -46,6 +48,26 @@ test('writeFigure: the PNG is resvg\'s rendering of the SVG (size, cells where d
   let dark = 0;
   for (let y = 10; y < 30; y++) for (let x = 100; x < 260; x++) if (at(x, y).every((v) => v < 100)) dark++;
   assert.ok(dark > 50, `the title's glyphs are drawn (${dark} dark pixels): resvg found a font`);
+});
+
+test('a loss curve: title, both axes labelled with round ticks covering the data, a legend for two series, its PNG', () => {
+  const record = (epoch: number, train: number, validation?: number): EpochRecord => ({ epoch, learningRate: 0.01, train: { loss: train }, ...(validation === undefined ? {} : { validation: { loss: validation } }), improved: true, seconds: 1 });
+  const history = [record(1, 2.31, 2.05), record(2, 1.42, 1.6), record(3, 0.97, 1.38), record(4, 0.8, 1.41)];
+  const prefix = lossCurveFigure(dir, 'Net & co', history)!;
+  const svg = readFileSync(`${prefix}.svg`, 'utf8');
+  assert.match(svg, /<text class="title"[^>]*>Net &amp; co: loss per epoch<\/text>/);
+  assert.equal(texts(svg, 'x-axis'), ['1', '2', '3', '4', 'epoch'], 'whole epochs');
+  assert.equal(texts(svg, 'y-axis'), ['0.5', '1', '1.5', '2', '2.5', 'loss'], 'round ticks from below the lowest loss to above the highest');
+  assert.equal(texts(svg, 'legend'), ['training loss', 'validation loss']);
+  assert.is([...svg.matchAll(/<circle /g)].length, 8, 'a marker per epoch and series');
+  const png = PNG.sync.read(readFileSync(`${prefix}.png`));
+  assert.equal([png.width, png.height], svg.match(/width="(\d+)" height="(\d+)"/)!.slice(1).map(Number));
+  const single = curveSvg({ title: 'one', x: { label: 'step' }, y: { label: 'score' }, series: [{ name: 'score', points: [[0, 1], [10, Number.NaN], [20, 3]] }] });
+  assert.not.match(single, /class="legend"/, 'one series needs no legend');
+  assert.is([...single.matchAll(/<circle /g)].length, 2, 'a non-finite value is left out');
+  assert.throws(() => curveSvg({ title: 'empty', x: { label: 'x' }, y: { label: 'y' }, series: [{ name: 'nan', points: [[1, Number.NaN]] }] }), /curveSvg: 'empty' has no finite points/);
+  assert.equal(niceTicks(0.013, 0.049, 4).ticks, [0.01, 0.02, 0.03, 0.04, 0.05]);
+  assert.is(lossCurveFigure(dir, 'none', []), undefined, 'no epochs, no figure');
 });
 
 test('ticks in the domain\'s units', () => {

@@ -13,7 +13,7 @@ import * as T from '@theorbo/graph';
 import { acquireDevice, compile, readShared, type AcquiredDevice } from '@theorbo/codegen';
 import { transposeChord, vocabulary } from '../chords/index.ts';
 import { datasetSummary, formatDatasetSummary, synthesizeDataset, type DataSource, type DatasetClip } from '../data/index.ts';
-import { composeAugmentations, noiseAugmentation, pitchShiftAugmentation, saveModel, StepProgress, train } from '../train/index.ts';
+import { composeAugmentations, noiseAugmentation, pitchShiftAugmentation, saveModel, StepProgress, train, type EpochRecord } from '../train/index.ts';
 import { clipFeatures, featureDefaults, stackFrames, type ClipFeatures, type FeatureOptions } from './features.ts';
 import { chordClassifier, fitChromaGain, type ChromaModel, type TemplateLoss } from './models.ts';
 import { buildModel, type ModelConfig } from './registry.ts';
@@ -22,6 +22,7 @@ import { crnnDefaults, crnnTraining, describeCrnn, type CrnnShape } from './crnn
 import { chunkPatches, clipSequence, framePatches, stackPatches } from './patches.ts';
 import { scorePredictions, type Scores } from './evaluate.ts';
 import { writeReport, type ModelReport } from './report.ts';
+import { lossCurveFigure } from './report-figures.ts';
 import { fineTuneDefaults } from '../rhythm/fine-tune.ts';
 import { rhythmExperimentDefaults, runRhythmExperiment, type RhythmExperimentResult } from '../rhythm/rhythm-experiment.ts';
 
@@ -116,7 +117,7 @@ export async function runExperiment(options: ExperimentOptions): Promise<{ resul
     noiseAugmentation({ std: 0.02 }),
   );
   const common = { batchSize: 256, device, progress: options.progress, seed: options.seed };
-  const models: { name: string; model: ChromaModel; input: Input; start: T.NDArray; config: ModelConfig }[] = [];
+  const models: { name: string; model: ChromaModel; input: Input; start: T.NDArray; config: ModelConfig; history?: EpochRecord[] }[] = [];
 
   const handConfig: ModelConfig = { kind: 'hand-chroma', feature, gain };
   const hand = buildModel(handConfig);
@@ -126,8 +127,8 @@ export async function runExperiment(options: ExperimentOptions): Promise<{ resul
   const learned = buildModel(learnedConfig);
   const learnedStart = learned.weights.get();
   log('training the learned chroma (CQT · W, from octave equivalence)');
-  await train({ ...common, model: learned, data: { train: [trainSet.cqt, trainSet.labels], validation: [validationSet.cqt, validationSet.labels] }, epochs: options.epochs.chroma, rule: 'adam', learningRate: 0.01, augment, earlyStopping: { monitor: 'loss', patience: 3 } });
-  models.push({ name: 'learned chroma (CQT · W)', model: learned, input: 'cqt', start: learnedStart, config: learnedConfig });
+  const learnedRun = await train({ ...common, model: learned, data: { train: [trainSet.cqt, trainSet.labels], validation: [validationSet.cqt, validationSet.labels] }, epochs: options.epochs.chroma, rule: 'adam', learningRate: 0.01, augment, earlyStopping: { monitor: 'loss', patience: 3 } });
+  models.push({ name: 'learned chroma (CQT · W)', model: learned, input: 'cqt', start: learnedStart, config: learnedConfig, history: learnedRun.history });
 
   // The talk's "Regularized Learning": from random weights, with an l1 sparsity penalty
   // and a max-norm limit on each chroma bin's weights.
@@ -135,37 +136,37 @@ export async function runExperiment(options: ExperimentOptions): Promise<{ resul
   const regularized = buildModel(regularizedConfig);
   const regularizedStart = regularized.weights.get();
   log('training the regularized learned chroma (from random weights, l1 sparsity, max-norm)');
-  await train({ ...common, model: regularized, data: { train: [trainSet.cqt, trainSet.labels], validation: [validationSet.cqt, validationSet.labels] }, epochs: options.epochs.chroma, rule: 'adam', learningRate: 0.01, augment, earlyStopping: { monitor: 'loss', patience: 3 }, l1: { weight: 1e-3 }, maxNorm: { limit: 2 } });
-  models.push({ name: 'learned chroma, regularized (random start, l1, max-norm)', model: regularized, input: 'cqt', start: regularizedStart, config: regularizedConfig });
+  const regularizedRun = await train({ ...common, model: regularized, data: { train: [trainSet.cqt, trainSet.labels], validation: [validationSet.cqt, validationSet.labels] }, epochs: options.epochs.chroma, rule: 'adam', learningRate: 0.01, augment, earlyStopping: { monitor: 'loss', patience: 3 }, l1: { weight: 1e-3 }, maxNorm: { limit: 2 } });
+  models.push({ name: 'learned chroma, regularized (random start, l1, max-norm)', model: regularized, input: 'cqt', start: regularizedStart, config: regularizedConfig, history: regularizedRun.history });
 
   const networkConfig: ModelConfig = { kind: 'network', feature, hidden: options.hidden, seed: options.seed, loss: options.loss, dropout: options.dropout };
   const network = buildModel(networkConfig);
   const networkStart = network.weights.get();
   log(`training the talk's network (DFT → ${options.hidden.join(' → ')} → 12, half-wave rectified)`);
-  await train({ ...common, model: network, data: { train: [trainSet.dft, trainSet.labels], validation: [validationSet.dft, validationSet.labels] }, epochs: options.epochs.network, rule: 'adam', learningRate: 0.001, earlyStopping: { monitor: 'loss', patience: 3 }, augment: noiseAugmentation({ std: 0.02 }) });
-  models.push({ name: `the talk's network (DFT → ${options.hidden.join(' → ')} → 12)`, model: network, input: 'dft', start: networkStart, config: networkConfig });
+  const networkRun = await train({ ...common, model: network, data: { train: [trainSet.dft, trainSet.labels], validation: [validationSet.dft, validationSet.labels] }, epochs: options.epochs.network, rule: 'adam', learningRate: 0.001, earlyStopping: { monitor: 'loss', patience: 3 }, augment: noiseAugmentation({ std: 0.02 }) });
+  models.push({ name: `the talk's network (DFT → ${options.hidden.join(' → ')} → 12)`, model: network, input: 'dft', start: networkStart, config: networkConfig, history: networkRun.history });
 
   const cnnConfig: ModelConfig = { kind: 'cnn', feature, cnn: options.cnn, seed: options.seed, loss: options.loss, dropout: options.dropout };
   const cnn = buildModel(cnnConfig);
   const cnnStart = cnn.weights.get();
   log(`training the CNN on CQT patches (${describeCnn(options.cnn)})`);
-  await train({ ...common, model: cnn, data: { train: [trainSet.patches, trainSet.labels], validation: [validationSet.patches, validationSet.labels] }, epochs: options.epochs.cnn, rule: 'adam', ...cnnTraining(feature), earlyStopping: { monitor: 'loss', patience: 3 } });
-  models.push({ name: `CNN on CQT patches (${describeCnn(options.cnn)})`, model: cnn, input: 'patches', start: cnnStart, config: cnnConfig });
+  const cnnRun = await train({ ...common, model: cnn, data: { train: [trainSet.patches, trainSet.labels], validation: [validationSet.patches, validationSet.labels] }, epochs: options.epochs.cnn, rule: 'adam', ...cnnTraining(feature), earlyStopping: { monitor: 'loss', patience: 3 } });
+  models.push({ name: `CNN on CQT patches (${describeCnn(options.cnn)})`, model: cnn, input: 'patches', start: cnnStart, config: cnnConfig, history: cnnRun.history });
 
   if (options.epochs.crnn > 0) {
     const crnnConfig: ModelConfig = { kind: 'crnn', feature, crnn: options.crnn, seed: options.seed, loss: options.loss, dropout: options.dropout };
     const crnn = buildModel(crnnConfig);
     const crnnStart = crnn.weights.get();
     log(`training the CRNN on chunks of ${options.crnn.chunk} frames every ${options.crnn.hop} (${describeCrnn(options.crnn)})`);
-    await train({ ...common, model: crnn, data: { train: rowsOf(trainSet, 'sequences'), validation: rowsOf(validationSet, 'sequences') }, epochs: options.epochs.crnn, rule: 'adam', ...crnnTraining(feature, options.crnn), earlyStopping: { monitor: 'loss', patience: 3 } });
-    models.push({ name: `CRNN on CQT patches (${describeCrnn(options.crnn)})`, model: crnn, input: 'sequences', start: crnnStart, config: crnnConfig });
+    const crnnRun = await train({ ...common, model: crnn, data: { train: rowsOf(trainSet, 'sequences'), validation: rowsOf(validationSet, 'sequences') }, epochs: options.epochs.crnn, rule: 'adam', ...crnnTraining(feature, options.crnn), earlyStopping: { monitor: 'loss', patience: 3 } });
+    models.push({ name: `CRNN on CQT patches (${describeCrnn(options.crnn)})`, model: crnn, input: 'sequences', start: crnnStart, config: crnnConfig, history: crnnRun.history });
   }
 
   const results: Evaluated[] = [];
   const reports: ModelReport[] = [];
   const scoreOptions = { hop: feature.hop, sampleRate: feature.sampleRate, medianWidth: 9 };
   stageDone('training');
-  for (const { name, model, input, start, config } of models) {
+  for (const { name, model, input, start, config, history } of models) {
     const evaluation = step(`evaluating ${name}`, 'clips');
     const forward = compile({ inputs: [model.features], outputs: [model.chroma, model.predictions!], device });
     const chromaOf = async (values: T.NDArray) => (await forward(values)) as T.NDArray[];
@@ -194,8 +195,12 @@ export async function runExperiment(options: ExperimentOptions): Promise<{ resul
     const evaluated = { name, template: scorePredictions(templatePredictions, scoreOptions), classifier: scorePredictions(classifierPredictions, scoreOptions) };
     results.push(evaluated);
     log(`${name}: majmin ${percent(evaluated.template.majmin)} (templates), ${percent(evaluated.classifier.majmin)} (classifier)`);
-    reports.push({ ...evaluated, weightsStart: start, weightsEnd: model.params.length ? await readShared(model.weights) : start, exampleChroma: exampleChroma! });
-    await saveModel(join(options.reportDir, 'models', config.init === 'random' ? `${config.kind}-regularized` : config.kind), model.params, config);
+    const modelDir = join('models', config.init === 'random' ? `${config.kind}-regularized` : config.kind);
+    await saveModel(join(options.reportDir, modelDir), model.params, config);
+    // The loss curve lies beside the run's weights; the report links it by its relative path.
+    const written = history === undefined ? undefined : lossCurveFigure(join(options.reportDir, modelDir), name, history);
+    const lossCurve = written === undefined ? undefined : join(modelDir, 'loss');
+    reports.push({ ...evaluated, weightsStart: start, weightsEnd: model.params.length ? await readShared(model.weights) : start, exampleChroma: exampleChroma!, ...(lossCurve ? { lossCurve } : {}) });
   }
   stageDone('evaluation (classifiers and test clips)');
   let rhythm: RhythmExperimentResult | undefined;

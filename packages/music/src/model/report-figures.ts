@@ -6,12 +6,14 @@
 //    weights as a spectrum, units sorted by the frequency of their largest weight and
 //    labelled with its note, so harmonics show as rows of bright stripes;
 //  - other weights (the CNN's kernels): rows × columns by index;
-//  - a held-out clip's chromagram over seconds, and the confusion matrix over chord labels.
-// Left out: training curves (the history is not kept in the report's content yet).
+//  - a held-out clip's chromagram over seconds, and the confusion matrix over chord labels;
+//  - a training run's loss per epoch (training and validation), written beside its weights.
+// Left out: per-batch curves (train() keeps one record per epoch).
 
 import { join } from 'node:path';
 import type * as T from '@theorbo/graph';
-import { cqtTicks, heatmapSvg, labelTicks, noteOfFrequency, pitchClassTicks, timeTicks, writeFigure, type Tick } from '../plot/index.ts';
+import { cqtTicks, curveSvg, heatmapSvg, labelTicks, noteOfFrequency, pitchClassTicks, timeTicks, writeFigure, type CurveSeries, type Tick } from '../plot/index.ts';
+import type { EpochRecord } from '../train/index.ts';
 import { featureDefaults, type FeatureOptions } from './features.ts';
 
 type Rows = number[][];
@@ -105,4 +107,19 @@ export function arrayFigure(prefix: string, title: string, array: T.NDArray, fea
     const index = (count: number): Tick[] => labelTicks(Array.from({ length: count }, (_, i) => String(i)), Math.max(1, Math.ceil(count / 10)));
     writeFigure(prefix, heatmapSvg(rows, { title, x: { label: 'column', ticks: index(columnCount) }, y: { label: 'row', ticks: index(rowCount) }, colorbar: 'value', range: 'symmetric', origin: 'upper' }));
   }
+}
+
+/**
+ * A training run's loss per epoch at `<dir>/loss.svg` and `.png`: the mean over the epoch's
+ * training batches and, when the run had validation data, the validation loss (two series
+ * and a legend). Returns the prefix written, or undefined for a run of no epochs.
+ */
+export function lossCurveFigure(dir: string, modelName: string, history: readonly EpochRecord[]): string | undefined {
+  if (history.length === 0) return undefined;
+  const series: CurveSeries[] = [{ name: 'training loss', points: history.map((record) => [record.epoch, record.train.loss!] as const) }];
+  const validated = history.filter((record) => record.validation?.loss !== undefined);
+  if (validated.length > 0) series.push({ name: 'validation loss', points: validated.map((record) => [record.epoch, record.validation!.loss!] as const) });
+  const prefix = join(dir, 'loss');
+  writeFigure(prefix, curveSvg({ title: `${modelName}: loss per epoch`, x: { label: 'epoch', integer: true }, y: { label: 'loss' }, series }));
+  return prefix;
 }

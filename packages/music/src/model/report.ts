@@ -2,7 +2,8 @@
 // chord symbol recall, majmin and root, and frame accuracy, for template matching and
 // for the classifier), and the pictures the talk shows — weights at the start and the
 // end of training, a chromagram of a held-out clip per model, the confusion matrix, as
-// SVG figures with PNGs beside them (report-figures.ts).
+// SVG figures with PNGs beside them (report-figures.ts), and each trained model's loss
+// curve, which lies beside its weights in models/<kind>/.
 
 import { join } from 'node:path';
 import type * as T from '@theorbo/graph';
@@ -18,6 +19,8 @@ export interface ModelReport {
   weightsStart: T.NDArray;
   weightsEnd: T.NDArray;
   exampleChroma: T.NDArray;
+  /** The run's loss curve (`<prefix>.svg`, `.png`), relative to the report's folder; none for the hand-designed chroma. */
+  lossCurve?: string;
 }
 
 export interface ReportContent {
@@ -57,6 +60,7 @@ export function writeReport(dir: string, content: ReportContent): string {
   for (const model of content.models) {
     const name = slug(model.name);
     lines.push(`### ${model.name}`, '', ...weightFigures(dir, name, model.name, model.weightsStart, model.weightsEnd), ...chromagramFigure(dir, name, model.name, model.exampleChroma));
+    if (model.lossCurve !== undefined) lines.push(`Loss per epoch, training batches and validation set (early stopping watches the validation loss): ![loss curve of ${model.name}](${model.lossCurve}.png)`, '');
   }
   const best = [...content.models].sort((a, b) => b.classifier.majmin - a.classifier.majmin)[0]!;
   lines.push(...confusionFigure(dir, best.name, normalizeRows(best.classifier.confusion), content.vocabulary));

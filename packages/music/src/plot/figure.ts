@@ -5,7 +5,7 @@
 // nearest-neighbour sampling, so a 1025 × 256 weight matrix stays a small file. The PNG
 // beside each SVG is rendered from it by resvg (@resvg/resvg-js) with the system's fonts,
 // so the picture and its text come from one source.
-// Left out: line plots (curves are in the report's tables), legends, log colour scales.
+// Left out: log colour scales (line charts with legends are curve.ts's).
 
 import { Resvg } from '@resvg/resvg-js';
 import { writeFileAtomic } from '../files/atomic-write.ts';

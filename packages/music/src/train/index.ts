@@ -22,3 +22,7 @@ export type { NamedArrays, NpzContents, SaveNpzOptions } from './npz.ts';
 export { decodeNpy, encodeNpy, npyHeader } from './npy.ts';
 export { assignSavedWeights, assignWeights, decodeModel, loadModel, modelPaths, saveModel } from './model-files.ts';
 export type { LoadModelOptions, SavedModel } from './model-files.ts';
+export { decodeGraphFiles, encodeGraphFiles, graphValuesFile } from './graph-codec.ts';
+export type { GraphFileNames } from './graph-codec.ts';
+export { graphPaths, loadGraphFiles, saveGraphFiles } from './graph-files.ts';
+export type { SaveGraphFilesOptions } from './graph-files.ts';
