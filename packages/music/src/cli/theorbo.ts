@@ -19,7 +19,7 @@ import { datasetSummary, defaultPlanSettings, formatDatasetSummary, synthesizeDa
 import { framesToSegments, stickyTransitions, viterbiGraph } from '../eval/index.ts';
 import { chordDecoders, chordDecodingDefaults, decodeChordFrames, type ChordDecoding, type ChordDecoder } from '../eval/chord-decoding.ts';
 import { heatmapSvg, pitchClassTicks, timeTicks, writeFigure } from '../plot/index.ts';
-import { arrayFigure } from '../model/report-figures.ts';
+import { arrayFigure, lossCurveFigure } from '../model/report-figures.ts';
 import { loadNpz, saveModel, StepProgress, train } from '../train/index.ts';
 import { clipFeatures, featureDefaults, stackFrames, type ClipFeatures } from '../model/features.ts';
 import { buildModel, clipInput, modelKinds, type ModelConfig, type ModelKind } from '../model/registry.ts';
@@ -140,8 +140,9 @@ async function trainCommand(options: { out: string; model: ModelKind; epochs: nu
     checkpointDir: join(options.out, 'checkpoint'), resume: options.resume ?? false, earlyStopping: { monitor: 'loss', patience: 3 }, config,
   });
   await saveModel(options.out, model.params, config);
+  const curve = lossCurveFigure(options.out, `${options.model} (theorbo train)`, result.history);
   const last = result.history[result.history.length - 1];
-  console.log(`trained ${result.epochsDone} epochs${result.stoppedEarly ? ' (stopped early)' : ''}${result.epochsDone > result.epochsRunNow ? ` (${result.epochsRunNow} in this run)` : ''}; last validation ${JSON.stringify(last?.validation ?? {})}; saved to ${options.out}`);
+  console.log(`trained ${result.epochsDone} epochs${result.stoppedEarly ? ' (stopped early)' : ''}${result.epochsDone > result.epochsRunNow ? ` (${result.epochsRunNow} in this run)` : ''}; last validation ${JSON.stringify(last?.validation ?? {})}; saved to ${options.out}${curve ? ` (loss curve: ${curve}.svg, .png)` : ''}`);
 }
 
 program.command('eval').description('evaluate a saved model (or the hand-designed chroma) on the held-out test clips with template matching')
