@@ -50,6 +50,22 @@ test('cpu: elementwise chains, reductions, softmax rows and matmul epilogues run
   assert.equal([...(got[1]!.data)], [...want[1]!.data]);
 });
 
+test('cpu: a parameter\'s host value is copied out when asked for: the newest, and a value taken earlier stays as it was', async () => {
+  const w = T.shared(T.array(new Float32Array([1, 2, 3]), { shape: [3] }), 'w');
+  const step = compile({ inputs: [], outputs: [], updates: [[w, T.add(T.mul(w, 2), 1)]], device: 'cpu' });
+  await step();
+  const first = w.get();
+  assert.equal([...first.data], [3, 5, 7]);
+  await step();
+  await step();
+  assert.equal([...first.data], [3, 5, 7], 'the earlier value is a snapshot');
+  assert.equal([...w.get().data], [15, 23, 31]);
+  assert.is(w.get(), w.get(), 'read once per update');
+  w.set(new Float32Array([0, 0, 0]));
+  await step();
+  assert.equal([...w.get().data], [1, 1, 1], 'a host set() is uploaded before the next step');
+});
+
 test('cpu: updates of shared variables stay on the device between calls, and the host copy follows', async () => {
   const w = T.shared(T.array(new Float32Array([1, 2, 3, 4]), { shape: [2, 2] }), 'w');
   const x = T.matrix('x');

@@ -68,16 +68,26 @@ export class SharedVariable extends Variable {
   deviceNewer: string | undefined;
   get(): NDArray {
     if (this.deviceNewer) throw new GraphError('shared.get', this.deviceNewer, captureLocation());
-    return this.#value;
+    return this.#current();
   }
   /** The last value the host holds, even if a device has a newer one (for restoring a lost device). */
   hostValue(): NDArray {
-    return this.#value;
+    return this.#current();
   }
-  /** Installs a value read back from a device: the host copy is current again, nothing to upload. */
-  setFromDevice(value: NDArray): void {
-    this.#value = value;
+  /**
+   * Installs a value read back from a device: the host copy is current again, nothing to
+   * upload. A function is read when the value is first asked for (a device whose memory
+   * the host can read, the cpu device, copies a parameter out only when someone looks).
+   */
+  setFromDevice(value: NDArray | (() => NDArray)): void {
+    if (typeof value === 'function') this.#pending = value;
+    else [this.#value, this.#pending] = [value, undefined];
     this.deviceNewer = undefined;
+  }
+  #pending: (() => NDArray) | undefined;
+  #current(): NDArray {
+    if (this.#pending) [this.#value, this.#pending] = [this.#pending(), undefined];
+    return this.#value;
   }
   set(value: ArrayLike): void {
     checkValue('shared.set', this.name ? `the value for '${this.name}'` : 'the value', value, this.dtype);
@@ -86,6 +96,7 @@ export class SharedVariable extends Variable {
       throw new GraphError('shared.set', `${this.name ?? 'shared variable'} holds ${this.type} but was given shape ${formatShape(next.shape)}`, captureLocation());
     }
     this.#value = next;
+    this.#pending = undefined;
     this.deviceNewer = undefined;
     this.version++;
   }

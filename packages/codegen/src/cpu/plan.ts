@@ -36,10 +36,14 @@ export class CpuStore {
     return resident.view;
   }
 
-  /** After an update wrote the device copy: the host gets the same value, and no upload follows. */
+  /**
+   * After an update wrote the device copy: the host gets the same value when it next asks
+   * (copied then, from the region, which holds the newest value until the next update
+   * installs another reader), and no upload follows.
+   */
   written(shared: SharedVariable): void {
     const resident = this.residents.get(shared)!;
-    shared.setFromDevice(new NDArray(shared.dtype, shared.shape as number[], copyOf(resident.view)));
+    shared.setFromDevice(() => new NDArray(shared.dtype, shared.shape as number[], copyOf(resident.view)));
     resident.version = shared.version;
   }
 }
