@@ -2,7 +2,7 @@
 // packages/music/models/default, or into --out. On the cpu device by default, which is
 // where the shipped weights were made: the same recipe there gives the same weights
 // (sha256 of weights.npz printed at the end to compare runs).
-// Left out: changing the recipe from the command line (edit defaultModelRecipe).
+// Left out: changing the rest of the recipe from the command line (edit defaultModelRecipe).
 
 import { readFileSync } from 'node:fs';
 import { Command } from 'commander';
@@ -15,11 +15,12 @@ const program = new Command('train-default').description('retrain the shipped ch
   .option('--out <dir>', 'where the model goes', defaultModelDir)
   .option('--device <kind>', 'gpu, cpu, cpu-webgpu or reference (the shipped weights: cpu)', oneOf(deviceKinds), 'cpu')
   .option('--epochs <n>', `at most this many epochs (the recipe: ${defaultModelRecipe.epochs})`, epochsFlag)
+  .option('--vocab <name>', `the classes to learn, majmin or sevenths (the recipe: ${defaultModelRecipe.vocab})`, oneOf(['majmin', 'sevenths'] as const))
   .option('--quiet', 'no progress display');
-const options = program.parse(process.argv).opts<{ out: string; device: DeviceKind; epochs?: number; quiet?: boolean }>();
+const options = program.parse(process.argv).opts<{ out: string; device: DeviceKind; epochs?: number; vocab?: 'majmin' | 'sevenths'; quiet?: boolean }>();
 const device = await acquireDevice({ prefer: options.device });
 console.log(`device: ${device.describe().split('\n')[0]}`);
 const started = performance.now();
-await trainDefaultModel({ out: options.out, device, recipe: { ...defaultModelRecipe, epochs: options.epochs ?? defaultModelRecipe.epochs }, log: (line) => console.log(line), progress: !options.quiet && process.stderr.isTTY === true });
+await trainDefaultModel({ out: options.out, device, recipe: { ...defaultModelRecipe, epochs: options.epochs ?? defaultModelRecipe.epochs, vocab: options.vocab ?? defaultModelRecipe.vocab }, log: (line) => console.log(line), progress: !options.quiet && process.stderr.isTTY === true });
 const digest = Array.from(sha256(readFileSync(`${options.out}/weights.npz`)), (byte) => byte.toString(16).padStart(2, '0')).join('');
 console.log(`saved to ${options.out} in ${((performance.now() - started) / 1000).toFixed(1)} s; weights.npz sha256 ${digest}`);

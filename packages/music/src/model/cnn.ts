@@ -20,6 +20,7 @@ import { dropout, trainingFlag } from '../train/dropout.ts';
 import type { AugmentHook } from '../train/train.ts';
 import type { FeatureOptions } from './features.ts';
 import { gaussian, withLoss, type ChromaModel, type TemplateLoss } from './models.ts';
+import type { VocabularyName } from '../chords/vocabularies.ts';
 
 export interface ConvLayer {
   filters: number;
@@ -108,8 +109,8 @@ export function cnnTrunk(patches: T.Variable, bins: number, shape: CnnShape, see
   return { hidden: layer, width: sizes[sizes.length - 1]!, params, training, stream };
 }
 
-/** The CNN over patches [N, 2·radius + 1, bins]; `seed` draws its initial weights. */
-export function chromaCnn(bins: number, shape: CnnShape, seed: number, dropoutRate = 0, loss: TemplateLoss = 'distance'): ChromaModel {
+/** The CNN over patches [N, 2·radius + 1, bins]; `seed` draws its initial weights; trained on the classes of `vocabulary`. */
+export function chromaCnn(bins: number, shape: CnnShape, seed: number, dropoutRate = 0, loss: TemplateLoss = 'distance', vocabulary: VocabularyName = 'majmin'): ChromaModel {
   const context = 2 * shape.radius + 1;
   const features = T.tensor('float32', [null, context, bins], 'cqt_patches');
   const trunk = cnnTrunk(features, bins, shape, seed, dropoutRate);
@@ -119,5 +120,5 @@ export function chromaCnn(bins: number, shape: CnnShape, seed: number, dropoutRa
   const hidden = trunk.training ? dropout(trunk.hidden, dropoutRate, trunk.stream, trunk.training) : trunk.hidden;
   // The pictured weights: the output layer's [hidden, 12], which show how the learned
   // features combine into pitch classes (the filters are 4-D and tiny).
-  return withLoss(features, T.dot(hidden, weights).add(bias), [...trunk.params, weights, bias], weights, trunk.training, loss);
+  return withLoss(features, T.dot(hidden, weights).add(bias), [...trunk.params, weights, bias], weights, trunk.training, loss, T.ivector('target'), vocabulary);
 }

@@ -18,6 +18,7 @@ import { modelKinds, type ModelConfig, type ModelKind } from './registry.ts';
 import type { FeatureOptions } from './features.ts';
 import type { CnnShape } from './cnn.ts';
 import type { CrnnShape } from './crnn.ts';
+import { vocabularyNames } from '../chords/vocabularies.ts';
 
 type Fail = (field: string, problem: string) => never;
 
@@ -149,6 +150,7 @@ const fieldChecks: { [Key in keyof ModelConfig]-?: (fail: Fail, field: string, v
   loss: (fail, field, value) => oneOf(fail, field, value, ['distance', 'softmax-distance'] as const),
   dropout: (fail, field, value) => finite(fail, field, value, 0, 0.99, 'a rate'),
   init: (fail, field, value) => oneOf(fail, field, value, ['octave', 'random'] as const),
+  vocab: (fail, field, value) => oneOf(fail, field, value, vocabularyNames),
   trainChroma: (fail, field, value) => { if (typeof value !== 'boolean') fail(field, `= ${describe(value)}, not true or false`); },
   cnn: checkCnn,
   crnn: checkCrnn,
@@ -183,6 +185,7 @@ export function checkModelConfig(value: unknown, file: string): ModelConfig {
     if (config[key] !== undefined) check(fail, `config.${key}`, config[key]);
   }
   const typed = config as unknown as ModelConfig;
+  if (typed.vocab !== undefined && typed.vocab !== 'majmin' && typed.kind !== 'cnn') fail('config.vocab', `= '${typed.vocab}', but only a cnn model is built for another vocabulary than majmin, not a ${typed.kind} model`);
   const rule: { check?: (fail: Fail, config: ModelConfig) => void } = kindRules[typed.kind];
   rule.check?.(fail, typed);
   return typed;

@@ -7,8 +7,10 @@
 // softmax template-distance loss and the batch augmentation of cnnTraining (pitch shifts
 // as CQT rotations, feature noise). Everything is seeded, so the same recipe on the same
 // device gives the same weights (`pnpm train:default`, checked by hashing weights.npz).
-// Left out: the sevenths vocabulary (the models output a 12-dimensional chroma matched
-// against binary templates; a model trained on seventh chords is not made here).
+// The recipe names a vocabulary: with sevenths the data holds maj, min, 7, maj7 and min7
+// chords and the CNN learns the 61 classes' templates (the chroma it outputs is matched
+// against them as before); labels are the vocabulary's classes of each segment's Harte label.
+// Left out: the full vocabulary's data (dim, aug, sus) and inversions as classes.
 
 import { rmSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
@@ -19,10 +21,13 @@ import { mp3BitRates, mp3RoundTrip, withGain, withNoise, withReverb, detuned, de
 import { deriveSeed, SeededRandom } from '../random/seeded-random.ts';
 import { saveModel, train } from '../train/index.ts';
 import { clipFeatures, featureDefaults, type ClipFeatures } from './features.ts';
-import { cnnTraining, describeCnn, type CnnShape } from './cnn.ts';
+import { describeCnn, type CnnShape } from './cnn.ts';
 import { stackPatches } from './patches.ts';
 import { buildModel, type ModelConfig } from './registry.ts';
 import * as T from '@theorbo/graph';
+import { chordVocabulary, vocabularyQualities, type ChordVocabulary, type VocabularyName } from '../chords/vocabularies.ts';
+import type { ChordQuality } from '../data/voicings.ts';
+import { composeAugmentations, noiseAugmentation, pitchShiftAugmentation } from '../train/augment.ts';
 
 /** The folder of the shipped model. */
 export const defaultModelDir = fileURLToPath(new URL('../../models/default', import.meta.url));
@@ -37,13 +42,34 @@ export interface DefaultModelRecipe {
   epochs: number;
   stride: number;
   dropout: number;
+  /** The classes the model tells apart; the training clips hold this vocabulary's qualities. */
+  vocab: VocabularyName;
 }
 
 export const defaultModelRecipe: DefaultModelRecipe = {
   seed: 7, clips: 240, source: 'both',
   cnn: { radius: 2, convolutions: [{ filters: 16, kernel: [3, 3] }], hidden: [64] },
-  augmentedCopies: 1, epochs: 24, stride: 3, dropout: 0.2,
+  augmentedCopies: 1, epochs: 24, stride: 3, dropout: 0.2, vocab: 'majmin',
 };
+
+/** The class of `vocabulary` at each time (a segment holds [start, end); outside every segment: N). */
+export function vocabularyLabels(segments: readonly { start: number; end: number; label: string }[], times: ArrayLike<number>, vocabulary: ChordVocabulary): Int32Array {
+  return Int32Array.from(times, (time) => {
+    const segment = segments.find((s) => time >= s.start && time < s.end);
+    const index = segment === undefined ? vocabulary.noChord : vocabulary.indexOf(segment.label);
+    if (index < 0) throw new Error(`vocabularyLabels: the ${vocabulary.name} vocabulary has no class for '${segment!.label}'.`);
+    return index;
+  });
+}
+
+/** A class of `vocabulary` transposed by `semitones` (its classes are every root of one quality, then the next; N stays N). */
+export function transposeInVocabulary(vocabulary: ChordVocabulary): (index: number, semitones: number) => number {
+  return (index, semitones) => {
+    if (index === vocabulary.noChord || index < 0) return index;
+    const quality = index - (index % 12);
+    return quality + ((((index % 12) + semitones) % 12) + 12) % 12;
+  };
+}
 
 /** One training clip's audio through a random chain of degradations; the factor its times scale by. */
 export async function augmentClipAudio(audio: Float32Array, sampleRate: number, random: SeededRandom): Promise<{ audio: Float32Array; timeScale: number; steps: string[] }> {
@@ -71,11 +97,14 @@ export async function augmentClipAudio(audio: Float32Array, sampleRate: number, 
   return { audio: out, timeScale, steps };
 }
 
-async function augmentedFeatures(clip: DatasetClip, copy: number, seed: number): Promise<ClipFeatures> {
+type LabelledFeatures = ClipFeatures & { vocabularyLabels: Int32Array };
+const labelled = (features: ClipFeatures, segments: DatasetClip['segments'], vocabulary: ChordVocabulary): LabelledFeatures => ({ ...features, vocabularyLabels: vocabularyLabels(segments, features.times, vocabulary) });
+
+async function augmentedFeatures(clip: DatasetClip, copy: number, seed: number, vocabulary: ChordVocabulary): Promise<LabelledFeatures> {
   const random = new SeededRandom(deriveSeed('default-model augmentation', seed, clip.id, copy));
   const { audio, timeScale } = await augmentClipAudio(clip.audio, clip.sampleRate, random);
   const segments = clip.segments.map((segment) => ({ ...segment, start: segment.start * timeScale, end: segment.end * timeScale }));
-  return clipFeatures(audio, segments, featureDefaults);
+  return labelled(clipFeatures(audio, segments, featureDefaults), segments, vocabulary);
 }
 
 /** Trains the shipped model by the recipe into `out` (checkpoints in out/checkpoint); returns the seconds each stage took. */
@@ -89,28 +118,36 @@ export async function trainDefaultModel(options: { out: string; device: Acquired
     options.log(`${name}: ${seconds[name]} s`);
     started = now;
   };
-  const dataset = await synthesizeDataset({ seed: recipe.seed, clips: recipe.clips, source: recipe.source });
+  const vocabulary = chordVocabulary(recipe.vocab);
+  const qualities = recipe.vocab === 'majmin' ? undefined : (vocabularyQualities[recipe.vocab] as readonly ChordQuality[]);
+  const dataset = await synthesizeDataset({ seed: recipe.seed, clips: recipe.clips, source: recipe.source, ...(qualities ? { plan: { qualities } } : {}) });
   stage('data');
   const clipsOf = (split: string) => dataset.clips.filter((clip) => clip.split === split);
-  const trainFeatures: ClipFeatures[] = [];
+  const trainFeatures: LabelledFeatures[] = [];
   for (const clip of clipsOf('train')) {
-    trainFeatures.push(clipFeatures(clip.audio, clip.segments, featureDefaults));
-    for (let copy = 0; copy < recipe.augmentedCopies; copy++) trainFeatures.push(await augmentedFeatures(clip, copy, recipe.seed));
+    trainFeatures.push(labelled(clipFeatures(clip.audio, clip.segments, featureDefaults), clip.segments, vocabulary));
+    for (let copy = 0; copy < recipe.augmentedCopies; copy++) trainFeatures.push(await augmentedFeatures(clip, copy, recipe.seed, vocabulary));
   }
-  const validationFeatures = clipsOf('validation').map((clip) => clipFeatures(clip.audio, clip.segments, featureDefaults));
-  const rows = (features: readonly ClipFeatures[]): [T.NDArray, T.NDArray] => {
-    const labels = features.flatMap((clip) => Array.from({ length: Math.ceil(clip.labels.length / recipe.stride) }, (_, i) => clip.labels[i * recipe.stride]!));
+  const validationFeatures = clipsOf('validation').map((clip) => labelled(clipFeatures(clip.audio, clip.segments, featureDefaults), clip.segments, vocabulary));
+  const rows = (features: readonly LabelledFeatures[]): [T.NDArray, T.NDArray] => {
+    const labels = features.flatMap((clip) => Array.from({ length: Math.ceil(clip.labels.length / recipe.stride) }, (_, i) => clip.vocabularyLabels[i * recipe.stride]!));
     return [stackPatches(features.map((clip) => clip.cqt), recipe.cnn.radius, recipe.stride), T.array(Int32Array.from(labels))];
   };
   const data = { train: rows(trainFeatures), validation: rows(validationFeatures) };
   options.log(`features: ${trainFeatures.length} training clips (each clean and ${recipe.augmentedCopies} times degraded), ${data.train[1].size} training frames`);
   stage('features');
-  const config: ModelConfig = { kind: 'cnn', feature: featureDefaults, cnn: recipe.cnn, seed: recipe.seed, loss: 'softmax-distance', dropout: recipe.dropout };
+  const config: ModelConfig = { kind: 'cnn', feature: featureDefaults, cnn: recipe.cnn, seed: recipe.seed, loss: 'softmax-distance', dropout: recipe.dropout, ...(recipe.vocab === 'majmin' ? {} : { vocab: recipe.vocab }) };
   const model = buildModel(config);
   options.log(`training the CNN (${describeCnn(recipe.cnn)}) on ${data.train[1].size} frames`);
   const result = await train({
     model, device: options.device, progress: options.progress, epochs: recipe.epochs, batchSize: 256, rule: 'adam', seed: recipe.seed,
-    ...cnnTraining(featureDefaults), data, checkpointDir: `${options.out}/checkpoint`, resume: false, earlyStopping: { monitor: 'loss', patience: 4 }, config,
+    // cnnTraining's augmentation and rate, with the pitch shifts transposing this vocabulary's classes.
+    learningRate: 0.003,
+    augment: composeAugmentations(
+      pitchShiftAugmentation({ maxSemitones: 6, binsPerSemitone: featureDefaults.binsPerOctave / 12, transposeLabel: transposeInVocabulary(vocabulary) }),
+      noiseAugmentation({ std: 0.02 }),
+    ),
+    data, checkpointDir: `${options.out}/checkpoint`, resume: false, earlyStopping: { monitor: 'loss', patience: 4 }, config,
   });
   await saveModel(options.out, model.params, config);
   rmSync(`${options.out}/checkpoint`, { recursive: true, force: true }); // the model ships without its checkpoint

@@ -10,6 +10,7 @@
 
 import * as T from '@theorbo/graph';
 import { chordTemplates } from '../chords/vocabulary.ts';
+import { chordVocabulary, type VocabularyName } from '../chords/vocabularies.ts';
 import { chromaMatrix } from '../signal/chroma.ts';
 import { dropout, trainingFlag } from '../train/dropout.ts';
 import type { TrainableModel } from '../train/train.ts';
@@ -24,9 +25,9 @@ export interface ChromaModel extends TrainableModel {
   weights: T.SharedVariable;
 }
 
-/** The 25 binary templates (24 triads and the all-zero no-chord) as a shared variable. */
-export function templatesVariable(): T.SharedVariable {
-  return T.shared(chordTemplates(), 'templates');
+/** The 25 binary templates (24 triads and the all-zero no-chord) as a shared variable, or a named vocabulary's (N last). */
+export function templatesVariable(vocabulary: VocabularyName = 'majmin'): T.SharedVariable {
+  return vocabulary === 'majmin' ? T.shared(chordTemplates(), 'templates') : T.shared(chordVocabulary(vocabulary).templates.map((row) => [...row]), 'templates');
 }
 
 /** The talk's loss: mean squared distance of each output to its target's template. */
@@ -67,11 +68,12 @@ export function templateLogScores(chroma: T.Variable, templates: T.Variable = te
 /**
  * A chroma model from its input and 12-dimensional output: the objective, template
  * matching and accuracy. `labels` is the label input, [batch] by default; a sequence
- * model's [clips, frames] labels are flattened in the order of its output rows.
+ * model's [clips, frames] labels are flattened in the order of its output rows. Labels are
+ * classes of `vocabulary` (majmin: 0–24), whose templates the loss and matching read.
  */
-export function withLoss(features: T.Variable, chroma: T.Variable, params: T.SharedVariable[], weights: T.SharedVariable, training?: T.SharedVariable, loss: TemplateLoss = 'distance', labels: T.Variable = T.ivector('target')): ChromaModel {
+export function withLoss(features: T.Variable, chroma: T.Variable, params: T.SharedVariable[], weights: T.SharedVariable, training?: T.SharedVariable, loss: TemplateLoss = 'distance', labels: T.Variable = T.ivector('target'), vocabulary: VocabularyName = 'majmin'): ChromaModel {
   const target = labels.ndim === 1 ? labels : T.flatten(labels);
-  const templates = templatesVariable();
+  const templates = templatesVariable(vocabulary);
   const objective = loss === 'distance' ? templateDistanceLoss(chroma, target, templates) : softmaxDistanceLoss(chroma, target, templates);
   const predicted = templateMatch(chroma, templates);
   const accuracy = T.mean(T.cast(T.eq(predicted, target), 'float32'));

@@ -8,6 +8,7 @@ import { firChroma } from './fir.ts';
 import { chromaCnn, cnnDefaults, type CnnShape } from './cnn.ts';
 import { chromaCrnn, crnnDefaults, type CrnnShape } from './crnn.ts';
 import { clipSequence, framePatches } from './patches.ts';
+import type { VocabularyName } from '../chords/vocabularies.ts';
 
 /** Every kind of chroma model a configuration can name. */
 export const modelKinds = ['hand-chroma', 'learned-chroma', 'network', 'fir', 'cnn', 'crnn'] as const;
@@ -32,6 +33,8 @@ export interface ModelConfig {
   cnn?: CnnShape;
   /** The CRNN's trunk, GRU and training chunks (crnnDefaults when absent). */
   crnn?: CrnnShape;
+  /** The chords the model was trained to tell apart (its labels and templates; majmin when absent). Only the CNN takes another. */
+  vocab?: VocabularyName;
 }
 
 export function buildModel(config: ModelConfig): ChromaModel {
@@ -39,7 +42,7 @@ export function buildModel(config: ModelConfig): ChromaModel {
     case 'hand-chroma': return handChroma(config.feature, config.gain ?? 1);
     case 'learned-chroma': return learnedChroma(config.feature, config.init === 'random' ? { from: 'random', seed: config.seed ?? 0 } : { from: 'octave', gain: config.gain ?? 1 }, config.loss);
     case 'network': return chromaNetwork(config.feature.nFft / 2 + 1, config.hidden ?? [256, 64], config.seed ?? 0, config.dropout ?? 0, config.loss);
-    case 'cnn': return chromaCnn(config.feature.nBins, config.cnn ?? cnnDefaults, config.seed ?? 0, config.dropout ?? 0, config.loss);
+    case 'cnn': return chromaCnn(config.feature.nBins, config.cnn ?? cnnDefaults, config.seed ?? 0, config.dropout ?? 0, config.loss, config.vocab);
     case 'crnn': return chromaCrnn(config.feature.nBins, config.crnn ?? crnnDefaults, config.seed ?? 0, config.dropout ?? 0, config.loss);
     case 'fir': return firChroma(config.feature, { gain: config.gain ?? 1, trainChroma: config.trainChroma }, config.loss);
   }

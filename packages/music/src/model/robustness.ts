@@ -55,9 +55,11 @@ async function degradeClips(clips: readonly DatasetClip[], condition: Degradatio
   return out;
 }
 
-/** Each model's scores on `clips` under `condition`, with the templates of `vocabulary` and the decoding given. */
+/**
+ * Each model's scores on `clips` under `condition`, with the decoding given and the
+ * templates of `vocabulary` (default: each model's own, majmin for the hand-designed chroma).
+ */
 export async function scoreUnder(models: readonly ScoredModel[], clips: readonly DatasetClip[], condition: Degradation, device: AcquiredDevice, options: { decoding: ChordDecoding; vocabulary?: VocabularyName }): Promise<Scores[]> {
-  const vocabulary = chordVocabulary(options.vocabulary ?? 'majmin');
   const feature = models[0]!.loaded.config.feature;
   for (const { name, loaded } of models) {
     if (JSON.stringify(loaded.config.feature) !== JSON.stringify(feature)) throw new Error(`scoreUnder: model '${name}' reads other features than '${models[0]!.name}'; score them in separate calls.`);
@@ -66,6 +68,7 @@ export async function scoreUnder(models: readonly ScoredModel[], clips: readonly
   const results: Scores[] = [];
   for (const { loaded } of models) {
     const { model, config } = loaded;
+    const vocabulary = chordVocabulary(options.vocabulary ?? config.vocab ?? 'majmin');
     const scores = templateLogScores(model.chroma, T.shared(vocabulary.templates.map((row) => [...row]), 'templates'));
     const forward = compile({ inputs: [model.features], outputs: [T.argmax(scores, 1), scores], device });
     const predictions = [];
@@ -92,15 +95,16 @@ export async function robustnessTable(models: readonly ScoredModel[], clips: rea
   return rows;
 }
 
-/** The table in Markdown: majmin per model (and its loss against clean), then N recall. */
-export function formatRobustnessTable(models: readonly ScoredModel[], rows: readonly RobustnessRow[]): string {
+/** The table in Markdown: majmin per model (and its change from clean), then N recall; with `rule` 'sevenths', sevenths instead of majmin. */
+export function formatRobustnessTable(models: readonly ScoredModel[], rows: readonly RobustnessRow[], rule: 'majmin' | 'sevenths' = 'majmin'): string {
+  const score = (scores: Scores): number => (rule === 'majmin' ? scores.majmin : scores.rules.sevenths);
   const percent = (value: number | null): string => (value === null ? 'n/a' : (100 * value).toFixed(1));
   const clean = rows[0]?.scores;
-  const header = `| condition | ${models.map((m) => `${m.name} majmin`).join(' | ')} | ${models.map((m) => `${m.name} N recall`).join(' | ')} |`;
-  const rule = `| --- | ${models.map(() => '---:').join(' | ')} | ${models.map(() => '---:').join(' | ')} |`;
+  const header = `| condition | ${models.map((m) => `${m.name} ${rule}`).join(' | ')} | ${models.map((m) => `${m.name} N recall`).join(' | ')} |`;
+  const divider = `| --- | ${models.map(() => '---:').join(' | ')} | ${models.map(() => '---:').join(' | ')} |`;
   const lines = rows.map((row) => {
-    const majmin = row.scores.map((scores, m) => `${percent(scores.majmin)}${clean && row !== rows[0] ? ` (${(100 * (scores.majmin - clean[m]!.majmin)).toFixed(1)})` : ''}`);
+    const majmin = row.scores.map((scores, m) => `${percent(score(scores))}${clean && row !== rows[0] ? ` (${(100 * (score(scores) - score(clean[m]!))).toFixed(1)})` : ''}`);
     return `| ${row.condition} | ${majmin.join(' | ')} | ${row.scores.map((scores) => percent(scores.noChordRecall)).join(' | ')} |`;
   });
-  return [header, rule, ...lines].join('\n');
+  return [header, divider, ...lines].join('\n');
 }
