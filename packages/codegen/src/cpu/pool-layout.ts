@@ -7,7 +7,7 @@ export const maxTasksPerBatch = 1023;
 export const maxArity = 16;
 export const errorCapacity = 2048; // UTF-16 code units of the first error message
 // Int32 slots of the control block.
-export const slot = { word: 0, sleepers: 1, claim: 2, done: 3, error: 4, errorLength: 5, module: 6, export: 7, arity: 8 } as const;
+export const slot = { word: 0, sleepers: 1, claim: 2, done: 3, error: 4, errorLength: 5, module: 6, export: 7, arity: 8, ready: 9 } as const;
 export const controlInts = 16;
 // The generation word: generation << 2 | command.
 export const command = { run: 0, register: 1, shutdown: 2 } as const;
@@ -72,6 +72,7 @@ function instantiate({ id, module }) {
 export function workerLoopSource(host: { sleep: string; receive: string }): string {
   return `
 let seen = 0; // the word at creation: a run published before this thread started is still seen
+Atomics.add(control, ${slot.ready}, 1); // the pool waits for every worker to get here
 for (;;) {
   let word = Atomics.load(control, ${slot.word});
   for (let spin = 0; word === seen && spin < ${spinIterations}; spin++) word = Atomics.load(control, ${slot.word});

@@ -10,8 +10,10 @@
 // A trap in a task becomes an Error thrown by `run` (remaining tasks of that run skipped).
 // Workers are started by the host (#host: Node's worker_threads, a browser's Web Workers,
 // whose loop sleeps in Atomics.waitAsync; a page's main thread may not Atomics.wait, so
-// there it spins until the workers are done). Also left out:
-// noticing a worker killed from outside mid-run (workers never throw past their loop).
+// there it spins until the workers are done). A worker that stops (an 'exit' or 'error'
+// event) makes the next run or registration throw, and create() waits until every worker
+// has entered its loop. Left out: noticing a worker killed from outside during a run
+// (the events arrive through the event loop, which a run's wait blocks).
 import { host } from '#host';
 import type { PoolWorker } from '../host/types.ts';
 import { command, controlInts, errorCapacity, maxArity, maxTasksPerBatch, slot, spinIterations } from './pool-layout.ts';
@@ -49,7 +51,36 @@ export class ThreadPool {
     const controlBuffer = new SharedArrayBuffer(controlInts * 4 + maxTasksPerBatch * maxArity * 8 + errorCapacity * 2);
     const workers = await Promise.all(Array.from({ length: threads - 1 }, (_, index) =>
       host.startPoolWorker({ control: controlBuffer, memory, thread: index + 1, v8Flags })));
-    return new ThreadPool(memory, threads, workers, controlBuffer);
+    const pool = new ThreadPool(memory, threads, workers, controlBuffer);
+    await pool.untilReady();
+    return pool;
+  }
+
+  /** Waits (without blocking the event loop) until every worker has entered its loop; a worker that stops first, or a slow start, is an error. */
+  private async untilReady(timeoutMs = 20000): Promise<void> {
+    const started = performance.now();
+    while (Atomics.load(this.control, slot.ready) < this.workers.length) {
+      this.assertWorkersRunning('starting');
+      if (performance.now() - started > timeoutMs) {
+        await this.close();
+        throw new Error(`ThreadPool: ${this.workers.length - Atomics.load(this.control, slot.ready)} of ${this.workers.length} worker threads did not start within ${timeoutMs / 1000} s`);
+      }
+      await new Promise((resolve) => setTimeout(resolve, 1));
+    }
+  }
+
+  /**
+   * A worker that stopped (its 'exit' or 'error' arrives through the event loop, so between
+   * calls, not during a run's wait) would leave a run waiting for it forever: an error instead.
+   */
+  private assertWorkersRunning(doing: string): void {
+    for (const [index, worker] of this.workers.entries()) {
+      const why = worker.stopped();
+      if (why === undefined) continue;
+      this.closed = true;
+      for (const other of this.workers) void other.terminate();
+      throw new Error(`ThreadPool: the cpu device's worker thread ${index + 1} stopped (${why}) before ${doing}; this device cannot run kernels any more (restart the process, or set THEORBO_CPU_THREADS=1 for no workers)`);
+    }
   }
 
   /** Compiles a module, instantiates it on every thread; returns its id for `run`. */
@@ -196,5 +227,6 @@ export class ThreadPool {
 
   private assertOpen(what: string): void {
     if (this.closed) throw new Error(`ThreadPool.${what}: the pool is closed`);
+    this.assertWorkersRunning(`ThreadPool.${what}`);
   }
 }

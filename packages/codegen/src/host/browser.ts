@@ -67,13 +67,17 @@ const canStartWorkers = typeof page.Worker === 'function' && typeof page.Blob ==
 function startPoolWorker(data: PoolWorkerData): Promise<PoolWorker> {
   const url = page.URL!.createObjectURL(new page.Blob!([workerSource], { type: 'text/javascript' }));
   const worker = new page.Worker!(url, { name: `theorbo cpu ${data.thread}` });
+  let stopped: string | undefined;
   return new Promise((resolve, reject) => {
     worker.addEventListener('message', (event) => {
       if (event.data !== 'online') return;
       page.URL!.revokeObjectURL(url);
-      resolve({ post: (message) => worker.postMessage(message), terminate: async () => worker.terminate() });
+      resolve({ post: (message) => worker.postMessage(message), terminate: async () => worker.terminate(), stopped: () => stopped });
     });
-    worker.addEventListener('error', (event) => reject(new Error(`a cpu device worker failed to start: ${event.message ?? 'no message'}`)));
+    worker.addEventListener('error', (event) => {
+      stopped ??= `it raised ${event.message ?? 'an error with no message'}`;
+      reject(new Error(`a cpu device worker failed to start: ${event.message ?? 'no message'}`));
+    });
     worker.postMessage({ start: { control: data.control, memory: data.memory, thread: data.thread } });
   });
 }

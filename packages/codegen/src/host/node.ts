@@ -107,10 +107,13 @@ function startPoolWorker(data: PoolWorkerData): Promise<PoolWorker> {
   const worker = new Worker(workerSource, { eval: true, execArgv: [], workerData: { ...data, port: port2 }, transferList: [port2] });
   port1.unref();
   // Referenced until it is online, or the process could exit while we wait for it.
+  let stopped: string | undefined;
+  worker.on('error', (error) => void (stopped ??= `it raised ${error.stack ?? error}`));
+  worker.once('exit', (code) => void (stopped ??= `it exited with code ${code}`));
   return new Promise((resolve, reject) => {
     worker.once('online', () => {
       worker.unref();
-      resolve({ post: (message) => port1.postMessage(message), terminate: () => worker.terminate() });
+      resolve({ post: (message) => port1.postMessage(message), terminate: () => worker.terminate(), stopped: () => stopped });
     });
     worker.once('error', reject);
   });

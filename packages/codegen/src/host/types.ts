@@ -19,6 +19,8 @@ export interface PoolWorkerData { control: SharedArrayBuffer; memory: WebAssembl
 export interface PoolWorker {
   post(message: { id: number; module: WebAssembly.Module }): void;
   terminate(): Promise<unknown>;
+  /** Why the worker stopped (an error it raised, or its exit), once the host has told us. */
+  stopped(): string | undefined;
 }
 
 export interface Host {
