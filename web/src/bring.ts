@@ -1,37 +1,48 @@
 // The Bring your model view: either the weights.npz + config.json that `theorbo train`
 // (saveModel) writes, checked and rebuilt by the music package's decodeChromaModel, or a
-// graph saved with saveGraph whose one input is the CQT frames [frames, 84] (the default
-// features: log1p(100·|CQT|) at 22050 Hz, hop 512) and whose first output is the chroma
-// [frames, 12]; then run on an audio file like Listen. A bad file is reported with its
-// name and what is wrong.
+// saved graph (`theorbo export-graph`, or saveGraph): graph.json alone, or graph.json with
+// the values.npz it names. A graph with a model config in its metadata computes that
+// model's input; one without takes the default CQT frames [frames, 84]
+// (chromaModelFromGraph). Then run on an audio file like Listen. A bad file is reported
+// with its name and what is wrong.
 
-import * as T from '@theorbo/graph';
-import { decodeChromaModel, featureDefaults } from '@theorbo/music/browser';
+import { savedGraphFormat } from '@theorbo/graph';
+import { chromaModelFromGraph, decodeChromaModel, decodeGraphFiles, graphValuesFile } from '@theorbo/music/browser';
 import type { LoadedModel } from './engine.ts';
 
 /** The model in the chosen files; errors name the file and the field. */
 export async function loadModelFiles(files: readonly File[]): Promise<{ loaded: LoadedModel; summary: string }> {
-  const weights = files.find((file) => file.name.endsWith('.npz'));
-  const json = files.find((file) => file.name.endsWith('.json'));
-  if (json && !weights) return loadSavedGraph(json);
-  if (!weights || !json) {
-    throw new Error(`choose both files of a model folder (weights.npz and config.json), or one saved graph (.json); chosen: ${files.map((file) => file.name).join(', ') || 'none'}`);
+  const npz = files.filter((file) => file.name.endsWith('.npz'));
+  const json = files.filter((file) => file.name.endsWith('.json'));
+  const chosen = files.map((file) => file.name).join(', ') || 'none';
+  if (json.length !== 1 || npz.length > 1 || files.length !== json.length + npz.length) {
+    throw new Error(`choose the two files of a model folder (weights.npz and config.json), or a saved graph (graph.json, with its values.npz if it has one); chosen: ${chosen}`);
   }
-  const bytes = { weights: new Uint8Array(await weights.arrayBuffer()), config: new Uint8Array(await json.arrayBuffer()) };
-  const loaded = decodeChromaModel(bytes, { weights: weights.name, config: json.name });
+  const text = await json[0]!.text();
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch (error) {
+    throw new Error(`${json[0]!.name} is not JSON (${(error as Error).message})`);
+  }
+  const isGraph = (parsed as { format?: unknown } | null)?.format === savedGraphFormat;
+  if (isGraph) return loadSavedGraph(json[0]!, text, parsed, npz[0]);
+  if (!npz[0]) throw new Error(`${json[0]!.name} is not a saved graph (its format is not 'theorbo-graph'); a model's config.json needs its weights.npz chosen with it`);
+  const bytes = { weights: new Uint8Array(await npz[0].arrayBuffer()), config: new TextEncoder().encode(text) };
+  const loaded = decodeChromaModel(bytes, { weights: npz[0].name, config: json[0]!.name });
   const params = loaded.model.params.map((param) => `${param.name}[${param.shape.join('×')}]`).join(', ');
   return { loaded, summary: `${loaded.config.kind} model: ${params || 'no parameters'}; features at ${loaded.config.feature.sampleRate} Hz, hop ${loaded.config.feature.hop}` };
 }
 
-async function loadSavedGraph(file: File): Promise<{ loaded: LoadedModel; summary: string }> {
-  const graph = T.loadGraph(await file.text(), { file: file.name });
-  const [features] = graph.inputs, [chroma] = graph.outputs;
-  const fail = (problem: string): never => { throw new Error(`${file.name}: ${problem}; a chroma graph takes the CQT frames [frames, ${featureDefaults.nBins}] and gives the chroma [frames, 12] first`); };
-  if (graph.inputs.length !== 1 || !features) fail(`the graph has ${graph.inputs.length} inputs`);
-  if (features!.ndim !== 2 || (features!.shape[1] !== null && features!.shape[1] !== featureDefaults.nBins)) fail(`its input is ${features!.type}`);
-  if (!chroma || chroma.ndim !== 2 || (chroma.shape[1] !== null && chroma.shape[1] !== 12)) fail(`its first output is ${chroma?.type ?? 'missing'}`);
+async function loadSavedGraph(file: File, text: string, parsed: unknown, npz: File | undefined): Promise<{ loaded: LoadedModel; summary: string }> {
+  const valuesFile = graphValuesFile(parsed);
+  if (valuesFile !== undefined && !npz) throw new Error(`${file.name} keeps its weights in ${valuesFile}: choose that file together with ${file.name}`);
+  if (valuesFile === undefined && npz) throw new Error(`${file.name} holds its weights inline and names no values file; ${npz.name} does not belong to it`);
+  const graph = decodeGraphFiles(text, npz && new Uint8Array(await npz.arrayBuffer()), { graph: file.name, values: npz?.name });
+  const loaded = chromaModelFromGraph(graph, file.name);
+  const shared = graph.shared.map((variable) => `${variable.name ?? '?'}[${variable.shape.join('×')}]`).join(', ');
   return {
-    loaded: { model: { features: features!, chroma: chroma! }, config: { kind: 'learned-chroma', feature: featureDefaults } },
-    summary: `saved graph: ${features!.type} → ${chroma!.type}, ${graph.shared.length} shared variables (${graph.shared.map((variable) => variable.name ?? '?').join(', ')})`,
+    loaded,
+    summary: `saved graph (${loaded.config.kind}${valuesFile ? `, values in ${npz!.name}` : ''}): ${loaded.model.features.type} → ${loaded.model.chroma.type}, ${graph.shared.length} shared variables (${shared})`,
   };
 }

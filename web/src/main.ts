@@ -101,19 +101,22 @@ stopButton.addEventListener('click', () => session?.stop());
 
 // Bring your model.
 const bring: RecognitionPanel = { status: byId('bring-status'), canvas: byId('bring-canvas'), download: byId('bring-download'), table: byId('bring-lab') };
-let brought: LoadedModel | undefined;
+// A model chosen after the audio runs on that audio at once (choosing the same audio file
+// again would fire no change event).
+let brought: LoadedModel | undefined, broughtAudio: File | undefined;
 byId<HTMLInputElement>('bring-model').addEventListener('change', async (event) => {
   const files = [...((event.target as HTMLInputElement).files ?? [])];
   try {
     const { loaded, summary } = await loadModelFiles(files);
     brought = loaded;
-    bring.status.textContent = `${summary}; now choose an audio file`;
     byId<HTMLInputElement>('bring-audio').disabled = false;
+    bring.status.textContent = broughtAudio ? `${summary}; analysing ${broughtAudio.name} with it…` : `${summary}; now choose an audio file`;
+    if (broughtAudio) await analyseFile(bring, broughtAudio, broughtAudio.name, loaded);
   } catch (error) {
     bring.status.textContent = `error: ${(error as Error).message}`;
   }
 });
 byId<HTMLInputElement>('bring-audio').addEventListener('change', (event) => {
-  const file = (event.target as HTMLInputElement).files?.[0];
-  if (file && brought) void analyseFile(bring, file, file.name, brought);
+  broughtAudio = (event.target as HTMLInputElement).files?.[0];
+  if (broughtAudio && brought) void analyseFile(bring, broughtAudio, broughtAudio.name, brought);
 });

@@ -37,6 +37,7 @@ export * from './model/features.ts';
 export * from './model/models.ts';
 export * from './model/registry.ts';
 export * from './model/saved-chroma.ts';
+export * from './model/chroma-graph.ts';
 export * from './model/recognize.ts';
 export { checkModelConfig } from './model/config-schema.ts';
 

@@ -2,7 +2,8 @@
 // loadGraphFiles) and as bytes (encodeGraphFiles / decodeGraphFiles, what the page uses):
 // round trips that train a step on the device first (so the values are read back from
 // it), the inline variant, and the errors for a missing, corrupt or foreign values file,
-// each naming the path and the reason.
+// each naming the path and the reason. A chroma model saved so (with its config in the
+// metadata, as `theorbo export-graph` does) gives the model's chroma again.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -10,7 +11,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as T from '@theorbo/graph';
 import { grad } from '@theorbo/autodiff';
-import { compile } from '@theorbo/codegen';
+import { acquireDevice, compile } from '@theorbo/codegen';
+import { chromaGraphMetadata, chromaModelFromGraph } from '../src/model/chroma-graph.ts';
+import { featureDefaults } from '../src/model/features.ts';
+import { learnedChroma } from '../src/model/models.ts';
+import { chromaOfSignal } from '../src/model/recognize.ts';
 import { decodeGraphFiles, decodeNpz, encodeGraphFiles, encodeNpz, graphPaths, loadGraphFiles, saveGraphFiles } from '../src/train/index.ts';
 import { FileFormatError } from '../src/files/file-format-error.ts';
 
@@ -92,6 +97,26 @@ test('a missing, corrupt, truncated or foreign values.npz, and a missing graph.j
   fails(new RegExp(`^loadGraph: ${quoted(paths.graph)} at variables\\[\\d+\\]\\.value\\.member: ${quoted(paths.values!)}('s array 'w' is float32\\[3\\], but the graph expects float32\\[4,3\\]| has no array 'b')`));
   rmSync(paths.graph);
   fails(new RegExp(`^loadGraphFiles: ${quoted(paths.graph)} cannot be read: no such file`));
+});
+
+test('a chroma model saved as a graph with its config gives the model\'s chroma; a graph that is no chroma model is refused naming the file', async () => {
+  const model = learnedChroma(featureDefaults, { from: 'octave', gain: 0.6 });
+  const config = { kind: 'learned-chroma' as const, feature: featureDefaults, init: 'octave' as const };
+  const folder = join(dir, 'chroma');
+  await saveGraphFiles(folder, model.chroma, { inputs: [model.features], metadata: chromaGraphMetadata(config) });
+  const fromGraph = chromaModelFromGraph(loadGraphFiles(folder), 'chroma/graph.json');
+  assert.equal(fromGraph.config, config);
+  const rate = featureDefaults.sampleRate;
+  const signal = Float32Array.from({ length: rate }, (_, n) => [220, 277.18, 329.63].reduce((sum, f) => sum + Math.sin((2 * Math.PI * f * n) / rate), 0) / 3);
+  const device = await acquireDevice({ prefer: 'cpu' });
+  const want = await chromaOfSignal(signal, { model, config }, device);
+  const got = await chromaOfSignal(signal, fromGraph, device);
+  sameArray(got.chroma, want.chroma, 'chroma');
+  const x = T.matrix('x'), y = T.matrix('y');
+  assert.throws(() => chromaModelFromGraph(T.loadGraph(T.saveGraph(T.add(x, y), { inputs: [x, y] })), 'two.json'), /^two\.json: the graph has 2 inputs; a chroma graph takes the CQT frames \[frames, 84\]/);
+  const wide = T.tensor('float32', [null, 84], 'cqt');
+  assert.throws(() => chromaModelFromGraph(T.loadGraph(T.saveGraph(T.matmul(wide, T.constant(new Float32Array(84 * 13), { shape: [84, 13] })), { inputs: [wide] })), 'wide.json'), /wide\.json: its first output is float32\[\?,13\]/);
+  assert.throws(() => chromaModelFromGraph(T.loadGraph(T.saveGraph(model.chroma, { inputs: [model.features], metadata: { kind: 'theorbo-chroma-model', config: { kind: 'nonsense' } } })), 'bad.json'), /bad\.json \(metadata\)/);
 });
 
 test.run();

@@ -37,6 +37,7 @@ import { loadFrontEnd, type RhythmFrontEnd } from '../rhythm/index.ts';
 import { lockRunFolder, prepareFreshRun } from './run-folder.ts';
 import { adoptParentTerminal, progressWanted } from './terminal.ts';
 import { chromaNorms, defaultChromaNorm, frameFileFormats, normalizeRows, pitchClassColumns, writeFrameFile, type ChromaNormName, type FrameFileFormat } from './frame-files.ts';
+import { addExportGraphCommand } from './export-graph-command.ts';
 
 async function device(kind: DeviceKind | undefined, log: (line: string) => void = console.log): Promise<AcquiredDevice> {
   const acquired = await acquireDevice(kind ? { prefer: kind } : {});
@@ -251,6 +252,8 @@ program.command('chords <audio>').description('recognize the chords of an audio 
     writeLab(out, segments);
     console.log(`wrote ${out}: ${segments.length} segments (${[...new Set(segments.map((s) => s.label))].slice(0, 8).join(', ')}${segments.length > 8 ? ', …' : ''})`);
   });
+
+addExportGraphCommand(program);
 
 // The rhythm and feature commands write data to stdout (or --out), so their device line goes to stderr.
 const dataDevice = (): Promise<AcquiredDevice> => device(deviceOption(), (line) => console.error(line));

@@ -8,6 +8,7 @@ export * from './experiment.ts';
 export * from './registry.ts';
 export * from './load.ts';
 export * from './saved-chroma.ts';
+export * from './chroma-graph.ts';
 export { checkModelConfig } from './config-schema.ts';
 export * from './fir.ts';
 export * from './fir-experiment.ts';
