@@ -35,6 +35,7 @@ import { clipsFlag, epochsFlag, hiddenFlag, melBandsFlag, mfccCountFlag, oddFram
 import { analysisRate, beatsOf, matrixCsv, melOf, mfccOf, mixClicks, onsetTimesOf, tempoCurveOf, tempoOf } from './rhythm-commands.ts';
 import { loadFrontEnd, type RhythmFrontEnd } from '../rhythm/index.ts';
 import { lockRunFolder, prepareFreshRun } from './run-folder.ts';
+import { expandInputs, forEachInput, outputPaths } from './input-files.ts';
 import { adoptParentTerminal, progressWanted } from './terminal.ts';
 import { chromaNorms, defaultChromaNorm, frameFileFormats, normalizeRows, pitchClassColumns, writeFrameFile, type ChromaNormName, type FrameFileFormat } from './frame-files.ts';
 import { addExportGraphCommand } from './export-graph-command.ts';
@@ -201,56 +202,74 @@ const dataPlan = (flags: DataFlags): Partial<PlanSettings> => ({
 /** `--model templates` names the hand-designed chroma (as no --model does); a folder called templates is ./templates. */
 const modelFolder = (model: string | undefined): string | undefined => (model === 'templates' ? undefined : model);
 
-/** The chroma and class log scores of an audio file; with `viterbiOnDevice`, also the Viterbi path decoded by viterbiGraph in the same compiled function. */
-async function chromaOf(audioPath: string, modelDir: string | undefined, vocabularyName: VocabularyName = 'majmin', viterbiOnDevice?: { selfTransition: number }) {
+/**
+ * The chroma and class log scores of audio files under one model: the model is loaded and
+ * its graph built once, compiled for the device at the first file read (so a bad first
+ * file starts no device); with `viterbiOnDevice`, also the Viterbi path decoded by
+ * viterbiGraph in the same compiled function.
+ */
+function chromaSession(modelDir: string | undefined, vocabularyName: VocabularyName = 'majmin', viterbiOnDevice?: { selfTransition: number }) {
   const vocabulary = chordVocabulary(vocabularyName);
   const { model, config } = loadChromaModel(modelFolder(modelDir));
-  const signal = await loadMono(audioPath, config.feature.sampleRate);
-  const acquired = await device(deviceOption());
-  const features = clipFeatures(signal, [], config.feature);
   const scores = templateLogScores(model.chroma, T.shared(vocabulary.templates.map((row) => [...row]), 'templates'));
   const path = viterbiOnDevice === undefined ? [] : [viterbiGraph(scores, T.constant(stickyTransitions(vocabulary.labels.length, viterbiOnDevice.selfTransition))).path];
-  const forward = compile({ inputs: [model.features], outputs: [model.chroma, scores, ...path], device: acquired });
-  const input = config.kind === 'fir' ? firWindows([{ audio: signal }], config.feature, 1) : clipInput(config, features);
-  const [chroma, logScores, decoded] = (await forward(input)) as T.NDArray[];
-  return { chroma: chroma!, logScores: logScores!, devicePath: decoded, features, config, vocabulary, duration: signal.length / config.feature.sampleRate };
+  let forward: ReturnType<typeof compile> | undefined;
+  const run = async (audioPath: string) => {
+    const signal = await loadMono(audioPath, config.feature.sampleRate);
+    forward ??= compile({ inputs: [model.features], outputs: [model.chroma, scores, ...path], device: await device(deviceOption()) });
+    const features = clipFeatures(signal, [], config.feature);
+    const input = config.kind === 'fir' ? firWindows([{ audio: signal }], config.feature, 1) : clipInput(config, features);
+    const [chroma, logScores, decoded] = (await forward(input)) as T.NDArray[];
+    return { chroma: chroma!, logScores: logScores!, devicePath: decoded, features, duration: signal.length / config.feature.sampleRate };
+  };
+  return { config, vocabulary, run };
 }
 
-program.command('chroma <audio>').description('write the chromagram of an audio file as CSV (a header row time,C,Db,…,B, then one row per frame) or NPY, and PNG')
+program.command('chroma <audio...>').description('write the chromagram of each audio file (or of the audio files in a folder) as CSV (a header row time,C,Db,…,B, then one row per frame) or NPY, and PNG')
   .option('--model <dir>', 'a learned model (default: hand-designed chroma)')
-  .option('--out <prefix>', 'output path prefix (default: the audio file name)')
+  .option('--out <path>', 'an output path prefix for one file; with several, a folder for all outputs (default: beside each input, named after it)')
   .option('--norm <norm>', `each frame divided by its max (the strongest pitch class reads 1), l1 or l2 norm, or none (the model's output as it is); default ${defaultChromaNorm}`, oneOf(chromaNorms), defaultChromaNorm)
   .option('--format <format>', 'csv (default) or npy: a float64 [frames, 13] array for numpy.load, column 0 the time', oneOf(frameFileFormats), 'csv')
-  .action(async (audio: string, options: { model?: string; out?: string; norm: ChromaNormName; format: FrameFileFormat }) => {
-    const { chroma, features, config } = await chromaOf(audio, options.model);
-    const prefix = options.out ?? basename(audio).replace(/\.[^.]+$/, '');
-    const values = normalizeRows(chroma.data, 12, options.norm);
-    const dataPath = writeFrameFile(prefix, options.format, features.times, values, pitchClassColumns, 'chroma');
-    const columns = Array.from({ length: 12 }, (_, k) => Array.from(features.times, (_, f) => values[f * 12 + k]!));
-    const figure = heatmapSvg(columns, { title: `Chromagram of ${basename(audio)}`, x: { label: 'time (s)', ticks: timeTicks(features.times.length, config.feature.hop / config.feature.sampleRate) }, y: { label: 'pitch class', ticks: pitchClassTicks() }, colorbar: `chroma (${options.norm === 'none' ? 'not normalized' : `${options.norm}-normalized`})` });
-    writeFigure(prefix, figure);
-    console.log(`wrote ${dataPath}, ${prefix}.svg and ${prefix}.png (${features.times.length} frames, ${options.norm} norm)`);
+  .action(async (audios: string[], options: { model?: string; out?: string; norm: ChromaNormName; format: FrameFileFormat }) => {
+    const { files, several } = expandInputs('chroma', audios);
+    const prefixes = outputPaths('chroma', files, several, options.out);
+    const { config, run } = chromaSession(options.model);
+    await forEachInput('chroma', files, async (audio, index) => {
+      const { chroma, features } = await run(audio);
+      const prefix = prefixes[index]!;
+      const values = normalizeRows(chroma.data, 12, options.norm);
+      const dataPath = writeFrameFile(prefix, options.format, features.times, values, pitchClassColumns, 'chroma');
+      const columns = Array.from({ length: 12 }, (_, k) => Array.from(features.times, (_, f) => values[f * 12 + k]!));
+      const figure = heatmapSvg(columns, { title: `Chromagram of ${basename(audio)}`, x: { label: 'time (s)', ticks: timeTicks(features.times.length, config.feature.hop / config.feature.sampleRate) }, y: { label: 'pitch class', ticks: pitchClassTicks() }, colorbar: `chroma (${options.norm === 'none' ? 'not normalized' : `${options.norm}-normalized`})` });
+      writeFigure(prefix, figure);
+      console.log(`wrote ${dataPath}, ${prefix}.svg and ${prefix}.png (${features.times.length} frames, ${options.norm} norm)`);
+    });
   });
 
-program.command('chords <audio>').description('recognize the chords of an audio file and write a .lab file')
+program.command('chords <audio...>').description('recognize the chords of each audio file (or of the audio files in a folder) and write a .lab file for each')
   .option('--model <dir>', 'a learned model folder, or templates: the hand-designed chroma (the default)')
-  .option('--out <path>', 'the .lab path (default: the audio file name with .lab)')
+  .option('--out <path>', 'the .lab path for one file; with several, a folder for all .lab files (default: beside each input, named after it)')
   .option('--decode <decoder>', 'viterbi (an HMM over chords), median (a majority filter) or none (each frame alone); default viterbi', oneOf(chordDecoders))
   .option('--self-transition <p>', `Viterbi's probability of staying on a chord from one frame to the next (default ${chordDecodingDefaults.selfTransition}; higher: fewer changes)`, openProbability)
   .option('--median-width <frames>', `the median filter's window, odd (default ${chordDecodingDefaults.medianWidth})`, oddFrames)
   .option('--vocab <name>', 'the chords to choose from: majmin (24 triads and N), sevenths (+ 7, maj7, min7) or full (+ dim, aug, sus2, sus4); Harte labels', oneOf(vocabularyNames), 'majmin')
   .option('--decode-on <where>', 'host (default: Viterbi in JS, milliseconds) or device (Viterbi as a graph, a scan over frames, compiled with the model for --device)', oneOf(['host', 'device'] as const), 'host')
-  .action(async (audio: string, options: { model?: string; out?: string; vocab: VocabularyName; decodeOn: 'host' | 'device' } & DecodeFlags) => {
+  .action(async (audios: string[], options: { model?: string; out?: string; vocab: VocabularyName; decodeOn: 'host' | 'device' } & DecodeFlags) => {
     const decoding = decodingOf(options);
     if (options.decodeOn === 'device' && decoding.decoder !== 'viterbi') throw new UsageError(`--decode-on device runs Viterbi as a graph; --decode ${decoding.decoder} runs on the host only.`);
     const onDevice = options.decodeOn === 'device' ? { selfTransition: decoding.selfTransition! } : undefined;
-    const { logScores, devicePath, config, vocabulary, duration } = await chromaOf(audio, options.model, options.vocab, onDevice);
-    const decoded = devicePath !== undefined ? Array.from(devicePath.data) : decodeChordFrames(logScores, decoding);
-    // framesToSegments merges runs of equal frame labels, so no two neighbouring segments share a label.
-    const segments = framesToSegments(decoded, config.feature.hop, config.feature.sampleRate, { offset: -config.feature.hop / 2 / config.feature.sampleRate, duration, labels: vocabulary.labels });
-    const out = options.out ?? audio.replace(/\.[^.]+$/, '') + '.lab';
-    writeLab(out, segments);
-    console.log(`wrote ${out}: ${segments.length} segments (${[...new Set(segments.map((s) => s.label))].slice(0, 8).join(', ')}${segments.length > 8 ? ', …' : ''})`);
+    const { files, several } = expandInputs('chords', audios);
+    const labPaths = outputPaths('chords', files, several, options.out, '.lab');
+    const { config, vocabulary, run } = chromaSession(options.model, options.vocab, onDevice);
+    await forEachInput('chords', files, async (audio, index) => {
+      const { logScores, devicePath, duration } = await run(audio);
+      const decoded = devicePath !== undefined ? Array.from(devicePath.data) : decodeChordFrames(logScores, decoding);
+      // framesToSegments merges runs of equal frame labels, so no two neighbouring segments share a label.
+      const segments = framesToSegments(decoded, config.feature.hop, config.feature.sampleRate, { offset: -config.feature.hop / 2 / config.feature.sampleRate, duration, labels: vocabulary.labels });
+      const out = labPaths[index]!;
+      writeLab(out, segments);
+      console.log(`wrote ${out}: ${segments.length} segments (${[...new Set(segments.map((s) => s.label))].slice(0, 8).join(', ')}${segments.length > 8 ? ', …' : ''})`);
+    });
   });
 
 addExportGraphCommand(program);
