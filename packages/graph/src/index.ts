@@ -1,4 +1,8 @@
-// @theorbo/graph: types, variables, ops, the reference evaluator and graph utilities.
+/**
+ * Types, variables, ops, the reference evaluator and graph utilities.
+ *
+ * @module @theorbo/graph
+ */
 
 export * from './dtype.ts';
 export * from './type.ts';
@@ -23,6 +27,7 @@ export * from './api/nn.ts';
 export * from './api/window.ts';
 export * from './api/scan.ts';
 export { ScanBody, type ScanOutput } from './ops/scan.ts';
+export { advancedIncInto } from './ops/indexing.ts';
 export * from './hash.ts';
 export * from './clone.ts';
 export * from './debugprint.ts';

@@ -45,6 +45,7 @@ export function cpuKernel(kernel: Kernel, context: KernelContext): CpuKernel {
       case 'rows': return { run: rows(kernel, context), how: 'js', label };
       case 'matmul': return matmul(kernel, context, label);
       case 'window': return window(kernel, context, label);
+      case 'scatter': return { run: scatter(kernel, context), how: 'js', label };
       case 'scan': if (context.evaluate) return { run: onReference(kernel, context, context.evaluate), how: 'loop', label }; break;
       default: break;
     }
@@ -298,6 +299,23 @@ function jsProduct(a: Operand, b: Operand, c: Float32Array, n: number, k: number
       }
     }
   };
+}
+
+/**
+ * A scatter (advanced_inc_subtensor: the gradient of a gather) straight into its output
+ * buffer: x's values copied there, then the values added or set at the gathered offsets,
+ * with the reference's index checks (graph's advancedIncInto). Inputs the partition fused
+ * into the kernel, or an absorbed epilogue, send it to the reference instead.
+ */
+function scatter(kernel: Kernel, context: KernelContext): () => void {
+  const node = kernel.root.owner!;
+  if (node.op !== 'advanced_inc_subtensor') throw new Unsupported(`a scatter kernel of ${node.op}`);
+  if (kernel.output !== kernel.root || kernel.alsoStoresRoot) throw new Unsupported('a scatter with an epilogue');
+  const fused = node.inputs.find((input) => !context.reads.has(input) && !(input instanceof T.Constant));
+  if (fused) throw new Unsupported(`a scatter whose input ${fused.type} is computed inside its kernel`);
+  const out = context.viewOf(kernel.output);
+  const arrays = node.inputs.map((input) => new NDArray(input.dtype, input.shape as number[], context.viewOf(input)));
+  return () => T.advancedIncInto(node as T.Apply<'advanced_inc_subtensor'>, arrays, out);
 }
 
 /**

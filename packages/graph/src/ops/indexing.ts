@@ -10,10 +10,13 @@
 // goes first, followed by the other axes in order (['index', 'all', 'index'] → [...B, b, d]).
 
 import { isInteger } from '../dtype.ts';
+import { EvaluationError } from '../errors.ts';
+import type { SourceLocation } from '../location.ts';
+import type { TypedArray } from '../dtype.ts';
 import { NDArray, sizeOf } from '../ndarray.ts';
 import type { AdvancedItem, IndexingOp } from '../ops.ts';
 import { broadcastShapes, formatShape, type Dim, type TensorType } from '../type.ts';
-import { fail, type OpDefs } from './def.ts';
+import { fail, OpFailure, type OpDefs } from './def.ts';
 import { broadcastStrides } from './elementwise.ts';
 import { broadcastArray } from './movement.ts';
 import { broadcastMismatch, describeItems, subtensorShape, subtensorView, viewOffsets } from './subtensor.ts';
@@ -84,16 +87,40 @@ function writeType(selector: string, x: TensorType, y: TensorType, selected: rea
 
 /** A copy of x with y (broadcast to the selection) added at, or stored to, each offset in turn. */
 function writeAt(x: NDArray, y: NDArray, shape: readonly number[], offsets: Float64Array, mode: 'inc' | 'set'): NDArray {
-  const values = broadcastArray(y, shape, 'the value').data;
   const out = new NDArray(x.dtype, x.shape, x.data.slice());
-  const data = out.data;
-  const isBool = x.dtype === 'bool';
+  writeOffsets(out.data, x.dtype, broadcastArray(y, shape, 'the value').data, offsets, mode);
+  return out;
+}
+
+function writeOffsets(data: TypedArray, dtype: NDArray['dtype'], values: TypedArray, offsets: Float64Array, mode: 'inc' | 'set'): void {
+  const isBool = dtype === 'bool';
   for (let k = 0; k < offsets.length; k++) {
     const offset = offsets[k]!;
     if (mode === 'set') data[offset] = values[k]!;
     else data[offset] = isBool ? (data[offset]! || values[k]! ? 1 : 0) : data[offset]! + values[k]!;
   }
-  return out;
+}
+
+/**
+ * advanced_inc_subtensor written into `out`, a buffer of x's size that a device owns (x's
+ * values are copied there first unless `out` is x's own data): the scatter without the
+ * evaluator's fresh output. Bad indices fail as in `perform`, with the node's location.
+ */
+export function advancedIncInto(
+  node: { op: string; attrs: { items: readonly AdvancedItem[]; mode: 'inc' | 'set' }; location: SourceLocation | undefined },
+  inputs: readonly NDArray[], out: TypedArray,
+): void {
+  const [x, y, ...indices] = inputs;
+  const { items, mode } = node.attrs;
+  try {
+    const { shape, offsets } = gatherOffsets(x!, indices, items);
+    const values = broadcastArray(y!, shape, 'the value').data;
+    if (out !== x!.data) out.set(x!.data);
+    writeOffsets(out, x!.dtype, values, offsets, mode);
+  } catch (error) {
+    if (error instanceof OpFailure) throw new EvaluationError(node.op, error.message, node.location);
+    throw error;
+  }
 }
 
 export const indexingDefs = {
