@@ -4,7 +4,8 @@
 // In the page: one case per op kind compiled on the page's device against the reference
 // evaluator and one gradient check per differentiable op (web/test/ops-page.ts), and
 // window.theorbo.recognize on a synthesized clip gives the labels `theorbo chords` writes
-// for the same clip in Node; a graph saved in Node (saveGraph) gives Node's outputs in the
+// for the same clip in Node, and so does Listen given the clip as a file (with a
+// chromagram painted and the .lab to download); a graph saved in Node (saveGraph) gives Node's outputs in the
 // page; Bring your model, given a model folder's files or that model saved as a graph by
 // `theorbo export-graph` (graph.json + values.npz, or inline), gives `theorbo chords
 // --model`'s labels (the model's chroma is rotated by two semitones, so that its labels
@@ -37,6 +38,7 @@ interface PageGlobals {
   theorbo: { recognize(samples: Float32Array, sampleRate: number): Promise<Segment[]>; device: Promise<string> };
   navigator: { gpu?: { requestAdapter(): Promise<{ info: { vendor: string; architecture: string } } | null> } };
 }
+type StatusDoc = { document: { getElementById(id: string): { textContent: string } } };
 
 const root = join(import.meta.dirname, '..');
 const chromium = '/usr/bin/chromium-headless-shell';
@@ -149,6 +151,27 @@ test('window.theorbo.recognize gives the labels `theorbo chords` writes for the 
   assertSameChords(inPage, parseLab(readFileSync(join(scratch, 'clip.lab'), 'utf8'), 'clip.lab'), 'recognize');
 });
 
+test('Listen: the clip chosen as a file gives `theorbo chords`\'s labels, a chromagram drawn on the canvas and the .lab to download', async () => {
+  await page.click('nav button[data-view=listen]');
+  await (await page.$('#listen-file'))!.uploadFile(wav);
+  await page.waitForFunction(() => /segments in|error/.test((globalThis as unknown as StatusDoc).document.getElementById('listen-status').textContent), { timeout: 60_000 });
+  const status = await page.$eval('#listen-status', (element) => element.textContent ?? '');
+  assert.match(status, /^clip\.wav: \d+\.\d s, \d+ frames, 5 chord segments in/);
+  await cliRuns;
+  assertSameChords(parseLab(await page.$eval('#listen-lab', (element) => element.textContent ?? ''), 'the page\'s .lab'), parseLab(readFileSync(join(scratch, 'clip.lab'), 'utf8'), 'clip.lab'), 'Listen');
+  assert.match(await page.$eval('#listen-download', (element) => (element as unknown as { download: string }).download), /^clip\.lab$/);
+  // The chromagram, colour bar and chord strip paint many colours; a blank canvas has one.
+  const colours = await page.$eval('#listen-canvas', (element) => {
+    type Canvas = { width: number; height: number; getContext(kind: '2d'): { getImageData(x: number, y: number, w: number, h: number): { data: Uint8ClampedArray } } };
+    const canvas = element as unknown as Canvas;
+    const pixels = canvas.getContext('2d').getImageData(0, 0, canvas.width, canvas.height).data;
+    const seen = new Set<number>();
+    for (let i = 0; i < pixels.length; i += 4) seen.add((pixels[i]! << 16) | (pixels[i + 1]! << 8) | pixels[i + 2]!);
+    return seen.size;
+  });
+  assert.ok(colours > 100, `the chromagram canvas holds ${colours} colours`);
+});
+
 test('Bring your model: weights.npz + config.json and the clip give `theorbo chords --model`\'s labels, and the .lab to download', async () => {
   await page.click('nav button[data-view=bring]');
   const modelInput = await page.$('#bring-model');
@@ -165,7 +188,6 @@ test('Bring your model: weights.npz + config.json and the clip give `theorbo cho
   assert.match(await page.$eval('#bring-download', (element) => (element as unknown as { download: string }).download), /^clip\.lab$/);
 });
 
-type StatusDoc = { document: { getElementById(id: string): { textContent: string } } };
 /** Chooses `files` as the model in Bring your model and waits for the clip chosen before to be analysed (or an error). */
 async function bringModel(files: string[]): Promise<string> {
   await page.$eval('#bring-status', (element) => { element.textContent = ''; });
