@@ -156,7 +156,7 @@ test('Listen: the clip chosen as a file gives `theorbo chords`\'s labels, a chro
   await (await page.$('#listen-file'))!.uploadFile(wav);
   await page.waitForFunction(() => /segments in|error/.test((globalThis as unknown as StatusDoc).document.getElementById('listen-status').textContent), { timeout: 60_000 });
   const status = await page.$eval('#listen-status', (element) => element.textContent ?? '');
-  assert.match(status, /^clip\.wav: \d+\.\d s, \d+ frames, 5 chord segments in/);
+  assert.match(status, /^clip\.wav: \d+\.\d s, \d+ frames, \d+ chord segments in/);
   await cliRuns;
   assertSameChords(parseLab(await page.$eval('#listen-lab', (element) => element.textContent ?? ''), 'the page\'s .lab'), parseLab(readFileSync(join(scratch, 'clip.lab'), 'utf8'), 'clip.lab'), 'Listen');
   assert.match(await page.$eval('#listen-download', (element) => (element as unknown as { download: string }).download), /^clip\.lab$/);
