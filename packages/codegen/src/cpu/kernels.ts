@@ -224,10 +224,28 @@ function window(kernel: Kernel, context: KernelContext, label: string): CpuKerne
   return { run: () => { run(); then(); }, how, label };
 }
 
+/**
+ * `target` computed elementwise from stored buffers (`stored`, read through `viewOf`) into
+ * `viewOf(target)` as a WebAssembly SIMD kernel on the pool, if the device has the runner
+ * and the renderer a rule for it; else undefined (the caller renders JS).
+ */
+function wasmElementwise(target: Variable, context: KernelContext, stored: ReadonlySet<Variable>, viewOf: (variable: Variable) => TypedArray, writesInto?: Variable): (() => void) | undefined {
+  if (!context.wasm) return undefined;
+  try {
+    const kernel: Kernel = { kind: 'elementwise', root: target, output: target, ...(writesInto ? { writesInto } : {}) };
+    return wasmKernel(kernel, { ...context, materialized: stored, viewOf }, context.wasm);
+  } catch (error) {
+    if (error instanceof Unsupported) return undefined;
+    throw error;
+  }
+}
+
 /** A kernel's epilogue as an elementwise pass that reads its root from `rootView`. */
 function epilogue(kernel: Kernel, context: KernelContext, rootView: TypedArray): () => void {
   const root = kernel.root;
   const materialized = new Set(context.materialized).add(root);
+  const viaWasm = wasmElementwise(kernel.output, context, materialized, (variable) => (variable === root ? rootView : context.viewOf(variable)), kernel.writesInto);
+  if (viaWasm) return viaWasm;
   const builder = new JsBuilder(materialized, new Set([kernel.output]));
   const shape = kernel.output.shape as number[];
   const body = loops(builder, shape, 'i', (index) => {
@@ -267,6 +285,10 @@ function operand(variable: Variable, matrix: readonly number[], batchShape: read
   // Computed into scratch, expanded to the full batch.
   const full = [...batchShape, rows, cols];
   const scratch = context.scratch('float32', sizeOf(full)).view;
+  if (batchShape.length === 0 && variable.ndim === 2) {
+    const viaWasm = wasmElementwise(variable, context, context.materialized, (v) => (v === variable ? scratch : context.viewOf(v)));
+    if (viaWasm) return { view: scratch, strides: [0, cols, 1], prepare: [viaWasm] };
+  }
   const builder = new JsBuilder(context.materialized, new Set());
   const shaped = variable.ndim === 1 ? [variable.shape[0] as number] : (variable.shape as number[]);
   const body = loops(builder, full, 'i', (index) => {
