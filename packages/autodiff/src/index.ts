@@ -1,5 +1,9 @@
-// @theorbo/autodiff: symbolic reverse-mode gradients, higher-order helpers, gradient
-// checking, and update rules with their regularizers.
+/**
+ * Symbolic reverse-mode gradients, higher-order helpers, gradient
+ * checking, and update rules with their regularizers.
+ *
+ * @module @theorbo/autodiff
+ */
 
 export * from './grad.ts';
 export * from './rules/rule.ts';

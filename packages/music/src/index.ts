@@ -1,6 +1,10 @@
-// @theorbo/music: the talk made runnable — audio in and out, DFT/STFT, CQT, chroma, mel,
-// MFCC and onset strength as graphs, tempo and beats, chord vocabulary and MIR evaluation,
-// synthesized data, learned models, the CLI.
+/**
+ * The talk made runnable — audio in and out, DFT/STFT, CQT, chroma, mel,
+ * MFCC and onset strength as graphs, tempo and beats, chord vocabulary and MIR evaluation,
+ * synthesized data, learned models, the CLI.
+ *
+ * @module @theorbo/music
+ */
 
 export { writeFileAtomic } from './files/atomic-write.ts';
 export type { AtomicWriteHooks, AtomicWriteOptions } from './files/atomic-write.ts';

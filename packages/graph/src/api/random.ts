@@ -35,7 +35,7 @@ function checkSeed(seed: number): number {
 }
 
 export class RandomStreams {
-  /** [key, counter]: key from the seed, counter advanced by one per function call. */
+  /** `[key, counter]`: key from the seed, counter advanced by one per function call. */
   readonly state: SharedVariable;
   #draws = 0;
 

@@ -57,7 +57,7 @@ export function templateMatch(chroma: T.Variable, templates: T.Variable): T.Vari
 
 /**
  * Per-frame class log scores from the template distances, log softmax(−‖output − template‖²)
- * [batch, 25]: the softmax-distance loss's probabilities, and the emissions Viterbi
+ * `[batch, 25]`: the softmax-distance loss's probabilities, and the emissions Viterbi
  * decoding reads. Their argmax is templateMatch's nearest template.
  */
 export function templateLogScores(chroma: T.Variable, templates: T.Variable = templatesVariable()): T.Variable {
