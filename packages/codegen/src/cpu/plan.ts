@@ -15,7 +15,7 @@ import { partition } from '../lower/partition.ts';
 import type { Tuning } from '../tuning.ts';
 import { cpuKernel, type CpuKernel, type Gemm } from './kernels.ts';
 import { recordKernelTime, timingKernels } from './kernel-times.ts';
-import type { CpuMemory } from './memory.ts';
+import { copyOut, type CpuMemory } from './memory.ts';
 import type { WasmRunner } from './wasm-kernels.ts';
 
 /** Shared variables in the device memory: one region each, and the host version it holds. */
@@ -43,7 +43,7 @@ export class CpuStore {
    */
   written(shared: SharedVariable): void {
     const resident = this.residents.get(shared)!;
-    shared.setFromDevice(() => new NDArray(shared.dtype, shared.shape as number[], copyOf(resident.view)));
+    shared.setFromDevice(() => new NDArray(shared.dtype, shared.shape as number[], copyOut(resident.view)));
     resident.version = shared.version;
   }
 }
@@ -149,7 +149,7 @@ function runStep(device: CpuDeviceParts, options: { fuse: boolean; tuning: Tunin
     plans.set(key, plan);
   }
   return runCpuPlan(plan, device.store, givens.map(([, value]) => value.data), 'fast')
-    .map(({ variable, view, constant }) => constant ?? new NDArray(variable.dtype, variable.shape as number[], copyOf(view!)));
+    .map(({ variable, view, constant }) => constant ?? new NDArray(variable.dtype, variable.shape as number[], copyOut(view!)));
 }
 
 /**
@@ -175,20 +175,10 @@ export function runCpuPlan(plan: CpuPlan, store: CpuStore, values: readonly (Typ
   if (mode === 'nanguard') checkFinite(plan);
   // An output that is an updated shared variable's buffer (its old value) is copied before the update.
   const targets = new Set(plan.updates.map((update) => store.view(update.target)));
-  const results = plan.outputs.map((output) => (output.view && targets.has(output.view) ? { ...output, view: copyOf(output.view) } : output));
+  const results = plan.outputs.map((output) => (output.view && targets.has(output.view) ? { ...output, view: copyOut(output.view) } : output));
   for (const update of plan.updates) if (!update.inPlace) store.view(update.target).set(update.view);
   for (const update of plan.updates) store.written(update.target);
   return results;
-}
-
-/**
- * A copy of a view into ordinary memory. (`slice()` of a view over shared memory copies
- * element by element in V8, 40× slower than a block copy into a new array.)
- */
-function copyOf(view: TypedArray): TypedArray {
-  const copy = new (view.constructor as new (length: number) => TypedArray)(view.length);
-  copy.set(view);
-  return copy;
 }
 
 function checkFinite(plan: CpuPlan): void {

@@ -4,7 +4,7 @@
 // input without copying it, and `destroy()` gives the region back.
 
 import { NDArray, type DType, type TypedArray } from '@theorbo/graph';
-import type { CpuMemory } from '../cpu/memory.ts';
+import { copyOut, type CpuMemory } from '../cpu/memory.ts';
 import { fromWords, stageReadback } from './gpu.ts';
 import type { Runtime } from './runtime.ts';
 
@@ -78,12 +78,7 @@ export class DeviceTensor {
   /** The host copy, for the reference device (where no buffer exists, `read()` must have run). */
   hostCopy(): NDArray {
     const cpu = this.#host ? undefined : this.cpu;
-    if (cpu) {
-      // A block copy into ordinary memory (slice() of a shared view copies element by element).
-      const copy = new (cpu.view.constructor as new (length: number) => TypedArray)(cpu.view.length);
-      copy.set(cpu.view);
-      this.#host = new NDArray(this.dtype, [...this.shape], copy);
-    }
+    if (cpu) this.#host = new NDArray(this.dtype, [...this.shape], copyOut(cpu.view));
     if (!this.#host) throw new Error('DeviceTensor.hostCopy: await read() first');
     return this.#host;
   }
