@@ -66,6 +66,27 @@ test('cpu: a parameter\'s host value is copied out when asked for: the newest, a
   assert.equal([...w.get().data], [1, 1, 1], 'a host set() is uploaded before the next step');
 });
 
+test('cpu: scatters (a gather\'s gradient, incSubtensor with an index tensor) run natively and check their indices', async () => {
+  const x = T.matrix('x');
+  const rows = T.tensor('int32', [null], 'rows');
+  const y = T.matrix('y');
+  const outputs = [T.incSubtensor(T.mul(x, 2), [rows], T.exp(y)), T.setSubtensor(x, [rows], y)];
+  const fn = compile({ inputs: [x, rows, y], outputs, device: 'cpu' });
+  const values = [f(5, 3), T.array(new Int32Array([4, 0, 4, -1]), { shape: [4] }), f(4, 3)] as const;
+  const got = (await fn(...values)) as NDArray[];
+  const want = T.evaluate(outputs, [[x, values[0]], [rows, values[1]], [y, values[2]]]);
+  got.forEach((value, i) => assertClose(value, want[i]!, { rtol: 1e-6, atol: 1e-6 }, `output ${i}`));
+  const scatters = fn.cpuPlan()!.kernels.filter((kernel) => kernel.label.startsWith('scatter'));
+  assert.ok(scatters.length >= 1 && scatters.every((kernel) => kernel.how === 'js'), fn.cpuPlan()!.kernels.map((k) => `${k.label} [${k.how}]`).join('; '));
+  try {
+    await fn(values[0], T.array(new Int32Array([5]), { shape: [1] }), f(1, 3));
+    assert.unreachable('an index past the end was accepted');
+  } catch (error) {
+    assert.instance(error, T.EvaluationError);
+    assert.match((error as Error).message, /advanced_inc_subtensor: index 5 is out of range for axis 0 of a value of shape \[5,3\]/);
+  }
+});
+
 test('cpu: updates of shared variables stay on the device between calls, and the host copy follows', async () => {
   const w = T.shared(T.array(new Float32Array([1, 2, 3, 4]), { shape: [2, 2] }), 'w');
   const x = T.matrix('x');

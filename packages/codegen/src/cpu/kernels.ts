@@ -327,17 +327,33 @@ function jsProduct(a: Operand, b: Operand, c: Float32Array, n: number, k: number
  * A scatter (advanced_inc_subtensor: the gradient of a gather) straight into its output
  * buffer: x's values copied there, then the values added or set at the gathered offsets,
  * with the reference's index checks (graph's advancedIncInto). Inputs the partition fused
- * into the kernel, or an absorbed epilogue, send it to the reference instead.
+ * into the kernel are computed into scratch first; an absorbed epilogue sends it to the
+ * reference instead.
  */
 function scatter(kernel: Kernel, context: KernelContext): () => void {
   const node = kernel.root.owner!;
   if (node.op !== 'advanced_inc_subtensor') throw new Unsupported(`a scatter kernel of ${node.op}`);
   if (kernel.output !== kernel.root || kernel.alsoStoresRoot) throw new Unsupported('a scatter with an epilogue');
-  const fused = node.inputs.find((input) => !context.reads.has(input) && !(input instanceof T.Constant));
-  if (fused) throw new Unsupported(`a scatter whose input ${fused.type} is computed inside its kernel`);
+  // Inputs the partition fused into the kernel are computed into scratch first.
+  const prepare: (() => void)[] = [];
+  const arrays = node.inputs.map((input) => {
+    if (context.reads.has(input) || input instanceof T.Constant) return new NDArray(input.dtype, input.shape as number[], context.viewOf(input));
+    const shape = input.shape as number[];
+    const view = context.scratch(input.dtype, sizeOf(shape)).view;
+    const viaWasm = wasmElementwise(input, context, context.materialized, (variable) => (variable === input ? view : context.viewOf(variable)));
+    if (viaWasm) prepare.push(viaWasm);
+    else {
+      const builder = new JsBuilder(context.materialized, new Set());
+      const body = loops(builder, shape, 'i', (index) => void builder.lines.push(`out[${offsetOf(index, shape)}] = ${builder.value(input, index)};`));
+      prepare.push(builder.compile(body, { out: view }, context.viewOf));
+    }
+    return new NDArray(input.dtype, shape, view);
+  });
   const out = context.viewOf(kernel.output);
-  const arrays = node.inputs.map((input) => new NDArray(input.dtype, input.shape as number[], context.viewOf(input)));
-  return () => T.advancedIncInto(node as T.Apply<'advanced_inc_subtensor'>, arrays, out);
+  return () => {
+    for (const step of prepare) step();
+    T.advancedIncInto(node as T.Apply<'advanced_inc_subtensor'>, arrays, out);
+  };
 }
 
 /**
