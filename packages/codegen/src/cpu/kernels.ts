@@ -1,12 +1,14 @@
 // The cpu device's kernels: each kernel of the partition (the same one the WGSL renderer
 // gets) becomes a function of no arguments over the plan's buffers. Elementwise chains,
-// reductions, row kernels (softmax in one pass) and matmul epilogues are rendered to JS
-// by cpu/js-render.ts; float32 matrix products run on the packed WebAssembly SIMD GEMM
+// reductions, row kernels (softmax in one pass) and matmul epilogues run as WebAssembly
+// SIMD (cpu/wasm-kernels.ts) where that renderer has a rule, else as JS rendered by
+// cpu/js-render.ts; float32 matrix products run on the packed WebAssembly SIMD GEMM
 // (cpu/matmul.ts) when the device has one, else a JS loop with the reference's order;
-// convolutions and pooling by cpu/window.ts (im2col around the same GEMM). A
-// kernel with an op the renderer has no rule for (scatter, scan …)
-// runs its fused nodes on the reference evaluator, over views of the same buffers:
-// correct for every op, and reported as such in `how`.
+// convolutions and pooling by cpu/window.ts (im2col around the same GEMM); scatters into
+// their output buffer; scans step by step as plans of this device. A kernel no rule
+// covers (an integer product, a scatter with an epilogue) runs its fused nodes on the
+// reference evaluator, over views of the same buffers: correct for every op, and
+// reported as such in `how` (THEORBO_DEBUG=cpu-kernels lists them).
 // Shapes: a matmul root [...batch, n, m] of a [...batchA, n, k] and b [...batchB, k, m].
 
 import * as T from '@theorbo/graph';
