@@ -98,9 +98,9 @@ test('mixClicks adds a click at each time and keeps the mix within [-1, 1]', () 
   assert.ok(Math.max(...Array.from(mixClicks(new Float32Array(rate), [0.5]).subarray(Math.round(0.5 * rate), Math.round(0.5 * rate) + 40), Math.abs)) > 0.4);
 });
 
-test('theorbo beats --click: times on stdout, the device on stderr, the mixed WAV written', () => {
+test('theorbo beats --click --figure: times on stdout, the device on stderr, the mixed WAV and the onset figure written', () => {
   const clickPath = join(dir, 'with-clicks.wav');
-  const run = spawnSync(join(root, 'node_modules', '.bin', 'tsx'), [join(root, 'packages/music/src/cli/theorbo.ts'), '--device', 'cpu', 'beats', audioPath, '--click', clickPath], { cwd: dir, encoding: 'utf8' });
+  const run = spawnSync(join(root, 'node_modules', '.bin', 'tsx'), [join(root, 'packages/music/src/cli/theorbo.ts'), '--device', 'cpu', 'beats', audioPath, '--click', clickPath, '--figure', join(dir, 'beats')], { cwd: dir, encoding: 'utf8' });
   assert.is(run.status, 0, run.stderr);
   const times = run.stdout.trim().split('\n').map(Number);
   assert.ok(times.length >= clicks.length - 2, `${times.length} beats`);
@@ -111,6 +111,9 @@ test('theorbo beats --click: times on stdout, the device on stderr, the mixed WA
   const written = readWav(readFileSync(clickPath));
   assert.is(written.sampleRate, rate);
   assert.is(written.channels[0]!.length, samples);
+  const figure = readFileSync(join(dir, 'beats.svg'), 'utf8');
+  assert.is([...figure.matchAll(/stroke-dasharray="4 3"\/>/g)].length, times.length + 1, 'a dashed line per beat, and one in the legend');
+  assert.ok(figure.includes('>time (s)</text>') && figure.includes('>onsets</text>') && readFileSync(join(dir, 'beats.png')).length > 1000, 'axes, legend and PNG');
 });
 
 test('--n-mels and --n-mfcc take whole numbers from 1 to 512', () => {

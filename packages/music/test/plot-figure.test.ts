@@ -7,13 +7,15 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PNG } from 'pngjs';
-import { colormapColor, cqtTicks, curveSvg, heatmapSvg, niceTicks, noteName, noteOfFrequency, pitchClassTicks, timeTicks, writeFigure } from '../src/plot/index.ts';
+import { colormapColor, cqtTicks, curveSvg, heatmapSvg, melFigureSvg, niceTicks, noteName, noteOfFrequency, onsetFigureSvg, pitchClassTicks, timeTicks, writeFigure } from '../src/plot/index.ts';
+import * as T from '@theorbo/graph';
 import { lossCurveFigure } from '../src/model/report-figures.ts';
 import type { EpochRecord } from '../src/train/index.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'theorbo-figure-'));
 test.after(() => rmSync(dir, { recursive: true, force: true }));
 
+const svgTexts = (svg: string) => ({ x: texts(svg, 'x-axis'), y: texts(svg, 'y-axis'), legend: texts(svg, 'legend'), colorbar: texts(svg, 'colorbar') });
 const texts = (svg: string, group: string): string[] => {
   const body = svg.match(new RegExp(`<g class="${group}">([\\s\\S]*?)</g>`))?.[1] ?? '';
   return [...body.matchAll(/<text[^>]*>([^<]*)<\/text>/g)].map((m) => m[1]!);
@@ -68,6 +70,21 @@ test('a loss curve: title, both axes labelled with round ticks covering the data
   assert.throws(() => curveSvg({ title: 'empty', x: { label: 'x' }, y: { label: 'y' }, series: [{ name: 'nan', points: [[1, Number.NaN]] }] }), /curveSvg: 'empty' has no finite points/);
   assert.equal(niceTicks(0.013, 0.049, 4).ticks, [0.01, 0.02, 0.03, 0.04, 0.05]);
   assert.is(lossCurveFigure(dir, 'none', []), undefined, 'no epochs, no figure');
+});
+
+test('rhythm figures: onsets and beats over seconds, a mel spectrogram over seconds and Hz in dB', () => {
+  const timing = { sampleRate: 22050, hop: 512 };
+  const envelope = Float32Array.from({ length: 87 }, (_, f) => (f % 22 === 5 ? 10 : 0.5)); // 2 s, a peak every ~0.51 s
+  const onsets = svgTexts(onsetFigureSvg(envelope, timing, { title: 'Onsets & beats', onsets: [0.116, 0.627], beats: [0.12, 0.63, 1.14] }));
+  assert.equal(onsets.x, ['0', '0.5', '1', '1.5', '2', 'time (s)'], 'seconds on x');
+  assert.equal(onsets.legend, ['onset strength', 'onsets', 'beats']);
+  const svg = onsetFigureSvg(envelope, timing, { title: 't', onsets: [0.116], beats: [0.12, 0.63, 1.14] });
+  assert.is([...svg.matchAll(/<line [^>]*stroke-dasharray/g)].length, 4, 'three beats and the legend\'s sample');
+  assert.match(svg, /<circle cx="[\d.]+" cy="[\d.]+" r="4"/, 'the onset is a marker');
+  const power = T.array(Float32Array.from({ length: 20 * 64 }, (_, i) => (i % 64 === 10 ? 100 : 1e-12)), { shape: [20, 64] });
+  const mel = svgTexts(melFigureSvg(power, timing, { title: 'Mel', db: false }));
+  assert.equal(mel.y, ['100', '200', '500', '1k', '2k', '5k', '10k', 'frequency (Hz, mel scale)']);
+  assert.equal(mel.colorbar, ['-60.0', '-40.0', '-20.0', '0', '20.0', 'power (dB)'], '20 dB at the top, the floor 80 dB below it');
 });
 
 test('ticks in the domain\'s units', () => {

@@ -7,7 +7,8 @@
 // librosa's defaults throughout: nFft 2048, hop 512, 128 mel bands, 20 MFCCs.
 // A fine-tuned front end (--model DIR: loadFrontEnd) replaces the mel filterbank by its
 // trained one (M ⊙ exp(G), 128 bands) everywhere and the tempo prior by its trained one.
-// Left out: pictures of the mel and MFCC matrices.
+// Figures (--figure on mel and beats) are drawn by plot/rhythm-figures.ts. Left out: a
+// picture of the MFCC matrix.
 //
 // Shapes: signal [samples] → one [1, samples] batch; mel [nFrames, nMels];
 // MFCCs [nFrames, nMfcc]; envelope and per-frame tempo [nFrames].
@@ -27,7 +28,8 @@ export interface FrontEndOption {
 }
 
 export const analysisRate = signalDefaults.sampleRate;
-const hop = signalDefaults.hop;
+export const analysisHop = signalDefaults.hop;
+const hop = analysisHop;
 
 /** Runs a graph of one [1, samples] signal on the device; outputs lose their batch axis. */
 async function runOnSignal(signal: Float32Array, device: AcquiredDevice, build: (x: T.Variable) => T.Variable[]): Promise<T.NDArray[]> {
@@ -100,12 +102,17 @@ export async function tempoCurveOf(signal: Float32Array, device: AcquiredDevice,
   return { times: frameTimes(bpm.size), bpm: bpm.data };
 }
 
-/** Beats by dynamic programming on the device's envelope, following the device's tempo. */
-export async function beatsOf(signal: Float32Array, device: AcquiredDevice, options: FrontEndOption = {}): Promise<BeatTrack> {
+/**
+ * Beats by dynamic programming on the device's envelope, following the device's tempo;
+ * with the envelope [nFrames] and the onsets picked from it (seconds), for the figure.
+ */
+export async function beatsOf(signal: Float32Array, device: AcquiredDevice, options: FrontEndOption = {}): Promise<BeatTrack & { envelope: ArrayLike<number>; onsets: Float64Array }> {
   const { envelope, bpm } = await envelopeAndTempo(signal, device, false, options.frontEnd);
   const bpmValue = bpm.data[0]!;
   // An envelope with no onsets has no tempo; beatTrack returns no beats for it.
-  return beatTrack(envelope.data, { sampleRate: analysisRate, hop, ...(bpmValue > 0 ? { bpm: bpmValue } : {}) });
+  const track = beatTrack(envelope.data, { sampleRate: analysisRate, hop, ...(bpmValue > 0 ? { bpm: bpmValue } : {}) });
+  const onsets = framesToTime(onsetDetect(envelope.data, { backtrack: false }), { sampleRate: analysisRate, hop });
+  return { ...track, envelope: envelope.data, onsets };
 }
 
 /**

@@ -1,13 +1,22 @@
-// Line charts as SVG (training curves: loss or score over steps or epochs): a title, both
-// axes with labels and ticks at round numbers, one polyline with point markers per
-// series, and a legend when there are two or more. The PNG comes from writeFigure
-// (figure.ts), rendered by resvg, as for the heatmaps.
+// Line charts as SVG (training curves: loss or score over steps or epochs; an onset
+// envelope over seconds): a title, both axes with labels and ticks at round numbers, one
+// polyline with point markers per series (or markers alone), events as dashed vertical
+// lines (beats), and a legend when there are two or more entries. The PNG comes from
+// writeFigure (figure.ts), rendered by resvg, as for the heatmaps.
 // Left out: log axes, error bands, more than the six series the palette tells apart.
 
 export interface CurveSeries {
   name: string;
   /** [x, y] points in x order; non-finite y values (a diverged loss) are left out. */
   points: readonly (readonly [number, number])[];
+  /** 'line' (default): a polyline with a marker per point; 'markers': the markers alone; 'line only': no markers (dense curves). */
+  style?: 'line' | 'markers' | 'line only';
+}
+
+/** Events at x positions (beat times), drawn as dashed vertical lines across the plot. */
+export interface CurveEvents {
+  name: string;
+  at: readonly number[];
 }
 
 export interface CurveOptions {
@@ -15,6 +24,7 @@ export interface CurveOptions {
   x: { label: string; /** Whole-number ticks only (epochs, steps). */ integer?: boolean };
   y: { label: string };
   series: readonly CurveSeries[];
+  events?: readonly CurveEvents[];
   /** The plot area in pixels (default 560 × 320). */
   size?: readonly [number, number];
 }
@@ -48,7 +58,8 @@ export function curveSvg(options: CurveOptions): string {
   const series = options.series.map((s) => ({ ...s, points: s.points.filter(([x, y]) => Number.isFinite(x) && Number.isFinite(y)) }));
   const all = series.flatMap((s) => s.points);
   if (all.length === 0) throw new Error(`curveSvg: '${options.title}' has no finite points in its ${series.length} series (${series.map((s) => s.name).join(', ')}).`);
-  if (series.length > palette.length) throw new Error(`curveSvg: '${options.title}' has ${series.length} series; at most ${palette.length} can be told apart.`);
+  const events = options.events ?? [];
+  if (series.length + events.length > palette.length) throw new Error(`curveSvg: '${options.title}' has ${series.length} series and ${events.length} kinds of events; at most ${palette.length} can be told apart.`);
   const [width, height] = options.size ?? [560, 320];
   const xs = niceTicks(Math.min(...all.map(([x]) => x)), Math.max(...all.map(([x]) => x)), 6, options.x.integer ?? false);
   const ys = niceTicks(Math.min(...all.map(([, y]) => y)), Math.max(...all.map(([, y]) => y)), 5);
@@ -79,22 +90,36 @@ export function curveSvg(options: CurveOptions): string {
   parts.push(`<rect x="${x0}" y="${y0}" width="${width}" height="${height}" fill="none" stroke="black"/>`);
   series.forEach((s, i) => {
     const colour = palette[i]!;
+    const style = s.style ?? 'line';
     const points = s.points.map(([x, y]) => `${num(xOf(x))},${num(yOf(y))}`);
-    parts.push(`<g class="series" data-name="${escapeXml(s.name)}"><polyline points="${points.join(' ')}" fill="none" stroke="${colour}" stroke-width="2"/>`);
-    for (const point of points) {
-      const [px, py] = point.split(',');
-      parts.push(`<circle cx="${px}" cy="${py}" r="3" fill="${colour}"/>`);
+    parts.push(`<g class="series" data-name="${escapeXml(s.name)}">`);
+    if (style !== 'markers') parts.push(`<polyline points="${points.join(' ')}" fill="none" stroke="${colour}" stroke-width="${style === 'line' ? 2 : 1.2}"/>`);
+    if (style !== 'line only') {
+      for (const point of points) {
+        const [px, py] = point.split(',');
+        parts.push(`<circle cx="${px}" cy="${py}" r="${style === 'markers' ? 4 : 3}" fill="${colour}"/>`);
+      }
     }
     parts.push('</g>');
   });
-  if (series.length > 1) {
+  events.forEach((kind, k) => {
+    const colour = palette[series.length + k]!;
+    parts.push(`<g class="events" data-name="${escapeXml(kind.name)}">`);
+    for (const at of kind.at) if (at >= xs.low && at <= xs.high) parts.push(`<line x1="${num(xOf(at))}" y1="${y0}" x2="${num(xOf(at))}" y2="${y0 + height}" stroke="${colour}" stroke-width="1.2" stroke-dasharray="4 3"/>`);
+    parts.push('</g>');
+  });
+  const entries = [...series.map((s) => ({ name: s.name, dashed: false, dot: s.style === 'markers' })), ...events.map((kind) => ({ name: kind.name, dashed: true, dot: false }))];
+  if (entries.length > 1) {
     // Top right inside the plot: training curves fall, so that corner is usually empty.
-    const boxWidth = 24 + 7 * Math.max(...series.map((s) => s.name.length)) + 12;
+    const boxWidth = 24 + 7 * Math.max(...entries.map((entry) => entry.name.length)) + 12;
     const left = x0 + width - boxWidth - 8;
-    parts.push(`<g class="legend"><rect x="${left}" y="${y0 + 8}" width="${boxWidth}" height="${8 + 18 * series.length}" fill="white" fill-opacity="0.9" stroke="#999"/>`);
-    series.forEach((s, i) => {
+    parts.push(`<g class="legend"><rect x="${left}" y="${y0 + 8}" width="${boxWidth}" height="${8 + 18 * entries.length}" fill="white" fill-opacity="0.9" stroke="#999"/>`);
+    entries.forEach((entry, i) => {
       const y = y0 + 22 + 18 * i;
-      parts.push(`<line x1="${left + 6}" y1="${y}" x2="${left + 24}" y2="${y}" stroke="${palette[i]}" stroke-width="2"/><text x="${left + 30}" y="${y}" dy="0.35em">${escapeXml(s.name)}</text>`);
+      const symbol = entry.dot
+        ? `<circle cx="${left + 15}" cy="${y}" r="4" fill="${palette[i]}"/>`
+        : `<line x1="${left + 6}" y1="${y}" x2="${left + 24}" y2="${y}" stroke="${palette[i]}" stroke-width="2"${entry.dashed ? ' stroke-dasharray="4 3"' : ''}/>`;
+      parts.push(`${symbol}<text x="${left + 30}" y="${y}" dy="0.35em">${escapeXml(entry.name)}</text>`);
     });
     parts.push('</g>');
   }

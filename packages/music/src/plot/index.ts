@@ -8,5 +8,7 @@ export type { HeatmapMatrix, HeatmapOptions } from './heatmap.ts';
 export { writeHeatmapPng, encodeHeatmapPng } from './heatmap.ts';
 export type { Axis, FigureOptions, Tick } from './figure.ts';
 export { cqtTicks, heatmapSvg, labelTicks, noteName, noteOfFrequency, pitchClassTicks, renderSvgToPng, timeTicks, writeFigure } from './figure.ts';
-export type { CurveOptions, CurveSeries } from './curve.ts';
+export type { CurveEvents, CurveOptions, CurveSeries } from './curve.ts';
 export { curveSvg, niceTicks } from './curve.ts';
+export type { FigureTiming } from './rhythm-figures.ts';
+export { melFigureSvg, onsetFigureSvg } from './rhythm-figures.ts';
