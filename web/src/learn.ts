@@ -1,19 +1,28 @@
 // The Learn view: the talk's experiment live in the page. Labelled chord clips are
 // synthesized here with the music package's additive synthesis (the same clips `theorbo
-// synth --source additive` makes for the seed), their CQT frames are the input, and the
-// learned chroma CQT·W (84×12, from random weights) is trained with Adam on the page's
-// device against the chord templates. Loss per step, validation frame accuracy per epoch
-// and W as a heatmap update while it trains; Stop pauses between steps and Resume goes on
-// from the same weights and optimizer state.
-// Shapes: cqt [frames, 84], labels [frames], W [84, 12].
+// synth --source additive` makes for the seed), and one of the talk's two models is
+// trained with Adam on the page's device against the chord templates: the learned chroma
+// CQT·W (84×12, from random weights) on CQT frames, or the network (DFT → 256 → 64 → 12,
+// half-wave rectified, as `theorbo train --model network` builds it) on DFT frames. Loss
+// per step, validation frame accuracy per epoch and the weights as a heatmap (W, or the
+// network's last layer, hidden units × pitch classes) update while it trains; Stop pauses
+// between steps and Resume goes on from the same weights and optimizer state.
+// Shapes: cqt [frames, 84], dft [frames, 1025], labels [frames], W [84, 12].
 
 import * as T from '@theorbo/graph';
 import { compile, readShared, type CompiledFunction } from '@theorbo/codegen';
-import { additiveClipPlans, buildTrainingUpdates, takeRows, clipFeatures, featureDefaults, learnedChroma, renderAdditive, stackFrames, type ChromaModel, type ClipFeatures } from '@theorbo/music/browser';
+import {
+  additiveClipPlans, buildTrainingUpdates, chromaNetwork, takeRows, clipFeatures, featureDefaults, learnedChroma, renderAdditive, stackFrames, type ChromaModel, type ClipFeatures,
+} from '@theorbo/music/browser';
 import { pageDevice } from './engine.ts';
 import { drawCurves, drawWeights } from './plots.ts';
 
-export interface LearnSettings { seed: number; trainClips: number; validationClips: number; batch: number; learningRate: number }
+export type LearnModel = 'learned-chroma' | 'network';
+export interface LearnSettings { model: LearnModel; seed: number; trainClips: number; validationClips: number; batch: number; learningRate: number }
+/** Adam's step for each model, as `theorbo train` takes them. */
+export const learningRates: Record<LearnModel, number> = { 'learned-chroma': 0.01, network: 0.001 };
+/** The talk's hidden layers. */
+const networkHidden = [256, 64];
 export interface LearnElements { status: HTMLElement; curves: HTMLCanvasElement; weights: HTMLCanvasElement }
 
 const nextFrame = (): Promise<void> => new Promise((resolve) => setTimeout(resolve, 0));
@@ -27,8 +36,10 @@ export class LearnSession {
   private model!: ChromaModel;
   private step!: CompiledFunction;
   private evaluate!: CompiledFunction;
-  private train!: { cqt: T.NDArray; labels: T.NDArray };
-  private validation!: { cqt: T.NDArray; labels: T.NDArray };
+  private train!: { input: T.NDArray; labels: T.NDArray };
+  private validation!: { input: T.NDArray; labels: T.NDArray };
+  /** The weights drawn: W, or the network's last layer. */
+  private pictured!: T.SharedVariable;
 
   private constructor(readonly settings: LearnSettings, private readonly view: LearnElements) {}
 
@@ -43,10 +54,18 @@ export class LearnSession {
       const clip = renderAdditive(plan, featureDefaults.sampleRate);
       features.push({ split: plan.split, features: clipFeatures(clip.audio, plan.segments, featureDefaults) });
     }
-    const stack = (split: string) => stackFrames(features.filter((f) => f.split === split).map((f) => f.features));
+    const network = settings.model === 'network';
+    const stack = (split: string) => {
+      const stacked = stackFrames(features.filter((f) => f.split === split).map((f) => f.features));
+      return { input: network ? stacked.dft : stacked.cqt, labels: stacked.labels };
+    };
     session.train = stack('train');
     session.validation = stack('validation');
-    session.model = learnedChroma(featureDefaults, { from: 'random', seed: settings.seed });
+    session.model = network
+      ? chromaNetwork(featureDefaults.nFft / 2 + 1, networkHidden, settings.seed)
+      : learnedChroma(featureDefaults, { from: 'random', seed: settings.seed });
+    // The network's params are weights0, bias0, … : its last weights map hidden units to pitch classes.
+    session.pictured = network ? session.model.params[session.model.params.length - 2]! : session.model.weights;
     const rate = T.scalar('learning_rate');
     const updates = buildTrainingUpdates(session.model.loss, session.model.params, { rule: 'adam' }, rate);
     const device = await pageDevice();
@@ -70,7 +89,7 @@ export class LearnSession {
         const order = shuffled(frames, this.settings.seed * 1000 + this.epoch);
         for (let b = 0; b < batches && this.running; b++) {
           const rows = order.subarray(b * this.settings.batch, (b + 1) * this.settings.batch);
-          const [loss] = await this.step(takeRows(this.train.cqt, rows), takeRows(this.train.labels, rows), this.settings.learningRate);
+          const [loss] = await this.step(takeRows(this.train.input, rows), takeRows(this.train.labels, rows), this.settings.learningRate);
           this.losses.push((loss as T.NDArray).data[0]!);
           // For automation: the first and latest loss, readable from the page.
           this.view.curves.dataset.losses = JSON.stringify([this.losses[0], this.losses.at(-1)]);
@@ -94,10 +113,12 @@ export class LearnSession {
 
   /** Validation accuracy and the weights picture at the current step. */
   private async record(): Promise<void> {
-    const [accuracy] = await this.evaluate(this.validation.cqt, this.validation.labels);
+    const [accuracy] = await this.evaluate(this.validation.input, this.validation.labels);
     this.accuracies.push({ step: Math.max(0, this.losses.length - 1), value: (accuracy as T.NDArray).data[0]! });
-    const weights = await readShared(this.model.weights);
-    drawWeights(this.view.weights, weights.data, weights.shape[0]!, weights.shape[1]!, `chroma weights W after ${this.epoch} epochs`);
+    const weights = await readShared(this.pictured);
+    const [rows, columns] = [weights.shape[0]!, weights.shape[1]!];
+    if (this.settings.model === 'network') drawWeights(this.view.weights, weights.data, rows, columns, `the network's last layer after ${this.epoch} epochs`, 'unit');
+    else drawWeights(this.view.weights, weights.data, rows, columns, `chroma weights W after ${this.epoch} epochs`);
     drawCurves(this.view.curves, this.losses, this.accuracies);
   }
 }

@@ -4,7 +4,7 @@
 //   window.theorbo.device → Promise<string> (the device line the page shows)
 
 import { analyseFile, recordMicrophone, type RecognitionPanel } from './listen.ts';
-import { LearnSession } from './learn.ts';
+import { LearnSession, learningRates, type LearnModel } from './learn.ts';
 import { loadModelFiles } from './bring.ts';
 import { describeDevice, pageDevice, recognizeSignal, type LoadedModel } from './engine.ts';
 
@@ -75,7 +75,8 @@ prepareButton.addEventListener('click', async () => {
   session?.stop();
   prepareButton.disabled = trainButton.disabled = true;
   try {
-    session = await LearnSession.prepare({ seed: numberOf('learn-seed'), trainClips: numberOf('learn-train'), validationClips: numberOf('learn-validation'), batch: 64, learningRate: 0.01 }, learnView);
+    const model = byId<HTMLSelectElement>('learn-model').value as LearnModel;
+    session = await LearnSession.prepare({ model, seed: numberOf('learn-seed'), trainClips: numberOf('learn-train'), validationClips: numberOf('learn-validation'), batch: 64, learningRate: learningRates[model] }, learnView);
     trainButton.disabled = false;
     trainButton.textContent = 'train';
   } catch (error) {

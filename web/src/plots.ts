@@ -114,7 +114,7 @@ export function drawChromagram(canvas: HTMLCanvasElement, chroma: ArrayLike<numb
 }
 
 /** A [rows, cols] weights matrix (e.g. 84 CQT bins × 12 pitch classes), symmetric diverging colours, with a colour bar. */
-export function drawWeights(canvas: HTMLCanvasElement, weights: ArrayLike<number>, rows: number, cols: number, title: string): void {
+export function drawWeights(canvas: HTMLCanvasElement, weights: ArrayLike<number>, rows: number, cols: number, title: string, rowName = 'bin'): void {
   const ctx = context(canvas);
   const plot: Box = { x: 44, y: 18, width: canvas.width - 44 - 70, height: canvas.height - 18 - 30 };
   let extent = 0;
@@ -127,7 +127,7 @@ export function drawWeights(canvas: HTMLCanvasElement, weights: ArrayLike<number
   pitchClasses.slice(0, cols).forEach((name, k) => ctx.fillText(name, plot.x + (k + 0.5) * plot.width / cols, plot.y + plot.height + 14));
   ctx.fillText('pitch class', plot.x + plot.width / 2, plot.y + plot.height + 27);
   ctx.textAlign = 'right';
-  for (let r = 0; r < rows; r += 12) ctx.fillText(`bin ${r}`, plot.x - 3, plot.y + plot.height - (r / rows) * plot.height);
+  for (let r = 0; r < rows; r += 12) ctx.fillText(`${rowName} ${r}`, plot.x - 3, plot.y + plot.height - (r / rows) * plot.height);
   colourBar(ctx, { x: plot.x + plot.width + 10, y: plot.y, width: 12, height: plot.height }, 'diverging', -extent, extent, 'weight');
 }
 
