@@ -211,9 +211,26 @@ export function renderProgram(program: VectorProgram): RenderedKernel {
       }
     };
 
-    /** for col in [from, to): body four lanes at a time, then one at a time. */
-    const columnLoop = (from: () => void, to: () => void, body: (vectorMode: boolean) => void): void => {
+    /**
+     * for col in [from, to): body four lanes at a time, then one at a time; with `unroll`,
+     * sixteen at a time first (the body emitted four times, `unrolledColumns` 0, 4, 8, 12).
+     */
+    const columnLoop = (from: () => void, to: () => void, body: (vectorMode: boolean) => void, unroll = false): void => {
       from(); f.local.set(col);
+      if (unroll) {
+        f.block((done) => {
+          f.loop((top) => {
+            f.local.get(col).i32.const(16).i32.add(); to(); f.i32.gtU().brIf(done);
+            f.local.get(col).i32.const(4).i32.mul().local.set(colBytes);
+            for (let u = 0; u < 4; u++) {
+              unrolledColumns = 4 * u;
+              body(true);
+            }
+            unrolledColumns = 0;
+            f.local.get(col).i32.const(16).i32.add().local.set(col).br(top);
+          });
+        });
+      }
       f.block((done) => {
         f.block((tail) => {
           f.loop((top) => {
@@ -380,13 +397,13 @@ export function renderProgram(program: VectorProgram): RenderedKernel {
             const known: VectorNode[] = [];
             if (reuse) {
               f.local.get(addresses.get(reuse.store.access)!).local.get(colBytes).i32.add();
-              if (vectorMode) f.v128.load(0, 2); else f.v128.load32Splat();
+              if (vectorMode) f.v128.load(4 * unrolledColumns, 2); else f.v128.load32Splat();
               f.local.set(valueLocal(reuse.node));
               known.push(reuse.node);
             }
             compute(columnStores.map((s) => s.value), vectorMode, known);
             for (const store of columnStores) emitStore(store, vectorMode, 4);
-          });
+          }, columns >= 32);
         }
         f.local.get(row).i32.const(1).i32.add().local.tee(row).local.get(rowEnd).i32.ltU().brIf(nextRow);
       });
