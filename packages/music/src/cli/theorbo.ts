@@ -24,6 +24,8 @@ import { loadNpz, saveModel, StepProgress, train } from '../train/index.ts';
 import { clipFeatures, featureDefaults, stackFrames, type ClipFeatures } from '../model/features.ts';
 import { buildModel, clipInput, modelKinds, type ModelConfig, type ModelKind } from '../model/registry.ts';
 import { loadChromaModel } from '../model/load.ts';
+import { defaultModelDir } from '../model/default-model.ts';
+import { addRobustnessCommand } from './robustness-command.ts';
 import { cnnDefaults, cnnTraining } from '../model/cnn.ts';
 import { crnnDefaults, crnnTraining } from '../model/crnn.ts';
 import { chunkPatches, stackPatches } from '../model/patches.ts';
@@ -208,9 +210,10 @@ const modelFolder = (model: string | undefined): string | undefined => (model ==
  * file starts no device); with `viterbiOnDevice`, also the Viterbi path decoded by
  * viterbiGraph in the same compiled function.
  */
-function chromaSession(modelDir: string | undefined, vocabularyName: VocabularyName = 'majmin', viterbiOnDevice?: { selfTransition: number }) {
-  const vocabulary = chordVocabulary(vocabularyName);
+function chromaSession(modelDir: string | undefined, vocabularyName?: VocabularyName, viterbiOnDevice?: { selfTransition: number }) {
   const { model, config } = loadChromaModel(modelFolder(modelDir));
+  // Without --vocab, the chords the model was trained on (majmin for the templates).
+  const vocabulary = chordVocabulary(vocabularyName ?? config.vocab ?? 'majmin');
   const scores = templateLogScores(model.chroma, T.shared(vocabulary.templates.map((row) => [...row]), 'templates'));
   const path = viterbiOnDevice === undefined ? [] : [viterbiGraph(scores, T.constant(stickyTransitions(vocabulary.labels.length, viterbiOnDevice.selfTransition))).path];
   let forward: ReturnType<typeof compile> | undefined;
@@ -247,20 +250,20 @@ program.command('chroma <audio...>').description('write the chromagram of each a
   });
 
 program.command('chords <audio...>').description('recognize the chords of each audio file (or of the audio files in a folder) and write a .lab file for each')
-  .option('--model <dir>', 'a learned model folder, or templates: the hand-designed chroma (the default)')
+  .option('--model <dir>', 'a learned model folder, or templates: the hand-designed chroma (default: the shipped model, packages/music/models/default)')
   .option('--out <path>', 'the .lab path for one file; with several, a folder for all .lab files (default: beside each input, named after it)')
   .option('--decode <decoder>', 'viterbi (an HMM over chords), median (a majority filter) or none (each frame alone); default viterbi', oneOf(chordDecoders))
   .option('--self-transition <p>', `Viterbi's probability of staying on a chord from one frame to the next (default ${chordDecodingDefaults.selfTransition}; higher: fewer changes)`, openProbability)
   .option('--median-width <frames>', `the median filter's window, odd (default ${chordDecodingDefaults.medianWidth})`, oddFrames)
-  .option('--vocab <name>', 'the chords to choose from: majmin (24 triads and N), sevenths (+ 7, maj7, min7) or full (+ dim, aug, sus2, sus4); Harte labels', oneOf(vocabularyNames), 'majmin')
+  .option('--vocab <name>', 'the chords to choose from: majmin (24 triads and N), sevenths (+ 7, maj7, min7) or full (+ dim, aug, sus2, sus4); Harte labels (default: the model\'s, majmin for templates)', oneOf(vocabularyNames))
   .option('--decode-on <where>', 'host (default: Viterbi in JS, milliseconds) or device (Viterbi as a graph, a scan over frames, compiled with the model for --device)', oneOf(['host', 'device'] as const), 'host')
-  .action(async (audios: string[], options: { model?: string; out?: string; vocab: VocabularyName; decodeOn: 'host' | 'device' } & DecodeFlags) => {
+  .action(async (audios: string[], options: { model?: string; out?: string; vocab?: VocabularyName; decodeOn: 'host' | 'device' } & DecodeFlags) => {
     const decoding = decodingOf(options);
     if (options.decodeOn === 'device' && decoding.decoder !== 'viterbi') throw new UsageError(`--decode-on device runs Viterbi as a graph; --decode ${decoding.decoder} runs on the host only.`);
     const onDevice = options.decodeOn === 'device' ? { selfTransition: decoding.selfTransition! } : undefined;
     const { files, several } = expandInputs('chords', audios);
     const labPaths = outputPaths('chords', files, several, options.out, '.lab');
-    const { config, vocabulary, run } = chromaSession(options.model, options.vocab, onDevice);
+    const { config, vocabulary, run } = chromaSession(options.model ?? defaultModelDir, options.vocab, onDevice);
     await forEachInput('chords', files, async (audio, index) => {
       const { logScores, devicePath, duration } = await run(audio);
       const decoded = devicePath !== undefined ? Array.from(devicePath.data) : decodeChordFrames(logScores, decoding);
@@ -271,6 +274,8 @@ program.command('chords <audio...>').description('recognize the chords of each a
       console.log(`wrote ${out}: ${segments.length} segments (${[...new Set(segments.map((s) => s.label))].slice(0, 8).join(', ')}${segments.length > 8 ? ', …' : ''})`);
     });
   });
+
+addRobustnessCommand(program, () => device(deviceOption()));
 
 addExportGraphCommand(program);
 
