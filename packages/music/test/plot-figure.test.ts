@@ -87,6 +87,19 @@ test('rhythm figures: onsets and beats over seconds, a mel spectrogram over seco
   assert.equal(mel.colorbar, ['-60.0', '-40.0', '-20.0', '0', '20.0', 'power (dB)'], '20 dB at the top, the floor 80 dB below it');
 });
 
+test('crowded x tick labels (chord names under a confusion matrix) are turned 45° and the figure grows to fit them', () => {
+  const labels = ['C:maj', 'C#:maj', 'D:maj', 'D#:maj', 'E:maj', 'F:maj', 'F#:maj', 'G:maj', 'G#:maj', 'A:maj', 'A#:maj', 'B:maj'];
+  const options = (size: readonly [number, number]) => ({ title: 'c', x: { label: 'estimated chord', ticks: labels.map((label, at) => ({ at, label })) }, y: { label: 'reference chord', ticks: [] }, colorbar: 'f', size });
+  const matrix = labels.map(() => labels.map(() => 0.5));
+  const crowded = heatmapSvg(matrix, options([300, 300]));
+  assert.is([...crowded.matchAll(/<text [^>]*transform="rotate\(-45 /g)].length, 12, 'every x label turned');
+  assert.equal(texts(crowded, 'x-axis'), [...labels, 'estimated chord']);
+  const height = (svg: string): number => Number(svg.match(/height="(\d+)"/)![1]);
+  const roomy = heatmapSvg(matrix, options([1200, 300]));
+  assert.not.match(roomy, /rotate\(-45/, 'labels with room stay level');
+  assert.ok(height(crowded) >= height(roomy) + 25, `the bottom margin grows (${height(crowded)} vs ${height(roomy)})`);
+});
+
 test('ticks in the domain\'s units', () => {
   assert.equal([noteName(60), noteName(69), noteName(24), noteName(-1)], ['C4', 'A4', 'C1', 'B-2']);
   assert.is(noteOfFrequency(261.63), 'C4');

@@ -54,8 +54,14 @@ export function heatmapSvg(matrix: HeatmapMatrix, options: FigureOptions): strin
   const xOf = (at: number): number => x0 + ((at + 0.5) / columnCount) * width;
   const yOf = (at: number): number => (lower ? y0 + height - ((at + 0.5) / rowCount) * height : y0 + ((at + 0.5) / rowCount) * height);
   const parts: string[] = [];
+  // x tick labels closer than their width (chord labels under a confusion matrix) are
+  // turned 45° so that they do not run into each other; the bottom margin grows to fit.
+  const labelWidth = (text: string): number => 7 * text.length;
+  const xTicks = [...options.x.ticks].sort((a, b) => a.at - b.at);
+  const rotate = xTicks.some((tick, i) => i > 0 && xOf(tick.at) - xOf(xTicks[i - 1]!.at) < (labelWidth(tick.label) + labelWidth(xTicks[i - 1]!.label)) / 2 + 6);
+  const drop = rotate ? Math.ceil(Math.max(0, ...xTicks.map((tick) => labelWidth(tick.label))) * Math.SQRT1_2) : 0;
   const totalWidth = margin.left + width + margin.right;
-  const totalHeight = margin.top + height + margin.bottom;
+  const totalHeight = margin.top + height + margin.bottom + drop;
   parts.push(`<svg xmlns="http://www.w3.org/2000/svg" xmlns:xlink="http://www.w3.org/1999/xlink" width="${totalWidth}" height="${totalHeight}" viewBox="0 0 ${totalWidth} ${totalHeight}" font-family="${font}" font-size="12">`);
   parts.push(`<rect width="100%" height="100%" fill="white"/>`);
   parts.push(`<title>${escapeXml(options.title)}</title>`);
@@ -66,9 +72,12 @@ export function heatmapSvg(matrix: HeatmapMatrix, options: FigureOptions): strin
   parts.push('<g class="x-axis">');
   for (const tick of options.x.ticks) {
     const x = num(xOf(tick.at));
-    parts.push(`<line x1="${x}" y1="${y0 + height}" x2="${x}" y2="${y0 + height + 5}" stroke="black"/><text x="${x}" y="${y0 + height + 18}" text-anchor="middle">${escapeXml(tick.label)}</text>`);
+    const label = rotate
+      ? `<text x="${x}" y="${y0 + height + 14}" text-anchor="end" transform="rotate(-45 ${x} ${y0 + height + 14})">${escapeXml(tick.label)}</text>`
+      : `<text x="${x}" y="${y0 + height + 18}" text-anchor="middle">${escapeXml(tick.label)}</text>`;
+    parts.push(`<line x1="${x}" y1="${y0 + height}" x2="${x}" y2="${y0 + height + 5}" stroke="black"/>${label}`);
   }
-  parts.push(`<text class="axis-label" x="${num(x0 + width / 2)}" y="${y0 + height + 42}" text-anchor="middle" font-size="13">${escapeXml(options.x.label)}</text></g>`);
+  parts.push(`<text class="axis-label" x="${num(x0 + width / 2)}" y="${y0 + height + 42 + drop}" text-anchor="middle" font-size="13">${escapeXml(options.x.label)}</text></g>`);
   parts.push('<g class="y-axis">');
   for (const tick of options.y.ticks) {
     const y = num(yOf(tick.at));
