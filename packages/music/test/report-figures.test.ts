@@ -29,7 +29,11 @@ test('chroma weights: designed, learned and their difference, bins named by note
     const texts = textsOf(svgOf(`learned-weights-${part}`));
     for (const label of ['C1', 'C4', 'C7', 'CQT bin (note)', 'C', 'F#', 'B', 'pitch class', 'weight']) assert.ok(texts.includes(label), `${part} lacks '${label}': ${texts.join('|')}`);
   }
-  assert.match(textsOf(svgOf('learned-weights-difference'))[0]!, /learned − designed/);
+  assert.match(textsOf(svgOf('learned-weights-difference'))[0]!, /what training changed \(end − start\)/);
+  // Weights that training did not change (the hand-designed chroma): one picture, said so.
+  const untrained = weightFigures(dir, 'hand', 'Hand-designed', designed, designed).join('\n');
+  assert.match(untrained, /designed and not trained: !\[designed weights\]\(hand-weights-designed\.png\)/);
+  assert.not.ok(existsSync(join(dir, 'hand-weights-end.png')) || existsSync(join(dir, 'hand-weights-difference.png')), 'no equal start and end pictures');
 });
 
 test('a first layer on DFT bins is drawn as spectra sorted by peak frequency, named by note', () => {

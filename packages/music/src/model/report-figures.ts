@@ -36,11 +36,17 @@ export function weightFigures(dir: string, name: string, modelName: string, star
   if (rowCount === feature.nBins && columnCount === 12) {
     const y = { label: 'CQT bin (note)', ticks: cqtTicks(feature.nBins, feature.binsPerOctave, Math.round(midiOf(feature.fmin))) };
     const x = { label: 'pitch class', ticks: pitchClassTicks() };
-    const panels: [string, string, Rows][] = [['start', 'start of training (hand-designed octave folding)', startRows], ['end', 'end of training (learned)', endRows], ['difference', 'learned − designed', difference]];
-    for (const [suffix, what, rows] of panels) writeFigure(join(dir, `${name}-weights-${suffix}`), heatmapSvg(rows, { title: `${modelName}: ${what}`, x, y, colorbar: 'weight', range: 'symmetric', size: [300, 420] }));
+    const chromaFigure = (suffix: string, what: string, rows: Rows): unknown => writeFigure(join(dir, `${name}-weights-${suffix}`), heatmapSvg(rows, { title: `${modelName}: ${what}`, x, y, colorbar: 'weight', range: 'symmetric', size: [300, 420] }));
+    // A model that was not trained (the hand-designed chroma) has one picture, not three equal ones.
+    if (difference.every((row) => row.every((value) => value === 0))) {
+      chromaFigure('designed', 'the weights (not trained)', startRows);
+      return [`Chroma weights W (CQT bin → pitch class), designed and not trained: ${figureLink(`${name}-weights-designed`, 'designed weights')}`, ''];
+    }
+    const panels: [string, string, Rows][] = [['start', 'start of training', startRows], ['end', 'end of training', endRows], ['difference', 'what training changed (end − start)', difference]];
+    for (const [suffix, what, rows] of panels) chromaFigure(suffix, what, rows);
     return [
-      `Chroma weights W (CQT bin → pitch class), designed, learned, and what training changed (each on its own symmetric scale):`, '',
-      '| designed (start) | learned (end) | learned − designed |', '| --- | --- | --- |',
+      `Chroma weights W (CQT bin → pitch class) at the start and the end of training, and what training changed (each on its own symmetric scale):`, '',
+      '| start | end | end − start |', '| --- | --- | --- |',
       `| ${panels.map(([suffix, what]) => figureLink(`${name}-weights-${suffix}`, what)).join(' | ')} |`, '',
     ];
   }
