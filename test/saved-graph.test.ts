@@ -163,14 +163,15 @@ test('bad files: malformed JSON, another format or version, an unknown op, an in
 
 // ---- values in a side file (saveGraphParts) ----
 
-/** A small model: two named shared variables, one unnamed and one whose name repeats. */
+/** A small model: two named shared variables, one unnamed, one whose name repeats and one whose name cannot be a member. */
 const sideModel = () => {
   const x = T.matrix('x');
   const w = T.shared(T.array(Array.from({ length: 12 }, (_, i) => Math.sin(i)), { shape: [4, 3] }), 'w');
   const b = T.shared(T.array([0.5, -1, 2]), 'b');
   const unnamed = T.shared(T.array([3, 4, 5]));
   const again = T.shared(T.array([[7, 8, 9]]), 'w');
-  return { x, out: T.add(T.add(T.matmul(x, w), T.mul(b, unnamed)), again) };
+  const path = T.shared(T.array([1, 1, 1]), '../x');
+  return { x, out: T.mul(T.add(T.add(T.matmul(x, w), T.mul(b, unnamed)), again), path) };
 };
 
 test('saveGraphParts keeps shared values out of the JSON, by member name; loadGraph with those arrays gives the same graph', () => {
@@ -179,10 +180,12 @@ test('saveGraphParts keeps shared values out of the JSON, by member name; loadGr
   const parsed = JSON.parse(json) as T.SavedGraph;
   assert.is(parsed.valuesFile, 'values.npz');
   const shared = parsed.variables.filter((entry) => entry.kind === 'shared');
-  assert.is(shared.length, 4);
+  assert.is(shared.length, 5);
   assert.ok(shared.every((entry) => entry.value!.data === undefined && typeof entry.value!.member === 'string'), 'no inline data for shared values');
-  assert.equal(Object.keys(values).sort(), ['b', ...shared.filter((entry) => entry.name === undefined).map((entry) => entry.value!.member!), 'w', 'w_'].sort());
-  assert.is(new Set(shared.map((entry) => entry.value!.member)).size, 4, 'distinct members');
+  const byIndex = shared.filter((entry) => entry.name === undefined || entry.name === '../x').map((entry) => entry.value!.member!);
+  assert.equal(byIndex.map((member) => /^shared\d+$/.test(member)), [true, true], `unnamed and '../x' are named by their id: ${byIndex}`);
+  assert.equal(Object.keys(values).sort(), ['b', ...byIndex, 'w', 'w_'].sort());
+  assert.is(new Set(shared.map((entry) => entry.value!.member)).size, 5, 'distinct members')
   const loaded = T.loadGraph(json, { values });
   assert.equal(loaded.metadata, { feature: { hop: 512 } });
   const xs = T.array(Array.from({ length: 8 }, (_, i) => i / 3 - 1), { shape: [2, 4] });

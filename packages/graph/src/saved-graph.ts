@@ -198,7 +198,7 @@ export function savedGraph(outputs: readonly Variable[], options: SaveOptions = 
 /** A shared value saved as a member of the side file: the variable's name if free and usable, else shared<id>. */
 function externalValue(variable: SharedVariable, index: number, external: Record<string, NDArray>): SavedValue {
   const name = variable.name;
-  let member = name !== undefined && /^[A-Za-z0-9_.-]+$/.test(name) && name !== '__proto__' ? name : `shared${index}`;
+  let member = name !== undefined && /^[A-Za-z0-9_][A-Za-z0-9_.-]*$/.test(name) && name !== '__proto__' ? name : `shared${index}`;
   while (Object.hasOwn(external, member)) member += '_';
   const value = variable.get();
   external[member] = value;
