@@ -21,7 +21,7 @@ import { chordDecoders, chordDecodingDefaults, decodeChordFrames, type ChordDeco
 import { heatmapSvg, melFigureSvg, onsetFigureSvg, pitchClassTicks, timeTicks, writeFigure } from '../plot/index.ts';
 import { arrayFigure, lossCurveFigure } from '../model/report-figures.ts';
 import { loadNpz, saveModel, StepProgress, train } from '../train/index.ts';
-import { clipFeatures, featureDefaults, stackFrames, type ClipFeatures } from '../model/features.ts';
+import { audioTuning, clipFeatures, featureDefaults, stackFrames, type ClipFeatures } from '../model/features.ts';
 import { buildModel, clipInput, modelKinds, type ModelConfig, type ModelKind } from '../model/registry.ts';
 import { loadChromaModel } from '../model/load.ts';
 import { defaultModelDir } from '../model/default-model.ts';
@@ -220,7 +220,8 @@ function chromaSession(modelDir: string | undefined, vocabularyName?: Vocabulary
   const run = async (audioPath: string) => {
     const signal = await loadMono(audioPath, config.feature.sampleRate);
     forward ??= compile({ inputs: [model.features], outputs: [model.chroma, scores, ...path], device: await device(deviceOption()) });
-    const features = clipFeatures(signal, [], config.feature);
+    // The CQT centred on the audio's estimated tuning (the FIR model reads raw audio instead).
+    const features = clipFeatures(signal, [], config.feature, config.kind === 'fir' ? 0 : audioTuning(signal, config.feature));
     const input = config.kind === 'fir' ? firWindows([{ audio: signal }], config.feature, 1) : clipInput(config, features);
     const [chroma, logScores, decoded] = (await forward(input)) as T.NDArray[];
     return { chroma: chroma!, logScores: logScores!, devicePath: decoded, features, duration: signal.length / config.feature.sampleRate };

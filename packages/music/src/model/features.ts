@@ -12,6 +12,7 @@ import type { PlannedSegment as ClipSegment } from '../data/clip-plan.ts';
 import { cqtHost } from '../signal/cqt.ts';
 import { logCompress, stft } from '../signal/dft.ts';
 import { stftHost } from '../signal/fft-host.ts';
+import { estimateTuning } from '../signal/tuning.ts';
 
 export interface FeatureOptions {
   sampleRate: number;
@@ -40,13 +41,27 @@ export interface ClipFeatures {
 const log1pGain = (values: T.NDArray, gain: number): T.NDArray =>
   T.array(Float32Array.from(values.data, (v) => Math.log1p(gain * v)), { shape: values.shape });
 
-/** Features of one clip on the host (fft.js), frames centred every `hop` samples. */
-export function clipFeatures(audio: Float32Array, segments: readonly ClipSegment[], options: FeatureOptions = featureDefaults): ClipFeatures {
+/**
+ * Features of one clip on the host (fft.js), frames centred every `hop` samples; with
+ * `tuningCents`, the CQT's bins are centred that far from A440's equal-tempered grid.
+ */
+export function clipFeatures(audio: Float32Array, segments: readonly ClipSegment[], options: FeatureOptions = featureDefaults, tuningCents = 0): ClipFeatures {
   const dft = log1pGain(stftHost(audio, { nFft: options.nFft, hop: options.hop, scale: 'magnitude' }), options.dftGain);
-  const cqt = log1pGain(cqtHost(audio, { hop: options.hop, nFft: options.nFft, fmin: options.fmin, nBins: options.nBins, binsPerOctave: options.binsPerOctave, sampleRate: options.sampleRate }), options.cqtGain);
+  const cqt = log1pGain(cqtHost(audio, { hop: options.hop, nFft: options.nFft, fmin: options.fmin, nBins: options.nBins, binsPerOctave: options.binsPerOctave, sampleRate: options.sampleRate, tuningCents }), options.cqtGain);
   const frames = Math.min(dft.shape[0]!, cqt.shape[0]!);
   const times = Float64Array.from({ length: frames }, (_, f) => (f * options.hop) / options.sampleRate);
   return { dft: takeFrames(dft, frames), cqt: takeFrames(cqt, frames), labels: labelsAtTimes(segments, times), times };
+}
+
+/**
+ * The audio's tuning in cents from A440 (estimateTuning: spectral peaks' deviation from the
+ * equal-tempered grid), what `theorbo chords` centres the CQT on (as librosa's chroma_cqt
+ * does): a recording 30 cents sharp is read as if in tune. In [−50, 50); at ±50 cents a
+ * note lies as near one semitone as the next, so the estimate may land a semitone off.
+ */
+export function audioTuning(audio: Float32Array, options: FeatureOptions = featureDefaults): number {
+  // Every fourth frame's peaks vote: a quarter of the STFT's time, and still hundreds of votes a minute.
+  return estimateTuning(audio, { sampleRate: options.sampleRate, nFft: options.nFft, hop: 4 * options.hop });
 }
 
 function takeFrames(values: T.NDArray, frames: number): T.NDArray {

@@ -11,7 +11,7 @@ import { compile, type AcquiredDevice } from '@theorbo/codegen';
 import type { Segment } from '../chords/lab-format.ts';
 import { decodeChordFrames, type ChordDecoding } from '../eval/chord-decoding.ts';
 import { framesToSegments } from '../eval/decode.ts';
-import { clipFeatures, type ClipFeatures } from './features.ts';
+import { audioTuning, clipFeatures, type ClipFeatures } from './features.ts';
 import { firWindows } from './fir.ts';
 import { templateLogScores, templatesVariable, type ChromaModel } from './models.ts';
 import { clipInput, type ModelConfig } from './registry.ts';
@@ -31,7 +31,8 @@ export interface ChromaResult {
  */
 export async function chromaOfSignal(signal: Float32Array, loaded: { model: Pick<ChromaModel, 'features' | 'chroma'>; config: ModelConfig }, device: AcquiredDevice): Promise<ChromaResult> {
   const { model, config } = loaded;
-  const features = clipFeatures(signal, [], config.feature);
+  // As `theorbo chords`: the CQT centred on the audio's estimated tuning.
+  const features = clipFeatures(signal, [], config.feature, config.kind === 'fir' ? 0 : audioTuning(signal, config.feature));
   const forward = compile({ inputs: [model.features], outputs: [model.chroma, templateLogScores(model.chroma, templatesVariable())], device });
   const input = config.kind === 'fir' ? firWindows([{ audio: signal }], config.feature, 1) : clipInput(config, features);
   const [chroma, logScores] = (await forward(input)) as T.NDArray[];

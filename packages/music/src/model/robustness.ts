@@ -1,7 +1,8 @@
 // Chord models scored on held-out clips, clean and degraded (Node only: data/degrade.ts
 // codes MP3): each condition degrades every test clip's audio (segment times follow a
 // detuning's change of speed), the host features are computed once per condition and
-// shared by the models, each model's template log scores are decoded (Viterbi by default)
+// shared by the models (the CQT centred on each clip's estimated tuning, as `theorbo chords`
+// does), each model's template log scores are decoded (Viterbi by default)
 // and scored as `theorbo eval` scores them (mir_eval's rules, N recall, segmentation).
 // The degradations are seeded per clip and condition, so a table is reproducible.
 // Left out: degradations combined, real recordings.
@@ -13,7 +14,7 @@ import type { DatasetClip } from '../data/dataset.ts';
 import { detuned, detunedTime, mp3RoundTrip, withNoise, withReverb } from '../data/degrade.ts';
 import { deriveSeed, SeededRandom } from '../random/seeded-random.ts';
 import type { ChordDecoding } from '../eval/chord-decoding.ts';
-import { clipFeatures, type ClipFeatures } from './features.ts';
+import { audioTuning, clipFeatures, type ClipFeatures } from './features.ts';
 import { firWindows } from './fir.ts';
 import { templateLogScores, type ChromaModel } from './models.ts';
 import { clipInput, type ModelConfig } from './registry.ts';
@@ -50,7 +51,8 @@ async function degradeClips(clips: readonly DatasetClip[], condition: Degradatio
     const random = new SeededRandom(deriveSeed('robustness', condition.name, clip.id));
     const { audio, timeScale } = await condition.apply(clip.audio, clip.sampleRate, random);
     const segments = clip.segments.map((segment) => ({ ...segment, start: segment.start * timeScale, end: segment.end * timeScale }));
-    out.push({ features: clipFeatures(audio, segments, feature), audio, segments, duration: audio.length / clip.sampleRate });
+    // As `theorbo chords` reads audio: the CQT centred on the clip's estimated tuning.
+    out.push({ features: clipFeatures(audio, segments, feature, audioTuning(audio, feature)), audio, segments, duration: audio.length / clip.sampleRate });
   }
   return out;
 }
