@@ -185,7 +185,7 @@ test('saveGraphParts keeps shared values out of the JSON, by member name; loadGr
   const byIndex = shared.filter((entry) => entry.name === undefined || entry.name === '../x').map((entry) => entry.value!.member!);
   assert.equal(byIndex.map((member) => /^shared\d+$/.test(member)), [true, true], `unnamed and '../x' are named by their id: ${byIndex}`);
   assert.equal(Object.keys(values).sort(), ['b', ...byIndex, 'w', 'w_'].sort());
-  assert.is(new Set(shared.map((entry) => entry.value!.member)).size, 5, 'distinct members')
+  assert.is(new Set(shared.map((entry) => entry.value!.member)).size, 5, 'distinct members');
   const loaded = T.loadGraph(json, { values });
   assert.equal(loaded.metadata, { feature: { hop: 512 } });
   const xs = T.array(Array.from({ length: 8 }, (_, i) => i / 3 - 1), { shape: [2, 4] });
