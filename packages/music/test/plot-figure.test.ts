@@ -100,6 +100,19 @@ test('crowded x tick labels (chord names under a confusion matrix) are turned 45
   assert.ok(height(crowded) >= height(roomy) + 25, `the bottom margin grows (${height(crowded)} vs ${height(roomy)})`);
 });
 
+test('a title wider than the figure widens it and is centred on it; a short one stays over the plot', () => {
+  const width = (svg: string): number => Number(svg.match(/width="(\d+)"/)![1]);
+  const titleX = (svg: string): number => Number(svg.match(/<text class="title" x="([\d.]+)"/)![1]);
+  const long = 'CNN on CQT patches (3 frames → conv 8 × 3×3 → 64 → 12): loss per epoch and a little more';
+  const curve = (title: string) => curveSvg({ title, x: { label: 'epoch' }, y: { label: 'loss' }, series: [{ name: 'loss', points: [[1, 2], [2, 1]] }] });
+  assert.is(width(curve('short')), 80 + 560 + 24);
+  assert.is(titleX(curve('short')), 80 + 280, 'centred over the plot');
+  assert.ok(width(curve(long)) >= 9 * long.length, `widened to ${width(curve(long))}`);
+  assert.is(titleX(curve(long)), width(curve(long)) / 2);
+  const heatmap = heatmapSvg([[0, 1]], { title: long, x: { label: 'x', ticks: [] }, y: { label: 'y', ticks: [] }, colorbar: 'c', size: [200, 100] });
+  assert.ok(width(heatmap) >= 9 * long.length, 'heatmaps too');
+});
+
 test('ticks in the domain\'s units', () => {
   assert.equal([noteName(60), noteName(69), noteName(24), noteName(-1)], ['C4', 'A4', 'C1', 'B-2']);
   assert.is(noteOfFrequency(261.63), 'C4');

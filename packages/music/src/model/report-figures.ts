@@ -36,7 +36,9 @@ export function weightFigures(dir: string, name: string, modelName: string, star
   if (rowCount === feature.nBins && columnCount === 12) {
     const y = { label: 'CQT bin (note)', ticks: cqtTicks(feature.nBins, feature.binsPerOctave, Math.round(midiOf(feature.fmin))) };
     const x = { label: 'pitch class', ticks: pitchClassTicks() };
-    const chromaFigure = (suffix: string, what: string, rows: Rows): unknown => writeFigure(join(dir, `${name}-weights-${suffix}`), heatmapSvg(rows, { title: `${modelName}: ${what}`, x, y, colorbar: 'weight', range: 'symmetric', size: [300, 420] }));
+    const chromaFigure = (suffix: string, what: string, rows: Rows): void => {
+      writeFigure(join(dir, `${name}-weights-${suffix}`), heatmapSvg(rows, { title: `${modelName}: ${what}`, x, y, colorbar: 'weight', range: 'symmetric', size: [300, 420] }));
+    };
     // A model that was not trained (the hand-designed chroma) has one picture, not three equal ones.
     if (difference.every((row) => row.every((value) => value === 0))) {
       chromaFigure('designed', 'the weights (not trained)', startRows);

@@ -5,6 +5,8 @@
 // writeFigure (figure.ts), rendered by resvg, as for the heatmaps.
 // Left out: log axes, error bands, more than the six series the palette tells apart.
 
+import { placeTitle } from './title.ts';
+
 export interface CurveSeries {
   name: string;
   /** [x, y] points in x order; non-finite y values (a diverged loss) are left out. */
@@ -67,13 +69,13 @@ export function curveSvg(options: CurveOptions): string {
   const y0 = margin.top;
   const xOf = (x: number): number => x0 + ((x - xs.low) / (xs.high - xs.low)) * width;
   const yOf = (y: number): number => y0 + height - ((y - ys.low) / (ys.high - ys.low)) * height;
-  const totalWidth = margin.left + width + margin.right;
+  const { totalWidth, x: titleX } = placeTitle(options.title, margin.left, width, margin.left + width + margin.right);
   const totalHeight = margin.top + height + margin.bottom;
   const parts = [
     `<svg xmlns="http://www.w3.org/2000/svg" width="${totalWidth}" height="${totalHeight}" viewBox="0 0 ${totalWidth} ${totalHeight}" font-family="${font}" font-size="12">`,
     '<rect width="100%" height="100%" fill="white"/>',
     `<title>${escapeXml(options.title)}</title>`,
-    `<text class="title" x="${num(x0 + width / 2)}" y="24" text-anchor="middle" font-size="15" font-weight="bold">${escapeXml(options.title)}</text>`,
+    `<text class="title" x="${num(titleX)}" y="24" text-anchor="middle" font-size="15" font-weight="bold">${escapeXml(options.title)}</text>`,
   ];
   parts.push('<g class="x-axis">');
   for (const tick of xs.ticks) {

@@ -11,6 +11,7 @@ import { Resvg } from '@resvg/resvg-js';
 import { writeFileAtomic } from '../files/atomic-write.ts';
 import { colormapColor, type ColormapName } from './colormap.ts';
 import { encodeHeatmapPng, matrixRows, valueRange, type HeatmapMatrix } from './heatmap.ts';
+import { placeTitle } from './title.ts';
 
 /** A tick at a cell's centre (`at` is a row or column index, fractional allowed) with its label. */
 export interface Tick { at: number; label: string }
@@ -60,12 +61,12 @@ export function heatmapSvg(matrix: HeatmapMatrix, options: FigureOptions): strin
   const xTicks = [...options.x.ticks].sort((a, b) => a.at - b.at);
   const rotate = xTicks.some((tick, i) => i > 0 && xOf(tick.at) - xOf(xTicks[i - 1]!.at) < (labelWidth(tick.label) + labelWidth(xTicks[i - 1]!.label)) / 2 + 6);
   const drop = rotate ? Math.ceil(Math.max(0, ...xTicks.map((tick) => labelWidth(tick.label))) * Math.SQRT1_2) : 0;
-  const totalWidth = margin.left + width + margin.right;
+  const { totalWidth, x: titleX } = placeTitle(options.title, margin.left, width, margin.left + width + margin.right);
   const totalHeight = margin.top + height + margin.bottom + drop;
   parts.push(`<svg xmlns="http://www.w3.org/2000/svg" xmlns:xlink="http://www.w3.org/1999/xlink" width="${totalWidth}" height="${totalHeight}" viewBox="0 0 ${totalWidth} ${totalHeight}" font-family="${font}" font-size="12">`);
   parts.push(`<rect width="100%" height="100%" fill="white"/>`);
   parts.push(`<title>${escapeXml(options.title)}</title>`);
-  parts.push(`<text class="title" x="${num(x0 + width / 2)}" y="24" text-anchor="middle" font-size="15" font-weight="bold">${escapeXml(options.title)}</text>`);
+  parts.push(`<text class="title" x="${num(titleX)}" y="24" text-anchor="middle" font-size="15" font-weight="bold">${escapeXml(options.title)}</text>`);
   parts.push(`<image x="${x0}" y="${y0}" width="${width}" height="${height}" preserveAspectRatio="none" image-rendering="optimizeSpeed" xlink:href="data:image/png;base64,${cells.toString('base64')}"/>`);
   parts.push(`<rect x="${x0}" y="${y0}" width="${width}" height="${height}" fill="none" stroke="black"/>`);
   // x axis: ticks below the plot, its label under them.
