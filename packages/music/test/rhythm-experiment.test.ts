@@ -6,7 +6,7 @@
 // them at its size.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import * as T from '@theorbo/graph';
 import { writeReport } from '../src/model/report.ts';
 import type { Scores } from '../src/model/evaluate.ts';
@@ -41,6 +41,14 @@ test('runRhythmExperiment: two rows of scores, the hand-designed one as the host
     assert.match(summary, /## Onsets, tempo and beats/);
     const percent = (value: number) => (100 * value).toFixed(1);
     for (const row of result.rows) assert.ok(summary.includes(`| ${row.name} | ${percent(row.onsetF)} | ${percent(row.tempoP)} | ${percent(row.beatF)} |`), `no row for ${row.name}`);
+    // Figures: the first held-out track through each front end (its beats and the reference's), and the fine-tuning's losses.
+    for (const [i, row] of result.rows.entries()) {
+      assert.equal(Array.from(row.example!.reference.beats), Array.from(test[0]!.beats), `${row.name}: the example is the first test track`);
+      assert.ok(summary.includes(`](rhythm-example-${i}.png)`), `no example figure for ${row.name}`);
+      const svg = readFileSync(join(reportDir, `rhythm-example-${i}.svg`), 'utf8');
+      for (const label of ['time (s)', 'onset strength', 'onsets', 'beats', 'reference beats']) assert.ok(svg.includes(`>${label}</text>`), `${row.name}'s figure lacks '${label}'`);
+    }
+    for (const file of ['rhythm-onset-loss', 'rhythm-tempo-loss']) assert.ok(summary.includes(`](${file}.png)`) && existsSync(join(reportDir, `${file}.png`)), file);
   } finally {
     await releaseDevices();
   }

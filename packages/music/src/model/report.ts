@@ -9,6 +9,8 @@ import { join } from 'node:path';
 import type * as T from '@theorbo/graph';
 import { writeFileAtomic } from '../files/atomic-write.ts';
 import { chromagramFigure, confusionFigure, weightFigures } from './report-figures.ts';
+import { curveSvg, onsetFigureSvg, writeFigure } from '../plot/index.ts';
+import { signalDefaults } from '../signal/index.ts';
 import type { Scores } from './evaluate.ts';
 import type { RhythmExperimentResult } from '../rhythm/rhythm-experiment.ts';
 
@@ -53,7 +55,7 @@ export function writeReport(dir: string, content: ReportContent): string {
     '',
     'Template matching picks the nearest of the 25 binary templates (24 triads and the all-zero no-chord) in Euclidean distance; the classifier is a softmax layer (12 → 25) trained on each model\'s outputs for the training frames.',
     '',
-    ...(content.rhythm ? rhythmTable(content.rhythm) : []),
+    ...(content.rhythm ? rhythmTable(dir, content.rhythm) : []),
     '## Pictures',
     '',
   ];
@@ -70,7 +72,7 @@ export function writeReport(dir: string, content: ReportContent): string {
   return path;
 }
 
-function rhythmTable(rhythm: RhythmExperimentResult): string[] {
+function rhythmTable(dir: string, rhythm: RhythmExperimentResult): string[] {
   return [
     `## Onsets, tempo and beats`,
     '',
@@ -82,7 +84,26 @@ function rhythmTable(rhythm: RhythmExperimentResult): string[] {
     '',
     'The tempo reference is the track\'s one tempo (salience 1): half or double the tempo counts as wrong. The fine-tuned front end learns log gains on the mel filterbank (onset loss) and smooth bumps on the tempo prior (cross-entropy on the sharpened tempo scores); peak picking and the beat tracker are the same host code for both.',
     '',
+    ...rhythmFigures(dir, rhythm),
   ];
+}
+
+/** The first held-out track as each front end saw it, and the fine-tuning's losses per epoch. */
+function rhythmFigures(dir: string, rhythm: RhythmExperimentResult): string[] {
+  const timing = { sampleRate: signalDefaults.sampleRate, hop: signalDefaults.hop };
+  const lines: string[] = [];
+  rhythm.rows.forEach((row, i) => {
+    if (row.example === undefined) return;
+    const { envelope, onsets, beats, bpm, reference } = row.example;
+    const file = `rhythm-example-${i}`;
+    writeFigure(join(dir, file), onsetFigureSvg(envelope, timing, { title: `${row.name.replace(/ \(.*$/, '')} front end: ${bpm.toFixed(1)} BPM (reference ${reference.bpm.toFixed(1)})`, onsets, beats, referenceBeats: reference.beats }));
+    lines.push(`The first held-out track through the ${row.name.replace(/ \(.*$/, '')} front end: its onset strength, the onsets picked from it, the beats tracked on it and the track's own beats: ![${row.name}: onsets and beats](${file}.png)`, '');
+  });
+  const curves: [string, string, number[]][] = [['rhythm-onset-loss', 'onset loss', rhythm.losses.onsetLoss], ['rhythm-tempo-loss', 'tempo loss (cross-entropy)', rhythm.losses.tempoLoss]];
+  const drawn = curves.filter(([, , values]) => values.length > 0);
+  for (const [file, what, values] of drawn) writeFigure(join(dir, file), curveSvg({ title: `Fine-tuning the rhythm front end: ${what}`, x: { label: 'epoch', integer: true }, y: { label: what }, series: [{ name: what, points: values.map((value, epoch) => [epoch + 1, value] as const) }], size: [420, 240] }));
+  if (drawn.length > 0) lines.push(`Fine-tuning, loss per epoch on the training tracks: ${drawn.map(([file, what]) => `![${what}](${file}.png)`).join(' ')}`, '');
+  return lines;
 }
 
 function normalizeRows(counts: number[][]): number[][] {

@@ -16,8 +16,8 @@ export interface FigureTiming {
   hop: number;
 }
 
-/** The onset envelope with onsets (seconds, at their frame's envelope value) and beats (seconds). */
-export function onsetFigureSvg(envelope: ArrayLike<number>, timing: FigureTiming, options: { title: string; onsets?: ArrayLike<number>; beats?: ArrayLike<number> }): string {
+/** The onset envelope with onsets (seconds, at their frame's envelope value) and beats (seconds), and a reference's beats where known. */
+export function onsetFigureSvg(envelope: ArrayLike<number>, timing: FigureTiming, options: { title: string; onsets?: ArrayLike<number>; beats?: ArrayLike<number>; referenceBeats?: ArrayLike<number> }): string {
   const secondsPerFrame = timing.hop / timing.sampleRate;
   const valueAt = (seconds: number): number => envelope[Math.min(envelope.length - 1, Math.max(0, Math.round(seconds / secondsPerFrame)))] ?? 0;
   return curveSvg({
@@ -28,7 +28,10 @@ export function onsetFigureSvg(envelope: ArrayLike<number>, timing: FigureTiming
       { name: 'onset strength', points: Array.from(envelope, (value, f) => [f * secondsPerFrame, value] as const), style: 'line only' },
       ...(options.onsets ? [{ name: 'onsets', points: Array.from(options.onsets, (time) => [time, valueAt(time)] as const), style: 'markers' as const }] : []),
     ],
-    events: options.beats ? [{ name: 'beats', at: Array.from(options.beats) }] : [],
+    events: [
+      ...(options.beats ? [{ name: 'beats', at: Array.from(options.beats) }] : []),
+      ...(options.referenceBeats ? [{ name: 'reference beats', at: Array.from(options.referenceBeats) }] : []),
+    ],
     size: [720, 300],
   });
 }

@@ -25,6 +25,16 @@ export interface RhythmScores {
   onsetF: number;
   tempoP: number;
   beatF: number;
+  /** The first test track as this front end saw it, for the report's figure (times in seconds). */
+  example?: RhythmExample;
+}
+
+export interface RhythmExample {
+  envelope: Float32Array;
+  onsets: Float64Array;
+  beats: Float64Array;
+  bpm: number;
+  reference: { onsets: Float64Array; beats: Float64Array; bpm: number };
 }
 
 export interface RhythmExperimentOptions {
@@ -51,14 +61,18 @@ export async function evaluateFrontEnd(name: string, frontEnd: RhythmFrontEnd, t
   const [envelopes, bpms] = (await compile({ inputs: [input], outputs: [envelope, tempo(envelope, { logPrior: frontEndLogPrior(frontEnd) })], device })(power)) as T.NDArray[];
   const frames = envelopes!.shape[1]!;
   const totals = { onsetF: 0, tempoP: 0, beatF: 0 };
+  let example: RhythmExample | undefined;
   tracks.forEach((track, i) => {
     const values = envelopes!.data.subarray(i * frames, (i + 1) * frames);
     const bpm = bpms!.data[i]!;
-    totals.onsetF += onsetScores(track.onsets, framesToTime(onsetDetect(values))).fMeasure;
+    const onsets = framesToTime(onsetDetect(values));
+    const beats = bpm > 0 ? beatTrack(values, { bpm }).times : new Float64Array(0);
+    totals.onsetF += onsetScores(track.onsets, onsets).fMeasure;
     totals.tempoP += tempoPScore([track.bpm, 0], 1, [bpm, bpm]).pScore;
-    totals.beatF += beatScores(track.beats, bpm > 0 ? beatTrack(values, { bpm }).times : []).fMeasure;
+    totals.beatF += beatScores(track.beats, beats).fMeasure;
+    example ??= { envelope: Float32Array.from(values), onsets, beats, bpm, reference: { onsets: track.onsets, beats: track.beats, bpm: track.bpm } };
   });
-  return { name, onsetF: totals.onsetF / tracks.length, tempoP: totals.tempoP / tracks.length, beatF: totals.beatF / tracks.length };
+  return { name, onsetF: totals.onsetF / tracks.length, tempoP: totals.tempoP / tracks.length, beatF: totals.beatF / tracks.length, ...(example ? { example } : {}) };
 }
 
 export interface RhythmExperimentResult {
