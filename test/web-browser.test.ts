@@ -86,13 +86,15 @@ test('the page names its device: WebGPU from navigator.gpu where the browser has
   assert.match(await page.$eval('#device', (element) => element.textContent ?? ''), device, 'the page shows its device line');
 });
 
-test('every op kind on the page\'s device against the reference evaluator, every differentiable op\'s gradient against finite differences', async () => {
+test('every op kind on the page\'s device against the reference evaluator, every differentiable op\'s gradient against finite differences and its gradient graph on the device', async () => {
+  const started = performance.now();
   const report = await page.evaluate(async () => (await import('/ops-page.js' as string) as typeof import('../web/test/ops-page.ts')).runOpChecks()) as OpReport;
-  const failures = [...report.forward, ...report.gradients].filter((result) => !result.ok).map((result) => `${result.name} [${result.ops.join(', ')}]: ${result.error}`);
-  console.log(`  ${report.forward.length} device cases and ${report.gradients.length} gradient checks on ${report.device}`);
+  const failures = [...report.forward, ...report.gradients, ...report.deviceGradients].filter((result) => !result.ok).map((result) => `${result.name} [${result.ops.join(', ')}]: ${result.error}`);
+  const seconds = (results: readonly { ms: number }[]) => (results.reduce((sum, result) => sum + result.ms, 0) / 1000).toFixed(1);
+  console.log(`  ${report.forward.length} device cases (${seconds(report.forward)} s), ${report.gradients.length} gradient checks (${seconds(report.gradients)} s) and ${report.deviceGradients.length} gradient graphs on the device (${seconds(report.deviceGradients)} s; no float32 graph: ${report.deviceGradientsSkipped.join(', ') || 'none'}) on ${report.device}, ${((performance.now() - started) / 1000).toFixed(1)} s in all`);
   assert.equal(report.uncovered, [], 'ops without a case in the page');
   assert.equal(failures, [], `in the browser on ${report.device}:\n${failures.join('\n')}`);
-  assert.ok(report.forward.length >= 20 && report.gradients.length >= 20, 'the page ran the case lists');
+  assert.ok(report.forward.length >= 20 && report.gradients.length >= 20 && report.deviceGradients.length >= 20, 'the page ran the case lists');
 });
 
 // A synthesized clip with several chords (seed 3's first test clip) as a float WAV, and a
