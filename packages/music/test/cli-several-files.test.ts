@@ -1,4 +1,5 @@
-// Several files or a folder per call (`theorbo chords dir/`, `theorbo chroma a.wav b.wav`):
+// Several files or a folder per call (`theorbo chords dir/`, `theorbo chroma a.wav b.wav`,
+// mfcc and mel):
 // one device for all (its line printed once), outputs beside each input or in --out DIR,
 // and a file that cannot be read reported with its path while the others are written,
 // the exit status 1. Two short synthesized triads of different lengths, so the graph
@@ -60,6 +61,19 @@ test('chroma on two files: outputs beside each input, exit 0', () => {
   }
   const rows = (name: string) => readFileSync(join(input, `${name}.csv`), 'utf8').trim().split('\n').length - 1;
   assert.ok(rows('a-minor') > rows('c-major'), 'each file its own frames');
+});
+
+test('mfcc on two files writes a CSV for each into --out DIR; mel on two without --out is refused (stdout holds one)', () => {
+  const out = join(dir, 'mfcc');
+  const result = run('mfcc', cMajor, aMinor, '--out', out);
+  assert.is(result.status, 0, result.all);
+  assert.is(result.stderr.match(/device: /g)?.length, 1, result.stderr);
+  const rows = (name: string) => readFileSync(join(out, `${name}.csv`), 'utf8').trim().split('\n');
+  assert.match(rows('c-major')[0]!, /^time,mfcc0,mfcc1,/);
+  assert.ok(rows('a-minor').length > rows('c-major').length, 'each file its own frames');
+  const refused = run('mel', cMajor, aMinor);
+  assert.is(refused.status, 2, refused.all);
+  assert.match(refused.stderr, /mel: with several audio files, --out DIR names the folder/);
 });
 
 test('inputs: a folder is its audio files, sorted; outputs that would collide are refused', () => {

@@ -1,5 +1,5 @@
 // Several audio files or folders per call for the per-file commands (`theorbo chords a.wav
-// b.wav`, `theorbo chroma dir/`): a folder stands for the audio files directly in it
+// b.wav`, `theorbo chroma dir/`, mel and mfcc): a folder stands for the audio files directly in it
 // (sorted by name), each input's outputs go beside it or into `--out DIR` under the
 // input's name, and a file that cannot be read is reported on stderr with its path while
 // the others are still processed; the command then fails (exit 1) after the last file.
@@ -57,6 +57,19 @@ export function outputPaths(command: string, files: readonly string[], several: 
   });
   if (outFolder) mkdirSync(out!, { recursive: true });
   return stems;
+}
+
+/**
+ * Where a data command (mel, mfcc) writes each file's CSV: stdout (undefined) for one file
+ * without --out, as before; with several files --out must name a folder, since stdout
+ * can hold only one.
+ */
+export function dataOutputPaths(command: string, files: readonly string[], several: boolean, out: string | undefined, suffix: string): (string | undefined)[] {
+  if (out === undefined) {
+    if (several) throw new UsageError(`${command}: with several audio files, --out DIR names the folder for their ${suffix} files (stdout can hold only one).`);
+    return [undefined];
+  }
+  return outputPaths(command, files, several, out, suffix);
 }
 
 /**

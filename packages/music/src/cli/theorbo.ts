@@ -37,7 +37,7 @@ import { clipsFlag, epochsFlag, hiddenFlag, melBandsFlag, mfccCountFlag, oddFram
 import { analysisHop, analysisRate, beatsOf, matrixCsv, melOf, mfccOf, mixClicks, onsetTimesOf, tempoCurveOf, tempoOf } from './rhythm-commands.ts';
 import { loadFrontEnd, type RhythmFrontEnd } from '../rhythm/index.ts';
 import { lockRunFolder, prepareFreshRun } from './run-folder.ts';
-import { expandInputs, forEachInput, outputPaths } from './input-files.ts';
+import { dataOutputPaths, expandInputs, forEachInput, outputPaths } from './input-files.ts';
 import { adoptParentTerminal, progressWanted } from './terminal.ts';
 import { chromaNorms, defaultChromaNorm, frameFileFormats, normalizeRows, pitchClassColumns, writeFrameFile, type ChromaNormName, type FrameFileFormat } from './frame-files.ts';
 import { addExportGraphCommand } from './export-graph-command.ts';
@@ -302,34 +302,48 @@ function rhythmModel(command: string, options: { model?: string; nMels?: number 
 }
 const timeLines = (times: ArrayLike<number>): string => Array.from(times, (time) => `${time.toFixed(4)}\n`).join('');
 
-program.command('mel <audio>').description(`write the mel spectrogram (power; --db for decibels) of an audio file at ${analysisRate} Hz as CSV: time, then one column per band`)
+program.command('mel <audio...>').description(`write the mel spectrogram (power; --db for decibels) of each audio file (or of the audio files in a folder) at ${analysisRate} Hz as CSV: time, then one column per band`)
   .option('--n-mels <n>', 'mel bands (default 128)', melBandsFlag, 128)
   .option('--db', 'decibels (librosa\'s power_to_db: ref 1, top_db 80) instead of power')
   .option('--model <dir>', 'a fine-tuned rhythm front end (the demo\'s report/models/rhythm-front-end)')
-  .option('--out <path>', 'the CSV file (default: stdout)')
-  .option('--figure <prefix>', 'also draw the mel spectrogram (in dB, over seconds and Hz) to <prefix>.svg and .png')
-  .action(async (audio: string, options: { nMels: number; db?: boolean; out?: string; model?: string; figure?: string }) => {
+  .option('--out <path>', 'the CSV file (default: stdout); with several files, the folder for their CSV files')
+  .option('--figure <prefix>', 'also draw the mel spectrogram (in dB, over seconds and Hz) to <prefix>.svg and .png; with several files, a folder')
+  .action(async (audios: string[], options: { nMels: number; db?: boolean; out?: string; model?: string; figure?: string }) => {
     const frontEnd = rhythmModel('mel', options);
-    const signal = await loadMono(audio, analysisRate);
-    const mel = await melOf(signal, await dataDevice(), { nMels: options.nMels, db: options.db ?? false, ...frontEnd });
-    writeData(matrixCsv(mel, Array.from({ length: options.nMels }, (_, m) => `mel${m}`)), options.out, 'mel');
-    if (options.figure !== undefined) {
-      writeFigure(options.figure, melFigureSvg(mel, { sampleRate: analysisRate, hop: analysisHop }, { title: `Mel spectrogram of ${basename(audio)} (${options.nMels} bands)`, db: options.db ?? false }));
-      console.error(`wrote ${options.figure}.svg and ${options.figure}.png`);
-    }
+    const { files, several } = expandInputs('mel', audios);
+    const outs = dataOutputPaths('mel', files, several, options.out, '.csv');
+    const figures = options.figure === undefined ? undefined : outputPaths('mel', files, several, options.figure);
+    let acquired: AcquiredDevice | undefined;
+    await forEachInput('mel', files, async (audio, index) => {
+      const signal = await loadMono(audio, analysisRate);
+      acquired ??= await dataDevice();
+      const mel = await melOf(signal, acquired, { nMels: options.nMels, db: options.db ?? false, ...frontEnd });
+      writeData(matrixCsv(mel, Array.from({ length: options.nMels }, (_, m) => `mel${m}`)), outs[index], 'mel');
+      const figure = figures?.[index];
+      if (figure !== undefined) {
+        writeFigure(figure, melFigureSvg(mel, { sampleRate: analysisRate, hop: analysisHop }, { title: `Mel spectrogram of ${basename(audio)} (${options.nMels} bands)`, db: options.db ?? false }));
+        console.error(`wrote ${figure}.svg and ${figure}.png`);
+      }
+    });
   });
 
-program.command('mfcc <audio>').description(`write the MFCCs of an audio file at ${analysisRate} Hz as CSV: time, then one column per coefficient`)
+program.command('mfcc <audio...>').description(`write the MFCCs of each audio file (or of the audio files in a folder) at ${analysisRate} Hz as CSV: time, then one column per coefficient`)
   .option('--n-mfcc <n>', 'coefficients (default 20)', mfccCountFlag, 20)
   .option('--n-mels <n>', 'mel bands they are computed from (default 128)', melBandsFlag, 128)
   .option('--model <dir>', 'a fine-tuned rhythm front end (the demo\'s report/models/rhythm-front-end)')
-  .option('--out <path>', 'the CSV file (default: stdout)')
-  .action(async (audio: string, options: { nMfcc: number; nMels: number; out?: string; model?: string }) => {
+  .option('--out <path>', 'the CSV file (default: stdout); with several files, the folder for their CSV files')
+  .action(async (audios: string[], options: { nMfcc: number; nMels: number; out?: string; model?: string }) => {
     if (options.nMfcc > options.nMels) throw new UsageError(`mfcc: --n-mfcc ${options.nMfcc} is more than --n-mels ${options.nMels}; the DCT of ${options.nMels} bands has at most ${options.nMels} coefficients.`);
     const frontEnd = rhythmModel('mfcc', options);
-    const signal = await loadMono(audio, analysisRate);
-    const coefficients = await mfccOf(signal, await dataDevice(), { nMfcc: options.nMfcc, nMels: options.nMels, ...frontEnd });
-    writeData(matrixCsv(coefficients, Array.from({ length: options.nMfcc }, (_, k) => `mfcc${k}`)), options.out, 'mfcc');
+    const { files, several } = expandInputs('mfcc', audios);
+    const outs = dataOutputPaths('mfcc', files, several, options.out, '.csv');
+    let acquired: AcquiredDevice | undefined;
+    await forEachInput('mfcc', files, async (audio, index) => {
+      const signal = await loadMono(audio, analysisRate);
+      acquired ??= await dataDevice();
+      const coefficients = await mfccOf(signal, acquired, { nMfcc: options.nMfcc, nMels: options.nMels, ...frontEnd });
+      writeData(matrixCsv(coefficients, Array.from({ length: options.nMfcc }, (_, k) => `mfcc${k}`)), outs[index], 'mfcc');
+    });
   });
 
 program.command('onsets <audio>').description('print the onset times of an audio file in seconds, one per line (librosa\'s onset_detect)')
