@@ -1,8 +1,9 @@
 // `pnpm run docs` (plain `pnpm docs` is pnpm's own command): the API documentation of the
 // four packages with TypeDoc (typedoc.json: one page per package, the music package's
-// guide in docs/api-pages/), written to docs/api/ (git-ignored). The CLI page is made here from the commands' own --help, so it cannot
-// drift from the code: `theorbo --help` names the commands, each `theorbo <command>
-// --help` its options, run in-process by theorbo.ts (no device is started for --help).
+// guide in docs/api-pages/), written to docs/api/ (git-ignored). The CLI page is made
+// here from the commands' own --help, so it cannot drift from the code: `theorbo --help`
+// names the commands, each `theorbo <command> --help` its options, run in-process by
+// theorbo.ts (no device is started for --help).
 // Left out: publishing the pages anywhere.
 
 import { execFile, spawnSync } from 'node:child_process';
