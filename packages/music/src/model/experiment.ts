@@ -14,8 +14,7 @@ import { acquireDevice, compile, readShared, type AcquiredDevice } from '@theorb
 import { transposeChord, vocabulary } from '../chords/index.ts';
 import { datasetSummary, formatDatasetSummary, synthesizeDataset, type DataSource, type DatasetClip } from '../data/index.ts';
 import { composeAugmentations, noiseAugmentation, pitchShiftAugmentation, saveModel, StepProgress, train, type EpochRecord } from '../train/index.ts';
-import { featureDefaults, stackFrames, type ClipFeatures, type FeatureOptions } from './features.ts';
-import { clipFeaturesAll } from './features-pool.ts';
+import { clipFeatures, featureDefaults, stackFrames, type ClipFeatures, type FeatureOptions } from './features.ts';
 import { chordClassifier, fitChromaGain, type ChromaModel, type TemplateLoss } from './models.ts';
 import { buildModel, type ModelConfig } from './registry.ts';
 import { cnnDefaults, cnnTraining, describeCnn, type CnnShape } from './cnn.ts';
@@ -92,9 +91,11 @@ export async function runExperiment(options: ExperimentOptions): Promise<{ resul
   const feature: FeatureOptions = featureDefaults;
   const featureStart = performance.now();
   const extraction = step('features', 'clips');
-  // On every core (worker threads), clip by clip equal to clipFeatures on this thread.
-  const allFeatures = await clipFeaturesAll(dataset.clips, feature, { onProgress: (done, total) => extraction.update(done, total) });
-  const byClip = new Map<DatasetClip, ClipFeatures>(dataset.clips.map((clip, i) => [clip, allFeatures[i]!]));
+  const byClip = new Map<DatasetClip, ClipFeatures>(dataset.clips.map((clip, i) => {
+    const features = clipFeatures(clip.audio, clip.segments, feature);
+    extraction.update(i + 1, dataset.clips.length);
+    return [clip, features];
+  }));
   extraction.finish();
   const split = (name: string) => dataset.clips.filter((clip) => clip.split === name);
   const trainClips = split('train');
