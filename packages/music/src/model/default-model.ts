@@ -100,7 +100,9 @@ export async function augmentClipAudio(audio: Float32Array, sampleRate: number, 
 }
 
 type LabelledFeatures = ClipFeatures & { vocabularyLabels: Int32Array };
-const labelled = (features: ClipFeatures, segments: DatasetClip['segments'], vocabulary: ChordVocabulary): LabelledFeatures => ({ ...features, vocabularyLabels: vocabularyLabels(segments, features.times, vocabulary) });
+// Added in place: spreading the features would compute their DFT, which the CNN never reads.
+const labelled = (features: ClipFeatures, segments: DatasetClip['segments'], vocabulary: ChordVocabulary): LabelledFeatures =>
+  Object.assign(features, { vocabularyLabels: vocabularyLabels(segments, features.times, vocabulary) });
 
 async function augmentedFeatures(clip: DatasetClip, copy: number, seed: number, vocabulary: ChordVocabulary): Promise<LabelledFeatures> {
   const random = new SeededRandom(deriveSeed('default-model augmentation', seed, clip.id, copy));
