@@ -153,7 +153,9 @@ export function cqtHost(signal: HostSignal, options: Omit<CqtOptions, 'kernelDom
   const { fftBin, filter, real, imag } = level.sparse;
   for (let f = 0; f < count; f++) {
     const start = (center ? 0 : nFft / 2) + f * hop - frameLength / 2;
-    for (let n = 0; n < frameLength; n++) frame[n] = paddedSample(signal, start + n, padMode);
+    // Frames inside the signal are one typed-array copy; only the edges need padding.
+    if (ArrayBuffer.isView(signal) && start >= 0 && start + frameLength <= signal.length) frame.set(signal.subarray(start, start + frameLength));
+    else for (let n = 0; n < frameLength; n++) frame[n] = paddedSample(signal, start + n, padMode);
     plan.realTransform(spectrum, frame);
     accReal.fill(0);
     accImag.fill(0);
