@@ -2,11 +2,13 @@
 // withNoise achieves (within 0.1 dB, white and coloured), withGain's level, the synthetic
 // impulse response's decay (60 dB of energy in rt60), withReverb's length, RMS and smeared
 // energy, detuning's frequency (a 440 Hz sine 50 cents up), and the MP3 round trip's
-// alignment (the decoded signal lines up with the input at lag 0) and fidelity.
+// alignment (the decoded signal lines up with the input at lag 0) and fidelity, and the
+// tuning estimate that undoes a detuning.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { detuned, detunedTime, measuredSnrDb, mp3RoundTrip, reverbImpulse, withGain, withNoise, withReverb } from '../src/data/degrade.ts';
 import { SeededRandom } from '../src/random/seeded-random.ts';
+import { audioTuning } from '../src/model/features.ts';
 
 const rate = 22050;
 /** A decaying C major triad with harmonics, 1.5 s, then 0.5 s of silence. */
@@ -65,6 +67,15 @@ test('detuned raises a 440 Hz sine by 50 cents and shortens it in proportion', (
   const frequency = (crossings * rate) / (to - from);
   const expected = 440 * 2 ** (50 / 1200);
   assert.ok(Math.abs(frequency - expected) < 2, `${frequency.toFixed(2)} Hz, expected ${expected.toFixed(2)}`);
+});
+
+test('audioTuning (what chords centres the CQT on) reads a chord detuned by −20 and +30 cents within 3 cents', () => {
+  const clean = chord();
+  assert.ok(Math.abs(audioTuning(clean)) < 3, `in tune: ${audioTuning(clean)}`);
+  for (const cents of [-20, 30]) {
+    const estimate = audioTuning(detuned(clean, cents, rate));
+    assert.ok(Math.abs(estimate - cents) < 3, `${cents} cents read as ${estimate}`);
+  }
 });
 
 test('mp3RoundTrip at 64 kbit/s keeps the length, lines up at lag 0 and keeps the chord (SNR above 10 dB)', async () => {
