@@ -1,4 +1,8 @@
-// @theorbo/codegen: the device chain, compile() to fused WGSL kernels, and the WebGPU runtime.
+/**
+ * The device chain, compile() to fused WGSL kernels, and the WebGPU runtime.
+ *
+ * @module @theorbo/codegen
+ */
 
 export {
   acquireDevice, acquireWebGpuDevice, deviceKinds, releaseDevices, requestedKind, requestedLimits, wantedFeatures,
