@@ -9,18 +9,19 @@ import { Command } from 'commander';
 import { sha256 } from '@noble/hashes/sha2.js';
 import { acquireDevice, deviceKinds, type DeviceKind } from '@theorbo/codegen';
 import { defaultModelDir, defaultModelRecipe, trainDefaultModel } from '../model/default-model.ts';
-import { epochsFlag, oneOf } from './flags.ts';
+import { epochsFlag, oneOf, wholeNumber } from './flags.ts';
 
 const program = new Command('train-default').description('retrain the shipped chord model (packages/music/models/default)')
   .option('--out <dir>', 'where the model goes', defaultModelDir)
   .option('--device <kind>', 'gpu, cpu, cpu-webgpu or reference (the shipped weights: cpu)', oneOf(deviceKinds), 'cpu')
   .option('--epochs <n>', `at most this many epochs (the recipe: ${defaultModelRecipe.epochs})`, epochsFlag)
   .option('--vocab <name>', `the classes to learn, majmin or sevenths (the recipe: ${defaultModelRecipe.vocab})`, oneOf(['majmin', 'sevenths'] as const))
+  .option('--augmented-copies <n>', `degraded copies of each training clip (the recipe: ${defaultModelRecipe.augmentedCopies}; 0 trains on clean audio only)`, wholeNumber(0, 16))
   .option('--quiet', 'no progress display');
-const options = program.parse(process.argv).opts<{ out: string; device: DeviceKind; epochs?: number; vocab?: 'majmin' | 'sevenths'; quiet?: boolean }>();
+const options = program.parse(process.argv).opts<{ out: string; device: DeviceKind; epochs?: number; vocab?: 'majmin' | 'sevenths'; augmentedCopies?: number; quiet?: boolean }>();
 const device = await acquireDevice({ prefer: options.device });
 console.log(`device: ${device.describe().split('\n')[0]}`);
 const started = performance.now();
-await trainDefaultModel({ out: options.out, device, recipe: { ...defaultModelRecipe, epochs: options.epochs ?? defaultModelRecipe.epochs, vocab: options.vocab ?? defaultModelRecipe.vocab }, log: (line) => console.log(line), progress: !options.quiet && process.stderr.isTTY === true });
+await trainDefaultModel({ out: options.out, device, recipe: { ...defaultModelRecipe, epochs: options.epochs ?? defaultModelRecipe.epochs, vocab: options.vocab ?? defaultModelRecipe.vocab, augmentedCopies: options.augmentedCopies ?? defaultModelRecipe.augmentedCopies }, log: (line) => console.log(line), progress: !options.quiet && process.stderr.isTTY === true });
 const digest = Array.from(sha256(readFileSync(`${options.out}/weights.npz`)), (byte) => byte.toString(16).padStart(2, '0')).join('');
 console.log(`saved to ${options.out} in ${((performance.now() - started) / 1000).toFixed(1)} s; weights.npz sha256 ${digest}`);
