@@ -148,25 +148,32 @@ export function cqtHost(signal: HostSignal, options: Omit<CqtOptions, 'kernelDom
   const frame = new Float64Array(frameLength);
   const spectrum = plan.createComplexArray() as number[];
   const out = new Float32Array(count * nBins);
-  const accReal = new Float64Array(nBins);
-  const accImag = new Float64Array(nBins);
   const { fftBin, filter, real, imag } = level.sparse;
+  // The sparse entries come filter by filter (cqt-kernel.ts's makeLevel), so each bin sums
+  // one contiguous run in registers: the same sums in the same order as scattering them.
+  const runStart = new Int32Array(nBins + 1);
+  for (let i = 0; i < filter.length; i++) {
+    if (i > 0 && filter[i]! < filter[i - 1]!) throw new Error('cqtHost: the sparse kernel is not ordered by filter');
+    runStart[filter[i]! + 1] = i + 1;
+  }
+  for (let b = 1; b <= nBins; b++) runStart[b] = Math.max(runStart[b]!, runStart[b - 1]!);
   for (let f = 0; f < count; f++) {
     const start = (center ? 0 : nFft / 2) + f * hop - frameLength / 2;
     // Frames inside the signal are one typed-array copy; only the edges need padding.
     if (ArrayBuffer.isView(signal) && start >= 0 && start + frameLength <= signal.length) frame.set(signal.subarray(start, start + frameLength));
     else for (let n = 0; n < frameLength; n++) frame[n] = paddedSample(signal, start + n, padMode);
     plan.realTransform(spectrum, frame);
-    accReal.fill(0);
-    accImag.fill(0);
-    for (let i = 0; i < real.length; i++) {
-      const xr = spectrum[2 * fftBin[i]!]!;
-      const xi = spectrum[2 * fftBin[i]! + 1]!;
-      const b = filter[i]!;
-      accReal[b] = accReal[b]! + xr * real[i]! - xi * imag[i]!;
-      accImag[b] = accImag[b]! + xr * imag[i]! + xi * real[i]!;
+    for (let b = 0; b < nBins; b++) {
+      let sumReal = 0;
+      let sumImag = 0;
+      for (let i = runStart[b]!; i < runStart[b + 1]!; i++) {
+        const xr = spectrum[2 * fftBin[i]!]!;
+        const xi = spectrum[2 * fftBin[i]! + 1]!;
+        sumReal = sumReal + xr * real[i]! - xi * imag[i]!;
+        sumImag = sumImag + xr * imag[i]! + xi * real[i]!;
+      }
+      out[f * nBins + b] = Math.hypot(sumReal, sumImag);
     }
-    for (let b = 0; b < nBins; b++) out[f * nBins + b] = Math.hypot(accReal[b]!, accImag[b]!);
   }
   return T.array(out, { shape: [count, nBins], dtype: 'float32' });
 }
