@@ -44,7 +44,7 @@ test('cpu: elementwise chains, reductions, softmax rows and matmul epilogues run
   got.forEach((value, i) => assertClose(value, want[i]!, { rtol: 1e-5, atol: 1e-6 }, `output ${i}`));
   const hows = fn.cpuPlan()!.kernels.map((kernel) => kernel.how);
   assert.ok(!hows.includes('reference'), `kernels on the reference: ${fn.cpuPlan()!.kernels.map((k) => `${k.label} [${k.how}]`).join('; ')}`);
-  // Reductions compute in the reference's arithmetic: equal, not close. Elementwise chains
+  // Reductions of short rows (17 here) compute in the reference's arithmetic: equal, not close. Elementwise chains
   // too, but for exp and tanh: WebAssembly kernels take them from polynomials (cpu/wasm-math.ts).
   assertClose(got[0]!, want[0]!, { rtol: 3e-7, atol: 1e-7 }, 'tanh(2x + exp(−x))');
   assert.equal([...(got[1]!.data)], [...want[1]!.data]);

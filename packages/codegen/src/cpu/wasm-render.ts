@@ -8,7 +8,10 @@
 // kernel, and a row or column range per task splits it over the thread pool.
 // Reductions accumulate float32 sums and products in float64 (two f64x2 and a scalar for
 // the tail), as the reference's double accumulator does, so they round to the same value
-// but for the summation order; max and min stay in float32 lanes.
+// but for the summation order; along rows of 32 or more, sums first add into float32
+// partial sums of at most 16 terms a lane (four independent chains), promoted into the
+// float64 accumulators: within 16 float32 roundings of Σ|x| of the reference, and twice
+// as fast. Max and min stay in float32 lanes.
 // Shapes: a program's loop axes are its kernel's (elementwise, rows: the output's;
 // reduce: the input's, reduced axes inner).
 // Reductions down columns (a leading axis reduced, the last kept) run the other way: the
@@ -280,13 +283,15 @@ export function renderProgram(program: VectorProgram): RenderedKernel {
     const accumulators = reductions.map(({ op }) => (op === 'sum' || op === 'prod'
       ? { low: f.addLocal('v128'), high: f.addLocal('v128'), tail: f.addLocal('f64') }
       : { lanes: f.addLocal('v128') }));
-    // Rows of at least 32 columns reduce four vectors per step into four sets of
-    // accumulators (independent chains: a float64 add's latency no longer paces the loop),
-    // folded into the first set before the rest of the row.
+    // Rows of at least 32 columns reduce four vectors per step into four accumulators
+    // (independent chains: no add's latency paces the loop). Sums add into four float32
+    // partial sums, each promoted into the float64 accumulators every `flushEvery` steps
+    // (so a lane sums 16 values in float32 at most); max and min into four sets of lanes,
+    // folded into the first before the rest of the row.
     const unroll = columns >= 32 && !reduced;
-    const extra = reductions.map(({ op }) => (!unroll || op === 'prod' ? [] : [1, 2, 3].map(() => (op === 'sum'
-      ? { low: f.addLocal('v128'), high: f.addLocal('v128') }
-      : { lanes: f.addLocal('v128') }))));
+    const flushEvery = 16;
+    const extra = reductions.map(({ op }) => (!unroll || op === 'prod' ? [] : Array.from({ length: op === 'sum' ? 4 : 3 }, () => ({ lanes: f.addLocal('v128') }))));
+    const flushIn = f.addLocal('i32');
 
     f.local.get(rowStart).local.set(row);
     f.block((exit) => {
@@ -327,24 +332,36 @@ export function renderProgram(program: VectorProgram): RenderedKernel {
           };
           f.i32.const(0).local.set(col);
           if (sets.length > 0) {
-            for (const set of sets) {
-              if (set.low) f.f64.const(identity).f64x2.splat().local.tee(set.low).local.set(set.high!);
-              else f.v128.const([identity, identity, identity, identity]).local.set(set.lanes!);
-            }
+            const partial = op === 'sum';
+            // The float32 partial sums into the float64 accumulators, and back to zero.
+            const flush = (): void => {
+              for (const set of sets) {
+                accumulateLanes(f, acc, set.lanes, 'sum');
+                f.v128.zero().local.set(set.lanes);
+              }
+            };
+            for (const set of sets) f.v128.const([identity, identity, identity, identity]).local.set(set.lanes);
+            f.i32.const(flushEvery).local.set(flushIn);
             f.block((done) => {
               f.loop((top) => {
                 f.local.get(col).i32.const(16).i32.add().i32.const(columns).i32.gtU().brIf(done);
                 f.local.get(col).i32.const(4).i32.mul().local.set(colBytes);
-                [acc, ...sets].forEach((set, u) => {
+                (partial ? sets : [acc, ...sets]).forEach((set, u) => {
                   unrolledColumns = 4 * u;
                   compute([input], true);
                   storeReused(true, 16 * u);
-                  accumulateLanes(f, set, valueLocal(input), op);
+                  if (partial) f.local.get(set.lanes!).local.get(valueLocal(input)).f32x4.add().local.set(set.lanes!);
+                  else accumulateLanes(f, set, valueLocal(input), op);
                 });
                 unrolledColumns = 0;
+                if (partial) {
+                  f.local.get(flushIn).i32.const(1).i32.sub().local.tee(flushIn).i32.eqz();
+                  f.if(() => { flush(); f.i32.const(flushEvery).local.set(flushIn); });
+                }
                 f.local.get(col).i32.const(16).i32.add().local.set(col).br(top);
               });
             });
+            if (partial) flush();
             // (a + b) + (c + d), lane by lane.
             const fold = (into: { low?: Local; high?: Local; lanes?: Local }, from: { low?: Local; high?: Local; lanes?: Local }): void => {
               for (const part of ['low', 'high', 'lanes'] as const) {
@@ -354,9 +371,11 @@ export function renderProgram(program: VectorProgram): RenderedKernel {
                 f.local.set(into[part]!);
               }
             };
-            fold(acc, sets[0]!);
-            fold(sets[1]!, sets[2]!);
-            fold(acc, sets[1]!);
+            if (!partial) {
+              fold(acc, sets[0]!);
+              fold(sets[1]!, sets[2]!);
+              fold(acc, sets[1]!);
+            }
           }
           columnLoop(() => f.local.get(col), () => f.i32.const(columns), (vectorMode) => {
             compute([input], vectorMode);
