@@ -49,6 +49,8 @@ const flags = [
   '--headless', '--no-sandbox', '--enable-unsafe-webgpu', '--enable-features=Vulkan', '--use-webgpu-adapter=swiftshader',
   '--enable-unsafe-swiftshader', '--disable-gpu-sandbox', '--no-first-run', '--disable-background-networking',
   '--disable-component-update', '--disable-sync', `--user-data-dir=${join(scratch, 'profile')}`,
+  // A microphone for Listen's record button: Chromium's fake capture device (a beep), allowed without a prompt.
+  '--use-fake-device-for-media-stream', '--use-fake-ui-for-media-stream',
 ];
 let browser: Browser | undefined, server: Server | undefined, page!: Page;
 const pageErrors: string[] = [];
@@ -167,6 +169,20 @@ test('Listen: the clip chosen as a file gives `theorbo chords`\'s labels, a chro
   // The chromagram, colour bar and chord strip paint many colours; a blank canvas has one.
   const colours = await canvasColours('#listen-canvas');
   assert.ok(colours > 100, `the chromagram canvas holds ${colours} colours`);
+});
+
+test('Listen: the microphone (Chromium\'s fake capture device) records a take, which is analysed and drawn', async () => {
+  await page.click('nav button[data-view=listen]');
+  await page.click('#listen-record');
+  await page.waitForFunction(() => /recording/.test((globalThis as unknown as StatusDoc).document.getElementById('listen-status').textContent), { timeout: 10_000 });
+  await new Promise((resolve) => setTimeout(resolve, 2500));
+  await page.click('#listen-record');
+  await page.waitForFunction(() => /^microphone: .*segments in|error/.test((globalThis as unknown as StatusDoc).document.getElementById('listen-status').textContent), { timeout: 60_000 });
+  const status = await page.$eval('#listen-status', (element) => element.textContent ?? '');
+  assert.match(status, /^microphone: \d+\.\d s, \d+ frames, \d+ chord segments in/);
+  const seconds = Number(/^microphone: (\d+\.\d) s/.exec(status)![1]);
+  assert.ok(seconds >= 1.5 && seconds <= 10, `a take of about 2.5 s, not ${seconds} s`);
+  assert.ok((await canvasColours('#listen-canvas')) > 100, 'the take\'s chromagram is drawn');
 });
 
 /** How many distinct colours a canvas of the page shows. */
