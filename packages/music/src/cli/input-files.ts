@@ -8,6 +8,7 @@
 
 import { existsSync, mkdirSync, readdirSync, statSync } from 'node:fs';
 import { basename, dirname, extname, join } from 'node:path';
+import { StepProgress } from '../train/progress.ts';
 import { UsageError } from './flags.ts';
 
 /** The extensions loadMono reads (WAV, MP3, FLAC, Ogg Vorbis). */
@@ -75,11 +76,13 @@ export function dataOutputPaths(command: string, files: readonly string[], sever
 /**
  * Runs `work` on each file in turn; a file whose work fails is reported (`command: path:
  * reason`) and the others go on. Throws after the last file if any failed; a single
- * file's error is thrown as it is.
+ * file's error is thrown as it is. With `progress`, several files show a progress line
+ * (files done, rate, ETA) on a terminal's stderr.
  */
-export async function forEachInput(command: string, files: readonly string[], work: (file: string, index: number) => Promise<void>, report: (line: string) => void = (line) => console.error(line)): Promise<void> {
+export async function forEachInput(command: string, files: readonly string[], work: (file: string, index: number) => Promise<void>, report: (line: string) => void = (line) => console.error(line), progress = false): Promise<void> {
   if (files.length === 1) return work(files[0]!, 0);
   const failed: string[] = [];
+  const line = new StepProgress(command, 'files', { enabled: progress });
   for (const [index, file] of files.entries()) {
     try {
       await work(file, index);
@@ -89,6 +92,8 @@ export async function forEachInput(command: string, files: readonly string[], wo
       report(`theorbo ${command}: ${message.includes(file) ? message : `${file}: ${message}`}`);
       failed.push(file);
     }
+    line.update(index + 1, files.length);
   }
+  line.finish();
   if (failed.length > 0) throw new Error(`${command}: ${failed.length} of ${files.length} file${files.length === 1 ? '' : 's'} could not be processed (${failed.join(', ')}); the others were written.`);
 }

@@ -247,7 +247,7 @@ program.command('chroma <audio...>').description('write the chromagram of each a
       const figure = heatmapSvg(columns, { title: `Chromagram of ${basename(audio)}`, x: { label: 'time (s)', ticks: timeTicks(features.times.length, config.feature.hop / config.feature.sampleRate) }, y: { label: 'pitch class', ticks: pitchClassTicks() }, colorbar: `chroma (${options.norm === 'none' ? 'not normalized' : `${options.norm}-normalized`})` });
       writeFigure(prefix, figure);
       console.log(`wrote ${dataPath}, ${prefix}.svg and ${prefix}.png (${features.times.length} frames, ${options.norm} norm)`);
-    });
+    }, undefined, !quietOption());
   });
 
 program.command('chords <audio...>').description('recognize the chords of each audio file (or of the audio files in a folder) and write a .lab file for each')
@@ -273,7 +273,7 @@ program.command('chords <audio...>').description('recognize the chords of each a
       const out = labPaths[index]!;
       writeLab(out, segments);
       console.log(`wrote ${out}: ${segments.length} segments (${[...new Set(segments.map((s) => s.label))].slice(0, 8).join(', ')}${segments.length > 8 ? ', …' : ''})`);
-    });
+    }, undefined, !quietOption());
   });
 
 addRobustnessCommand(program, () => device(deviceOption()));
@@ -324,7 +324,7 @@ program.command('mel <audio...>').description(`write the mel spectrogram (power;
         writeFigure(figure, melFigureSvg(mel, { sampleRate: analysisRate, hop: analysisHop }, { title: `Mel spectrogram of ${basename(audio)} (${options.nMels} bands)`, db: options.db ?? false }));
         console.error(`wrote ${figure}.svg and ${figure}.png`);
       }
-    });
+    }, undefined, !quietOption());
   });
 
 program.command('mfcc <audio...>').description(`write the MFCCs of each audio file (or of the audio files in a folder) at ${analysisRate} Hz as CSV: time, then one column per coefficient`)
@@ -343,7 +343,7 @@ program.command('mfcc <audio...>').description(`write the MFCCs of each audio fi
       acquired ??= await dataDevice();
       const coefficients = await mfccOf(signal, acquired, { nMfcc: options.nMfcc, nMels: options.nMels, ...frontEnd });
       writeData(matrixCsv(coefficients, Array.from({ length: options.nMfcc }, (_, k) => `mfcc${k}`)), outs[index], 'mfcc');
-    });
+    }, undefined, !quietOption());
   });
 
 program.command('onsets <audio>').description('print the onset times of an audio file in seconds, one per line (librosa\'s onset_detect)')
