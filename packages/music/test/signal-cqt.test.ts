@@ -85,6 +85,18 @@ test('a tuning offset moves the bin centres: a sine 30 cents sharp peaks fuller 
   assert.ok(untuned![45]! < tuned![45]! - 0.02, `${untuned![45]} vs ${tuned![45]}`);
 });
 
+test('cqtHost reports its frames as it goes (every 512, then all) and computes the same with or without a listener', () => {
+  const clip = tone([440], 22050, { amplitude: 0.3, harmonics: 1 }).subarray(0, 22050);
+  const long = new Float32Array(22050 * 30);
+  for (let i = 0; i < long.length; i += clip.length) long.set(clip.subarray(0, Math.min(clip.length, long.length - i)), i);
+  const heard: [number, number][] = [];
+  const withListener = cqtHost(long, { onProgress: (done, total) => heard.push([done, total]) });
+  const total = withListener.shape[0]!;
+  assert.equal(heard.map(([done]) => done), [0, 512, 1024, total]);
+  assert.ok(heard.every(([, all]) => all === total));
+  assert.equal([...withListener.data], [...cqtHost(long).data]);
+});
+
 test('the octave-recursive graph CQT agrees with the direct host CQT (16384-sample frames), low bins included', () => {
   const kernel = cqtKernel();
   const chord = [0, 4, 10, 20, 31, 50].map((b) => kernel.frequencies[b]!);

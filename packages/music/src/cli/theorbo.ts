@@ -220,8 +220,11 @@ function chromaSession(modelDir: string | undefined, vocabularyName?: Vocabulary
   const run = async (audioPath: string) => {
     const signal = await loadMono(audioPath, config.feature.sampleRate);
     forward ??= compile({ inputs: [model.features], outputs: [model.chroma, scores, ...path], device: await device(deviceOption()) });
-    // The CQT centred on the audio's estimated tuning (the FIR model reads raw audio instead).
-    const features = clipFeatures(signal, [], config.feature, config.kind === 'fir' ? 0 : audioTuning(signal, config.feature));
+    // The CQT centred on the audio's estimated tuning (the FIR model reads raw audio instead),
+    // with a progress line for a long file (on a terminal, without --quiet).
+    const progress = new StepProgress(`features of ${basename(audioPath)}`, 'frames', { enabled: !quietOption() });
+    const features = clipFeatures(signal, [], config.feature, config.kind === 'fir' ? 0 : audioTuning(signal, config.feature), (done, total) => progress.update(done, total));
+    progress.finish();
     const input = config.kind === 'fir' ? firWindows([{ audio: signal }], config.feature, 1) : clipInput(config, features);
     const [chroma, logScores, decoded] = (await forward(input)) as T.NDArray[];
     return { chroma: chroma!, logScores: logScores!, devicePath: decoded, features, duration: signal.length / config.feature.sampleRate };

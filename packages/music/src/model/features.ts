@@ -48,12 +48,13 @@ function log1pGain(values: T.NDArray, gain: number): T.NDArray {
 
 /**
  * Features of one clip on the host (fft.js), frames centred every `hop` samples; with
- * `tuningCents`, the CQT's bins are centred that far from A440's equal-tempered grid.
+ * `tuningCents`, the CQT's bins are centred that far from A440's equal-tempered grid;
+ * `onProgress` hears of the CQT's frames as they are done (every 512).
  * The DFT is computed when first read (only the talk's network reads it; it is 1025 bins
  * a frame against the CQT's 84), so spreading the result into a new object computes it.
  */
-export function clipFeatures(audio: Float32Array, segments: readonly ClipSegment[], options: FeatureOptions = featureDefaults, tuningCents = 0): ClipFeatures {
-  const cqt = log1pGain(cqtHost(audio, { hop: options.hop, nFft: options.nFft, fmin: options.fmin, nBins: options.nBins, binsPerOctave: options.binsPerOctave, sampleRate: options.sampleRate, tuningCents }), options.cqtGain);
+export function clipFeatures(audio: Float32Array, segments: readonly ClipSegment[], options: FeatureOptions = featureDefaults, tuningCents = 0, onProgress?: (frames: number, total: number) => void): ClipFeatures {
+  const cqt = log1pGain(cqtHost(audio, { hop: options.hop, nFft: options.nFft, fmin: options.fmin, nBins: options.nBins, binsPerOctave: options.binsPerOctave, sampleRate: options.sampleRate, tuningCents, ...(onProgress ? { onProgress } : {}) }), options.cqtGain);
   // Both are centred frames every hop samples, 1 + ⌊samples / hop⌋ of them (frameCount).
   const frames = cqt.shape[0]!;
   const times = Float64Array.from({ length: frames }, (_, f) => (f * options.hop) / options.sampleRate);

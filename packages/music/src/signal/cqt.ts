@@ -136,7 +136,7 @@ export function cqt(signal: T.Variable, options: CqtOptions = {}): T.Variable {
  * The CQT magnitude of one clip on the host: one level with frames as long as the
  * longest filter (recursive: false), fft.js, and the sparse kernel. Float32 [nFrames, nBins].
  */
-export function cqtHost(signal: HostSignal, options: Omit<CqtOptions, 'kernelDomain' | 'method' | 'recursive'> = {}): T.NDArray {
+export function cqtHost(signal: HostSignal, options: Omit<CqtOptions, 'kernelDomain' | 'method' | 'recursive'> & { onProgress?: (frames: number, total: number) => void } = {}): T.NDArray {
   const kernel = cqtKernel({ ...options, recursive: false });
   const level = kernel.levels[0]!;
   const { hop, nFft, nBins } = kernel.options;
@@ -158,6 +158,7 @@ export function cqtHost(signal: HostSignal, options: Omit<CqtOptions, 'kernelDom
   }
   for (let b = 1; b <= nBins; b++) runStart[b] = Math.max(runStart[b]!, runStart[b - 1]!);
   for (let f = 0; f < count; f++) {
+    if (options.onProgress && f % 512 === 0) options.onProgress(f, count);
     const start = (center ? 0 : nFft / 2) + f * hop - frameLength / 2;
     // Frames inside the signal are one typed-array copy; only the edges need padding.
     if (ArrayBuffer.isView(signal) && start >= 0 && start + frameLength <= signal.length) frame.set(signal.subarray(start, start + frameLength));
@@ -175,5 +176,6 @@ export function cqtHost(signal: HostSignal, options: Omit<CqtOptions, 'kernelDom
       out[f * nBins + b] = Math.hypot(sumReal, sumImag);
     }
   }
+  options.onProgress?.(count, count);
   return T.array(out, { shape: [count, nBins], dtype: 'float32' });
 }
