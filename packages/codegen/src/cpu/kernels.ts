@@ -228,32 +228,30 @@ function window(kernel: Kernel, context: KernelContext, label: string): CpuKerne
 
 /**
  * `target` computed elementwise from stored buffers (`stored`, read through `viewOf`) into
- * `viewOf(target)` as a WebAssembly SIMD kernel on the pool, if the device has the runner
- * and the renderer a rule for it; else undefined (the caller renders JS).
+ * `viewOf(target)`: as a WebAssembly SIMD kernel on the pool where the device has the
+ * runner and that renderer a rule for it, else as JS.
  */
-function wasmElementwise(target: Variable, context: KernelContext, stored: ReadonlySet<Variable>, viewOf: (variable: Variable) => TypedArray, writesInto?: Variable): (() => void) | undefined {
-  if (!context.wasm) return undefined;
-  try {
-    const kernel: Kernel = { kind: 'elementwise', root: target, output: target, ...(writesInto ? { writesInto } : {}) };
-    return wasmKernel(kernel, { ...context, materialized: stored, viewOf }, context.wasm);
-  } catch (error) {
-    if (error instanceof Unsupported) return undefined;
-    throw error;
+function elementwiseInto(target: Variable, context: KernelContext, stored: ReadonlySet<Variable>, viewOf: (variable: Variable) => TypedArray, writesInto?: Variable): () => void {
+  if (context.wasm) {
+    try {
+      const kernel: Kernel = { kind: 'elementwise', root: target, output: target, ...(writesInto ? { writesInto } : {}) };
+      return wasmKernel(kernel, { ...context, materialized: stored, viewOf }, context.wasm);
+    } catch (error) {
+      if (!(error instanceof Unsupported)) throw error;
+    }
   }
+  const builder = new JsBuilder(stored, new Set([target]));
+  const shape = target.shape as number[];
+  const body = loops(builder, shape, 'i', (index) => {
+    builder.lines.push(`out[${offsetOf(index, shape)}] = ${builder.value(target, index)};`);
+  });
+  return builder.compile(body, { out: viewOf(target) }, viewOf);
 }
 
 /** A kernel's epilogue as an elementwise pass that reads its root from `rootView`. */
 function epilogue(kernel: Kernel, context: KernelContext, rootView: TypedArray): () => void {
   const root = kernel.root;
-  const materialized = new Set(context.materialized).add(root);
-  const viaWasm = wasmElementwise(kernel.output, context, materialized, (variable) => (variable === root ? rootView : context.viewOf(variable)), kernel.writesInto);
-  if (viaWasm) return viaWasm;
-  const builder = new JsBuilder(materialized, new Set([kernel.output]));
-  const shape = kernel.output.shape as number[];
-  const body = loops(builder, shape, 'i', (index) => {
-    builder.lines.push(`out[${offsetOf(index, shape)}] = ${builder.value(kernel.output, index)};`);
-  });
-  return builder.compile(body, { out: context.viewOf(kernel.output) }, (variable) => (variable === root ? rootView : context.viewOf(variable)));
+  return elementwiseInto(kernel.output, context, new Set(context.materialized).add(root), (variable) => (variable === root ? rootView : context.viewOf(variable)), kernel.writesInto);
 }
 
 interface Operand {
@@ -288,8 +286,7 @@ function operand(variable: Variable, matrix: readonly number[], batchShape: read
   const full = [...batchShape, rows, cols];
   const scratch = context.scratch('float32', sizeOf(full)).view;
   if (batchShape.length === 0 && variable.ndim === 2) {
-    const viaWasm = wasmElementwise(variable, context, context.materialized, (v) => (v === variable ? scratch : context.viewOf(v)));
-    if (viaWasm) return { view: scratch, strides: [0, cols, 1], prepare: [viaWasm] };
+    return { view: scratch, strides: [0, cols, 1], prepare: [elementwiseInto(variable, context, context.materialized, (v) => (v === variable ? scratch : context.viewOf(v)))] };
   }
   const builder = new JsBuilder(context.materialized, new Set());
   const shaped = variable.ndim === 1 ? [variable.shape[0] as number] : (variable.shape as number[]);
@@ -340,16 +337,9 @@ function scatter(kernel: Kernel, context: KernelContext): () => void {
   const prepare: (() => void)[] = [];
   const arrays = node.inputs.map((input) => {
     if (context.reads.has(input) || input instanceof T.Constant) return new NDArray(input.dtype, input.shape as number[], context.viewOf(input));
-    const shape = input.shape as number[];
-    const view = context.scratch(input.dtype, sizeOf(shape)).view;
-    const viaWasm = wasmElementwise(input, context, context.materialized, (variable) => (variable === input ? view : context.viewOf(variable)));
-    if (viaWasm) prepare.push(viaWasm);
-    else {
-      const builder = new JsBuilder(context.materialized, new Set());
-      const body = loops(builder, shape, 'i', (index) => void builder.lines.push(`out[${offsetOf(index, shape)}] = ${builder.value(input, index)};`));
-      prepare.push(builder.compile(body, { out: view }, context.viewOf));
-    }
-    return new NDArray(input.dtype, shape, view);
+    const view = context.scratch(input.dtype, sizeOf(input.shape as number[])).view;
+    prepare.push(elementwiseInto(input, context, context.materialized, (variable) => (variable === input ? view : context.viewOf(variable))));
+    return new NDArray(input.dtype, input.shape as number[], view);
   });
   const out = context.viewOf(kernel.output);
   return () => {
