@@ -132,7 +132,12 @@ export function compile(spec: CompileSpec): CompiledFunction {
       throw new GraphError('function', `expects ${spec.inputs.length} inputs (${spec.inputs.map((input) => input.name ?? input.type.toString()).join(', ')}) but was called with ${args.length}`, spec.inputs[0]?.location);
     }
     rt.checkUsable();
-    const values = args.map((arg, i) => (arg instanceof DeviceTensor ? arg : T.inputValue(spec.inputs[i]!, arg, { allowInputDowncast: spec.allowInputDowncast })));
+    const values = args.map((arg, i) => {
+      const input = spec.inputs[i]!;
+      if (!(arg instanceof DeviceTensor)) return T.inputValue(input, arg, { allowInputDowncast: spec.allowInputDowncast });
+      if (arg.dtype !== input.dtype) throw new GraphError('function', `input ${input.name ?? i} is ${input.dtype}, but the device tensor given holds ${arg.dtype}`, input.location);
+      return arg;
+    });
     return { values, key: `${values.map((value) => value.shape.join('x')).join('|')} ${tuningFor(rt).key}` };
   };
 

@@ -7,11 +7,10 @@
 // regions runs the first plan and copies inputs in and outputs out within the device
 // memory (no new plan). Host outputs are copied into fresh host arrays.
 
-import { GraphError, NDArray, type SharedVariable, type TypedArray, type Variable } from '@theorbo/graph';
+import { GraphError, type NDArray, type SharedVariable, type TypedArray, type Variable } from '@theorbo/graph';
 import { DeviceTensor } from '../runtime/device-tensor.ts';
 import type { Tuning } from '../tuning.ts';
-import { copyOut } from './memory.ts';
-import { buildCpuPlan, runCpuPlan, type CpuDeviceParts, type CpuPlan } from './plan.ts';
+import { buildCpuPlan, hostOutput, runCpuPlan, type CpuDeviceParts, type CpuPlan } from './plan.ts';
 
 /** Plans per signature that bind device tensors (each holds its own intermediate buffers). */
 const boundPlans = 2;
@@ -45,7 +44,6 @@ export class CpuCalls {
     const given = values.map((value, i): NDArray | TypedArray => {
       if (!(value instanceof DeviceTensor)) return value;
       const input = inputs[i]!;
-      if (value.dtype !== input.dtype) throw new GraphError('function', `input ${input.name ?? i} is ${input.dtype}, but the device tensor given holds ${value.dtype}`, input.location);
       let residence;
       try {
         residence = value.cpu;
@@ -77,13 +75,13 @@ export class CpuCalls {
       }
     }
     this.last = plan;
-    const feed = given.map((value, i) => (plan !== base && bound?.has(i) ? undefined : isView(value) ? value : value.data));
+    const feed = given.map((value, i) => (bound?.has(i) ? undefined : isView(value) ? value : value.data));
     const results = runCpuPlan(plan, cpu.store, feed, mode, profile);
-    if (!this.spec.outputsOnDevice) return results.map(({ variable, view, constant }) => constant ?? hostArray(variable, view!));
+    if (!this.spec.outputsOnDevice) return results.map(hostOutput);
     return results.map(({ variable, view, constant }, i) => {
       if (constant) return DeviceTensor.onHost(constant);
       const region = regions[i]!;
-      if (plan === base || !plan.boundOutputs.has(i)) region.set(view!);
+      if (!plan.boundOutputs.has(i)) region.set(view!);
       return DeviceTensor.onCpu(cpu.memory, region, variable.dtype, variable.shape as number[]);
     });
   }
@@ -108,7 +106,3 @@ export class CpuCalls {
 }
 
 const isView = (value: NDArray | TypedArray): value is TypedArray => ArrayBuffer.isView(value);
-
-function hostArray(variable: Variable, view: TypedArray): NDArray {
-  return new NDArray(variable.dtype, variable.shape as number[], copyOut(view));
-}

@@ -148,8 +148,12 @@ function runStep(device: CpuDeviceParts, options: { fuse: boolean; tuning: Tunin
     plan = buildCpuPlan(device, outputs, [], new Map(givens.map(([variable, value]) => [variable, value.shape] as const)), options);
     plans.set(key, plan);
   }
-  return runCpuPlan(plan, device.store, givens.map(([, value]) => value.data), 'fast')
-    .map(({ variable, view, constant }) => constant ?? new NDArray(variable.dtype, variable.shape as number[], copyOut(view!)));
+  return runCpuPlan(plan, device.store, givens.map(([, value]) => value.data), 'fast').map(hostOutput);
+}
+
+/** A plan output as a host value: its constant, or its buffer copied into ordinary memory. */
+export function hostOutput({ variable, view, constant }: CpuPlan['outputs'][number]): NDArray {
+  return constant ?? new NDArray(variable.dtype, variable.shape as number[], copyOut(view!));
 }
 
 /**

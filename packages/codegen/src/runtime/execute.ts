@@ -43,7 +43,6 @@ export async function run(
     if (!(value instanceof DeviceTensor)) return upload(device, buffer, value);
     // A tensor of another device (the cpu device's, or one read back already) goes as its host copy.
     if (value.runtime !== rt) return upload(device, buffer, value.hostCopy());
-    if (value.dtype !== input.dtype) throw new GraphError('function', `input ${input.name ?? i} is ${input.dtype}, but the device tensor given holds ${value.dtype}`, input.location);
     if (value.refused instanceof EvaluationError) throw new EvaluationError('function', `input ${input.name ?? i} is a device tensor made by a call that failed: ${value.refused.message}`, input.location);
     if (value.refused) throw new GraphError('function', `input ${input.name ?? i} is a device tensor whose values were never written, because the device refused the call that made it: ${value.refused.message}`, input.location);
     substitute.set(plan.inputStands.get(input)!, value.buffer);
