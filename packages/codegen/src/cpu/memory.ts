@@ -28,16 +28,15 @@ export class CpuMemory {
     const size = Math.max(align, Math.ceil(bytes / align) * align);
     // Best fit: a region freed by a tensor of the same size comes back at the same offset,
     // so a loop that gives its outputs back finds the plan bound to them (cpu/calls.ts).
-    let best: number | undefined;
+    let best: number | undefined, bestLength = Infinity;
     for (const [offset, length] of this.free) {
-      if (length < size || (best !== undefined && length >= this.free.get(best)!)) continue;
-      best = offset;
+      if (length < size || length >= bestLength) continue;
+      [best, bestLength] = [offset, length];
       if (length === size) break;
     }
     if (best !== undefined) {
-      const length = this.free.get(best)!;
       this.free.delete(best);
-      if (length > size) this.free.set(best + size, length - size);
+      if (bestLength > size) this.free.set(best + size, bestLength - size);
       return best;
     }
     const offset = this.top;
