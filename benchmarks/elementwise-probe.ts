@@ -3,8 +3,8 @@
 // device tensors of benchmarks/theorbo-impl.ts), beside a plain x·a copy-like kernel.
 // Not part of the tests. Usage: npx tsx benchmarks/elementwise-probe.ts [--device gpu] [--side 8192]
 import * as T from '@theorbo/graph';
-import { acquireDevice, compile } from '@theorbo/codegen';
-import { releaseOutputs, uploadTensor } from './theorbo-impl.ts';
+import { acquireDevice, compile, toDevice } from '@theorbo/codegen';
+import { releaseOutputs } from './theorbo-impl.ts';
 
 const argument = (flag: string): string | undefined => {
   const index = process.argv.indexOf(flag);
@@ -27,7 +27,7 @@ const graphs: [string, T.Variable][] = [
   ['exp(−x²)', T.exp(T.neg(T.square(x)))],
   ['chain', T.sub(T.mul(T.tanh(T.add(T.mul(x, a), b)), T.sigmoid(x)), T.exp(T.neg(T.square(x))))],
 ];
-const upload = (value: T.NDArray) => uploadTensor(device, value);
+const upload = (value: T.NDArray) => toDevice(device, value);
 const data = new Float32Array(side * side);
 for (let i = 0; i < data.length; i++) data[i] = Math.sin(i) * 2;
 const inputs = [upload(T.array(data, { shape: [side, side] })), upload(T.array(new Float32Array(side).fill(0.5))), upload(T.array(new Float32Array(side).fill(0.1), { shape: [1, side] }))];

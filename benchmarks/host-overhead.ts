@@ -6,11 +6,11 @@
 // queue.submit into a no-op (nothing runs, and no result is right), which leaves what
 // JavaScript and Dawn's encoding cost per call on their own.
 // Not part of the tests. Usage: npx tsx benchmarks/host-overhead.ts [--device gpu|cpu-webgpu] [--steps N] [--batch B] [--count-calls] [--no-submit]
-import { acquireDevice, compile } from '@theorbo/codegen';
+import { acquireDevice, compile, toDevice } from '@theorbo/codegen';
 import * as T from '@theorbo/graph';
 import { sgd } from '@theorbo/autodiff';
 import { buildTalkProgram } from '../examples/talk-network.ts';
-import { releaseOutputs, timeCalls, uploadTensor } from './theorbo-impl.ts';
+import { releaseOutputs, timeCalls } from './theorbo-impl.ts';
 
 const argument = (flag: string): string | undefined => {
   const index = process.argv.indexOf(flag);
@@ -28,7 +28,7 @@ const updates = sgd(program.scalarLoss, program.params, 0.01) as [T.SharedVariab
 const fn = compile({ inputs: [program.xInput, program.yTarget], outputs: [program.scalarLoss], updates, device, outputsOnDevice: true });
 const x = T.array(Float32Array.from({ length: batch * 1025 }, (_, i) => Math.sin(i) ** 2), { shape: [batch, 1025] });
 const y = T.array(Int32Array.from({ length: batch }, (_, i) => i % 24), { shape: [batch], dtype: 'int32' });
-const inputs = [uploadTensor(device, x), uploadTensor(device, y)];
+const inputs = [toDevice(device, x), toDevice(device, y)];
 for (let i = 0; i < 20; i++) releaseOutputs(await fn(...inputs));
 await device.device.queue.onSubmittedWorkDone();
 

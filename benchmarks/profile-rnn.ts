@@ -9,10 +9,10 @@
 //  - 'forward only' and 'no-op step': the forward scan, and a loop whose step is one add,
 //    for the per-step cost of recording a step (copies and a pass).
 // Not part of the tests. Usage: npx tsx benchmarks/profile-rnn.ts [--device gpu|cpu-webgpu] [--steps T] [--calls N]
-import { acquireDevice, compile, type CompiledFunction } from '@theorbo/codegen';
+import { acquireDevice, compile, toDevice, type CompiledFunction } from '@theorbo/codegen';
 import * as T from '@theorbo/graph';
 import { rnnWorkloads } from './rnn.ts';
-import { graphs, releaseOutputs, timeCalls, uploadTensor } from './theorbo-impl.ts';
+import { graphs, releaseOutputs, timeCalls } from './theorbo-impl.ts';
 
 const argument = (flag: string): string | undefined => {
   const index = process.argv.indexOf(flag);
@@ -42,7 +42,7 @@ for (const caseName of ['rnn', 'rnn-train'] as const) {
   const workload = rnnWorkloads(caseName, prefer === 'gpu', false).find((w) => w.sizes.T === steps) ?? rnnWorkloads(caseName, prefer === 'gpu', true)[0]!;
   const graph = graphs[caseName](workload);
   const fn = compile({ inputs: graph.inputs, outputs: graph.outputs, device, outputsOnDevice: true });
-  const inputs = graph.values.map((value: T.NDArray) => uploadTensor(device, value));
+  const inputs = graph.values.map((value: T.NDArray) => toDevice(device, value));
   releaseOutputs(await fn(...inputs));
   await device.device.queue.onSubmittedWorkDone();
   console.log(`\n${caseName} at T = ${workload.sizes.T}: ${fn.kernelCount()} passes outside loops`);
@@ -116,7 +116,7 @@ const variants: [string, (sizes: Record<string, number>) => { inputs: T.Variable
 for (const [name, build, checked] of variants) {
   const graph = build(train.sizes);
   const fn = compile({ inputs: graph.inputs, outputs: graph.outputs, device, outputsOnDevice: true });
-  const inputs = train.inputs.slice(0, graph.inputs.length).map((input) => uploadTensor(device, T.array(input.data, { shape: input.shape })));
+  const inputs = train.inputs.slice(0, graph.inputs.length).map((input) => toDevice(device, T.array(input.data, { shape: input.shape })));
   const outputs = await fn(...inputs);
   const host = await Promise.all(outputs.map((output) => ('read' in output ? output.read() : output)));
   releaseOutputs(outputs);

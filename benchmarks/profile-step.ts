@@ -4,9 +4,9 @@
 // this process spends per call (JavaScript plus Dawn's encoding), and each kernel's time
 // on the GPU's own clock ('profile' mode, where the adapter has timestamp queries). Not part of the tests; run it beside `pnpm bench`.
 // Usage: npx tsx benchmarks/profile-step.ts [--device gpu|cpu-webgpu] [--steps N]
-import { acquireDevice, compile } from '@theorbo/codegen';
+import { acquireDevice, compile, toDevice } from '@theorbo/codegen';
 import type * as T from '@theorbo/graph';
-import { graphs, releaseOutputs, timeCalls, uploadTensor } from './theorbo-impl.ts';
+import { graphs, releaseOutputs, timeCalls } from './theorbo-impl.ts';
 import { trainStepWorkload } from './training.ts';
 
 const argument = (flag: string): string | undefined => {
@@ -24,7 +24,7 @@ for (const fusion of [true, false]) {
   for (const mode of ['fast', 'profile'] as const) {
     const graph = graphs['train-step'](workload);
     const fn = compile({ inputs: graph.inputs, outputs: graph.outputs, updates: graph.updates ?? [], device, fusion, mode, outputsOnDevice: true });
-    const inputs = graph.values.map((value: T.NDArray) => uploadTensor(device, value));
+    const inputs = graph.values.map((value: T.NDArray) => toDevice(device, value));
     releaseOutputs(await fn(...inputs));
     await device.device.queue.onSubmittedWorkDone();
     const count = mode === 'profile' ? Math.min(steps, 200) : steps;

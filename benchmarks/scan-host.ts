@@ -6,11 +6,10 @@
 // round trip per step: the µs per step printed should stay flat as the steps grow, and
 // far below a submit-and-wait round trip.
 // Not part of the tests. Usage: npx tsx benchmarks/scan-host.ts [--device gpu|cpu-webgpu] [--calls N]
-import { acquireDevice, compile, DeviceTensor } from '@theorbo/codegen';
+import { acquireDevice, compile, DeviceTensor, toDevice } from '@theorbo/codegen';
 import * as T from '@theorbo/graph';
 import { grad } from '@theorbo/autodiff';
 import { randomArray } from '@theorbo/graph/testing';
-import { uploadTensor } from './theorbo-impl.ts';
 
 const argument = (flag: string): string | undefined => {
   const index = process.argv.indexOf(flag);
@@ -28,7 +27,7 @@ for (const withGradient of [false, true]) {
     const { outputs: [h] } = T.scan({ fn: (x, previous) => T.tanh(T.add(x, T.dot(previous, w))), sequences: xs, outputsInfo: [T.zeros([batch, units])] });
     const loss = T.mean(T.square(h!));
     const fn = compile({ inputs: [xs], outputs: withGradient ? [loss, grad(loss, w)] : [loss], device, outputsOnDevice: true });
-    const input = uploadTensor(device, randomArray('float32', [steps, batch, units], { seed: 2 }));
+    const input = toDevice(device, randomArray('float32', [steps, batch, units], { seed: 2 }));
     // Warm up: the plan, the pipelines, one run.
     for (const output of await fn(input)) (output as DeviceTensor).destroy();
     await device.device.queue.onSubmittedWorkDone();

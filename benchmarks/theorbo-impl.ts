@@ -2,11 +2,11 @@
 // (the reference evaluator checks these: run.ts --check-graphs); `compiledBuilder`
 // compiles one for a device (a WebGPU one or the cpu device); `theorbo` and
 // `theorboUnfused` list the rows the harness measures (registered at the end of this file).
-// The harness times these rows; uploadTensor, releaseOutputs and timeCalls also serve the
+// The harness times these rows; releaseOutputs and timeCalls also serve the
 // separate scripts (profile-step.ts, host-overhead.ts, elementwise-probe.ts).
 import * as T from '@theorbo/graph';
 import { grad, sgd } from '@theorbo/autodiff';
-import { compile, DeviceTensor, readShared, runtimeFor, toDevice, type AcquiredDevice, type WebGpuDescriptor } from '@theorbo/codegen';
+import { compile, DeviceTensor, readShared, toDevice, type AcquiredDevice, type WebGpuDescriptor } from '@theorbo/codegen';
 import { buildTalkProgram } from '../examples/talk-network.ts';
 import type { CaseName, CheckResult, HostTensor, Prepared, Workload } from './harness.ts';
 
@@ -132,11 +132,6 @@ export const graphCases = Object.keys(graphs) as GraphCase[];
 /** Cases with an unfused row (where fusion is what the comparison is about). */
 export const unfusedCases: readonly CaseName[] = ['elementwise', 'softmax', 'train-step'];
 
-/** A host value uploaded once as a DeviceTensor, as the peers' inputs are. */
-export function uploadTensor(device: WebGpuDescriptor, value: T.NDArray): DeviceTensor {
-  return toDevice(device, value);
-}
-
 /** Gives the buffers of a call's device outputs back to the runtime's pool. */
 export function releaseOutputs(outputs: readonly (T.NDArray | DeviceTensor)[]): void {
   for (const output of outputs) if (output instanceof DeviceTensor) output.destroy();
@@ -196,7 +191,7 @@ export function compiledBuilder(caseName: GraphCase, options: { fusion: boolean 
         },
       };
     }
-    const inputs = graph.values.map((value) => uploadTensor(device, value));
+    const inputs = graph.values.map((value) => toDevice(device, value));
     let inflight: Promise<void>[] = [];
     return {
       result: () => firstResult(inputs),
