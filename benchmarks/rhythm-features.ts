@@ -154,38 +154,27 @@ async function main(): Promise<void> {
   const essentiaMfcc = (): void => {
     for (let f = 0; f < frames; f++) essentiaFrame(f, 'mfcc');
   };
-  const essentiaOnset = (): Float64Array => {
-    const flux = new Float64Array(frames);
-    let previous: Float64Array | undefined;
+  /** The mean positive difference of each frame's bands from the previous frame's (the peers' onset envelope). */
+  const flux = (bandsAt: (f: number) => ArrayLike<number>): Float64Array => {
+    const out = new Float64Array(frames);
+    let previous: ArrayLike<number> | undefined;
     for (let f = 0; f < frames; f++) {
-      const bands = Float64Array.from(essentiaFrame(f, 'mel'), (value) => 10 * Math.log10(Math.max(1e-10, value)));
+      const bands = bandsAt(f);
       if (previous) {
         let sum = 0;
         for (let m = 0; m < nMels; m++) sum += Math.max(0, bands[m]! - previous[m]!);
-        flux[f] = sum / nMels;
+        out[f] = sum / nMels;
       }
       previous = bands;
     }
-    return flux;
+    return out;
   };
+  const essentiaOnset = (): Float64Array => flux((f) => Float64Array.from(essentiaFrame(f, 'mel'), (value) => 10 * Math.log10(Math.max(1e-10, value))));
 
   const meydaMfcc = (): void => {
     for (let f = 0; f < frames; f++) Meyda.extract('mfcc', frameAt(signal, f, frame));
   };
-  const meydaOnset = (): Float64Array => {
-    const flux = new Float64Array(frames);
-    let previous: number[] | undefined;
-    for (let f = 0; f < frames; f++) {
-      const bands = Meyda.extract('melBands', frameAt(signal, f, frame)) as unknown as number[];
-      if (previous) {
-        let sum = 0;
-        for (let m = 0; m < nMels; m++) sum += Math.max(0, bands[m]! - previous[m]!);
-        flux[f] = sum / nMels;
-      }
-      previous = bands;
-    }
-    return flux;
-  };
+  const meydaOnset = (): Float64Array => flux((f) => Meyda.extract('melBands', frameAt(signal, f, frame)) as unknown as number[]);
   const best: Record<string, number> = {};
   const time = async (label: string, run: () => unknown): Promise<void> => {
     const begin = performance.now();
