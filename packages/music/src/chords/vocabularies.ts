@@ -90,3 +90,24 @@ export function vocabularyLabel(vocabulary: ChordVocabulary, index: number): Cho
   }
   return label;
 }
+
+/**
+ * The class of `to` that each class of `from` reads as (−1 where `to` has none): from
+ * sevenths to majmin, C:7 and C:maj7 → C:maj, A:min7 → A:min, N → N; from full to majmin,
+ * C:dim → −1. Summing a model's probabilities over each output class's members is how a
+ * model of a larger vocabulary answers in a smaller one.
+ */
+export function vocabularyReduction(from: ChordVocabulary, to: ChordVocabulary): Int32Array {
+  return Int32Array.from(from.labels, (label) => to.indexOf(label));
+}
+
+/**
+ * Each class's triad family: its majmin class (C:7, C:maj7 and C:maj are one family), or,
+ * for a class that no triad reads (dim, aug, sus), a family of its own numbered after the
+ * 25 majmin classes. A family decoder chooses families over time, then each run's member.
+ */
+export function vocabularyFamilies(vocabulary: ChordVocabulary): Int32Array {
+  const reduced = vocabularyReduction(vocabulary, chordVocabulary('majmin'));
+  let next = chordVocabulary('majmin').labels.length;
+  return reduced.map((family) => (family >= 0 ? family : next++));
+}

@@ -17,7 +17,7 @@ import { writeFileAtomic } from '../files/atomic-write.ts';
 import { chordVocabulary, vocabularyNames, vocabularyQualities, writeLab, type VocabularyName } from '../chords/index.ts';
 import { datasetSummary, defaultPlanSettings, formatDatasetSummary, synthesizeDataset, type ChordQuality, type DataSource, type PlanSettings } from '../data/index.ts';
 import { framesToSegments, stickyTransitions, viterbiGraph } from '../eval/index.ts';
-import { chordDecoders, chordDecodingDefaults, decodeChordFrames, type ChordDecoding, type ChordDecoder } from '../eval/chord-decoding.ts';
+import { chordDecoders, chordDecodingDefaults, decodeChordFrames, decodingForVocabulary, familyMembers, type ChordDecoding, type ChordDecoder } from '../eval/chord-decoding.ts';
 import { heatmapSvg, melFigureSvg, onsetFigureSvg, pitchClassTicks, timeTicks, writeFigure } from '../plot/index.ts';
 import { arrayFigure, lossCurveFigure } from '../model/report-figures.ts';
 import { loadNpz, saveModel, StepProgress, train } from '../train/index.ts';
@@ -32,7 +32,7 @@ import { chunkPatches, stackPatches } from '../model/patches.ts';
 import { experimentDefaults, runExperiment } from '../model/experiment.ts';
 import { firFeatureDefaults, firWindows } from '../model/fir.ts';
 import { scorePredictions } from '../model/evaluate.ts';
-import { fitChromaGain, templateLogScores } from '../model/models.ts';
+import { fitChromaGain, groupLogScores, vocabularyLogScores } from '../model/models.ts';
 import { clipsFlag, epochsFlag, hiddenFlag, melBandsFlag, mfccCountFlag, oddFrames, oneOf, openProbability, probability, seedFlag, sourceFlag, synthClipsFlag, UsageError } from './flags.ts';
 import { analysisHop, analysisRate, beatsOf, matrixCsv, melOf, mfccOf, mixClicks, onsetTimesOf, tempoCurveOf, tempoOf } from './rhythm-commands.ts';
 import { loadFrontEnd, type RhythmFrontEnd } from '../rhythm/index.ts';
@@ -166,7 +166,7 @@ program.command('eval').description('evaluate a saved model (or the hand-designe
     const { model, config } = loadChromaModel(modelFolder(options.model));
     const acquired = await device(deviceOption());
     const dataset = await synthesizeDataset({ seed: options.seed, clips: options.clips, source: options.source, onProgress: synthesisProgress(), plan: dataPlan(options) });
-    const logScores = templateLogScores(model.chroma, T.shared(vocabulary.templates.map((row) => [...row]), 'templates'));
+    const logScores = vocabularyLogScores(model.chroma, config.vocab ?? 'majmin', vocabulary.name);
     const forward = compile({ inputs: [model.features], outputs: [T.argmax(logScores, 1), logScores], device: acquired });
     const predictions = [];
     for (const clip of dataset.clips.filter((c) => c.split === 'test')) {
@@ -214,8 +214,12 @@ function chromaSession(modelDir: string | undefined, vocabularyName?: Vocabulary
   const { model, config } = loadChromaModel(modelFolder(modelDir));
   // Without --vocab, the chords the model was trained on (majmin for the templates).
   const vocabulary = chordVocabulary(vocabularyName ?? config.vocab ?? 'majmin');
-  const scores = templateLogScores(model.chroma, T.shared(vocabulary.templates.map((row) => [...row]), 'templates'));
-  const path = viterbiOnDevice === undefined ? [] : [viterbiGraph(scores, T.constant(stickyTransitions(vocabulary.labels.length, viterbiOnDevice.selfTransition))).path];
+  const scores = vocabularyLogScores(model.chroma, config.vocab ?? 'majmin', vocabulary.name);
+  // Beyond majmin the device's Viterbi decodes triad families, as the host's does (decodingForVocabulary).
+  const families = decodingForVocabulary({ decoder: 'viterbi' }, vocabulary).families;
+  const states = families === undefined ? vocabulary.labels.length : Math.max(...Array.from(families)) + 1;
+  const decoded = families === undefined ? scores : groupLogScores(scores, families, states);
+  const path = viterbiOnDevice === undefined ? [] : [viterbiGraph(decoded, T.constant(stickyTransitions(states, viterbiOnDevice.selfTransition))).path];
   let forward: ReturnType<typeof compile> | undefined;
   const run = async (audioPath: string) => {
     const signal = await loadMono(audioPath, config.feature.sampleRate);
@@ -229,7 +233,7 @@ function chromaSession(modelDir: string | undefined, vocabularyName?: Vocabulary
     const [chroma, logScores, decoded] = (await forward(input)) as T.NDArray[];
     return { chroma: chroma!, logScores: logScores!, devicePath: decoded, features, duration: signal.length / config.feature.sampleRate };
   };
-  return { config, vocabulary, run };
+  return { config, vocabulary, families, run };
 }
 
 program.command('chroma <audio...>').description('write the chromagram of each audio file (or of the audio files in a folder) as CSV (a header row time,C,Db,…,B, then one row per frame) or NPY, and PNG')
@@ -267,10 +271,10 @@ program.command('chords <audio...>').description('recognize the chords of each a
     const onDevice = options.decodeOn === 'device' ? { selfTransition: decoding.selfTransition! } : undefined;
     const { files, several } = expandInputs('chords', audios);
     const labPaths = outputPaths('chords', files, several, options.out, '.lab');
-    const { config, vocabulary, run } = chromaSession(options.model ?? defaultModelDir, options.vocab, onDevice);
+    const { config, vocabulary, families, run } = chromaSession(options.model ?? defaultModelDir, options.vocab, onDevice);
     await forEachInput('chords', files, async (audio, index) => {
       const { logScores, devicePath, duration } = await run(audio);
-      const decoded = devicePath !== undefined ? Array.from(devicePath.data) : decodeChordFrames(logScores, decoding);
+      const decoded = devicePath === undefined ? decodeChordFrames(logScores, decodingForVocabulary(decoding, vocabulary)) : families === undefined ? Array.from(devicePath.data) : familyMembers(devicePath.data, logScores, families);
       // framesToSegments merges runs of equal frame labels, so no two neighbouring segments share a label.
       const segments = framesToSegments(decoded, config.feature.hop, config.feature.sampleRate, { offset: -config.feature.hop / 2 / config.feature.sampleRate, duration, labels: vocabulary.labels });
       const out = labPaths[index]!;

@@ -9,7 +9,7 @@ export { chordRules, compareChordLabels } from './chord-rules.ts';
 export type { ChordScores, SegmentationScores } from './chord-segmentation.ts';
 export { chordScores, segmentationScores, directionalHammingDistance, mergeChordSegments, fitToSpan } from './chord-segmentation.ts';
 export type { ChordDecoder, ChordDecoding } from './chord-decoding.ts';
-export { chordDecoders, chordDecodingDefaults, decodeChordFrames, frameArgmax } from './chord-decoding.ts';
+export { chordDecoders, chordDecodingDefaults, decodeChordFrames, decodingForVocabulary, frameArgmax } from './chord-decoding.ts';
 export type { ConfusionMatrix } from './frames.ts';
 export { frameAccuracy, confusionMatrix } from './frames.ts';
 export type { FrameScores, ViterbiOptions, FrameTiming } from './decode.ts';

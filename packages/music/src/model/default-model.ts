@@ -17,6 +17,7 @@ import { fileURLToPath } from 'node:url';
 import { writeFileAtomic } from '../files/atomic-write.ts';
 import type { AcquiredDevice } from '@theorbo/codegen';
 import { synthesizeDataset, type DataSource, type DatasetClip } from '../data/dataset.ts';
+import { splitCounts } from '../data/splits.ts';
 import { mp3BitRates, mp3RoundTrip, withGain, withNoise, withReverb, detuned, detunedTime } from '../data/degrade.ts';
 import { deriveSeed, SeededRandom } from '../random/seeded-random.ts';
 import { saveModel, train } from '../train/index.ts';
@@ -44,6 +45,12 @@ export interface DefaultModelRecipe {
   dropout: number;
   /** The classes the model tells apart; the training clips hold this vocabulary's qualities. */
   vocab: VocabularyName;
+  /**
+   * Clips per source of the demo's triad data set (maj and min only, same seed) whose
+   * training split joins the training clips, clean: more triads for a vocabulary beyond
+   * majmin (ignored for majmin, whose data set that already is).
+   */
+  triadClips: number;
 }
 
 export const defaultModelRecipe: DefaultModelRecipe = {
@@ -51,7 +58,7 @@ export const defaultModelRecipe: DefaultModelRecipe = {
   // The demo's CNN shape: a wider one (5 frames, 16 filters: 260k weights) took 50–145 s an
   // epoch on the 2 shared cores, past the 15 minutes a run may take here.
   cnn: { radius: 1, convolutions: [{ filters: 8, kernel: [3, 3] }], hidden: [64] },
-  augmentedCopies: 1, epochs: 24, stride: 3, dropout: 0.2, vocab: 'sevenths',
+  augmentedCopies: 1, epochs: 24, stride: 3, dropout: 0.2, vocab: 'sevenths', triadClips: 0,
 };
 
 /** The class of `vocabulary` at each time (a segment holds [start, end); outside every segment: N). */
@@ -131,6 +138,10 @@ export async function trainDefaultModel(options: { out: string; device: Acquired
   for (const clip of clipsOf('train')) {
     trainFeatures.push(labelled(clipFeatures(clip.audio, clip.segments, featureDefaults), clip.segments, vocabulary));
     for (let copy = 0; copy < recipe.augmentedCopies; copy++) trainFeatures.push(await augmentedFeatures(clip, copy, recipe.seed, vocabulary));
+  }
+  if (qualities !== undefined && recipe.triadClips > 0) {
+    const triads = await synthesizeDataset({ seed: recipe.seed, clips: { train: splitCounts(recipe.triadClips).train }, source: recipe.source });
+    for (const clip of triads.clips) trainFeatures.push(labelled(clipFeatures(clip.audio, clip.segments, featureDefaults), clip.segments, vocabulary));
   }
   const validationFeatures = clipsOf('validation').map((clip) => labelled(clipFeatures(clip.audio, clip.segments, featureDefaults), clip.segments, vocabulary));
   const rows = (features: readonly LabelledFeatures[]): [T.NDArray, T.NDArray] => {

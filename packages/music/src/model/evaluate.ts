@@ -9,7 +9,7 @@
 import { medianFilterFrames, framesToSegments, segmentsToFrames, weightedChordSymbolRecall, frameAccuracy, confusionMatrix, chordScores, chordRules, compareChordLabels, type ChordRule, type ChordScores } from '../eval/index.ts';
 import type { ChordVocabulary, Segment } from '../chords/index.ts';
 import type { NDArray } from '@theorbo/graph';
-import { decodeChordFrames, type ChordDecoding } from '../eval/chord-decoding.ts';
+import { decodeChordFrames, decodingForVocabulary, type ChordDecoding } from '../eval/chord-decoding.ts';
 
 export interface ClipPrediction {
   /** Reference segments of the clip. */
@@ -45,6 +45,8 @@ export function noChordRecall(reference: readonly Segment[], estimate: readonly 
 export function scorePredictions(clips: readonly ClipPrediction[], options: { hop: number; sampleRate: number; medianWidth: number; decoding?: ChordDecoding; vocabulary?: ChordVocabulary }): Scores {
   const timing = { offset: -options.hop / 2 / options.sampleRate };
   const vocabulary = options.vocabulary;
+  // As `theorbo chords` decodes: by triad families in a vocabulary beyond majmin.
+  const decoding = options.decoding !== undefined && vocabulary !== undefined ? decodingForVocabulary(options.decoding, vocabulary) : options.decoding;
   // Each clip's score under a rule weighs by the reference time that rule scores (a clip
   // with no scorable chord adds nothing, rather than a zero).
   const weighted = new Map<keyof ChordScores, { sum: number; weight: number }>();
@@ -56,8 +58,8 @@ export function scorePredictions(clips: readonly ClipPrediction[], options: { ho
   const allReference: number[] = [];
   const allEstimate: number[] = [];
   for (const clip of clips) {
-    if (options.decoding !== undefined && clip.logScores === undefined) throw new Error('scorePredictions: a decoding was asked for but a clip has no per-frame log scores to decode.');
-    const smoothed = options.decoding !== undefined ? decodeChordFrames(clip.logScores!, options.decoding) : medianFilterFrames(clip.predicted, options.medianWidth);
+    if (decoding !== undefined && clip.logScores === undefined) throw new Error('scorePredictions: a decoding was asked for but a clip has no per-frame log scores to decode.');
+    const smoothed = decoding !== undefined ? decodeChordFrames(clip.logScores!, decoding) : medianFilterFrames(clip.predicted, options.medianWidth);
     const estimate = framesToSegments(smoothed, options.hop, options.sampleRate, { ...timing, duration: clip.duration, labels: vocabulary?.labels });
     const scores = chordScores(clip.reference, estimate);
     for (const rule of chordRules) add(rule, scores[rule], scoredSeconds(clip.reference, rule));

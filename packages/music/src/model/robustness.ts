@@ -16,7 +16,7 @@ import { deriveSeed, SeededRandom } from '../random/seeded-random.ts';
 import type { ChordDecoding } from '../eval/chord-decoding.ts';
 import { audioTuning, clipFeatures, type ClipFeatures } from './features.ts';
 import { firWindows } from './fir.ts';
-import { templateLogScores, type ChromaModel } from './models.ts';
+import { vocabularyLogScores, type ChromaModel } from './models.ts';
 import { clipInput, type ModelConfig } from './registry.ts';
 import { scorePredictions, type Scores } from './evaluate.ts';
 
@@ -71,7 +71,7 @@ export async function scoreUnder(models: readonly ScoredModel[], clips: readonly
   for (const { loaded } of models) {
     const { model, config } = loaded;
     const vocabulary = chordVocabulary(options.vocabulary ?? config.vocab ?? 'majmin');
-    const scores = templateLogScores(model.chroma, T.shared(vocabulary.templates.map((row) => [...row]), 'templates'));
+    const scores = vocabularyLogScores(model.chroma, config.vocab ?? 'majmin', vocabulary.name);
     const forward = compile({ inputs: [model.features], outputs: [T.argmax(scores, 1), scores], device });
     const predictions = [];
     for (const clip of degraded) {
