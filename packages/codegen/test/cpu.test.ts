@@ -9,6 +9,7 @@ import * as T from '@theorbo/graph';
 import { assertClose } from '@theorbo/graph/testing';
 import type { NDArray, Variable } from '@theorbo/graph';
 import { compile, readShared } from '../src/index.ts';
+import { JsBuilder, loops } from '../src/cpu/js-render.ts';
 import { cases, f } from './op-cases.ts';
 import { grad } from '@theorbo/autodiff';
 import { cases as gradCases } from '../../autodiff/test/grad-cases.ts';
@@ -25,6 +26,25 @@ async function check(name: string, build: (...inputs: Variable[]) => Variable, v
 for (const [name, build, values, rtol] of cases) {
   test(`cpu: ${name}`, () => check(name, build, values, rtol));
 }
+
+test('cpu: a JS kernel computes a value once per iteration of the loops it depends on (a scalar\'s power outside every loop)', () => {
+  const builder = new JsBuilder(new Set(), new Set());
+  const lines = loops(builder, [3, 1, 4], 'i', ([i0, , i2]) => {
+    builder.lines.push('const a = h0(2, 3);', `const b = (${i0} * 2);`, 'let acc = 0;', 'const c = (acc + a);', `const d = (b + ${i2});`, `out[${i0} * 4 + ${i2}] = (c + d);`);
+  });
+  const at = (line: string) => lines.findIndex((text) => text.trim() === line);
+  const depth = (line: string) => lines[at(line)]!.length - lines[at(line)]!.trimStart().length;
+  assert.ok(at('const a = h0(2, 3);') < at('for (let i0 = 0; i0 < 3; i0++) {') && depth('const a = h0(2, 3);') === 0, lines.join('\n'));
+  assert.ok(at('const b = (i0 * 2);') < at('for (let i2 = 0; i2 < 4; i2++) {') && depth('const b = (i0 * 2);') === 2, lines.join('\n'));
+  // A const reading a let stays where the let changes; so do stores.
+  assert.is(depth('const c = (acc + a);'), 4);
+  assert.is(depth('const d = (b + i2);'), 4);
+  assert.ok(at('let acc = 0;') < at('const c = (acc + a);'));
+  // And the code runs: out[i0, i2] = 8 + 2·i0 + i2.
+  const out = new Float64Array(12);
+  new Function('h0', 'out', lines.join('\n'))(Math.pow, out);
+  assert.equal(Array.from(out), Array.from({ length: 12 }, (_, k) => 8 + 2 * Math.floor(k / 4) + (k % 4)));
+});
 
 test('cpu: elementwise chains, reductions, softmax rows and matmul epilogues run as JS or WebAssembly, equal to the reference', async () => {
   const x = T.matrix('x');

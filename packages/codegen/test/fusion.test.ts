@@ -5,7 +5,7 @@ import * as T from '@theorbo/graph';
 import { assertClose, randomArray } from '@theorbo/graph/testing';
 import type { NDArray, Variable } from '@theorbo/graph';
 import { clipByGlobalNorm, grad, sgd } from '@theorbo/autodiff';
-import { acquireDevice, compile } from '../src/index.ts';
+import { acquireDevice, compile, partition } from '../src/index.ts';
 
 async function kernels(build: (...inputs: Variable[]) => Variable, values: NDArray[], types?: Variable[]): Promise<number> {
   const device = await acquireDevice();
@@ -118,6 +118,26 @@ test('the gradient of x[arange(n), y] runs without a scatter kernel: a gather wh
   const rowsTwice = (x: Variable, y: Variable) => grad(T.sum(T.mul(T.get(x, T.mod(T.arange(T.dim(y, 0)), 20), y), T.arange(T.dim(y, 0), undefined, undefined, 'float32'))), x);
   const kept = await run(rowsTwice, [n, 24]);
   assert.ok(kept.some((label) => label.startsWith('scatter')), `rows hit twice: ${kept.join('; ')}`);
+});
+
+test('a costly value read at many shifts (a sliding maximum and its gradient) is stored once, not recomputed at each', async () => {
+  // f costs four ops; the maximum over five shifted windows reads it at five indices
+  // per element, and the gradient reads each window's running maximum at five more.
+  const costly = (x: Variable) => T.log(T.add(T.mul(T.exp(x), x), 2));
+  const slidingMax = (f: Variable) => [1, 2, 3, 4].reduce((m, k) => T.maximum(m, T.get(f, ':', T.slice(k, 36 + k))), T.get(f, ':', T.slice(0, 36)));
+  const x = T.tensor('float32', [4, 40], 'x');
+  const f = costly(x);
+  const y = slidingMax(f);
+  const parts = partition([y], { maxBuffers: 8 });
+  assert.ok(parts.materialized.has(f), 'f is stored');
+  assert.is(parts.kernels.length, 2);
+  // Read at two shifts it stays fused: recomputing four ops twice beats a buffer round trip.
+  const pair = T.add(T.get(f, ':', T.slice(0, 39)), T.get(f, ':', T.slice(1, 40)));
+  assert.not.ok(partition([pair], { maxBuffers: 8 }).materialized.has(f), 'two shifts: fused');
+  // The gradient through the windows agrees with the reference on the acquired device.
+  const values = [r(4, 40)];
+  const count = await kernels((v) => grad(T.sum(T.mul(slidingMax(costly(v)), T.arange(36, undefined, undefined, 'float32'))), v), values, [x]);
+  assert.ok(count >= 2, `${count} kernels`);
 });
 
 test('fusion: false runs one kernel per op with the same results', async () => {

@@ -351,15 +351,51 @@ export class JsBuilder {
   }
 }
 
-/** Nested loops over `shape` with index variables named `${prefix}0…`, the body built inside. */
+/**
+ * Nested loops over `shape` with index variables named `${prefix}0…`, the body built inside.
+ * A `const` of the body that depends on none of the inner counters moves out to the
+ * loop it does depend on (a scalar's power in an optimizer step, a row's scale), so it
+ * is computed once per iteration of that loop instead of once per element; statements
+ * other than `const` (stores, accumulations, bounds checks, nested loops) stay innermost.
+ */
 export function loops(builder: JsBuilder, shape: readonly number[], prefix: string, build: (index: string[]) => void): string[] {
   const index = shape.map((size, axis) => (size === 1 ? '0' : `${prefix}${axis}`));
   const inner = builder.scoped(() => build(index));
-  let lines = inner;
-  for (let axis = shape.length - 1; axis >= 0; axis--) {
-    if (shape[axis] === 1) continue;
-    const name = `${prefix}${axis}`;
-    lines = [`for (let ${name} = 0; ${name} < ${shape[axis]}; ${name}++) {`, ...lines.map((line) => `  ${line}`), '}'];
+  const counters = shape.flatMap((size, axis) => (size === 1 ? [] : [`${prefix}${axis}`]));
+  const levels = hoisted(inner, counters);
+  let lines = levels[counters.length]!;
+  for (let level = counters.length - 1; level >= 0; level--) {
+    const name = counters[level]!;
+    const size = shape[Number(name.slice(prefix.length))]!;
+    lines = [...levels[level]!, `for (let ${name} = 0; ${name} < ${size}; ${name}++) {`, ...lines.map((line) => `  ${line}`), '}'];
   }
   return lines;
+}
+
+const constLine = /^const (\w+) = (.*);$/;
+const identifier = /[A-Za-z_$][\w$]*/g;
+
+/** `body`'s lines by loop level: level k runs inside the first k of `counters`' loops. */
+function hoisted(body: readonly string[], counters: readonly string[]): string[][] {
+  const innermost = counters.length;
+  const levels: string[][] = Array.from({ length: innermost + 1 }, () => []);
+  const levelOf = new Map<string, number>(counters.map((name, k) => [name, k + 1]));
+  let depth = 0;
+  for (const line of body) {
+    const match = depth === 0 ? constLine.exec(line) : null;
+    if (match) {
+      let level = 0;
+      for (const name of match[2]!.match(identifier) ?? []) level = Math.max(level, levelOf.get(name) ?? 0);
+      levelOf.set(match[1]!, level);
+      levels[level]!.push(line);
+    } else {
+      // Names a statement declares (let accumulators) are read where they change: innermost.
+      if (depth === 0) for (const declared of /^let (\w+)/.exec(line)?.slice(1) ?? []) levelOf.set(declared, innermost);
+      levels[innermost]!.push(line);
+    }
+    const trimmed = line.trim();
+    if (trimmed.endsWith('{')) depth++;
+    if (trimmed.startsWith('}')) depth--;
+  }
+  return levels;
 }

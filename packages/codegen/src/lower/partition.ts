@@ -13,6 +13,7 @@
 
 import { elementwiseOps, movementOps, topologicalOrder, type OpName, type Variable } from '@theorbo/graph';
 import { bindingCount, dependsOn, isInlineConstant, kernelKind, kernelReads, sortKernels, type Kernel, type Partition } from './kernel.ts';
+import { amplifiedValues } from './amplified.ts';
 import { fuseRows, updateInPlace } from './refine.ts';
 
 const movement = new Set<OpName>(movementOps);
@@ -57,6 +58,9 @@ function recomputable(variable: Variable, consumers: readonly Variable[], cheap:
 
 const recomputeLimit = 8;
 
+/** Rounds of amplifiedValues (lower/amplified.ts): each stores the outermost amplified value of every kernel. */
+const maxAmplifiedRounds = 8;
+
 export interface PartitionOptions {
   maxBuffers: number;
   /** false: every op its own kernel, no epilogues (the unfused baseline benchmarks compare against). */
@@ -74,6 +78,7 @@ export function partition(outputs: readonly Variable[], options: PartitionOption
   const order = topologicalOrder(outputs);
   const forced = new Set<Variable>(options.fuse === false ? order.filter((variable) => variable.owner) : partlyReadGathers(order));
   const noEpilogue = new Set<Variable>();
+  let amplifiedRounds = 0;
   for (;;) {
     const result = attempt(order, outputs, forced, noEpilogue);
     for (const kernel of result.kernels) result.reads.set(kernel, kernelReads(kernel, result.materialized));
@@ -84,6 +89,14 @@ export function partition(outputs: readonly Variable[], options: PartitionOption
       continue;
     }
     result.kernels = sorted;
+    if (options.fuse !== false && amplifiedRounds < maxAmplifiedRounds) {
+      const amplified = amplifiedValues(result).filter((variable) => !forced.has(variable));
+      if (amplified.length > 0) {
+        amplifiedRounds++;
+        for (const variable of amplified) forced.add(variable);
+        continue;
+      }
+    }
     const overfull = result.kernels.find((kernel) => bindingCount(kernel, result.reads.get(kernel)!, result.materialized) > options.maxBuffers);
     if (!overfull) {
       if (options.fuse !== false) fuseRows(result, options.maxBuffers);
