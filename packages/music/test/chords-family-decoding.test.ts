@@ -20,7 +20,9 @@ test.after(async () => {
   await releaseDevices();
 });
 
-const [majmin, sevenths, full] = (['majmin', 'sevenths', 'full'] as const).map(chordVocabulary);
+const majmin = chordVocabulary('majmin');
+const sevenths = chordVocabulary('sevenths');
+const full = chordVocabulary('full');
 
 test('each sevenths or full class reads as its triad in majmin (−1 where none does); families number the rest after the 25', () => {
   const reduction = vocabularyReduction(sevenths, majmin);
