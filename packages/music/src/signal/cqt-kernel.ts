@@ -105,7 +105,9 @@ const nextPowerOfTwo = (n: number): number => 2 ** Math.ceil(Math.log2(n));
 const decimatorPassband = 0.2;
 
 export function resolveCqtOptions(options: CqtKernelOptions): ResolvedCqtKernelOptions {
-  const resolved = { ...cqtDefaults, ...Object.fromEntries(Object.entries(options).filter(([, value]) => value !== undefined)) } as ResolvedCqtKernelOptions;
+  // Only the kernel's own options: callers pass their wider option objects (cqt's center,
+  // cqtHost's fft …), which would otherwise enter the cache key and rebuild the same kernel.
+  const resolved = { ...cqtDefaults, ...Object.fromEntries(Object.entries(options).filter(([key, value]) => value !== undefined && key in cqtDefaults)) } as ResolvedCqtKernelOptions;
   const { sampleRate, hop, nFft, fmin, nBins, binsPerOctave, filterScale, sparsity } = resolved;
   const positive = { sampleRate, fmin, filterScale };
   for (const [name, value] of Object.entries(positive)) if (!(value > 0)) throw new Error(`cqtKernel: ${name} ${value} must be positive`);
