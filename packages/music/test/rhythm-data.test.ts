@@ -5,7 +5,7 @@
 // tempo find them on a held-out click track. Short tracks (4–8 s), host code only (~3 s).
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { rhythmSplits, synthesizeRhythmDataset, synthesizeRhythmTrack } from '../src/data/rhythm-tracks.ts';
+import { referenceTempi, rhythmSplits, synthesizeRhythmDataset, synthesizeRhythmTrack, tappingResonance } from '../src/data/rhythm-tracks.ts';
 import { framesToTime, onsetDetect, onsetStrengthHost } from '../src/rhythm/index.ts';
 import { onsetScores } from '../src/eval/index.ts';
 
@@ -55,6 +55,24 @@ test('labels are where the sound is: onsets start bursts, beats are 60/bpm apart
   const detected = framesToTime(onsetDetect(onsetStrengthHost(track.audio).data));
   const f = onsetScores(track.onsets, detected).fMeasure;
   assert.ok(f >= 0.9, `librosa's onset detector scores F ${f.toFixed(3)} on a click track`);
+});
+
+test('tempo labels: the quarter note and the neighbouring level nearer 120 BPM (half for swing), salience by the tapping resonance', () => {
+  const straightSlow = referenceTempi(80, 0.5);
+  assert.equal(straightSlow.tempi, [80, 160]);
+  assert.ok(Math.abs(straightSlow.salience - tappingResonance(80) / (tappingResonance(80) + tappingResonance(160))) < 1e-12);
+  assert.equal(referenceTempi(150, 0.5).tempi, [75, 150]);
+  assert.equal(referenceTempi(80, 0.6).tempi, [40, 80], 'swung eighths are no steady level');
+  assert.ok(referenceTempi(80, 0.6).salience < 0.3, 'few listeners tap 40 BPM');
+  assert.ok(Math.abs(tappingResonance(240) - Math.exp(-0.5)) < 1e-12);
+  assert.throws(() => referenceTempi(0, 0.5), /referenceTempi: bpm 0 must be positive/);
+  // Every track's label holds its quarter-note tempo, which its beats keep on average (the rubato is symmetric).
+  for (const track of synthesizeRhythmDataset({ seed: 7, tracks: { train: 4, validation: 2, test: 2 }, duration: 6 })) {
+    assert.ok(track.tempi.includes(track.bpm) && track.tempoSalience > 0 && track.tempoSalience < 1, `${track.split} ${track.index}: ${track.tempi} ${track.tempoSalience}`);
+    const intervals = Array.from(track.beats.subarray(1), (time, i) => time - track.beats[i]!).sort((a, b) => a - b);
+    const median = intervals[Math.floor(intervals.length / 2)]!;
+    assert.ok(Math.abs(60 / median - track.bpm) <= 0.04 * track.bpm, `${track.split} ${track.index}: beats ${(60 / median).toFixed(1)} BPM, label ${track.bpm.toFixed(1)}`);
+  }
 });
 
 test.run();

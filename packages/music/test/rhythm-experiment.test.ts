@@ -21,7 +21,7 @@ test('runRhythmExperiment: two rows of scores, the hand-designed one as the host
   const device = await acquireDevice({ prefer: 'cpu' });
   try {
     const modelDir = mkdtempSync(join(tmpdir(), 'theorbo-rhythm-experiment-'));
-    const result = await runRhythmExperiment({ seed: 11, tracks: { train: 4, test: 3 }, device, epochs: { onset: 1, tempo: 2 }, modelDir });
+    const result = await runRhythmExperiment({ seed: 11, tracks: { train: 4, validation: 2, test: 3 }, device, epochs: { onset: 1, tempo: 2 }, modelDir });
     assert.is(result.rows.length, 2);
     assert.is(result.testTracks, 3);
     for (const row of result.rows) for (const value of [row.onsetF, row.tempoP, row.beatF]) assert.ok(value >= 0 && value <= 1, `${row.name}: ${value}`);

@@ -1,10 +1,11 @@
-// Fine-tuning the rhythm front end (rhythm/fine-tune.ts): before training the front end's
-// graph gives librosa's onset envelope (the host peer's, float64) and the designed tempo
-// prior; the onset loss's gradient matches finite differences; a short training run on
-// four short tracks lowers the onset loss, moves both parameter sets, and a saved and
-// reloaded front end gives the trained envelope and prior again, and the CLI's commands
-// take it (--model; the designed front end changes nothing there). Tempo targets cover the
-// candidates within 4%. cpu device for the training (a few seconds).
+// Fine-tuning the rhythm front end (rhythm/fine-tune.ts, front-end.ts): before training
+// the front end's onset and beat envelopes are librosa's (the host peer's, float64), its
+// tempo scores and pair are librosa's tempo, and the prior the designed one; the onset
+// loss's gradient matches finite differences; a short training run on four short tracks
+// lowers the onset loss and the tempo loss, moves the trained parameter sets, and a saved
+// and reloaded front end gives the trained envelopes, prior and settings again, and the
+// CLI's commands take it (--model; the designed front end changes nothing there). Tempo
+// targets cover the candidates within 4%. cpu device for the training (a few seconds).
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { mkdtempSync } from 'node:fs';
@@ -16,7 +17,8 @@ import { acquireDevice, compile, readShared, releaseDevices } from '@theorbo/cod
 import { synthesizeRhythmDataset } from '../src/data/rhythm-tracks.ts';
 import { loadFrontEnd } from '../src/rhythm/front-end-model.ts';
 import {
-  designedFrontEnd, fineTuneFrontEnd, frontEndEnvelope, frontEndLogPrior, onsetLoss, onsetStrengthHost, stackRows, tempoCandidates, tempoTarget, trackPower,
+  designedFrontEnd, fineTuneFrontEnd, frontEndEnvelopes, frontEndLogPrior, frontEndParams, frontEndTempoScores, onsetEnvelopeFromDb, frontEndDb, onsetLoss,
+  onsetStrengthHost, stackRows, tempoCandidates, tempoHost, tempoPair, tempoTarget, trackPower,
 } from '../src/rhythm/index.ts';
 import { saveModel } from '../src/train/index.ts';
 import { writeWav } from '../src/audio/index.ts';
@@ -30,13 +32,17 @@ const powerInput = T.tensor('float32', [null, ...(power.shape.slice(1) as number
 test('before training: librosa\'s onset envelope and the designed tempo prior', () => {
   const frontEnd = designedFrontEnd();
   const one = T.array(power.data.subarray(0, power.size / 4), { shape: [1, ...(power.shape.slice(1) as number[])], dtype: 'float32' });
-  const [envelope, prior] = T.evaluate([frontEndEnvelope(powerInput, frontEnd), frontEndLogPrior(frontEnd)], [[powerInput, one]]);
+  const { onset, beat } = frontEndEnvelopes(powerInput, frontEnd);
+  const [envelope, beatEnvelope, prior, scores] = T.evaluate([onset, beat, frontEndLogPrior(frontEnd), frontEndTempoScores(beat, frontEnd)], [[powerInput, one]]);
   const expected = onsetStrengthHost(tracks[0]!.audio).data;
   const peak = Math.max(...expected);
   assert.is(envelope!.size, expected.length);
-  const worst = Math.max(...Array.from(envelope!.data, (value, i) => Math.abs(value - expected[i]!)));
-  assert.ok(worst <= 1e-3 * peak, `envelope differs from onsetStrengthHost by ${worst} (peak ${peak})`);
+  for (const [name, values] of [['onset', envelope!], ['beat', beatEnvelope!]] as const) {
+    const worst = Math.max(...Array.from(values.data, (value, i) => Math.abs(value - expected[i]!)));
+    assert.ok(worst <= 1e-3 * peak, `${name} envelope differs from onsetStrengthHost by ${worst} (peak ${peak})`);
+  }
   assert.equal(Array.from(prior!.data), Array.from(Float32Array.from(tempoCandidates().logPrior)));
+  assert.is(tempoPair(scores!.data, frontEnd.candidates)[0], tempoHost(beatEnvelope!.data)[0], 'the designed scores pick librosa\'s tempo');
 });
 
 test('the onset loss\'s gradient matches finite differences', () => {
@@ -69,21 +75,28 @@ test('training lowers the onset loss, moves both parameter sets, and a saved fro
     const { onsetTargets } = await import('../src/rhythm/fine-tune.ts');
     const rows = tracks.map((track) => onsetTargets(track.onsets, frames));
     const stack = (pick: (row: (typeof rows)[number]) => Float32Array) => T.array(Float32Array.from(rows.flatMap((row) => Array.from(pick(row)))), { shape: [rows.length, frames], dtype: 'float32' });
-    const lossOf = compile({ inputs: [powerInput, targetInput, farInput], outputs: [onsetLoss(frontEndEnvelope(powerInput, frontEnd), targetInput, farInput)], device });
+    const lossOf = compile({ inputs: [powerInput, targetInput, farInput], outputs: [onsetLoss(onsetEnvelopeFromDb(frontEndDb(powerInput, frontEnd), frontEnd), targetInput, farInput)], device });
     const before = ((await lossOf(power, stack((row) => row.target), stack((row) => row.far))) as T.NDArray[])[0]!.data[0]!;
-    await fineTuneFrontEnd(frontEnd, data, { device, epochs: { onset: 4, tempo: 4 }, batchSize: 4, learningRate: { onset: 0.05, tempo: 0.05 } });
+    frontEnd.settings.maxSize = 3;
+    const losses = await fineTuneFrontEnd(frontEnd, data, { device, epochs: { onset: 4, tempo: 4 }, batchSize: 4, learningRate: { onset: 0.05, tempo: 0.01 }, windowHop: 64 });
     const after = ((await lossOf(power, stack((row) => row.target), stack((row) => row.far))) as T.NDArray[])[0]!.data[0]!;
     assert.ok(after < before, `onset loss ${before} → ${after}`);
-    const [gains, bumps] = [await readShared(frontEnd.melLogGain), await readShared(frontEnd.priorBasisWeights)];
-    assert.ok(gains.data.some((value) => value !== 0) && bumps.data.some((value) => value !== 0), 'a parameter set did not move');
+    assert.ok(losses.tempoLoss.at(-1)! < losses.tempoLoss[0]!, `tempo loss ${losses.tempoLoss.join(' → ')}`);
+    for (const param of [frontEnd.bandLogWeights, frontEnd.beatBandWeights, frontEnd.priorBasisWeights, frontEnd.relativeWeights]) {
+      assert.ok((await readShared(param)).data.some((value) => value !== 0), `${param.name} did not move`);
+    }
 
     const dir = mkdtempSync(join(tmpdir(), 'theorbo-rhythm-model-'));
-    await saveModel(dir, [frontEnd.melLogGain, frontEnd.priorBasisWeights], { kind: 'rhythm-front-end', nMels: 128, candidates: frontEnd.candidates.bpm.length });
+    frontEnd.settings.delta = 0.1;
+    await saveModel(dir, frontEndParams(frontEnd), { kind: 'rhythm-front-end', nMels: 128, candidates: frontEnd.candidates.bpm.length, ...frontEnd.settings });
     const loaded = loadFrontEnd(dir);
-    const run = (end: typeof frontEnd) => compile({ inputs: [powerInput], outputs: [frontEndEnvelope(powerInput, end), frontEndLogPrior(end)], device })(power) as Promise<T.NDArray[]>;
-    const [[trainedEnvelope, trainedPrior], [loadedEnvelope, loadedPrior]] = [await run(frontEnd), await run(loaded)];
-    assert.equal(Array.from(loadedEnvelope!.data), Array.from(trainedEnvelope!.data));
-    assert.equal(Array.from(loadedPrior!.data), Array.from(trainedPrior!.data));
+    assert.equal(loaded.settings, { maxSize: 3, delta: 0.1 });
+    const run = (end: typeof frontEnd) => {
+      const { onset, beat } = frontEndEnvelopes(powerInput, end);
+      return compile({ inputs: [powerInput], outputs: [onset, beat, frontEndLogPrior(end), frontEndTempoScores(beat, end)], device })(power) as Promise<T.NDArray[]>;
+    };
+    const [trained, reloaded] = [await run(frontEnd), await run(loaded)];
+    trained.forEach((array, i) => assert.equal(Array.from(reloaded[i]!.data), Array.from(array.data), `output ${i} of the reloaded front end differs`));
     // The CLI's --model path: the designed front end changes nothing; the loaded one runs.
     const signal = tracks[0]!.audio;
     assert.equal(Array.from(await onsetTimesOf(signal, device, { frontEnd: designedFrontEnd() })), Array.from(await onsetTimesOf(signal, device)));
@@ -104,6 +117,12 @@ test('training lowers the onset loss, moves both parameter sets, and a saved fro
     const other = mkdtempSync(join(tmpdir(), 'theorbo-rhythm-model-'));
     await saveModel(other, [frontEnd.priorBasisWeights], { kind: 'cnn' });
     assert.throws(() => loadFrontEnd(other), /config\.json.*'cnn' model, not a rhythm front end/);
+    const partial = mkdtempSync(join(tmpdir(), 'theorbo-rhythm-model-'));
+    await saveModel(partial, [frontEnd.melLogGain, frontEnd.priorBasisWeights], { kind: 'rhythm-front-end', nMels: 128, candidates: frontEnd.candidates.bpm.length });
+    assert.throws(() => loadFrontEnd(partial), /weights\.npz.*has no array 'rhythm_band_log_weights'/);
+    const badSetting = mkdtempSync(join(tmpdir(), 'theorbo-rhythm-model-'));
+    await saveModel(badSetting, frontEndParams(frontEnd), { kind: 'rhythm-front-end', nMels: 128, candidates: frontEnd.candidates.bpm.length, maxSize: 2.5 });
+    assert.throws(() => loadFrontEnd(badSetting), /config\.json.*maxSize 2\.5; it must be a positive integer/);
   } finally {
     await releaseDevices();
   }

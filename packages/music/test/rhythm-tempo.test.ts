@@ -9,7 +9,7 @@ import * as assert from 'uvu/assert';
 import * as T from '@theorbo/graph';
 import { verifyGrad } from '@theorbo/autodiff';
 import { expectGraphError } from '@theorbo/graph/testing';
-import { beatTrack, onsetStrengthHost, tempo, tempoCandidates, tempoFrequencies, tempogram, tempogramHost, tempoHost, tempoScores } from '../src/rhythm/index.ts';
+import { beatTrack, onsetStrengthHost, tempo, tempoCandidates, tempoFrequencies, tempogram, tempogramHost, tempoHost, tempoPair, tempoScores } from '../src/rhythm/index.ts';
 import { fixtureNames, librosaFixture } from './librosa-fixtures.ts';
 import { maxDifference } from './signal-fixtures.ts';
 
@@ -100,6 +100,25 @@ function pulses(frames: number, period: (i: number) => number, first: number): {
   for (const t of onsets) envelope[t] = 1;
   return { envelope, onsets };
 }
+
+test('tempoPair: the best lag, then the better of its octave relatives (by the scores, or by a second row of scores); windowHop keeps every k-th window', () => {
+  const candidates = tempoCandidates();
+  const at = (lag: number) => lag - candidates.firstLag;
+  const scores = new Float64Array(candidates.bpm.length).fill(-5);
+  scores[at(40)] = 3; // the best: 64.6 BPM
+  scores[at(20)] = 1; // half its lag: double tempo
+  scores[at(81)] = 2; // within one of twice its lag: half tempo, the better relative
+  scores[at(30)] = 2.5; // higher, but no octave relative
+  assert.equal(tempoPair(scores, candidates), [candidates.bpm[at(40)]!, candidates.bpm[at(81)]!]);
+  const other = scores.slice();
+  other[at(79)] = 9;
+  assert.equal(tempoPair(scores, candidates, other), [candidates.bpm[at(40)]!, candidates.bpm[at(79)]!]);
+  assert.throws(() => tempoPair(scores.slice(1), candidates), /tempoPair: 334 and 334 scores for 335 candidate lags 9 … 343/);
+  const envelope = T.array(Float32Array.from({ length: 60 }, (_, i) => (i % 7 === 0 ? 1 : 0.1)), { shape: [1, 60], dtype: 'float32' });
+  const [every, third] = T.evaluate([tempogram(T.constant(envelope), { winLength: 16 }), tempogram(T.constant(envelope), { winLength: 16, windowHop: 3 })]);
+  assert.equal(third!.shape, [1, 20, 16]);
+  assert.equal(Array.from(third!.data), Array.from({ length: 20 * 16 }, (_, k) => every!.data[(Math.floor(k / 16) * 3) * 16 + (k % 16)]!));
+});
 
 test('beats on pulse trains: every pulse found at its tempo, with the tempo given, and with a tempo per frame', () => {
   // The envelopes end 5 frames after a pulse, less than half a beat: from a longer tail the

@@ -6,7 +6,10 @@
 // tracker's dynamic program run on the host over the envelope the device returns.
 // librosa's defaults throughout: nFft 2048, hop 512, 128 mel bands, 20 MFCCs.
 // A fine-tuned front end (--model DIR: loadFrontEnd) replaces the mel filterbank by its
-// trained one (M ⊙ exp(G), 128 bands) everywhere and the tempo prior by its trained one.
+// trained one (M ⊙ exp(G), 128 bands) everywhere, the onset envelope and peak picking by
+// its own (band weights, max filter, delta), and the tempo and beats by its beat envelope
+// and tempo scores (prior and relative weights); the per-frame tempo (tempo --all) takes
+// its beat envelope and prior only.
 // Figures (--figure on mel and beats) are drawn by plot/rhythm-figures.ts. Left out: a
 // picture of the MFCC matrix.
 //
@@ -16,7 +19,10 @@
 import * as T from '@theorbo/graph';
 import { compile, type AcquiredDevice } from '@theorbo/codegen';
 import { melDefaults, melSpectrogram, mfccDefaults, mfccFromLogMel, powerToDb, signalDefaults, signalInput } from '../signal/index.ts';
-import { beatTrack, framesToTime, frontEndLogPrior, frontEndMelWeights, onsetDetect, onsetStrength, tempo, type BeatTrack, type RhythmFrontEnd } from '../rhythm/index.ts';
+import {
+  beatTrack, framesToTime, frontEndEnvelopesOfSignal, frontEndLogPrior, frontEndMelWeights, frontEndTempoScores, onsetDetect, onsetStrength, tempo, tempoPair,
+  type BeatTrack, type RhythmFrontEnd,
+} from '../rhythm/index.ts';
 
 /** The mel weights and tempo prior of a fine-tuned front end, as the builders' options (nothing for the designed one). */
 const melWeightsOf = (frontEnd?: RhythmFrontEnd) => (frontEnd ? { weights: frontEndMelWeights(frontEnd) } : {});
@@ -77,28 +83,39 @@ export async function mfccOf(signal: Float32Array, device: AcquiredDevice, optio
 }
 
 /** The onset envelope [nFrames] and, with the tempo graph, the tempo: one BPM, or one per frame with perFrame. */
-async function envelopeAndTempo(signal: Float32Array, device: AcquiredDevice, perFrame: boolean, frontEnd?: RhythmFrontEnd): Promise<{ envelope: T.NDArray; bpm: T.NDArray }> {
-  const [envelope, bpm] = await runOnSignal(signal, device, (x) => {
-    const strength = onsetStrength(x, melWeightsOf(frontEnd));
-    return [strength, tempo(strength, { ...(perFrame ? { aggregate: null } : {}), ...priorOf(frontEnd) })];
+const deltaOf = (frontEnd?: RhythmFrontEnd) => (frontEnd ? { delta: frontEnd.settings.delta } : {});
+
+/** The onset envelope, the beat envelope (the same one when designed) and the tempo: one BPM, or one per frame. */
+async function envelopesAndTempo(signal: Float32Array, device: AcquiredDevice, perFrame: boolean, frontEnd?: RhythmFrontEnd): Promise<{ onset: T.NDArray; beat: T.NDArray; bpm: T.NDArray }> {
+  if (!frontEnd) {
+    const [envelope, bpm] = await runOnSignal(signal, device, (x) => {
+      const strength = onsetStrength(x);
+      return [strength, tempo(strength, perFrame ? { aggregate: null } : {})];
+    });
+    return { onset: envelope!, beat: envelope!, bpm: bpm! };
+  }
+  const [onset, beat, scores] = await runOnSignal(signal, device, (x) => {
+    const envelopes = frontEndEnvelopesOfSignal(x, frontEnd);
+    return [envelopes.onset, envelopes.beat, perFrame ? tempo(envelopes.beat, { aggregate: null, ...priorOf(frontEnd) }) : frontEndTempoScores(envelopes.beat, frontEnd)];
   });
-  return { envelope: envelope!, bpm: bpm! };
+  const bpm = perFrame ? scores! : T.array(Float32Array.of(tempoPair(scores!.data, frontEnd.candidates)[0]), { shape: [1] });
+  return { onset: onset!, beat: beat!, bpm };
 }
 
 /** Onset times in seconds (librosa's onset_detect on the onset envelope; backtrack moves each to the preceding minimum). */
 export async function onsetTimesOf(signal: Float32Array, device: AcquiredDevice, options: { backtrack?: boolean } & FrontEndOption = {}): Promise<Float64Array> {
-  const [envelope] = await runOnSignal(signal, device, (x) => [onsetStrength(x, melWeightsOf(options.frontEnd))]);
-  return framesToTime(onsetDetect(envelope!.data, { backtrack: options.backtrack ?? false }), { sampleRate: analysisRate, hop });
+  const [envelope] = await runOnSignal(signal, device, (x) => [options.frontEnd ? frontEndEnvelopesOfSignal(x, options.frontEnd).onset : onsetStrength(x)]);
+  return framesToTime(onsetDetect(envelope!.data, { backtrack: options.backtrack ?? false, ...deltaOf(options.frontEnd) }), { sampleRate: analysisRate, hop });
 }
 
 /** The tempo in BPM (librosa's tempo with its defaults). */
 export async function tempoOf(signal: Float32Array, device: AcquiredDevice, options: FrontEndOption = {}): Promise<number> {
-  return (await envelopeAndTempo(signal, device, false, options.frontEnd)).bpm.data[0]!;
+  return (await envelopesAndTempo(signal, device, false, options.frontEnd)).bpm.data[0]!;
 }
 
 /** The tempo of each frame: times [nFrames] and BPM [nFrames]. */
 export async function tempoCurveOf(signal: Float32Array, device: AcquiredDevice, options: FrontEndOption = {}): Promise<{ times: Float64Array; bpm: ArrayLike<number> }> {
-  const { bpm } = await envelopeAndTempo(signal, device, true, options.frontEnd);
+  const { bpm } = await envelopesAndTempo(signal, device, true, options.frontEnd);
   return { times: frameTimes(bpm.size), bpm: bpm.data };
 }
 
@@ -107,12 +124,12 @@ export async function tempoCurveOf(signal: Float32Array, device: AcquiredDevice,
  * with the envelope [nFrames] and the onsets picked from it (seconds), for the figure.
  */
 export async function beatsOf(signal: Float32Array, device: AcquiredDevice, options: FrontEndOption = {}): Promise<BeatTrack & { envelope: ArrayLike<number>; onsets: Float64Array }> {
-  const { envelope, bpm } = await envelopeAndTempo(signal, device, false, options.frontEnd);
+  const { onset, beat, bpm } = await envelopesAndTempo(signal, device, false, options.frontEnd);
   const bpmValue = bpm.data[0]!;
   // An envelope with no onsets has no tempo; beatTrack returns no beats for it.
-  const track = beatTrack(envelope.data, { sampleRate: analysisRate, hop, ...(bpmValue > 0 ? { bpm: bpmValue } : {}) });
-  const onsets = framesToTime(onsetDetect(envelope.data, { backtrack: false }), { sampleRate: analysisRate, hop });
-  return { ...track, envelope: envelope.data, onsets };
+  const track = beatTrack(beat.data, { sampleRate: analysisRate, hop, ...(bpmValue > 0 ? { bpm: bpmValue } : {}) });
+  const onsets = framesToTime(onsetDetect(onset.data, { backtrack: false, ...deltaOf(options.frontEnd) }), { sampleRate: analysisRate, hop });
+  return { ...track, envelope: onset.data, onsets };
 }
 
 /**

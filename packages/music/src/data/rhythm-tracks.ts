@@ -17,7 +17,15 @@
 // index) only. Noise floor at 25–45 dB below the signal, peak 0.5.
 // Labels: onsets (one per sounding step, its rendered time), beats (every quarter-note
 // position from the first downbeat to the end), tempo (the drawn BPM; the rubato is
-// symmetric around it). Left out: FluidSynth drum kits (the additive ones cover clicks,
+// symmetric around it), and the two tempi a tapping listener would give, as mir_eval's
+// tempo annotation holds them (referenceTempi): the quarter note q and one neighbouring
+// metrical level, with the salience of the slower. Listeners tap the level nearest the
+// resonance of tapping at about 120 BPM (van Noorden and Moelants 1999; McKinney and
+// Moelants 2006), so the second level is 2q when q < 120 BPM and q/2 from 120 BPM up;
+// a swung track's eighths are not evenly spaced (a steady tap cannot follow them), so
+// its second level is q/2 at any tempo. Each level's weight is that resonance,
+// exp(−½·log2(bpm/120)²), and the salience of the slower is its share of the two weights.
+// The beats stay at the quarter note: the beat metrics have no second level. Left out: FluidSynth drum kits (the additive ones cover clicks,
 // drums and pitched notes at a fraction of the cost), metres other than 4/4, tempo changes.
 import { SeededRandom } from '../random/seeded-random.ts';
 import { addNote, noteFrequency } from './additive.ts';
@@ -52,6 +60,9 @@ export interface RhythmTrack {
   kit: string;
   pattern: string;
   bpm: number;
+  /** The two tempi a listener taps (slower first) and the salience of the slower: see referenceTempi. */
+  tempi: [number, number];
+  tempoSalience: number;
   swing: number;
   rubato: number;
   sampleRate: number;
@@ -174,6 +185,18 @@ function addDrum(out: Float64Array, sampleRate: number, time: number, voiceIndex
   }
 }
 
+/** Resonance of tapping at `bpm`: exp(−½·log2(bpm/120)²) (see the file comment). */
+export const tappingResonance = (bpm: number): number => Math.exp(-0.5 * Math.log2(bpm / 120) ** 2);
+
+/** mir_eval's tempo reference of a track at quarter note `bpm`: two tempi (slower first) and the salience of the slower. */
+export function referenceTempi(bpm: number, swing: number): { tempi: [number, number]; salience: number } {
+  if (!(bpm > 0) || !(swing >= 0.5 && swing < 1)) throw new Error(`referenceTempi: bpm ${bpm} must be positive and swing ${swing} in [0.5, 1)`);
+  const other = bpm < 120 && swing === 0.5 ? 2 * bpm : bpm / 2;
+  const tempi: [number, number] = [Math.min(bpm, other), Math.max(bpm, other)];
+  const [slow, fast] = tempi.map(tappingResonance) as [number, number];
+  return { tempi, salience: slow / (slow + fast) };
+}
+
 /** Track `index` of `split`: its plan is drawn from (seed, split, index) alone. */
 export function synthesizeRhythmTrack(seed: number, split: Split, index: number, options: Omit<RhythmDatasetOptions, 'seed' | 'tracks'> = {}): RhythmTrack {
   const duration = options.duration ?? rhythmDefaults.duration;
@@ -226,7 +249,8 @@ export function synthesizeRhythmTrack(seed: number, split: Split, index: number,
   }
   const audio = Float32Array.from(out, (value) => (0.5 * value) / (peak || 1));
   const beats = Float64Array.from(beatTimes.filter((time) => time < duration - 0.15));
-  return { split, index, kit: kit.name, pattern: pattern.name, bpm, swing, rubato, sampleRate, audio, onsets: Float64Array.from(onsets), beats };
+  const { tempi, salience } = referenceTempi(bpm, swing);
+  return { split, index, kit: kit.name, pattern: pattern.name, bpm, tempi, tempoSalience: salience, swing, rubato, sampleRate, audio, onsets: Float64Array.from(onsets), beats };
 }
 
 /** Tracks of each split, deterministic from the seed. */

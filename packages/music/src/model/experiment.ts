@@ -53,7 +53,7 @@ export interface ExperimentOptions {
   log: (line: string) => void;
   progress: boolean;
   /** The rhythm front end's tracks and epochs (rhythm/rhythm-experiment.ts); null leaves the rhythm rows out. */
-  rhythm: { tracks: { train: number; test: number }; epochs: { onset: number; tempo: number } } | null;
+  rhythm: { tracks: { train: number; validation: number; test: number }; epochs: { onset: number; tempo: number } } | null;
 }
 
 export const experimentDefaults: Omit<ExperimentOptions, 'reportDir' | 'log'> = {
@@ -205,7 +205,7 @@ export async function runExperiment(options: ExperimentOptions): Promise<{ resul
   stageDone('evaluation (classifiers and test clips)');
   let rhythm: RhythmExperimentResult | undefined;
   if (options.rhythm) {
-    log(`rhythm: hand-designed and fine-tuned onset, tempo and beat front ends on ${options.rhythm.tracks.train} training and ${options.rhythm.tracks.test} held-out tracks`);
+    log(`rhythm: hand-designed and fine-tuned onset, tempo and beat front ends on ${options.rhythm.tracks.train} training, ${options.rhythm.tracks.validation} validation and ${options.rhythm.tracks.test} held-out tracks`);
     // Its graphs are wide matrix products over whole spectrograms: on llvmpipe's software
     // WebGPU they took 877 s (load 15) against 82 s on the cpu device, so that runs them there.
     const rhythmDevice = device.kind === 'cpu-webgpu' ? await acquireDevice({ prefer: 'cpu' }) : device;

@@ -76,7 +76,7 @@ function rhythmTable(dir: string, rhythm: RhythmExperimentResult): string[] {
   return [
     `## Onsets, tempo and beats`,
     '',
-    `Synthesized tracks (clicks, drum kits, additive instruments; 70–180 BPM, swing, rubato): ${rhythm.trainTracks} for training, ${rhythm.testTracks} held out (kits and patterns never heard in training); mir_eval's definitions, mean over the test tracks, in percent (${rhythm.seconds.toFixed(0)} s):`,
+    `Synthesized tracks (clicks, drum kits, additive instruments; 70–180 BPM, swing, rubato): ${rhythm.trainTracks} for training, ${rhythm.validationTracks} for validation (the fine-tuned peak-picking threshold), ${rhythm.testTracks} for test, which chooses nothing (kits and patterns of each split never heard in another); mir_eval's definitions (tempo: two tempi with salience), mean over the test tracks, in percent (${rhythm.seconds.toFixed(0)} s):`,
     '',
     '| front end | onset F (50 ms) | tempo P-score (8%) | beat F (70 ms) |',
     '| --- | ---: | ---: | ---: |',

@@ -1,13 +1,16 @@
 // A saved rhythm front end (the demo's models/rhythm-front-end, or any fineTuneFrontEnd
-// result saved with saveModel): weights.npz holds rhythm_mel_log_gain [nFft/2 + 1, nMels]
-// and rhythm_tempo_prior_basis_weights [basis]; config.json says kind 'rhythm-front-end'.
-// loadFrontEnd rebuilds the RhythmFrontEnd with those values; a folder of another kind or
-// with weights of the wrong shapes is a FileFormatError naming the file and the field.
+// result saved with saveModel(dir, frontEndParams(frontEnd), …)): weights.npz holds
+// rhythm_mel_log_gain [nFft/2 + 1, nMels], rhythm_band_log_weights [nMels],
+// rhythm_beat_band_weights [8], rhythm_tempo_prior_basis_weights [basis] and
+// rhythm_tempo_relative_weights [6]; config.json says kind 'rhythm-front-end', the onset
+// envelope's maxSize and the peak picker's delta (the designed 1 and 0.07 if absent). loadFrontEnd rebuilds the
+// RhythmFrontEnd with those values; a folder of another kind, or with weights missing or
+// of the wrong shapes, is a FileFormatError naming the file and the field.
 // Left out: front ends with other STFT, mel or tempo settings than librosa's defaults.
 
 import { FileFormatError } from '../files/file-format-error.ts';
 import { loadModel, modelPaths } from '../train/model-files.ts';
-import { designedFrontEnd, type RhythmFrontEnd } from './fine-tune.ts';
+import { designedFrontEnd, frontEndParams, type RhythmFrontEnd } from './front-end.ts';
 import type { RhythmModelConfig } from './rhythm-experiment.ts';
 
 function checkConfig(config: unknown, file: string): RhythmModelConfig {
@@ -22,14 +25,24 @@ function checkConfig(config: unknown, file: string): RhythmModelConfig {
 export function loadFrontEnd(dir: string): RhythmFrontEnd {
   const saved = loadModel(dir, { validateConfig: checkConfig });
   const frontEnd = designedFrontEnd();
-  for (const param of [frontEnd.melLogGain, frontEnd.priorBasisWeights]) {
+  const names = frontEndParams(frontEnd).map((param) => param.name).join(', ');
+  for (const param of frontEndParams(frontEnd)) {
     const value = saved.weights[param.name!];
     const shape = param.shape as number[];
-    if (!value) throw new FileFormatError('loadFrontEnd', modelPaths(dir).weights, `has no array '${param.name}'; a rhythm front end holds rhythm_mel_log_gain and rhythm_tempo_prior_basis_weights`, param.name);
+    if (!value) throw new FileFormatError('loadFrontEnd', modelPaths(dir).weights, `has no array '${param.name}'; a rhythm front end holds ${names}`, param.name);
     if (value.shape.join() !== shape.join()) {
       throw new FileFormatError('loadFrontEnd', modelPaths(dir).weights, `holds '${param.name}' of shape [${value.shape.join(', ')}], but librosa's defaults need [${shape.join(', ')}]`, param.name);
     }
     param.set(value.astype('float32'));
+  }
+  const config = saved.config as RhythmModelConfig;
+  for (const key of ['maxSize', 'delta'] as const) {
+    const value = config[key];
+    if (value === undefined) continue;
+    if (!(typeof value === 'number' && value >= (key === 'maxSize' ? 1 : 0) && (key === 'delta' || Number.isInteger(value)))) {
+      throw new FileFormatError('loadFrontEnd', modelPaths(dir).config, `holds ${key} ${JSON.stringify(value)}; it must be ${key === 'maxSize' ? 'a positive integer' : 'a non-negative number'}`, `config.${key}`);
+    }
+    frontEnd.settings[key] = value;
   }
   return frontEnd;
 }

@@ -12,14 +12,16 @@ export {
   type PeakPickOptions, type OnsetDetectOptions,
 } from './onset-detect.ts';
 export {
-  tempogramDefaults, tempogram, tempogramHost, tempoFrequencies, tempoDefaults, tempoCandidates, tempoScores, tempo, tempoHost,
+  tempogramDefaults, tempogram, tempogramHost, tempoFrequencies, tempoDefaults, tempoCandidates, tempoScores, tempo, tempoHost, tempoPair,
   type TempogramOptions, type TempoOptions, type TempoScoreOptions, type TempoCandidates,
 } from './tempo.ts';
 export { learnableMel, learnableMfcc, learnableTempo, type LearnableMel, type LearnableMfcc, type LearnableTempo } from './learnable.ts';
 export { beatDefaults, beatTrack, type BeatTrackOptions, type BeatTrack } from './beat.ts';
 export {
-  designedFrontEnd, frontEndEnvelope, frontEndMelWeights, frontEndLogPrior, frontEndTempoScores, priorBasis, onsetLoss, onsetTargets, tempoTarget,
-  trackPower, stackRows, fineTuneFrontEnd, fineTuneDefaults, type RhythmFrontEnd, type FineTuneOptions,
-} from './fine-tune.ts';
-export { evaluateFrontEnd, runRhythmExperiment, rhythmExperimentDefaults, type RhythmScores, type RhythmExperimentOptions, type RhythmExperimentResult, type RhythmModelConfig } from './rhythm-experiment.ts';
+  designedFrontEnd, beatBands, beatBandBasis, beatEnvelopeFromDb, onsetEnvelopeFromDb, frontEndDb, frontEndEnvelopes, frontEndEnvelopesOfSignal, frontEndMelWeights,
+  frontEndLogPrior, frontEndParams, frontEndTempoScores, frontEndTempoScoresFromPooled, pooledTempogram, priorBasis, tempoRelatives, trackPower,
+  type RhythmFrontEnd, type RhythmFrontEndSettings,
+} from './front-end.ts';
+export { onsetLoss, onsetTargets, tempoTarget, stackRows, fineTuneFrontEnd, fineTuneDefaults, type FineTuneOptions } from './fine-tune.ts';
+export { chooseDelta, deltaChoices, evaluateFrontEnd, frontEndOutputs, runRhythmExperiment, rhythmExperimentDefaults, type RhythmScores, type RhythmExperimentOptions, type RhythmExperimentResult, type RhythmModelConfig } from './rhythm-experiment.ts';
 export { loadFrontEnd } from './front-end-model.ts';

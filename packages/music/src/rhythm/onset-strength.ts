@@ -12,6 +12,8 @@
 // bands, fmax sr/2), powerToDb (ref 1, topDb 80), then the flux. The host versions are the
 // CPU peers, in float64. Everything here is a graph with a gradient (the ReLU's and
 // max's), so the mel weights upstream can learn from an onset loss.
+// The graph takes optional per-channel weights on the flux before the aggregation (a
+// learnable front end's band weights; none gives librosa's envelope).
 // Left out: 'median' aggregation (librosa's beat_track(y=…) uses it; pass an envelope),
 // channel groups (onset_strength_multi's `channels`) and detrend.
 //
@@ -71,8 +73,8 @@ function channelMaxFilter(x: T.Variable, size: number, channels: number): T.Vari
   return out;
 }
 
-/** Onset strength of a (log-power) spectrogram [batch, nFrames, nChannels] → [batch, nFrames] (see the file comment). */
-export function onsetStrengthFromSpectrogram(spectrogram: T.Variable, options: OnsetStrengthOptions = {}): T.Variable {
+/** Onset strength of a (log-power) spectrogram [batch, nFrames, nChannels] → [batch, nFrames] (see the file comment); `bandWeights` [nChannels] scale each channel's flux. */
+export function onsetStrengthFromSpectrogram(spectrogram: T.Variable, options: OnsetStrengthOptions & { bandWeights?: T.Variable } = {}): T.Variable {
   const op = 'onsetStrengthFromSpectrogram';
   const { lag, maxSize, aggregate, shift } = resolveOnset(options, (detail) => { throw graphError(op, detail); });
   if (spectrogram.ndim !== 3) throw graphError(op, `expects a batch of spectrograms [batch, nFrames, nChannels], but got ${spectrogram.type}`);
@@ -82,9 +84,12 @@ export function onsetStrengthFromSpectrogram(spectrogram: T.Variable, options: O
   }
   if (frames <= lag) throw graphError(op, `a spectrogram of ${frames} frames has no flux at lag ${lag}`);
   if (maxSize > 1 && Math.floor(maxSize / 2) > channels) throw graphError(op, `maxSize ${maxSize} reaches past ${channels} channels`);
+  const weights = options.bandWeights;
+  if (weights && !(weights.ndim === 1 && weights.shape[0] === channels)) throw graphError(op, `bandWeights ${weights.type} must be [${channels}], one per channel of ${spectrogram.type}`);
   return T.composite(op, () => {
     const reference = maxSize > 1 ? channelMaxFilter(spectrogram, maxSize, channels) : spectrogram;
-    const flux = T.relu(T.sub(T.get(spectrogram, ':', T.slice(lag, null)), T.get(reference, ':', T.slice(0, frames - lag))));
+    const rectified = T.relu(T.sub(T.get(spectrogram, ':', T.slice(lag, null)), T.get(reference, ':', T.slice(0, frames - lag))));
+    const flux = weights ? T.mul(rectified, weights) : rectified;
     const envelope = aggregate === 'mean' ? T.mean(flux, -1) : aggregate === 'sum' ? T.sum(flux, -1) : T.max(flux, -1);
     const kept = frames - shift;
     if (kept <= 0) return T.zerosLike(T.get(spectrogram, ':', ':', 0));

@@ -15,6 +15,10 @@
 // a constant here; the learnable version makes it a parameter); the arg max is not.
 // tempogramHost sums the autocorrelation directly in float64 and is the CPU peer.
 // Default W: 384 frames for tempogram (librosa's), ⌊acSize·sr/hop⌋ = 344 for tempo.
+// Two tempi (mir_eval's and MIREX's tempo estimate holds two): tempoPair keeps the best
+// lag's BPM first (librosa's tempo) and adds the better-scoring of its octave relatives,
+// the lags within one of twice and of half the best (half and double tempo), scored as
+// above or by a second envelope's scores; librosa itself returns one tempo.
 // Left out: other priors (scipy distributions), the Fourier tempogram, tempogram_ratio.
 //
 // Shapes: envelope [batch, nFrames] → tempogram [batch, nFrames, W];
@@ -32,6 +36,8 @@ export interface TempogramOptions {
   window?: WindowName;
   /** 'max' divides each frame by its largest |value| (librosa's norm=np.inf; default), null keeps raw sums. */
   norm?: 'max' | null;
+  /** Keep every windowHop-th window only (default 1, librosa's): a cheaper tempogram to train through (graph only). */
+  windowHop?: number;
 }
 
 export const tempogramDefaults = { winLength: 384 } as const;
@@ -83,8 +89,11 @@ export function tempogram(envelope: T.Variable, options: TempogramOptions = {}):
   if (envelope.ndim !== 2) throw graphError(op, `expects a batch of onset envelopes [batch, nFrames], but got ${envelope.type}`);
   const frames = envelope.shape[1];
   if (frames === null || frames === undefined) throw graphError(op, `needs the frame count of ${envelope.type} statically`);
-  const count = center ? frames : frames - winLength + 1;
-  if (count < 1) throw graphError(op, `${frames} frames hold no window of ${winLength} frames; pass center: true or a smaller winLength`);
+  const windowHop = options.windowHop ?? 1;
+  if (!(Number.isInteger(windowHop) && windowHop >= 1)) throw graphError(op, `windowHop ${windowHop} must be a positive integer`);
+  const all = center ? frames : frames - winLength + 1;
+  if (all < 1) throw graphError(op, `${frames} frames hold no window of ${winLength} frames; pass center: true or a smaller winLength`);
+  const count = Math.floor((all - 1) / windowHop) + 1;
   const dtype = envelope.dtype === 'float64' ? 'float64' : 'float32';
   return T.composite(op, () => {
     let padded = envelope;
@@ -95,7 +104,7 @@ export function tempogram(envelope: T.Variable, options: TempogramOptions = {}):
         T.mul(T.get(envelope, ':', T.slice(index, index + 1)), T.constant(T.array(ramp, { shape: [1, half], dtype: 'float64' }).astype(dtype)));
       padded = T.concat([edge(0, rampUp), envelope, edge(frames - 1, rampUp.slice().reverse())], 1);
     }
-    const windows = framesAt(op, padded, { firstStart: 0, hop: 1, count, nFft: winLength, padMode: 'constant' }, 'gather');
+    const windows = framesAt(op, padded, { firstStart: 0, hop: windowHop, count, nFft: winLength, padMode: 'constant' }, 'gather');
     const spectrum = T.matmul(windows, T.constant(windowedHalfDft(winLength, windowValues(window, winLength), dtype), { name: `tempogram_dft_${winLength}` }));
     const real = T.get(spectrum, '...', T.slice(0, winLength + 1));
     const imag = T.get(spectrum, '...', T.slice(winLength + 1, null));
@@ -255,4 +264,23 @@ export function tempoHost(envelope: ArrayLike<number>, options: TempoOptions = {
     });
     return candidates.bpm[best]!;
   });
+}
+
+/**
+ * Two tempi from one row of scores [candidates] (see the file comment): the best candidate's BPM, then its better
+ * octave relative's, judged by `relativeScores` [candidates] where given (another envelope's scores), else by `scores`.
+ */
+export function tempoPair(scores: ArrayLike<number>, candidates: TempoCandidates, relativeScores: ArrayLike<number> = scores): [number, number] {
+  const count = candidates.bpm.length;
+  if (scores.length !== count || relativeScores.length !== count) throw new Error(`tempoPair: ${scores.length} and ${relativeScores.length} scores for ${count} candidate lags ${candidates.firstLag} … ${candidates.winLength - 1}`);
+  let best = 0;
+  for (let j = 1; j < count; j++) if (scores[j]! > scores[best]!) best = j;
+  const lag = candidates.firstLag + best;
+  let relative = -1;
+  for (const other of [2 * lag - 1, 2 * lag, 2 * lag + 1, Math.floor(lag / 2), Math.ceil(lag / 2)]) {
+    const j = other - candidates.firstLag;
+    if (j >= 0 && j < count && j !== best && (relative < 0 || relativeScores[j]! > relativeScores[relative]!)) relative = j;
+  }
+  const first = candidates.bpm[best]!;
+  return [first, relative < 0 ? first : candidates.bpm[relative]!];
 }

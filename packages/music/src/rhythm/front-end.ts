@@ -1,0 +1,174 @@
+// The learnable rhythm front end (issue 18): librosa's onset envelope and tempo with
+// trainable parameters where training pays, each starting at the value that gives the
+// designed feature exactly (a multiplier of 1, a weight of 0), and two settings:
+//   the mel filterbank's log gains G: W = M ⊙ exp(G) (each band keeps its support and
+//     sign; plain weights spread over all bins under Adam's first steps);
+//   onset band weights exp(b) on each mel band's rectified flux before the mean over
+//     bands (a constant gain on a band cancels in the flux of decibels; a weight on its
+//     flux does not);
+//   a beat envelope of its own for the tempo and the beat tracker: the flux weighted by
+//     exp(Bθ), B eight smooth bumps over the mel bands (kicks and snares mark the beat,
+//     hats the subdivisions: weighting the low bands by hand lifts the first tempo's
+//     accuracy on training and validation tracks from 70% to 84%);
+//   the tempo prior: the designed log-normal prior plus smooth bumps (priorBasis);
+//   relative weights a_m on the log tempogram at m times each candidate's lag (m = 1/4,
+//     1/3, 1/2, 2, 3, 4, read by linear interpolation, 0 past the window);
+//   settings: the onset envelope's max filter across bands (librosa's max_size, SuperFlux's
+//     vibrato suppression; 1 designed) and the peak picker's delta (0.07 designed).
+// Scores of candidate j: log(1 + 10⁶·tg[lag_j]) + Σ_m a_m·log(1 + 10⁶·tg[m·lag_j]) +
+// log prior_j, tg the beat envelope's tempogram averaged over frames (librosa's 'mean');
+// the estimate is tempoPair of the scores (the best candidate, then its better octave
+// relative); the beat tracker follows the first on the beat envelope.
+// Left out: a filter on the envelope (7 taps, trained on an onset loss it smoothed the
+// envelope and lost 20 points of onset F on validation tracks).
+//
+// Shapes: power [batch, nFrames, nFft/2 + 1]; decibel mel [batch, nFrames, nMels];
+// envelopes [batch, nFrames]; pooled tempogram [batch, W]; scores [batch, candidates].
+
+import * as T from '@theorbo/graph';
+import { melFilterbank, powerToDb, stftHost } from '../signal/index.ts';
+import { melFromStft, melSpectrogram } from '../signal/mel.ts';
+import { onsetPeakPickDefaults } from './onset-detect.ts';
+import { onsetStrengthFromSpectrogram } from './onset-strength.ts';
+import { tempoCandidates, tempogram, type TempoCandidates } from './tempo.ts';
+
+export interface RhythmFrontEndSettings {
+  /** The onset envelope's max filter across mel bands (1: none, librosa's default). */
+  maxSize: number;
+  /** The peak picker's threshold (librosa's 0.07). */
+  delta: number;
+}
+
+export interface RhythmFrontEnd {
+  /** Log gains [nFft/2 + 1, nMels] on the designed filterbank: W = M ⊙ exp(G), 0 at the start. */
+  melLogGain: T.SharedVariable;
+  /** Log weights [nMels] on each band's flux in the onset envelope, 0 at the start. */
+  bandLogWeights: T.SharedVariable;
+  /** Weights θ [beatBands] of the beat envelope's log band weights Bθ, 0 at the start. */
+  beatBandWeights: T.SharedVariable;
+  /** Weights [basis] of smooth bumps added to the designed log prior, 0 at the start. */
+  priorBasisWeights: T.SharedVariable;
+  /** Weights [tempoRelatives.length] on the log tempogram at the related lags, 0 at the start. */
+  relativeWeights: T.SharedVariable;
+  candidates: TempoCandidates;
+  settings: RhythmFrontEndSettings;
+}
+
+/** Lag multipliers the relative weights read the tempogram at. */
+export const tempoRelatives = [1 / 4, 1 / 3, 1 / 2, 2, 3, 4] as const;
+export const beatBands = 8;
+
+/** Bumps over the candidates: Gaussians in log2 BPM every third of an octave (σ a third of an octave) from 40 to 320 BPM. */
+export function priorBasis(candidates: TempoCandidates): T.NDArray {
+  const centres = Array.from({ length: 10 }, (_, i) => Math.log2(40) + i / 3);
+  const out = new Float32Array(candidates.bpm.length * centres.length);
+  candidates.bpm.forEach((bpm, j) => centres.forEach((centre, i) => { out[j * centres.length + i] = Math.exp(-0.5 * ((Math.log2(bpm) - centre) * 3) ** 2); }));
+  return T.array(out, { shape: [candidates.bpm.length, centres.length], dtype: 'float32' });
+}
+
+/** [nMels, beatBands]: Gaussians over the band index, evenly spaced from the first band to the last, σ the spacing. */
+export function beatBandBasis(nMels: number): T.NDArray {
+  const spacing = (nMels - 1) / (beatBands - 1);
+  const out = new Float32Array(nMels * beatBands);
+  for (let b = 0; b < nMels; b++) for (let i = 0; i < beatBands; i++) out[b * beatBands + i] = Math.exp(-0.5 * ((b - i * spacing) / spacing) ** 2);
+  return T.array(out, { shape: [nMels, beatBands], dtype: 'float32' });
+}
+
+/** [W, relatives · candidates]: column (m, j) reads the pooled tempogram at lag m·lag_j by linear interpolation (all 0 past the window). */
+function relativeLagReader(candidates: TempoCandidates): T.NDArray {
+  const count = candidates.bpm.length;
+  const columns = tempoRelatives.length * count;
+  const out = new Float32Array(candidates.winLength * columns);
+  tempoRelatives.forEach((multiple, m) => {
+    for (let j = 0; j < count; j++) {
+      const lag = multiple * (candidates.firstLag + j);
+      const low = Math.floor(lag);
+      if (low < 1 || low + 1 >= candidates.winLength) continue;
+      const column = m * count + j;
+      out[low * columns + column] = low + 1 - lag;
+      out[(low + 1) * columns + column] = lag - low;
+    }
+  });
+  return T.array(out, { shape: [candidates.winLength, columns], dtype: 'float32' });
+}
+
+/** A front end at the designed values: librosa's mel filterbank, flux, tempogram, log-normal tempo prior and peak picking. */
+export function designedFrontEnd(): RhythmFrontEnd {
+  const candidates = tempoCandidates();
+  const [bins, nMels] = melFilterbank().shape as [number, number];
+  return {
+    melLogGain: T.shared(T.array(new Float32Array(bins * nMels), { shape: [bins, nMels], dtype: 'float32' }), 'rhythm_mel_log_gain'),
+    bandLogWeights: T.shared(new Float32Array(nMels), 'rhythm_band_log_weights'),
+    beatBandWeights: T.shared(new Float32Array(beatBands), 'rhythm_beat_band_weights'),
+    priorBasisWeights: T.shared(new Float32Array(priorBasis(candidates).shape[1]!), 'rhythm_tempo_prior_basis_weights'),
+    relativeWeights: T.shared(new Float32Array(tempoRelatives.length), 'rhythm_tempo_relative_weights'),
+    candidates,
+    settings: { maxSize: 1, delta: onsetPeakPickDefaults().delta },
+  };
+}
+
+/** Every parameter of the front end, in the order saveModel writes them. */
+export const frontEndParams = (frontEnd: RhythmFrontEnd): T.SharedVariable[] =>
+  [frontEnd.melLogGain, frontEnd.bandLogWeights, frontEnd.beatBandWeights, frontEnd.priorBasisWeights, frontEnd.relativeWeights];
+
+/** The filterbank as the front end uses it, M ⊙ exp(G): pass it as melSpectrogram's `weights` to run on signals. */
+export function frontEndMelWeights(frontEnd: RhythmFrontEnd): T.Variable {
+  return T.mul(T.constant(melFilterbank(), { name: 'mel_filterbank' }), T.exp(frontEnd.melLogGain));
+}
+
+/** The log prior over the candidates: the designed one plus the learned bumps [candidates]. */
+export function frontEndLogPrior(frontEnd: RhythmFrontEnd): T.Variable {
+  const designed = T.constant(T.array(Float32Array.from(frontEnd.candidates.logPrior)), { name: 'tempo_log_prior' });
+  return T.add(designed, T.matmul(T.constant(priorBasis(frontEnd.candidates), { name: 'tempo_prior_basis' }), frontEnd.priorBasisWeights));
+}
+
+/** The decibel mel spectrogram [batch, nFrames, nMels] of power spectrograms [batch, nFrames, bins] through the front end's filterbank. */
+export const frontEndDb = (power: T.Variable, frontEnd: RhythmFrontEnd): T.Variable => powerToDb(melFromStft(power, { weights: frontEndMelWeights(frontEnd) }));
+
+/** The onset envelope [batch, nFrames] of a decibel mel spectrogram (band weights, max filter). */
+export function onsetEnvelopeFromDb(db: T.Variable, frontEnd: RhythmFrontEnd): T.Variable {
+  return onsetStrengthFromSpectrogram(db, { maxSize: frontEnd.settings.maxSize, bandWeights: T.exp(frontEnd.bandLogWeights) });
+}
+
+/** The beat envelope [batch, nFrames] of a decibel mel spectrogram (smooth band weights exp(Bθ)). */
+export function beatEnvelopeFromDb(db: T.Variable, frontEnd: RhythmFrontEnd): T.Variable {
+  const nMels = db.shape[2]!;
+  const logWeights = T.matmul(T.constant(beatBandBasis(nMels), { name: 'beat_band_basis' }), frontEnd.beatBandWeights);
+  return onsetStrengthFromSpectrogram(db, { bandWeights: T.exp(logWeights) });
+}
+
+/** The onset and beat envelopes of power spectrograms [batch, nFrames, bins]. */
+export function frontEndEnvelopes(power: T.Variable, frontEnd: RhythmFrontEnd): { onset: T.Variable; beat: T.Variable } {
+  const db = frontEndDb(power, frontEnd);
+  return { onset: onsetEnvelopeFromDb(db, frontEnd), beat: beatEnvelopeFromDb(db, frontEnd) };
+}
+
+/** The onset and beat envelopes of signals [batch, samples] (librosa's onset_strength(y=…) both, when designed). */
+export function frontEndEnvelopesOfSignal(signal: T.Variable, frontEnd: RhythmFrontEnd): { onset: T.Variable; beat: T.Variable } {
+  const db = powerToDb(melSpectrogram(signal, { weights: frontEndMelWeights(frontEnd) }));
+  return { onset: onsetEnvelopeFromDb(db, frontEnd), beat: beatEnvelopeFromDb(db, frontEnd) };
+}
+
+/** The tempogram averaged over frames [batch, W] of envelopes [batch, nFrames] (every windowHop-th window; 1: librosa's). */
+export function pooledTempogram(envelope: T.Variable, candidates: TempoCandidates, windowHop = 1): T.Variable {
+  return T.mean(tempogram(envelope, { winLength: candidates.winLength, windowHop }), 1);
+}
+
+/** Scores [batch, candidates] of pooled tempograms [batch, W] (see the file comment). */
+export function frontEndTempoScoresFromPooled(pooled: T.Variable, frontEnd: RhythmFrontEnd): T.Variable {
+  const { candidates } = frontEnd;
+  const count = candidates.bpm.length;
+  const kept = T.get(pooled, ':', T.slice(candidates.firstLag, null));
+  const designed = T.add(T.log1p(T.mul(kept, 1e6)), frontEndLogPrior(frontEnd));
+  const read = T.matmul(pooled, T.constant(relativeLagReader(candidates), { name: 'tempo_relative_lags' }));
+  const related = T.reshape(T.log1p(T.mul(T.relu(read), 1e6)), [-1, tempoRelatives.length, count]);
+  return T.add(designed, T.sum(T.mul(related, T.reshape(frontEnd.relativeWeights, [1, tempoRelatives.length, 1])), 1));
+}
+
+/** Scores [batch, candidates] of beat envelopes [batch, nFrames] with the front end's tempo parameters. */
+export function frontEndTempoScores(beatEnvelope: T.Variable, frontEnd: RhythmFrontEnd, windowHop = 1): T.Variable {
+  return frontEndTempoScoresFromPooled(pooledTempogram(beatEnvelope, frontEnd.candidates, windowHop), frontEnd);
+}
+
+/** The power spectrogram of one track on the host, float32 [nFrames, nFft/2 + 1]. */
+export const trackPower = (audio: Float32Array): T.NDArray => stftHost(audio, { scale: 'power' });
