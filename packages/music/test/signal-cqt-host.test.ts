@@ -6,11 +6,12 @@
 // Signals: a tone in every octave, noise, a chord with harmonics, odd lengths, clips shorter
 // than the longest filter, reflection padding, uncentred frames, a hop that is not a
 // multiple of 4 (frames copied, not read in place), and float64 and plain-array input.
+// stftHost's PFFFT path (the demo's DFT features) against its fft.js path likewise.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import * as T from '@theorbo/graph';
 import { cqtHost, cqtKernel, type CqtOptions } from '../src/signal/index.ts';
-import { fftPlan, paddedSample, type HostSignal } from '../src/signal/fft-host.ts';
+import { fftPlan, paddedSample, stftHost, type HostSignal } from '../src/signal/fft-host.ts';
 import { pffftMemory, wasmFftUnavailable, wasmRealFft } from '../src/signal/fft-wasm.ts';
 import { frameCount } from '../src/signal/framing.ts';
 import { tone } from './signal-fixtures.ts';
@@ -138,8 +139,31 @@ test('cqtHost frees what it allocates in PFFFT\'s memory: a second long clip doe
   assert.equal(pffftMemory()!.memory.buffer.byteLength, size);
 });
 
-test('cqtHost names a bad fft choice', () => {
+test('stftHost with fft \'wasm\' (the demo\'s DFT features) agrees with fft.js within 1e-5 of the largest magnitude', () => {
+  const chord = Float32Array.from(tone([110, 220, 330, 440, 1760], 9001, { amplitude: 0.2, harmonics: 3 }), (v, i) => v + 0.05 * Math.sin(i * 2.1));
+  const cases: [string, Parameters<typeof stftHost>[1]][] = [
+    ['magnitude', { scale: 'magnitude' }], ['power', { scale: 'power' }], ['reflection', { padMode: 'reflect', nFft: 512, hop: 100 }],
+    ['uncentred', { center: false, nFft: 1024, hop: 256, window: 'hamming' }],
+  ];
+  for (const [name, options] of cases) {
+    const expected = stftHost(chord, { ...options, fft: 'fftjs' });
+    const actual = stftHost(chord, { ...options, fft: 'wasm' });
+    assert.equal([...actual.shape], [...expected.shape], name);
+    let largest = 0;
+    let error = 0;
+    for (let i = 0; i < expected.size; i++) {
+      largest = Math.max(largest, expected.data[i]!);
+      error = Math.max(error, Math.abs(actual.data[i]! - expected.data[i]!));
+    }
+    assert.ok(error <= 1e-5 * largest, `${name}: differs by ${error} (largest ${largest})`);
+  }
+  // 'auto' keeps fft.js where PFFFT has no transform (16 samples).
+  assert.equal([...stftHost(chord, { nFft: 16, hop: 8, fft: 'auto' }).data], [...stftHost(chord, { nFft: 16, hop: 8 }).data]);
+});
+
+test('cqtHost and stftHost name a bad fft choice', () => {
   assert.throws(() => cqtHost(new Float32Array(100), { fft: 'pocketfft' as 'wasm' }), /cqtHost: fft 'pocketfft' is not one of 'auto', 'wasm', 'fftjs'/);
+  assert.throws(() => stftHost(new Float32Array(100), { fft: 'pocketfft' as 'wasm' }), /stftHost: fft 'pocketfft' is not one of 'auto', 'wasm', 'fftjs'/);
 });
 
 test.run();

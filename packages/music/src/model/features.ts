@@ -1,8 +1,9 @@
 // Frame features of clips: log-compressed DFT magnitude (the talk's 1025-bin input) and
 // CQT magnitude, with the label of each frame. On the host these come from the FFT path
-// (fft.js, the STFT graph's CPU peer; tests check the two agree), which is what a
-// machine without a GPU can afford for minutes of audio; `graphFeatures` computes the
-// same through the compiled STFT/CQT graphs on a device.
+// (stftHost and cqtHost, the STFT/CQT graphs' CPU peers; tests check they agree), with
+// PFFFT in WebAssembly SIMD where it loads (fft-wasm.ts), which is what a machine without a
+// GPU can afford for minutes of audio; `graphFeatures` computes the same through the
+// compiled STFT/CQT graphs on a device.
 // Shapes: dft [frames, 1025], cqt [frames, nBins], labels [frames] (vocabulary indices).
 
 import * as T from '@theorbo/graph';
@@ -61,7 +62,7 @@ export function clipFeatures(audio: Float32Array, segments: readonly ClipSegment
   let dft: T.NDArray | undefined;
   return {
     get dft() {
-      dft ??= takeFrames(log1pGain(stftHost(audio, { nFft: options.nFft, hop: options.hop, scale: 'magnitude' }), options.dftGain), frames);
+      dft ??= takeFrames(log1pGain(stftHost(audio, { nFft: options.nFft, hop: options.hop, scale: 'magnitude', fft: 'auto' }), options.dftGain), frames);
       return dft;
     },
     cqt, labels: labelsAtTimes(segments, times), times,

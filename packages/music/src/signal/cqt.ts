@@ -24,7 +24,7 @@ import * as T from '@theorbo/graph';
 import { dftOfFrames, type ComplexSpectrum } from './dft.ts';
 import { cqtKernel, type CqtKernelOptions, type CqtLevel, type DenseComplex, type SparseKernel } from './cqt-kernel.ts';
 import { decimateByTwo } from './decimate.ts';
-import { fftPlan, paddedSample, type HostSignal } from './fft-host.ts';
+import { fftPlan, paddedSample, type HostFft, type HostSignal } from './fft-host.ts';
 import { wasmFftUnavailable, wasmRealFft } from './fft-wasm.ts';
 import { wasmCqtFrames } from './cqt-wasm.ts';
 import { frameCount, framesAt, graphError, signalSamples, type FramingMethod, type PadMode } from './framing.ts';
@@ -147,7 +147,17 @@ export function cqt(signal: T.Variable, options: CqtOptions = {}): T.Variable {
  */
 interface KernelRuns { first: Int32Array; width: Int32Array; weights: Float64Array; top: number }
 
+const runsCache = new WeakMap<SparseKernel, KernelRuns>();
+
 function kernelRuns(sparse: SparseKernel, nBins: number): KernelRuns {
+  const cached = runsCache.get(sparse);
+  if (cached) return cached;
+  const runs = buildKernelRuns(sparse, nBins);
+  runsCache.set(sparse, runs);
+  return runs;
+}
+
+function buildKernelRuns(sparse: SparseKernel, nBins: number): KernelRuns {
   const { fftBin, filter, real, imag } = sparse;
   const first = new Int32Array(nBins);
   const last = new Int32Array(nBins).fill(-1);
@@ -194,8 +204,7 @@ function applyRuns(runs: KernelRuns, spectrum: Float64Array, out: Float32Array, 
   }
 }
 
-/** The host FFT of cqtHost's frames: 'wasm' (PFFFT, WebAssembly SIMD, float32), 'fftjs' (fft.js, float64) or 'auto' (wasm where it loads, else fft.js). */
-export type HostFft = 'auto' | 'wasm' | 'fftjs';
+export type { HostFft } from './fft-host.ts';
 
 export interface CqtHostOptions extends Omit<CqtOptions, 'kernelDomain' | 'method' | 'recursive'> {
   onProgress?: (frames: number, total: number) => void;
