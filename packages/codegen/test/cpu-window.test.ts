@@ -140,6 +140,21 @@ test('cpu random: uniform, normal and a dropout mask equal the reference bit for
   assert.ok(got[0]!.data.some((v, i) => v !== got[0]!.data[0] && i > 0), 'the draw varies');
 });
 
+test('cpu random: uniform draws and dropout masks run as WebAssembly SIMD (Philox in i32x4 lanes), bit for bit the reference, in vector lanes, tails, threads and broadcasts', async () => {
+  const streams = new T.RandomStreams(2024);
+  const x = T.matrix('x');
+  const big = streams.uniform([67, 301]); // 20167 draws: four-lane steps, a tail of one per row
+  const dropped = T.mul(x, T.mul(streams.bernoulli([129, 515], 0.8), 1.25)); // past the serial threshold: split over threads
+  const rows = T.add(x, streams.uniform([129, 1])); // one draw per row, broadcast along it
+  const values = [f(129, 515)];
+  const outputs = [big, dropped, rows];
+  const want = T.evaluate(outputs, [[x, values[0]!]]);
+  const { got, kernels } = await onCpu([x], outputs, values);
+  outputs.forEach((_, i) => assert.equal([...got[i]!.data], [...want[i]!.data], `output ${i}`));
+  const drawn = kernels.filter((label) => !label.includes('uint32'));
+  assert.ok(drawn.length >= 3 && drawn.every((label) => label.endsWith('[wasm]')), kernels.join('; '));
+});
+
 test('cpu reductions: argmax and argmin (ties, NaN, an axis, all axes, keepdims, a fused prologue and epilogue) equal the reference, natively', async () => {
   const value = T.array(new Float32Array([3, 1, 3, -2, NaN, 0, 7, 7, 1, -5, -5, 2]), { shape: [3, 4] });
   const x = T.matrix('x');

@@ -2,7 +2,8 @@
 // by the contract in @theorbo/graph's random.ts (Philox4x32-10 with key (key, d) and
 // counter (i, counter, 0, 0); uniform float32 = (w0 >>> 8) · 2⁻²⁴; normal by Box–Muller
 // from the uniforms of w0 and w1). The rendered JS kernel calls these per element, so a
-// dropout mask fuses into its consumer as on the GPU. The arithmetic is the reference's
+// dropout mask fuses into its consumer as on the GPU; WebAssembly kernels compute uniform
+// draws four lanes at a time (cpu/wasm-render.ts emitUniform), to the same bits. The arithmetic is the reference's
 // (the transcendental part in doubles, rounded once on store), so cpu equals the
 // reference bit for bit and the WGSL path in the uniform bits (its float32 Box–Muller is
 // a few ulps off, as random.ts documents).

@@ -92,6 +92,8 @@ const i32x4Codes = {
   extendLowI16x8U: 0xa9, splat: 0x11, eq: 0x37, ltS: 0x39, gtS: 0x3b, shl: 0xab, shrS: 0xac, shrU: 0xad,
   add: 0xae, sub: 0xb1, mul: 0xb5, minS: 0xb6, maxS: 0xb8, truncSatF32x4S: 0xf8,
 } as const;
+/** The unsigned 64-bit products of lanes 0–1 (low) or 2–3 (high) of two i32x4. */
+const i64x2Codes = { extmulLowI32x4U: 0xde, extmulHighI32x4U: 0xdf } as const;
 const f32x4Codes = {
   splat: 0x13, eq: 0x41, ne: 0x42, lt: 0x43, gt: 0x44, le: 0x45, ge: 0x46, demoteF64x2Zero: 0x5e,
   ceil: 0x67, floor: 0x68, trunc: 0x69, nearest: 0x6a, abs: 0xe0, neg: 0xe1, sqrt: 0xe3,
@@ -161,6 +163,12 @@ class V128 extends Family {
     if (bytes.length !== 16) throw new Error('wasm-encode: v128.const takes four f32 lanes');
     return this.f.simd(0x0c, bytes);
   }
+  /** A constant of four i32 lanes (their low 32 bits). */
+  constI32(lanes: ArrayLike<number>): FunctionBuilder {
+    const bytes = new Uint8Array(new Uint32Array(Array.from(lanes, (lane) => lane >>> 0)).buffer);
+    if (bytes.length !== 16) throw new Error('wasm-encode: v128.constI32 takes four i32 lanes');
+    return this.f.simd(0x0c, bytes);
+  }
   /** Stores one 32-bit lane: memarg, then the lane index. */
   store32Lane(lane: number, offset = 0, align = 2): FunctionBuilder { this.f.memoryOp(0x5a, offset, align, true); this.f.bytes.push(lane); return this.f; }
   /** Stores one 8-bit lane. */
@@ -178,6 +186,8 @@ class I32x4 extends Family {
   replaceLane(lane: number): FunctionBuilder { return this.f.simd(0x1c, [lane]); }
 }
 interface I32x4 extends Nullary<typeof i32x4Codes> {}
+class I64x2 extends Family {}
+interface I64x2 extends Nullary<typeof i64x2Codes> {}
 class F32x4 extends Family {
   extractLane(lane: number): FunctionBuilder { return this.f.simd(0x1f, [lane]); }
   replaceLane(lane: number): FunctionBuilder { return this.f.simd(0x20, [lane]); }
@@ -192,6 +202,7 @@ install(I64, i64Codes, i64Memory, false);
 install(F32, f32Codes, f32Memory, false);
 install(V128, v128Codes, v128Memory, true);
 install(I32x4, i32x4Codes, {}, true);
+install(I64x2, i64x2Codes, {}, true);
 install(I16x8, i16x8Codes, {}, true);
 install(I8x16, i8x16Codes, {}, true);
 install(F32x4, f32x4Codes, {}, true);
@@ -222,6 +233,7 @@ export class FunctionBuilder {
   readonly i8x16 = new I8x16(this);
   readonly i16x8 = new I16x8(this);
   readonly i32x4 = new I32x4(this);
+  readonly i64x2 = new I64x2(this);
   readonly f32x4 = new F32x4(this);
   readonly f64 = new F64(this);
   readonly f64x2 = new F64x2(this);

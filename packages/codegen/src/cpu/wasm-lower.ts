@@ -7,9 +7,10 @@
 // Arithmetic matches the reference bit for bit where float32 does (+ − × ÷ √, neg, abs,
 // min/max, floor/ceil, comparisons, where); exp, log, tanh and sigmoid are polynomials
 // (cpu/wasm-math.ts). Comparisons make lane masks that `where` and a cast to float32
-// consume; bool buffers load as masks and masks store as 0/1 bytes. Anything else (other
-// dtypes, gathers, reshapes that regroup axes, random draws, ops without a vector rule)
-// raises Unsupported: that kernel stays on JS.
+// consume; bool buffers load as masks and masks store as 0/1 bytes. Uniform float32 draws
+// (a dropout mask) are Philox4x32-10 in i32x4 lanes, bit for bit cpu/random.ts. Anything
+// else (other dtypes, gathers, reshapes that regroup axes, normal draws, ops without a
+// vector rule) raises Unsupported: that kernel stays on JS.
 // Index legend: an Affine is `constant + Σ coefs[axis]·counter[axis]` over the loop axes.
 
 import { subtensorSource } from '../render/lowering.ts';
@@ -18,11 +19,17 @@ import { Unsupported } from './js-render.ts';
 
 export interface Affine { coefs: number[]; constant: number }
 
-/** Coefficients count elements; `bytes` is the element size (4: float32, 1: bool). */
-export interface Access { buffer: Variable; coefs: number[]; constant: number; bytes: 1 | 4 }
+/**
+ * Coefficients count elements; `bytes` is the element size (4: float32, 1: bool).
+ * `element`: no buffer is read — the value is the element offset itself in `buffer`'s
+ * shape (a random draw's Philox counter), counted as bytes of size 1.
+ */
+export interface Access { buffer: Variable; coefs: number[]; constant: number; bytes: 1 | 4; element?: true }
 
 export type VectorNode =
-  | { kind: 'load'; id: number; type: 'f32' | 'mask'; access: Access }
+  | { kind: 'load'; id: number; type: 'f32' | 'mask' | 'u32'; access: Access }
+  /** A uniform float32 draw (graph's random.ts: Philox4x32-10, key (key, draw), counter (offset, counter, 0, 0)). */
+  | { kind: 'random'; id: number; type: 'f32'; key: VectorNode; counter: VectorNode; draw: number; offset: Access }
   | { kind: 'const'; id: number; type: 'f32'; value: number }
   | { kind: 'acc'; id: number; type: 'f32'; reduction: number }
   | { kind: 'op'; id: number; type: 'f32' | 'mask'; op: VectorOp; args: VectorNode[] };
@@ -141,6 +148,7 @@ export class VectorLowering {
       const value = operand(0);
       if (out !== 'float32') throw new Unsupported(`a cast to ${out}`);
       if (value.type === 'mask') return this.op('mask_to_float', [value], 'f32');
+      if (value.type !== 'f32') throw new Unsupported(`a cast of ${node.inputs[0]!.dtype}`);
       return value;
     }
     if (unarySet.has(op)) {
@@ -192,6 +200,19 @@ export class VectorLowering {
           slice: (i, start, step) => scaled(i, step, start),
         }));
       }
+      case 'random': {
+        // Uniform float32 draws only: normal ones take Box–Muller's log and cos in doubles.
+        const { distribution, draw } = node.attrs as { distribution: 'uniform' | 'normal'; draw: number };
+        if (distribution !== 'uniform' || out !== 'float32') throw new Unsupported(`${distribution} ${out} draws`);
+        const state = node.inputs[0]!;
+        if (state.dtype !== 'uint32' || (state.owner && !(this.materialized.has(state) && !this.computed.has(state)))) throw new Unsupported('a random state that is not a stored uint32 buffer');
+        const word = (k: number): VectorNode => {
+          const access = this.access(state, [affineConstant(this.axes, k)]);
+          return this.add({ kind: 'load', type: 'u32', access }, `u${state.id}@${k}`);
+        };
+        const offset: Access = { ...this.access(variable, index), bytes: 1, element: true };
+        return this.add({ kind: 'random', type: 'f32', key: word(0), counter: word(1), draw, offset }, `r${variable.id}@${offset.coefs.join(' ')}+${offset.constant}`);
+      }
       default:
         throw new Unsupported(`no WebAssembly rule for ${op}`);
     }
@@ -206,6 +227,7 @@ export function schedule(roots: readonly VectorNode[]): VectorNode[] {
     if (seen.has(node.id)) return;
     seen.add(node.id);
     if (node.kind === 'op') node.args.forEach(visit);
+    if (node.kind === 'random') [node.key, node.counter].forEach(visit);
     order.push(node);
   };
   roots.forEach(visit);

@@ -24,6 +24,7 @@ import { Unsupported } from './js-render.ts';
 import { ModuleBuilder, type FunctionBuilder, type Local } from './wasm-encode.ts';
 import { schedule, type Access, type VectorNode } from './wasm-lower.ts';
 import { emitExp, emitLog, emitSigmoid, emitTanh } from './wasm-math.ts';
+import { philoxKeyBumps, philoxMultipliers, philoxRounds } from '@theorbo/graph';
 
 export interface VectorProgram {
   /** Sizes of the loop axes, and which group each belongs to ('inner': merged into the vector axis). */
@@ -67,7 +68,8 @@ export function renderProgram(program: VectorProgram): RenderedKernel {
   const { axisSizes, reductions, stores } = program;
   const roots = [...reductions.map((r) => r.input), ...stores.map((s) => s.value)];
   const loads = schedule(roots).flatMap((node) => (node.kind === 'load' ? [node.access] : []));
-  const accesses = [...new Set([...loads, ...stores.map((s) => s.access)])];
+  const counters = schedule(roots).flatMap((node) => (node.kind === 'random' ? [node.offset] : []));
+  const accesses = [...new Set([...loads, ...counters, ...stores.map((s) => s.access)])];
   const innerSet = new Set(program.inner);
   const outer = merge(axisSizes.map((_, axis) => axis).filter((axis) => !innerSet.has(axis)), axisSizes, accesses);
   const innerAxes = merge(program.inner, axisSizes, accesses);
@@ -86,7 +88,7 @@ export function renderProgram(program: VectorProgram): RenderedKernel {
   const innerCoef = (access: Access) => (vector ? access.coefs[vector.last]! : 0);
   if (accesses.some((a) => innerCoef(a) < 0)) throw new Unsupported('a negative stride along the vector axis');
   if (stores.some((store) => (store.access.bytes === 1) !== (store.value.type === 'mask'))) throw new Unsupported('a store of another dtype than its value');
-  const buffers = [...new Set(accesses.map((a) => a.buffer))];
+  const buffers = [...new Set(accesses.filter((a) => !a.element).map((a) => a.buffer))];
   const accNodes = reductions.map((_, r) => schedule(roots).find((node) => node.kind === 'acc' && node.reduction === r));
   const reuse = reusedInOutput(program, innerCoef);
   if (buffers.length > 12) throw new Unsupported('more than 12 buffers in one kernel');
@@ -180,6 +182,15 @@ export function renderProgram(program: VectorProgram): RenderedKernel {
         case 'acc': return; // set after its reduction
         case 'const': f.v128.const([node.value, node.value, node.value, node.value]); break;
         case 'load': emitLoad(node.access, vectorMode); break;
+        case 'random': {
+          tempsUsed = 0;
+          emitAddress(node.offset);
+          f.i32x4.splat();
+          const coef = innerCoef(node.offset);
+          if (vectorMode && coef !== 0) f.v128.constI32([0, coef, 2 * coef, 3 * coef]).i32x4.add();
+          emitUniform(f, node.draw, valueLocal(node.key), valueLocal(node.counter), temp);
+          break;
+        }
         case 'op': {
           const [a, b, c] = node.args.map(valueLocal);
           tempsUsed = 0;
@@ -305,7 +316,8 @@ export function renderProgram(program: VectorProgram): RenderedKernel {
           f.local.get(rest).i32.const(outer[j]!.size).i32.divU().local.set(rest);
         }
         for (const access of accesses) {
-          f.local.get(bases[buffers.indexOf(access.buffer)]!).i32.const(access.bytes * access.constant).i32.add();
+          if (access.element) f.i32.const(access.constant);
+          else f.local.get(bases[buffers.indexOf(access.buffer)]!).i32.const(access.bytes * access.constant).i32.add();
           outer.forEach((axis, j) => {
             const coef = access.coefs[axis.last]!;
             if (coef !== 0) f.local.get(indices[j]!).i32.const(access.bytes * coef).i32.mul().i32.add();
@@ -471,4 +483,49 @@ function reusedInOutput(program: VectorProgram, innerCoef: (access: Access) => n
   const shared = schedule([last.input]).filter((node) => node.kind === 'op' && inOutput.has(node.id) && node.type === 'f32');
   const node = shared[shared.length - 1];
   return node ? { node, store } : undefined;
+}
+
+const [philoxM0, philoxM1] = philoxMultipliers;
+const [philoxW0, philoxW1] = philoxKeyBumps;
+
+/**
+ * The uniform float32 draw of each lane: on the stack, the lanes' element offsets (i32x4);
+ * leaves (word0 >>> 8) · 2⁻²⁴ of Philox4x32-10 with counter (offset, counter, 0, 0) and key
+ * (key, draw), as graph's random.ts specifies and cpu/random.ts computes per element in JS
+ * (bit for bit: the shift leaves 24 bits, which float32 holds exactly). The high words of
+ * the 32×32-bit products come from i64x2's extended multiplies, two lanes at a time.
+ */
+function emitUniform(f: FunctionBuilder, draw: number, key: Local, counter: Local, temp: () => Local): void {
+  let c = [temp(), temp(), temp(), temp()];
+  let next = [temp(), temp(), temp(), temp()];
+  const k0 = temp();
+  f.local.set(c[0]!);
+  f.local.get(counter).local.set(c[1]!);
+  f.local.get(key).local.set(k0);
+  const mulHigh = (x: Local, m: number): void => {
+    f.local.get(x).v128.constI32([m, m, m, m]).i64x2.extmulLowI32x4U();
+    f.local.get(x).v128.constI32([m, m, m, m]).i64x2.extmulHighI32x4U();
+    f.i8x16.shuffle([4, 5, 6, 7, 12, 13, 14, 15, 20, 21, 22, 23, 28, 29, 30, 31]);
+  };
+  for (let round = 0; round < philoxRounds; round++) {
+    // Words 2 and 3 start at zero: round 0 skips their products.
+    const zeroHigh = round === 0;
+    if (round > 0) f.local.get(k0).v128.constI32([philoxW0, philoxW0, philoxW0, philoxW0]).i32x4.add().local.set(k0);
+    const k1 = (draw + round * philoxW1) >>> 0;
+    // c0' = hi(M1·c2) ^ c1 ^ k0
+    if (zeroHigh) f.local.get(c[1]!); else { mulHigh(c[2]!, philoxM1); f.local.get(c[1]!).v128.xor(); }
+    f.local.get(k0).v128.xor().local.set(next[0]!);
+    // c1' = lo(M1·c2)
+    if (zeroHigh) f.v128.zero(); else f.local.get(c[2]!).v128.constI32([philoxM1, philoxM1, philoxM1, philoxM1]).i32x4.mul();
+    f.local.set(next[1]!);
+    // c2' = hi(M0·c0) ^ c3 ^ k1
+    mulHigh(c[0]!, philoxM0);
+    if (!zeroHigh) f.local.get(c[3]!).v128.xor();
+    f.v128.constI32([k1, k1, k1, k1]).v128.xor().local.set(next[2]!);
+    // c3' = lo(M0·c0)
+    f.local.get(c[0]!).v128.constI32([philoxM0, philoxM0, philoxM0, philoxM0]).i32x4.mul().local.set(next[3]!);
+    [c, next] = [next, c];
+  }
+  f.local.get(c[0]!).i32.const(8).i32x4.shrU().f32x4.convertI32x4S();
+  f.v128.const([2 ** -24, 2 ** -24, 2 ** -24, 2 ** -24]).f32x4.mul();
 }
