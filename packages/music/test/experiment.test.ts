@@ -18,6 +18,8 @@ test('a small experiment writes the report with a row per model and every pictur
   const { results, reportPath } = await runExperiment({
     ...experimentDefaults, clips: 96, source: 'additive', stride: 4, reportDir, progress: false,
     epochs: { chroma: 16, network: 1, cnn: 1, crnn: 1, classifier: 2 }, hidden: [32, 16], log: (line) => lines.push(line), rhythm: null,
+    // The shipped model's section at its smallest (shipped-report.test.ts checks its tables).
+    shippedModel: { seventhClips: 1, robustnessClips: 1, conditions: ['clean'] },
   });
   assert.is(results.length, 6);
   for (const result of results) {
@@ -48,6 +50,7 @@ test('a small experiment writes the report with a row per model and every pictur
   // Each trained model's loss curve lies beside its weights and the report shows it (the loop above checked the PNGs exist).
   for (const kind of ['learned-chroma', 'learned-chroma-regularized', 'network', 'cnn', 'crnn']) assert.ok(summary.includes(`](models/${kind}/loss.png)`) && existsSync(join(reportDir, 'models', kind, 'loss.svg')), `no loss curve for models/${kind}`);
   assert.ok(lines.some((line) => line.startsWith('device: ')));
+  for (const heading of ['## The shipped chord model', '### Vocabularies', '### Decoding', '### Robustness']) assert.ok(summaryLines.includes(heading), `summary.md has no '${heading}'`);
 });
 
 test.run();

@@ -4,8 +4,9 @@
 // CNN with a GRU over the frames (crnn.ts, trained on chunks of consecutive frames) with the
 // template-distance loss, then evaluate each against hand-designed chroma (octave
 // folding) on held-out instruments and voicings — with the same template matching and
-// the same softmax classifier on top — and write a report folder: a Markdown summary
-// with the table of results and the pictures.
+// the same softmax classifier on top — score the shipped chord model on the same held-out
+// clips (shipped-report.ts) and write a report folder: a Markdown summary with the tables
+// of results and the pictures.
 
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
@@ -23,6 +24,7 @@ import { chunkPatches, clipSequence, framePatches, stackPatches } from './patche
 import { scorePredictions, type Scores } from './evaluate.ts';
 import { writeReport, type ModelReport } from './report.ts';
 import { lossCurveFigure } from './report-figures.ts';
+import { shippedModelSection, shippedSectionDefaults, type ShippedSectionOptions } from './shipped-report.ts';
 import { fineTuneDefaults } from '../rhythm/fine-tune.ts';
 import { rhythmExperimentDefaults, runRhythmExperiment, type RhythmExperimentResult } from '../rhythm/rhythm-experiment.ts';
 
@@ -52,6 +54,8 @@ export interface ExperimentOptions {
   dropout: number;
   log: (line: string) => void;
   progress: boolean;
+  /** The shipped chord model's tables (shipped-report.ts: a few seconds); null leaves them out. */
+  shippedModel: ShippedSectionOptions | null;
   /** The rhythm front end's tracks and epochs (rhythm/rhythm-experiment.ts); null leaves the rhythm rows out. */
   rhythm: { tracks: { train: number; validation: number; test: number }; epochs: { onset: number; tempo: number } } | null;
 }
@@ -59,7 +63,7 @@ export interface ExperimentOptions {
 export const experimentDefaults: Omit<ExperimentOptions, 'reportDir' | 'log'> = {
   seed: 7, clips: 240, source: 'both', stride: 3,
   epochs: { chroma: 16, network: 16, cnn: 16, crnn: 0, classifier: 16 }, hidden: [256, 64], cnn: cnnDefaults, crnn: crnnDefaults, progress: true, loss: 'softmax-distance', dropout: 0.2,
-  rhythm: { tracks: rhythmExperimentDefaults.tracks, epochs: fineTuneDefaults.epochs },
+  rhythm: { tracks: rhythmExperimentDefaults.tracks, epochs: fineTuneDefaults.epochs }, shippedModel: shippedSectionDefaults,
 };
 
 interface Evaluated {
@@ -203,6 +207,12 @@ export async function runExperiment(options: ExperimentOptions): Promise<{ resul
     reports.push({ ...evaluated, weightsStart: start, weightsEnd: model.params.length ? await readShared(model.weights) : start, exampleChroma: exampleChroma!, ...(lossCurve ? { lossCurve } : {}) });
   }
   stageDone('evaluation (classifiers and test clips)');
+  let shippedModel: string[] | undefined;
+  if (options.shippedModel) {
+    log('the shipped chord model: vocabulary, decoding and robustness tables on held-out clips');
+    shippedModel = await shippedModelSection({ seed: options.seed, source: options.source, testClips, features: (clip) => byClip.get(clip)!, featureOptions: feature, device }, options.shippedModel);
+    stageDone('shipped model');
+  }
   let rhythm: RhythmExperimentResult | undefined;
   if (options.rhythm) {
     log(`rhythm: hand-designed and fine-tuned onset, tempo and beat front ends on ${options.rhythm.tracks.train} training, ${options.rhythm.tracks.validation} validation and ${options.rhythm.tracks.test} held-out tracks`);
@@ -217,7 +227,7 @@ export async function runExperiment(options: ExperimentOptions): Promise<{ resul
   mkdirSync(options.reportDir, { recursive: true });
   const reportPath = writeReport(options.reportDir, {
     device: device.describe().split('\n')[0]!, seconds: (performance.now() - started) / 1000, dataset: formatDatasetSummary(datasetSummary(dataset)),
-    trainFrames: trainSet.labels.size, testClips: testClips.length, models: reports, vocabulary, ...(rhythm ? { rhythm } : {}),
+    trainFrames: trainSet.labels.size, testClips: testClips.length, models: reports, vocabulary, ...(shippedModel ? { shippedModel } : {}), ...(rhythm ? { rhythm } : {}),
   });
   stageDone('report');
   log(`timings: ${stages.map(([name, s]) => `${name} ${s.toFixed(1)} s`).join(', ')}; total ${seconds(started)}`);

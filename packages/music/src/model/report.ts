@@ -3,7 +3,8 @@
 // for the classifier), and the pictures the talk shows — weights at the start and the
 // end of training, a chromagram of a held-out clip per model, the confusion matrix, as
 // SVG figures with PNGs beside them (report-figures.ts), and each trained model's loss
-// curve, which lies beside its weights in models/<kind>/.
+// curve, which lies beside its weights in models/<kind>/; then the shipped chord model's
+// vocabulary, decoding and robustness tables (shipped-report.ts) when the experiment made them.
 
 import { join } from 'node:path';
 import type * as T from '@theorbo/graph';
@@ -33,6 +34,8 @@ export interface ReportContent {
   testClips: number;
   models: ModelReport[];
   vocabulary: readonly string[];
+  /** The shipped chord model's section (shipped-report.ts: vocabulary, decoding and robustness tables), when the experiment made it. */
+  shippedModel?: readonly string[];
   /** The rhythm front ends' rows (rhythm/rhythm-experiment.ts), when the experiment ran them. */
   rhythm?: RhythmExperimentResult;
 }
@@ -55,6 +58,7 @@ export function writeReport(dir: string, content: ReportContent): string {
     '',
     'Template matching picks the nearest of the 25 binary templates (24 triads and the all-zero no-chord) in Euclidean distance; the classifier is a softmax layer (12 → 25) trained on each model\'s outputs for the training frames.',
     '',
+    ...(content.shippedModel ?? []),
     ...(content.rhythm ? rhythmTable(dir, content.rhythm) : []),
     '## Pictures',
     '',

@@ -19,6 +19,7 @@ import { firWindows } from './fir.ts';
 import { vocabularyLogScores, type ChromaModel } from './models.ts';
 import { clipInput, type ModelConfig } from './registry.ts';
 import { scorePredictions, type Scores } from './evaluate.ts';
+import { clipOutputs, isFramewise } from './clip-outputs.ts';
 
 export interface Degradation {
   name: string;
@@ -45,40 +46,48 @@ export interface ScoredModel {
 /** What a condition's clip gives every model: its features, its segments (rescaled) and its duration. */
 interface DegradedClip { features: ClipFeatures; audio: Float32Array; segments: DatasetClip['segments']; duration: number }
 
-async function degradeClips(clips: readonly DatasetClip[], condition: Degradation, feature: ModelConfig['feature']): Promise<DegradedClip[]> {
+async function degradeClips(clips: readonly DatasetClip[], condition: Degradation, feature: ModelConfig['feature'], tuning: boolean): Promise<DegradedClip[]> {
   const out: DegradedClip[] = [];
   for (const clip of clips) {
     const random = new SeededRandom(deriveSeed('robustness', condition.name, clip.id));
     const { audio, timeScale } = await condition.apply(clip.audio, clip.sampleRate, random);
     const segments = clip.segments.map((segment) => ({ ...segment, start: segment.start * timeScale, end: segment.end * timeScale }));
     // As `theorbo chords` reads audio: the CQT centred on the clip's estimated tuning.
-    out.push({ features: clipFeatures(audio, segments, feature, audioTuning(audio, feature)), audio, segments, duration: audio.length / clip.sampleRate });
+    out.push({ features: clipFeatures(audio, segments, feature, tuning ? audioTuning(audio, feature) : 0), audio, segments, duration: audio.length / clip.sampleRate });
   }
   return out;
 }
 
+/** Compiled forwards by model, kept across conditions (robustnessTable's). */
+export type CompiledForwards = Map<ScoredModel, { vocabulary: VocabularyName; forward: ReturnType<typeof compile> }>;
+
 /**
  * Each model's scores on `clips` under `condition`, with the decoding given and the
- * templates of `vocabulary` (default: each model's own, majmin for the hand-designed chroma).
+ * templates of `vocabulary` (default: each model's own, majmin for the hand-designed chroma);
+ * `forwards` keeps each model's compiled function for the next condition; `tuning` false
+ * leaves the CQT on A440's grid (cheaper: a clip's own tuning builds a CQT kernel of its own).
  */
-export async function scoreUnder(models: readonly ScoredModel[], clips: readonly DatasetClip[], condition: Degradation, device: AcquiredDevice, options: { decoding: ChordDecoding; vocabulary?: VocabularyName }): Promise<Scores[]> {
+export async function scoreUnder(models: readonly ScoredModel[], clips: readonly DatasetClip[], condition: Degradation, device: AcquiredDevice, options: RobustnessOptions & { forwards?: CompiledForwards }): Promise<Scores[]> {
   const feature = models[0]!.loaded.config.feature;
   for (const { name, loaded } of models) {
     if (JSON.stringify(loaded.config.feature) !== JSON.stringify(feature)) throw new Error(`scoreUnder: model '${name}' reads other features than '${models[0]!.name}'; score them in separate calls.`);
   }
-  const degraded = await degradeClips(clips, condition, feature);
+  const degraded = await degradeClips(clips, condition, feature, options.tuning ?? true);
   const results: Scores[] = [];
-  for (const { loaded } of models) {
-    const { model, config } = loaded;
+  const forwards: CompiledForwards = options.forwards ?? new Map();
+  for (const scored of models) {
+    const { model, config } = scored.loaded;
     const vocabulary = chordVocabulary(options.vocabulary ?? config.vocab ?? 'majmin');
-    const scores = vocabularyLogScores(model.chroma, config.vocab ?? 'majmin', vocabulary.name);
-    const forward = compile({ inputs: [model.features], outputs: [T.argmax(scores, 1), scores], device });
-    const predictions = [];
-    for (const clip of degraded) {
-      const input = config.kind === 'fir' ? firWindows([{ audio: clip.audio }], config.feature, 1) : clipInput(config, clip.features);
-      const [predicted, logScores] = (await forward(input)) as T.NDArray[];
-      predictions.push({ reference: clip.segments, frameLabels: clip.features.labels, predicted: predicted!.data as Int32Array, logScores, duration: clip.duration });
+    if (forwards.get(scored)?.vocabulary !== vocabulary.name) {
+      const scores = vocabularyLogScores(model.chroma, config.vocab ?? 'majmin', vocabulary.name);
+      forwards.set(scored, { vocabulary: vocabulary.name, forward: compile({ inputs: [model.features], outputs: [T.argmax(scores, 1), scores], device }) });
     }
+    const inputs = degraded.map((clip) => (config.kind === 'fir' ? firWindows([{ audio: clip.audio }], config.feature, 1) : clipInput(config, clip.features)));
+    const outputs = await clipOutputs(forwards.get(scored)!.forward, inputs, isFramewise(config));
+    const predictions = degraded.map((clip, i) => {
+      const [predicted, logScores] = outputs[i]!;
+      return { reference: clip.segments, frameLabels: clip.features.labels, predicted: predicted!.data as Int32Array, logScores, duration: clip.duration };
+    });
     results.push(scorePredictions(predictions, { hop: feature.hop, sampleRate: feature.sampleRate, medianWidth: 9, decoding: options.decoding, vocabulary }));
   }
   return results;
@@ -87,10 +96,13 @@ export async function scoreUnder(models: readonly ScoredModel[], clips: readonly
 export interface RobustnessRow { condition: string; scores: Scores[] }
 
 /** Every condition's row; `onRow` hears each as it is done. */
-export async function robustnessTable(models: readonly ScoredModel[], clips: readonly DatasetClip[], device: AcquiredDevice, options: { decoding: ChordDecoding; vocabulary?: VocabularyName; conditions?: readonly Degradation[]; onRow?: (row: RobustnessRow) => void }): Promise<RobustnessRow[]> {
+export interface RobustnessOptions { decoding: ChordDecoding; vocabulary?: VocabularyName; tuning?: boolean }
+
+export async function robustnessTable(models: readonly ScoredModel[], clips: readonly DatasetClip[], device: AcquiredDevice, options: RobustnessOptions & { conditions?: readonly Degradation[]; onRow?: (row: RobustnessRow) => void }): Promise<RobustnessRow[]> {
   const rows: RobustnessRow[] = [];
+  const forwards: CompiledForwards = new Map();
   for (const condition of options.conditions ?? robustnessConditions) {
-    const row = { condition: condition.name, scores: await scoreUnder(models, clips, condition, device, options) };
+    const row = { condition: condition.name, scores: await scoreUnder(models, clips, condition, device, { ...options, forwards }) };
     options.onRow?.(row);
     rows.push(row);
   }
