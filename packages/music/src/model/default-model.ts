@@ -58,7 +58,7 @@ export const defaultModelRecipe: DefaultModelRecipe = {
   // The demo's CNN shape: a wider one (5 frames, 16 filters: 260k weights) took 50–145 s an
   // epoch on the 2 shared cores, past the 15 minutes a run may take here.
   cnn: { radius: 1, convolutions: [{ filters: 8, kernel: [3, 3] }], hidden: [64] },
-  augmentedCopies: 1, epochs: 24, stride: 3, dropout: 0.2, vocab: 'sevenths', triadClips: 0,
+  augmentedCopies: 1, epochs: 24, stride: 3, dropout: 0.2, vocab: 'sevenths', triadClips: 240,
 };
 
 /** The class of `vocabulary` at each time (a segment holds [start, end); outside every segment: N). */
