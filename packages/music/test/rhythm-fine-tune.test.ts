@@ -64,7 +64,7 @@ test('tempo targets: uniform over the candidates within 4%', () => {
   assert.ok(Math.abs(total - 1) < 1e-6);
 });
 
-test('training lowers the onset loss, moves both parameter sets, and a saved front end reloads', async () => {
+test('training lowers the onset and tempo losses, moves every trained parameter set, and a saved front end reloads', async () => {
   const device = await acquireDevice({ prefer: 'cpu' });
   try {
     const frontEnd = designedFrontEnd();
@@ -78,7 +78,7 @@ test('training lowers the onset loss, moves both parameter sets, and a saved fro
     const lossOf = compile({ inputs: [powerInput, targetInput, farInput], outputs: [onsetLoss(onsetEnvelopeFromDb(frontEndDb(powerInput, frontEnd), frontEnd), targetInput, farInput)], device });
     const before = ((await lossOf(power, stack((row) => row.target), stack((row) => row.far))) as T.NDArray[])[0]!.data[0]!;
     frontEnd.settings.maxSize = 3;
-    const losses = await fineTuneFrontEnd(frontEnd, data, { device, epochs: { onset: 4, tempo: 4 }, batchSize: 4, learningRate: { onset: 0.05, tempo: 0.01 }, windowHop: 64 });
+    const losses = await fineTuneFrontEnd(frontEnd, data, { device, epochs: { onset: 4, tempo: 4 }, batchSize: 4, learningRate: { onset: 0.05, tempo: 0.01 }, windowHop: 64, tempoParams: ['beatBands', 'prior', 'relatives'] });
     const after = ((await lossOf(power, stack((row) => row.target), stack((row) => row.far))) as T.NDArray[])[0]!.data[0]!;
     assert.ok(after < before, `onset loss ${before} → ${after}`);
     assert.ok(losses.tempoLoss.at(-1)! < losses.tempoLoss[0]!, `tempo loss ${losses.tempoLoss.join(' → ')}`);

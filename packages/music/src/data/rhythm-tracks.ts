@@ -13,7 +13,10 @@
 //     moved from 1/2 to up to 0.64 of the beat, sixteenths between them); rubato (the beat
 //     period rising and falling by up to 4% over 8–16 beats); ±4 ms of human jitter per hit.
 // Kits of each kind and patterns are dealt 70 / 15 / 15 by splitCounts from the seed, so
-// no test kit or pattern is heard in training. Every track is a function of (seed, split,
+// no test kit or pattern is heard in training; the pools (20 kits of each kind, 40
+// patterns) put three kits of each kind and six patterns in validation and in test (with
+// 10 and 20 there were two kits of a kind, too few for a setting chosen on validation
+// to carry over to test). Every track is a function of (seed, split,
 // index) only. Noise floor at 25–45 dB below the signal, peak 0.5.
 // Labels: onsets (one per sounding step, its rendered time), beats (every quarter-note
 // position from the first downbeat to the end), tempo (the drawn BPM; the rubato is
@@ -79,12 +82,12 @@ export interface RhythmDatasetOptions {
   /** Seconds per track (default 12: beats before 5 s are trimmed by beatScores). */
   duration?: number;
   sampleRate?: number;
-  /** Kits per kind and patterns in the pool (defaults 10 and 20), dealt 70 / 15 / 15. */
+  /** Kits per kind and patterns in the pool (defaults 20 and 40), dealt 70 / 15 / 15: three kits of each kind and six patterns in validation and in test. */
   kitsPerKind?: number;
   patterns?: number;
 }
 
-export const rhythmDefaults = { duration: 12, sampleRate: 22050, kitsPerKind: 10, patterns: 20, minBpm: 70, maxBpm: 180 } as const;
+export const rhythmDefaults = { duration: 12, sampleRate: 22050, kitsPerKind: 20, patterns: 40, minBpm: 70, maxBpm: 180 } as const;
 
 const melodicArchetypes: TimbreArchetype[] = ['plucked', 'struck', 'blown', 'organ'];
 const majorScale = [0, 2, 4, 5, 7, 9, 11];

@@ -58,7 +58,7 @@ export interface RhythmExperimentOptions {
   log?: (line: string) => void;
 }
 
-export const rhythmExperimentDefaults = { seed: 7, tracks: { train: 36, validation: 12, test: 24 }, maxSize: 7 } as const;
+export const rhythmExperimentDefaults = { seed: 7, tracks: { train: 72, validation: 12, test: 24 }, maxSize: 7 } as const;
 
 /** The peak-picking thresholds the validation split chooses among (librosa's 0.07 in the middle). */
 export const deltaChoices = [0.04, 0.055, 0.07, 0.085, 0.1, 0.12] as const;
