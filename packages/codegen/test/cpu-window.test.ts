@@ -19,7 +19,7 @@ const f = (...shape: number[]) => randomArray('float32', shape, { seed: seed++ }
 async function onCpu(inputs: Variable[], outputs: Variable[], values: NDArray[]): Promise<{ got: NDArray[]; kernels: string[] }> {
   const fn = compile({ inputs, outputs, device: 'cpu' });
   const got = (await fn(...values)) as NDArray[];
-  const kernels = fn.cpuPlan()!.kernels.map((kernel) => `${kernel.label} [${kernel.how}]${kernel.why ? ` (${kernel.why})` : ''}`);
+  const kernels = fn.cpuPlan()!.kernels.map((kernel) => `${kernel.label} [${kernel.how}${kernel.jsPasses ? `; ${kernel.jsPasses}` : ''}]${kernel.why ? ` (${kernel.why})` : ''}`);
   const fallen = kernels.filter((label) => label.includes('[reference]'));
   assert.equal(fallen, [], `kernels on the reference: ${fallen.join('; ')}`);
   return { got, kernels };
@@ -153,6 +153,30 @@ test('cpu random: uniform draws and dropout masks run as WebAssembly SIMD (Philo
   outputs.forEach((_, i) => assert.equal([...got[i]!.data], [...want[i]!.data], `output ${i}`));
   const drawn = kernels.filter((label) => !label.includes('uint32'));
   assert.ok(drawn.length >= 3 && drawn.every((label) => label.endsWith('[wasm]')), kernels.join('; '));
+});
+
+test('cpu: a convolution\'s bias, relu, flattening and dropout run in its WebAssembly epilogue, and their gradient in the product\'s (no JS pass), as the reference computes them', async () => {
+  // The demo CNN's layer: the reshape regroups [n, 8, 1, 21] into [n, 168], so the
+  // epilogue loops over the convolution's shape and reads the mask at row-major positions.
+  const streams = new T.RandomStreams(9);
+  const x = T.tensor('float32', [6, 1, 3, 21], 'x');
+  const filters = T.tensor('float32', [8, 1, 3, 3], 'filters');
+  const bias = T.vector('bias');
+  const w = T.matrix('w');
+  const flag = T.shared(T.NDArray.scalar(1, 'float32'), 'training');
+  const conv = T.relu(T.conv2d(x, filters, { padding: [[0, 0], [1, 1]], bias }));
+  const flat = T.reshape(conv, [6, 168]);
+  const dropped = T.where(T.gt(flag, 0), T.mul(flat, T.mul(streams.bernoulli([6, 168], 0.75), 1 / 0.75)), flat);
+  const loss = T.sum(T.square(T.matmul(dropped, w)));
+  const outputs = [dropped, ...grad(loss, [filters, w])];
+  const values = [f(6, 1, 3, 21), f(8, 1, 3, 3), f(8), f(168, 5)];
+  const inputs = [x, filters, bias, w];
+  const want = T.evaluate(outputs, inputs.map((input, i) => [input, values[i]!] as const));
+  const { got, kernels } = await onCpu(inputs, outputs, values);
+  // Float32 sums in another order: within 1e-5 of each output's largest magnitude.
+  outputs.forEach((_, i) => assertClose(got[i]!, want[i]!, { rtol: 1e-4, atol: 1e-5 * Math.max(...want[i]!.data.map(Math.abs)) }, `output ${i}`));
+  assert.ok(kernels.every((label) => !label.includes('JS ')), kernels.join('; '));
+  assert.ok(kernels.some((label) => /^window conv .*float32\[6,168\] \[wasm\]$/.test(label)), kernels.join('; '));
 });
 
 test('cpu reductions: argmax and argmin (ties, NaN, an axis, all axes, keepdims, a fused prologue and epilogue) equal the reference, natively', async () => {

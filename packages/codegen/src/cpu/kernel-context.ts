@@ -27,6 +27,8 @@ export interface KernelContext {
   wasm?: WasmRunner;
   /** Runs a graph (a scan's step) as a plan on this device: the loop's evaluator. */
   evaluate?: (outputs: readonly Variable[], givens: readonly (readonly [Variable, NDArray])[]) => NDArray[];
+  /** The kernel's own passes (an epilogue, a computed operand) that ran as JS, for its profile line. */
+  jsPasses?: string[];
 }
 
 /** A float32 GEMM over device memory, offsets and strides in elements. */

@@ -19,7 +19,7 @@ export const timingKernels: boolean = debugTopic('cpu-kernels');
 
 /** Adds one run of `kernel` that took `ms`. */
 export function recordKernelTime(kernel: CpuKernel, ms: number): void {
-  const key = `${kernel.label} [${kernel.how}]${kernel.why ? ` (${kernel.why})` : ''}`;
+  const key = `${kernel.label} [${kernel.how}${kernel.jsPasses ? `; ${kernel.jsPasses}` : ''}]${kernel.why ? ` (${kernel.why})` : ''}`;
   let entry = times.get(key);
   if (!entry) times.set(key, (entry = { how: kernel.how, calls: 0, ms: 0 }));
   entry.calls++;

@@ -29,9 +29,17 @@ export interface CpuKernel {
   label: string;
   /** Why a kernel runs on the reference: the rule the renderers lacked. */
   why?: string;
+  /** Passes of a wasm kernel that still run as JS (its epilogue, a computed operand): "JS epilogue". */
+  jsPasses?: string;
 }
 
 export function cpuKernel(kernel: Kernel, context: KernelContext): CpuKernel {
+  const jsPasses: string[] = [];
+  const made = cpuKernelOf(kernel, { ...context, jsPasses });
+  return jsPasses.length > 0 && made.how === 'wasm' ? { ...made, jsPasses: [...new Set(jsPasses)].map((pass) => `JS ${pass}`).join(', ') } : made;
+}
+
+function cpuKernelOf(kernel: Kernel, context: KernelContext): CpuKernel {
   const label = `${kernel.kind} ${kernel.root.owner?.op ?? kernel.root.kind} → ${kernel.output.type}`;
   try {
     if (context.wasm && (kernel.kind === 'elementwise' || kernel.kind === 'reduce' || kernel.kind === 'rows')) {
@@ -231,7 +239,7 @@ function window(kernel: Kernel, context: KernelContext, label: string): CpuKerne
  * `viewOf(target)`: as a WebAssembly SIMD kernel on the pool where the device has the
  * runner and that renderer a rule for it, else as JS.
  */
-function elementwiseInto(target: Variable, context: KernelContext, stored: ReadonlySet<Variable>, viewOf: (variable: Variable) => TypedArray, writesInto?: Variable): () => void {
+function elementwiseInto(role: string, target: Variable, context: KernelContext, stored: ReadonlySet<Variable>, viewOf: (variable: Variable) => TypedArray, writesInto?: Variable): () => void {
   if (context.wasm) {
     try {
       const kernel: Kernel = { kind: 'elementwise', root: target, output: target, ...(writesInto ? { writesInto } : {}) };
@@ -240,6 +248,7 @@ function elementwiseInto(target: Variable, context: KernelContext, stored: Reado
       if (!(error instanceof Unsupported)) throw error;
     }
   }
+  context.jsPasses?.push(role);
   const builder = new JsBuilder(stored, new Set([target]));
   const shape = target.shape as number[];
   const body = loops(builder, shape, 'i', (index) => {
@@ -251,7 +260,7 @@ function elementwiseInto(target: Variable, context: KernelContext, stored: Reado
 /** A kernel's epilogue as an elementwise pass that reads its root from `rootView`. */
 function epilogue(kernel: Kernel, context: KernelContext, rootView: TypedArray): () => void {
   const root = kernel.root;
-  return elementwiseInto(kernel.output, context, new Set(context.materialized).add(root), (variable) => (variable === root ? rootView : context.viewOf(variable)), kernel.writesInto);
+  return elementwiseInto('epilogue', kernel.output, context, new Set(context.materialized).add(root), (variable) => (variable === root ? rootView : context.viewOf(variable)), kernel.writesInto);
 }
 
 interface Operand {
@@ -286,8 +295,9 @@ function operand(variable: Variable, matrix: readonly number[], batchShape: read
   const full = [...batchShape, rows, cols];
   const scratch = context.scratch('float32', sizeOf(full)).view;
   if (batchShape.length === 0 && variable.ndim === 2) {
-    return { view: scratch, strides: [0, cols, 1], prepare: [elementwiseInto(variable, context, context.materialized, (v) => (v === variable ? scratch : context.viewOf(v)))] };
+    return { view: scratch, strides: [0, cols, 1], prepare: [elementwiseInto('operand', variable, context, context.materialized, (v) => (v === variable ? scratch : context.viewOf(v)))] };
   }
+  context.jsPasses?.push('operand');
   const builder = new JsBuilder(context.materialized, new Set());
   const shaped = variable.ndim === 1 ? [variable.shape[0] as number] : (variable.shape as number[]);
   const body = loops(builder, full, 'i', (index) => {
@@ -338,7 +348,7 @@ function scatter(kernel: Kernel, context: KernelContext): () => void {
   const arrays = node.inputs.map((input) => {
     if (context.reads.has(input) || input instanceof T.Constant) return new NDArray(input.dtype, input.shape as number[], context.viewOf(input));
     const view = context.scratch(input.dtype, sizeOf(input.shape as number[])).view;
-    prepare.push(elementwiseInto(input, context, context.materialized, (variable) => (variable === input ? view : context.viewOf(variable))));
+    prepare.push(elementwiseInto('input', input, context, context.materialized, (variable) => (variable === input ? view : context.viewOf(variable))));
     return new NDArray(input.dtype, input.shape as number[], view);
   });
   const out = context.viewOf(kernel.output);

@@ -59,15 +59,22 @@ export function lowerKernel(kernel: Kernel, context: Pick<KernelContext, 'materi
   const alsoRoot = kernel.alsoStoresRoot && kernel.root !== output;
   switch (kernel.kind) {
     case 'elementwise': {
-      const ndim = output.ndim;
-      const lowering = new VectorLowering(ndim, context.materialized, computedBy(kernel));
-      const index = identityIndex(ndim);
-      const stores: VectorProgram['stores'] = [{ access: lowering.access(output, index), value: lowering.value(output, index), phase: 'column' }];
-      if (alsoRoot) {
-        if (!sameShape(kernel.root, output) || kernel.root.dtype !== 'float32') throw new Unsupported('a stored root of another shape');
-        stores.push({ access: lowering.access(kernel.root, index), value: lowering.value(kernel.root, index), phase: 'column' });
+      try {
+        return elementwiseProgram(kernel, context, output.shape as number[]);
+      } catch (error) {
+        if (!(error instanceof Unsupported) || alsoRoot) throw error;
+        // A reshape that regroups axes inside (a convolution's output with its bias and
+        // relu, flattened and dropped out for a dense layer): loops over the reshape's
+        // input shape instead, everything after the reshape read at row-major positions.
+        for (const shape of regroupedShapes(output, context.materialized)) {
+          try {
+            return elementwiseProgram(kernel, context, shape);
+          } catch (inner) {
+            if (!(inner instanceof Unsupported)) throw inner;
+          }
+        }
+        throw error;
       }
-      return { axisSizes: output.shape as number[], inner: [], reductions: [], stores };
     }
     case 'rows': {
       const ndim = output.ndim;
@@ -115,6 +122,40 @@ export function lowerKernel(kernel: Kernel, context: Pick<KernelContext, 'materi
     default:
       throw new Unsupported(`no WebAssembly rule for ${kernel.kind} kernels`);
   }
+}
+
+/** An elementwise kernel over loops of `shape`: the output's own, or as many elements in another (lowering's flat()). */
+function elementwiseProgram(kernel: Kernel, context: Pick<KernelContext, 'materialized'>, shape: number[]): VectorProgram {
+  const output = kernel.output;
+  const ndim = shape.length;
+  const lowering = new VectorLowering(ndim, context.materialized, computedBy(kernel));
+  const index = identityIndex(ndim);
+  const own = sameDims(shape, output.shape);
+  const stores: VectorProgram['stores'] = [{ access: lowering.access(output, index, shape), value: own ? lowering.value(output, index) : lowering.flat(output, index, shape), phase: 'column' }];
+  if (kernel.alsoStoresRoot && kernel.root !== output) {
+    if (!own || !sameShape(kernel.root, output) || kernel.root.dtype !== 'float32') throw new Unsupported('a stored root of another shape');
+    stores.push({ access: lowering.access(kernel.root, index), value: lowering.value(kernel.root, index), phase: 'column' });
+  }
+  return { axisSizes: shape, inner: [], reductions: [], stores };
+}
+
+const sameDims = (a: readonly (number | null)[], b: readonly (number | null)[]): boolean => a.length === b.length && a.every((dim, axis) => dim === b[axis]);
+
+/** Input shapes of the regrouping reshapes computed in `output`'s kernel with its element count. */
+function regroupedShapes(output: Variable, materialized: ReadonlySet<Variable>): number[][] {
+  const shapes: number[][] = [];
+  const seen = new Set<Variable>();
+  const visit = (variable: Variable): void => {
+    if (seen.has(variable) || !variable.owner || (variable !== output && materialized.has(variable))) return;
+    seen.add(variable);
+    const node = variable.owner;
+    const input = node.inputs[0];
+    if (node.op === 'reshape' && input && input.type.size === output.type.size && !sameDims(input.shape, output.shape)
+      && !shapes.some((shape) => sameDims(shape, input.shape))) shapes.push(input.shape as number[]);
+    node.inputs.forEach(visit);
+  };
+  visit(output);
+  return shapes;
 }
 
 /** The kernel as a WebAssembly function over the plan's buffers, split over the pool; throws Unsupported. */

@@ -41,6 +41,9 @@ export const vectorCompare = ['eq', 'ne', 'lt', 'le', 'gt', 'ge'] as const;
 export type VectorOp = (typeof vectorUnary)[number] | (typeof vectorBinary)[number] | (typeof vectorCompare)[number] | 'where' | 'mask_to_float';
 
 const unarySet = new Set<string>(vectorUnary);
+/** Ops a regrouping reshape passes through to their inputs (lower's flat()). */
+const flatThrough = new Set<string>([...vectorUnary, ...vectorBinary, ...vectorCompare, 'where', 'cast', 'stop_gradient']);
+const sameDims = (a: readonly (number | null)[], b: readonly (number | null)[]): boolean => a.length === b.length && a.every((dim, axis) => dim === b[axis]);
 const binarySet = new Set<string>(vectorBinary);
 const compareSet = new Set<string>(vectorCompare);
 
@@ -187,7 +190,10 @@ export class VectorLowering {
         // Otherwise only reshapes that add or drop axes of size 1 keep the index affine.
         const kept = (shape: readonly (number | null)[]) => shape.map((dim, axis) => [dim, axis] as const).filter(([dim]) => dim !== 1);
         const from = kept(input.shape), to = kept(variable.shape);
-        if (from.length !== to.length || from.some(([dim], i) => dim !== to[i]![0])) throw new Unsupported('a reshape that regroups axes');
+        // A regrouping reshape of values computed elementwise from buffers of its input's
+        // shape (a convolution's relu and dropout, flattened for a dense layer) reads those
+        // buffers at the same row-major positions: the reshape moves to the loads.
+        if (from.length !== to.length || from.some(([dim], i) => dim !== to[i]![0])) return this.flat(input, index, variable.shape as number[]);
         const at = input.shape.map(() => affineConstant(this.axes, 0));
         from.forEach(([, axis], i) => (at[axis] = index[to[i]![1]]!));
         return this.value(input, at);
@@ -200,22 +206,64 @@ export class VectorLowering {
           slice: (i, start, step) => scaled(i, step, start),
         }));
       }
-      case 'random': {
-        // Uniform float32 draws only: normal ones take Box–Muller's log and cos in doubles.
-        const { distribution, draw } = node.attrs as { distribution: 'uniform' | 'normal'; draw: number };
-        if (distribution !== 'uniform' || out !== 'float32') throw new Unsupported(`${distribution} ${out} draws`);
-        const state = node.inputs[0]!;
-        if (state.dtype !== 'uint32' || (state.owner && !(this.materialized.has(state) && !this.computed.has(state)))) throw new Unsupported('a random state that is not a stored uint32 buffer');
-        const word = (k: number): VectorNode => {
-          const access = this.access(state, [affineConstant(this.axes, k)]);
-          return this.add({ kind: 'load', type: 'u32', access }, `u${state.id}@${k}`);
-        };
-        const offset: Access = { ...this.access(variable, index), bytes: 1, element: true };
-        return this.add({ kind: 'random', type: 'f32', key: word(0), counter: word(1), draw, offset }, `r${variable.id}@${offset.coefs.join(' ')}+${offset.constant}`);
-      }
+      case 'random': return this.random(variable, this.access(variable, index));
       default:
         throw new Unsupported(`no WebAssembly rule for ${op}`);
     }
+  }
+
+  /**
+   * The value of `variable` at the element whose row-major position is `index`'s in
+   * `shape` (as many elements): stored buffers load there, reshapes pass it on, and
+   * elementwise ops whose inputs have their shape (or one element) take it to each input.
+   */
+  flat(variable: Variable, index: readonly Affine[], shape: readonly number[]): VectorNode {
+    if (variable.kind === 'constant' && variable.type.size === 1) return this.value(variable, []);
+    if (sameDims(variable.shape, shape)) return this.value(variable, index);
+    if (this.overrides.has(variable)) throw new Unsupported('a reshape of a row result');
+    const key = `${variable.id}@flat ${shape.join('x')}:${keyOf(index)}`;
+    const hit = this.cache.get(key);
+    if (hit) return hit;
+    const node = variable.owner;
+    let result: VectorNode;
+    if (!node || (this.materialized.has(variable) && !this.computed.has(variable))) {
+      if (!this.materialized.has(variable)) throw new Unsupported(`${variable} is neither stored nor computed`);
+      result = this.load(variable, index, shape);
+    } else if (node.op === 'reshape') {
+      result = this.flat(node.inputs[0]!, index, shape);
+    } else if (node.op === 'random') {
+      result = this.random(variable, this.access(variable, index, shape));
+    } else if (flatThrough.has(node.op) && node.inputs.every((input) => input.type.size === 1 || sameDims(input.shape, variable.shape))) {
+      // The op's own rule, its inputs given their values at this position.
+      const saved = node.inputs.map((input) => [input, this.overrides.get(input)] as const);
+      const zeros = variable.shape.map(() => affineConstant(this.axes, 0));
+      try {
+        for (const input of node.inputs) if (input.type.size !== 1) this.overrides.set(input, this.flat(input, index, shape));
+        result = this.emit(variable, zeros);
+      } finally {
+        for (const [input, before] of saved) if (before === undefined) this.overrides.delete(input); else this.overrides.set(input, before);
+      }
+    } else {
+      throw new Unsupported('a reshape that regroups axes');
+    }
+    this.cache.set(key, result);
+    return result;
+  }
+
+  /** A uniform float32 draw of `variable` at the element `offset` counts. */
+  private random(variable: Variable, at: Access): VectorNode {
+    // Uniform float32 draws only: normal ones take Box–Muller's log and cos in doubles.
+    const node = variable.owner!;
+    const { distribution, draw } = node.attrs as { distribution: 'uniform' | 'normal'; draw: number };
+    if (distribution !== 'uniform' || variable.dtype !== 'float32') throw new Unsupported(`${distribution} ${variable.dtype} draws`);
+    const state = node.inputs[0]!;
+    if (state.dtype !== 'uint32' || (state.owner && !(this.materialized.has(state) && !this.computed.has(state)))) throw new Unsupported('a random state that is not a stored uint32 buffer');
+    const word = (k: number): VectorNode => {
+      const access = this.access(state, [affineConstant(this.axes, k)]);
+      return this.add({ kind: 'load', type: 'u32', access }, `u${state.id}@${k}`);
+    };
+    const offset: Access = { ...at, bytes: 1, element: true };
+    return this.add({ kind: 'random', type: 'f32', key: word(0), counter: word(1), draw, offset }, `r${variable.id}@${offset.coefs.join(' ')}+${offset.constant}`);
   }
 }
 
