@@ -10,16 +10,17 @@ import { sha256 } from '@noble/hashes/sha2.js';
 import { acquireDevice, deviceKinds, type DeviceKind } from '@theorbo/codegen';
 import { defaultModelDir, defaultModelRecipe, trainDefaultModel } from '../model/default-model.ts';
 import { epochsFlag, oneOf, wholeNumber } from './flags.ts';
+import { vocabularyNames, type VocabularyName } from '../chords/vocabularies.ts';
 
 const program = new Command('train-default').description('retrain the shipped chord model (packages/music/models/default)')
   .option('--out <dir>', 'where the model goes', defaultModelDir)
   .option('--device <kind>', 'gpu, cpu, cpu-webgpu or reference (the shipped weights: cpu)', oneOf(deviceKinds), 'cpu')
   .option('--epochs <n>', `at most this many epochs (the recipe: ${defaultModelRecipe.epochs})`, epochsFlag)
-  .option('--vocab <name>', `the classes to learn, majmin or sevenths (the recipe: ${defaultModelRecipe.vocab})`, oneOf(['majmin', 'sevenths'] as const))
+  .option('--vocab <name>', `the classes to learn, majmin, sevenths or full (+ dim, aug, sus2, sus4) (the recipe: ${defaultModelRecipe.vocab})`, oneOf(vocabularyNames))
   .option('--augmented-copies <n>', `degraded copies of each training clip (the recipe: ${defaultModelRecipe.augmentedCopies}; 0 trains on clean audio only)`, wholeNumber(0, 16))
   .option('--triad-clips <n>', `clips per source of the triad data set whose training split is added (the recipe: ${defaultModelRecipe.triadClips}; not with --vocab majmin)`, wholeNumber(0, 1000))
   .option('--quiet', 'no progress display');
-const options = program.parse(process.argv).opts<{ out: string; device: DeviceKind; epochs?: number; vocab?: 'majmin' | 'sevenths'; augmentedCopies?: number; triadClips?: number; quiet?: boolean }>();
+const options = program.parse(process.argv).opts<{ out: string; device: DeviceKind; epochs?: number; vocab?: VocabularyName; augmentedCopies?: number; triadClips?: number; quiet?: boolean }>();
 const device = await acquireDevice({ prefer: options.device });
 console.log(`device: ${device.describe().split('\n')[0]}`);
 const started = performance.now();
