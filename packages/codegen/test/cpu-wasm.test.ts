@@ -127,6 +127,18 @@ test('cpu wasm: stored bool masks (comparisons stored, where and casts reading t
   }
 });
 
+test('cpu wasm: powers 2 and 1 (a squared distance and its gradient) run as WebAssembly, bit for bit the reference; other exponents as JS', async () => {
+  const x = T.matrix('x');
+  const t = T.matrix('t');
+  const d = T.sub(x.dimshuffle(0, 'x', 1), t.dimshuffle('x', 0, 1));
+  const outputs = [T.pow(d, 2), T.mul(T.pow(d, 1), 2), T.pow(x, 3)];
+  const values = [f(9, 13), f(5, 13)];
+  const result = await run([x, t], outputs, values);
+  assert.ok(result.hows[0]!.endsWith('[wasm]') && result.hows[1]!.endsWith('[wasm]'), result.hows.join('; '));
+  assert.ok(result.hows[2]!.endsWith('[js]'), result.hows.join('; '));
+  result.got.forEach((_, k) => exact(result, k, `output ${k}`));
+});
+
 test('cpu wasm: what the renderer cannot express (sin, integer values) runs as JS, still correct', async () => {
   const x = T.matrix('x');
   const i = T.tensor('int32', [null], 'i');

@@ -158,6 +158,14 @@ export class VectorLowering {
       if (out !== 'float32' || node.inputs[0]!.dtype !== 'float32') throw new Unsupported(`${op} of ${node.inputs[0]!.dtype}`);
       return this.op(op as VectorOp, [float(0)], 'f32');
     }
+    if (op === 'pow') {
+      // x^2 and x^1 (a squared distance and its gradient) are exact in float32 lanes, as
+      // the reference's Math.pow rounds them; other exponents stay on JS.
+      const exponent = node.inputs[1]!;
+      const value = exponent.kind === 'constant' && exponent.type.size === 1 ? (exponent as unknown as { value: { data: ArrayLike<number> } }).value.data[0] : undefined;
+      if (out !== 'float32' || node.inputs[0]!.dtype !== 'float32' || (value !== 1 && value !== 2)) throw new Unsupported(`pow with exponent ${exponent}`);
+      return value === 2 ? this.op('square', [float(0)], 'f32') : float(0);
+    }
     if (binarySet.has(op) || compareSet.has(op)) {
       const compare = compareSet.has(op);
       if (node.inputs.some((input) => input.dtype !== 'float32') || out !== (compare ? 'bool' : 'float32')) throw new Unsupported(`${op} of ${node.inputs.map((i) => i.dtype).join(', ')}`);
