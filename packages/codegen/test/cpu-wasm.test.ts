@@ -139,6 +139,16 @@ test('cpu wasm: powers 2 and 1 (a squared distance and its gradient) run as WebA
   result.got.forEach((_, k) => exact(result, k, `output ${k}`));
 });
 
+test('cpu wasm: a constant bool condition (a training flag fixed by the caller) picks its side of where, and casts to 1 or 0, in WebAssembly', async () => {
+  const x = T.matrix('x');
+  const on = T.constant(T.array(new Uint8Array([1]), { shape: [], dtype: 'bool' }));
+  const off = T.constant(T.array(new Uint8Array([0]), { shape: [], dtype: 'bool' }));
+  const outputs = [T.where(on, T.mul(x, 2), x), T.where(off, T.mul(x, 2), T.neg(x)), T.mul(T.cast(on, 'float32'), x)];
+  const result = await run([x], outputs, [f(7, 9)]);
+  assert.ok(result.hows.every((how) => how.endsWith('[wasm]')), result.hows.join('; '));
+  result.got.forEach((_, k) => exact(result, k, `output ${k}`));
+});
+
 test('cpu wasm: what the renderer cannot express (sin, integer values) runs as JS, still correct', async () => {
   const x = T.matrix('x');
   const i = T.tensor('int32', [null], 'i');

@@ -30,7 +30,8 @@ export type VectorNode =
   | { kind: 'load'; id: number; type: 'f32' | 'mask' | 'u32'; access: Access }
   /** A uniform float32 draw (graph's random.ts: Philox4x32-10, key (key, draw), counter (offset, counter, 0, 0)). */
   | { kind: 'random'; id: number; type: 'f32'; key: VectorNode; counter: VectorNode; draw: number; offset: Access }
-  | { kind: 'const'; id: number; type: 'f32'; value: number }
+  /** A float32 splat, or a mask (value 1: all lanes set, 0: none). */
+  | { kind: 'const'; id: number; type: 'f32' | 'mask'; value: number }
   | { kind: 'acc'; id: number; type: 'f32'; reduction: number }
   | { kind: 'op'; id: number; type: 'f32' | 'mask'; op: VectorOp; args: VectorNode[] };
 
@@ -115,8 +116,11 @@ export class VectorLowering {
     const known = this.overrides.get(variable);
     if (known !== undefined) return known;
     if (variable.kind === 'constant' && variable.type.size === 1) {
+      const value = (variable as unknown as { value: { data: ArrayLike<number> } }).value.data[0]!;
+      // A bool scalar (a training flag the caller fixed) is a constant mask.
+      if (variable.dtype === 'bool') return this.add({ kind: 'const', type: 'mask', value: value !== 0 ? 1 : 0 }, `m${value !== 0 ? 1 : 0}`);
       if (variable.dtype !== 'float32') throw new Unsupported(`a ${variable.dtype} constant in a WebAssembly kernel`);
-      return this.constant((variable as unknown as { value: { data: ArrayLike<number> } }).value.data[0]!);
+      return this.constant(value);
     }
     const key = `${variable.id}@${keyOf(index)}`;
     const hit = this.cache.get(key);
@@ -175,6 +179,8 @@ export class VectorLowering {
       case 'where': {
         const condition = operand(0);
         if (condition.type !== 'mask' || out !== 'float32') throw new Unsupported('where of a stored condition or a non-float32 value');
+        // A constant condition (dropout's training flag, fixed by the caller) picks one side.
+        if (condition.kind === 'const') return float(condition.value !== 0 ? 1 : 2);
         return this.op('where', [condition, float(1), float(2)], 'f32');
       }
       case 'dimshuffle': {

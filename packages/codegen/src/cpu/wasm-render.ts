@@ -180,7 +180,10 @@ export function renderProgram(program: VectorProgram): RenderedKernel {
     const emitNode = (node: VectorNode, vectorMode: boolean): void => {
       switch (node.kind) {
         case 'acc': return; // set after its reduction
-        case 'const': f.v128.const([node.value, node.value, node.value, node.value]); break;
+        case 'const':
+          if (node.type === 'mask') f.v128.constI32(node.value !== 0 ? [-1, -1, -1, -1] : [0, 0, 0, 0]);
+          else f.v128.const([node.value, node.value, node.value, node.value]);
+          break;
         case 'load': emitLoad(node.access, vectorMode); break;
         case 'random': {
           tempsUsed = 0;
