@@ -6,7 +6,8 @@
 // Signals: a tone in every octave, noise, a chord with harmonics, odd lengths, clips shorter
 // than the longest filter, reflection padding, uncentred frames, a hop that is not a
 // multiple of 4 (frames copied, not read in place), and float64 and plain-array input.
-// stftHost's PFFFT path (the demo's DFT features) against its fft.js path likewise.
+// Clips longer than one chunk of 1024 frames (the WebAssembly path's unit) against the fft.js
+// path, and stftHost's PFFFT path (the demo's DFT features) against its fft.js path likewise.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import * as T from '@theorbo/graph';
@@ -117,6 +118,19 @@ test('cqtHost agrees with the previous algorithm: a tone in every octave, noise 
   agree('chord with harmonics and a little noise', Float32Array.from(tone([130.81, 164.81, 196, 261.63], 22050, { amplitude: 0.2, harmonics: 4 }), (v, i) => v + 0.01 * Math.sin(i * 1.3)));
 });
 
+test('the WebAssembly path across its chunks of 1024 frames agrees with the fft.js path', () => {
+  const clip = noise(1030 * 512, 1);
+  const [viaFftJs, viaWasm] = [cqtHost(clip, { fft: 'fftjs' }), cqtHost(clip, { fft: 'wasm' })];
+  assert.is(viaWasm.shape[0], 1031);
+  let largest = 0;
+  let error = 0;
+  for (let i = 0; i < viaFftJs.size; i++) {
+    largest = Math.max(largest, viaFftJs.data[i]!);
+    error = Math.max(error, Math.abs(viaWasm.data[i]! - viaFftJs.data[i]!));
+  }
+  assert.ok(error <= 1e-5 * largest, `differs by ${error} (largest ${largest})`);
+});
+
 test('cqtHost agrees with the previous algorithm on odd and short clips, reflection, uncentred frames, odd hops and other inputs', () => {
   const chord = tone([110, 220, 330, 440, 1760], 30000, { amplitude: 0.2, harmonics: 3 });
   agree('odd length', chord.subarray(0, 22050 + 357));
@@ -130,12 +144,12 @@ test('cqtHost agrees with the previous algorithm on odd and short clips, reflect
   agree('a plain array', Array.from(chord.subarray(0, 4000)));
 });
 
-test('cqtHost frees what it allocates in PFFFT\'s memory: a second long clip does not grow it', () => {
-  const clip = noise(22050 * 20, 0.5);
-  cqtHost(clip, { fft: 'wasm' });
+test('cqtHost frees what it allocates in PFFFT\'s memory and passes the clip through it in chunks: a long clip does not grow it', () => {
+  cqtHost(noise(22050 * 25, 0.5), { fft: 'wasm' });
   const size = pffftMemory()!.memory.buffer.byteLength;
-  cqtHost(clip, { fft: 'wasm' });
-  cqtHost(clip.subarray(0, 22050 * 10), { fft: 'wasm' });
+  cqtHost(noise(22050 * 25, 0.5), { fft: 'wasm' });
+  // 200 s: 17.6 MB of float32 samples, more than the module's first 16 MiB, which whole-clip copies would have grown.
+  cqtHost(new Float32Array(22050 * 200), { fft: 'wasm' });
   assert.equal(pffftMemory()!.memory.buffer.byteLength, size);
 });
 

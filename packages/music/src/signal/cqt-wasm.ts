@@ -1,5 +1,5 @@
-// cqtHost's frames in WebAssembly: the clip is copied once into PFFFT's memory (padded by
-// half a frame each side), each frame is transformed where it lies (PFFFT, fft-wasm.ts),
+// cqtHost's frames in WebAssembly: the clip is copied into PFFFT's memory a chunk of 1024
+// frames at a time (padded past its ends), each frame is transformed where it lies (PFFFT, fft-wasm.ts),
 // and one small function of our own then gathers the spectrum's bins 0 … bins − 1 out of
 // PFFFT's internal order as float64 [re, im] pairs and, for each CQT bin b, takes the
 // complex dot product of a run of consecutive spectrum bins with the bin's weights (cqt.ts's
@@ -150,8 +150,11 @@ export function wasmCqtFrames(signal: HostSignal, frames: WasmFrames, plan: Wasm
     const length = width[b + 1]! - width[b]!;
     padded[b + 1] = padded[b]! + length + (length % 2);
   }
-  // Every frame's samples: clip[n] is sample firstStart + n, zeros or reflections outside the signal; frame f starts at clip[f·hop].
-  const clipLength = (count - 1) * hop + frameLength;
+  // The clip goes through PFFFT's memory a chunk of frames at a time (a few MB however long
+  // the clip: the module's memory never shrinks): chunk[n] is sample base + n, zeros or
+  // reflections outside the signal, and frame f of the chunk starts at chunk[f·hop].
+  const chunkFrames = Math.min(count, 1024);
+  const chunkLength = (chunkFrames - 1) * hop + frameLength;
   const blocks: number[] = [];
   const allocate = (bytes: number) => {
     const at = heap.alignedMalloc(bytes);
@@ -159,7 +162,7 @@ export function wasmCqtFrames(signal: HostSignal, frames: WasmFrames, plan: Wasm
     return at;
   };
   try {
-    const clipAt = allocate(4 * clipLength);
+    const chunkAt = allocate(4 * chunkLength);
     // PFFFT reads 16-byte aligned frames: with a hop that is not a multiple of 4 each frame is copied to the plan's input first.
     const inPlace = hop % 4 === 0;
     const indexAt = allocate(8 * bins);
@@ -167,18 +170,13 @@ export function wasmCqtFrames(signal: HostSignal, frames: WasmFrames, plan: Wasm
     const firstAt = allocate(4 * nBins);
     const widthAt = allocate(4 * (nBins + 1));
     const weightsAt = allocate(32 * Math.max(1, padded[nBins]!));
-    const outAt = allocate(4 * count * nBins);
+    const outAt = allocate(4 * chunkFrames * nBins);
     compiled ??= new WebAssembly.Module(moduleBytes());
     const frame = (new WebAssembly.Instance(compiled, { pffft: { memory: heap.memory } })).exports.frame as (...args: number[]) => void;
     // Views after the last allocation (growing the memory detaches earlier ones).
     const buffer = heap.memory.buffer;
-    const clip = new Float32Array(buffer, clipAt, clipLength);
-    const from = Math.min(clipLength, Math.max(0, -firstStart));
-    const to = Math.max(from, Math.min(clipLength, signal.length - firstStart));
-    if (ArrayBuffer.isView(signal)) clip.set(signal.subarray(firstStart + from, firstStart + to), from);
-    else for (let n = from; n < to; n++) clip[n] = signal[firstStart + n]!;
-    for (let n = 0; n < from; n++) clip[n] = paddedSample(signal, firstStart + n, padMode);
-    for (let n = to; n < clipLength; n++) clip[n] = paddedSample(signal, firstStart + n, padMode);
+    const chunk = new Float32Array(buffer, chunkAt, chunkLength);
+    const chunkOut = new Float32Array(buffer, outAt, chunkFrames * nBins);
     const index = new Int32Array(buffer, indexAt, 2 * bins);
     for (let k = 0; k < bins; k++) {
       index[2 * k] = plan.realIndex[k]!;
@@ -197,17 +195,27 @@ export function wasmCqtFrames(signal: HostSignal, frames: WasmFrames, plan: Wasm
       }
     }
     const input = plan.input;
-    for (let f = 0; f < count; f++) {
-      if (onProgress && f % 512 === 0) onProgress(f, count);
-      const start = f * hop;
-      if (inPlace) plan.transformAt(clipAt + 4 * start);
-      else {
-        input.set(clip.subarray(start, start + frameLength));
-        plan.transform();
+    for (let done = 0; done < count; done += chunkFrames) {
+      const frames = Math.min(chunkFrames, count - done);
+      const base = firstStart + done * hop;
+      const length = (frames - 1) * hop + frameLength;
+      const from = Math.min(length, Math.max(0, -base));
+      const to = Math.max(from, Math.min(length, signal.length - base));
+      if (ArrayBuffer.isView(signal)) chunk.set(signal.subarray(base + from, base + to), from);
+      else for (let n = from; n < to; n++) chunk[n] = signal[base + n]!;
+      for (let n = 0; n < from; n++) chunk[n] = paddedSample(signal, base + n, padMode);
+      for (let n = to; n < length; n++) chunk[n] = paddedSample(signal, base + n, padMode);
+      for (let f = 0; f < frames; f++) {
+        if (onProgress && (done + f) % 512 === 0) onProgress(done + f, count);
+        if (inPlace) plan.transformAt(chunkAt + 4 * f * hop);
+        else {
+          input.set(chunk.subarray(f * hop, f * hop + frameLength));
+          plan.transform();
+        }
+        frame(plan.outputAt, indexAt, 2 * bins, spectrumAt, firstAt, widthAt, weightsAt, outAt + 4 * f * nBins, nBins);
       }
-      frame(plan.outputAt, indexAt, 2 * bins, spectrumAt, firstAt, widthAt, weightsAt, outAt + 4 * f * nBins, nBins);
+      out.set(chunkOut.subarray(0, frames * nBins), done * nBins);
     }
-    out.set(new Float32Array(buffer, outAt, count * nBins));
   } finally {
     for (const at of blocks) heap.alignedFree(at);
   }
