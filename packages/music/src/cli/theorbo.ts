@@ -174,7 +174,7 @@ program.command('eval').description('evaluate a saved model (or the hand-designe
       const [predicted, logScores] = (await forward(config.kind === 'fir' ? firWindows([clip], config.feature, 1) : clipInput(config, features))) as T.NDArray[];
       predictions.push({ reference: clip.segments, frameLabels: features.labels, predicted: predicted!.data as Int32Array, logScores, duration: clip.duration });
     }
-    const scores = scorePredictions(predictions, { hop: config.feature.hop, sampleRate: config.feature.sampleRate, medianWidth: options.medianWidth ?? chordDecodingDefaults.medianWidth, decoding, vocabulary });
+    const scores = scorePredictions(predictions, { hop: config.feature.hop, sampleRate: config.feature.sampleRate, medianWidth: options.medianWidth ?? chordDecodingDefaults.medianWidth, decoding, vocabulary, trained: config.vocab ?? 'majmin' });
     const percent = (value: number | null): string => (value === null ? 'n/a' : `${(100 * value).toFixed(1)}%`);
     const { rules } = scores;
     console.log(`${config.kind} on ${predictions.length} test clips${decoding ? ` (${describeDecoding(decoding)})` : ''}, ${vocabulary.name} vocabulary: majmin ${percent(scores.majmin)}, root ${percent(scores.root)}, frames ${percent(scores.frameAccuracy)}`);
@@ -216,7 +216,7 @@ function chromaSession(modelDir: string | undefined, vocabularyName?: Vocabulary
   const vocabulary = chordVocabulary(vocabularyName ?? config.vocab ?? 'majmin');
   const scores = vocabularyLogScores(model.chroma, config.vocab ?? 'majmin', vocabulary.name);
   // Beyond majmin the device's Viterbi decodes triad families, as the host's does (decodingForVocabulary).
-  const families = decodingForVocabulary({ decoder: 'viterbi' }, vocabulary).families;
+  const families = decodingForVocabulary({ decoder: 'viterbi' }, vocabulary, config.vocab ?? 'majmin').families;
   const states = families === undefined ? vocabulary.labels.length : Math.max(...Array.from(families)) + 1;
   const decoded = families === undefined ? scores : groupLogScores(scores, families, states);
   const path = viterbiOnDevice === undefined ? [] : [viterbiGraph(decoded, T.constant(stickyTransitions(states, viterbiOnDevice.selfTransition))).path];
@@ -274,7 +274,7 @@ program.command('chords <audio...>').description('recognize the chords of each a
     const { config, vocabulary, families, run } = chromaSession(options.model ?? defaultModelDir, options.vocab, onDevice);
     await forEachInput('chords', files, async (audio, index) => {
       const { logScores, devicePath, duration } = await run(audio);
-      const decoded = devicePath === undefined ? decodeChordFrames(logScores, decodingForVocabulary(decoding, vocabulary)) : families === undefined ? Array.from(devicePath.data) : familyMembers(devicePath.data, logScores, families);
+      const decoded = devicePath === undefined ? decodeChordFrames(logScores, decodingForVocabulary(decoding, vocabulary, config.vocab ?? 'majmin')) : families === undefined ? Array.from(devicePath.data) : familyMembers(devicePath.data, logScores, families);
       // framesToSegments merges runs of equal frame labels, so no two neighbouring segments share a label.
       const segments = framesToSegments(decoded, config.feature.hop, config.feature.sampleRate, { offset: -config.feature.hop / 2 / config.feature.sampleRate, duration, labels: vocabulary.labels });
       const out = labPaths[index]!;

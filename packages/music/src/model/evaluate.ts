@@ -7,7 +7,7 @@
 // vocabulary (chords/vocabularies.ts) is given.
 
 import { medianFilterFrames, framesToSegments, segmentsToFrames, weightedChordSymbolRecall, frameAccuracy, confusionMatrix, chordScores, chordRules, compareChordLabels, type ChordRule, type ChordScores } from '../eval/index.ts';
-import type { ChordVocabulary, Segment } from '../chords/index.ts';
+import type { ChordVocabulary, Segment, VocabularyName } from '../chords/index.ts';
 import type { NDArray } from '@theorbo/graph';
 import { decodeChordFrames, decodingForVocabulary, type ChordDecoding } from '../eval/chord-decoding.ts';
 
@@ -42,11 +42,11 @@ export function noChordRecall(reference: readonly Segment[], estimate: readonly 
   return { recall: weightedChordSymbolRecall(silences, estimate, 'majmin'), seconds };
 }
 
-export function scorePredictions(clips: readonly ClipPrediction[], options: { hop: number; sampleRate: number; medianWidth: number; decoding?: ChordDecoding; vocabulary?: ChordVocabulary }): Scores {
+export function scorePredictions(clips: readonly ClipPrediction[], options: { hop: number; sampleRate: number; medianWidth: number; decoding?: ChordDecoding; vocabulary?: ChordVocabulary; trained?: VocabularyName }): Scores {
   const timing = { offset: -options.hop / 2 / options.sampleRate };
   const vocabulary = options.vocabulary;
-  // As `theorbo chords` decodes: by triad families in a vocabulary beyond majmin.
-  const decoding = options.decoding !== undefined && vocabulary !== undefined ? decodingForVocabulary(options.decoding, vocabulary) : options.decoding;
+  // As `theorbo chords` decodes: by triad families in a vocabulary beyond majmin that the model (`trained`: its vocabulary) learned.
+  const decoding = options.decoding !== undefined && vocabulary !== undefined ? decodingForVocabulary(options.decoding, vocabulary, options.trained ?? 'majmin') : options.decoding;
   // Each clip's score under a rule weighs by the reference time that rule scores (a clip
   // with no scorable chord adds nothing, rather than a zero).
   const weighted = new Map<keyof ChordScores, { sum: number; weight: number }>();

@@ -88,7 +88,7 @@ export async function scoreUnder(models: readonly ScoredModel[], clips: readonly
       const [predicted, logScores] = outputs[i]!;
       return { reference: clip.segments, frameLabels: clip.features.labels, predicted: predicted!.data as Int32Array, logScores, duration: clip.duration };
     });
-    results.push(scorePredictions(predictions, { hop: feature.hop, sampleRate: feature.sampleRate, medianWidth: 9, decoding: options.decoding, vocabulary }));
+    results.push(scorePredictions(predictions, { hop: feature.hop, sampleRate: feature.sampleRate, medianWidth: 9, decoding: options.decoding, vocabulary, trained: config.vocab ?? 'majmin' }));
   }
   return results;
 }

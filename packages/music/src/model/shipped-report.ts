@@ -82,7 +82,7 @@ export async function shippedModelSection(data: ShippedSectionData, options: Shi
     if (!scored.has(key)) {
       const predictions = logScores.get(model)!.get(vocabulary)!.filter((_, i) => clips.includes(allClips[i]!));
       const { hop, sampleRate } = model.loaded.config.feature;
-      scored.set(key, scorePredictions(predictions, { hop, sampleRate, medianWidth: decoding.medianWidth ?? chordDecodingDefaults.medianWidth, decoding, vocabulary: chordVocabulary(vocabulary) }));
+      scored.set(key, scorePredictions(predictions, { hop, sampleRate, medianWidth: decoding.medianWidth ?? chordDecodingDefaults.medianWidth, decoding, vocabulary: chordVocabulary(vocabulary), trained: model.loaded.config.vocab ?? 'majmin' }));
     }
     return scored.get(key)!;
   };
@@ -120,7 +120,7 @@ export async function shippedModelSection(data: ShippedSectionData, options: Shi
   return [
     '## The shipped chord model',
     '',
-    `\`theorbo chords\` without \`--model\` uses packages/music/models/default: the CNN on CQT patches trained by \`pnpm train:default\` on the ${shipped.vocab ?? 'majmin'} vocabulary (clean and degraded audio). Here it is scored on clips of this run's test split (instruments and voicings it never heard) beside the hand-designed CQT chroma with binary templates, weighted chord symbol recall in percent (mir_eval's rules; N recall: the share of no-chord time labelled N; seg: segmentation quality). In a vocabulary beyond majmin both decode by triad families (each family's probability the sum of its members', then each run's most probable member); the sevenths model answers in majmin by summing each triad's variants. This section took ${seconds.toFixed(1)} s.`,
+    `\`theorbo chords\` without \`--model\` uses packages/music/models/default: the CNN on CQT patches trained by \`pnpm train:default\` on the ${shipped.vocab ?? 'majmin'} vocabulary (clean and degraded audio). Here it is scored on clips of this run's test split (instruments and voicings it never heard) beside the hand-designed CQT chroma with binary templates, weighted chord symbol recall in percent (mir_eval's rules; N recall: the share of no-chord time labelled N; seg: segmentation quality). In its own vocabulary the model decodes by triad families (each family's probability the sum of its members', then each run's most probable member), the templates flat; the model answers in majmin by summing each triad's variants. This section took ${seconds.toFixed(1)} s.`,
     '',
     '### Vocabularies',
     '',
