@@ -18,7 +18,7 @@ import { synthesizeRhythmDataset } from '../src/data/rhythm-tracks.ts';
 import { loadFrontEnd } from '../src/rhythm/front-end-model.ts';
 import {
   designedFrontEnd, fineTuneFrontEnd, frontEndEnvelopes, frontEndLogPrior, frontEndParams, frontEndTempoScores, onsetEnvelopeFromDb, frontEndDb, onsetLoss,
-  onsetStrengthHost, stackRows, tempoCandidates, tempoHost, tempoPair, tempoTarget, trackPower,
+  onsetStrengthHost, stackRows, tempoCandidates, tempoHost, tempoPair, tempoTarget, trackPower, frontEndOnsetTimes, framesToTime, onsetDetect, medianLag,
 } from '../src/rhythm/index.ts';
 import { saveModel } from '../src/train/index.ts';
 import { writeWav } from '../src/audio/index.ts';
@@ -51,6 +51,12 @@ test('the onset loss\'s gradient matches finite differences', () => {
   const far = T.array(Float64Array.from({ length: 24 }, (_, i) => (i % 5 === 0 ? 1 : 0)), { shape: [2, 12] });
   const report = verifyGrad((envelope, t, f) => onsetLoss(envelope!, t!, f!), [random, target, far], { rtol: 1e-4, atol: 1e-6 });
   assert.ok(report.worstRatio <= 1, `worst ratio ${report.worstRatio}`);
+});
+
+test('medianLag: the median of estimate − reference within the window; none, 0', () => {
+  assert.ok(Math.abs(medianLag([[1, 2, 3]], [[1.02, 2.03, 3.01, 5]]) - 0.02) < 1e-12);
+  assert.ok(Math.abs(medianLag([[1], [2]], [[1.01], [2.04]]) - 0.025) < 1e-12);
+  assert.is(medianLag([[1]], [[1.5]]), 0);
 });
 
 test('tempo targets: uniform over the candidates within 4%', () => {
@@ -88,9 +94,12 @@ test('training lowers the onset and tempo losses, moves every trained parameter 
 
     const dir = mkdtempSync(join(tmpdir(), 'theorbo-rhythm-model-'));
     frontEnd.settings.delta = 0.1;
+    frontEnd.settings.onsetLatency = 0.02;
     await saveModel(dir, frontEndParams(frontEnd), { kind: 'rhythm-front-end', nMels: 128, candidates: frontEnd.candidates.bpm.length, ...frontEnd.settings });
     const loaded = loadFrontEnd(dir);
-    assert.equal(loaded.settings, { maxSize: 3, delta: 0.1 });
+    assert.equal(loaded.settings, { maxSize: 3, delta: 0.1, onsetLatency: 0.02 });
+    const envelope = Float32Array.from({ length: 40 }, (_, i) => (i % 10 === 5 ? 1 : 0));
+    assert.equal(Array.from(frontEndOnsetTimes(envelope, loaded)), Array.from(framesToTime(onsetDetect(envelope, { delta: 0.1 })), (time) => time - 0.02), 'onset times less the latency');
     const run = (end: typeof frontEnd) => {
       const { onset, beat } = frontEndEnvelopes(powerInput, end);
       return compile({ inputs: [powerInput], outputs: [onset, beat, frontEndLogPrior(end), frontEndTempoScores(beat, end)], device })(power) as Promise<T.NDArray[]>;

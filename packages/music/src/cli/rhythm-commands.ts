@@ -7,9 +7,9 @@
 // librosa's defaults throughout: nFft 2048, hop 512, 128 mel bands, 20 MFCCs.
 // A fine-tuned front end (--model DIR: loadFrontEnd) replaces the mel filterbank by its
 // trained one (M ⊙ exp(G), 128 bands) everywhere, the onset envelope and peak picking by
-// its own (band weights, max filter, delta), and the tempo and beats by its beat envelope
-// and tempo scores (prior and relative weights); the per-frame tempo (tempo --all) takes
-// its beat envelope and prior only.
+// its own (band weights, max filter, delta, latency), and the tempo and beats by its beat
+// envelope and tempo scores (prior and relative weights); the per-frame
+// tempo (tempo --all) takes its beat envelope and prior only.
 // Figures (--figure on mel and beats) are drawn by plot/rhythm-figures.ts. Left out: a
 // picture of the MFCC matrix.
 //
@@ -20,7 +20,7 @@ import * as T from '@theorbo/graph';
 import { compile, type AcquiredDevice } from '@theorbo/codegen';
 import { melDefaults, melSpectrogram, mfccDefaults, mfccFromLogMel, powerToDb, signalDefaults, signalInput } from '../signal/index.ts';
 import {
-  beatTrack, framesToTime, frontEndEnvelopesOfSignal, frontEndLogPrior, frontEndMelWeights, frontEndTempoScores, onsetDetect, onsetStrength, tempo, tempoPair,
+  beatTrack, framesToTime, frontEndEnvelopesOfSignal, frontEndOnsetTimes, frontEndLogPrior, frontEndMelWeights, frontEndTempoScores, onsetDetect, onsetStrength, tempo, tempoPair,
   type BeatTrack, type RhythmFrontEnd,
 } from '../rhythm/index.ts';
 
@@ -83,8 +83,6 @@ export async function mfccOf(signal: Float32Array, device: AcquiredDevice, optio
 }
 
 /** The onset envelope [nFrames] and, with the tempo graph, the tempo: one BPM, or one per frame with perFrame. */
-const deltaOf = (frontEnd?: RhythmFrontEnd) => (frontEnd ? { delta: frontEnd.settings.delta } : {});
-
 /** The onset envelope, the beat envelope (the same one when designed) and the tempo: one BPM, or one per frame. */
 async function envelopesAndTempo(signal: Float32Array, device: AcquiredDevice, perFrame: boolean, frontEnd?: RhythmFrontEnd): Promise<{ onset: T.NDArray; beat: T.NDArray; bpm: T.NDArray }> {
   if (!frontEnd) {
@@ -102,10 +100,16 @@ async function envelopesAndTempo(signal: Float32Array, device: AcquiredDevice, p
   return { onset: onset!, beat: beat!, bpm };
 }
 
+/** Onset times of an envelope: librosa's peak picking, or the front end's (its delta and latency). */
+function onsetTimes(envelope: ArrayLike<number>, frontEnd: RhythmFrontEnd | undefined, backtrack: boolean): Float64Array {
+  if (frontEnd) return frontEndOnsetTimes(envelope, frontEnd, { sampleRate: analysisRate, hop, backtrack });
+  return framesToTime(onsetDetect(envelope, { backtrack }), { sampleRate: analysisRate, hop });
+}
+
 /** Onset times in seconds (librosa's onset_detect on the onset envelope; backtrack moves each to the preceding minimum). */
 export async function onsetTimesOf(signal: Float32Array, device: AcquiredDevice, options: { backtrack?: boolean } & FrontEndOption = {}): Promise<Float64Array> {
   const [envelope] = await runOnSignal(signal, device, (x) => [options.frontEnd ? frontEndEnvelopesOfSignal(x, options.frontEnd).onset : onsetStrength(x)]);
-  return framesToTime(onsetDetect(envelope!.data, { backtrack: options.backtrack ?? false, ...deltaOf(options.frontEnd) }), { sampleRate: analysisRate, hop });
+  return onsetTimes(envelope!.data, options.frontEnd, options.backtrack ?? false);
 }
 
 /** The tempo in BPM (librosa's tempo with its defaults). */
@@ -128,7 +132,7 @@ export async function beatsOf(signal: Float32Array, device: AcquiredDevice, opti
   const bpmValue = bpm.data[0]!;
   // An envelope with no onsets has no tempo; beatTrack returns no beats for it.
   const track = beatTrack(beat.data, { sampleRate: analysisRate, hop, ...(bpmValue > 0 ? { bpm: bpmValue } : {}) });
-  const onsets = framesToTime(onsetDetect(onset.data, { backtrack: false, ...deltaOf(options.frontEnd) }), { sampleRate: analysisRate, hop });
+  const onsets = onsetTimes(onset.data, options.frontEnd, false);
   return { ...track, envelope: onset.data, onsets };
 }
 

@@ -3,7 +3,8 @@
 // rhythm_mel_log_gain [nFft/2 + 1, nMels], rhythm_band_log_weights [nMels],
 // rhythm_beat_band_weights [8], rhythm_tempo_prior_basis_weights [basis] and
 // rhythm_tempo_relative_weights [6]; config.json says kind 'rhythm-front-end', the onset
-// envelope's maxSize and the peak picker's delta (the designed 1 and 0.07 if absent). loadFrontEnd rebuilds the
+// envelope's maxSize, the peak picker's delta and the onset latency in seconds (the
+// designed 1, 0.07 and 0 where absent). loadFrontEnd rebuilds the
 // RhythmFrontEnd with those values; a folder of another kind, or with weights missing or
 // of the wrong shapes, is a FileFormatError naming the file and the field.
 // Left out: front ends with other STFT, mel or tempo settings than librosa's defaults.
@@ -36,11 +37,16 @@ export function loadFrontEnd(dir: string): RhythmFrontEnd {
     param.set(value.astype('float32'));
   }
   const config = saved.config as RhythmModelConfig;
-  for (const key of ['maxSize', 'delta'] as const) {
+  const rules = {
+    maxSize: [(value: number) => Number.isInteger(value) && value >= 1, 'a positive integer'],
+    delta: [(value: number) => value >= 0, 'a non-negative number'],
+    onsetLatency: [(value: number) => Math.abs(value) < 1, 'a number of seconds between -1 and 1'],
+  } as const;
+  for (const [key, [valid, expected]] of Object.entries(rules) as [keyof typeof rules, (typeof rules)[keyof typeof rules]][]) {
     const value = config[key];
     if (value === undefined) continue;
-    if (!(typeof value === 'number' && value >= (key === 'maxSize' ? 1 : 0) && (key === 'delta' || Number.isInteger(value)))) {
-      throw new FileFormatError('loadFrontEnd', modelPaths(dir).config, `holds ${key} ${JSON.stringify(value)}; it must be ${key === 'maxSize' ? 'a positive integer' : 'a non-negative number'}`, `config.${key}`);
+    if (!(typeof value === 'number' && valid(value))) {
+      throw new FileFormatError('loadFrontEnd', modelPaths(dir).config, `holds ${key} ${JSON.stringify(value)}; it must be ${expected}`, `config.${key}`);
     }
     frontEnd.settings[key] = value;
   }

@@ -17,10 +17,10 @@ import { compile, type AcquiredDevice } from '@theorbo/codegen';
 import { synthesizeRhythmDataset, type RhythmTrack } from '../data/rhythm-tracks.ts';
 import { beatScores, onsetScores, tempoPScore } from '../eval/rhythm.ts';
 import { saveModel } from '../train/index.ts';
-import { beatTrack } from './beat.ts';
 import { fineTuneDefaults, fineTuneFrontEnd, stackRows } from './fine-tune.ts';
-import { designedFrontEnd, frontEndEnvelopes, frontEndParams, frontEndTempoScores, trackPower, type RhythmFrontEnd } from './front-end.ts';
-import { framesToTime, onsetDetect, onsetPeakPickDefaults } from './onset-detect.ts';
+import { designedFrontEnd, frontEndEnvelopes, frontEndOnsetTimes, frontEndParams, frontEndTempoScores, trackPower, type RhythmFrontEnd } from './front-end.ts';
+import { beatTrack } from './beat.ts';
+import { onsetPeakPickDefaults } from './onset-detect.ts';
 import { tempoPair } from './tempo.ts';
 
 export interface RhythmScores {
@@ -64,7 +64,7 @@ export const rhythmExperimentDefaults = { seed: 7, tracks: { train: 72, validati
 export const deltaChoices = [0.04, 0.055, 0.07, 0.085, 0.1, 0.12] as const;
 
 /** What config.json says of a saved rhythm front end. */
-export interface RhythmModelConfig { kind: 'rhythm-front-end'; nMels: number; candidates: number; maxSize?: number; delta?: number }
+export interface RhythmModelConfig { kind: 'rhythm-front-end'; nMels: number; candidates: number; maxSize?: number; delta?: number; onsetLatency?: number }
 
 /** A front end's onset and beat envelopes [tracks, nFrames] and its two tempi per track, from power [tracks, nFrames, bins]. */
 export async function frontEndOutputs(frontEnd: RhythmFrontEnd, power: T.NDArray, device: AcquiredDevice): Promise<{ onsets: T.NDArray; beats: T.NDArray; tempi: [number, number][] }> {
@@ -78,21 +78,46 @@ export async function frontEndOutputs(frontEnd: RhythmFrontEnd, power: T.NDArray
   return { onsets: onsets!, beats: beats!, tempi };
 }
 
-/** Mean onset F of envelopes [tracks, nFrames] with the peak picker's threshold `delta`. */
-function meanOnsetF(tracks: readonly RhythmTrack[], envelopes: T.NDArray, delta: number): number {
-  const frames = envelopes.shape[1]!;
-  return tracks.reduce((sum, track, i) => sum + onsetScores(track.onsets, framesToTime(onsetDetect(envelopes.data.subarray(i * frames, (i + 1) * frames), { delta }))).fMeasure, 0) / tracks.length;
+const rows = (array: T.NDArray, i: number): ArrayLike<number> => array.data.subarray(i * array.shape[1]!, (i + 1) * array.shape[1]!);
+
+/** Mean onset F of onset envelopes [tracks, nFrames] through the front end with the peak picker's threshold `delta`. */
+function meanOnsetF(tracks: readonly RhythmTrack[], envelopes: T.NDArray, frontEnd: RhythmFrontEnd, delta: number): number {
+  const withDelta = { ...frontEnd, settings: { ...frontEnd.settings, delta } };
+  return tracks.reduce((sum, track, i) => sum + onsetScores(track.onsets, frontEndOnsetTimes(rows(envelopes, i), withDelta)).fMeasure, 0) / tracks.length;
 }
 
 /** The threshold among deltaChoices with the best mean onset F on `tracks` (ties keep librosa's 0.07). */
-export function chooseDelta(tracks: readonly RhythmTrack[], envelopes: T.NDArray): number {
+export function chooseDelta(tracks: readonly RhythmTrack[], envelopes: T.NDArray, frontEnd: RhythmFrontEnd): number {
   const designed = onsetPeakPickDefaults().delta;
-  let best: number = designed, bestF = meanOnsetF(tracks, envelopes, designed);
+  let best: number = designed, bestF = meanOnsetF(tracks, envelopes, frontEnd, designed);
   for (const delta of deltaChoices) {
-    const f = meanOnsetF(tracks, envelopes, delta);
+    const f = meanOnsetF(tracks, envelopes, frontEnd, delta);
     if (f > bestF + 1e-9) [best, bestF] = [delta, f];
   }
   return best;
+}
+
+/** The median of estimate − reference over estimates within `window` seconds of a reference event (0 with none). */
+export function medianLag(references: readonly ArrayLike<number>[], estimates: readonly ArrayLike<number>[], window = 0.1): number {
+  const lags: number[] = [];
+  references.forEach((reference, i) => {
+    for (const time of Array.from(estimates[i]!)) {
+      let nearest = Infinity;
+      for (const event of Array.from(reference)) if (Math.abs(time - event) < Math.abs(nearest)) nearest = time - event;
+      if (Math.abs(nearest) <= window) lags.push(nearest);
+    }
+  });
+  if (lags.length === 0) return 0;
+  lags.sort((a, b) => a - b);
+  const middle = lags.length >> 1;
+  return lags.length % 2 ? lags[middle]! : (lags[middle - 1]! + lags[middle]!) / 2;
+}
+
+/** Sets the fine-tuned front end's onset latency (the median lag of the training tracks' detections behind their labels) and its delta (the validation tracks' best). */
+export async function fitSettings(frontEnd: RhythmFrontEnd, train: { tracks: readonly RhythmTrack[]; power: T.NDArray }, validation: { tracks: readonly RhythmTrack[]; power: T.NDArray } | undefined, device: AcquiredDevice): Promise<void> {
+  const trained = await frontEndOutputs(frontEnd, train.power, device);
+  frontEnd.settings.onsetLatency = medianLag(train.tracks.map((t) => t.onsets), train.tracks.map((_, i) => frontEndOnsetTimes(rows(trained.onsets, i), frontEnd)));
+  if (validation) frontEnd.settings.delta = chooseDelta(validation.tracks, (await frontEndOutputs(frontEnd, validation.power, device)).onsets, frontEnd);
 }
 
 /** Scores of a front end on tracks (power [tracks, nFrames, bins]). */
@@ -105,8 +130,8 @@ export async function evaluateFrontEnd(name: string, frontEnd: RhythmFrontEnd, t
   tracks.forEach((track, i) => {
     const values = outputs.onsets.data.subarray(i * frames, (i + 1) * frames);
     const bpm = outputs.tempi[i]![0];
-    const onsets = framesToTime(onsetDetect(values, { delta }));
-    const beats = bpm > 0 ? beatTrack(outputs.beats.data.subarray(i * frames, (i + 1) * frames), { bpm }).times : new Float64Array(0);
+    const onsets = frontEndOnsetTimes(values, frontEnd);
+    const beats = bpm > 0 ? beatTrack(rows(outputs.beats, i), { bpm }).times : new Float64Array(0);
     totals.onsetF += onsetScores(track.onsets, onsets).fMeasure;
     totals.tempoP += tempoPScore(track.tempi, track.tempoSalience, outputs.tempi[i]!).pScore;
     totals.beatF += beatScores(track.beats, beats).fMeasure;
@@ -143,8 +168,9 @@ export async function runRhythmExperiment(options: RhythmExperimentOptions): Pro
     ...(options.trainMel !== undefined ? { trainMel: options.trainMel } : {}),
   });
   log(`fine-tuned: onset loss ${losses.onsetLoss[0]?.toFixed(4) ?? '(not trained)'} → ${losses.onsetLoss.at(-1)?.toFixed(4) ?? ''}, tempo loss ${losses.tempoLoss[0]?.toFixed(3)} → ${losses.tempoLoss.at(-1)?.toFixed(3)}`);
-  if (validationTracks.length > 0) frontEnd.settings.delta = chooseDelta(validationTracks, (await frontEndOutputs(frontEnd, power(validationTracks), options.device)).onsets);
-  const tuned = await evaluateFrontEnd('fine-tuned (beat envelope, tempo prior and relatives; max filter and delta chosen on training/validation)', frontEnd, testTracks, testPower, options.device);
+  await fitSettings(frontEnd, { tracks: trainTracks, power: trainPower }, validationTracks.length > 0 ? { tracks: validationTracks, power: power(validationTracks) } : undefined, options.device);
+  log(`fine-tuned settings: max filter ${frontEnd.settings.maxSize} bands, delta ${frontEnd.settings.delta} (validation), onset latency ${(1000 * frontEnd.settings.onsetLatency).toFixed(1)} ms (training)`);
+  const tuned = await evaluateFrontEnd('fine-tuned (beat envelope; max filter, delta and onset latency from training and validation tracks)', frontEnd, testTracks, testPower, options.device);
   if (options.modelDir) {
     const config: RhythmModelConfig = { kind: 'rhythm-front-end', nMels: frontEnd.melLogGain.shape[1] as number, candidates: frontEnd.candidates.bpm.length, ...frontEnd.settings };
     await saveModel(options.modelDir, frontEndParams(frontEnd), config);
