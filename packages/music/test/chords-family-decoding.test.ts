@@ -14,6 +14,7 @@ import { chordVocabulary, vocabularyFamilies, vocabularyReduction } from '../src
 import { decodeChordFrames, decodingForVocabulary, familyMembers } from '../src/eval/chord-decoding.ts';
 import { stickyTransitions, viterbiGraph } from '../src/eval/index.ts';
 import { groupLogScores, templateLogScores, templatesVariable, vocabularyLogScores } from '../src/model/models.ts';
+import { qualityRecall } from '../src/model/evaluate.ts';
 import { webGpuDevice } from './signal-fixtures.ts';
 
 test.after(async () => {
@@ -106,6 +107,13 @@ test('on the WebGPU device, Viterbi over the family scores and the host\'s pick 
   const host = decodeChordFrames(logScores!, { decoder: 'viterbi', selfTransition: 0.9, families });
   assert.equal(familyMembers(devicePath!.data, logScores!, families), host);
   assert.ok(new Set(host).size >= 3, `the path visits ${new Set(host).size} classes`);
+});
+
+test('quality recall: each reference quality\'s share of frames labelled with exactly its class; left-out frames are skipped', () => {
+  const c = full.indexOf('C:maj'), c7 = full.indexOf('C:7'), g7 = full.indexOf('G:7'), csus4 = full.indexOf('C:sus4'), fsus2 = full.indexOf('F:sus2');
+  const reference = [c, c, c, c7, g7, csus4, csus4, full.noChord, -1];
+  const estimate = [c, c, c7, c7, c7, fsus2, fsus2, full.noChord, c];
+  assert.equal(qualityRecall(reference, estimate, full), { maj: 2 / 3, 7: 1 / 2, sus4: 0, N: 1 });
 });
 
 test.run();

@@ -178,7 +178,9 @@ program.command('eval').description('evaluate a saved model (or the hand-designe
     const percent = (value: number | null): string => (value === null ? 'n/a' : `${(100 * value).toFixed(1)}%`);
     const { rules } = scores;
     console.log(`${config.kind} on ${predictions.length} test clips${decoding ? ` (${describeDecoding(decoding)})` : ''}, ${vocabulary.name} vocabulary: majmin ${percent(scores.majmin)}, root ${percent(scores.root)}, frames ${percent(scores.frameAccuracy)}`);
+    const byQuality = Object.entries(scores.qualityRecall ?? {}).sort(([a], [b]) => vocabulary.labels.findIndex((label) => label.endsWith(`:${a}`) || label === a) - vocabulary.labels.findIndex((label) => label.endsWith(`:${b}`) || label === b));
     console.log(`  sevenths ${percent(rules.sevenths)}, mirex ${percent(rules.mirex)}, thirds ${percent(rules.thirds)}, triads ${percent(rules.triads)}, tetrads ${percent(rules.tetrads)}; N recall ${percent(scores.noChordRecall)}; segmentation ${percent(rules.segmentation)} (over ${percent(rules.overSegmentation)}, under ${percent(rules.underSegmentation)})`);
+    console.log(`  frames of each quality labelled with exactly their class: ${byQuality.map(([quality, recall]) => `${quality} ${percent(recall)}`).join(', ')}`);
   });
 
 interface DecodeFlags { decode?: ChordDecoder; selfTransition?: number; medianWidth?: number }

@@ -32,6 +32,23 @@ export interface Scores {
   rules: ChordScores;
   /** The share of the reference's N time labelled N (null when the clips have no N). */
   noChordRecall: number | null;
+  /**
+   * With a vocabulary: per quality of the reference ('maj', '7', 'sus4', …, and 'N'), the
+   * share of its frames labelled with exactly its class; qualities the clips lack are absent.
+   */
+  qualityRecall?: Record<string, number>;
+}
+
+/** Frame recall of the exact class per reference quality (frames the vocabulary leaves out, −1, are skipped). */
+export function qualityRecall(reference: readonly number[], estimate: readonly number[], vocabulary: ChordVocabulary): Record<string, number> {
+  const counts = new Map<string, [number, number]>();
+  reference.forEach((label, t) => {
+    if (label < 0) return;
+    const quality = label === vocabulary.noChord ? 'N' : vocabulary.labels[label]!.split(':')[1]!;
+    const entry = counts.get(quality) ?? [0, 0];
+    counts.set(quality, [entry[0] + (estimate[t] === label ? 1 : 0), entry[1] + 1]);
+  });
+  return Object.fromEntries([...counts].map(([quality, [hits, frames]]) => [quality, hits / frames]));
 }
 
 /** The share of the reference's 'N' time that the estimate labels 'N'; null when the reference has none. */
@@ -78,6 +95,7 @@ export function scorePredictions(clips: readonly ClipPrediction[], options: { ho
   return {
     majmin: rules.majmin, root: rules.root, frameAccuracy: frameAccuracy(allReference, allEstimate), confusion: confusion.counts as number[][],
     rules, noChordRecall: silence.seconds > 0 ? silence.recalled / silence.seconds : null,
+    ...(vocabulary === undefined ? {} : { qualityRecall: qualityRecall(allReference, allEstimate, vocabulary) }),
   };
 }
 
