@@ -16,6 +16,7 @@ import { fftPlan, paddedSample, stftHost, type HostSignal } from '../src/signal/
 import { pffftMemory, wasmFftUnavailable, wasmRealFft } from '../src/signal/fft-wasm.ts';
 import { frameCount } from '../src/signal/framing.ts';
 import { tone } from './signal-fixtures.ts';
+import { clipFeatures, stackFrames } from '../src/model/features.ts';
 
 type HostOptions = Omit<CqtOptions, 'kernelDomain' | 'method' | 'recursive'>;
 
@@ -173,6 +174,26 @@ test('stftHost with fft \'wasm\' (the demo\'s DFT features) agrees with fft.js w
   }
   // 'auto' keeps fft.js where PFFFT has no transform (16 samples).
   assert.equal([...stftHost(chord, { nFft: 16, hop: 8, fft: 'auto' }).data], [...stftHost(chord, { nFft: 16, hop: 8 }).data]);
+});
+
+test('stftHost\'s frames option and clipFeatures\' dftRows give the same rows as the whole DFT, and stackFrames the same stack', () => {
+  const chord = Float32Array.from(tone([110, 220, 330, 440, 1760], 22050, { amplitude: 0.2, harmonics: 3 }), (v, i) => v + 0.05 * Math.sin(i * 2.1));
+  const rows = [0, 3, 6, 40, 43];
+  for (const fft of ['fftjs', 'wasm'] as const) {
+    const whole = stftHost(chord, { fft });
+    const picked = stftHost(chord, { fft, frames: rows });
+    const width = whole.shape[1]!;
+    assert.equal([...picked.shape], [rows.length, width]);
+    rows.forEach((f, r) => assert.ok(picked.data.subarray(r * width, (r + 1) * width).every((v, k) => v === whole.data[f * width + k]), `${fft}: frame ${f}`));
+  }
+  assert.throws(() => stftHost(chord, { frames: [44] }), /stftHost: frame 44 is not one of the clip's 44 frames/);
+  const segments: Parameters<typeof clipFeatures>[1] = [];
+  const lazy = clipFeatures(chord, segments);
+  const eager = clipFeatures(chord, segments);
+  const whole = eager.dft;
+  const fromRows = lazy.dftRows!(rows);
+  rows.forEach((f, r) => assert.ok(fromRows.subarray(r * 1025, (r + 1) * 1025).every((v, k) => v === whole.data[f * 1025 + k]), `dftRows: frame ${f}`));
+  assert.equal([...stackFrames([lazy, lazy], 3).dft.data], [...stackFrames([eager, { ...eager, dftRows: undefined }], 3).dft.data]);
 });
 
 test('cqtHost and stftHost name a bad fft choice', () => {

@@ -37,6 +37,12 @@ export interface ClipFeatures {
   labels: Int32Array;
   /** Seconds at each frame's centre. */
   times: Float64Array;
+  /**
+   * Rows of `dft` ([frames.length, 1025], the same values), computing only those frames
+   * while the whole DFT has not been read: stackFrames takes every third frame of the
+   * training clips.
+   */
+  dftRows?(frames: readonly number[]): Float32Array;
 }
 
 // A plain loop: Float32Array.from(values, map) goes through the iterator protocol, which
@@ -48,11 +54,12 @@ function log1pGain(values: T.NDArray, gain: number): T.NDArray {
 }
 
 /**
- * Features of one clip on the host (fft.js), frames centred every `hop` samples; with
+ * Features of one clip on the host (PFFFT or fft.js), frames centred every `hop` samples; with
  * `tuningCents`, the CQT's bins are centred that far from A440's equal-tempered grid;
  * `onProgress` hears of the CQT's frames as they are done (every 512).
  * The DFT is computed when first read (only the talk's network reads it; it is 1025 bins
- * a frame against the CQT's 84), so spreading the result into a new object computes it.
+ * a frame against the CQT's 84), so spreading the result into a new object computes it;
+ * `dftRows` computes only the frames asked for until then.
  */
 export function clipFeatures(audio: Float32Array, segments: readonly ClipSegment[], options: FeatureOptions = featureDefaults, tuningCents = 0, onProgress?: (frames: number, total: number) => void): ClipFeatures {
   const cqt = log1pGain(cqtHost(audio, { hop: options.hop, nFft: options.nFft, fmin: options.fmin, nBins: options.nBins, binsPerOctave: options.binsPerOctave, sampleRate: options.sampleRate, tuningCents, ...(onProgress ? { onProgress } : {}) }), options.cqtGain);
@@ -60,10 +67,19 @@ export function clipFeatures(audio: Float32Array, segments: readonly ClipSegment
   const frames = cqt.shape[0]!;
   const times = Float64Array.from({ length: frames }, (_, f) => (f * options.hop) / options.sampleRate);
   let dft: T.NDArray | undefined;
+  const stft = (rows?: readonly number[]) => log1pGain(stftHost(audio, { nFft: options.nFft, hop: options.hop, scale: 'magnitude', fft: 'auto', ...(rows ? { frames: rows } : {}) }), options.dftGain);
   return {
     get dft() {
-      dft ??= takeFrames(log1pGain(stftHost(audio, { nFft: options.nFft, hop: options.hop, scale: 'magnitude', fft: 'auto' }), options.dftGain), frames);
+      dft ??= takeFrames(stft(), frames);
       return dft;
+    },
+    dftRows: (rows) => {
+      for (const f of rows) if (!(Number.isInteger(f) && f >= 0 && f < frames)) throw new Error(`dftRows: frame ${f} is not one of the clip's ${frames} frames`);
+      if (!dft) return stft(rows).data as Float32Array;
+      const width = dft.shape[1]!;
+      const out = new Float32Array(rows.length * width);
+      rows.forEach((f, r) => out.set((dft!.data as Float32Array).subarray(f * width, (f + 1) * width), r * width));
+      return out;
     },
     cqt, labels: labelsAtTimes(segments, times), times,
   };
@@ -91,11 +107,16 @@ export function stackFrames(clips: readonly ClipFeatures[], stride = 1): { dft: 
   const pick = clips.map((clip) => Array.from({ length: Math.ceil(clip.labels.length / stride) }, (_, i) => i * stride));
   const rows = pick.reduce((n, list) => n + list.length, 0);
   const stack = (key: 'dft' | 'cqt'): T.NDArray => {
-    const width = clips[0]![key].shape[1]!;
+    // The DFT's width from one row, so that it is not computed whole for it.
+    const width = key === 'cqt' ? clips[0]!.cqt.shape[1]! : clips[0]!.dftRows ? clips[0]!.dftRows([0]).length : clips[0]!.dft.shape[1]!;
     const out = new Float32Array(rows * width);
     let r = 0;
     clips.forEach((clip, c) => {
-      for (const f of pick[c]!) out.set(clip[key].data.subarray(f * width, (f + 1) * width) as Float32Array, (r++) * width);
+      // The DFT's picked rows only (dftRows), unless the clip's whole DFT is all there is.
+      if (key === 'dft' && clip.dftRows) {
+        out.set(clip.dftRows(pick[c]!), r * width);
+        r += pick[c]!.length;
+      } else for (const f of pick[c]!) out.set(clip[key].data.subarray(f * width, (f + 1) * width) as Float32Array, (r++) * width);
     });
     return T.array(out, { shape: [rows, width] });
   };
