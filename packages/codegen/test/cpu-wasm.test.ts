@@ -149,6 +149,23 @@ test('cpu wasm: a constant bool condition (a training flag fixed by the caller) 
   result.got.forEach((_, k) => exact(result, k, `output ${k}`));
 });
 
+test('cpu wasm: int32 labels compared with an int32 arange (a one-hot, its masked sums) run as WebAssembly in int32 lanes, bit for bit the reference', async () => {
+  const x = T.matrix('x');
+  const labels = T.tensor('int32', [null], 'labels');
+  const classes = T.arange(0, 25, 1, 'int32');
+  const oneHot = T.cast(T.eq(labels.dimshuffle(0, 'x'), classes.dimshuffle('x', 0)), 'float32');
+  const outputs = [
+    oneHot,
+    T.sum(T.mul(oneHot, x), 1),
+    T.where(T.lt(labels.dimshuffle(0, 'x'), T.arange(3, 53, 2, 'int32').dimshuffle('x', 0)), x, T.neg(x)),
+    T.mul(T.cast(T.ge(labels, -2), 'float32'), T.cast(labels, 'float32')),
+  ];
+  const values = [f(11, 25), T.array(Int32Array.from([0, 24, 7, -3, 12, 25, 1, 2, 3, 16777217, -2147483648]), { shape: [11] })];
+  const result = await run([x, labels], outputs, values);
+  assert.ok(result.hows.every((how) => how.endsWith('[wasm]')), result.hows.join('; '));
+  result.got.forEach((_, k) => exact(result, k, `output ${k}`));
+});
+
 test('cpu wasm: what the renderer cannot express (sin, integer values) runs as JS, still correct', async () => {
   const x = T.matrix('x');
   const i = T.tensor('int32', [null], 'i');

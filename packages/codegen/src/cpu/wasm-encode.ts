@@ -89,7 +89,7 @@ const v128Codes = { not: 0x4d, and: 0x4e, andnot: 0x4f, or: 0x50, xor: 0x51, bit
 const i16x8Codes = { narrowI32x4U: 0x86, extendLowI8x16U: 0x89 } as const;
 const i8x16Codes = { narrowI16x8U: 0x66 } as const;
 const i32x4Codes = {
-  extendLowI16x8U: 0xa9, splat: 0x11, eq: 0x37, ltS: 0x39, gtS: 0x3b, shl: 0xab, shrS: 0xac, shrU: 0xad,
+  extendLowI16x8U: 0xa9, splat: 0x11, eq: 0x37, ne: 0x38, ltS: 0x39, gtS: 0x3b, leS: 0x3d, geS: 0x3f, shl: 0xab, shrS: 0xac, shrU: 0xad,
   add: 0xae, sub: 0xb1, mul: 0xb5, minS: 0xb6, maxS: 0xb8, truncSatF32x4S: 0xf8,
 } as const;
 /** The unsigned 64-bit products of lanes 0–1 (low) or 2–3 (high) of two i32x4. */

@@ -27,11 +27,13 @@ export interface Affine { coefs: number[]; constant: number }
 export interface Access { buffer: Variable; coefs: number[]; constant: number; bytes: 1 | 4; element?: true }
 
 export type VectorNode =
-  | { kind: 'load'; id: number; type: 'f32' | 'mask' | 'u32'; access: Access }
+  | { kind: 'load'; id: number; type: 'f32' | 'mask' | 'u32' | 'i32'; access: Access }
+  /** An int32 arange's values: the element offset `offset` counts (start + i·step, affine in the counters). */
+  | { kind: 'iota'; id: number; type: 'i32'; offset: Access }
   /** A uniform float32 draw (graph's random.ts: Philox4x32-10, key (key, draw), counter (offset, counter, 0, 0)). */
   | { kind: 'random'; id: number; type: 'f32'; key: VectorNode; counter: VectorNode; draw: number; offset: Access }
   /** A float32 splat, or a mask (value 1: all lanes set, 0: none). */
-  | { kind: 'const'; id: number; type: 'f32' | 'mask'; value: number }
+  | { kind: 'const'; id: number; type: 'f32' | 'mask' | 'i32'; value: number }
   | { kind: 'acc'; id: number; type: 'f32'; reduction: number }
   | { kind: 'op'; id: number; type: 'f32' | 'mask'; op: VectorOp; args: VectorNode[] };
 
@@ -39,7 +41,9 @@ export type VectorNode =
 export const vectorUnary = ['neg', 'abs', 'sqrt', 'square', 'reciprocal', 'exp', 'log', 'tanh', 'sigmoid', 'floor', 'ceil'] as const;
 export const vectorBinary = ['add', 'sub', 'mul', 'div', 'maximum', 'minimum'] as const;
 export const vectorCompare = ['eq', 'ne', 'lt', 'le', 'gt', 'ge'] as const;
-export type VectorOp = (typeof vectorUnary)[number] | (typeof vectorBinary)[number] | (typeof vectorCompare)[number] | 'where' | 'mask_to_float';
+/** Comparisons of int32 lanes (a one-hot's label against an arange) make masks too. */
+export type IntCompare = `${(typeof vectorCompare)[number]}_i32`;
+export type VectorOp = (typeof vectorUnary)[number] | (typeof vectorBinary)[number] | (typeof vectorCompare)[number] | IntCompare | 'where' | 'mask_to_float' | 'i32_to_float';
 
 const unarySet = new Set<string>(vectorUnary);
 /** Ops a regrouping reshape passes through to their inputs (lower's flat()). */
@@ -86,9 +90,10 @@ export class VectorLowering {
 
   /** A read of a stored float32 buffer at `index` (row-major in its shape). */
   load(variable: Variable, index: readonly Affine[], shape: readonly number[] = variable.shape as number[]): VectorNode {
-    if (variable.dtype !== 'float32' && variable.dtype !== 'bool') throw new Unsupported(`WebAssembly kernels read float32 and bool buffers, not ${variable.dtype}`);
+    if (variable.dtype !== 'float32' && variable.dtype !== 'bool' && variable.dtype !== 'int32') throw new Unsupported(`WebAssembly kernels read float32, int32 and bool buffers, not ${variable.dtype}`);
     const access = this.access(variable, index, shape);
-    return this.add({ kind: 'load', type: variable.dtype === 'bool' ? 'mask' : 'f32', access }, `l${variable.id}@${access.coefs.join(' ')}+${access.constant}`);
+    const type = variable.dtype === 'bool' ? 'mask' : variable.dtype === 'int32' ? 'i32' : 'f32';
+    return this.add({ kind: 'load', type, access }, `l${variable.id}@${access.coefs.join(' ')}+${access.constant}`);
   }
 
   /** Where element `index` of `variable`'s row-major buffer lies, in elements. */
@@ -119,6 +124,7 @@ export class VectorLowering {
       const value = (variable as unknown as { value: { data: ArrayLike<number> } }).value.data[0]!;
       // A bool scalar (a training flag the caller fixed) is a constant mask.
       if (variable.dtype === 'bool') return this.add({ kind: 'const', type: 'mask', value: value !== 0 ? 1 : 0 }, `m${value !== 0 ? 1 : 0}`);
+      if (variable.dtype === 'int32') return this.add({ kind: 'const', type: 'i32', value: value | 0 }, `i${value | 0}`);
       if (variable.dtype !== 'float32') throw new Unsupported(`a ${variable.dtype} constant in a WebAssembly kernel`);
       return this.constant(value);
     }
@@ -155,6 +161,7 @@ export class VectorLowering {
       const value = operand(0);
       if (out !== 'float32') throw new Unsupported(`a cast to ${out}`);
       if (value.type === 'mask') return this.op('mask_to_float', [value], 'f32');
+      if (value.type === 'i32') return this.op('i32_to_float', [value], 'f32');
       if (value.type !== 'f32') throw new Unsupported(`a cast of ${node.inputs[0]!.dtype}`);
       return value;
     }
@@ -169,6 +176,11 @@ export class VectorLowering {
       const value = exponent.kind === 'constant' && exponent.type.size === 1 ? (exponent as unknown as { value: { data: ArrayLike<number> } }).value.data[0] : undefined;
       if (out !== 'float32' || node.inputs[0]!.dtype !== 'float32' || (value !== 1 && value !== 2)) throw new Unsupported(`pow with exponent ${exponent}`);
       return value === 2 ? this.op('square', [float(0)], 'f32') : float(0);
+    }
+    if (compareSet.has(op) && node.inputs.every((input) => input.dtype === 'int32')) {
+      const [a, b] = [operand(0), operand(1)];
+      if (a.type !== 'i32' || b.type !== 'i32' || out !== 'bool') throw new Unsupported(`${op} of int32 values that are not lanes`);
+      return this.op(`${op}_i32` as IntCompare, [a, b], 'mask');
     }
     if (binarySet.has(op) || compareSet.has(op)) {
       const compare = compareSet.has(op);
@@ -221,6 +233,15 @@ export class VectorLowering {
         }));
       }
       case 'random': return this.random(variable, this.access(variable, index));
+      case 'arange': {
+        // int32 with constant start and step: start + i·step is affine in the counters.
+        const [start, , step] = node.inputs as Variable[];
+        const scalar = (v: Variable): number | undefined => (v.kind === 'constant' && v.type.size === 1 ? (v as unknown as { value: { data: ArrayLike<number> } }).value.data[0] : undefined);
+        const [from, by] = [scalar(start!), scalar(step!)];
+        if (out !== 'int32' || from === undefined || by === undefined) throw new Unsupported('an arange that is not int32 with constant start and step');
+        const offset: Access = { buffer: variable, coefs: index[0]!.coefs.map((c) => c * by), constant: index[0]!.constant * by + from, bytes: 1, element: true };
+        return this.add({ kind: 'iota', type: 'i32', offset }, `a${offset.coefs.join(' ')}+${offset.constant}`);
+      }
       default:
         throw new Unsupported(`no WebAssembly rule for ${op}`);
     }

@@ -68,7 +68,7 @@ export function renderProgram(program: VectorProgram): RenderedKernel {
   const { axisSizes, reductions, stores } = program;
   const roots = [...reductions.map((r) => r.input), ...stores.map((s) => s.value)];
   const loads = schedule(roots).flatMap((node) => (node.kind === 'load' ? [node.access] : []));
-  const counters = schedule(roots).flatMap((node) => (node.kind === 'random' ? [node.offset] : []));
+  const counters = schedule(roots).flatMap((node) => (node.kind === 'random' || node.kind === 'iota' ? [node.offset] : []));
   const accesses = [...new Set([...loads, ...counters, ...stores.map((s) => s.access)])];
   const innerSet = new Set(program.inner);
   const outer = merge(axisSizes.map((_, axis) => axis).filter((axis) => !innerSet.has(axis)), axisSizes, accesses);
@@ -182,9 +182,17 @@ export function renderProgram(program: VectorProgram): RenderedKernel {
         case 'acc': return; // set after its reduction
         case 'const':
           if (node.type === 'mask') f.v128.constI32(node.value !== 0 ? [-1, -1, -1, -1] : [0, 0, 0, 0]);
+          else if (node.type === 'i32') f.v128.constI32([node.value, node.value, node.value, node.value]);
           else f.v128.const([node.value, node.value, node.value, node.value]);
           break;
         case 'load': emitLoad(node.access, vectorMode); break;
+        case 'iota': {
+          emitAddress(node.offset);
+          f.i32x4.splat();
+          const coef = innerCoef(node.offset);
+          if (vectorMode && coef !== 0) f.v128.constI32([0, coef, 2 * coef, 3 * coef]).i32x4.add();
+          break;
+        }
         case 'random': {
           tempsUsed = 0;
           emitAddress(node.offset);
@@ -205,6 +213,13 @@ export function renderProgram(program: VectorProgram): RenderedKernel {
             case 'square': f.local.get(a!).local.get(a!).f32x4.mul(); break;
             case 'reciprocal': f.v128.const([1, 1, 1, 1]).local.get(a!).f32x4.div(); break;
             case 'mask_to_float': f.local.get(a!).v128.const([1, 1, 1, 1]).v128.and(); break;
+            case 'i32_to_float': f.local.get(a!).f32x4.convertI32x4S(); break;
+            case 'eq_i32': f.local.get(a!).local.get(b!).i32x4.eq(); break;
+            case 'ne_i32': f.local.get(a!).local.get(b!).i32x4.ne(); break;
+            case 'lt_i32': f.local.get(a!).local.get(b!).i32x4.ltS(); break;
+            case 'le_i32': f.local.get(a!).local.get(b!).i32x4.leS(); break;
+            case 'gt_i32': f.local.get(a!).local.get(b!).i32x4.gtS(); break;
+            case 'ge_i32': f.local.get(a!).local.get(b!).i32x4.geS(); break;
             case 'where': f.local.get(b!).local.get(c!).local.get(a!).v128.bitselect(); break;
             case 'neg': case 'abs': case 'sqrt': case 'floor': case 'ceil': f.local.get(a!).f32x4[node.op](); break;
             case 'maximum': f.local.get(a!).local.get(b!).f32x4.max(); break;
