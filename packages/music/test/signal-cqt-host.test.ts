@@ -199,6 +199,11 @@ test('stftHost\'s frames option and clipFeatures\' dftRows give the same rows as
 test('cqtHost and stftHost name a bad fft choice', () => {
   assert.throws(() => cqtHost(new Float32Array(100), { fft: 'pocketfft' as 'wasm' }), /cqtHost: fft 'pocketfft' is not one of 'auto', 'wasm', 'fftjs'/);
   assert.throws(() => stftHost(new Float32Array(100), { fft: 'pocketfft' as 'wasm' }), /stftHost: fft 'pocketfft' is not one of 'auto', 'wasm', 'fftjs'/);
+  // Frames of 16 samples (short filters at a low rate): 'auto' keeps fft.js, 'wasm' says why it cannot.
+  const tiny = { sampleRate: 1000, fmin: 200, nBins: 12, binsPerOctave: 24, nFft: 16, hop: 4, filterScale: 0.05 };
+  const clip = Float32Array.from({ length: 100 }, (_, i) => Math.sin(i));
+  assert.equal([...cqtHost(clip, tiny).data], [...cqtHost(clip, { ...tiny, fft: 'fftjs' }).data]);
+  assert.throws(() => cqtHost(clip, { ...tiny, fft: 'wasm' }), /cqtHost: the WebAssembly FFT needs a frame length that is a multiple of 32, but nFft is 16/);
 });
 
 test.run();

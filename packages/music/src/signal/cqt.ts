@@ -229,7 +229,8 @@ export function cqtHost(signal: HostSignal, options: CqtHostOptions = {}): T.NDA
   const frameLength = level.nFft;
   const choice = options.fft ?? 'auto';
   if (choice !== 'auto' && choice !== 'wasm' && choice !== 'fftjs') throw new Error(`cqtHost: fft '${String(choice)}' is not one of 'auto', 'wasm', 'fftjs'`);
-  const wasm = choice === 'fftjs' ? undefined : wasmRealFft('cqtHost', frameLength);
+  // PFFFT's real transform needs a multiple of 32 samples: 'auto' keeps fft.js for shorter frames.
+  const wasm = choice === 'fftjs' || (choice === 'auto' && frameLength % 32 !== 0) ? undefined : wasmRealFft('cqtHost', frameLength);
   if (choice === 'wasm' && !wasm) throw new Error(`cqtHost: fft 'wasm' cannot run here: ${wasmFftUnavailable()}; pass fft: 'fftjs' or 'auto'`);
   const out = new Float32Array(count * nBins);
   const runs = kernelRuns(level.sparse, nBins);
