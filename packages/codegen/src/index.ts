@@ -23,3 +23,5 @@ export type { Kernel, KernelKind } from './lower/kernel.ts';
 export { instantiate } from './lower/instantiate.ts';
 export { defaultTuning, resolveTuning, undecidedOptions, type Tuning, type TuningOptions } from './tuning.ts';
 export { tuningFromEnvironment } from './environment.ts';
+/** The WebAssembly encoder the cpu device renders its kernels with, for small host-side modules (music's resampler). */
+export { ModuleBuilder, type FunctionBuilder, type Local } from './cpu/wasm-encode.ts';

@@ -380,6 +380,21 @@ for (const [from, to] of ratePairs) {
   });
 }
 
+test('resample: the WebAssembly polyphase sums equal the JS ones, value for value (down, up, odd ratios, an odd length)', () => {
+  const length = 60001;
+  const signal = new Float32Array(length);
+  let seed = 1;
+  for (let i = 0; i < length; i++) { seed = (seed * 16807) % 2147483647; signal[i] = seed / 2147483647 - 0.5; }
+  for (const [from, to] of [[44100, 22050], [48000, 22050], [22050, 44100], [16000, 22050], [8000, 22050]] as const) {
+    const wasm = resample(signal, from, to);
+    const js = resample(signal, from, to, { wasm: false });
+    assert.is(wasm.length, js.length, `${from} → ${to}: length`);
+    let differing = 0;
+    for (let i = 0; i < js.length; i++) if (wasm[i] !== js[i]) differing++;
+    assert.is(differing, 0, `${from} → ${to}: ${differing} of ${js.length} outputs differ`);
+  }
+});
+
 test('resample: equal rates copy, empty stays empty, bad rates are refused', async () => {
   const signal = Float32Array.from([1, 2, 3]);
   const same = resample(signal, 8000, 8000);

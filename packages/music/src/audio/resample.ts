@@ -12,8 +12,12 @@
 // upsampling by more than 768 (1 kHz to 768 kHz) is refused, and the polyphase table is
 // built only when it costs no more than the sums themselves (else the cached fine table
 // serves), so a tiny file at an odd rate does not pay for thousands of filters.
-// Non-finite samples are refused rather than smeared over 128 neighbours.
+// Non-finite samples are refused rather than smeared over 128 neighbours. Polyphase outputs
+// whose taps lie inside the signal sum in WebAssembly SIMD (resample-wasm.ts), to the same
+// float32 values: a 3-minute 44.1 kHz file halves in 0.4-0.7 s instead of 1.9-2.9 s.
 // Left out: streaming (the whole signal is in memory), other filter qualities.
+
+import { polyphaseSums } from './resample-wasm.ts';
 
 const halfWidthZeroCrossings = 64;
 const rolloff = 0.95;
@@ -24,9 +28,11 @@ const tableResolution = 1024;
 const maxUpsampling = 768;
 /** Kernel evaluations a polyphase table may always cost (about 10 ms); beyond, only as many as the sums it serves. */
 const polyphaseBudget = 1 << 18;
+/** Polyphase runs of at least this many interior outputs take the WebAssembly sums (resample-wasm.ts). */
+const wasmOutputs = 4096;
 
-/** Resamples `signal` from `fromRate` to `toRate` (Hz) with an anti-aliasing low-pass. */
-export function resample(signal: Float32Array, fromRate: number, toRate: number): Float32Array {
+/** Resamples `signal` from `fromRate` to `toRate` (Hz) with an anti-aliasing low-pass; `wasm: false` keeps the polyphase sums in JS (the same values; for comparison). */
+export function resample(signal: Float32Array, fromRate: number, toRate: number, options: { wasm?: boolean } = {}): Float32Array {
   for (const [name, rate] of [['fromRate', fromRate], ['toRate', toRate]] as const) {
     if (!(Number.isFinite(rate) && rate > 0)) throw new Error(`resample: ${name} must be a positive number of Hz, not ${rate}.`);
   }
@@ -43,7 +49,7 @@ export function resample(signal: Float32Array, fromRate: number, toRate: number)
     const down = fromRate / divisor;
     const taps = 2 * Math.ceil(halfWidthZeroCrossings / Math.min(1, up / down));
     const outLength = Math.ceil((signal.length * up) / down);
-    if (up <= maxPolyphaseFilters && up * taps <= Math.max(polyphaseBudget, outLength * taps)) return resamplePolyphase(signal, up, down);
+    if (up <= maxPolyphaseFilters && up * taps <= Math.max(polyphaseBudget, outLength * taps)) return resamplePolyphase(signal, up, down, options);
   }
   return resampleInterpolated(signal, fromRate, toRate);
 }
@@ -57,7 +63,7 @@ function kernel(u: number): number {
   return rolloff * sinc * besselI0(kaiserBeta * Math.sqrt(1 - ratio * ratio)) / besselI0(kaiserBeta);
 }
 
-function resamplePolyphase(signal: Float32Array, up: number, down: number): Float32Array {
+function resamplePolyphase(signal: Float32Array, up: number, down: number, options: { wasm?: boolean }): Float32Array {
   // scale < 1 stretches the kernel over more input samples when the output rate is lower.
   const scale = Math.min(1, up / down);
   const reach = Math.ceil(halfWidthZeroCrossings / scale);
@@ -72,7 +78,17 @@ function resamplePolyphase(signal: Float32Array, up: number, down: number): Floa
   }
   const outLength = Math.ceil((signal.length * up) / down);
   const out = new Float32Array(outLength);
+  // Outputs whose taps all lie in the signal, [inside, beyond): in WebAssembly when there are many.
+  const firstTap = (n: number): number => Math.floor((n * down) / up) - reach + 1;
+  let inside = 0;
+  while (inside < outLength && firstTap(inside) < 0) inside++;
+  let beyond = Math.max(inside, Math.min(outLength, Math.floor(((signal.length - taps + reach) * up) / down) + 2));
+  while (beyond > inside && firstTap(beyond - 1) + taps > signal.length) beyond--;
+  const wasm = options.wasm !== false && beyond - inside >= wasmOutputs;
+  if (wasm) polyphaseSums(signal, filters, out, { from: inside, to: beyond, first: firstTap(inside), phase: (inside * down) % up }, up, down, taps);
   for (let n = 0; n < outLength; n++) {
+    if (wasm && n === inside) n = beyond;
+    if (n >= outLength) break;
     const position = n * down;
     const base = Math.floor(position / up);
     const phase = position - base * up;
