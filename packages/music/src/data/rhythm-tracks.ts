@@ -1,11 +1,13 @@
 // Labelled rhythm data (issue 18): synthesized tracks whose onsets, beats and tempo are
 // known because they are where the renderer put them. A track is a kit (what sounds) played
 // through a pattern (what is hit where) at a tempo:
-//   kits, three kinds, each a seeded draw: 'click' (sine clicks or impulses, the
+//   kits, four kinds, each a seeded draw: 'click' (sine clicks or impulses, the
 //     downbeat accented and higher), 'drums' (a kick with a falling pitch, a snare of
 //     noise and tone, a hi-hat of differenced noise), 'melodic' (an additive timbre
 //     family of the plucked, struck, blown or organ archetype playing notes of a scale;
-//     bowed and pad are left out: their 40–300 ms attacks put no sharp onset anywhere);
+//     bowed and pad are left out: their 40–300 ms attacks put no sharp onset anywhere),
+//     'gm-drums' (a General MIDI drum set of the soundfont played by FluidSynth, all
+//     such tracks rendered by one FluidSynth call and cached: data/rhythm-gm-drums.ts);
 //   patterns: two bars of 4/4 in sixteenths, each step silent or hit by one of three
 //     voices (kick / snare / hat, low / middle / high note, accent / click / soft click);
 //     the first downbeat always sounds, other beats usually do;
@@ -13,11 +15,15 @@
 //     moved from 1/2 to up to 0.64 of the beat, sixteenths between them); rubato (the beat
 //     period rising and falling by up to 4% over 8–16 beats); ±4 ms of human jitter per hit.
 // Kits of each kind and patterns are dealt 70 / 15 / 15 by splitCounts from the seed, so
-// no test kit or pattern is heard in training; the pools (20 kits of each kind, 40
-// patterns) put three kits of each kind and six patterns in validation and in test (with
+// no test kit or pattern is heard in training; the pools (20 kits of each additive kind,
+// 40 patterns) put three kits of each kind and six patterns in validation and in test (with
 // 10 and 20 there were two kits of a kind, too few for a setting chosen on validation
-// to carry over to test). Every track is a function of (seed, split,
-// index) only. Noise floor at 25–45 dB below the signal, peak 0.5.
+// to carry over to test); the six GM drum-set families are dealt 4 / 1 / 1, each with all
+// its presets. Track i plays kind i mod 4 (kinds stay balanced), the kits of that kind in
+// turn. Every track is a function of (seed, split, index) only (a 'gm-drums' track up to
+// FluidSynth's rendering, which the cache keeps). Noise floor at 25–45 dB below the
+// signal, peak 0.5. A 'gm-drums' hit is labelled on FluidSynth's 64-sample block (±1.5 ms
+// of rounding on top of the jitter), where it sounds.
 // Labels: onsets (one per sounding step, its rendered time), beats (every quarter-note
 // position from the first downbeat to the end), tempo (the drawn BPM; the rubato is
 // symmetric around it), and the two tempi a tapping listener would give, as mir_eval's
@@ -28,18 +34,22 @@
 // a swung track's eighths are not evenly spaced (a steady tap cannot follow them), so
 // its second level is q/2 at any tempo. Each level's weight is that resonance,
 // exp(−½·log2(bpm/120)²), and the salience of the slower is its share of the two weights.
-// The beats stay at the quarter note: the beat metrics have no second level. Left out: FluidSynth drum kits (the additive ones cover clicks,
-// drums and pitched notes at a fraction of the cost), metres other than 4/4, tempo changes.
+// The beats stay at the quarter note: the beat metrics have no second level. Left out:
+// FluidSynth melodic programs (the additive melodic kits stand for them), metres other
+// than 4/4, tempo changes.
 import { SeededRandom } from '../random/seeded-random.ts';
 import { addNote, noteFrequency } from './additive.ts';
+import { defaultCacheDir } from './cache.ts';
+import { defaultFluidsynthSettings, type FluidsynthSettings } from './fluidsynth.ts';
+import { drawGmDrumKit, gmDrumFamilies, gmDrumTracks, gmHitSample, type GmDrumHit, type GmDrumKit } from './rhythm-gm-drums.ts';
 import { type Split, splitCounts, splits } from './splits.ts';
 import { timbreFamily, varyTimbre, type TimbreArchetype, type TimbreFamily } from './timbres.ts';
 
-export const rhythmKitKinds = ['click', 'drums', 'melodic'] as const;
+export const rhythmKitKinds = ['click', 'drums', 'melodic', 'gm-drums'] as const;
 export type RhythmKitKind = (typeof rhythmKitKinds)[number];
 
 export interface RhythmKit {
-  /** 'drums-3': kind and number. */
+  /** 'drums-3': kind and number ('gm-drums-25': the preset). */
   name: string;
   kind: RhythmKitKind;
   /** Per-voice parameters, drawn once per kit (frequencies in Hz, decays in seconds). */
@@ -47,6 +57,8 @@ export interface RhythmKit {
   /** Melodic kits: the timbre family and the scale's MIDI notes per voice. */
   family?: TimbreFamily;
   notes?: number[][];
+  /** GM drum kits: the preset, notes and sends (voices is empty). */
+  gm?: GmDrumKit;
 }
 
 export interface RhythmPattern {
@@ -82,9 +94,14 @@ export interface RhythmDatasetOptions {
   /** Seconds per track (default 12: beats before 5 s are trimmed by beatScores). */
   duration?: number;
   sampleRate?: number;
-  /** Kits per kind and patterns in the pool (defaults 20 and 40), dealt 70 / 15 / 15: three kits of each kind and six patterns in validation and in test. */
+  /** Kits per additive kind and patterns in the pool (defaults 20 and 40), dealt 70 / 15 / 15: three kits of each kind and six patterns in validation and in test. */
   kitsPerKind?: number;
   patterns?: number;
+  /** The kit kinds tracks take turns at (default all of rhythmKitKinds). */
+  kinds?: readonly RhythmKitKind[];
+  /** Where 'gm-drums' renders are cached (default `.theorbo-cache/`; null: not cached). */
+  cacheDir?: string | null;
+  fluidsynth?: Partial<FluidsynthSettings>;
 }
 
 export const rhythmDefaults = { duration: 12, sampleRate: 22050, kitsPerKind: 20, patterns: 40, minBpm: 70, maxBpm: 180 } as const;
@@ -92,7 +109,7 @@ export const rhythmDefaults = { duration: 12, sampleRate: 22050, kitsPerKind: 20
 const melodicArchetypes: TimbreArchetype[] = ['plucked', 'struck', 'blown', 'organ'];
 const majorScale = [0, 2, 4, 5, 7, 9, 11];
 
-function drawKit(seed: number, kind: RhythmKitKind, number: number): RhythmKit {
+function drawKit(seed: number, kind: Exclude<RhythmKitKind, 'gm-drums'>, number: number): RhythmKit {
   const random = SeededRandom.derive(seed, 'rhythm-kit', kind, number);
   const name = `${kind}-${number}`;
   if (kind === 'click') {
@@ -147,7 +164,14 @@ function deal<T>(items: T[], random: SeededRandom): Record<Split, T[]> {
 /** The kits and patterns of each split. */
 export function rhythmSplits(seed: number, kitsPerKind: number = rhythmDefaults.kitsPerKind, patterns: number = rhythmDefaults.patterns): Record<Split, { kits: RhythmKit[]; patterns: RhythmPattern[] }> {
   const result = Object.fromEntries(splits.map((split) => [split, { kits: [] as RhythmKit[], patterns: [] as RhythmPattern[] }])) as Record<Split, { kits: RhythmKit[]; patterns: RhythmPattern[] }>;
+  const families = deal([...gmDrumFamilies], SeededRandom.derive(seed, 'rhythm-kit-split', 'gm-drums'));
+  for (const split of splits) {
+    for (const family of families[split]) {
+      result[split].kits.push(...family.programs.map((program) => ({ name: `gm-drums-${program}`, kind: 'gm-drums' as const, voices: [], gm: drawGmDrumKit(seed, family.name, program) })));
+    }
+  }
   for (const kind of rhythmKitKinds) {
+    if (kind === 'gm-drums') continue;
     const dealt = deal(Array.from({ length: kitsPerKind }, (_, n) => drawKit(seed, kind, n)), SeededRandom.derive(seed, 'rhythm-kit-split', kind));
     for (const split of splits) result[split].kits.push(...dealt[split]);
   }
@@ -200,16 +224,27 @@ export function referenceTempi(bpm: number, swing: number): { tempi: [number, nu
   return { tempi, salience: slow / (slow + fast) };
 }
 
-/** Track `index` of `split`: its plan is drawn from (seed, split, index) alone. */
-export function synthesizeRhythmTrack(seed: number, split: Split, index: number, options: Omit<RhythmDatasetOptions, 'seed' | 'tracks'> = {}): RhythmTrack {
+/** A track before its audio is finished: the labels, and the dry audio or (gm-drums) the hits FluidSynth is to play. */
+interface PlannedTrack {
+  track: Omit<RhythmTrack, 'audio'>;
+  dry: Float64Array | null;
+  gm: { kit: GmDrumKit; hits: GmDrumHit[] } | null;
+  /** Adds the noise floor and normalizes the peak: the last draws of the track's streams. */
+  finish: (dry: Float64Array) => Float32Array;
+}
+
+function planRhythmTrack(seed: number, split: Split, index: number, options: Omit<RhythmDatasetOptions, 'seed' | 'tracks'>): PlannedTrack {
   const duration = options.duration ?? rhythmDefaults.duration;
   const sampleRate = options.sampleRate ?? rhythmDefaults.sampleRate;
   const pools = rhythmSplits(seed, options.kitsPerKind, options.patterns)[split];
-  if (pools.kits.length === 0 || pools.patterns.length === 0) {
-    throw new Error(`synthesizeRhythmTrack: the ${split} split has ${pools.kits.length} kits and ${pools.patterns.length} patterns; give kitsPerKind and patterns of 3 or more`);
+  const kinds = options.kinds ?? rhythmKitKinds;
+  const kind = kinds[index % kinds.length];
+  const kits = pools.kits.filter((kit) => kit.kind === kind);
+  if (kits.length === 0 || pools.patterns.length === 0) {
+    throw new Error(`synthesizeRhythmTrack: the ${split} split has ${kits.length} ${kind ?? '(no kind given)'} kits and ${pools.patterns.length} patterns; give kitsPerKind and patterns of 3 or more and at least one kind`);
   }
   const random = SeededRandom.derive(seed, 'rhythm-track', split, index);
-  const kit = pools.kits[index % pools.kits.length]!; // every kit in turn: kinds stay balanced
+  const kit = kits[Math.floor(index / kinds.length) % kits.length]!; // the kind's kits in turn
   const pattern = random.choice(pools.patterns);
   const bpm = random.logUniform(rhythmDefaults.minBpm, rhythmDefaults.maxBpm);
   const swing = random.chance(0.4) ? random.uniform(0.54, 0.64) : 0.5;
@@ -222,7 +257,9 @@ export function synthesizeRhythmTrack(seed: number, split: Split, index: number,
     beatTimes.push(beatTimes[k]! + (60 / bpm) * (1 + rubato * Math.sin((2 * Math.PI * k) / rubatoBeats + rubatoPhase)));
   }
   const within = [0, swing / 2, swing, swing + (1 - swing) / 2];
-  const out = new Float64Array(Math.round(duration * sampleRate));
+  const frames = Math.round(duration * sampleRate);
+  const out = kit.gm ? null : new Float64Array(frames);
+  const hits: GmDrumHit[] = [];
   const onsets: number[] = [];
   const render = SeededRandom.derive(seed, 'rhythm-render', split, index);
   const timbre = kit.family ? varyTimbre(kit.family.prototype, render) : undefined;
@@ -233,6 +270,12 @@ export function synthesizeRhythmTrack(seed: number, split: Split, index: number,
     const time = beatTimes[beat]! + within[step % 4]! * (beatTimes[beat + 1]! - beatTimes[beat]!) + random.uniform(-0.004, 0.004);
     if (time >= duration - 0.15) break;
     const level = pattern.levels[step % 32]! * random.uniform(0.85, 1);
+    if (out === null) {
+      const sample = gmHitSample(time, sampleRate);
+      hits.push({ sample, voice, level });
+      onsets.push(sample / sampleRate);
+      continue;
+    }
     onsets.push(time);
     if (kit.kind === 'click') addClick(out, sampleRate, time, kit.voices[voice]!, level);
     else if (kit.kind === 'drums') addDrum(out, sampleRate, time, voice, kit.voices[voice]!, level, render);
@@ -242,27 +285,48 @@ export function synthesizeRhythmTrack(seed: number, split: Split, index: number,
       addNote(out, sampleRate, frequency, 0.3 * level * kit.voices[voice]!.level, time, time + 0.8 * (60 / bpm), timbre!, phases);
     }
   }
-  let power = 0;
-  for (const value of out) power += value * value / out.length;
-  const noise = Math.sqrt(power) * 10 ** (-random.uniform(25, 45) / 20);
-  let peak = 0;
-  for (let n = 0; n < out.length; n++) {
-    out[n] = out[n]! + noise * render.normal();
-    peak = Math.max(peak, Math.abs(out[n]!));
-  }
-  const audio = Float32Array.from(out, (value) => (0.5 * value) / (peak || 1));
+  const finish = (dry: Float64Array): Float32Array => {
+    let power = 0;
+    for (const value of dry) power += value * value / dry.length;
+    const noise = Math.sqrt(power) * 10 ** (-random.uniform(25, 45) / 20);
+    let peak = 0;
+    for (let n = 0; n < dry.length; n++) {
+      dry[n] = dry[n]! + noise * render.normal();
+      peak = Math.max(peak, Math.abs(dry[n]!));
+    }
+    return Float32Array.from(dry, (value) => (0.5 * value) / (peak || 1));
+  };
   const beats = Float64Array.from(beatTimes.filter((time) => time < duration - 0.15));
   const { tempi, salience } = referenceTempi(bpm, swing);
-  return { split, index, kit: kit.name, pattern: pattern.name, bpm, tempi, tempoSalience: salience, swing, rubato, sampleRate, audio, onsets: Float64Array.from(onsets), beats };
+  return {
+    track: { split, index, kit: kit.name, pattern: pattern.name, bpm, tempi, tempoSalience: salience, swing, rubato, sampleRate, onsets: Float64Array.from(onsets), beats },
+    dry: out, gm: kit.gm ? { kit: kit.gm, hits } : null, finish,
+  };
+}
+
+/** Finishes planned tracks, rendering every 'gm-drums' one not in the cache by one FluidSynth call (per 48 tracks). */
+function finishTracks(planned: PlannedTrack[], options: Omit<RhythmDatasetOptions, 'seed' | 'tracks'>): RhythmTrack[] {
+  const sampleRate = options.sampleRate ?? rhythmDefaults.sampleRate;
+  const frames = Math.round((options.duration ?? rhythmDefaults.duration) * sampleRate);
+  const gm = planned.flatMap((plan) => (plan.gm ? [{ kit: plan.gm.kit, hits: plan.gm.hits, frames, sampleRate }] : []));
+  const fluidsynth = { ...defaultFluidsynthSettings, ...options.fluidsynth };
+  const rendered = gmDrumTracks(gm, options.cacheDir === undefined ? defaultCacheDir : options.cacheDir, fluidsynth);
+  let next = 0;
+  return planned.map((plan) => ({ ...plan.track, audio: plan.finish(plan.dry ?? Float64Array.from(rendered[next++]!)) }));
+}
+
+/** Track `index` of `split`: its plan is drawn from (seed, split, index) alone. */
+export function synthesizeRhythmTrack(seed: number, split: Split, index: number, options: Omit<RhythmDatasetOptions, 'seed' | 'tracks'> = {}): RhythmTrack {
+  return finishTracks([planRhythmTrack(seed, split, index, options)], options)[0]!;
 }
 
 /** Tracks of each split, deterministic from the seed. */
 export function synthesizeRhythmDataset(options: RhythmDatasetOptions): RhythmTrack[] {
-  const tracks: RhythmTrack[] = [];
+  const planned: PlannedTrack[] = [];
   for (const split of splits) {
     const count = options.tracks[split] ?? 0;
     if (!(Number.isInteger(count) && count >= 0)) throw new Error(`synthesizeRhythmDataset: tracks.${split} ${count} must be a non-negative integer`);
-    for (let index = 0; index < count; index++) tracks.push(synthesizeRhythmTrack(options.seed, split, index, options));
+    for (let index = 0; index < count; index++) planned.push(planRhythmTrack(options.seed, split, index, options));
   }
-  return tracks;
+  return finishTracks(planned, options);
 }

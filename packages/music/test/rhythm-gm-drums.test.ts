@@ -1,0 +1,92 @@
+// The rhythm data's 'gm-drums' kits (data/rhythm-gm-drums.ts): a hit sounds from the
+// block-aligned sample it is labelled at (nothing before it, its sound within that block), in every slot of one FluidSynth call, so the cut at the
+// slots matches the MIDI timing; GM drum-set families are never in two splits; a track's
+// labelled onsets are found by librosa's detector; the cache gives back the render.
+// FluidSynth missing is a failure, not a skip: scripts/setup.sh installs it. (~10 s)
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { checkFluidsynth, defaultSoundfont } from '../src/data/fluidsynth.ts';
+import { drawGmDrumKit, gmBlock, gmDrumFamilies, gmDrumTracks, renderGmDrumTracks, type GmDrumTrackPlan } from '../src/data/rhythm-gm-drums.ts';
+import { rhythmSplits, synthesizeRhythmTrack } from '../src/data/rhythm-tracks.ts';
+import { onsetScores } from '../src/eval/index.ts';
+import { framesToTime, onsetDetect, onsetStrengthHost } from '../src/rhythm/index.ts';
+
+const scratch = mkdtempSync(join(tmpdir(), 'theorbo-rhythm-gm-test-'));
+test.after(() => rmSync(scratch, { recursive: true, force: true }));
+const sampleRate = 22050;
+
+// A test, not a before-hook: uvu reports a throwing hook as 0 passed with exit status 0.
+test('FluidSynth and the GM soundfont are installed', async () => {
+  try {
+    await checkFluidsynth({ executable: 'fluidsynth', soundfont: defaultSoundfont, gain: 0.5 });
+  } catch (error) {
+    throw new Error(`FluidSynth is needed for the 'gm-drums' rhythm kits and these tests; run scripts/setup.sh as root to install it. (${(error as Error).message})`);
+  }
+});
+
+test('one FluidSynth call, one hit per slot: each sounds from its labelled block, nothing before it', () => {
+  // One kit of each family, each hit at another position in the block grid (and in the second).
+  const plans: GmDrumTrackPlan[] = gmDrumFamilies.map((family, i) => ({
+    kit: { ...drawGmDrumKit(7, family.name, family.programs[0]), reverbSend: i * 10 },
+    frames: sampleRate, sampleRate,
+    hits: [{ sample: gmBlock * (40 + 37 * i), voice: i % 3, level: 0.9 }],
+  }));
+  const tracks = renderGmDrumTracks(plans);
+  tracks.forEach((audio, i) => {
+    const { sample } = plans[i]!.hits[0]!;
+    let peak = 0;
+    for (const value of audio) peak = Math.max(peak, Math.abs(value));
+    assert.ok(peak > 0.01, `slot ${i} (${plans[i]!.kit.family}) is silent: peak ${peak}`);
+    // FluidSynth's float output carries ~1e-8 of noise where nothing plays; a drum sample starts
+    // from its first sample with a ramp of 1e-8 → 1e-5 over ~30 samples (measured in FluidR3_GM).
+    let before = 0, firstBlock = 0;
+    for (let n = 0; n < sample; n++) before = Math.max(before, Math.abs(audio[n]!));
+    for (let n = sample; n < sample + gmBlock; n++) firstBlock = Math.max(firstBlock, Math.abs(audio[n]!));
+    assert.ok(before <= 1e-6, `slot ${i} (${plans[i]!.kit.family}) sounds ${before.toExponential(1)} before its hit at sample ${sample}`);
+    assert.ok(firstBlock >= 1e-5, `slot ${i} (${plans[i]!.kit.family}): nothing (${firstBlock.toExponential(1)}) in the block the hit is labelled at; a block late?`);
+  });
+});
+
+test('GM drum-set families are dealt whole: no family in two splits, one in validation and in test', () => {
+  const dealt = rhythmSplits(7);
+  const familiesOf = (split: 'train' | 'validation' | 'test') => new Set(dealt[split].kits.flatMap((kit) => (kit.gm ? [kit.gm.family] : [])));
+  const [train, validation, heldOut] = [familiesOf('train'), familiesOf('validation'), familiesOf('test')];
+  assert.is(validation.size, 1);
+  assert.is(heldOut.size, 1);
+  assert.is(train.size + validation.size + heldOut.size, gmDrumFamilies.length);
+  for (const family of heldOut) assert.not.ok(train.has(family) || validation.has(family), `${family} is in two splits`);
+});
+
+test('a gm-drums track: onsets on the block grid, found by librosa\'s detector; the cache gives the render back', () => {
+  const cacheDir = join(scratch, 'cache');
+  const options = { duration: 6, cacheDir };
+  const track = synthesizeRhythmTrack(7, 'test', 3, options);
+  assert.ok(track.kit.startsWith('gm-drums-'), `track 3 plays ${track.kit}, not a GM drum kit`);
+  for (const onset of track.onsets) assert.ok(Math.abs(((onset * sampleRate) / gmBlock) - Math.round((onset * sampleRate) / gmBlock)) < 1e-6, `onset ${onset} is off the block grid`);
+  const detected = framesToTime(onsetDetect(onsetStrengthHost(track.audio).data));
+  const f = onsetScores(track.onsets, detected).fMeasure;
+  assert.ok(f >= 0.75, `librosa's onset detector scores F ${f.toFixed(3)} on ${track.kit}`);
+  assert.is(readdirSync(join(cacheDir, 'clips', 'rhythm-gm-drums'), { recursive: true }).filter((name) => String(name).endsWith('.wav')).length, 1);
+  const again = synthesizeRhythmTrack(7, 'test', 3, options);
+  assert.ok(again.audio.every((value, i) => value === track.audio[i]), 'the cached track differs from the rendered one');
+});
+
+test('a rendered batch is cut where the MIDI put each track: slots give back their own hits', () => {
+  const plan = (program: number, first: number): GmDrumTrackPlan => ({
+    kit: { ...drawGmDrumKit(3, 'test', program), reverbSend: 0 }, frames: sampleRate, sampleRate,
+    hits: [0, 1, 2].map((k) => ({ sample: gmBlock * (first + 100 * k), voice: k, level: 1 })),
+  });
+  const plans = [plan(0, 10), plan(24, 30), plan(40, 50)];
+  const tracks = gmDrumTracks(plans, null);
+  tracks.forEach((audio, i) => {
+    const { sample } = plans[i]!.hits[0]!;
+    let first = 0;
+    while (Math.abs(audio[first]!) <= 1e-6) first++;
+    assert.ok(first >= sample && first < sample + gmBlock, `slot ${i}: first sound at sample ${first}, first hit at ${sample}`);
+  });
+});
+
+test.run();
