@@ -233,6 +233,10 @@ test('hand-built WAV: odd-sized chunks before and after fmt are skipped with the
   data.writeInt16LE(8192, 2);
   const bytes = riff([['JUNK', Buffer.from('abc')], ['fmt ', fmt(1, 1, 8000, 16)], ['LIST', Buffer.from('INFOisft')], ['data', data]]);
   assert.equal(Array.from(readWav(bytes).channels[0]!), [-0.5, 0.25]);
+  // The same file in memory at an odd byte offset (16-bit samples not aligned to a typed view).
+  const shifted = Buffer.concat([Buffer.from([7]), bytes]).subarray(1);
+  assert.is(shifted.byteOffset % 2, 1);
+  assert.equal(Array.from(readWav(shifted).channels[0]!), [-0.5, 0.25]);
 });
 
 // ---- WAV errors ----------------------------------------------------------------------

@@ -138,6 +138,8 @@ function parseFormat(body: Buffer, fail: (problem: string) => never): WavFormat 
   return { formatCode, channels, sampleRate, blockAlign, bitsPerSample };
 }
 
+const littleEndian = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
+
 function decodeSamples(body: Buffer, format: WavFormat, fail: (problem: string) => never): Audio {
   const { channels: channelCount, blockAlign, bitsPerSample, formatCode } = format;
   if (body.length % blockAlign !== 0) {
@@ -146,6 +148,17 @@ function decodeSamples(body: Buffer, format: WavFormat, fail: (problem: string) 
   const frames = body.length / blockAlign;
   const channels = Array.from({ length: channelCount }, () => new Float32Array(frames));
   const bytesPerSample = bitsPerSample / 8;
+  if (littleEndian && blockAlign === channelCount * bytesPerSample && ((formatCode !== formatFloat && bitsPerSample === 16) || (formatCode === formatFloat && bitsPerSample === 32))) {
+    // The common layouts read through a typed view of the (aligned) bytes: the same values, ten times faster.
+    const aligned = body.byteOffset % bytesPerSample === 0 ? body : new Uint8Array(body);
+    const samples = bitsPerSample === 16 ? new Int16Array(aligned.buffer, aligned.byteOffset, frames * channelCount) : new Float32Array(aligned.buffer, aligned.byteOffset, frames * channelCount);
+    const scale = bitsPerSample === 16 ? 1 / 32768 : 1;
+    for (let c = 0; c < channelCount; c++) {
+      const channel = channels[c]!;
+      for (let frame = 0, at = c; frame < frames; frame++, at += channelCount) channel[frame] = samples[at]! * scale;
+    }
+    return { sampleRate: format.sampleRate, channels };
+  }
   const read = sampleReader(formatCode, bitsPerSample, body);
   for (let frame = 0; frame < frames; frame++) {
     const frameStart = frame * blockAlign;
