@@ -1,5 +1,6 @@
-// The rhythm experiment (issue 18): synthesize labelled tracks (data/rhythm-tracks.ts) of
-// three splits whose kits and patterns are disjoint, fine-tune the front end on the
+// The rhythm experiment (issue 18): synthesize labelled tracks (data/rhythm-tracks.ts: click,
+// additive drum, additive melodic and FluidSynth GM drum kits in turn) of three splits whose
+// kits and patterns are disjoint, fine-tune the front end on the
 // training split (fine-tune.ts), choose the fine-tuned front end's peak-picking threshold
 // on the validation split (its max filter across bands, 7, was chosen on the training and
 // validation tracks of seed 7 among 1, 3, 5, 7, 9, 13), and evaluate the hand-designed and the fine-tuned front end on
@@ -158,7 +159,9 @@ export async function runRhythmExperiment(options: RhythmExperimentOptions): Pro
   const [trainTracks, validationTracks, testTracks] = [of('train'), of('validation'), of('test')];
   const power = (list: RhythmTrack[]): T.NDArray => stackRows(list.map((track) => trackPower(track.audio)));
   const [trainPower, testPower] = [power(trainTracks), power(testTracks)];
-  log(`rhythm data: ${trainTracks.length} training, ${validationTracks.length} validation and ${testTracks.length} test tracks (${tracks[0]?.audio.length ?? 0} samples each) in ${((performance.now() - started) / 1000).toFixed(1)} s`);
+  const kinds = new Map<string, number>();
+  for (const track of testTracks) kinds.set(track.kit.replace(/-\d+$/, ''), (kinds.get(track.kit.replace(/-\d+$/, '')) ?? 0) + 1);
+  log(`rhythm data: ${trainTracks.length} training, ${validationTracks.length} validation and ${testTracks.length} test tracks (${tracks[0]?.audio.length ?? 0} samples each; test kits ${[...kinds].map(([kind, count]) => `${kind} ${count}`).join(', ')}) in ${((performance.now() - started) / 1000).toFixed(1)} s`);
   const frontEnd = designedFrontEnd();
   const hand = await evaluateFrontEnd('hand-designed (librosa mel, flux, log-normal tempo prior)', frontEnd, testTracks, testPower, options.device);
   frontEnd.settings.maxSize = options.maxSize ?? rhythmExperimentDefaults.maxSize;
