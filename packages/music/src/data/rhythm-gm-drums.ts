@@ -9,16 +9,17 @@
 // track not in the cache is rendered by one call: one MIDI file holds the tracks one after
 // another, each in a slot of its duration plus 2 s of silence (all sound off 0.5 s after
 // it ends) that starts on a 64-sample block, and the float WAV is cut back at the slots.
+// A priming slot first plays each note the call's kits use once (see gmDrumsMidi).
 // Timing: FluidSynth 2.3 works in blocks of 64 samples and a note-on at sample e sounds from
 // the block that starts at 64·⌊e/64⌋ + 128 (measured; test/rhythm-gm-drums.test.ts checks it
 // on isolated hits). Each hit is therefore labelled at its time rounded to a block, s, and
 // written at s − 96, which sounds from s whatever the millisecond rounding of the player
 // (±11 samples); a drum sample's own leading zeros (a few samples) are the only latency left.
 // One tick is one sample (ticksPerQuarter = sampleRate / 2 at 120 BPM), so sample rates
-// must be even and at most 65534 Hz. Each track's dry render is cached (data/cache.ts):
-// FluidSynth keeps some state across all sound off, so a track rendered after others differs
-// slightly from the same track rendered alone (measured: 0.1% of a hit's peak, one hi-hat
-// hit 35%; the onsets do not move), and the cache is what makes a track's audio repeatable.
+// must be even and at most 65534 Hz. Each track's dry render is cached (data/cache.ts). A
+// track rendered after others still differs from itself rendered alone, by up to ~1% of its
+// peak (measured; 7% without the priming slot): FluidSynth's state is not all reset by all
+// sound off, and where a hit falls in the call matters a little. The cache keeps the first.
 // Left out: GM melodic programs (the additive 'melodic' kits stand for them), the Orchestra
 // kit (its concert bass drum rings for seconds), samples shared between families by the
 // soundfont itself (FluidR3_GM may reuse a sample in two families; not checked).
@@ -63,7 +64,7 @@ const dispatchBlocks = 2;
 /** Where a hit meant to sound from block-aligned sample s is written: mid-block, one and a half blocks early. */
 export const noteOnSample = (sample: number): number => sample - dispatchBlocks * gmBlock + gmBlock / 2;
 /** Changes whenever the MIDI or the cut changes what a cached track holds. */
-const renderVersion = 1;
+const renderVersion = 2;
 const drumChannel = 9;
 const gapSeconds = 2;
 const tracksPerCall = 48; // a float stereo WAV of 48 slots of 14 s is 120 MB at 22050 Hz
@@ -93,8 +94,21 @@ export function gmDrumsMidi(plans: readonly GmDrumTrackPlan[]): { midi: Uint8Arr
     throw new Error(`data/rhythm-gm-drums: sample rates ${[...new Set(plans.map((plan) => plan.sampleRate))].join(', ')} Hz; one even rate up to 65534 Hz is needed (one MIDI tick per sample).`);
   }
   const events: MidiEvent[] = [{ tick: 0, type: 'tempo', microsecondsPerQuarter: 500_000 }];
-  const offsets: number[] = [];
+  // The priming slot: FluidSynth renders a drum sample's first note differently from its
+  // later ones (one hi-hat hit by 35% of its peak), so every note the tracks use sounds once
+  // before them, and a track renders the same whatever came before it in the call.
   let offset = 0;
+  for (const kit of new Map(plans.map((plan) => [JSON.stringify([plan.kit.program, plan.kit.notes]), plan.kit])).values()) {
+    events.push({ tick: offset, type: 'programChange', channel: drumChannel, program: kit.program });
+    kit.notes.forEach((note, i) => {
+      const tick = offset + Math.round((0.05 + 0.1 * i) * sampleRate);
+      events.push({ tick, type: 'noteOn', channel: drumChannel, note, velocity: 100 }, { tick: tick + Math.round(0.05 * sampleRate), type: 'noteOff', channel: drumChannel, note });
+    });
+    offset += Math.round(0.4 * sampleRate);
+  }
+  events.push({ tick: offset, type: 'controlChange', channel: drumChannel, controller: 120, value: 0 });
+  offset = gmBlock * Math.ceil((offset + gapSeconds * sampleRate) / gmBlock);
+  const offsets: number[] = [];
   for (const plan of plans) {
     const { kit } = plan;
     offsets.push(offset);
