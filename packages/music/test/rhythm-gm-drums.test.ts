@@ -1,6 +1,6 @@
 // The rhythm data's 'gm-drums' kits (data/rhythm-gm-drums.ts): a hit sounds from the
-// block-aligned sample it is labelled at (nothing before it, its sound within that block), in every slot of one FluidSynth call, so the cut at the
-// slots matches the MIDI timing; GM drum-set families are never in two splits; a track's
+// block-aligned sample it is labelled at (nothing before it, its sound within that block),
+// in every slot of one FluidSynth call, so the cut at the slots matches the MIDI timing; GM drum-set families are never in two splits; a track's
 // labelled onsets are found by librosa's detector; the cache gives back the render; a track
 // renders the same alone and after others (the priming slot).
 // FluidSynth missing is a failure, not a skip: scripts/setup.sh installs it. (~10 s)
