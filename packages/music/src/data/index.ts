@@ -25,5 +25,5 @@ export { writeMidiFile } from './midi-file.ts';
 export { defaultCacheDir, synthesisVersion } from './cache.ts';
 export type { RhythmKit, RhythmKitKind, RhythmPattern, RhythmTrack, RhythmDatasetOptions } from './rhythm-tracks.ts';
 export { rhythmKitKinds, rhythmDefaults, rhythmSplits, synthesizeRhythmTrack, synthesizeRhythmDataset } from './rhythm-tracks.ts';
-export type { GmDrumKit, GmDrumHit, GmDrumTrackPlan } from './rhythm-gm-drums.ts';
-export { gmDrumFamilies, renderGmDrumTracks } from './rhythm-gm-drums.ts';
+export type { GmKit, GmKitKind, GmHit, GmTrackPlan } from './rhythm-fluidsynth.ts';
+export { gmDrumFamilies, gmMelodicFamilies, renderGmTracks } from './rhythm-fluidsynth.ts';

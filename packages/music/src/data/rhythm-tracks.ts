@@ -1,13 +1,14 @@
 // Labelled rhythm data (issue 18): synthesized tracks whose onsets, beats and tempo are
 // known because they are where the renderer put them. A track is a kit (what sounds) played
 // through a pattern (what is hit where) at a tempo:
-//   kits, four kinds, each a seeded draw: 'click' (sine clicks or impulses, the
+//   kits, five kinds, each a seeded draw: 'click' (sine clicks or impulses, the
 //     downbeat accented and higher), 'drums' (a kick with a falling pitch, a snare of
 //     noise and tone, a hi-hat of differenced noise), 'melodic' (an additive timbre
 //     family of the plucked, struck, blown or organ archetype playing notes of a scale;
 //     bowed and pad are left out: their 40–300 ms attacks put no sharp onset anywhere),
-//     'gm-drums' (a General MIDI drum set of the soundfont played by FluidSynth, all
-//     such tracks rendered by one FluidSynth call and cached: data/rhythm-gm-drums.ts);
+//     'gm-drums' and 'gm-melodic' (a General MIDI drum set, or a GM program with a sharp
+//     attack playing notes of a scale, from the soundfont by FluidSynth, all such tracks
+//     rendered by one FluidSynth call and cached: data/rhythm-fluidsynth.ts);
 //   patterns: two bars of 4/4 in sixteenths, each step silent or hit by one of three
 //     voices (kick / snare / hat, low / middle / high note, accent / click / soft click);
 //     the first downbeat always sounds, other beats usually do;
@@ -18,12 +19,12 @@
 // no test kit or pattern is heard in training; the pools (20 kits of each additive kind,
 // 40 patterns) put three kits of each kind and six patterns in validation and in test (with
 // 10 and 20 there were two kits of a kind, too few for a setting chosen on validation
-// to carry over to test); the six GM drum-set families are dealt 4 / 1 / 1, each with all
-// its presets. Track i plays kind i mod 4 (kinds stay balanced), the kits of that kind in
-// turn. Every track is a function of (seed, split, index) only (a 'gm-drums' track up to
-// FluidSynth's rendering, which the cache keeps). Noise floor at 25–45 dB below the
-// signal, peak 0.5. A 'gm-drums' hit is labelled on FluidSynth's 64-sample block (±1.5 ms
-// of rounding on top of the jitter), where it sounds.
+// to carry over to test); the six GM drum-set families are dealt 4 / 1 / 1 and the five
+// melodic ones 3 / 1 / 1, each with all its programs. Track i plays kind i mod 5 (kinds stay
+// balanced), the kits of that kind in turn. Every track is a function of (seed, split,
+// index) only (a FluidSynth track up to FluidSynth's rendering, which the cache keeps).
+// Noise floor at 25–45 dB below the signal, peak 0.5. A FluidSynth hit is labelled on
+// FluidSynth's 64-sample block (±1.5 ms of rounding on top of the jitter), where it sounds.
 // Labels: onsets (one per sounding step, its rendered time), beats (every quarter-note
 // position from the first downbeat to the end), tempo (the drawn BPM; the rubato is
 // symmetric around it), and the two tempi a tapping listener would give, as mir_eval's
@@ -35,21 +36,20 @@
 // its second level is q/2 at any tempo. Each level's weight is that resonance,
 // exp(−½·log2(bpm/120)²), and the salience of the slower is its share of the two weights.
 // The beats stay at the quarter note: the beat metrics have no second level. Left out:
-// FluidSynth melodic programs (the additive melodic kits stand for them), metres other
-// than 4/4, tempo changes.
+// metres other than 4/4, tempo changes.
 import { SeededRandom } from '../random/seeded-random.ts';
 import { addNote, noteFrequency } from './additive.ts';
 import { defaultCacheDir } from './cache.ts';
 import { defaultFluidsynthSettings, type FluidsynthSettings } from './fluidsynth.ts';
-import { drawGmDrumKit, gmDrumFamilies, gmDrumTracks, gmHitSample, type GmDrumHit, type GmDrumKit } from './rhythm-gm-drums.ts';
+import { drawGmKit, gmDrumFamilies, gmHitSample, gmMelodicFamilies, gmTracks, type GmHit, type GmKit } from './rhythm-fluidsynth.ts';
 import { type Split, splitCounts, splits } from './splits.ts';
 import { timbreFamily, varyTimbre, type TimbreArchetype, type TimbreFamily } from './timbres.ts';
 
-export const rhythmKitKinds = ['click', 'drums', 'melodic', 'gm-drums'] as const;
+export const rhythmKitKinds = ['click', 'drums', 'melodic', 'gm-drums', 'gm-melodic'] as const;
 export type RhythmKitKind = (typeof rhythmKitKinds)[number];
 
 export interface RhythmKit {
-  /** 'drums-3': kind and number ('gm-drums-25': the preset). */
+  /** 'drums-3': kind and number ('gm-drums-25', 'gm-melodic-12': the GM program). */
   name: string;
   kind: RhythmKitKind;
   /** Per-voice parameters, drawn once per kit (frequencies in Hz, decays in seconds). */
@@ -57,8 +57,8 @@ export interface RhythmKit {
   /** Melodic kits: the timbre family and the scale's MIDI notes per voice. */
   family?: TimbreFamily;
   notes?: number[][];
-  /** GM drum kits: the preset, notes and sends (voices is empty). */
-  gm?: GmDrumKit;
+  /** FluidSynth kits: the GM program, notes and sends (voices is empty). */
+  gm?: GmKit;
 }
 
 export interface RhythmPattern {
@@ -99,7 +99,7 @@ export interface RhythmDatasetOptions {
   patterns?: number;
   /** The kit kinds tracks take turns at (default all of rhythmKitKinds). */
   kinds?: readonly RhythmKitKind[];
-  /** Where 'gm-drums' renders are cached (default `.theorbo-cache/`; null: not cached). */
+  /** Where FluidSynth renders are cached (default `.theorbo-cache/`; null: not cached). */
   cacheDir?: string | null;
   fluidsynth?: Partial<FluidsynthSettings>;
 }
@@ -109,7 +109,7 @@ export const rhythmDefaults = { duration: 12, sampleRate: 22050, kitsPerKind: 20
 const melodicArchetypes: TimbreArchetype[] = ['plucked', 'struck', 'blown', 'organ'];
 const majorScale = [0, 2, 4, 5, 7, 9, 11];
 
-function drawKit(seed: number, kind: Exclude<RhythmKitKind, 'gm-drums'>, number: number): RhythmKit {
+function drawKit(seed: number, kind: 'click' | 'drums' | 'melodic', number: number): RhythmKit {
   const random = SeededRandom.derive(seed, 'rhythm-kit', kind, number);
   const name = `${kind}-${number}`;
   if (kind === 'click') {
@@ -164,14 +164,16 @@ function deal<T>(items: T[], random: SeededRandom): Record<Split, T[]> {
 /** The kits and patterns of each split. */
 export function rhythmSplits(seed: number, kitsPerKind: number = rhythmDefaults.kitsPerKind, patterns: number = rhythmDefaults.patterns): Record<Split, { kits: RhythmKit[]; patterns: RhythmPattern[] }> {
   const result = Object.fromEntries(splits.map((split) => [split, { kits: [] as RhythmKit[], patterns: [] as RhythmPattern[] }])) as Record<Split, { kits: RhythmKit[]; patterns: RhythmPattern[] }>;
-  const families = deal([...gmDrumFamilies], SeededRandom.derive(seed, 'rhythm-kit-split', 'gm-drums'));
-  for (const split of splits) {
-    for (const family of families[split]) {
-      result[split].kits.push(...family.programs.map((program) => ({ name: `gm-drums-${program}`, kind: 'gm-drums' as const, voices: [], gm: drawGmDrumKit(seed, family.name, program) })));
+  for (const [kind, families] of [['drums', gmDrumFamilies], ['melodic', gmMelodicFamilies]] as const) {
+    const dealt = deal<{ name: string; programs: readonly number[] }>([...families], SeededRandom.derive(seed, 'rhythm-kit-split', `gm-${kind}`));
+    for (const split of splits) {
+      for (const family of dealt[split]) {
+        result[split].kits.push(...family.programs.map((program) => ({ name: `gm-${kind}-${program}`, kind: `gm-${kind}` as const, voices: [], gm: drawGmKit(seed, kind, family.name, program) })));
+      }
     }
   }
   for (const kind of rhythmKitKinds) {
-    if (kind === 'gm-drums') continue;
+    if (kind === 'gm-drums' || kind === 'gm-melodic') continue;
     const dealt = deal(Array.from({ length: kitsPerKind }, (_, n) => drawKit(seed, kind, n)), SeededRandom.derive(seed, 'rhythm-kit-split', kind));
     for (const split of splits) result[split].kits.push(...dealt[split]);
   }
@@ -224,11 +226,11 @@ export function referenceTempi(bpm: number, swing: number): { tempi: [number, nu
   return { tempi, salience: slow / (slow + fast) };
 }
 
-/** A track before its audio is finished: the labels, and the dry audio or (gm-drums) the hits FluidSynth is to play. */
+/** A track before its audio is finished: the labels, and the dry audio or (FluidSynth kits) the hits FluidSynth is to play. */
 interface PlannedTrack {
   track: Omit<RhythmTrack, 'audio'>;
   dry: Float64Array | null;
-  gm: { kit: GmDrumKit; hits: GmDrumHit[] } | null;
+  gm: { kit: GmKit; hits: GmHit[] } | null;
   /** Adds the noise floor and normalizes the peak: the last draws of the track's streams. */
   finish: (dry: Float64Array) => Float32Array;
 }
@@ -259,7 +261,7 @@ function planRhythmTrack(seed: number, split: Split, index: number, options: Omi
   const within = [0, swing / 2, swing, swing + (1 - swing) / 2];
   const frames = Math.round(duration * sampleRate);
   const out = kit.gm ? null : new Float64Array(frames);
-  const hits: GmDrumHit[] = [];
+  const hits: GmHit[] = [];
   const onsets: number[] = [];
   const render = SeededRandom.derive(seed, 'rhythm-render', split, index);
   const timbre = kit.family ? varyTimbre(kit.family.prototype, render) : undefined;
@@ -272,7 +274,9 @@ function planRhythmTrack(seed: number, split: Split, index: number, options: Omi
     const level = pattern.levels[step % 32]! * random.uniform(0.85, 1);
     if (out === null) {
       const sample = gmHitSample(time, sampleRate);
-      hits.push({ sample, voice, level });
+      const notes = kit.gm!.notes[voice]!;
+      const note = notes.length === 1 ? notes[0]! : random.choice(notes);
+      hits.push({ sample, note, level, length: Math.round((kit.gm!.kind === 'drums' ? 0.1 : 0.8 * (60 / bpm)) * sampleRate) });
       onsets.push(sample / sampleRate);
       continue;
     }
@@ -304,13 +308,13 @@ function planRhythmTrack(seed: number, split: Split, index: number, options: Omi
   };
 }
 
-/** Finishes planned tracks, rendering every 'gm-drums' one not in the cache by one FluidSynth call (per 48 tracks). */
+/** Finishes planned tracks, rendering every FluidSynth one not in the cache by one FluidSynth call (per 48 tracks). */
 function finishTracks(planned: PlannedTrack[], options: Omit<RhythmDatasetOptions, 'seed' | 'tracks'>): RhythmTrack[] {
   const sampleRate = options.sampleRate ?? rhythmDefaults.sampleRate;
   const frames = Math.round((options.duration ?? rhythmDefaults.duration) * sampleRate);
   const gm = planned.flatMap((plan) => (plan.gm ? [{ kit: plan.gm.kit, hits: plan.gm.hits, frames, sampleRate }] : []));
   const fluidsynth = { ...defaultFluidsynthSettings, ...options.fluidsynth };
-  const rendered = gmDrumTracks(gm, options.cacheDir === undefined ? defaultCacheDir : options.cacheDir, fluidsynth);
+  const rendered = gmTracks(gm, options.cacheDir === undefined ? defaultCacheDir : options.cacheDir, fluidsynth);
   let next = 0;
   return planned.map((plan) => ({ ...plan.track, audio: plan.finish(plan.dry ?? Float64Array.from(rendered[next++]!)) }));
 }

@@ -1,6 +1,6 @@
 // The rhythm experiment (issue 18): synthesize labelled tracks (data/rhythm-tracks.ts: click,
-// additive drum, additive melodic and FluidSynth GM drum kits in turn) of three splits whose
-// kits and patterns are disjoint, fine-tune the front end on the
+// additive drum, additive melodic, FluidSynth GM drum and GM melodic kits in turn) of three
+// splits whose kits and patterns are disjoint, fine-tune the front end on the
 // training split (fine-tune.ts), choose the fine-tuned front end's peak-picking threshold
 // on the validation split (its max filter across bands, 7, was chosen on the training and
 // validation tracks of seed 7 among 1, 3, 5, 7, 9, 13), and evaluate the hand-designed and the fine-tuned front end on
