@@ -290,15 +290,20 @@ function planRhythmTrack(seed: number, split: Split, index: number, options: Omi
     }
   }
   const finish = (dry: Float64Array): Float32Array => {
+    // Plain indexed loops (an iterator and a per-sample map callback took most of the time).
+    const length = dry.length;
     let power = 0;
-    for (const value of dry) power += value * value / dry.length;
+    for (let n = 0; n < length; n++) power += dry[n]! * dry[n]! / length;
     const noise = Math.sqrt(power) * 10 ** (-random.uniform(25, 45) / 20);
     let peak = 0;
-    for (let n = 0; n < dry.length; n++) {
+    for (let n = 0; n < length; n++) {
       dry[n] = dry[n]! + noise * render.normal();
       peak = Math.max(peak, Math.abs(dry[n]!));
     }
-    return Float32Array.from(dry, (value) => (0.5 * value) / (peak || 1));
+    const out = new Float32Array(length);
+    const divisor = peak || 1;
+    for (let n = 0; n < length; n++) out[n] = (0.5 * dry[n]!) / divisor;
+    return out;
   };
   const beats = Float64Array.from(beatTimes.filter((time) => time < duration - 0.15));
   const { tempi, salience } = referenceTempi(bpm, swing);
