@@ -166,6 +166,19 @@ test('cpu wasm: int32 labels compared with an int32 arange (a one-hot, its maske
   result.got.forEach((_, k) => exact(result, k, `output ${k}`));
 });
 
+test('cpu wasm: a regrouping reshape of an elementwise op with a one-element operand read from the same input (x · x[0, 0], flattened) equals the reference', async () => {
+  const x = T.tensor('float32', [2, 6], 'x');
+  const corner = T.get(x, T.slice(0, 1), T.slice(0, 1));
+  const outputs = [
+    T.reshape(T.mul(x, corner), [-1]),
+    T.reshape(T.add(T.mul(T.mul(x, corner), 2), T.sum(corner)), [-1]),
+    T.reshape(T.sub(x, T.mul(corner, corner)), [3, 4]),
+  ];
+  const result = await run([x], outputs, [f(2, 6)]);
+  assert.ok(result.hows.every((how) => how.endsWith('[wasm]')), result.hows.join('; '));
+  result.got.forEach((_, k) => exact(result, k, `output ${k}`));
+});
+
 test('cpu wasm: what the renderer cannot express (sin, integer values) runs as JS, still correct', async () => {
   const x = T.matrix('x');
   const i = T.tensor('int32', [null], 'i');

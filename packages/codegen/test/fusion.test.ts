@@ -140,6 +140,21 @@ test('a costly value read at many shifts (a sliding maximum and its gradient) is
   assert.ok(count >= 2, `${count} kernels`);
 });
 
+test('a scalar random draw whose state is computed in the same graph (the state has more axes than the draw) partitions and runs, equal to the reference', async () => {
+  const streams = new T.RandomStreams(3);
+  const x = T.tensor('float32', [2, 3], 'x');
+  const seed = T.tensor('uint32', [2], 'seed');
+  const drawn = T.mul(T.exp(T.add(x, streams.uniform([]))), 2);
+  const [out] = T.clone([drawn], [[streams.state, T.add(seed, T.constant(new Uint32Array([0, 1])))]]);
+  const parts = partition([out!], { maxBuffers: 8 });
+  assert.ok(parts.kernels.length >= 1);
+  const values = [r(2, 3), T.array(new Uint32Array([5, 9]), { shape: [2] })];
+  const count = await kernels(() => out!, values, [x, seed]);
+  assert.ok(count >= 1, `${count} kernels`);
+  const [onCpu] = await compile({ inputs: [x, seed], outputs: [out!], device: 'cpu' })(...values);
+  assert.equal([...(onCpu as NDArray).data], [...T.evaluate(out!, [[x, values[0]!], [seed, values[1]!]]).data], 'the cpu device, bit for bit');
+});
+
 test('fusion: false runs one kernel per op with the same results', async () => {
   const device = await acquireDevice();
   const x = T.matrix('x');

@@ -269,11 +269,16 @@ export class VectorLowering {
     } else if (node.op === 'random') {
       result = this.random(variable, this.access(variable, index, shape));
     } else if (flatThrough.has(node.op) && node.inputs.every((input) => input.type.size === 1 || sameDims(input.shape, variable.shape))) {
-      // The op's own rule, its inputs given their values at this position.
+      // The op's own rule, its inputs given their values at this position. Every input's
+      // value is taken before any is overridden: a one-element operand may read an input
+      // (x · x[0, 0]) that must not see the flattened value meant for the op.
       const saved = node.inputs.map((input) => [input, this.overrides.get(input)] as const);
       const zeros = variable.shape.map(() => affineConstant(this.axes, 0));
+      const values = node.inputs.map((input) => input.type.size === 1
+        ? this.value(input, input.shape.map(() => affineConstant(this.axes, 0)))
+        : this.flat(input, index, shape));
       try {
-        for (const input of node.inputs) if (input.type.size !== 1) this.overrides.set(input, this.flat(input, index, shape));
+        node.inputs.forEach((input, k) => this.overrides.set(input, values[k]!));
         result = this.emit(variable, zeros);
       } finally {
         for (const [input, before] of saved) if (before === undefined) this.overrides.delete(input); else this.overrides.set(input, before);

@@ -69,12 +69,21 @@ function amplifiedIn(kernel: Kernel, materialized: ReadonlySet<Variable>): Varia
     seen.add(key);
     visits++;
     const token = (k: number) => `${variable.id}:${k}@${key}`;
+    // Numpy broadcasting aligns trailing axes; an input with more axes than the output
+    // (not a broadcast: a random draw's state) is read at places unrelated to the index.
     const broadcast = (input: Variable): Axis[] => {
       const offset = variable.ndim - input.ndim;
-      return input.shape.map((dim, axis) => (dim === 1 ? { coefs: [], constant: 0 } : index[axis + offset]!));
+      return input.shape.map((dim, axis) => (dim === 1 ? { coefs: [], constant: 0 } : index[axis + offset] ?? token(axis)));
     };
     const attrs = node.attrs as Record<string, unknown>;
     switch (node.op) {
+      case 'random': {
+        // Every element reads the two words of the state [key, counter].
+        const state = node.inputs[0]!;
+        for (let word = 0; word < 2; word++) visit(state, [{ coefs: [], constant: word }]);
+        for (const input of node.inputs.slice(1)) visit(input, input.shape.map((_, axis) => token(100 + axis)));
+        return;
+      }
       case 'dimshuffle': {
         const pattern = attrs.pattern as readonly (number | 'x')[];
         const input = node.inputs[0]!;

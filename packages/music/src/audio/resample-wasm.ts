@@ -3,7 +3,8 @@
 // the taps, the float32 samples promoted to float64 two at a time (f64x2) against the
 // float64 filter, so the products are the JS loop's and only the order of the sum differs
 // (two partial sums, even and odd taps, then added): float rounding of a float64 sum, far
-// below the float32 the output is stored in. Outputs step through the phases as JS does:
+// below the float32 the output is stored in, so the stored outputs agree except where a
+// sum lies within that rounding of a float32 boundary (then by one ulp). Outputs step through the phases as JS does:
 // the phase grows by down mod up and the first tap by ⌊down/up⌋, plus one on a wrap.
 // Memory is the module's own (not shared), grown to hold the signal, the filters and the
 // outputs of one call; the module is encoded once (codegen's ModuleBuilder) and compiled
