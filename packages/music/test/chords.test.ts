@@ -59,6 +59,9 @@ test("Harte labels encode as mir_eval's chord.encode does", () => {
     ['C:maj(*3,b3)', 0, bits(0, 3, 7), 0],
     ['C:(3,5)', 0, bits(0, 4, 7), 0],
     ['C:(b3,5)/b3', 0, bits(0, 3, 7), 3],
+    ['C:(3,#5)/#5', 0, bits(0, 4, 8), 8], // sharpened degrees (a '#' after an empty 'b*' once read as NaN)
+    ['C:maj(#4)/#4', 0, bits(0, 4, 6, 7), 6],
+    ['C:min7/bb7', 0, bits(0, 3, 7, 9, 10), 9],
     ['E#:min', 5, bits(0, 3, 7), 0],
     ['G:5', 7, bits(0, 7), 0],
     ['G:1', 7, bits(0), 0],

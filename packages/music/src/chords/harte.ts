@@ -70,7 +70,8 @@ export function pitchClassOf(spelling: string): number {
 
 /** Semitones above the root of a scale degree such as '3', 'b7', '#5', '9'. */
 function degreeToSemitone(degree: string): number {
-  const accidentals = /^(b*|#*)/.exec(degree)![1]!;
+  // b+ or #+ (an alternation of b* and #* would match the empty b* before any '#').
+  const accidentals = /^(b+|#+|)/.exec(degree)![1]!;
   const shift = accidentals.startsWith('#') ? accidentals.length : -accidentals.length;
   return degreeSemitones[degree.slice(accidentals.length)]! + shift;
 }

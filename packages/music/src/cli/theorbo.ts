@@ -14,7 +14,7 @@ import { acquireDevice, compile, deviceKinds, type AcquiredDevice, type DeviceKi
 import { loadMono, wavFormatNames, wavFormats, writeWav, type WavFormatName } from '../audio/index.ts';
 import { exportClips } from './dataset-export.ts';
 import { writeFileAtomic } from '../files/atomic-write.ts';
-import { chordVocabulary, vocabularyNames, vocabularyQualities, writeLab, type VocabularyName } from '../chords/index.ts';
+import { bassOptionsFor, chordVocabulary, estimateBass, vocabularyNames, vocabularyQualities, writeLab, type VocabularyName } from '../chords/index.ts';
 import { datasetSummary, defaultPlanSettings, formatDatasetSummary, synthesizeDataset, type ChordQuality, type DataSource, type PlanSettings } from '../data/index.ts';
 import { framesToSegments, stickyTransitions, viterbiGraph } from '../eval/index.ts';
 import { chordDecoders, chordDecodingDefaults, decodeChordFrames, decodingForVocabulary, familyMembers, type ChordDecoding, type ChordDecoder } from '../eval/chord-decoding.ts';
@@ -267,7 +267,8 @@ program.command('chords <audio...>').description('recognize the chords of each a
   .option('--median-width <frames>', `the median filter's window, odd (default ${chordDecodingDefaults.medianWidth})`, oddFrames)
   .option('--vocab <name>', 'the chords to choose from: majmin (24 triads and N), sevenths (+ 7, maj7, min7) or full (+ dim, aug, sus2, sus4); Harte labels (default: the model\'s, majmin for templates)', oneOf(vocabularyNames))
   .option('--decode-on <where>', 'host (default: Viterbi in JS, milliseconds) or device (Viterbi as a graph, a scan over frames, compiled with the model for --device)', oneOf(['host', 'device'] as const), 'host')
-  .action(async (audios: string[], options: { model?: string; out?: string; vocab?: VocabularyName; decodeOn: 'host' | 'device' } & DecodeFlags) => {
+  .option('--no-inversions', 'root-position labels only (by default each chord names its bass note when it is not the root, as C:maj/3, estimated from the CQT\'s lowest sounding chord tone; not for a fir model, whose CQT starts at C3)')
+  .action(async (audios: string[], options: { model?: string; out?: string; vocab?: VocabularyName; decodeOn: 'host' | 'device'; inversions: boolean } & DecodeFlags) => {
     const decoding = decodingOf(options);
     if (options.decodeOn === 'device' && decoding.decoder !== 'viterbi') throw new UsageError(`--decode-on device runs Viterbi as a graph; --decode ${decoding.decoder} runs on the host only.`);
     const onDevice = options.decodeOn === 'device' ? { selfTransition: decoding.selfTransition! } : undefined;
@@ -275,10 +276,12 @@ program.command('chords <audio...>').description('recognize the chords of each a
     const labPaths = outputPaths('chords', files, several, options.out, '.lab');
     const { config, vocabulary, families, run } = chromaSession(options.model ?? defaultModelDir, options.vocab, onDevice);
     await forEachInput('chords', files, async (audio, index) => {
-      const { logScores, devicePath, duration } = await run(audio);
+      const { logScores, devicePath, duration, features } = await run(audio);
       const decoded = devicePath === undefined ? decodeChordFrames(logScores, decodingForVocabulary(decoding, vocabulary, config.vocab ?? 'majmin')) : families === undefined ? Array.from(devicePath.data) : familyMembers(devicePath.data, logScores, families);
       // framesToSegments merges runs of equal frame labels, so no two neighbouring segments share a label.
-      const segments = framesToSegments(decoded, config.feature.hop, config.feature.sampleRate, { offset: -config.feature.hop / 2 / config.feature.sampleRate, duration, labels: vocabulary.labels });
+      const chords = framesToSegments(decoded, config.feature.hop, config.feature.sampleRate, { offset: -config.feature.hop / 2 / config.feature.sampleRate, duration, labels: vocabulary.labels });
+      // The bass joins each chord after decoding (chords/bass.ts); a FIR model's CQT starts at C3, above most bass notes.
+      const segments = options.inversions && config.kind !== 'fir' ? estimateBass(features.cqt, chords, config.feature.hop, config.feature.sampleRate, bassOptionsFor(config.feature)) : chords;
       const out = labPaths[index]!;
       writeLab(out, segments);
       console.log(`wrote ${out}: ${segments.length} segments (${[...new Set(segments.map((s) => s.label))].slice(0, 8).join(', ')}${segments.length > 8 ? ', …' : ''})`);

@@ -2,12 +2,13 @@
 // chords` takes with the default majmin vocabulary (the browser test checks that the two
 // give the same labels): host features (features.ts), the model's chroma and the
 // templates' log scores compiled on the device, then decoding on the host and runs of
-// equal frame labels merged into segments. Left out: reading files and resampling (the
+// equal frame labels merged into segments, each chord with its bass note. Left out: reading files and resampling (the
 // caller hands over mono samples at the model's rate).
 // Shapes: chroma [frames, 12], logScores [frames, 25].
 
 import type * as T from '@theorbo/graph';
 import { compile, type AcquiredDevice } from '@theorbo/codegen';
+import { bassOptionsFor, estimateBass } from '../chords/bass.ts';
 import type { Segment } from '../chords/lab-format.ts';
 import { decodeChordFrames, type ChordDecoding } from '../eval/chord-decoding.ts';
 import { framesToSegments } from '../eval/decode.ts';
@@ -39,9 +40,15 @@ export async function chromaOfSignal(signal: Float32Array, loaded: { model: Pick
   return { chroma: chroma!, logScores: logScores!, features, config, duration: signal.length / config.feature.sampleRate };
 }
 
-/** The chord segments of a chromaOfSignal result; neighbouring segments never share a label. */
-export function chordSegmentsOf(result: ChromaResult, decoding: ChordDecoding): Segment[] {
+/**
+ * The chord segments of a chromaOfSignal result; neighbouring segments never share a label.
+ * With `inversions` (the default, as `theorbo chords`), each chord names its bass note
+ * ('C:maj/3'), estimated from the CQT (chords/bass.ts).
+ */
+export function chordSegmentsOf(result: ChromaResult, decoding: ChordDecoding, options: { inversions?: boolean } = {}): Segment[] {
   const { hop, sampleRate } = result.config.feature;
   const decoded = decodeChordFrames(result.logScores, decoding);
-  return framesToSegments(decoded, hop, sampleRate, { offset: -hop / 2 / sampleRate, duration: result.duration });
+  const segments = framesToSegments(decoded, hop, sampleRate, { offset: -hop / 2 / sampleRate, duration: result.duration });
+  // A FIR model's CQT starts at C3, above most bass notes: its chords stay in root position, as in `theorbo chords`.
+  return options.inversions === false || result.config.kind === 'fir' ? segments : estimateBass(result.features.cqt, segments, hop, sampleRate, bassOptionsFor(result.config.feature));
 }
