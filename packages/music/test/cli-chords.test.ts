@@ -3,7 +3,8 @@
 // writes one segment per chord and per silence, in order, with no two neighbouring
 // segments alike; `--vocab full --decode-on device --model templates` (Viterbi as a graph
 // on the cpu device) writes labels of that vocabulary, runs merged (decodeChordFrames and
-// viterbiGraph themselves are tested in eval-viterbi.test.ts); flags that cannot apply are refused with exit code 2 before any device.
+// viterbiGraph themselves are tested in eval-viterbi.test.ts); inverted chords with their bass
+// degree ('C:maj/3') by default, in root position with --no-inversions; flags that cannot apply are refused with exit code 2 before any device.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { spawnSync } from 'node:child_process';
@@ -18,11 +19,11 @@ const dir = mkdtempSync(join(tmpdir(), 'theorbo-chords-'));
 const run = (...args: string[]) =>
   spawnSync(join(root, 'node_modules', '.bin', 'tsx'), [join(root, 'packages/music/src/cli/theorbo.ts'), '--device', 'cpu', ...args], { cwd: dir, encoding: 'utf8' });
 
-/** C, A:min, F, G: each 1.6 s of a decaying triad, then 0.4 s of silence. */
-function progression(path: string): void {
+/** C, A:min, F, G (or `chords`, MIDI notes): each 1.6 s of a decaying chord, then 0.4 s of silence. */
+function progression(path: string, chords: readonly (readonly number[])[] = [[60, 64, 67], [57, 60, 64], [53, 57, 60], [55, 59, 62]]): void {
   const rate = 22050;
-  const samples = new Float32Array(rate * 8);
-  [[60, 64, 67], [57, 60, 64], [53, 57, 60], [55, 59, 62]].forEach((notes, c) => {
+  const samples = new Float32Array(rate * 2 * chords.length);
+  chords.forEach((notes, c) => {
     for (const midi of notes) {
       const f = 440 * 2 ** ((midi - 69) / 12);
       for (let i = c * 2 * rate; i < (c * 2 + 1.6) * rate; i++) {
@@ -49,9 +50,21 @@ test('Viterbi (the default) gives one segment per chord and per silence; --vocab
   const full = run('chords', audio, '--vocab', 'full', '--decode-on', 'device', '--model', 'templates', '--out', join(dir, 'full.lab'));
   assert.is(full.status, 0, full.stderr);
   const fullSegments = parseLab(readFileSync(join(dir, 'full.lab'), 'utf8'));
-  for (const segment of fullSegments) assert.ok(chordVocabulary('full').labels.includes(segment.label), segment.label);
+  // A chord of the vocabulary, with its bass degree where the bass is not the root ('F:maj7/3': the templates' reading of A, C, E over A).
+  for (const segment of fullSegments) assert.ok(chordVocabulary('full').labels.includes(segment.label.split('/')[0]!), segment.label);
   assert.match(fullSegments[0]!.label, /^C:/);
   for (const lab of [segments, fullSegments]) lab.forEach((segment, i) => i > 0 && assert.is.not(segment.label, lab[i - 1]!.label, `segments ${i - 1} and ${i} are both ${segment.label}`));
+});
+
+test('inversions: C/E, F/C, A:min/C and G are written with their bass degree by default, in root position with --no-inversions', () => {
+  const inverted = join(dir, 'inverted.wav');
+  progression(inverted, [[52, 60, 67, 72], [48, 53, 57, 65], [48, 57, 64, 69], [43, 55, 59, 62]]);
+  const withBass = run('chords', inverted);
+  assert.is(withBass.status, 0, withBass.stderr);
+  assert.equal(parseLab(readFileSync(join(dir, 'inverted.lab'), 'utf8')).map((s) => s.label), ['C:maj/3', 'N', 'F:maj/5', 'N', 'A:min/b3', 'N', 'G:maj', 'N']);
+  const rootPosition = run('chords', inverted, '--no-inversions', '--out', join(dir, 'root.lab'));
+  assert.is(rootPosition.status, 0, rootPosition.stderr);
+  assert.equal(parseLab(readFileSync(join(dir, 'root.lab'), 'utf8')).map((s) => s.label), ['C:maj', 'N', 'F:maj', 'N', 'A:min', 'N', 'G:maj', 'N']);
 });
 
 test('decoding flags that cannot apply are refused with exit code 2, naming the flag', () => {

@@ -1,6 +1,7 @@
 // The demo report's section on the shipped chord model (model/shipped-report.ts) on a tiny
 // held-out set, and the one-call forward it relies on (model/clip-outputs.ts): stacked
-// clips give each clip's own outputs; the section's three tables have their rows, its
+// clips give each clip's own outputs; the section's four tables have their rows (the
+// estimated bass scoring above root position under the rules with the bass), its
 // robustness rows are robustness.ts's scores for the same clips, a scored row is the same
 // as the robustness table's clean row where both score the same thing, and a condition
 // it does not know is an error naming the known ones. Nothing is trained here.
@@ -62,7 +63,7 @@ test('the section: vocabulary, decoding and robustness tables; its robustness ro
   const conditions = ['clean', 'noise 10 dB SNR'];
   const lines = await shippedModelSection(data, { seventhClips: 1, robustnessClips: 1, conditions });
   const text = lines.join('\n');
-  for (const heading of ['## The shipped chord model', '### Vocabularies', '### Decoding', '### Robustness']) assert.ok(lines.includes(heading), `no '${heading}'`);
+  for (const heading of ['## The shipped chord model', '### Vocabularies', '### Inversions', '### Decoding', '### Robustness']) assert.ok(lines.includes(heading), `no '${heading}'`);
   const rowsAfter = (header: string): string[] => {
     const start = lines.findIndex((line) => line.startsWith(header));
     assert.ok(start >= 0, `no table '${header}'`);
@@ -74,6 +75,15 @@ test('the section: vocabulary, decoding and robustness tables; its robustness ro
   assert.match(vocabularyRows[0]!, /^\| shipped model \| maj, min \(2\) \| sevenths \| \d+\.\d \|/);
   assert.match(vocabularyRows[2]!, /^\| shipped model \| \+ 7, maj7, min7 \(2\) \| sevenths \|/);
   assert.is(rowsAfter('| decoder |').length, 3);
+  // Inversions: the rule without the bass, then with it in root position and estimated;
+  // scoring the bass can only lower a root-position reading, and here the estimate wins it back.
+  const inversions = rowsAfter('| test clips hold (clips) | vocabulary | chords (no bass)');
+  assert.is(inversions.length, 2);
+  for (const row of inversions) {
+    const [plain, rootPosition, estimated] = row.split('|').slice(3, 6).map(Number);
+    assert.ok(rootPosition! <= plain!, row);
+    assert.ok(estimated! > rootPosition!, row);
+  }
   const robustness = rowsAfter('| condition |');
   assert.equal(robustness.map((row) => row.split(' | ')[0]), ['| clean', '| noise 10 dB SNR']);
   // The same clips scored by robustness.ts directly: the section's row is that one.

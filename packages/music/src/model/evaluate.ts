@@ -8,6 +8,7 @@
 
 import { medianFilterFrames, framesToSegments, segmentsToFrames, weightedChordSymbolRecall, frameAccuracy, confusionMatrix, chordScores, chordRules, compareChordLabels, type ChordRule, type ChordScores } from '../eval/index.ts';
 import type { ChordVocabulary, Segment, VocabularyName } from '../chords/index.ts';
+import { estimateBass, type BassOptions } from '../chords/bass.ts';
 import type { NDArray } from '@theorbo/graph';
 import { decodeChordFrames, decodingForVocabulary, type ChordDecoding } from '../eval/chord-decoding.ts';
 
@@ -20,6 +21,8 @@ export interface ClipPrediction {
   predicted: ArrayLike<number>;
   /** Per-frame class log scores [frames, classes], for a decoding other than the median filter. */
   logScores?: NDArray;
+  /** The clip's CQT [frames, bins], where the bass is estimated (scorePredictions' `bass`). */
+  cqt?: NDArray;
   duration: number;
 }
 
@@ -59,7 +62,12 @@ export function noChordRecall(reference: readonly Segment[], estimate: readonly 
   return { recall: weightedChordSymbolRecall(silences, estimate, 'majmin'), seconds };
 }
 
-export function scorePredictions(clips: readonly ClipPrediction[], options: { hop: number; sampleRate: number; medianWidth: number; decoding?: ChordDecoding; vocabulary?: ChordVocabulary; trained?: VocabularyName }): Scores {
+/**
+ * With `bass`, each decoded chord names its bass note estimated from the clip's CQT
+ * (chords/bass.ts), for references whose labels name theirs (the '_inv' rules); frames
+ * are counted by the chord without its bass.
+ */
+export function scorePredictions(clips: readonly ClipPrediction[], options: { hop: number; sampleRate: number; medianWidth: number; decoding?: ChordDecoding; vocabulary?: ChordVocabulary; trained?: VocabularyName; bass?: BassOptions }): Scores {
   const timing = { offset: -options.hop / 2 / options.sampleRate };
   const vocabulary = options.vocabulary;
   // As `theorbo chords` decodes: by triad families in a vocabulary beyond majmin that the model (`trained`: its vocabulary) learned.
@@ -77,13 +85,15 @@ export function scorePredictions(clips: readonly ClipPrediction[], options: { ho
   for (const clip of clips) {
     if (decoding !== undefined && clip.logScores === undefined) throw new Error('scorePredictions: a decoding was asked for but a clip has no per-frame log scores to decode.');
     const smoothed = decoding !== undefined ? decodeChordFrames(clip.logScores!, decoding) : medianFilterFrames(clip.predicted, options.medianWidth);
-    const estimate = framesToSegments(smoothed, options.hop, options.sampleRate, { ...timing, duration: clip.duration, labels: vocabulary?.labels });
+    const chords = framesToSegments(smoothed, options.hop, options.sampleRate, { ...timing, duration: clip.duration, labels: vocabulary?.labels });
+    if (options.bass !== undefined && clip.cqt === undefined) throw new Error('scorePredictions: the bass was asked for but a clip has no CQT to estimate it from.');
+    const estimate = options.bass !== undefined ? estimateBass(clip.cqt!, chords, options.hop, options.sampleRate, options.bass) : chords;
     const scores = chordScores(clip.reference, estimate);
     for (const rule of chordRules) add(rule, scores[rule], scoredSeconds(clip.reference, rule));
     for (const key of ['overSegmentation', 'underSegmentation', 'segmentation'] as const) add(key, scores[key], clip.duration);
     const silent = noChordRecall(clip.reference, estimate);
     if (silent !== null) silence = { recalled: silence.recalled + silent.recall * silent.seconds, seconds: silence.seconds + silent.seconds };
-    allReference.push(...(vocabulary === undefined ? Array.from(clip.frameLabels) : segmentsToFrames(clip.reference, smoothed.length, options.hop, options.sampleRate, { ...timing, indexOf: (label) => vocabulary.indexOf(label) })));
+    allReference.push(...(vocabulary === undefined ? Array.from(clip.frameLabels) : segmentsToFrames(clip.reference, smoothed.length, options.hop, options.sampleRate, { ...timing, indexOf: (label) => vocabulary.indexOf(label.split('/')[0]!) })));
     allEstimate.push(...smoothed);
   }
   const mean = (key: keyof ChordScores): number => {

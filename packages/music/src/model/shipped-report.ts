@@ -1,9 +1,10 @@
 // The demo report's section on the shipped chord model (models/default, what `theorbo
 // chords` uses): its vocabulary table (the model and the hand-designed CQT chroma with
 // templates, in the majmin and sevenths vocabularies, on the demo's held-out triad clips
-// and on a few held-out clips with seventh chords), its decoding table (Viterbi, the median
-// filter, no smoothing) and a robustness table (clean, noise, MP3, reverb) on a few
-// held-out clips. Cheap by design, since it runs inside the demo: the triad clips'
+// and on a few held-out clips with seventh chords), an inversions table (mir_eval's rules
+// with the bass: root position against the estimated bass), its decoding table (Viterbi,
+// the median filter, no smoothing) and a robustness table (clean, noise, MP3, reverb) on a
+// few held-out clips. Cheap by design, since it runs inside the demo: the triad clips'
 // features are the demo's own (passed in), the seventh-chord clips are a handful, and the
 // robustness rows use a handful of clips and the issue's main conditions; the full tables
 // are `theorbo eval` and `theorbo robustness` (README). Scored as `theorbo eval` scores,
@@ -13,6 +14,7 @@
 import * as T from '@theorbo/graph';
 import { compile, type AcquiredDevice } from '@theorbo/codegen';
 import { chordVocabulary, vocabularyQualities, type VocabularyName } from '../chords/vocabularies.ts';
+import { bassOptionsFor, labelWithLowestNote } from '../chords/bass.ts';
 import { synthesizeDataset, type DataSource, type DatasetClip } from '../data/dataset.ts';
 import type { ChordQuality } from '../data/voicings.ts';
 import { chordDecodingDefaults, type ChordDecoding } from '../eval/chord-decoding.ts';
@@ -107,6 +109,21 @@ export async function shippedModelSection(data: ShippedSectionData, options: Shi
   const decodingRows: string[] = [];
   decodings.map(([, decoding]) => score(models[0]!, data.testClips, shipped.vocab ?? 'majmin', decoding)).forEach((result, i) => decodingRows.push(`| ${decodings[i]![0]} | ${percent(result.majmin)} | ${percent(result.root)} | ${percent(result.noChordRecall)} | ${percent(result.rules.segmentation)} | ${percent(result.rules.overSegmentation)} | ${percent(result.rules.underSegmentation)} |`));
 
+  // Inversions: the references name each chord's lowest note as its bass ('C:maj/3'); the
+  // shipped model's chords in root position, then with the bass estimated (chords/bass.ts).
+  const inversionRows = ([[data.testClips, 'majmin', 'majmin_inv'], [sevenths.clips, 'sevenths', 'sevenths_inv']] as const).map(([clips, vocabulary, rule]) => {
+    const model = models[0]!;
+    const { hop, sampleRate } = model.loaded.config.feature;
+    const predictions = logScores.get(model)!.get(vocabulary)!.filter((_, i) => clips.includes(allClips[i]!)).map((prediction, i) => ({
+      ...prediction, reference: clips[i]!.segments.map((segment) => ({ start: segment.start, end: segment.end, label: labelWithLowestNote(segment.label, segment.root, segment.notes[0]?.midi) })),
+    }));
+    const common = { hop, sampleRate, medianWidth: chordDecodingDefaults.medianWidth, decoding: viterbi, vocabulary: chordVocabulary(vocabulary), trained: model.loaded.config.vocab ?? 'majmin' };
+    const rootPosition = scorePredictions(predictions, common);
+    const withBass = scorePredictions(predictions, { ...common, bass: bassOptionsFor(model.loaded.config.feature) });
+    const what = clips === sevenths.clips ? '+ 7, maj7, min7' : 'maj, min';
+    return `| ${what} (${clips.length}) | ${vocabulary} | ${percent(rootPosition.rules[vocabulary])} | ${percent(rootPosition.rules[rule])} | ${percent(withBass.rules[rule])} |`;
+  });
+
   const robustnessClipsOf = (source: DataSource) => data.testClips.filter((clip) => clip.source === source).slice(0, options.robustnessClips);
   const robustClips = data.source === 'both' ? [...robustnessClipsOf('additive'), ...robustnessClipsOf('fluidsynth')] : robustnessClipsOf(data.source);
   const conditions = options.conditions.map((name) => {
@@ -129,6 +146,14 @@ export async function shippedModelSection(data: ShippedSectionData, options: Shi
     '| model | test clips hold (clips) | vocabulary | majmin | sevenths | root | mirex | N recall | seg |',
     '| --- | --- | --- | ---: | ---: | ---: | ---: | ---: | ---: |',
     ...vocabularyRows,
+    '',
+    '### Inversions',
+    '',
+    `The test clips' chords are in root position, first or second inversion; their references name the bass (the lowest note) as Harte's /degree. The shipped model's chords (Viterbi), scored with mir_eval's rule without and with the bass, in root position and with the bass estimated from the CQT (\`theorbo chords\`' default; \`--no-inversions\` turns it off):`,
+    '',
+    '| test clips hold (clips) | vocabulary | chords (no bass) | with bass: root position | with bass: estimated |',
+    '| --- | --- | ---: | ---: | ---: |',
+    ...inversionRows,
     '',
     '### Decoding',
     '',
@@ -158,6 +183,6 @@ async function clipLogScores(model: ScoredModel, clips: readonly DatasetClip[], 
   const features = clips.map(featuresOf);
   const outputs = await clipOutputs(forward, features.map((clipFeatures) => clipInput(config, clipFeatures)), isFramewise(config));
   return new Map(tableVocabularies.map((vocabulary, v) => [vocabulary, clips.map((clip, i) => ({
-    reference: clip.segments, frameLabels: features[i]!.labels, predicted: new Int32Array(0), logScores: outputs[i]![v]!, duration: clip.duration,
+    reference: clip.segments, frameLabels: features[i]!.labels, predicted: new Int32Array(0), logScores: outputs[i]![v]!, cqt: features[i]!.cqt, duration: clip.duration,
   }))]));
 }
