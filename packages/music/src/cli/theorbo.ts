@@ -14,7 +14,7 @@ import { acquireDevice, compile, deviceKinds, type AcquiredDevice, type DeviceKi
 import { loadMono, wavFormatNames, wavFormats, writeWav, type WavFormatName } from '../audio/index.ts';
 import { exportClips } from './dataset-export.ts';
 import { writeFileAtomic } from '../files/atomic-write.ts';
-import { bassOptionsFor, chordVocabulary, estimateBass, vocabularyNames, vocabularyQualities, writeLab, type VocabularyName } from '../chords/index.ts';
+import { bassOptionsFor, chordVocabulary, estimateBass, labelWithLowestNote, vocabularyNames, vocabularyQualities, writeLab, type VocabularyName } from '../chords/index.ts';
 import { datasetSummary, defaultPlanSettings, formatDatasetSummary, synthesizeDataset, type ChordQuality, type DataSource, type PlanSettings } from '../data/index.ts';
 import { framesToSegments, stickyTransitions, viterbiGraph } from '../eval/index.ts';
 import { chordDecoders, chordDecodingDefaults, decodeChordFrames, decodingForVocabulary, familyMembers, type ChordDecoding, type ChordDecoder } from '../eval/chord-decoding.ts';
@@ -169,18 +169,24 @@ program.command('eval').description('evaluate a saved model (or the hand-designe
     const logScores = vocabularyLogScores(model.chroma, config.vocab ?? 'majmin', vocabulary.name);
     const forward = compile({ inputs: [model.features], outputs: [T.argmax(logScores, 1), logScores], device: acquired });
     const predictions = [];
-    for (const clip of dataset.clips.filter((c) => c.split === 'test')) {
+    const testClips = dataset.clips.filter((c) => c.split === 'test');
+    for (const clip of testClips) {
       const features = clipFeatures(clip.audio, clip.segments, config.feature);
       const [predicted, logScores] = (await forward(config.kind === 'fir' ? firWindows([clip], config.feature, 1) : clipInput(config, features))) as T.NDArray[];
-      predictions.push({ reference: clip.segments, frameLabels: features.labels, predicted: predicted!.data as Int32Array, logScores, duration: clip.duration });
+      predictions.push({ reference: clip.segments, frameLabels: features.labels, predicted: predicted!.data as Int32Array, logScores, cqt: features.cqt, duration: clip.duration });
     }
-    const scores = scorePredictions(predictions, { hop: config.feature.hop, sampleRate: config.feature.sampleRate, medianWidth: options.medianWidth ?? chordDecodingDefaults.medianWidth, decoding, vocabulary, trained: config.vocab ?? 'majmin' });
+    const scoring = { hop: config.feature.hop, sampleRate: config.feature.sampleRate, medianWidth: options.medianWidth ?? chordDecodingDefaults.medianWidth, decoding, vocabulary, trained: config.vocab ?? 'majmin' };
+    const scores = scorePredictions(predictions, scoring);
+    // Inversions: references naming each chord's lowest note as its bass, the chords in root position and with the bass estimated.
+    const invertedReference = predictions.map((prediction, i) => ({ ...prediction, reference: testClips[i]!.segments.map((segment) => ({ start: segment.start, end: segment.end, label: labelWithLowestNote(segment.label, segment.root, segment.notes[0]?.midi) })) }));
+    const inversions = config.kind === 'fir' ? undefined : [scorePredictions(invertedReference, scoring), scorePredictions(invertedReference, { ...scoring, bass: bassOptionsFor(config.feature) })] as const;
     const percent = (value: number | null): string => (value === null ? 'n/a' : `${(100 * value).toFixed(1)}%`);
     const { rules } = scores;
     console.log(`${config.kind} on ${predictions.length} test clips${decoding ? ` (${describeDecoding(decoding)})` : ''}, ${vocabulary.name} vocabulary: majmin ${percent(scores.majmin)}, root ${percent(scores.root)}, frames ${percent(scores.frameAccuracy)}`);
     const byQuality = Object.entries(scores.qualityRecall ?? {}).sort(([a], [b]) => vocabulary.labels.findIndex((label) => label.endsWith(`:${a}`) || label === a) - vocabulary.labels.findIndex((label) => label.endsWith(`:${b}`) || label === b));
     console.log(`  sevenths ${percent(rules.sevenths)}, mirex ${percent(rules.mirex)}, thirds ${percent(rules.thirds)}, triads ${percent(rules.triads)}, tetrads ${percent(rules.tetrads)}; N recall ${percent(scores.noChordRecall)}; segmentation ${percent(rules.segmentation)} (over ${percent(rules.overSegmentation)}, under ${percent(rules.underSegmentation)})`);
     console.log(`  frames of each quality labelled with exactly their class: ${byQuality.map(([quality, recall]) => `${quality} ${percent(recall)}`).join(', ')}`);
+    if (inversions !== undefined) console.log(`  with the bass (each chord's lowest note), root position → estimated as theorbo chords does: majmin_inv ${percent(inversions[0].rules.majmin_inv)} → ${percent(inversions[1].rules.majmin_inv)}, sevenths_inv ${percent(inversions[0].rules.sevenths_inv)} → ${percent(inversions[1].rules.sevenths_inv)}`);
   });
 
 interface DecodeFlags { decode?: ChordDecoder; selfTransition?: number; medianWidth?: number }
