@@ -15,7 +15,7 @@ import { loadMono, wavFormatNames, wavFormats, writeWav, type WavFormatName } fr
 import { exportClips } from './dataset-export.ts';
 import { writeFileAtomic } from '../files/atomic-write.ts';
 import { bassOptionsFor, chordVocabulary, estimateBass, labelWithLowestNote, vocabularyNames, vocabularyQualities, writeLab, type VocabularyName } from '../chords/index.ts';
-import { datasetSummary, defaultPlanSettings, formatDatasetSummary, synthesizeDataset, type ChordQuality, type DataSource, type PlanSettings } from '../data/index.ts';
+import { datasetSummary, defaultPlanSettings, defaultTextures, formatDatasetSummary, synthesizeDataset, type ChordQuality, type DataSource, type PlanSettings } from '../data/index.ts';
 import { framesToSegments, stickyTransitions, viterbiGraph } from '../eval/index.ts';
 import { chordDecoders, chordDecodingDefaults, decodeChordFrames, decodingForVocabulary, familyMembers, type ChordDecoding, type ChordDecoder } from '../eval/chord-decoding.ts';
 import { heatmapSvg, melFigureSvg, onsetFigureSvg, pitchClassTicks, timeTicks, writeFigure } from '../plot/index.ts';
@@ -77,6 +77,7 @@ program.command('synth').description('synthesize (or load from the cache) a chor
   .option('--cache <dir>', 'cache folder')
   .option('--qualities <vocab>', 'the chord qualities clips hold: majmin (default), sevenths (+ 7, maj7, min7) or full (+ dim, aug, sus2, sus4)', oneOf(vocabularyNames), 'majmin')
   .option('--n-probability <p>', `the chance that a segment after a chord is N: silence, noise, drum hits and the chord's release tail (default ${defaultPlanSettings.noChordProbability})`, probability)
+  .option('--textures', 'also strummed and arpeggiated chords, with a melody and drums on top (default: held chords)')
   .option('--out <dir>', 'also write each clip to this folder as <clip id>.wav and <clip id>.lab')
   .option('--wav-format <format>', wavFormatHelp, oneOf(wavFormatNames), 'pcm16')
   .action(async (options: { clips: number; source: DataSource | 'both'; seed: number; cache?: string; out?: string; wavFormat: WavFormatName } & DataFlags) => {
@@ -160,6 +161,7 @@ program.command('eval').description('evaluate a saved model (or the hand-designe
   .option('--vocab <name>', 'the chords template matching chooses from: majmin (24 triads and N), sevenths (+ 7, maj7, min7) or full (+ dim, aug, sus2, sus4)', oneOf(vocabularyNames), 'majmin')
   .option('--qualities <vocab>', 'the chord qualities the test clips hold: majmin (default), sevenths or full', oneOf(vocabularyNames), 'majmin')
   .option('--n-probability <p>', `the chance that a segment after a chord is N (default ${defaultPlanSettings.noChordProbability})`, probability)
+  .option('--textures', 'test clips also with strummed and arpeggiated chords, a melody and drums on top (default: held chords)')
   .action(async (options: { model?: string; clips: number; source: DataSource | 'both'; seed: number; vocab: VocabularyName } & DataFlags & DecodeFlags) => {
     const decoding = options.decode === undefined ? undefined : decodingOf(options);
     const vocabulary = chordVocabulary(options.vocab);
@@ -201,12 +203,13 @@ function decodingOf(flags: DecodeFlags): ChordDecoding {
 const describeDecoding = (decoding: ChordDecoding): string =>
   decoding.decoder === 'viterbi' ? `Viterbi, self-transition ${decoding.selfTransition}` : decoding.decoder === 'median' ? `median filter over ${decoding.medianWidth} frames` : 'no smoothing';
 
-interface DataFlags { qualities: VocabularyName; nProbability?: number }
+interface DataFlags { qualities: VocabularyName; nProbability?: number; textures?: boolean }
 
 /** Plan settings from the data flags: a vocabulary's qualities (none for majmin: the data sets as they were) and N's chance. */
 const dataPlan = (flags: DataFlags): Partial<PlanSettings> => ({
   ...(flags.qualities === 'majmin' ? {} : { qualities: vocabularyQualities[flags.qualities] as ChordQuality[] }),
   ...(flags.nProbability === undefined ? {} : { noChordProbability: flags.nProbability }),
+  ...(flags.textures ? { textures: defaultTextures } : {}),
 });
 
 /** `--model templates` names the hand-designed chroma (as no --model does); a folder called templates is ./templates. */

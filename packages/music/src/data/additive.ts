@@ -105,8 +105,16 @@ export function renderAdditiveClip(plan: AdditiveClipPlan, sampleRate: number): 
       const phases = Array.from({ length: plan.timbre.partialCount }, () => random.uniform(0, 2 * Math.PI));
       // The bass a little louder, as players and arrangers tend to make it.
       const amplitude = note.velocity * (position === 0 ? 1.2 : 1) * 0.3;
-      addNote(out, sampleRate, noteFrequency(note.midi, plan.tuningCents + note.jitterCents), amplitude, segment.start, segment.end, plan.timbre, phases);
+      for (const [start, end] of note.times ?? [[segment.start, segment.end]]) {
+        addNote(out, sampleRate, noteFrequency(note.midi, plan.tuningCents + note.jitterCents), amplitude, start, end, plan.timbre, phases);
+      }
     });
+    for (const note of segment.melody ?? []) {
+      const phases = Array.from({ length: plan.timbre.partialCount }, () => random.uniform(0, 2 * Math.PI));
+      for (const [start, end] of note.times ?? [[segment.start, segment.end]]) {
+        addNote(out, sampleRate, noteFrequency(note.midi, plan.tuningCents + note.jitterCents), note.velocity * 0.3, start, end, plan.timbre, phases);
+      }
+    }
     for (const hit of segment.hits) addNoiseBurst(out, sampleRate, hit, random);
   }
   return out;

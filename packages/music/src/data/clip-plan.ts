@@ -8,8 +8,9 @@
 // N: annotators give such passages the surrounding chord or X, so it would teach a label
 // that real annotations do not use. Times lie on a grid of 1/882 s, which is exactly one
 // MIDI tick at 441 ticks per quarter and 120 bpm, and exactly 25 samples at 22050 Hz.
-// Left out: chord progressions with musical statistics (chords are drawn uniformly, never
-// the same twice in a row), tempo and rhythm within a segment, melody.
+// With PlanSettings.textures, chords are also strummed or arpeggiated, with a melody and
+// drums on top (planTextures). Left out: chord progressions with musical statistics (chords
+// are drawn uniformly, never the same twice in a row), a common tempo across segments.
 import { chordIndex, pitchClasses } from '../chords/vocabulary.ts';
 import type { GmInstrument } from './gm-programs.ts';
 import { SeededRandom } from '../random/seeded-random.ts';
@@ -27,7 +28,22 @@ export interface PlannedNote {
   jitterCents: number;
   /** 0..1, mapped to amplitude (additive) or MIDI velocity (FluidSynth). */
   velocity: number;
+  /** When the note sounds, [start, end] in seconds from the clip's start; absent: the whole segment (a held chord). */
+  times?: [number, number][];
 }
+
+/** How a chord segment's notes are played: together ('held'), a few ms apart from the bass up or the top down ('strummed'), or one after another ('arpeggio'). */
+export type Texture = 'held' | 'strummed' | 'arpeggio';
+
+/**
+ * Textures of chord segments and what plays on top of them, as chances per chord segment
+ * (PlanSettings.textures): strummed, else arpeggiated, else held; a melody above the chord
+ * (chord and scale tones, not part of its label); unpitched hits throughout (drums).
+ */
+export interface TextureSettings { strum: number; arpeggio: number; melody: number; drums: number }
+
+/** The chances `--textures` gives: a quarter of the chords strummed, a quarter of the rest arpeggiated, melody and drums on 40% each. */
+export const defaultTextures: TextureSettings = { strum: 0.25, arpeggio: 1 / 3, melody: 0.4, drums: 0.4 };
 
 /** An unpitched event in a no-chord segment; `variant` picks the burst's colour or the drum. */
 export interface PlannedHit { time: number; level: number; variant: number }
@@ -47,6 +63,10 @@ export interface PlannedSegment {
   /** Lowest first; empty for N. */
   notes: PlannedNote[];
   hits: PlannedHit[];
+  /** With PlanSettings.textures: how the notes are played (absent: held). */
+  texture?: Texture;
+  /** With PlanSettings.textures: notes of a melody above the chord, each with its times; not part of the label. */
+  melody?: PlannedNote[];
 }
 
 export interface PlanSettings {
@@ -58,6 +78,8 @@ export interface PlanSettings {
   maxDetuneCents: number;
   /** The chord qualities drawn, uniformly (default maj and min, as the majmin vocabulary). */
   qualities?: readonly ChordQuality[];
+  /** Strummed and arpeggiated chords, melodies and drums on top (absent: held chords alone, and no draws for them, so data sets without it stay the same). */
+  textures?: TextureSettings;
 }
 
 export const defaultPlanSettings: PlanSettings = {
@@ -85,7 +107,9 @@ export function checkPlanSettings(settings: PlanSettings): void {
               ? `maxDetuneCents ${settings.maxDetuneCents} must lie in [0, 50): at 50 cents a note is as near the next semitone as its own`
               : settings.qualities !== undefined && (settings.qualities.length === 0 || settings.qualities.some((quality) => !(chordQualityNames as readonly string[]).includes(quality)))
                 ? `qualities [${settings.qualities}] must be one or more of ${chordQualityNames.join(', ')}`
-                : null;
+                : settings.textures !== undefined && Object.entries(settings.textures).some(([, chance]) => !(chance >= 0 && chance <= 1))
+                  ? `textures ${JSON.stringify(settings.textures)} must give chances in [0, 1]`
+                  : null;
   if (problem !== null) throw new Error(`synthesizeDataset: the plan setting ${problem}.`);
 }
 
@@ -172,10 +196,85 @@ function planSegments(
   return segments;
 }
 
+/** Scale steps above the root that a melody over each quality draws from (chord tones and their neighbours). */
+const melodyScales: Record<ChordQuality, readonly number[]> = {
+  maj: [0, 2, 4, 5, 7, 9, 11], '7': [0, 2, 4, 5, 7, 9, 10], maj7: [0, 2, 4, 5, 7, 9, 11], aug: [0, 2, 4, 6, 8, 9, 11],
+  min: [0, 2, 3, 5, 7, 8, 10], min7: [0, 2, 3, 5, 7, 9, 10], dim: [0, 2, 3, 5, 6, 8, 9], sus2: [0, 2, 4, 5, 7, 9, 10], sus4: [0, 2, 4, 5, 7, 9, 10],
+};
+
+const onGrid = (seconds: number): number => Math.round(seconds * ticksPerSecond) / ticksPerSecond;
+
+/**
+ * Textures and what plays on top (settings.textures), drawn from a stream of their own so
+ * that the rest of the plan is the one drawn without them. A strum starts the notes 10–40 ms
+ * apart (from the bass up, or the top down), sometimes twice; an arpeggio plays the notes one
+ * at a time every 80–200 ms (up, down or up and down), each ringing for one to three steps;
+ * a melody of 2–5 notes lies within an octave above the chord's top note; drums hit every
+ * 120–250 ms with snare, hi-hats, crash or clap at a low level.
+ */
+function planTextures(random: SeededRandom, segments: PlannedSegment[], textures: TextureSettings, maxJitter: number): void {
+  for (const segment of segments) {
+    if (segment.root === null || segment.quality === null) continue;
+    const { start, end } = segment;
+    const length = end - start;
+    const order = segment.notes.map((_, k) => k);
+    if (random.chance(textures.strum)) {
+      segment.texture = 'strummed';
+      const gap = random.uniform(0.01, 0.04);
+      const down = random.chance(0.5);
+      const strums = random.chance(0.5) && length > 0.6 ? [start, onGrid(start + length / 2)] : [start];
+      segment.notes.forEach((note, k) => {
+        const place = down ? segment.notes.length - 1 - k : k;
+        note.times = strums.map((at, i) => [onGrid(Math.min(at + place * gap, end - 0.05)), i + 1 < strums.length ? strums[i + 1]! : end] as [number, number]);
+      });
+    } else if (random.chance(textures.arpeggio)) {
+      segment.texture = 'arpeggio';
+      const step = random.uniform(0.08, 0.2);
+      const ring = random.integer(1, 3);
+      const shape = random.choice(['up', 'down', 'up-down'] as const);
+      const cycle = shape === 'up' ? order : shape === 'down' ? [...order].reverse() : [...order, ...order.slice(1, -1).reverse()];
+      const times: [number, number][][] = segment.notes.map(() => []);
+      for (let i = 0, at = start; at < end - 0.04; i++, at += step) {
+        const k = cycle[i % cycle.length]!;
+        times[k]!.push([onGrid(at), onGrid(Math.min(end, at + ring * step))]);
+      }
+      segment.notes.forEach((note, k) => {
+        // A note's next onset ends its previous sounding (one voice per note).
+        const own = times[k]!;
+        for (let j = 0; j + 1 < own.length; j++) own[j]![1] = Math.min(own[j]![1], own[j + 1]![0]);
+        if (own.length > 0) note.times = own;
+        else note.times = [[onGrid(start), end]];
+      });
+    } else segment.texture = 'held';
+    if (random.chance(textures.melody)) {
+      const top = segment.notes[segment.notes.length - 1]!.midi;
+      const scale = melodyScales[segment.quality];
+      const pitches: number[] = [];
+      for (let midi = top + 1; midi <= top + 12; midi++) {
+        if (scale.includes((((midi - segment.root) % 12) + 12) % 12)) pitches.push(midi);
+      }
+      const count = random.integer(2, 5);
+      const bounds = [start, ...Array.from({ length: count - 1 }, () => random.uniform(start + 0.05, end - 0.05)).sort((a, b) => a - b), end].map(onGrid);
+      segment.melody = [];
+      for (let i = 0; i < count; i++) {
+        if (bounds[i + 1]! - bounds[i]! < 0.03 || pitches.length === 0) continue;
+        segment.melody.push({ midi: random.choice(pitches), jitterCents: random.uniform(-maxJitter, maxJitter), velocity: random.uniform(0.5, 0.9), times: [[bounds[i]!, bounds[i + 1]!]] });
+      }
+    }
+    if (random.chance(textures.drums)) {
+      const pulse = random.uniform(0.12, 0.25);
+      for (let at = start + random.uniform(0, pulse); at < end - 0.05; at += pulse) {
+        segment.hits.push({ time: onGrid(at), level: random.uniform(0.1, 0.4), variant: random.integer(0, 4) });
+      }
+    }
+  }
+}
+
 function planCommon(source: string, identity: ClipIdentity, settings: PlanSettings, voicings: readonly VoicingPattern[], register: Register) {
   const random = SeededRandom.derive(identity.seed, source, identity.split, identity.index, 'plan');
   const maxJitter = Math.min(noteJitterCents, settings.maxDetuneCents);
   const segments = planSegments(random, settings, voicings, register, maxJitter);
+  if (settings.textures !== undefined) planTextures(SeededRandom.derive(identity.seed, source, identity.split, identity.index, 'textures'), segments, settings.textures, maxJitter);
   const common: ClipPlanCommon = {
     id: clipId(source, identity),
     split: identity.split,

@@ -14,7 +14,7 @@ import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { readWav, toMono } from '../audio/index.ts';
-import { ticksPerSecond, type FluidsynthClipPlan } from './clip-plan.ts';
+import { ticksPerSecond, type FluidsynthClipPlan, type PlannedNote } from './clip-plan.ts';
 import { type MidiEvent, writeMidiFile } from './midi-file.ts';
 
 export const defaultSoundfont = '/usr/share/sounds/sf2/FluidR3_GM.sf2';
@@ -44,8 +44,10 @@ const noteChannel = (position: number): number => (position < drumChannel ? posi
 /** The MIDI file that plays a clip's plan. */
 export function clipMidi(plan: FluidsynthClipPlan): Uint8Array {
   const widestChord = Math.max(1, ...plan.segments.map((segment) => segment.notes.length));
+  // A melody (PlanSettings.textures) plays on the channel after the chord's.
+  const melodyPosition = plan.segments.some((segment) => (segment.melody?.length ?? 0) > 0) ? widestChord : undefined;
   const events: MidiEvent[] = [{ tick: 0, type: 'tempo', microsecondsPerQuarter }];
-  for (let position = 0; position < widestChord; position++) {
+  for (let position = 0; position < (melodyPosition ?? widestChord - 1) + 1; position++) {
     const channel = noteChannel(position);
     events.push(
       { tick: 0, type: 'programChange', channel, program: plan.instrument.program },
@@ -63,16 +65,20 @@ export function clipMidi(plan: FluidsynthClipPlan): Uint8Array {
   events.push({ tick: 0, type: 'controlChange', channel: drumChannel, controller: 91, value: plan.reverbSend });
   for (const segment of plan.segments) {
     const start = toTick(segment.start), end = toTick(segment.end);
-    segment.notes.forEach((note, position) => {
-      const channel = noteChannel(position);
+    const play = (note: PlannedNote, channel: number) => {
       const cents = plan.tuningCents + note.jitterCents;
       const bend = Math.max(-8192, Math.min(8191, Math.round((cents / (100 * pitchBendRangeSemitones)) * 8192)));
-      events.push(
-        { tick: start, type: 'pitchBend', channel, value: bend },
-        { tick: start, type: 'noteOn', channel, note: note.midi, velocity: Math.round(30 + 90 * note.velocity) },
-        { tick: end, type: 'noteOff', channel, note: note.midi },
-      );
-    });
+      const times = note.times?.map(([from, to]) => [toTick(from), toTick(to)] as const) ?? [[start, end] as const];
+      events.push({ tick: times[0]![0], type: 'pitchBend', channel, value: bend });
+      for (const [from, to] of times) {
+        events.push(
+          { tick: from, type: 'noteOn', channel, note: note.midi, velocity: Math.round(30 + 90 * note.velocity) },
+          { tick: to, type: 'noteOff', channel, note: note.midi },
+        );
+      }
+    };
+    segment.notes.forEach((note, position) => play(note, noteChannel(position)));
+    for (const note of segment.melody ?? []) play(note, noteChannel(melodyPosition!));
     for (const hit of segment.hits) {
       const note = drumNotes[hit.variant % drumNotes.length] as number;
       const tick = toTick(hit.time);

@@ -21,6 +21,7 @@ import { fileURLToPath } from 'node:url';
 import { writeFileAtomic } from '../files/atomic-write.ts';
 import type { AcquiredDevice } from '@theorbo/codegen';
 import { synthesizeDataset, type DataSource, type DatasetClip } from '../data/dataset.ts';
+import { defaultTextures } from '../data/clip-plan.ts';
 import { splitCounts } from '../data/splits.ts';
 import { mp3BitRates, mp3RoundTrip, withGain, withNoise, withReverb, detuned, detunedTime } from '../data/degrade.ts';
 import { deriveSeed, SeededRandom } from '../random/seeded-random.ts';
@@ -55,6 +56,14 @@ export interface DefaultModelRecipe {
    * majmin (ignored for majmin, whose data set that already is).
    */
   triadClips: number;
+  /**
+   * Clips per source of a data set of the recipe's qualities with textures (strummed and
+   * arpeggiated chords, melody and drums on top: data/clip-plan.ts defaultTextures), drawn
+   * with `texturedSeed`; its training split joins the training clips (clean and degraded
+   * as the others) and its validation split the validation clips. 0: none.
+   */
+  texturedClips: number;
+  texturedSeed: number;
 }
 
 export const defaultModelRecipe: DefaultModelRecipe = {
@@ -62,7 +71,7 @@ export const defaultModelRecipe: DefaultModelRecipe = {
   // The demo's CNN shape: a wider one (5 frames, 16 filters: 260k weights) took 50–145 s an
   // epoch on the 2 shared cores, past the 15 minutes a run may take here.
   cnn: { radius: 1, convolutions: [{ filters: 8, kernel: [3, 3] }], hidden: [64] },
-  augmentedCopies: 1, epochs: 24, stride: 3, dropout: 0.2, vocab: 'sevenths', triadClips: 240,
+  augmentedCopies: 1, epochs: 24, stride: 3, dropout: 0.2, vocab: 'sevenths', triadClips: 240, texturedClips: 0, texturedSeed: 8,
 };
 
 /** The class of `vocabulary` at each time (a segment holds [start, end); outside every segment: N). */
@@ -147,7 +156,16 @@ export async function trainDefaultModel(options: { out: string; device: Acquired
     const triads = await synthesizeDataset({ seed: recipe.seed, clips: { train: splitCounts(recipe.triadClips).train }, source: recipe.source });
     for (const clip of triads.clips) trainFeatures.push(labelled(clipFeatures(clip.audio, clip.segments, featureDefaults), clip.segments, vocabulary));
   }
-  const validationFeatures = clipsOf('validation').map((clip) => labelled(clipFeatures(clip.audio, clip.segments, featureDefaults), clip.segments, vocabulary));
+  const validationClips = clipsOf('validation');
+  if (recipe.texturedClips > 0) {
+    const textured = await synthesizeDataset({ seed: recipe.texturedSeed, clips: { train: splitCounts(recipe.texturedClips).train, validation: splitCounts(recipe.texturedClips).validation }, source: recipe.source, plan: { ...(qualities ? { qualities } : {}), textures: defaultTextures } });
+    for (const clip of textured.clips.filter((c) => c.split === 'train')) {
+      trainFeatures.push(labelled(clipFeatures(clip.audio, clip.segments, featureDefaults), clip.segments, vocabulary));
+      for (let copy = 0; copy < recipe.augmentedCopies; copy++) trainFeatures.push(await augmentedFeatures(clip, copy, recipe.seed, vocabulary));
+    }
+    validationClips.push(...textured.clips.filter((c) => c.split === 'validation'));
+  }
+  const validationFeatures = validationClips.map((clip) => labelled(clipFeatures(clip.audio, clip.segments, featureDefaults), clip.segments, vocabulary));
   const rows = (features: readonly LabelledFeatures[]): [T.NDArray, T.NDArray] => {
     const labels = features.flatMap((clip) => Array.from({ length: Math.ceil(clip.labels.length / recipe.stride) }, (_, i) => clip.vocabularyLabels[i * recipe.stride]!));
     return [stackPatches(features.map((clip) => clip.cqt), recipe.cnn.radius, recipe.stride), T.array(Int32Array.from(labels))];
