@@ -20,11 +20,12 @@ const program = new Command('train-default').description('retrain the shipped ch
   .option('--augmented-copies <n>', `degraded copies of each training clip (the recipe: ${defaultModelRecipe.augmentedCopies}; 0 trains on clean audio only)`, wholeNumber(0, 16))
   .option('--triad-clips <n>', `clips per source of the triad data set whose training split is added (the recipe: ${defaultModelRecipe.triadClips}; not with --vocab majmin)`, wholeNumber(0, 1000))
   .option('--textured-clips <n>', `clips per source of a data set with strummed and arpeggiated chords, melody and drums, whose training and validation splits are added (the recipe: ${defaultModelRecipe.texturedClips})`, wholeNumber(0, 1000))
+  .option('--radius <frames>', `frames of context on each side of the CNN's patch (the recipe: ${defaultModelRecipe.cnn.radius})`, wholeNumber(0, 16))
   .option('--quiet', 'no progress display');
-const options = program.parse(process.argv).opts<{ out: string; device: DeviceKind; epochs?: number; vocab?: VocabularyName; augmentedCopies?: number; triadClips?: number; texturedClips?: number; quiet?: boolean }>();
+const options = program.parse(process.argv).opts<{ out: string; device: DeviceKind; epochs?: number; vocab?: VocabularyName; augmentedCopies?: number; triadClips?: number; texturedClips?: number; radius?: number; quiet?: boolean }>();
 const device = await acquireDevice({ prefer: options.device });
 console.log(`device: ${device.describe().split('\n')[0]}`);
 const started = performance.now();
-await trainDefaultModel({ out: options.out, device, recipe: { ...defaultModelRecipe, epochs: options.epochs ?? defaultModelRecipe.epochs, vocab: options.vocab ?? defaultModelRecipe.vocab, augmentedCopies: options.augmentedCopies ?? defaultModelRecipe.augmentedCopies, triadClips: options.triadClips ?? defaultModelRecipe.triadClips, texturedClips: options.texturedClips ?? defaultModelRecipe.texturedClips }, log: (line) => console.log(line), progress: !options.quiet && process.stderr.isTTY === true });
+await trainDefaultModel({ out: options.out, device, recipe: { ...defaultModelRecipe, epochs: options.epochs ?? defaultModelRecipe.epochs, vocab: options.vocab ?? defaultModelRecipe.vocab, augmentedCopies: options.augmentedCopies ?? defaultModelRecipe.augmentedCopies, triadClips: options.triadClips ?? defaultModelRecipe.triadClips, texturedClips: options.texturedClips ?? defaultModelRecipe.texturedClips, cnn: { ...defaultModelRecipe.cnn, radius: options.radius ?? defaultModelRecipe.cnn.radius } }, log: (line) => console.log(line), progress: !options.quiet && process.stderr.isTTY === true });
 const digest = Array.from(sha256(readFileSync(`${options.out}/weights.npz`)), (byte) => byte.toString(16).padStart(2, '0')).join('');
 console.log(`saved to ${options.out} in ${((performance.now() - started) / 1000).toFixed(1)} s; weights.npz sha256 ${digest}`);
