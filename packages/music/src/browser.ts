@@ -21,7 +21,7 @@ export { encodeChord, pitchClassOf, chordQualities } from './chords/harte.ts';
 export type { Segment } from './chords/lab-format.ts';
 export { parseLab, formatLab } from './chords/lab-format.ts';
 export type { BassOptions } from './chords/bass.ts';
-export { bassDefaults, bassDegrees, bassOptionsFor, estimateBass, labelWithLowestNote, withBass } from './chords/bass.ts';
+export { bassDefaults, bassDegrees, bassEstimable, bassOptionsFor, estimateBass, labelWithLowestNote, withBass } from './chords/bass.ts';
 
 export type { ChordDecoder, ChordDecoding } from './eval/chord-decoding.ts';
 export { chordDecoders, chordDecodingDefaults, decodeChordFrames, frameArgmax } from './eval/chord-decoding.ts';

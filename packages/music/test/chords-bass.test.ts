@@ -5,7 +5,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import * as T from '@theorbo/graph';
-import { bassOptionsFor, encodeChord, estimateBass, labelWithLowestNote, withBass, type Segment } from '../src/chords/index.ts';
+import { bassEstimable, bassOptionsFor, encodeChord, estimateBass, labelWithLowestNote, withBass, type Segment } from '../src/chords/index.ts';
 import { chordScores } from '../src/eval/chord-segmentation.ts';
 import { clipFeatures, featureDefaults } from '../src/model/features.ts';
 
@@ -66,6 +66,24 @@ test('estimateBass on hand-made frames: the lowest chord tone within the floor v
   for (const rule of ['root', 'majmin', 'mirex', 'thirds', 'triads', 'sevenths', 'tetrads'] as const) assert.is(inverted[rule], plain[rule], rule);
   assert.ok(inverted.majmin_inv > plain.majmin_inv, `majmin_inv ${plain.majmin_inv} → ${inverted.majmin_inv}`);
   assert.throws(() => estimateBass(cqt, segments, hop, rate, { ...options, binsPerOctave: 36 }), /12/);
+});
+
+test('estimateBass: digital silence votes for nothing (root position), and a loud frame outweighs quieter ones', () => {
+  const hop = 512, rate = 22050, frame = hop / rate;
+  const options = bassOptionsFor(featureDefaults);
+  const silent = estimateBass(frames([], [], [], []), [{ start: 0, end: 4 * frame, label: 'G:maj' }], hop, rate, options);
+  assert.is(silent[0]!.label, 'G:maj');
+  // One loud first-inversion frame (E2 under C) against two quiet second-inversion frames (G1 under C).
+  const loud = [[28, 8], [36, 9], [43, 8.5]] as [number, number][];
+  const quiet = [[19, 1.5], [36, 2], [40, 1.8]] as [number, number][];
+  const mixed = estimateBass(frames(loud, quiet, quiet), [{ start: 0, end: 3 * frame, label: 'C:maj' }], hop, rate, options);
+  assert.is(mixed[0]!.label, 'C:maj/3');
+});
+
+test('bassEstimable: the models\' CQT (C1, 12 bins an octave) yes; a FIR model\'s (C3) or 36 bins an octave no', () => {
+  assert.ok(bassEstimable(featureDefaults));
+  assert.not.ok(bassEstimable({ fmin: 130.8127826502993, binsPerOctave: 12 }));
+  assert.not.ok(bassEstimable({ fmin: 32.70319566257483, binsPerOctave: 36 }));
 });
 
 /** Notes (MIDI) with four decaying partials each, 1.5 s at 22050 Hz. */

@@ -4,7 +4,7 @@
 // The estimate: within each decoded chord segment, each frame votes for the chord tone
 // whose CQT peak is the lowest one sounding (a bin at least as strong as its neighbours
 // and within `floor` of the frame's strongest bin, on the log1p-compressed CQT the models
-// read). A note's partials all lie above its fundamental, so the lowest peak that is a
+// read), weighted by that strongest bin. A note's partials all lie above its fundamental, so the lowest peak that is a
 // chord tone is the bass's fundamental (or, where that is weak, its octave, the same pitch
 // class). The segment's bass is the chord tone with most votes; the root where none voted.
 // The bass is always one of the decoded chord's tones, so mir_eval's rules without '_inv'
@@ -43,14 +43,22 @@ export interface BassOptions {
 
 /**
  * C1 as the lowest bin (the models' CQT), 12 bins an octave, and the floor chosen on the
- * validation split of the demo's data (seed 7, 48 triad clips, the shipped model's chords):
- * majmin_inv 78.9, 82.8, 83.8, 84.8, 85.0, 79.6, 71.5 at floors 0.5, 0.75, 1, 1.25, 1.5,
- * 1.75, 2, and sevenths_inv on 24 seventh-chord clips 74.2, 76.0, 79.8, 79.4, 73.5, 60.2,
- * 47.7: 1.25 (≈ 11 dB) is the best for both together. Above it, the low bins' leakage
- * (the CQT's lowest kernels are wider than the 2048-sample frame's resolution) starts
- * to count as notes.
+ * validation split of the demo's data (seed 7, 48 triad clips, the shipped model's chords;
+ * first with the weights 33765cfd and one vote a frame): majmin_inv 78.9, 82.8, 83.8, 84.8,
+ * 85.0, 79.6, 71.5 at floors 0.5, 0.75, 1, 1.25, 1.5, 1.75, 2, and sevenths_inv on 24
+ * seventh-chord clips 74.2, 76.0, 79.8, 79.4, 73.5, 60.2, 47.7: 1.25 (≈ 11 dB) is the best
+ * for both together. With the weights e98eced9 and votes weighted by the frame's strongest
+ * bin: 80.6, 82.7, 82.1, 83.1, 78.1 and 75.4, 79.7, 79.9, 77.3, 62.5 at 0.75 … 1.75 (one vote
+ * a frame: 81.3, 82.2, 82.2, 82.1, 77.6 and 76.0, 79.2, 79.0, 73.7, 61.1), so 1.25 stays.
+ * Above it, the low bins' leakage (the CQT's lowest kernels are wider than the 2048-sample
+ * frame's resolution) starts to count as notes.
  */
 export const bassDefaults: BassOptions = { firstPitchClass: 0, binsPerOctave: 12, floor: 1.25 };
+
+/** Whether estimateBass can read a CQT of these settings: one bin per semitone, its lowest no higher than C2 (a FIR model's starts at C3, above most bass notes). */
+export function bassEstimable(feature: { fmin: number; binsPerOctave: number }): boolean {
+  return feature.binsPerOctave === 12 && feature.fmin <= 65.5;
+}
 
 /** Bass options for a CQT starting at `fmin` Hz (its pitch class on A440's grid) with `binsPerOctave`. */
 export function bassOptionsFor(feature: { fmin: number; binsPerOctave: number }, floor = bassDefaults.floor): BassOptions {
@@ -84,7 +92,9 @@ export function estimateBass(cqt: NDArray, segments: readonly Segment[], hop: nu
         if (value < threshold || (b > 0 && value < data[row + b - 1]!) || (b + 1 < bins && value < data[row + b + 1]!)) continue;
         const interval = (((b + options.firstPitchClass - chord.root) % 12) + 12) % 12;
         if (chord.semitones[interval] !== 1) continue;
-        votes[interval]! += 1;
+        // A loud frame counts for more than a quiet one (a release tail, a gap inside the
+        // segment), and digital silence (every bin 0, each one a "peak") for nothing.
+        votes[interval]! += strongest;
         break;
       }
     }

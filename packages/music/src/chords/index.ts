@@ -10,4 +10,4 @@ export { encodeChord, pitchClassOf, chordQualities } from './harte.ts';
 export type { Segment } from './lab.ts';
 export { parseLab, readLab, formatLab, writeLab } from './lab.ts';
 export type { BassOptions } from './bass.ts';
-export { bassDefaults, bassDegrees, bassOptionsFor, estimateBass, labelWithLowestNote, withBass } from './bass.ts';
+export { bassDefaults, bassDegrees, bassEstimable, bassOptionsFor, estimateBass, labelWithLowestNote, withBass } from './bass.ts';

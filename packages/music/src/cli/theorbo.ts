@@ -14,7 +14,7 @@ import { acquireDevice, compile, deviceKinds, type AcquiredDevice, type DeviceKi
 import { loadMono, wavFormatNames, wavFormats, writeWav, type WavFormatName } from '../audio/index.ts';
 import { exportClips } from './dataset-export.ts';
 import { writeFileAtomic } from '../files/atomic-write.ts';
-import { bassOptionsFor, chordVocabulary, estimateBass, labelWithLowestNote, vocabularyNames, vocabularyQualities, writeLab, type VocabularyName } from '../chords/index.ts';
+import { bassEstimable, bassOptionsFor, chordVocabulary, estimateBass, labelWithLowestNote, vocabularyNames, vocabularyQualities, writeLab, type VocabularyName } from '../chords/index.ts';
 import { datasetSummary, defaultPlanSettings, defaultTextures, formatDatasetSummary, synthesizeDataset, type ChordQuality, type DataSource, type PlanSettings } from '../data/index.ts';
 import { framesToSegments, stickyTransitions, viterbiGraph } from '../eval/index.ts';
 import { chordDecoders, chordDecodingDefaults, decodeChordFrames, decodingForVocabulary, familyMembers, type ChordDecoding, type ChordDecoder } from '../eval/chord-decoding.ts';
@@ -181,7 +181,7 @@ program.command('eval').description('evaluate a saved model (or the hand-designe
     const scores = scorePredictions(predictions, scoring);
     // Inversions: references naming each chord's lowest note as its bass, the chords in root position and with the bass estimated.
     const invertedReference = predictions.map((prediction, i) => ({ ...prediction, reference: testClips[i]!.segments.map((segment) => ({ start: segment.start, end: segment.end, label: labelWithLowestNote(segment.label, segment.root, segment.notes[0]?.midi) })) }));
-    const inversions = config.kind === 'fir' ? undefined : [scorePredictions(invertedReference, scoring), scorePredictions(invertedReference, { ...scoring, bass: bassOptionsFor(config.feature) })] as const;
+    const inversions = !bassEstimable(config.feature) ? undefined : [scorePredictions(invertedReference, scoring), scorePredictions(invertedReference, { ...scoring, bass: bassOptionsFor(config.feature) })] as const;
     const percent = (value: number | null): string => (value === null ? 'n/a' : `${(100 * value).toFixed(1)}%`);
     const { rules } = scores;
     console.log(`${config.kind} on ${predictions.length} test clips${decoding ? ` (${describeDecoding(decoding)})` : ''}, ${vocabulary.name} vocabulary: majmin ${percent(scores.majmin)}, root ${percent(scores.root)}, frames ${percent(scores.frameAccuracy)}`);
@@ -276,7 +276,7 @@ program.command('chords <audio...>').description('recognize the chords of each a
   .option('--median-width <frames>', `the median filter's window, odd (default ${chordDecodingDefaults.medianWidth})`, oddFrames)
   .option('--vocab <name>', 'the chords to choose from: majmin (24 triads and N), sevenths (+ 7, maj7, min7) or full (+ dim, aug, sus2, sus4); Harte labels (default: the model\'s, majmin for templates)', oneOf(vocabularyNames))
   .option('--decode-on <where>', 'host (default: Viterbi in JS, milliseconds) or device (Viterbi as a graph, a scan over frames, compiled with the model for --device)', oneOf(['host', 'device'] as const), 'host')
-  .option('--no-inversions', 'root-position labels only (by default each chord names its bass note when it is not the root, as C:maj/3, estimated from the CQT\'s lowest sounding chord tone; not for a fir model, whose CQT starts at C3)')
+  .option('--no-inversions', 'root-position labels only (by default each chord names its bass note when it is not the root, as C:maj/3, estimated from the CQT\'s lowest sounding chord tone; not for a model whose CQT starts above C2 or has other than 12 bins an octave, as a fir model\'s)')
   .action(async (audios: string[], options: { model?: string; out?: string; vocab?: VocabularyName; decodeOn: 'host' | 'device'; inversions: boolean } & DecodeFlags) => {
     const decoding = decodingOf(options);
     if (options.decodeOn === 'device' && decoding.decoder !== 'viterbi') throw new UsageError(`--decode-on device runs Viterbi as a graph; --decode ${decoding.decoder} runs on the host only.`);
@@ -289,8 +289,8 @@ program.command('chords <audio...>').description('recognize the chords of each a
       const decoded = devicePath === undefined ? decodeChordFrames(logScores, decodingForVocabulary(decoding, vocabulary, config.vocab ?? 'majmin')) : families === undefined ? Array.from(devicePath.data) : familyMembers(devicePath.data, logScores, families);
       // framesToSegments merges runs of equal frame labels, so no two neighbouring segments share a label.
       const chords = framesToSegments(decoded, config.feature.hop, config.feature.sampleRate, { offset: -config.feature.hop / 2 / config.feature.sampleRate, duration, labels: vocabulary.labels });
-      // The bass joins each chord after decoding (chords/bass.ts); a FIR model's CQT starts at C3, above most bass notes.
-      const segments = options.inversions && config.kind !== 'fir' ? estimateBass(features.cqt, chords, config.feature.hop, config.feature.sampleRate, bassOptionsFor(config.feature)) : chords;
+      // The bass joins each chord after decoding (chords/bass.ts) where the CQT can show it (not a FIR model's, from C3).
+      const segments = options.inversions && bassEstimable(config.feature) ? estimateBass(features.cqt, chords, config.feature.hop, config.feature.sampleRate, bassOptionsFor(config.feature)) : chords;
       const out = labPaths[index]!;
       writeLab(out, segments);
       console.log(`wrote ${out}: ${segments.length} segments (${[...new Set(segments.map((s) => s.label))].slice(0, 8).join(', ')}${segments.length > 8 ? ', …' : ''})`);

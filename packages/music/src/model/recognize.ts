@@ -8,7 +8,7 @@
 
 import type * as T from '@theorbo/graph';
 import { compile, type AcquiredDevice } from '@theorbo/codegen';
-import { bassOptionsFor, estimateBass } from '../chords/bass.ts';
+import { bassEstimable, bassOptionsFor, estimateBass } from '../chords/bass.ts';
 import type { Segment } from '../chords/lab-format.ts';
 import { decodeChordFrames, type ChordDecoding } from '../eval/chord-decoding.ts';
 import { framesToSegments } from '../eval/decode.ts';
@@ -50,5 +50,5 @@ export function chordSegmentsOf(result: ChromaResult, decoding: ChordDecoding, o
   const decoded = decodeChordFrames(result.logScores, decoding);
   const segments = framesToSegments(decoded, hop, sampleRate, { offset: -hop / 2 / sampleRate, duration: result.duration });
   // A FIR model's CQT starts at C3, above most bass notes: its chords stay in root position, as in `theorbo chords`.
-  return options.inversions === false || result.config.kind === 'fir' ? segments : estimateBass(result.features.cqt, segments, hop, sampleRate, bassOptionsFor(result.config.feature));
+  return options.inversions === false || !bassEstimable(result.config.feature) ? segments : estimateBass(result.features.cqt, segments, hop, sampleRate, bassOptionsFor(result.config.feature));
 }
