@@ -29,8 +29,10 @@ test('a textured plan keeps the plain plan\'s chords, voicings, times and clip s
 test('textures: times in their segment on the grid, strums in order, arpeggios sounding every note once at a time, melodies above the chord, drums inside', () => {
   const seen = new Set<string>();
   let melodies = 0, drummed = 0;
-  for (let index = 0; index < 60; index++) {
-    const plan = planFluidsynthClip(identity(index), textured, programs, voicings);
+  // Default segments, and short ones (0.1–0.25 s) where an arpeggio must speed up to strike every note.
+  const short = { ...textured, segmentSeconds: [0.1, 0.25] as const };
+  for (let index = 0; index < 120; index++) {
+    const plan = planFluidsynthClip(identity(index), index < 60 ? textured : short, programs, voicings);
     for (const segment of plan.segments) {
       if (segment.label === 'N') { assert.is(segment.texture, undefined); continue; }
       seen.add(segment.texture!);
@@ -48,9 +50,10 @@ test('textures: times in their segment on the grid, strums in order, arpeggios s
       }
       if (segment.texture === 'arpeggio') {
         for (const note of segment.notes) {
-          assert.ok(note.times!.length >= 1);
+          assert.ok(note.times!.length >= 1, `${plan.id} ${segment.label}: every note of an arpeggio is struck`);
           note.times!.forEach(([, to], j) => j + 1 < note.times!.length && assert.ok(to <= note.times![j + 1]![0] + 1e-9, 'one voice per note'));
         }
+        assert.is(segment.notes.filter((note) => Math.abs(note.times![0]![0] - segment.start) < 1e-9).length, 1, `${plan.id} ${segment.label}: one note starts the arpeggio`);
       }
       const top = segment.notes[segment.notes.length - 1]!.midi;
       for (const note of segment.melody ?? []) assert.ok(note.midi > top && note.midi <= top + 12, `melody ${note.midi} over ${top}`);

@@ -229,10 +229,12 @@ function planTextures(random: SeededRandom, segments: PlannedSegment[], textures
       });
     } else if (random.chance(textures.arpeggio)) {
       segment.texture = 'arpeggio';
-      const step = random.uniform(0.08, 0.2);
+      const drawnStep = random.uniform(0.08, 0.2);
       const ring = random.integer(1, 3);
       const shape = random.choice(['up', 'down', 'up-down'] as const);
       const cycle = shape === 'up' ? order : shape === 'down' ? [...order].reverse() : [...order, ...order.slice(1, -1).reverse()];
+      // A short segment plays its notes faster, so that each is struck at least once.
+      const step = Math.min(drawnStep, (length - 0.04) / segment.notes.length);
       const times: [number, number][][] = segment.notes.map(() => []);
       for (let i = 0, at = start; at < end - 0.04; i++, at += step) {
         const k = cycle[i % cycle.length]!;
@@ -242,8 +244,7 @@ function planTextures(random: SeededRandom, segments: PlannedSegment[], textures
         // A note's next onset ends its previous sounding (one voice per note).
         const own = times[k]!;
         for (let j = 0; j + 1 < own.length; j++) own[j]![1] = Math.min(own[j]![1], own[j + 1]![0]);
-        if (own.length > 0) note.times = own;
-        else note.times = [[onGrid(start), end]];
+        note.times = own;
       });
     } else segment.texture = 'held';
     if (random.chance(textures.melody)) {

@@ -164,7 +164,8 @@ export async function trainDefaultModel(options: { out: string; device: Acquired
     const textured = await synthesizeDataset({ seed: recipe.texturedSeed, clips: { train: splitCounts(recipe.texturedClips).train, validation: splitCounts(recipe.texturedClips).validation }, source: recipe.source, plan: { ...(qualities ? { qualities } : {}), textures: defaultTextures } });
     for (const clip of textured.clips.filter((c) => c.split === 'train')) {
       trainFeatures.push(labelled(clipFeatures(clip.audio, clip.segments, featureDefaults), clip.segments, vocabulary));
-      for (let copy = 0; copy < recipe.augmentedCopies; copy++) trainFeatures.push(await augmentedFeatures(clip, copy, recipe.seed, vocabulary));
+      // The textured clips' ids are the plain ones' (ids do not name the seed): their degradations draw from their own seed.
+      for (let copy = 0; copy < recipe.augmentedCopies; copy++) trainFeatures.push(await augmentedFeatures(clip, copy, recipe.texturedSeed, vocabulary));
     }
     validationClips.push(...textured.clips.filter((c) => c.split === 'validation'));
   }
