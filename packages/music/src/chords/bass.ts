@@ -49,7 +49,8 @@ export interface BassOptions {
  * seventh-chord clips 74.2, 76.0, 79.8, 79.4, 73.5, 60.2, 47.7: 1.25 (≈ 11 dB) is the best
  * for both together. With the weights e98eced9 and votes weighted by the frame's strongest
  * bin: 80.6, 82.7, 82.1, 83.1, 78.1 and 75.4, 79.7, 79.9, 77.3, 62.5 at 0.75 … 1.75 (one vote
- * a frame: 81.3, 82.2, 82.2, 82.1, 77.6 and 76.0, 79.2, 79.0, 73.7, 61.1), so 1.25 stays.
+ * a frame: 81.3, 82.2, 82.2, 82.1, 77.6 and 76.0, 79.2, 79.0, 73.7, 61.1), so 1.25 stays;
+ * with the weights f0bc8866: 80.9, 83.1, 83.3, 83.8, 79.2 and 77.9, 81.6, 82.5, 79.9, 63.6.
  * Above it, the low bins' leakage (the CQT's lowest kernels are wider than the 2048-sample
  * frame's resolution) starts to count as notes.
  */
