@@ -7,7 +7,7 @@ import * as assert from 'uvu/assert';
 import { chordIndex, chordTemplates, chordVocabulary, encodeChord, vocabulary, vocabularyLabel, vocabularyNames } from '../src/chords/index.ts';
 
 test('sizes, order and templates; majmin is the models\' 25-class vocabulary', () => {
-  assert.equal(vocabularyNames.map((name) => chordVocabulary(name).labels.length), [25, 61, 109]);
+  assert.equal(vocabularyNames.map((name) => chordVocabulary(name).labels.length), [25, 61, 133]);
   const majmin = chordVocabulary('majmin');
   assert.equal([...majmin.labels], [...vocabulary]);
   assert.equal(majmin.templates.map((row) => [...row]), chordTemplates());
@@ -22,6 +22,11 @@ test('sizes, order and templates; majmin is the models\' 25-class vocabulary', (
   const full = chordVocabulary('full');
   assert.equal(notes(full.templates[full.indexOf('B:dim')]!), [2, 5, 11]);
   assert.equal(notes(full.templates[full.indexOf('D:sus2')]!), [2, 4, 9]);
+  // C:maj6 holds A:min7's notes: two classes with one template, told apart only by the root.
+  assert.equal(notes(full.templates[full.indexOf('C:maj6')]!), [0, 4, 7, 9]);
+  assert.equal(notes(full.templates[full.indexOf('C:min6')]!), [0, 3, 7, 9]);
+  assert.is.not(full.indexOf('C:maj6'), full.indexOf('A:min7'));
+  assert.is(full.labels[full.noChord - 1], 'B:min6');
 });
 
 test('Harte labels in: inversions, extensions and triad reductions; what a vocabulary cannot say is −1', () => {
@@ -31,7 +36,8 @@ test('Harte labels in: inversions, extensions and triad reductions; what a vocab
     ['C:maj/3', 'C:maj', 'C:maj', 'C:maj'],
     ['Db:min7/b7', 'C#:min', 'C#:min7', 'C#:min7'],
     ['G:9', 'G:maj', 'G:7', 'G:7'],
-    ['A:min6', 'A:min', 'A:min', 'A:min'],
+    ['A:min6', 'A:min', 'A:min', 'A:min6'],
+    ['Eb:maj6/5', 'D#:maj', 'D#:maj', 'D#:maj6'],
     ['B:dim', null, null, 'B:dim'],
     ['F:hdim7', null, null, 'F:dim'],
     ['E:sus4', null, null, 'E:sus4'],

@@ -46,7 +46,7 @@ test('Viterbi (the default) gives one segment per chord and per silence; --vocab
     if (i % 2 === 0) assert.ok(Math.abs(segment.start - i) < 0.1 && Math.abs(segment.end - (i + 1.6)) < 0.1, `chord ${i / 2} runs ${segment.start}–${segment.end} s`);
   });
   assert.is(segments[segments.length - 1]!.end, 8);
-  // --vocab full, Viterbi as a graph on the device: Harte labels from the 109-class vocabulary, C's chord first.
+  // --vocab full, Viterbi as a graph on the device: Harte labels from the 133-class vocabulary, C's chord first.
   const full = run('chords', audio, '--vocab', 'full', '--decode-on', 'device', '--model', 'templates', '--out', join(dir, 'full.lab'));
   assert.is(full.status, 0, full.stderr);
   const fullSegments = parseLab(readFileSync(join(dir, 'full.lab'), 'utf8'));

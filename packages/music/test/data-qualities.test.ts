@@ -1,8 +1,8 @@
 // Synthesized clips beyond major/minor (data/voicings.ts, data/clip-plan.ts): with the
 // full vocabulary's qualities, every chord segment's notes are exactly its label's pitch
-// classes (a seventh chord's seventh added to the pattern's triad), the bass is the root,
+// classes (a seventh or sixth chord's seventh or sixth added to the pattern's triad), the bass is the root,
 // third or fifth its voicing says, every quality is drawn, and the 25-class index is the
-// majmin reduction (7 → maj, dim → −1); without qualities, plans are as they always were.
+// majmin reduction (7 → maj, min6 → min, dim → −1); without qualities, plans are as they always were.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { chordIndex, chordVocabulary } from '../src/chords/index.ts';
@@ -27,7 +27,7 @@ test('chords of every quality sound exactly their label\'s notes, with the bass 
       const sounded = [...new Set(segment.notes.map((note) => note.midi % 12))].sort((a, b) => a - b);
       assert.equal(sounded, expected, `${plan.id} ${segment.label} (${segment.voicing!.id})`);
       const bass = segment.notes[0]!.midi % 12;
-      const third = { maj: 4, min: 3, '7': 4, maj7: 4, min7: 3, dim: 3, aug: 4, sus2: 2, sus4: 5 }[segment.quality!];
+      const third = { maj: 4, min: 3, '7': 4, maj7: 4, min7: 3, dim: 3, aug: 4, sus2: 2, sus4: 5, maj6: 4, min6: 3 }[segment.quality!]!;
       const fifth = segment.quality === 'dim' ? 6 : segment.quality === 'aug' ? 8 : 7;
       const interval = { root: 0, first: third, second: fifth }[segment.voicing!.inversion];
       assert.is(bass, (segment.root! + interval) % 12, `${segment.label} ${segment.voicing!.inversion} inversion`);
@@ -37,6 +37,8 @@ test('chords of every quality sound exactly their label\'s notes, with the bass 
   assert.equal([...seen].sort(), [...chordQualityNames].sort(), 'all qualities drawn');
   assert.is(chordIndex('C:7'), 0);
   assert.is(chordIndex('C:dim'), -1);
+  assert.is(chordIndex('C:maj6'), 0);
+  assert.is(chordIndex('C:min6'), 12);
 });
 
 test('without qualities (or with maj and min) plans are the same as before; bad qualities are refused', () => {

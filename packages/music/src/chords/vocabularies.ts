@@ -2,7 +2,7 @@
 //   majmin   — the 24 major and minor triads and N (25 classes; the same order as
 //              vocabulary.ts: C:maj … B:maj, C:min … B:min, N)
 //   sevenths — maj, min, 7, maj7, min7 on every root, and N (61; MIREX's 'sevenths' set)
-//   full     — those and dim, aug, sus2, sus4 (109)
+//   full     — those and dim, aug, sus2, sus4, maj6, min6 (133)
 // Each class has a binary pitch-class template (absolute: C = 0), which template matching
 // compares with a 12-dimensional chroma. A Harte label maps to the class with the same root
 // and the same notes once the bass is set aside ('C:maj/3' → C:maj, 'C:9' → C:7 since
@@ -10,8 +10,10 @@
 // its notes up to the fifth (as mir_eval's majmin rule reads 'C:7' as C:maj, 'C:min6' in
 // sevenths → C:min); a label the vocabulary cannot say either way (a dim chord in
 // sevenths, 'X', 'C:5') maps to −1 and is left out of frame scores.
-// Inversions are not classes: a recognizer says 'C:maj' for 'C:maj/3'. Left out: maj6/min6,
-// dim7, hdim7 (add them here and to the synthesized qualities when data has them).
+// Inversions are not classes: a recognizer says 'C:maj' for 'C:maj/3'. C:maj6 holds the
+// notes of A:min7 and C:min6 those of A:hdim7, so pitch classes alone cannot tell them apart
+// (the bass can). Left out: dim7, hdim7 (add them here and to the synthesized qualities
+// when data has them).
 
 import { encodeChord } from './harte.ts';
 import { pitchClasses, type ChordLabel } from './vocabulary.ts';
@@ -23,7 +25,7 @@ export type VocabularyName = (typeof vocabularyNames)[number];
 export const vocabularyQualities: Readonly<Record<VocabularyName, readonly string[]>> = {
   majmin: ['maj', 'min'],
   sevenths: ['maj', 'min', '7', 'maj7', 'min7'],
-  full: ['maj', 'min', '7', 'maj7', 'min7', 'dim', 'aug', 'sus2', 'sus4'],
+  full: ['maj', 'min', '7', 'maj7', 'min7', 'dim', 'aug', 'sus2', 'sus4', 'maj6', 'min6'],
 };
 
 export interface ChordVocabulary {

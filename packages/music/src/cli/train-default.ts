@@ -16,7 +16,7 @@ const program = new Command('train-default').description('retrain the shipped ch
   .option('--out <dir>', 'where the model goes', defaultModelDir)
   .option('--device <kind>', 'gpu, cpu, cpu-webgpu or reference (the shipped weights: cpu)', oneOf(deviceKinds), 'cpu')
   .option('--epochs <n>', `at most this many epochs (the recipe: ${defaultModelRecipe.epochs})`, epochsFlag)
-  .option('--vocab <name>', `the classes to learn, majmin, sevenths or full (+ dim, aug, sus2, sus4) (the recipe: ${defaultModelRecipe.vocab})`, oneOf(vocabularyNames))
+  .option('--vocab <name>', `the classes to learn, majmin, sevenths or full (+ dim, aug, sus2, sus4, maj6, min6) (the recipe: ${defaultModelRecipe.vocab})`, oneOf(vocabularyNames))
   .option('--augmented-copies <n>', `degraded copies of each training clip (the recipe: ${defaultModelRecipe.augmentedCopies}; 0 trains on clean audio only)`, wholeNumber(0, 16))
   .option('--triad-clips <n>', `clips per source of the triad data set whose training split is added (the recipe: ${defaultModelRecipe.triadClips}; not with --vocab majmin)`, wholeNumber(0, 1000))
   .option('--textured-clips <n>', `clips per source of a data set with strummed and arpeggiated chords, melody and drums, whose training and validation splits are added (the recipe: ${defaultModelRecipe.texturedClips})`, wholeNumber(0, 1000))

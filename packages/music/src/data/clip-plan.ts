@@ -200,6 +200,7 @@ function planSegments(
 const melodyScales: Record<ChordQuality, readonly number[]> = {
   maj: [0, 2, 4, 5, 7, 9, 11], '7': [0, 2, 4, 5, 7, 9, 10], maj7: [0, 2, 4, 5, 7, 9, 11], aug: [0, 2, 4, 6, 8, 9, 11],
   min: [0, 2, 3, 5, 7, 8, 10], min7: [0, 2, 3, 5, 7, 9, 10], dim: [0, 2, 3, 5, 6, 8, 9], sus2: [0, 2, 4, 5, 7, 9, 10], sus4: [0, 2, 4, 5, 7, 9, 10],
+  maj6: [0, 2, 4, 5, 7, 9, 11], min6: [0, 2, 3, 5, 7, 9, 10],
 };
 
 const onGrid = (seconds: number): number => Math.round(seconds * ticksPerSecond) / ticksPerSecond;

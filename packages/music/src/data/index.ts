@@ -12,7 +12,7 @@ export { splits, splitFractions, splitCounts } from './splits.ts';
 export type { ClipPlan, AdditiveClipPlan, FluidsynthClipPlan, PlannedSegment, PlannedNote, PlannedHit, PlanSettings, Texture, TextureSettings } from './clip-plan.ts';
 export { defaultPlanSettings, defaultTextures, ticksPerSecond } from './clip-plan.ts';
 export type { ChordQuality, Inversion, VoicingStyle, VoicingPattern, Register } from './voicings.ts';
-export { voicingCatalog, splitVoicings, placeVoicing, chordQualityNames, seventhInterval } from './voicings.ts';
+export { voicingCatalog, splitVoicings, placeVoicing, chordQualityNames, addedToneInterval } from './voicings.ts';
 export type { GmFamily, GmInstrument } from './gm-programs.ts';
 export { gmFamilies, splitGmPrograms } from './gm-programs.ts';
 export type { AdditiveTimbre, TimbreArchetype, TimbreFamily } from './timbres.ts';

@@ -11,14 +11,14 @@
 // so the test split's triads are all open voicings.
 // Other qualities use the same patterns: 'T' is the chord's third (or its suspended second
 // or fourth), 'F' its fifth (diminished or augmented where the quality says), and a seventh
-// chord adds its seventh within the octave above the bass (so a seventh chord's voicing has
-// one note more than its pattern). Left out: the seventh in the bass (third inversion),
+// or sixth chord adds its seventh or sixth within the octave above the bass (so its voicing
+// has one note more than its pattern). Left out: the seventh in the bass (third inversion),
 // non-chord tones.
 import { SeededRandom } from '../random/seeded-random.ts';
 import { type Split, splitCounts } from './splits.ts';
 
 /** The qualities clips can hold: the chord vocabularies' (chords/vocabularies.ts). */
-export const chordQualityNames = ['maj', 'min', '7', 'maj7', 'min7', 'dim', 'aug', 'sus2', 'sus4'] as const;
+export const chordQualityNames = ['maj', 'min', '7', 'maj7', 'min7', 'dim', 'aug', 'sus2', 'sus4', 'maj6', 'min6'] as const;
 export type ChordQuality = (typeof chordQualityNames)[number];
 export type ChordTone = 'R' | 'T' | 'F';
 export type Inversion = 'root' | 'first' | 'second';
@@ -45,16 +45,21 @@ export function toneInterval(tone: ChordTone, quality: ChordQuality): number {
   if (tone === 'R') return 0;
   if (tone === 'F') return quality === 'dim' ? 6 : quality === 'aug' ? 8 : 7;
   switch (quality) {
-    case 'min': case 'min7': case 'dim': return 3;
+    case 'min': case 'min7': case 'min6': case 'dim': return 3;
     case 'sus2': return 2;
     case 'sus4': return 5;
     default: return 4;
   }
 }
 
-/** Semitones of the quality's seventh above the root, or null for a triad. */
-export function seventhInterval(quality: ChordQuality): number | null {
-  return quality === '7' || quality === 'min7' ? 10 : quality === 'maj7' ? 11 : null;
+/** Semitones above the root of the tone a four-note quality adds to its triad (a seventh or a sixth), or null for a triad. */
+export function addedToneInterval(quality: ChordQuality): number | null {
+  switch (quality) {
+    case '7': case 'min7': return 10;
+    case 'maj7': return 11;
+    case 'maj6': case 'min6': return 9;
+    default: return null;
+  }
 }
 
 /** The slot's pitch order is the same for major and minor, so either quality sorts them. */
@@ -149,9 +154,9 @@ export function placeVoicing(
   const bassSlot = pattern.slots[0] as VoicingSlot;
   const bassClass = (root + toneInterval(bassSlot.tone, quality)) % 12;
   const offsets = pattern.slots.map((slot) => toneInterval(slot.tone, quality) - toneInterval(bassSlot.tone, quality) + 12 * slot.octave);
-  const seventh = seventhInterval(quality);
-  if (seventh !== null) {
-    offsets.push((((seventh - toneInterval(bassSlot.tone, quality)) % 12) + 12) % 12);
+  const added = addedToneInterval(quality);
+  if (added !== null) {
+    offsets.push((((added - toneInterval(bassSlot.tone, quality)) % 12) + 12) % 12);
     offsets.sort((a, b) => a - b);
   }
   const span = offsets[offsets.length - 1] as number;

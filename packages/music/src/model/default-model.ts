@@ -15,7 +15,7 @@
 // The recipe names a vocabulary: with sevenths the data holds maj, min, 7, maj7 and min7
 // chords and the CNN learns the 61 classes' templates (the chroma it outputs is matched
 // against them as before); labels are the vocabulary's classes of each segment's Harte label.
-// The full vocabulary (dim, aug, sus2, sus4 too) trains the same way but does not ship
+// The full vocabulary (dim, aug, sus2, sus4, maj6, min6 too) trains the same way but does not ship
 // (README: sus4 and aug cannot be told apart by pitch classes alone). Inversions are not
 // classes of the model: `theorbo chords` estimates the bass after decoding (chords/bass.ts).
 
