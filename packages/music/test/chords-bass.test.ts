@@ -1,11 +1,11 @@
 // Inversions (chords/bass.ts): Harte bass degrees written and read back as mir_eval reads
 // them, the estimate on hand-made CQT frames (the lowest sounding chord tone votes; weak
-// peaks, non-chord tones and N are passed over), and on real audio through the CQT: a
+// peaks, non-chord tones and N are passed over; twins of the same notes chosen by the bass), and on real audio through the CQT: a
 // first inversion, a second inversion and a root-position chord with their partials.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import * as T from '@theorbo/graph';
-import { bassEstimable, bassOptionsFor, encodeChord, estimateBass, labelWithLowestNote, withBass, type Segment } from '../src/chords/index.ts';
+import { bassEstimable, bassOptionsFor, chordVocabulary, encodeChord, estimateBass, labelWithLowestNote, vocabularyHasTwins, withBass, type Segment } from '../src/chords/index.ts';
 import { chordScores } from '../src/eval/chord-segmentation.ts';
 import { clipFeatures, featureDefaults } from '../src/model/features.ts';
 
@@ -66,6 +66,31 @@ test('estimateBass on hand-made frames: the lowest chord tone within the floor v
   for (const rule of ['root', 'majmin', 'mirex', 'thirds', 'triads', 'sevenths', 'tetrads'] as const) assert.is(inverted[rule], plain[rule], rule);
   assert.ok(inverted.majmin_inv > plain.majmin_inv, `majmin_inv ${plain.majmin_inv} → ${inverted.majmin_inv}`);
   assert.throws(() => estimateBass(cqt, segments, hop, rate, { ...options, binsPerOctave: 36 }), /12/);
+});
+
+test('estimateBass with the vocabulary: a chord whose bass is its twin\'s root becomes the twin in root position (A:min7 over C → C:maj6, F:sus2 over C → C:sus4); without twins or the vocabulary, the bass is written', () => {
+  const hop = 512, rate = 22050, frame = hop / rate;
+  const full = chordVocabulary('full').labels;
+  const options = { ...bassOptionsFor(featureDefaults), vocabulary: full };
+  // C2 (bin 12) lowest under A2 E3 G3; then A1 (bin 9) lowest; then F2 (bin 17) under C3 G3.
+  const cLowest = [[12, 6], [21, 6], [28, 5.5], [31, 5]] as [number, number][];
+  const aLowest = [[9, 6], [24, 6], [28, 5.5], [31, 5]] as [number, number][];
+  const fLowest = [[17, 6], [24, 6], [31, 5]] as [number, number][];
+  const cqt = frames(cLowest, cLowest, aLowest, aLowest, fLowest, fLowest, cLowest);
+  const segments: Segment[] = [
+    { start: 0, end: 2 * frame, label: 'A:min7' },
+    { start: 2 * frame, end: 4 * frame, label: 'A:min7' },
+    { start: 4 * frame, end: 6 * frame, label: 'C:sus4' },
+    { start: 6 * frame, end: 7 * frame, label: 'A:min' },
+  ];
+  assert.equal(estimateBass(cqt, segments, hop, rate, options).map((s) => s.label), ['C:maj6', 'A:min7', 'F:sus2', 'A:min/b3']);
+  assert.equal(estimateBass(cqt, segments, hop, rate, bassOptionsFor(featureDefaults)).map((s) => s.label), ['A:min7/b3', 'A:min7', 'C:sus4/4', 'A:min/b3']);
+  // sevenths has no two classes of the same notes: the vocabulary changes nothing there.
+  const sevenths = estimateBass(cqt, segments.slice(0, 2), hop, rate, { ...options, vocabulary: chordVocabulary('sevenths').labels });
+  assert.equal(sevenths.map((s) => s.label), ['A:min7/b3', 'A:min7']);
+  assert.ok(vocabularyHasTwins(chordVocabulary('full')));
+  assert.not.ok(vocabularyHasTwins(chordVocabulary('sevenths')));
+  assert.not.ok(vocabularyHasTwins(chordVocabulary('majmin')));
 });
 
 test('estimateBass: digital silence votes for nothing (root position), and a loud frame outweighs quieter ones', () => {

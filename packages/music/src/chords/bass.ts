@@ -10,6 +10,11 @@
 // The bass is always one of the decoded chord's tones, so mir_eval's rules without '_inv'
 // score the labels as they would score them without the bass (the bass joins the chord's
 // pitch classes, which already hold it).
+// Twins: where the vocabulary has two classes of the same notes (C:maj6 and A:min7, C:sus4
+// and F:sus2), no chroma tells them apart and template matching always answers the first.
+// Given the vocabulary, a chord whose estimated bass is the root of its twin becomes the twin
+// in root position (A:min7 with C lowest → C:maj6, not A:min7/b3): root position is the
+// likelier reading, as in the synthesized data (half the chords) and in most music.
 // Left out: a bass outside the chord (C:maj/b7 as a passing tone), a learned bass head.
 
 import type { NDArray } from '@theorbo/graph';
@@ -39,6 +44,32 @@ export interface BassOptions {
   binsPerOctave: number;
   /** A bin counts as sounding within this much of the frame's strongest (log1p units; 2.3 ≈ 20 dB). */
   floor: number;
+  /** The labels the chords were decoded from: a chord whose bass is the root of another class of the same notes becomes that class (twins, above). */
+  vocabulary?: readonly string[];
+}
+
+const noteKey = (label: string): string => {
+  const { root, semitones } = encodeChord(label);
+  let mask = 0;
+  semitones.forEach((bit, interval) => { if (bit > 0) mask |= 1 << ((root + interval) % 12); });
+  return `${mask}`;
+};
+
+/** For each label of `vocabulary` with a twin (another label of the same notes): the twins by root pitch class. */
+function twinsOf(vocabulary: readonly string[]): Map<string, Map<number, string>> {
+  const byNotes = new Map<string, string[]>();
+  for (const label of vocabulary) {
+    if (label === 'N' || label === 'X') continue;
+    const key = noteKey(label);
+    byNotes.set(key, [...(byNotes.get(key) ?? []), label]);
+  }
+  const twins = new Map<string, Map<number, string>>();
+  for (const labels of byNotes.values()) {
+    if (labels.length < 2) continue;
+    const byRoot = new Map(labels.map((label) => [encodeChord(label).root, label] as const));
+    for (const label of labels) twins.set(label, byRoot);
+  }
+  return twins;
 }
 
 /**
@@ -77,6 +108,7 @@ export function estimateBass(cqt: NDArray, segments: readonly Segment[], hop: nu
   if (cqt.shape.length !== 2) throw new Error(`estimateBass: the CQT is [frames, bins], not [${cqt.shape.join(', ')}]`);
   const [frames, bins] = cqt.shape as [number, number];
   const data = cqt.data;
+  const twins = options.vocabulary === undefined ? undefined : twinsOf(options.vocabulary);
   return segments.map((segment) => {
     if (segment.label === 'N' || segment.label === 'X') return segment;
     const chord = encodeChord(segment.label);
@@ -101,6 +133,7 @@ export function estimateBass(cqt: NDArray, segments: readonly Segment[], hop: nu
     }
     let bass = 0;
     for (let k = 1; k < 12; k++) if (votes[k]! > votes[bass]!) bass = k;
-    return { ...segment, label: withBass(segment.label, bass) };
+    const twin = bass === 0 ? undefined : twins?.get(segment.label)?.get((chord.root + bass) % 12);
+    return { ...segment, label: twin ?? withBass(segment.label, bass) };
   });
 }

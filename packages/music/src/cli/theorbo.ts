@@ -14,7 +14,7 @@ import { acquireDevice, compile, deviceKinds, type AcquiredDevice, type DeviceKi
 import { loadMono, wavFormatNames, wavFormats, writeWav, type WavFormatName } from '../audio/index.ts';
 import { exportClips } from './dataset-export.ts';
 import { writeFileAtomic } from '../files/atomic-write.ts';
-import { bassEstimable, bassOptionsFor, chordVocabulary, estimateBass, labelWithLowestNote, vocabularyNames, vocabularyQualities, writeLab, type VocabularyName } from '../chords/index.ts';
+import { bassEstimable, bassOptionsFor, chordVocabulary, estimateBass, labelWithLowestNote, vocabularyHasTwins, vocabularyNames, vocabularyQualities, writeLab, type VocabularyName } from '../chords/index.ts';
 import { datasetSummary, defaultPlanSettings, defaultTextures, formatDatasetSummary, synthesizeDataset, type ChordQuality, type DataSource, type PlanSettings } from '../data/index.ts';
 import { framesToSegments, stickyTransitions, viterbiGraph } from '../eval/index.ts';
 import { chordDecoders, chordDecodingDefaults, decodeChordFrames, decodingForVocabulary, familyMembers, type ChordDecoding, type ChordDecoder } from '../eval/chord-decoding.ts';
@@ -181,7 +181,7 @@ program.command('eval').description('evaluate a saved model (or the hand-designe
     const scores = scorePredictions(predictions, scoring);
     // Inversions: references naming each chord's lowest note as its bass, the chords in root position and with the bass estimated.
     const invertedReference = predictions.map((prediction, i) => ({ ...prediction, reference: testClips[i]!.segments.map((segment) => ({ start: segment.start, end: segment.end, label: labelWithLowestNote(segment.label, segment.root, segment.notes[0]?.midi) })) }));
-    const inversions = !bassEstimable(config.feature) ? undefined : [scorePredictions(invertedReference, scoring), scorePredictions(invertedReference, { ...scoring, bass: bassOptionsFor(config.feature) })] as const;
+    const inversions = !bassEstimable(config.feature) ? undefined : [scorePredictions(invertedReference, scoring), scorePredictions(invertedReference, { ...scoring, bass: { ...bassOptionsFor(config.feature), vocabulary: vocabulary.labels } })] as const;
     const percent = (value: number | null): string => (value === null ? 'n/a' : `${(100 * value).toFixed(1)}%`);
     const { rules } = scores;
     console.log(`${config.kind} on ${predictions.length} test clips${decoding ? ` (${describeDecoding(decoding)})` : ''}, ${vocabulary.name} vocabulary: majmin ${percent(scores.majmin)}, root ${percent(scores.root)}, frames ${percent(scores.frameAccuracy)}`);
@@ -189,6 +189,11 @@ program.command('eval').description('evaluate a saved model (or the hand-designe
     console.log(`  sevenths ${percent(rules.sevenths)}, mirex ${percent(rules.mirex)}, thirds ${percent(rules.thirds)}, triads ${percent(rules.triads)}, tetrads ${percent(rules.tetrads)}; N recall ${percent(scores.noChordRecall)}; segmentation ${percent(rules.segmentation)} (over ${percent(rules.overSegmentation)}, under ${percent(rules.underSegmentation)})`);
     console.log(`  frames of each quality labelled with exactly their class: ${byQuality.map(([quality, recall]) => `${quality} ${percent(recall)}`).join(', ')}`);
     if (inversions !== undefined) console.log(`  with the bass (each chord's lowest note), root position → estimated as theorbo chords does: majmin_inv ${percent(inversions[0].rules.majmin_inv)} → ${percent(inversions[1].rules.majmin_inv)}, sevenths_inv ${percent(inversions[0].rules.sevenths_inv)} → ${percent(inversions[1].rules.sevenths_inv)}`);
+    // Where the vocabulary has classes of the same notes (full: C:maj6 and A:min7, C:sus4 and F:sus2), the bass chose between them.
+    if (inversions !== undefined && vocabularyHasTwins(vocabulary)) {
+      const after = inversions[1];
+      console.log(`  after the bass chose between classes of the same notes: sevenths ${percent(after.rules.sevenths)}, tetrads ${percent(after.rules.tetrads)}, root ${percent(after.rules.root)}; frames of each quality: ${byQuality.map(([quality]) => `${quality} ${percent(after.qualityRecall?.[quality] ?? null)}`).join(', ')}`);
+    }
   });
 
 interface DecodeFlags { decode?: ChordDecoder; selfTransition?: number; medianWidth?: number }
@@ -290,7 +295,7 @@ program.command('chords <audio...>').description('recognize the chords of each a
       // framesToSegments merges runs of equal frame labels, so no two neighbouring segments share a label.
       const chords = framesToSegments(decoded, config.feature.hop, config.feature.sampleRate, { offset: -config.feature.hop / 2 / config.feature.sampleRate, duration, labels: vocabulary.labels });
       // The bass joins each chord after decoding (chords/bass.ts) where the CQT can show it (not a FIR model's, from C3).
-      const segments = options.inversions && bassEstimable(config.feature) ? estimateBass(features.cqt, chords, config.feature.hop, config.feature.sampleRate, bassOptionsFor(config.feature)) : chords;
+      const segments = options.inversions && bassEstimable(config.feature) ? estimateBass(features.cqt, chords, config.feature.hop, config.feature.sampleRate, { ...bassOptionsFor(config.feature), vocabulary: vocabulary.labels }) : chords;
       const out = labPaths[index]!;
       writeLab(out, segments);
       console.log(`wrote ${out}: ${segments.length} segments (${[...new Set(segments.map((s) => s.label))].slice(0, 8).join(', ')}${segments.length > 8 ? ', …' : ''})`);

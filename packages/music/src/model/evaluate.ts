@@ -65,7 +65,8 @@ export function noChordRecall(reference: readonly Segment[], estimate: readonly 
 /**
  * With `bass`, each decoded chord names its bass note estimated from the clip's CQT
  * (chords/bass.ts), for references whose labels name theirs (the '_inv' rules); frames
- * are counted by the chord without its bass.
+ * are counted by the chord without its bass (after the bass chose between twins where
+ * `bass.vocabulary` is given).
  */
 export function scorePredictions(clips: readonly ClipPrediction[], options: { hop: number; sampleRate: number; medianWidth: number; decoding?: ChordDecoding; vocabulary?: ChordVocabulary; trained?: VocabularyName; bass?: BassOptions }): Scores {
   const timing = { offset: -options.hop / 2 / options.sampleRate };
@@ -94,7 +95,7 @@ export function scorePredictions(clips: readonly ClipPrediction[], options: { ho
     const silent = noChordRecall(clip.reference, estimate);
     if (silent !== null) silence = { recalled: silence.recalled + silent.recall * silent.seconds, seconds: silence.seconds + silent.seconds };
     allReference.push(...(vocabulary === undefined ? Array.from(clip.frameLabels) : segmentsToFrames(clip.reference, smoothed.length, options.hop, options.sampleRate, { ...timing, indexOf: (label) => vocabulary.indexOf(label.split('/')[0]!) })));
-    allEstimate.push(...smoothed);
+    allEstimate.push(...(options.bass === undefined || vocabulary === undefined ? smoothed : segmentsToFrames(estimate, smoothed.length, options.hop, options.sampleRate, { ...timing, indexOf: (label) => vocabulary.indexOf(label.split('/')[0]!) })));
   }
   const mean = (key: keyof ChordScores): number => {
     const entry = weighted.get(key);
