@@ -4,11 +4,13 @@
 // segments alike; `--vocab full --decode-on device --model templates` (Viterbi as a graph
 // on the cpu device) writes labels of that vocabulary, runs merged (decodeChordFrames and
 // viterbiGraph themselves are tested in eval-viterbi.test.ts); inverted chords with their bass
-// degree ('C:maj/3') by default, in root position with --no-inversions; flags that cannot apply are refused with exit code 2 before any device.
+// degree ('C:maj/3') by default, in root position with --no-inversions; `theorbo transitions`
+// counts .lab files and `--transitions` decodes with them, on the host and on the device;
+// flags that cannot apply are refused with exit code 2 before any device.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { writeWav } from '../src/audio/index.ts';
@@ -67,11 +69,44 @@ test('inversions: C/E, F/C, A:min/C and G are written with their bass degree by 
   assert.equal(parseLab(readFileSync(join(dir, 'root.lab'), 'utf8')).map((s) => s.label), ['C:maj', 'N', 'F:maj', 'N', 'A:min', 'N', 'G:maj', 'N']);
 });
 
+test('theorbo transitions counts a folder of .lab files; chords --transitions decodes with them (host and device); another vocabulary is refused naming both', () => {
+  const labs = join(dir, 'labs');
+  mkdirSync(labs, { recursive: true });
+  writeFileSync(join(labs, 'a.lab'), '0.0 2.0 C:maj\n2.0 4.0 A:min/b3\n4.0 6.0 F:maj7\n6.0 8.0 G:7\n8.0 8.5 N\n');
+  writeFileSync(join(labs, 'b.lab'), '0.0 3.0 G:maj\n3.0 5.0 C:maj\n');
+  const counted = run('transitions', labs, '--vocab', 'sevenths', '--out', join(dir, 'sevenths.json'));
+  assert.is(counted.status, 0, counted.stderr);
+  assert.match(counted.stdout, /2 files, .* sevenths \(61 classes\)/);
+  const file = JSON.parse(readFileSync(join(dir, 'sevenths.json'), 'utf8'));
+  assert.is(file.format, 'theorbo-chord-transitions');
+  const labels = chordVocabulary('sevenths').labels;
+  const at = (from: string, to: string) => file.counts[labels.indexOf(from)][labels.indexOf(to)];
+  assert.is(at('C:maj', 'A:min'), 1);
+  assert.is(at('A:min', 'F:maj7'), 1);
+  assert.is(at('G:maj', 'C:maj'), 1);
+  assert.is(at('C:maj', 'G:maj'), 0);
+  assert.ok(at('C:maj', 'C:maj') > 100, `C:maj stays ${at('C:maj', 'C:maj')} frames`);
+  for (const extra of [[], ['--decode-on', 'device']]) {
+    const out = join(dir, `learned${extra.length}.lab`);
+    const decoded = run('chords', audio, '--transitions', join(dir, 'sevenths.json'), '--out', out, ...extra);
+    assert.is(decoded.status, 0, decoded.stderr);
+    assert.equal(parseLab(readFileSync(out, 'utf8')).map((s) => s.label), ['C:maj', 'N', 'A:min', 'N', 'F:maj', 'N', 'G:maj', 'N'], extra.join(' '));
+  }
+  const mismatch = run('chords', audio, '--vocab', 'majmin', '--transitions', join(dir, 'sevenths.json'), '--out', join(dir, 'x.lab'));
+  assert.is.not(mismatch.status, 0);
+  assert.match(mismatch.stderr, /over the sevenths vocabulary, the decoder's is majmin/);
+  const missing = run('chords', audio, '--transitions', join(dir, 'none.json'));
+  assert.is(missing.status, 2);
+  assert.match(missing.stderr, /cannot read .*none\.json: ENOENT/);
+});
+
 test('decoding flags that cannot apply are refused with exit code 2, naming the flag', () => {
   for (const [args, message] of [
     [['--self-transition', '1'], /--self-transition.*strictly between 0 and 1/],
     [['--decode', 'none', '--self-transition', '0.9'], /--self-transition is Viterbi's parameter; it means nothing with --decode none/],
     [['--decode', 'median', '--decode-on', 'device'], /--decode-on device runs Viterbi as a graph; --decode median runs on the host only/],
+    [['--decode', 'median', '--transitions', 'x.json'], /--transitions are Viterbi's; they mean nothing with --decode median/],
+    [['--self-transition', '0.95', '--transitions', 'x.json'], /--transitions replaces that matrix/],
   ] as const) {
     const result = run('chords', audio, ...args);
     assert.is(result.status, 2, `${args.join(' ')}: ${result.stderr}`);

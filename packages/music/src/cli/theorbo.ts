@@ -6,7 +6,7 @@
 // report). Every command prints the device it runs on (to stderr where stdout carries
 // data); --device picks one (gpu, cpu, cpu-webgpu, reference).
 
-import { mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { Command, CommanderError } from 'commander';
 import * as T from '@theorbo/graph';
@@ -14,9 +14,9 @@ import { acquireDevice, compile, deviceKinds, type AcquiredDevice, type DeviceKi
 import { loadMono, wavFormatNames, wavFormats, writeWav, type WavFormatName } from '../audio/index.ts';
 import { exportClips } from './dataset-export.ts';
 import { writeFileAtomic } from '../files/atomic-write.ts';
-import { bassEstimable, bassOptionsFor, chordVocabulary, estimateBass, labelWithLowestNote, vocabularyHasTwins, vocabularyNames, vocabularyQualities, writeLab, type VocabularyName } from '../chords/index.ts';
+import { bassEstimable, bassOptionsFor, chordVocabulary, estimateBass, labelWithLowestNote, readLab, vocabularyHasTwins, vocabularyNames, vocabularyQualities, writeLab, type ChordVocabulary, type VocabularyName } from '../chords/index.ts';
 import { datasetSummary, defaultPlanSettings, defaultTextures, formatDatasetSummary, synthesizeDataset, type ChordQuality, type DataSource, type PlanSettings } from '../data/index.ts';
-import { framesToSegments, stickyTransitions, viterbiGraph } from '../eval/index.ts';
+import { chordTransitionsFromSegments, formatChordTransitions, framesToSegments, parseChordTransitions, stickyTransitions, transitionLogMatrix, viterbiGraph, withLearnedTransitions, type ChordTransitions } from '../eval/index.ts';
 import { chordDecoders, chordDecodingDefaults, decodeChordFrames, decodingForVocabulary, familyMembers, type ChordDecoding, type ChordDecoder } from '../eval/chord-decoding.ts';
 import { heatmapSvg, melFigureSvg, onsetFigureSvg, pitchClassTicks, timeTicks, writeFigure } from '../plot/index.ts';
 import { arrayFigure, lossCurveFigure } from '../model/report-figures.ts';
@@ -150,6 +150,8 @@ async function trainCommand(options: { out: string; model: ModelKind; epochs: nu
   console.log(`trained ${result.epochsDone} epochs${result.stoppedEarly ? ' (stopped early)' : ''}${result.epochsDone > result.epochsRunNow ? ` (${result.epochsRunNow} in this run)` : ''}; last validation ${JSON.stringify(last?.validation ?? {})}; saved to ${options.out}${curve ? ` (loss curve: ${curve}.svg, .png)` : ''}`);
 }
 
+const transitionsHelp = 'Viterbi\'s chord transitions learned from labelled chords, a file written by `theorbo transitions` (default: sticky, --self-transition)';
+
 program.command('eval').description('evaluate a saved model (or the hand-designed chroma) on the held-out test clips with template matching')
   .option('--model <dir>', 'a model folder written by train or demo')
   .option('--clips <n>', 'clips per source', clipsFlag, experimentDefaults.clips)
@@ -162,10 +164,13 @@ program.command('eval').description('evaluate a saved model (or the hand-designe
   .option('--qualities <vocab>', 'the chord qualities the test clips hold: majmin (default), sevenths or full', oneOf(vocabularyNames), 'majmin')
   .option('--n-probability <p>', `the chance that a segment after a chord is N (default ${defaultPlanSettings.noChordProbability})`, probability)
   .option('--textures', 'test clips also with strummed and arpeggiated chords, a melody and drums on top (default: held chords)')
+  .option('--transitions <file>', transitionsHelp)
   .action(async (options: { model?: string; clips: number; source: DataSource | 'both'; seed: number; vocab: VocabularyName } & DataFlags & DecodeFlags) => {
     const decoding = options.decode === undefined ? undefined : decodingOf(options);
     const vocabulary = chordVocabulary(options.vocab);
     const { model, config } = loadChromaModel(modelFolder(options.model));
+    const learned = learnedTransitions(options, vocabulary, config.feature);
+    if (learned !== undefined && decoding === undefined) throw new UsageError('--transitions are Viterbi\'s; give --decode viterbi with them.');
     const acquired = await device(deviceOption());
     const dataset = await synthesizeDataset({ seed: options.seed, clips: options.clips, source: options.source, onProgress: synthesisProgress(), plan: dataPlan(options) });
     const logScores = vocabularyLogScores(model.chroma, config.vocab ?? 'majmin', vocabulary.name);
@@ -177,7 +182,7 @@ program.command('eval').description('evaluate a saved model (or the hand-designe
       const [predicted, logScores] = (await forward(config.kind === 'fir' ? firWindows([clip], config.feature, 1) : clipInput(config, features))) as T.NDArray[];
       predictions.push({ reference: clip.segments, frameLabels: features.labels, predicted: predicted!.data as Int32Array, logScores, cqt: features.cqt, duration: clip.duration });
     }
-    const scoring = { hop: config.feature.hop, sampleRate: config.feature.sampleRate, medianWidth: options.medianWidth ?? chordDecodingDefaults.medianWidth, decoding, vocabulary, trained: config.vocab ?? 'majmin' };
+    const scoring = { hop: config.feature.hop, sampleRate: config.feature.sampleRate, medianWidth: options.medianWidth ?? chordDecodingDefaults.medianWidth, decoding, vocabulary, trained: config.vocab ?? 'majmin', ...(learned === undefined ? {} : { transitions: learned }) };
     const scores = scorePredictions(predictions, scoring);
     // Inversions: references naming each chord's lowest note as its bass, the chords in root position and with the bass estimated.
     const invertedReference = predictions.map((prediction, i) => ({ ...prediction, reference: testClips[i]!.segments.map((segment) => ({ start: segment.start, end: segment.end, label: labelWithLowestNote(segment.label, segment.root, segment.notes[0]?.midi) })) }));
@@ -196,7 +201,23 @@ program.command('eval').description('evaluate a saved model (or the hand-designe
     }
   });
 
-interface DecodeFlags { decode?: ChordDecoder; selfTransition?: number; medianWidth?: number }
+interface DecodeFlags { decode?: ChordDecoder; selfTransition?: number; medianWidth?: number; transitions?: string }
+
+/** The learned transitions of --transitions, checked against the decoder's vocabulary and frame rate when given them (undefined without the flag). */
+function learnedTransitions(flags: DecodeFlags, vocabulary?: ChordVocabulary, frame?: { hop: number; sampleRate: number }): ChordTransitions | undefined {
+  if (flags.transitions === undefined) return undefined;
+  if (flags.decode !== undefined && flags.decode !== 'viterbi') throw new UsageError(`--transitions are Viterbi's; they mean nothing with --decode ${flags.decode}.`);
+  if (flags.selfTransition !== undefined) throw new UsageError('--self-transition is the sticky matrix\'s; --transitions replaces that matrix.');
+  let text: string;
+  try {
+    text = readFileSync(flags.transitions, 'utf8');
+  } catch (error) {
+    throw new UsageError(`--transitions: cannot read ${flags.transitions}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`);
+  }
+  const transitions = parseChordTransitions(text, flags.transitions);
+  if (vocabulary !== undefined && frame !== undefined) transitionLogMatrix(transitions, vocabulary, frame); // refuses another vocabulary or frame rate, naming both
+  return transitions;
+}
 
 function decodingOf(flags: DecodeFlags): ChordDecoding {
   const decoder = flags.decode ?? 'viterbi';
@@ -226,7 +247,7 @@ const modelFolder = (model: string | undefined): string | undefined => (model ==
  * file starts no device); with `viterbiOnDevice`, also the Viterbi path decoded by
  * viterbiGraph in the same compiled function.
  */
-function chromaSession(modelDir: string | undefined, vocabularyName?: VocabularyName, viterbiOnDevice?: { selfTransition: number }) {
+function chromaSession(modelDir: string | undefined, vocabularyName?: VocabularyName, viterbiOnDevice?: { selfTransition: number; transitions?: ChordTransitions }) {
   const { model, config } = loadChromaModel(modelFolder(modelDir));
   // Without --vocab, the chords the model was trained on (majmin for the templates).
   const vocabulary = chordVocabulary(vocabularyName ?? config.vocab ?? 'majmin');
@@ -235,7 +256,8 @@ function chromaSession(modelDir: string | undefined, vocabularyName?: Vocabulary
   const families = decodingForVocabulary({ decoder: 'viterbi' }, vocabulary, config.vocab ?? 'majmin').families;
   const states = families === undefined ? vocabulary.labels.length : Math.max(...Array.from(families)) + 1;
   const decoded = families === undefined ? scores : groupLogScores(scores, families, states);
-  const path = viterbiOnDevice === undefined ? [] : [viterbiGraph(decoded, T.constant(stickyTransitions(states, viterbiOnDevice.selfTransition))).path];
+  const transitions = viterbiOnDevice?.transitions === undefined ? undefined : T.array(Float32Array.from(transitionLogMatrix(viterbiOnDevice.transitions, vocabulary, config.feature, families)), { shape: [states, states] });
+  const path = viterbiOnDevice === undefined ? [] : [viterbiGraph(decoded, T.constant(transitions ?? stickyTransitions(states, viterbiOnDevice.selfTransition))).path];
   let forward: ReturnType<typeof compile> | undefined;
   const run = async (audioPath: string) => {
     const signal = await loadMono(audioPath, config.feature.sampleRate);
@@ -281,17 +303,21 @@ program.command('chords <audio...>').description('recognize the chords of each a
   .option('--median-width <frames>', `the median filter's window, odd (default ${chordDecodingDefaults.medianWidth})`, oddFrames)
   .option('--vocab <name>', 'the chords to choose from: majmin (24 triads and N), sevenths (+ 7, maj7, min7) or full (+ dim, aug, sus2, sus4, maj6, min6); Harte labels (default: the model\'s, majmin for templates)', oneOf(vocabularyNames))
   .option('--decode-on <where>', 'host (default: Viterbi in JS, milliseconds) or device (Viterbi as a graph, a scan over frames, compiled with the model for --device)', oneOf(['host', 'device'] as const), 'host')
+  .option('--transitions <file>', transitionsHelp)
   .option('--no-inversions', 'root-position labels only (by default each chord names its bass note when it is not the root, as C:maj/3, estimated from the CQT\'s lowest sounding chord tone; not for a model whose CQT starts above C2 or has other than 12 bins an octave, as a fir model\'s)')
   .action(async (audios: string[], options: { model?: string; out?: string; vocab?: VocabularyName; decodeOn: 'host' | 'device'; inversions: boolean } & DecodeFlags) => {
     const decoding = decodingOf(options);
     if (options.decodeOn === 'device' && decoding.decoder !== 'viterbi') throw new UsageError(`--decode-on device runs Viterbi as a graph; --decode ${decoding.decoder} runs on the host only.`);
-    const onDevice = options.decodeOn === 'device' ? { selfTransition: decoding.selfTransition! } : undefined;
+    const learned = learnedTransitions(options);
+    const onDevice = options.decodeOn === 'device' ? { selfTransition: decoding.selfTransition!, ...(learned === undefined ? {} : { transitions: learned }) } : undefined;
     const { files, several } = expandInputs('chords', audios);
     const labPaths = outputPaths('chords', files, several, options.out, '.lab');
     const { config, vocabulary, families, run } = chromaSession(options.model ?? defaultModelDir, options.vocab, onDevice);
+    const forVocabulary = decodingForVocabulary(decoding, vocabulary, config.vocab ?? 'majmin');
+    const hostDecoding = learned === undefined ? forVocabulary : withLearnedTransitions(forVocabulary, learned, vocabulary, config.feature);
     await forEachInput('chords', files, async (audio, index) => {
       const { logScores, devicePath, duration, features } = await run(audio);
-      const decoded = devicePath === undefined ? decodeChordFrames(logScores, decodingForVocabulary(decoding, vocabulary, config.vocab ?? 'majmin')) : families === undefined ? Array.from(devicePath.data) : familyMembers(devicePath.data, logScores, families);
+      const decoded = devicePath === undefined ? decodeChordFrames(logScores, hostDecoding) : families === undefined ? Array.from(devicePath.data) : familyMembers(devicePath.data, logScores, families);
       // framesToSegments merges runs of equal frame labels, so no two neighbouring segments share a label.
       const chords = framesToSegments(decoded, config.feature.hop, config.feature.sampleRate, { offset: -config.feature.hop / 2 / config.feature.sampleRate, duration, labels: vocabulary.labels });
       // The bass joins each chord after decoding (chords/bass.ts) where the CQT can show it (not a FIR model's, from C3).
@@ -300,6 +326,27 @@ program.command('chords <audio...>').description('recognize the chords of each a
       writeLab(out, segments);
       console.log(`wrote ${out}: ${segments.length} segments (${[...new Set(segments.map((s) => s.label))].slice(0, 8).join(', ')}${segments.length > 8 ? ', …' : ''})`);
     }, undefined, !quietOption());
+  });
+
+program.command('transitions <labs...>').description('count how often each chord follows each other one, frame to frame, in .lab files (or the .lab files in a folder), for Viterbi\'s --transitions')
+  .requiredOption('--out <file>', 'the transitions file to write (JSON)')
+  .option('--vocab <name>', 'the chords counted: majmin, sevenths or full; a label the vocabulary cannot say breaks the sequence there', oneOf(vocabularyNames), 'majmin')
+  .option('--model <dir>', 'the model whose frame rate the counts are taken at (default: the shipped model)')
+  .action((labs: string[], options: { out: string; vocab: VocabularyName; model?: string }) => {
+    const files = labs.flatMap((path) => {
+      if (!(existsSync(path) && statSync(path).isDirectory())) return [path];
+      const found = readdirSync(path).filter((name) => name.toLowerCase().endsWith('.lab')).sort().map((name) => join(path, name));
+      if (found.length === 0) throw new UsageError(`transitions: the folder ${path} holds no .lab files.`);
+      return found;
+    });
+    const { config } = loadChromaModel(modelFolder(options.model ?? defaultModelDir));
+    const vocabulary = chordVocabulary(options.vocab);
+    const transitions = chordTransitionsFromSegments(files.map((file) => readLab(file)), vocabulary, config.feature.hop, config.feature.sampleRate);
+    writeFileAtomic(options.out, formatChordTransitions(transitions), { operation: 'theorbo transitions' });
+    const classes = vocabulary.labels.length;
+    let stays = 0, total = 0;
+    transitions.counts.forEach((row, j) => row.forEach((count, k) => { total += count; if (j === k) stays += count; }));
+    console.log(`wrote ${options.out}: ${files.length} files, ${transitions.frames} frames at ${config.feature.hop} samples / ${config.feature.sampleRate} Hz, ${options.vocab} (${classes} classes); ${total} transitions, ${total > 0 ? ((100 * stays) / total).toFixed(1) : '0'}% of them staying on the chord`);
   });
 
 addRobustnessCommand(program, () => device(deviceOption()));

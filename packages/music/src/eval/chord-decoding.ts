@@ -28,6 +28,8 @@ export interface ChordDecoding {
   medianWidth?: number;
   /** Each class's family (vocabularyFamilies): the decoder runs over families, then picks each run's member. */
   families?: ArrayLike<number>;
+  /** Viterbi's log transition matrix over the decoded classes (or families), from chord-transitions.ts's transitionLogMatrix; default sticky (selfTransition). */
+  transitions?: ArrayLike<number>;
 }
 
 export const chordDecodingDefaults = { selfTransition: 0.9, medianWidth: 9 } as const;
@@ -56,7 +58,7 @@ export function decodingForVocabulary(decoding: ChordDecoding, vocabulary: Chord
 export function decodeChordFrames(logScores: FrameScores, decoding: ChordDecoding): number[] {
   if (decoding.families !== undefined) return decodeByFamilies(logScores, decoding, decoding.families);
   switch (decoding.decoder) {
-    case 'viterbi': return viterbiDecode(logScores, { selfTransition: decoding.selfTransition ?? chordDecodingDefaults.selfTransition, scores: 'logProbabilities' });
+    case 'viterbi': return viterbiDecode(logScores, { selfTransition: decoding.selfTransition ?? chordDecodingDefaults.selfTransition, scores: 'logProbabilities', ...(decoding.transitions === undefined ? {} : { transitions: decoding.transitions }) });
     case 'median': return medianFilterFrames(frameArgmax(logScores), decoding.medianWidth ?? chordDecodingDefaults.medianWidth);
     case 'none': return frameArgmax(logScores);
     default: throw new Error(`decodeChordFrames: the decoder must be one of ${chordDecoders.join(', ')}, not '${String(decoding.decoder)}'.`);

@@ -91,10 +91,13 @@ export interface ViterbiOptions {
   selfTransition?: number;
   /** 'probabilities' (default; e.g. softmax outputs, logged here) or 'logProbabilities'. */
   scores?: 'probabilities' | 'logProbabilities';
+  /** Log transition probabilities [from · classes + to] (learned ones, chord-transitions.ts) in place of the sticky matrix; selfTransition is then unused. */
+  transitions?: ArrayLike<number>;
 }
 
-/** The most likely class per frame under a sticky HMM (uniform start, uniform changes). */
+/** The most likely class per frame under a sticky HMM (uniform start, uniform changes), or under the HMM of `options.transitions`. */
 export function viterbiDecode(scores: FrameScores, options: ViterbiOptions = {}): number[] {
+  if (options.transitions !== undefined) return viterbiWithTransitions(scores, options.transitions, options.scores === 'logProbabilities');
   const selfTransition = options.selfTransition ?? 0.9;
   if (!(selfTransition > 0 && selfTransition < 1)) {
     throw new Error(`viterbiDecode: the self-transition probability must lie strictly between 0 and 1, not ${selfTransition}.`);
@@ -126,6 +129,39 @@ export function viterbiDecode(scores: FrameScores, options: ViterbiOptions = {})
       const fromSelfWins = fromSelf >= fromOther;
       backpointers[t * classes + k] = fromSelfWins ? k : other;
       next[k] = (fromSelfWins ? fromSelf : fromOther) + emission(t, k);
+    }
+    delta = next;
+  }
+  const path = new Array<number>(frames);
+  let state = 0;
+  for (let k = 1; k < classes; k++) if (delta[k]! > delta[state]!) state = k;
+  for (let t = frames - 1; t >= 0; t--) {
+    path[t] = state;
+    state = backpointers[t * classes + state]!;
+  }
+  return path;
+}
+
+/** Viterbi over a full log transition matrix (uniform start): O(frames · classes²). */
+function viterbiWithTransitions(scores: FrameScores, transitions: ArrayLike<number>, inLogDomain: boolean): number[] {
+  const rows = scoreRows('viterbiDecode', scores);
+  const frames = rows.length;
+  if (frames === 0) return [];
+  const classes = rows[0]!.length;
+  if (transitions.length !== classes * classes) throw new Error(`viterbiDecode: a transition matrix of ${transitions.length} entries for scores of ${classes} classes (${classes * classes} expected).`);
+  const emission = (t: number, k: number): number => (inLogDomain ? rows[t]![k]! : Math.log(Math.max(rows[t]![k]!, 1e-30)));
+  let delta = Float64Array.from({ length: classes }, (_, k) => emission(0, k));
+  const backpointers = new Int32Array(frames * classes);
+  for (let t = 1; t < frames; t++) {
+    const next = new Float64Array(classes);
+    for (let k = 0; k < classes; k++) {
+      let best = 0, bestScore = -Infinity;
+      for (let j = 0; j < classes; j++) {
+        const score = delta[j]! + transitions[j * classes + k]!;
+        if (score > bestScore) { bestScore = score; best = j; }
+      }
+      backpointers[t * classes + k] = best;
+      next[k] = bestScore + emission(t, k);
     }
     delta = next;
   }

@@ -16,6 +16,8 @@ export type { FrameScores, ViterbiOptions, FrameTiming } from './decode.ts';
 export { medianFilterFrames, viterbiDecode, framesToSegments, segmentsToFrames } from './decode.ts';
 export type { ViterbiGraph } from './viterbi-graph.ts';
 export { viterbiGraph, stickyTransitions, transitionsFromLabels, transitionVariable } from './viterbi-graph.ts';
+export type { ChordTransitions } from './chord-transitions.ts';
+export { chordTransitionsFromSegments, countTransitions, formatChordTransitions, parseChordTransitions, transitionLogMatrix, withLearnedTransitions } from './chord-transitions.ts';
 export type { EventScores } from './events.ts';
 export { matchEvents, fMeasure, checkEvents } from './events.ts';
 export type { TempoScores, ContinuityScores, BeatScores } from './rhythm.ts';

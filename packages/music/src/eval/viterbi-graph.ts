@@ -15,6 +15,7 @@
 // Left out: beam pruning, and frames in blocks (one scan step per frame).
 
 import * as T from '@theorbo/graph';
+import { countTransitions } from './chord-transitions.ts';
 
 export interface ViterbiGraph {
   /** The most likely class of every frame: [frames] int32. */
@@ -41,15 +42,7 @@ export function stickyTransitions(classes: number, selfTransition: number): T.ND
  */
 export function transitionsFromLabels(sequences: readonly ArrayLike<number>[], classes: number, smoothing = 1): T.NDArray {
   if (!(smoothing >= 0)) throw new Error(`transitionsFromLabels: smoothing must be ≥ 0, not ${smoothing}.`);
-  const counts = new Float64Array(classes * classes).fill(smoothing);
-  sequences.forEach((labels, s) => {
-    for (let t = 0; t < labels.length; t++) {
-      const label = labels[t]!;
-      if (!Number.isInteger(label) || label < -1 || label >= classes) throw new Error(`transitionsFromLabels: sequence ${s} frame ${t} has the label ${label}, outside 0–${classes - 1} (or −1 for a frame left out).`);
-      const previous = t > 0 ? labels[t - 1]! : -1;
-      if (label >= 0 && previous >= 0) counts[previous * classes + label]!++;
-    }
-  });
+  const counts = countTransitions(sequences, classes).map((count) => count + smoothing);
   const out = new Float32Array(classes * classes);
   for (let j = 0; j < classes; j++) {
     let total = 0;

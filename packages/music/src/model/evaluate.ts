@@ -11,6 +11,7 @@ import type { ChordVocabulary, Segment, VocabularyName } from '../chords/index.t
 import { estimateBass, type BassOptions } from '../chords/bass.ts';
 import type { NDArray } from '@theorbo/graph';
 import { decodeChordFrames, decodingForVocabulary, type ChordDecoding } from '../eval/chord-decoding.ts';
+import { withLearnedTransitions, type ChordTransitions } from '../eval/chord-transitions.ts';
 
 export interface ClipPrediction {
   /** Reference segments of the clip. */
@@ -68,11 +69,14 @@ export function noChordRecall(reference: readonly Segment[], estimate: readonly 
  * are counted by the chord without its bass (after the bass chose between twins where
  * `bass.vocabulary` is given).
  */
-export function scorePredictions(clips: readonly ClipPrediction[], options: { hop: number; sampleRate: number; medianWidth: number; decoding?: ChordDecoding; vocabulary?: ChordVocabulary; trained?: VocabularyName; bass?: BassOptions }): Scores {
+export function scorePredictions(clips: readonly ClipPrediction[], options: { hop: number; sampleRate: number; medianWidth: number; decoding?: ChordDecoding; vocabulary?: ChordVocabulary; trained?: VocabularyName; bass?: BassOptions; transitions?: ChordTransitions }): Scores {
   const timing = { offset: -options.hop / 2 / options.sampleRate };
   const vocabulary = options.vocabulary;
   // As `theorbo chords` decodes: by triad families in a vocabulary beyond majmin that the model (`trained`: its vocabulary) learned.
-  const decoding = options.decoding !== undefined && vocabulary !== undefined ? decodingForVocabulary(options.decoding, vocabulary, options.trained ?? 'majmin') : options.decoding;
+  const forVocabulary = options.decoding !== undefined && vocabulary !== undefined ? decodingForVocabulary(options.decoding, vocabulary, options.trained ?? 'majmin') : options.decoding;
+  if (options.transitions !== undefined && (forVocabulary === undefined || vocabulary === undefined)) throw new Error('scorePredictions: learned transitions need a Viterbi decoding and a vocabulary.');
+  // Learned transitions over what the decoder runs on (classes, or triad families).
+  const decoding = options.transitions === undefined ? forVocabulary : withLearnedTransitions(forVocabulary!, options.transitions, vocabulary!, options);
   // Each clip's score under a rule weighs by the reference time that rule scores (a clip
   // with no scorable chord adds nothing, rather than a zero).
   const weighted = new Map<keyof ChordScores, { sum: number; weight: number }>();
