@@ -68,9 +68,9 @@ test('estimateBass on hand-made frames: the lowest chord tone within the floor v
   assert.throws(() => estimateBass(cqt, segments, hop, rate, { ...options, binsPerOctave: 36 }), /12/);
 });
 
-test('estimateBass with the vocabulary: a chord whose bass is its twin\'s root becomes the twin in root position (A:min7 over C → C:maj6, F:sus2 over C → C:sus4); without twins or the vocabulary, the bass is written', () => {
+test('estimateBass with the vocabulary: a chord whose bass is its twin\'s root becomes the twin in root position (A:min7 over C → C:maj6, C:sus4 over F → F:sus2, C:aug over E → E:aug; equal neighbours merge); without twins or the vocabulary, the bass is written', () => {
   const hop = 512, rate = 22050, frame = hop / rate;
-  const full = chordVocabulary('full').labels;
+  const full = chordVocabulary('full');
   const options = { ...bassOptionsFor(featureDefaults), vocabulary: full };
   // C2 (bin 12) lowest under A2 E3 G3; then A1 (bin 9) lowest; then F2 (bin 17) under C3 G3.
   const cLowest = [[12, 6], [21, 6], [28, 5.5], [31, 5]] as [number, number][];
@@ -86,8 +86,14 @@ test('estimateBass with the vocabulary: a chord whose bass is its twin\'s root b
   assert.equal(estimateBass(cqt, segments, hop, rate, options).map((s) => s.label), ['C:maj6', 'A:min7', 'F:sus2', 'A:min/b3']);
   assert.equal(estimateBass(cqt, segments, hop, rate, bassOptionsFor(featureDefaults)).map((s) => s.label), ['A:min7/b3', 'A:min7', 'C:sus4/4', 'A:min/b3']);
   // sevenths has no two classes of the same notes: the vocabulary changes nothing there.
-  const sevenths = estimateBass(cqt, segments.slice(0, 2), hop, rate, { ...options, vocabulary: chordVocabulary('sevenths').labels });
+  const sevenths = estimateBass(cqt, segments.slice(0, 2), hop, rate, { ...options, vocabulary: chordVocabulary('sevenths') });
   assert.equal(sevenths.map((s) => s.label), ['A:min7/b3', 'A:min7']);
+  // C:maj6 then A:min7 over C: both C:maj6, one segment; C:aug over E (bin 16) → E:aug.
+  const eLowest = [[16, 6], [24, 6], [32, 5]] as [number, number][];
+  const merged = estimateBass(frames(cLowest, cLowest, eLowest), [
+    { start: 0, end: frame, label: 'C:maj6' }, { start: frame, end: 2 * frame, label: 'A:min7' }, { start: 2 * frame, end: 3 * frame, label: 'C:aug' },
+  ], hop, rate, options);
+  assert.equal(merged, [{ start: 0, end: 2 * frame, label: 'C:maj6' }, { start: 2 * frame, end: 3 * frame, label: 'E:aug' }]);
   assert.ok(vocabularyHasTwins(chordVocabulary('full')));
   assert.not.ok(vocabularyHasTwins(chordVocabulary('sevenths')));
   assert.not.ok(vocabularyHasTwins(chordVocabulary('majmin')));

@@ -74,7 +74,8 @@ test('theorbo transitions counts a folder of .lab files; chords --transitions de
   mkdirSync(labs, { recursive: true });
   writeFileSync(join(labs, 'a.lab'), '0.0 2.0 C:maj\n2.0 4.0 A:min/b3\n4.0 6.0 F:maj7\n6.0 8.0 G:7\n8.0 8.5 N\n');
   writeFileSync(join(labs, 'b.lab'), '0.0 3.0 G:maj\n3.0 5.0 C:maj\n');
-  const counted = run('transitions', labs, '--vocab', 'sevenths', '--out', join(dir, 'sevenths.json'));
+  // Without --vocab, the shipped model's (sevenths), so that chords takes the file as it is.
+  const counted = run('transitions', labs, '--out', join(dir, 'sevenths.json'));
   assert.is(counted.status, 0, counted.stderr);
   assert.match(counted.stdout, /2 files, .* sevenths \(61 classes\)/);
   const file = JSON.parse(readFileSync(join(dir, 'sevenths.json'), 'utf8'));
@@ -92,9 +93,29 @@ test('theorbo transitions counts a folder of .lab files; chords --transitions de
     assert.is(decoded.status, 0, decoded.stderr);
     assert.equal(parseLab(readFileSync(out, 'utf8')).map((s) => s.label), ['C:maj', 'N', 'A:min', 'N', 'F:maj', 'N', 'G:maj', 'N'], extra.join(' '));
   }
-  const mismatch = run('chords', audio, '--vocab', 'majmin', '--transitions', join(dir, 'sevenths.json'), '--out', join(dir, 'x.lab'));
-  assert.is.not(mismatch.status, 0);
-  assert.match(mismatch.stderr, /over the sevenths vocabulary, the decoder's is majmin/);
+  // Transitions that never enter N (counted 0 into N, 1e300 into every chord): no N is written, and host and device agree.
+  const classes = labels.length;
+  writeFileSync(join(dir, 'no-n.json'), JSON.stringify({ ...file, counts: Array.from({ length: classes }, () => Array.from({ length: classes }, (_, k) => (k === classes - 1 ? 0 : 1e300))) }));
+  const withoutN = [[], ['--decode-on', 'device']].map((extra) => {
+    const out = join(dir, `no-n${extra.length}.lab`);
+    const decoded = run('chords', audio, '--transitions', join(dir, 'no-n.json'), '--no-inversions', '--out', out, ...extra);
+    assert.is(decoded.status, 0, decoded.stderr);
+    const segments = parseLab(readFileSync(out, 'utf8'));
+    assert.ok(segments.every((segment) => segment.label !== 'N'), `${extra.join(' ')}: ${segments.map((segment) => segment.label).join(' ')}`);
+    assert.match(segments[0]!.label, /^C:maj/);
+    return segments;
+  });
+  assert.equal(withoutN[1], withoutN[0]);
+  for (const extra of [[], ['--decode-on', 'device']]) {
+    const mismatch = run('chords', audio, '--vocab', 'majmin', '--transitions', join(dir, 'sevenths.json'), '--out', join(dir, 'x.lab'), ...extra);
+    assert.is(mismatch.status, 2, mismatch.stderr);
+    assert.match(mismatch.stderr, /--transitions .*sevenths\.json: chord transitions: the counts are over the sevenths vocabulary, the decoder's is majmin/);
+    assert.not.match(mismatch.stderr, /device:/);
+  }
+  writeFileSync(join(dir, 'broken.json'), '{"format": "theorbo-chord-transitions", "version": 7}');
+  const broken = run('chords', audio, '--transitions', join(dir, 'broken.json'));
+  assert.is(broken.status, 2);
+  assert.match(broken.stderr, /--transitions .*broken\.json: chord transitions of version 7/);
   const missing = run('chords', audio, '--transitions', join(dir, 'none.json'));
   assert.is(missing.status, 2);
   assert.match(missing.stderr, /cannot read .*none\.json: ENOENT/);

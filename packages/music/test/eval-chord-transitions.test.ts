@@ -10,6 +10,8 @@ import { chordTransitionsFromSegments, countTransitions, formatChordTransitions,
 import { viterbiDecode } from '../src/eval/decode.ts';
 import { decodeChordFrames } from '../src/eval/chord-decoding.ts';
 import { SeededRandom } from '../src/random/seeded-random.ts';
+import { scorePredictions } from '../src/model/evaluate.ts';
+import * as T from '@theorbo/graph';
 
 test('countTransitions: frame-to-frame pairs; −1 breaks a sequence; a label out of range is an error', () => {
   const counts = countTransitions([[0, 0, 1, -1, 1, 1], [2, 0]], 3);
@@ -29,7 +31,7 @@ test('chordTransitionsFromSegments: .lab segments framed at the model\'s rate, b
   assert.is(transitions.counts[c]![c], 1);
   assert.is(transitions.counts[c]![g], 1);
   assert.is(transitions.counts[g]![g], 1);
-  assert.is(transitions.counts[a]![a], 1 + 1); // 0 → 0.5, then 2 → 2.5 after C:dim broke it at 1.5
+  assert.is(transitions.counts[a]![a], 1 + 1); // 0 → 0.5, then 1.5 → 2 after C:dim broke it at 1
   const total = transitions.counts.flat().reduce((sum, count) => sum + count, 0);
   assert.is(total, 5);
   assert.is(transitions.vocabulary, 'majmin');
@@ -90,6 +92,27 @@ test('viterbiDecode with a full matrix: the sticky matrix decodes as the sticky 
   const path = viterbiDecode(scores, { transitions: forbidding, scores: 'logProbabilities' });
   for (let t = 1; t < frames; t++) assert.ok(!(path[t - 1] === 0 && path[t] === 1), `frame ${t}`);
   assert.throws(() => viterbiDecode(scores, { transitions: new Float64Array(5) }), /a transition matrix of 5 entries for scores of 6 classes/);
+});
+
+test('scorePredictions with transitions: learned counts that never enter N take N\'s recall from 1 to 0; a median decoding with them is refused', () => {
+  const majmin = chordVocabulary('majmin');
+  const classes = 25, frames = 40, hop = 512, sampleRate = 22050, second = hop / sampleRate;
+  // C:maj for 20 frames, then N for 20, each frame's log score mildly favouring the truth.
+  const scores = new Float32Array(frames * classes).fill(Math.log(0.5 / 24));
+  for (let t = 0; t < frames; t++) scores[t * classes + (t < 20 ? 0 : 24)] = Math.log(0.5);
+  const clip = {
+    reference: [{ start: 0, end: 20 * second, label: 'C:maj' }, { start: 20 * second, end: frames * second, label: 'N' }],
+    frameLabels: Int32Array.from({ length: frames }, (_, t) => (t < 20 ? 0 : 24)), predicted: Int32Array.from({ length: frames }, (_, t) => (t < 20 ? 0 : 24)),
+    logScores: T.array(scores, { shape: [frames, classes] }), duration: frames * second,
+  };
+  const options = { hop, sampleRate, medianWidth: 9, decoding: { decoder: 'viterbi' as const }, vocabulary: majmin };
+  assert.is(scorePredictions([clip], options).noChordRecall, 1);
+  const counts = Array.from({ length: classes }, () => Array.from({ length: classes }, (_, k) => (k === classes - 1 ? 0 : 1e300)));
+  const transitions = { vocabulary: 'majmin' as const, hop, sampleRate, frames, counts };
+  const learned = scorePredictions([clip], { ...options, transitions });
+  assert.is(learned.noChordRecall, 0);
+  assert.is(learned.majmin, 0.5, 'C:maj read on through the N');
+  assert.throws(() => scorePredictions([clip], { ...options, decoding: { decoder: 'median' }, transitions }), /Viterbi's/);
 });
 
 test.run();

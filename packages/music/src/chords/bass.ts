@@ -10,16 +10,18 @@
 // The bass is always one of the decoded chord's tones, so mir_eval's rules without '_inv'
 // score the labels as they would score them without the bass (the bass joins the chord's
 // pitch classes, which already hold it).
-// Twins: where the vocabulary has two classes of the same notes (C:maj6 and A:min7, C:sus4
-// and F:sus2), no chroma tells them apart and template matching always answers the first.
-// Given the vocabulary, a chord whose estimated bass is the root of its twin becomes the twin
-// in root position (A:min7 with C lowest → C:maj6, not A:min7/b3): root position is the
-// likelier reading, as in the synthesized data (half the chords) and in most music.
+// Twins: where the vocabulary has classes of the same notes (C:maj6 and A:min7, C:sus4 and
+// F:sus2, and three ways C:aug, E:aug and G#:aug), no chroma tells them apart and template
+// matching always answers the first. Given the vocabulary, a chord whose estimated bass is
+// the root of a twin becomes that twin in root position (A:min7 with C lowest → C:maj6, not
+// A:min7/b3; C:aug over E → E:aug): root position is the likelier reading, as in the
+// synthesized data (half the chords) and in most music. Neighbours that end up alike merge.
 // Left out: a bass outside the chord (C:maj/b7 as a passing tone), a learned bass head.
 
 import type { NDArray } from '@theorbo/graph';
 import { encodeChord } from './harte.ts';
 import type { Segment } from './lab-format.ts';
+import type { ChordVocabulary } from './vocabularies.ts';
 
 /** Harte's degree for each interval above the root, in semitones. */
 export const bassDegrees = ['1', 'b2', '2', 'b3', '3', '4', 'b5', '5', '#5', '6', 'b7', '7'] as const;
@@ -44,25 +46,18 @@ export interface BassOptions {
   binsPerOctave: number;
   /** A bin counts as sounding within this much of the frame's strongest (log1p units; 2.3 ≈ 20 dB). */
   floor: number;
-  /** The labels the chords were decoded from: a chord whose bass is the root of another class of the same notes becomes that class (twins, above). */
-  vocabulary?: readonly string[];
+  /** The vocabulary the chords were decoded in: a chord whose bass is the root of another class of the same notes becomes that class (twins, above). */
+  vocabulary?: ChordVocabulary;
 }
 
-const noteKey = (label: string): string => {
-  const { root, semitones } = encodeChord(label);
-  let mask = 0;
-  semitones.forEach((bit, interval) => { if (bit > 0) mask |= 1 << ((root + interval) % 12); });
-  return `${mask}`;
-};
-
-/** For each label of `vocabulary` with a twin (another label of the same notes): the twins by root pitch class. */
-function twinsOf(vocabulary: readonly string[]): Map<string, Map<number, string>> {
+/** For each label of `vocabulary` with a twin (another class of the same template): the twins by root pitch class. */
+function twinsOf(vocabulary: ChordVocabulary): Map<string, Map<number, string>> {
   const byNotes = new Map<string, string[]>();
-  for (const label of vocabulary) {
-    if (label === 'N' || label === 'X') continue;
-    const key = noteKey(label);
+  vocabulary.labels.forEach((label, index) => {
+    if (index === vocabulary.noChord) return;
+    const key = vocabulary.templates[index]!.join('');
     byNotes.set(key, [...(byNotes.get(key) ?? []), label]);
-  }
+  });
   const twins = new Map<string, Map<number, string>>();
   for (const labels of byNotes.values()) {
     if (labels.length < 2) continue;
@@ -109,7 +104,7 @@ export function estimateBass(cqt: NDArray, segments: readonly Segment[], hop: nu
   const [frames, bins] = cqt.shape as [number, number];
   const data = cqt.data;
   const twins = options.vocabulary === undefined ? undefined : twinsOf(options.vocabulary);
-  return segments.map((segment) => {
+  const estimated = segments.map((segment) => {
     if (segment.label === 'N' || segment.label === 'X') return segment;
     const chord = encodeChord(segment.label);
     const votes = new Float64Array(12);
@@ -136,4 +131,11 @@ export function estimateBass(cqt: NDArray, segments: readonly Segment[], hop: nu
     const twin = bass === 0 ? undefined : twins?.get(segment.label)?.get((chord.root + bass) % 12);
     return { ...segment, label: twin ?? withBass(segment.label, bass) };
   });
+  // A twin can make a segment its neighbour's label (C:maj6, then A:min7 over C): one segment.
+  return twins === undefined ? estimated : estimated.reduce<Segment[]>((merged, segment) => {
+    const last = merged[merged.length - 1];
+    if (last !== undefined && last.label === segment.label && last.end === segment.start) last.end = segment.end;
+    else merged.push({ ...segment });
+    return merged;
+  }, []);
 }

@@ -114,7 +114,7 @@ export function vocabularyFamilies(vocabulary: ChordVocabulary): Int32Array {
   return reduced.map((family) => (family >= 0 ? family : next++));
 }
 
-/** Whether two classes of the vocabulary have the same notes (full: C:maj6 and A:min7, C:sus4 and F:sus2), which only the bass tells apart. */
+/** Whether two classes of the vocabulary have the same notes (full: C:maj6 and A:min7, C:sus4 and F:sus2, C:aug, E:aug and G#:aug), which only the bass tells apart. */
 export function vocabularyHasTwins(vocabulary: ChordVocabulary): boolean {
   const seen = new Set(vocabulary.templates.map((template) => template.join('')));
   return seen.size < vocabulary.templates.length;

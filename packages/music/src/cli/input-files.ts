@@ -14,20 +14,20 @@ import { UsageError } from './flags.ts';
 /** The extensions loadMono reads (WAV, MP3, FLAC, Ogg Vorbis). */
 export const audioExtensions = ['.wav', '.wave', '.mp3', '.flac', '.ogg', '.oga'] as const;
 
-const isAudioName = (name: string): boolean => (audioExtensions as readonly string[]).includes(extname(name).toLowerCase());
-
 /**
- * The files named by `args`: a folder becomes its audio files, a file (or a path that does
- * not exist, reported when it is read) stays as it is. A folder without audio is refused.
+ * The files named by `args`: a folder becomes its files with one of `extensions` (audio by
+ * default), a file (or a path that does not exist, reported when it is read) stays as it
+ * is. A folder without such files is refused.
  */
-export function expandInputs(command: string, args: readonly string[]): { files: string[]; several: boolean } {
+export function expandInputs(command: string, args: readonly string[], extensions: readonly string[] = audioExtensions): { files: string[]; several: boolean } {
+  const wanted = (name: string): boolean => extensions.includes(extname(name).toLowerCase());
   const files: string[] = [];
   let folder = false;
   for (const arg of args) {
     if (existsSync(arg) && statSync(arg).isDirectory()) {
       folder = true;
-      const found = readdirSync(arg, { withFileTypes: true }).filter((entry) => entry.isFile() && isAudioName(entry.name)).map((entry) => join(arg, entry.name)).sort();
-      if (found.length === 0) throw new UsageError(`${command}: the folder ${arg} holds no audio files (${audioExtensions.join(', ')}).`);
+      const found = readdirSync(arg, { withFileTypes: true }).filter((entry) => entry.isFile() && wanted(entry.name)).map((entry) => join(arg, entry.name)).sort();
+      if (found.length === 0) throw new UsageError(`${command}: the folder ${arg} holds no ${extensions === audioExtensions ? 'audio ' : ''}files (${extensions.join(', ')}).`);
       files.push(...found);
     } else {
       files.push(arg);

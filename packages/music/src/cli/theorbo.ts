@@ -6,7 +6,7 @@
 // report). Every command prints the device it runs on (to stderr where stdout carries
 // data); --device picks one (gpu, cpu, cpu-webgpu, reference).
 
-import { existsSync, mkdirSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { mkdirSync, readFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { Command, CommanderError } from 'commander';
 import * as T from '@theorbo/graph';
@@ -16,7 +16,7 @@ import { exportClips } from './dataset-export.ts';
 import { writeFileAtomic } from '../files/atomic-write.ts';
 import { bassEstimable, bassOptionsFor, chordVocabulary, estimateBass, labelWithLowestNote, readLab, vocabularyHasTwins, vocabularyNames, vocabularyQualities, writeLab, type ChordVocabulary, type VocabularyName } from '../chords/index.ts';
 import { datasetSummary, defaultPlanSettings, defaultTextures, formatDatasetSummary, synthesizeDataset, type ChordQuality, type DataSource, type PlanSettings } from '../data/index.ts';
-import { chordTransitionsFromSegments, formatChordTransitions, framesToSegments, parseChordTransitions, stickyTransitions, transitionLogMatrix, viterbiGraph, withLearnedTransitions, type ChordTransitions } from '../eval/index.ts';
+import { chordTransitionsFromSegments, formatChordTransitions, framesToSegments, parseChordTransitions, stickyTransitions, transitionLogMatrix, viterbiGraph, type ChordTransitions } from '../eval/index.ts';
 import { chordDecoders, chordDecodingDefaults, decodeChordFrames, decodingForVocabulary, familyMembers, type ChordDecoding, type ChordDecoder } from '../eval/chord-decoding.ts';
 import { heatmapSvg, melFigureSvg, onsetFigureSvg, pitchClassTicks, timeTicks, writeFigure } from '../plot/index.ts';
 import { arrayFigure, lossCurveFigure } from '../model/report-figures.ts';
@@ -186,7 +186,7 @@ program.command('eval').description('evaluate a saved model (or the hand-designe
     const scores = scorePredictions(predictions, scoring);
     // Inversions: references naming each chord's lowest note as its bass, the chords in root position and with the bass estimated.
     const invertedReference = predictions.map((prediction, i) => ({ ...prediction, reference: testClips[i]!.segments.map((segment) => ({ start: segment.start, end: segment.end, label: labelWithLowestNote(segment.label, segment.root, segment.notes[0]?.midi) })) }));
-    const inversions = !bassEstimable(config.feature) ? undefined : [scorePredictions(invertedReference, scoring), scorePredictions(invertedReference, { ...scoring, bass: { ...bassOptionsFor(config.feature), vocabulary: vocabulary.labels } })] as const;
+    const inversions = !bassEstimable(config.feature) ? undefined : [scorePredictions(invertedReference, scoring), scorePredictions(invertedReference, { ...scoring, bass: { ...bassOptionsFor(config.feature), vocabulary } })] as const;
     const percent = (value: number | null): string => (value === null ? 'n/a' : `${(100 * value).toFixed(1)}%`);
     const { rules } = scores;
     console.log(`${config.kind} on ${predictions.length} test clips${decoding ? ` (${learned === undefined ? describeDecoding(decoding) : `Viterbi, transitions learned from ${options.transitions}`})` : ''}, ${vocabulary.name} vocabulary: majmin ${percent(scores.majmin)}, root ${percent(scores.root)}, frames ${percent(scores.frameAccuracy)}`);
@@ -203,8 +203,17 @@ program.command('eval').description('evaluate a saved model (or the hand-designe
 
 interface DecodeFlags { decode?: ChordDecoder; selfTransition?: number; medianWidth?: number; transitions?: string }
 
+/** --transitions' counts as the decoder's log matrix (over `families` where given); another vocabulary or frame rate is a usage error naming the file. */
+function transitionsFlagMatrix(learned: ChordTransitions & { file: string }, vocabulary: ChordVocabulary, frame: { hop: number; sampleRate: number }, families?: ArrayLike<number>): Float64Array {
+  try {
+    return transitionLogMatrix(learned, vocabulary, frame, families);
+  } catch (error) {
+    throw new UsageError(`--transitions ${learned.file}: ${(error as Error).message}`);
+  }
+}
+
 /** The learned transitions of --transitions, checked against the decoder's vocabulary and frame rate when given them (undefined without the flag). */
-function learnedTransitions(flags: DecodeFlags, vocabulary?: ChordVocabulary, frame?: { hop: number; sampleRate: number }): ChordTransitions | undefined {
+function learnedTransitions(flags: DecodeFlags, vocabulary?: ChordVocabulary, frame?: { hop: number; sampleRate: number }): (ChordTransitions & { file: string }) | undefined {
   if (flags.transitions === undefined) return undefined;
   if (flags.decode !== undefined && flags.decode !== 'viterbi') throw new UsageError(`--transitions are Viterbi's; they mean nothing with --decode ${flags.decode}.`);
   if (flags.selfTransition !== undefined) throw new UsageError('--self-transition is the sticky matrix\'s; --transitions replaces that matrix.');
@@ -214,9 +223,15 @@ function learnedTransitions(flags: DecodeFlags, vocabulary?: ChordVocabulary, fr
   } catch (error) {
     throw new UsageError(`--transitions: cannot read ${flags.transitions}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`);
   }
-  const transitions = parseChordTransitions(text, flags.transitions);
-  if (vocabulary !== undefined && frame !== undefined) transitionLogMatrix(transitions, vocabulary, frame); // refuses another vocabulary or frame rate, naming both
-  return transitions;
+  let transitions: ChordTransitions;
+  try {
+    transitions = parseChordTransitions(text, flags.transitions);
+  } catch (error) {
+    throw new UsageError(`--transitions ${(error as Error).message}`);
+  }
+  const learned = { ...transitions, file: flags.transitions };
+  if (vocabulary !== undefined && frame !== undefined) transitionsFlagMatrix(learned, vocabulary, frame); // refuses another vocabulary or frame rate, naming both
+  return learned;
 }
 
 function decodingOf(flags: DecodeFlags): ChordDecoding {
@@ -247,7 +262,7 @@ const modelFolder = (model: string | undefined): string | undefined => (model ==
  * file starts no device); with `viterbiOnDevice`, also the Viterbi path decoded by
  * viterbiGraph in the same compiled function.
  */
-function chromaSession(modelDir: string | undefined, vocabularyName?: VocabularyName, viterbiOnDevice?: { selfTransition: number; transitions?: ChordTransitions }) {
+function chromaSession(modelDir: string | undefined, vocabularyName?: VocabularyName, viterbiOnDevice?: { selfTransition: number; transitions?: ChordTransitions & { file: string } }) {
   const { model, config } = loadChromaModel(modelFolder(modelDir));
   // Without --vocab, the chords the model was trained on (majmin for the templates).
   const vocabulary = chordVocabulary(vocabularyName ?? config.vocab ?? 'majmin');
@@ -256,7 +271,7 @@ function chromaSession(modelDir: string | undefined, vocabularyName?: Vocabulary
   const families = decodingForVocabulary({ decoder: 'viterbi' }, vocabulary, config.vocab ?? 'majmin').families;
   const states = families === undefined ? vocabulary.labels.length : Math.max(...Array.from(families)) + 1;
   const decoded = families === undefined ? scores : groupLogScores(scores, families, states);
-  const transitions = viterbiOnDevice?.transitions === undefined ? undefined : T.array(Float32Array.from(transitionLogMatrix(viterbiOnDevice.transitions, vocabulary, config.feature, families)), { shape: [states, states] });
+  const transitions = viterbiOnDevice?.transitions === undefined ? undefined : T.array(Float32Array.from(transitionsFlagMatrix(viterbiOnDevice.transitions, vocabulary, config.feature, families)), { shape: [states, states] });
   const path = viterbiOnDevice === undefined ? [] : [viterbiGraph(decoded, T.constant(transitions ?? stickyTransitions(states, viterbiOnDevice.selfTransition))).path];
   let forward: ReturnType<typeof compile> | undefined;
   const run = async (audioPath: string) => {
@@ -314,14 +329,14 @@ program.command('chords <audio...>').description('recognize the chords of each a
     const labPaths = outputPaths('chords', files, several, options.out, '.lab');
     const { config, vocabulary, families, run } = chromaSession(options.model ?? defaultModelDir, options.vocab, onDevice);
     const forVocabulary = decodingForVocabulary(decoding, vocabulary, config.vocab ?? 'majmin');
-    const hostDecoding = learned === undefined ? forVocabulary : withLearnedTransitions(forVocabulary, learned, vocabulary, config.feature);
+    const hostDecoding = learned === undefined ? forVocabulary : { ...forVocabulary, transitions: transitionsFlagMatrix(learned, vocabulary, config.feature, forVocabulary.families) };
     await forEachInput('chords', files, async (audio, index) => {
       const { logScores, devicePath, duration, features } = await run(audio);
       const decoded = devicePath === undefined ? decodeChordFrames(logScores, hostDecoding) : families === undefined ? Array.from(devicePath.data) : familyMembers(devicePath.data, logScores, families);
       // framesToSegments merges runs of equal frame labels, so no two neighbouring segments share a label.
       const chords = framesToSegments(decoded, config.feature.hop, config.feature.sampleRate, { offset: -config.feature.hop / 2 / config.feature.sampleRate, duration, labels: vocabulary.labels });
       // The bass joins each chord after decoding (chords/bass.ts) where the CQT can show it (not a FIR model's, from C3).
-      const segments = options.inversions && bassEstimable(config.feature) ? estimateBass(features.cqt, chords, config.feature.hop, config.feature.sampleRate, { ...bassOptionsFor(config.feature), vocabulary: vocabulary.labels }) : chords;
+      const segments = options.inversions && bassEstimable(config.feature) ? estimateBass(features.cqt, chords, config.feature.hop, config.feature.sampleRate, { ...bassOptionsFor(config.feature), vocabulary }) : chords;
       const out = labPaths[index]!;
       writeLab(out, segments);
       console.log(`wrote ${out}: ${segments.length} segments (${[...new Set(segments.map((s) => s.label))].slice(0, 8).join(', ')}${segments.length > 8 ? ', …' : ''})`);
@@ -330,23 +345,18 @@ program.command('chords <audio...>').description('recognize the chords of each a
 
 program.command('transitions <labs...>').description('count how often each chord follows each other one, frame to frame, in .lab files (or the .lab files in a folder), for Viterbi\'s --transitions')
   .requiredOption('--out <file>', 'the transitions file to write (JSON)')
-  .option('--vocab <name>', 'the chords counted: majmin, sevenths or full; a label the vocabulary cannot say breaks the sequence there', oneOf(vocabularyNames), 'majmin')
-  .option('--model <dir>', 'the model whose frame rate the counts are taken at (default: the shipped model)')
-  .action((labs: string[], options: { out: string; vocab: VocabularyName; model?: string }) => {
-    const files = labs.flatMap((path) => {
-      if (!(existsSync(path) && statSync(path).isDirectory())) return [path];
-      const found = readdirSync(path).filter((name) => name.toLowerCase().endsWith('.lab')).sort().map((name) => join(path, name));
-      if (found.length === 0) throw new UsageError(`transitions: the folder ${path} holds no .lab files.`);
-      return found;
-    });
+  .option('--vocab <name>', 'the chords counted: majmin, sevenths or full (default: the model\'s, as theorbo chords decodes); a label the vocabulary cannot say breaks the sequence there', oneOf(vocabularyNames))
+  .option('--model <dir>', 'the model whose frame rate (and vocabulary) the counts are for (default: the shipped model)')
+  .action((labs: string[], options: { out: string; vocab?: VocabularyName; model?: string }) => {
+    const { files } = expandInputs('transitions', labs, ['.lab']);
     const { config } = loadChromaModel(modelFolder(options.model ?? defaultModelDir));
-    const vocabulary = chordVocabulary(options.vocab);
+    const vocabulary = chordVocabulary(options.vocab ?? config.vocab ?? 'majmin');
     const transitions = chordTransitionsFromSegments(files.map((file) => readLab(file)), vocabulary, config.feature.hop, config.feature.sampleRate);
     writeFileAtomic(options.out, formatChordTransitions(transitions), { operation: 'theorbo transitions' });
     const classes = vocabulary.labels.length;
     let stays = 0, total = 0;
     transitions.counts.forEach((row, j) => row.forEach((count, k) => { total += count; if (j === k) stays += count; }));
-    console.log(`wrote ${options.out}: ${files.length} files, ${transitions.frames} frames at ${config.feature.hop} samples / ${config.feature.sampleRate} Hz, ${options.vocab} (${classes} classes); ${total} transitions, ${total > 0 ? ((100 * stays) / total).toFixed(1) : '0'}% of them staying on the chord`);
+    console.log(`wrote ${options.out}: ${files.length} files, ${transitions.frames} frames at ${config.feature.hop} samples / ${config.feature.sampleRate} Hz, ${vocabulary.name} (${classes} classes); ${total} transitions, ${total > 0 ? ((100 * stays) / total).toFixed(1) : '0'}% of them staying on the chord`);
   });
 
 addRobustnessCommand(program, () => device(deviceOption()));

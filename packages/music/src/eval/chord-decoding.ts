@@ -1,11 +1,13 @@
 // Frame scores → frame labels, the three decoders the CLI offers:
-//   'viterbi' — the sticky HMM's most likely path (viterbiDecode; self-transition p),
+//   'viterbi' — the sticky HMM's most likely path (viterbiDecode; self-transition p), or
+//               with learned transitions (chord-transitions.ts) that HMM's,
 //   'median'  — each frame's best class, then the majority in a centred window,
 //   'none'    — each frame's best class.
 // Scores are log-likelihood-like per class ([frames, classes], e.g. log-softmax of the
 // negative template distances); the best class of a frame is the first largest score,
 // as argmax picks it on the device. Viterbi here runs on the host (O(frames · classes),
-// 20–45 ms for a 3-minute song); viterbiGraph is the same decoder as a graph.
+// 20–45 ms for a 3-minute song; O(frames · classes²) with learned transitions);
+// viterbiGraph is the same decoder as a graph.
 // Family decoding (a vocabulary beyond majmin that the model was trained on): the decoder runs over triad families (C:maj,
 // C:7 and C:maj7 are one), each frame's family score the log of its members' summed
 // probabilities, and each run of one family then takes the member whose probability summed

@@ -6,6 +6,8 @@
 //     with per-frame class scores as emissions and one self-transition probability p
 //     (every change of chord costs the same: (1 − p)/(K − 1)); in the log domain, and in
 //     O(frames · classes) since the best "other" predecessor is the best or second best.
+//     Or, given a full log transition matrix (learned, chord-transitions.ts), the general
+//     recursion in O(frames · classes²).
 // Then framesToSegments / segmentsToFrames convert between frame labels and segments:
 // frame i covers [i·hop/sr, (i+1)·hop/sr) + offset. Shape legend: frames × classes.
 
@@ -107,9 +109,7 @@ export function viterbiDecode(scores: FrameScores, options: ViterbiOptions = {})
   if (frames === 0) return [];
   const classes = rows[0]!.length;
   if (classes === 0) throw new Error('viterbiDecode: the scores have no classes.');
-  const inLogDomain = options.scores === 'logProbabilities';
-  // A zero probability would make every path through it −∞; a floor keeps paths comparable.
-  const emission = (t: number, k: number): number => (inLogDomain ? rows[t]![k]! : Math.log(Math.max(rows[t]![k]!, 1e-30)));
+  const emission = emissionOf(rows, options.scores === 'logProbabilities');
   const stay = Math.log(selfTransition);
   const move = classes > 1 ? Math.log((1 - selfTransition) / (classes - 1)) : -Infinity;
 
@@ -132,6 +132,16 @@ export function viterbiDecode(scores: FrameScores, options: ViterbiOptions = {})
     }
     delta = next;
   }
+  return backtrace(delta, backpointers, frames, classes);
+}
+
+/** Log emission of class k at frame t; a zero probability would make every path through it −∞, so a floor keeps paths comparable. */
+function emissionOf(rows: readonly ArrayLike<number>[], inLogDomain: boolean): (t: number, k: number) => number {
+  return (t, k) => (inLogDomain ? rows[t]![k]! : Math.log(Math.max(rows[t]![k]!, 1e-30)));
+}
+
+/** The best final state's path, read back through the backpointers [frames · classes]. */
+function backtrace(delta: Float64Array, backpointers: Int32Array, frames: number, classes: number): number[] {
   const path = new Array<number>(frames);
   let state = 0;
   for (let k = 1; k < classes; k++) if (delta[k]! > delta[state]!) state = k;
@@ -149,7 +159,7 @@ function viterbiWithTransitions(scores: FrameScores, transitions: ArrayLike<numb
   if (frames === 0) return [];
   const classes = rows[0]!.length;
   if (transitions.length !== classes * classes) throw new Error(`viterbiDecode: a transition matrix of ${transitions.length} entries for scores of ${classes} classes (${classes * classes} expected).`);
-  const emission = (t: number, k: number): number => (inLogDomain ? rows[t]![k]! : Math.log(Math.max(rows[t]![k]!, 1e-30)));
+  const emission = emissionOf(rows, inLogDomain);
   let delta = Float64Array.from({ length: classes }, (_, k) => emission(0, k));
   const backpointers = new Int32Array(frames * classes);
   for (let t = 1; t < frames; t++) {
@@ -165,14 +175,7 @@ function viterbiWithTransitions(scores: FrameScores, transitions: ArrayLike<numb
     }
     delta = next;
   }
-  const path = new Array<number>(frames);
-  let state = 0;
-  for (let k = 1; k < classes; k++) if (delta[k]! > delta[state]!) state = k;
-  for (let t = frames - 1; t >= 0; t--) {
-    path[t] = state;
-    state = backpointers[t * classes + state]!;
-  }
-  return path;
+  return backtrace(delta, backpointers, frames, classes);
 }
 
 export interface FrameTiming {

@@ -99,7 +99,11 @@ export function scorePredictions(clips: readonly ClipPrediction[], options: { ho
     const silent = noChordRecall(clip.reference, estimate);
     if (silent !== null) silence = { recalled: silence.recalled + silent.recall * silent.seconds, seconds: silence.seconds + silent.seconds };
     allReference.push(...(vocabulary === undefined ? Array.from(clip.frameLabels) : segmentsToFrames(clip.reference, smoothed.length, options.hop, options.sampleRate, { ...timing, indexOf: (label) => vocabulary.indexOf(label.split('/')[0]!) })));
-    allEstimate.push(...(options.bass === undefined || vocabulary === undefined ? smoothed : segmentsToFrames(estimate, smoothed.length, options.hop, options.sampleRate, { ...timing, indexOf: (label) => vocabulary.indexOf(label.split('/')[0]!) })));
+    // Where the bass chose between twins, frames count the chord it chose (a frame past the
+    // last segment keeps its decoded class).
+    const chosen = options.bass?.vocabulary === undefined || vocabulary === undefined ? smoothed
+      : segmentsToFrames(estimate, smoothed.length, options.hop, options.sampleRate, { ...timing, indexOf: (label) => vocabulary.indexOf(label.split('/')[0]!) }).map((label, t) => (label >= 0 ? label : smoothed[t]!));
+    allEstimate.push(...chosen);
   }
   const mean = (key: keyof ChordScores): number => {
     const entry = weighted.get(key);
