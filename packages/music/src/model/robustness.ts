@@ -35,7 +35,7 @@ export const robustnessConditions: readonly Degradation[] = [
   ...[20, 10, 0].map((snr): Degradation => ({ name: `noise ${snr} dB SNR`, apply: async (audio, _rate, random) => same(withNoise(audio, snr, random)) })),
   { name: 'MP3 64 kbit/s', apply: async (audio, rate) => same(await mp3RoundTrip(audio, rate, 64)) },
   { name: 'reverb (rt60 0.8 s, 50% wet)', apply: async (audio, rate, random) => same(withReverb(audio, { rt60: 0.8, wet: 0.5, sampleRate: rate }, random)) },
-  ...[25, 50].map((cents): Degradation => ({ name: `detuned +${cents} cents`, apply: async (audio, rate) => ({ audio: detuned(audio, cents, rate), timeScale: detunedTime(1, cents) }) })),
+  ...[25, 50, -25, -50].map((cents): Degradation => ({ name: `detuned ${cents > 0 ? '+' : '−'}${Math.abs(cents)} cents`, apply: async (audio, rate) => ({ audio: detuned(audio, cents, rate), timeScale: detunedTime(1, cents) }) })),
 ];
 
 export interface ScoredModel {

@@ -3,10 +3,10 @@
 // templates, in the majmin and sevenths vocabularies, on the demo's held-out triad clips
 // and on a few held-out clips with seventh chords), an inversions table (mir_eval's rules
 // with the bass: root position against the estimated bass), its decoding table (Viterbi,
-// the median filter, no smoothing) and a robustness table (clean, noise, MP3, reverb) on a
-// few held-out clips. Cheap by design, since it runs inside the demo: the triad clips'
-// features are the demo's own (passed in), the seventh-chord clips are a handful, and the
-// robustness rows use a handful of clips and the issue's main conditions; the full tables
+// the median filter, no smoothing) and a robustness table (clean, noise at 20/10/0 dB SNR,
+// MP3, reverb, detuning by ±25 and ±50 cents) on a few held-out clips. Cheap by design,
+// since it runs inside the demo: the triad clips' features are the demo's own (passed in),
+// the seventh-chord clips are a handful, and the robustness rows use a handful of clips; the full tables
 // are `theorbo eval` and `theorbo robustness` (README). Scored as `theorbo eval` scores,
 // without the tuning estimate of `theorbo chords` (a clip's own tuning builds a CQT kernel
 // of its own, which the demo cannot afford per clip and condition).
@@ -38,7 +38,7 @@ export interface ShippedSectionOptions {
 
 export const shippedSectionDefaults: ShippedSectionOptions = {
   seventhClips: 3, robustnessClips: 2,
-  conditions: ['clean', 'noise 10 dB SNR', 'MP3 64 kbit/s', 'reverb (rt60 0.8 s, 50% wet)'],
+  conditions: robustnessConditions.map((condition) => condition.name),
 };
 
 /** The data the section reads: the demo's held-out triad clips and their features. */
