@@ -1,6 +1,7 @@
 // Builds and serves the web app with esbuild. `pnpm web:build` writes a minified bundle,
-// index.html and style.css to web/dist and prints the bundle's size gzipped (it fails
-// past the 500 kB budget); `pnpm web` builds with source maps and serves web/dist on
+// index.html, style.css and the shipped chord model (models/default: weights.npz and
+// config.json, which Listen fetches) to web/dist and prints the bundle's size gzipped (it
+// fails past the 500 kB budget; the model is a file of its own, 177 kB); `pnpm web` builds with source maps and serves web/dist on
 // localhost (WebGPU needs a secure context, which localhost is; the headers make the page
 // cross-origin isolated for the cpu device's threads), printing the URL.
 // The packages resolve through their `browser` export conditions; a Node-only import
@@ -41,11 +42,15 @@ export async function buildWeb(options: WebBuildOptions = {}): Promise<WebBuild>
     minify: production, sourcemap: production ? false : 'linked', logLevel: 'warning', legalComments: 'none',
   });
   for (const file of ['index.html', 'style.css']) copyFileSync(join(webDir, file), join(outdir, file));
+  // The shipped chord model beside the page, for Listen (engine.ts fetches it).
+  const models = join(outdir, 'models', 'default');
+  mkdirSync(models, { recursive: true });
+  for (const file of ['weights.npz', 'config.json']) copyFileSync(join(webDir, '..', 'packages', 'music', 'models', 'default', file), join(models, file));
   const bundle = readFileSync(join(outdir, 'main.js'));
   return { outdir, bundleBytes: bundle.length, gzipBytes: gzipSync(bundle, { level: 9 }).length };
 }
 
-const contentTypes: Record<string, string> = { '.js': 'text/javascript', '.html': 'text/html', '.css': 'text/css', '.map': 'application/json' };
+const contentTypes: Record<string, string> = { '.js': 'text/javascript', '.html': 'text/html', '.css': 'text/css', '.map': 'application/json', '.json': 'application/json', '.npz': 'application/octet-stream' };
 
 /**
  * Serves `directory` on localhost. The headers make the page cross-origin isolated, which

@@ -2,12 +2,13 @@
 // navigator.gpu, else the cpu device, else the reference evaluator), audio decoding with
 // Web Audio, and chord recognition in the steps `theorbo chords` takes (mono, resampled
 // with the music package's resampler to the model's rate, host features, chroma and
-// template scores on the device, Viterbi decoding). Left out: streaming (a clip is
+// template scores on the device, Viterbi decoding), with the shipped chord model unless
+// another is brought. Left out: streaming (a clip is
 // analysed whole).
 
 import { acquireDevice, type AcquiredDevice } from '@theorbo/codegen';
 import {
-  chordDecodingDefaults, chordSegmentsOf, chromaOfSignal, handChromaModel, resample, toMono,
+  chordDecodingDefaults, chordSegmentsOf, chromaOfSignal, decodeChromaModel, resample, toMono,
   type ChordDecoding, type ChromaModel, type ChromaResult, type ModelConfig, type Segment,
 } from '@theorbo/music/browser';
 
@@ -28,19 +29,35 @@ export function describeDevice(device: AcquiredDevice): string {
 
 export const defaultDecoding: ChordDecoding = { decoder: 'viterbi', selfTransition: chordDecodingDefaults.selfTransition, medianWidth: chordDecodingDefaults.medianWidth };
 
-let handModel: LoadedModel | undefined;
-/** The hand-designed chroma (what `theorbo chords` uses without --model). */
-export function defaultModel(): LoadedModel {
-  handModel ??= handChromaModel();
-  return handModel;
+let shippedModel: Promise<LoadedModel> | undefined;
+/**
+ * The shipped chord model (what `theorbo chords` uses without --model), fetched once from
+ * models/default beside the page (web/build.ts puts it there); a failed fetch is an error
+ * naming the URL, and the next call tries again.
+ */
+export function defaultModel(): Promise<LoadedModel> {
+  const fetchBytes = async (name: string): Promise<Uint8Array> => {
+    const url = new URL(`models/default/${name}`, document.baseURI).href;
+    const response = await fetch(url);
+    if (!response.ok) throw new Error(`the shipped chord model's ${name} cannot be loaded from ${url}: HTTP ${response.status} ${response.statusText}`);
+    return new Uint8Array(await response.arrayBuffer());
+  };
+  shippedModel ??= Promise.all([fetchBytes('weights.npz'), fetchBytes('config.json')])
+    .then(([weights, config]) => decodeChromaModel({ weights, config }, { weights: 'models/default/weights.npz', config: 'models/default/config.json' }))
+    .catch((error: Error) => {
+      shippedModel = undefined;
+      throw error;
+    });
+  return shippedModel;
 }
 
 export interface Recognition extends ChromaResult { segments: Segment[]; signal: Float32Array }
 
-/** Chords of mono `samples` at `sampleRate` with `loaded` (default: the hand-designed chroma). */
-export async function recognizeSignal(samples: Float32Array, sampleRate: number, loaded: LoadedModel = defaultModel()): Promise<Recognition> {
+/** Chords of mono `samples` at `sampleRate` with `loaded` (default: the shipped chord model). */
+export async function recognizeSignal(samples: Float32Array, sampleRate: number, model?: LoadedModel): Promise<Recognition> {
   if (!(samples instanceof Float32Array)) throw new Error(`recognize: samples must be a Float32Array of mono samples, not ${Object.prototype.toString.call(samples)}`);
   if (!(Number.isFinite(sampleRate) && sampleRate > 0)) throw new Error(`recognize: sampleRate must be a positive number of Hz, not ${sampleRate}`);
+  const loaded = model ?? (await defaultModel());
   const rate = loaded.config.feature.sampleRate;
   const signal = sampleRate === rate ? samples : resample(samples, sampleRate, rate);
   const result = await chromaOfSignal(signal, loaded, await pageDevice());
