@@ -78,7 +78,19 @@ export interface CompiledFunction {
    * lived only on the lost device restart from their last host copies.
    */
   reacquire(): Promise<AcquiredDevice>;
+  /**
+   * Gives the cpu device's memory that this function's plans hold (a plan per input
+   * shape: inputs, intermediates, outputs) back to the device; the next call builds its
+   * plan again. Done by itself when the function is garbage-collected. Shared variables
+   * and device tensors keep their memory.
+   */
+  release(): void;
+  /** Bytes of the cpu device's memory this function's plans hold (0 on other devices). */
+  cpuBytes(): number;
 }
+
+/** Gives a collected compiled function's cpu plans back to the device memory. */
+const cpuPlanRelease = new FinalizationRegistry<CpuCalls>((calls) => calls.release());
 
 export function compile(spec: CompileSpec): CompiledFunction {
   const outputList = spec.outputs instanceof T.Variable ? [spec.outputs] : [...spec.outputs];
@@ -218,10 +230,13 @@ export function compile(spec: CompileSpec): CompiledFunction {
     runtime = reacquire(old).then((rt) => (ready = rt));
     plans.clear();
     built.clear();
-    cpuCalls.clear();
+    cpuCalls.release();
     last = undefined;
     return (await runtime).descriptor;
   };
+  compiled.release = () => cpuCalls.release();
+  compiled.cpuBytes = () => cpuCalls.heldBytes;
+  cpuPlanRelease.register(compiled, cpuCalls);
   return compiled;
 }
 

@@ -5,11 +5,19 @@
 // A loop that gives its outputs back before the next call finds the same regions again,
 // and so the same plan. At most `boundPlans` such plans per signature: a call with other
 // regions runs the first plan and copies inputs in and outputs out within the device
-// memory (no new plan). Host outputs are copied into fresh host arrays.
+// memory (no new plan). Host outputs are copied into fresh host arrays. Each plan's
+// buffers (inputs, intermediates, outputs, constants; not shared variables' or bound
+// device tensors' regions) are recorded when it is built and given back to the device
+// memory by release(): the compiled function's release(), a reacquire, its collection by
+// the garbage collector (compile.ts), or memory pressure: when a region would not fit in
+// the 4 GiB, every other function's plans are given back (they are built again at their
+// next call; calls on the cpu device run to completion within one turn, so no other plan
+// is running then).
 
 import { GraphError, type NDArray, type SharedVariable, type TypedArray, type Variable } from '@theorbo/graph';
 import { DeviceTensor } from '../runtime/device-tensor.ts';
 import type { Tuning } from '../tuning.ts';
+import type { CpuMemory } from './memory.ts';
 import { buildCpuPlan, hostOutput, runCpuPlan, type CpuDeviceParts, type CpuPlan } from './plan.ts';
 
 /** Plans per signature that bind device tensors (each holds its own intermediate buffers). */
@@ -23,14 +31,55 @@ export interface CpuCallSpec {
   outputsOnDevice: boolean;
 }
 
+/** Every live function's calls, for memory pressure (weakly: a collected function is released by compile.ts's registry). */
+const everyCalls = new Set<WeakRef<CpuCalls>>();
+const relieved = new WeakSet<CpuMemory>();
+
+/** Installs the pressure hook on a device memory once: gives back the plans of every function not in a call now. */
+function relieveOn(memory: CpuMemory): void {
+  if (relieved.has(memory)) return;
+  relieved.add(memory);
+  memory.onPressure = () => {
+    for (const ref of everyCalls) {
+      const calls = ref.deref();
+      if (calls === undefined) everyCalls.delete(ref);
+      else if (!calling.includes(calls)) calls.release();
+    }
+  };
+}
+/** The functions whose calls are running (their plans are in use). */
+const calling: CpuCalls[] = [];
+
 export class CpuCalls {
   private readonly plans = new Map<string, CpuPlan>();
   private readonly bindings = new Map<string, number>();
+  /** Each plan's regions of the device memory, and that memory. */
+  private readonly regions: { memory: CpuMemory; offset: number; bytes: number }[] = [];
   last: CpuPlan | undefined;
 
-  constructor(private readonly spec: CpuCallSpec) {}
+  constructor(private readonly spec: CpuCallSpec) {
+    everyCalls.add(new WeakRef(this));
+  }
 
   call(
+    cpu: CpuDeviceParts,
+    tuning: Tuning,
+    values: readonly (NDArray | DeviceTensor)[],
+    key: string,
+    mode: 'fast' | 'nanguard' | 'profile',
+    profile: Map<string, { calls: number; ms: number }>,
+    onBuild?: (plan: CpuPlan) => void,
+  ): (NDArray | DeviceTensor)[] {
+    relieveOn(cpu.memory);
+    calling.push(this);
+    try {
+      return this.run(cpu, tuning, values, key, mode, profile, onBuild);
+    } finally {
+      calling.pop();
+    }
+  }
+
+  private run(
     cpu: CpuDeviceParts,
     tuning: Tuning,
     values: readonly (NDArray | DeviceTensor)[],
@@ -86,10 +135,17 @@ export class CpuCalls {
     });
   }
 
-  clear(): void {
+  /** Drops every plan and gives its buffers back to the device memory; the next call builds again. */
+  release(): void {
+    for (const { memory, offset, bytes } of this.regions.splice(0)) memory.give(offset, bytes);
     this.plans.clear();
     this.bindings.clear();
     this.last = undefined;
+  }
+
+  /** The device memory this function's plans hold now, in bytes. */
+  get heldBytes(): number {
+    return this.regions.reduce((sum, region) => sum + region.bytes, 0);
   }
 
   private build(
@@ -98,7 +154,8 @@ export class CpuCalls {
   ): CpuPlan {
     const { inputs, outputs, updates, fuse } = this.spec;
     const shapes = new Map(inputs.map((input, i) => [input, values[i]!.shape] as const));
-    const plan = buildCpuPlan(cpu, outputs, updates, shapes, { fuse, tuning, ...binding });
+    const { value: plan, regions } = cpu.memory.owned(() => buildCpuPlan(cpu, outputs, updates, shapes, { fuse, tuning, ...binding }));
+    for (const region of regions) this.regions.push({ memory: cpu.memory, ...region });
     this.plans.set(key, plan);
     onBuild?.(plan);
     return plan;

@@ -26,7 +26,8 @@ export class CpuStore {
   view(shared: SharedVariable): TypedArray {
     let resident = this.residents.get(shared);
     if (!resident) {
-      resident = { view: this.memory.region(shared.dtype, shared.type.size ?? 0).view, version: -1 };
+      // The store's, not the plan's that first reads it: it outlives every plan.
+      resident = { view: this.memory.unowned(() => this.memory.region(shared.dtype, shared.type.size ?? 0).view), version: -1 };
       this.residents.set(shared, resident);
     }
     if (resident.version !== shared.version) {
@@ -145,7 +146,8 @@ function runStep(device: CpuDeviceParts, options: { fuse: boolean; tuning: Tunin
   const key = `${outputs.map((output) => output.id).join(',')}|${givens.map(([variable, value]) => `${variable.id}:${value.shape.join('x')}`).join(',')}|${options.fuse}|${JSON.stringify(options.tuning)}`;
   let plan = plans.get(key);
   if (!plan) {
-    plan = buildCpuPlan(device, outputs, [], new Map(givens.map(([variable, value]) => [variable, value.shape] as const)), options);
+    // Cached for the device, so its buffers belong to no compiled function's plan.
+    plan = device.memory.unowned(() => buildCpuPlan(device, outputs, [], new Map(givens.map(([variable, value]) => [variable, value.shape] as const)), options));
     plans.set(key, plan);
   }
   return runCpuPlan(plan, device.store, givens.map(([, value]) => value.data), 'fast').map(hostOutput);
