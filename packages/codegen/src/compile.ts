@@ -91,6 +91,8 @@ export interface CompiledFunction {
 
 /** Gives a collected compiled function's cpu plans back to the device memory. */
 const cpuPlanRelease = new FinalizationRegistry<CpuCalls>((calls) => calls.release());
+/** Functions with calls not yet settled, and how many: held here so that none is collected (and released) before its plan is built. */
+const inFlight = new Map<object, number>();
 
 export function compile(spec: CompileSpec): CompiledFunction {
   const outputList = spec.outputs instanceof T.Variable ? [spec.outputs] : [...spec.outputs];
@@ -191,6 +193,7 @@ export function compile(spec: CompileSpec): CompiledFunction {
       }
     }
     order.waiting++;
+    inFlight.set(call, (inFlight.get(call) ?? 0) + 1);
     const before = order.submitted;
     // Resolves with the call's results promise, wrapped so that it is not awaited here.
     const submission = (async (): Promise<{ results: Promise<(NDArray | DeviceTensor)[]> }> => {
@@ -212,7 +215,12 @@ export function compile(spec: CompileSpec): CompiledFunction {
       if (serial) await results.catch(() => {});
       return { results };
     })();
-    order.submitted = submission.then(() => {}, () => {}).finally(() => void order.waiting--);
+    order.submitted = submission.then(() => {}, () => {}).finally(() => {
+      order.waiting--;
+      const count = inFlight.get(call)! - 1;
+      if (count > 0) inFlight.set(call, count);
+      else inFlight.delete(call);
+    });
     return submission.then(({ results }) => results);
   };
 

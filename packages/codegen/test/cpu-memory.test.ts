@@ -4,12 +4,14 @@
 // called with many shapes and released between them stays within the memory it needed
 // for one, and the next call builds again with the same results; shared variables keep
 // their region (and value) through a release; reacquire releases too; under memory pressure
-// (a region that does not fit) the plans of functions not in a call are given back first.
+// (a region that does not fit) the plans of functions not in a call are given back first;
+// a build that fails gives back what it took; kernels on the reference evaluator take their
+// buffers with the plan; a scan's step plans never take a caller's device tensors as theirs.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import * as T from '@theorbo/graph';
 import type { NDArray } from '@theorbo/graph';
-import { acquireDevice, compile, type CpuDescriptor } from '../src/index.ts';
+import { acquireDevice, compile, toDevice, type CpuDescriptor, type DeviceTensor } from '../src/index.ts';
 import { CpuMemory } from '../src/cpu/memory.ts';
 import { CpuCalls } from '../src/cpu/calls.ts';
 import { CpuStore } from '../src/cpu/plan.ts';
@@ -122,6 +124,48 @@ test('memory pressure: a plan that does not fit makes the other functions give t
   // A plan larger than the whole memory is still an error that says how much it needed.
   const huge = T.array(new Float32Array(800_000));
   assert.throws(() => second.call(parts, tuning, [huge], 'huge', 'fast', new Map()), /needs [\d.]+ MiB of memory, more than the 4\.0 MiB this memory was made with/);
+});
+
+test('a failed build gives back what it took; a reference kernel\'s buffers are its plan\'s', async () => {
+  const small = new CpuMemory(65536, 4 * 2 ** 20);
+  const parts = { memory: small, store: new CpuStore(small) };
+  const x = T.vector('x');
+  const tuning = await compile({ inputs: [x], outputs: [T.neg(x)], device: cpu }).tuning();
+  const calls = new CpuCalls({ inputs: [x], outputs: [T.mul(T.exp(x), 3), T.sqrt(T.abs(x))], updates: [], fuse: false, outputsOnDevice: false });
+  const before = small.used;
+  assert.throws(() => calls.call(parts, tuning, [T.array(new Float32Array(400_000))], 'big', 'fast', new Map()), /this memory was made with/);
+  assert.is(small.used, before, 'the failed plan\'s regions are free again');
+  const got = calls.call(parts, tuning, [T.array(Float32Array.of(1, 4))], 'small', 'fast', new Map()) as NDArray[];
+  assert.ok(Math.abs(got[1]!.data[1]! - 2) < 1e-6);
+  // int32 matrix products run on the reference evaluator inside the plan: release() gives their buffers back too.
+  const m = T.imatrix('m');
+  const products = compile({ inputs: [m], outputs: [T.dot(T.dot(m, m), m)], device: cpu });
+  const memory = cpu.cpu.memory;
+  const start = memory.used;
+  const value = T.array(Int32Array.from({ length: 64 * 64 }, (_, i) => (i % 3) - 1), { shape: [64, 64] });
+  const first = ((await products(value)) as NDArray[])[0]!;
+  products.release();
+  assert.ok(memory.used <= start, `the memory's top went back: ${memory.used} after, ${start} before`);
+  assert.equal(Array.from(((await products(value)) as NDArray[])[0]!.data), Array.from(first.data));
+  products.release();
+});
+
+test('scan called first with device tensors: the step plan does not take them as its buffers (they keep their values; results equal the host call\'s)', async () => {
+  const xs = T.matrix('xs');
+  const w = T.matrix('w');
+  const h0 = T.vector('h0');
+  const hs = T.scan({ fn: (xt, hp) => T.tanh(T.add(T.matmul(T.reshape(xt, [1, -1]), w), hp)), sequences: xs, outputsInfo: [T.reshape(h0, [1, -1])] }).outputs[0]!;
+  const values = [T.array(Float32Array.from({ length: 24 }, (_, i) => Math.sin(i)), { shape: [6, 4] }), T.array(Float32Array.from({ length: 16 }, (_, i) => Math.cos(i) / 2), { shape: [4, 4] }), T.array(new Float32Array(4))];
+  const want = T.evaluate([hs], [[xs, values[0]!], [w, values[1]!], [h0, values[2]!]])[0]!;
+  const fn = compile({ inputs: [xs, w, h0], outputs: [hs], device: cpu });
+  const tensors = values.map((value) => toDevice(cpu, value)) as DeviceTensor[];
+  const got = ((await fn(...tensors)) as NDArray[])[0]!;
+  for (const [i, tensor] of tensors.entries()) assert.equal(Array.from((await tensor.read()).data), Array.from(values[i]!.data), `input ${i} unchanged`);
+  const close = (a: NDArray, what: string) => a.data.forEach((v, i) => assert.ok(Math.abs(v - want.data[i]!) < 1e-5, `${what} ${i}: ${v} vs ${want.data[i]}`));
+  close(got, 'device-tensor call');
+  close(((await fn(...values)) as NDArray[])[0]!, 'host call after it');
+  for (const tensor of tensors) tensor.destroy();
+  fn.release();
 });
 
 test.run();

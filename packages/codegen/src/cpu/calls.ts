@@ -106,33 +106,39 @@ export class CpuCalls {
     const regions = this.spec.outputsOnDevice
       ? base.outputs.map(({ variable, view }) => (view ? cpu.memory.region(variable.dtype, view.length).view : undefined))
       : [];
-    const places = [
-      ...given.flatMap((value, i) => (isView(value) ? [`in${i}@${value.byteOffset}`] : [])),
-      ...regions.flatMap((region, i) => (region ? [`out${i}@${region.byteOffset}`] : [])),
-    ];
-    let plan = base;
-    let bound: ReadonlyMap<number, TypedArray> | undefined;
-    if (places.length > 0) {
-      const boundKey = `${key} bound ${places.join(',')}`;
-      const made = this.bindings.get(key) ?? 0;
-      const variant = this.plans.get(boundKey);
-      if (variant || made < boundPlans) {
-        bound = new Map(given.flatMap((value, i) => (isView(value) ? [[i, value] as const] : [])));
-        const boundOutputs = new Map(regions.flatMap((region, i) => (region ? [[i, region] as const] : [])));
-        plan = variant ?? this.build(cpu, tuning, values, { bound, boundOutputs }, boundKey, onBuild);
-        if (!variant) this.bindings.set(key, made + 1);
+    try {
+      const places = [
+        ...given.flatMap((value, i) => (isView(value) ? [`in${i}@${value.byteOffset}`] : [])),
+        ...regions.flatMap((region, i) => (region ? [`out${i}@${region.byteOffset}`] : [])),
+      ];
+      let plan = base;
+      let bound: ReadonlyMap<number, TypedArray> | undefined;
+      if (places.length > 0) {
+        const boundKey = `${key} bound ${places.join(',')}`;
+        const made = this.bindings.get(key) ?? 0;
+        const variant = this.plans.get(boundKey);
+        if (variant || made < boundPlans) {
+          bound = new Map(given.flatMap((value, i) => (isView(value) ? [[i, value] as const] : [])));
+          const boundOutputs = new Map(regions.flatMap((region, i) => (region ? [[i, region] as const] : [])));
+          plan = variant ?? this.build(cpu, tuning, values, { bound, boundOutputs }, boundKey, onBuild);
+          if (!variant) this.bindings.set(key, made + 1);
+        }
       }
+      this.last = plan;
+      const feed = given.map((value, i) => (bound?.has(i) ? undefined : isView(value) ? value : value.data));
+      const results = runCpuPlan(plan, cpu.store, feed, mode, profile);
+      if (!this.spec.outputsOnDevice) return results.map(hostOutput);
+      return results.map(({ variable, view, constant }, i) => {
+        if (constant) return DeviceTensor.onHost(constant);
+        const region = regions[i]!;
+        if (!plan.boundOutputs.has(i)) region.set(view!);
+        return DeviceTensor.onCpu(cpu.memory, region, variable.dtype, variable.shape as number[]);
+      });
+    } catch (error) {
+      // The call's output regions would otherwise belong to nobody.
+      for (const region of regions) if (region) cpu.memory.give(region.byteOffset, region.byteLength);
+      throw error;
     }
-    this.last = plan;
-    const feed = given.map((value, i) => (bound?.has(i) ? undefined : isView(value) ? value : value.data));
-    const results = runCpuPlan(plan, cpu.store, feed, mode, profile);
-    if (!this.spec.outputsOnDevice) return results.map(hostOutput);
-    return results.map(({ variable, view, constant }, i) => {
-      if (constant) return DeviceTensor.onHost(constant);
-      const region = regions[i]!;
-      if (!plan.boundOutputs.has(i)) region.set(view!);
-      return DeviceTensor.onCpu(cpu.memory, region, variable.dtype, variable.shape as number[]);
-    });
   }
 
   /** Drops every plan and gives its buffers back to the device memory; the next call builds again. */

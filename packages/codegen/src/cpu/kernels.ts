@@ -375,8 +375,11 @@ function onReference(kernel: Kernel, context: KernelContext, evaluate?: KernelCo
     order.push(variable);
   };
   targets.forEach(visit);
+  // The views now, while the plan is built, so that their regions are the plan's (given back with it).
+  const readViews = reads.map((variable) => [variable, context.viewOf(variable)] as const);
+  const targetViews = targets.map((target) => context.viewOf(target));
   return () => {
-    const values = new Map<Variable, NDArray>(reads.map((variable) => [variable, new NDArray(variable.dtype, variable.shape as number[], context.viewOf(variable))]));
+    const values = new Map<Variable, NDArray>(readViews.map(([variable, view]) => [variable, new NDArray(variable.dtype, variable.shape as number[], view)]));
     for (const variable of order) {
       const node = variable.owner;
       if (node && evaluate && node.op === 'scan') {
@@ -386,6 +389,6 @@ function onReference(kernel: Kernel, context: KernelContext, evaluate?: KernelCo
       else if (variable instanceof T.Constant) values.set(variable, variable.value);
       else throw new Error(`codegen: the cpu kernel for ${kernel.output.type} reads ${variable}, which it was not given`);
     }
-    for (const target of targets) context.viewOf(target).set(values.get(target)!.data);
+    targets.forEach((target, i) => targetViews[i]!.set(values.get(target)!.data));
   };
 }

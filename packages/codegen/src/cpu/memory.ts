@@ -116,6 +116,10 @@ export class CpuMemory {
     this.owners.push(regions);
     try {
       return { value: build(), regions };
+    } catch (error) {
+      // Only the plan that failed to build refers to them.
+      for (const { offset, bytes } of regions.splice(0)) this.give(offset, bytes);
+      throw error;
     } finally {
       this.owners.pop();
     }

@@ -123,7 +123,9 @@ export function buildCpuPlan(
     offsetOf: base,
     gemm: device.gemm,
     wasm: device.wasm,
-    evaluate: (graphOutputs, givens) => runStep(device, options, graphOutputs, givens),
+    // Only fuse and tuning: a bound plan's `bound` regions are the caller's device tensors,
+    // which a step plan (cached for the device) must never take as its own buffers.
+    evaluate: (graphOutputs, givens) => runStep(device, { fuse: options.fuse, tuning: options.tuning }, graphOutputs, givens),
   }));
   const shared = [...new Set(T.topologicalOrder(specialized).filter((variable): variable is SharedVariable => variable instanceof SharedVariable))];
   const planOutputs = specialized.slice(0, outputs.length).map((variable) =>
