@@ -47,6 +47,13 @@ test('CpuMemory: freed regions merge with their neighbours, reach the top and lo
     return first;
   });
   assert.equal(regions, [{ offset: value, bytes: 64 }]);
+  // A plan's region that held values reads zeros again, as fresh pages do.
+  const used = memory.owned(() => memory.region('float32', 100)).value;
+  used.view.fill(7);
+  memory.give(used.offset, 400);
+  const again = memory.owned(() => memory.region('float32', 100)).value;
+  assert.is(again.offset, used.offset);
+  assert.ok(again.view.every((v) => v === 0), 'reused region cleared');
 });
 
 test('release(): a function called with many shapes gives its plans\' memory back, and the next call builds again with the same results', async () => {

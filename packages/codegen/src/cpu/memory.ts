@@ -22,6 +22,8 @@ export class CpuMemory {
   private readonly free = new Map<number, number>();
   private readonly freeEnds = new Map<number, number>();
   private top = align;
+  /** The highest top so far: bytes above it are fresh pages (zero), bytes below may hold old values. */
+  private highWater = align;
   /** While a plan is built: the regions it takes (the innermost owner's list). */
   private readonly owners: { offset: number; bytes: number }[][] = [];
   /**
@@ -57,6 +59,7 @@ export class CpuMemory {
         this.freeEnds.set(best + bestLength, best + size);
       }
       this.owners.at(-1)?.push({ offset: best, bytes: size });
+      if (this.owners.length > 0) this.zero(best, size);
       return best;
     }
     const offset = this.top;
@@ -81,8 +84,20 @@ export class CpuMemory {
       this.memory.grow(Math.min(this.maximumPages - have / page, Math.max(pages, Math.ceil(have / page / 4))));
     }
     this.top = end;
+    if (offset < this.highWater && this.owners.length > 0) this.zero(offset, Math.min(end, this.highWater) - offset);
+    this.highWater = Math.max(this.highWater, end);
     this.owners.at(-1)?.push({ offset, bytes: size });
     return offset;
+  }
+
+  /**
+   * A plan's region (taken while it is built) that held something before reads as fresh
+   * memory does, zeros: kernels may count on it, as they could before plans gave regions
+   * back. A device tensor's region is written whole by its call, so it is not cleared (a
+   * loop's outputs reuse theirs every call).
+   */
+  private zero(offset: number, bytes: number): void {
+    new Uint8Array(this.memory.buffer as unknown as ArrayBuffer, offset, bytes).fill(0);
   }
 
   /** Gives a region back: it merges with free neighbours, and lowers the top if it reaches it. */
