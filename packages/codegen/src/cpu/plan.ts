@@ -18,10 +18,17 @@ import { recordKernelTime, timingKernels } from './kernel-times.ts';
 import { copyOut, type CpuMemory } from './memory.ts';
 import type { WasmRunner } from './wasm-kernels.ts';
 
-/** Shared variables in the device memory: one region each, and the host version it holds. */
+/**
+ * Shared variables in the device memory: one region each, and the host version it holds.
+ * A variable's region is given back when the variable is garbage-collected (no plan can
+ * read it then: a plan holds the shared variables of its graph).
+ */
 export class CpuStore {
-  private readonly residents = new Map<SharedVariable, { view: TypedArray; version: number }>();
-  constructor(private readonly memory: CpuMemory) {}
+  private readonly residents = new WeakMap<SharedVariable, { view: TypedArray; version: number }>();
+  private readonly collected: FinalizationRegistry<{ offset: number; bytes: number }>;
+  constructor(private readonly memory: CpuMemory) {
+    this.collected = new FinalizationRegistry(({ offset, bytes }) => memory.give(offset, bytes));
+  }
 
   view(shared: SharedVariable): TypedArray {
     let resident = this.residents.get(shared);
@@ -29,6 +36,7 @@ export class CpuStore {
       // The store's, not the plan's that first reads it: it outlives every plan.
       resident = { view: this.memory.unowned(() => this.memory.region(shared.dtype, shared.type.size ?? 0).view), version: -1 };
       this.residents.set(shared, resident);
+      this.collected.register(shared, { offset: resident.view.byteOffset, bytes: resident.view.byteLength });
     }
     if (resident.version !== shared.version) {
       resident.view.set(shared.hostValue().data);
