@@ -7,7 +7,7 @@
 // (a region that does not fit) the plans of functions not in a call are given back first;
 // a build that fails gives back what it took; kernels on the reference evaluator take their
 // buffers with the plan; a scan's step plans never take a caller's device tensors as theirs;
-// functions and shared variables that are garbage-collected give their memory back (a
+// functions, shared variables and scan step graphs that are garbage-collected give their memory back (a
 // child process with --expose-gc, cpu-memory-gc-child.ts).
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
@@ -179,14 +179,14 @@ test('scan called first with device tensors: the step plan does not take them as
   fn.release();
 });
 
-test('collected functions and shared variables give their memory back: a second round of twenty fits where the first was', () => {
+test('collected functions, shared variables and scan step graphs give their memory back: a second round of twenty fits where the first was', () => {
   const root = join(import.meta.dirname, '..', '..', '..');
   const child = spawnSync(join(root, 'node_modules', '.bin', 'tsx'), ['--expose-gc', join(import.meta.dirname, 'cpu-memory-gc-child.ts')], { encoding: 'utf8', env: { ...process.env, THEORBO_DEVICE: 'cpu' } });
   assert.is(child.status, 0, child.stderr);
   const { start, first, second } = JSON.parse(child.stdout.trim().split('\n').at(-1)!) as { start: number; first: number; second: number };
   const mb = 2 ** 20;
   assert.ok(first - start >= 50 * mb, `the first round took ${(first - start) / mb} MB`);
-  assert.ok(second - first <= 10 * mb, `the second round grew the memory by ${(second - first) / mb} MB (the first took ${(first - start) / mb} MB)`);
+  assert.ok(second - first <= 20 * mb, `the second round grew the memory by ${(second - first) / mb} MB (the first took ${(first - start) / mb} MB)`);
 });
 
 test.run();

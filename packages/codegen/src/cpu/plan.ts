@@ -143,7 +143,15 @@ export function buildCpuPlan(
   return { kernels, inputs: inputViews, outputs: planOutputs, shared, updates: planUpdates, boundOutputs };
 }
 
-const stepPlans = new WeakMap<CpuDeviceParts, Map<string, CpuPlan>>();
+/**
+ * Step plans by device, then by the step graph's first output (held weakly: when the graph
+ * is collected with the function that held it, `stepRelease` gives its plans' buffers back).
+ */
+const stepPlans = new WeakMap<CpuDeviceParts, WeakMap<Variable, Map<string, CpuPlan>>>();
+const stepRelease = new FinalizationRegistry<{ memory: CpuDeviceParts['memory']; regions: { offset: number; bytes: number }[] }>(({ memory, regions }) => {
+  for (const { offset, bytes } of regions) memory.give(offset, bytes);
+});
+const stepRegions = new WeakMap<Map<string, CpuPlan>, { offset: number; bytes: number }[]>();
 
 /**
  * A scan's step graph run as a plan of this device (built once per set of outputs, shapes
@@ -151,13 +159,23 @@ const stepPlans = new WeakMap<CpuDeviceParts, Map<string, CpuPlan>>();
  * passes to ScanBody.run in place of the reference evaluator.
  */
 function runStep(device: CpuDeviceParts, options: { fuse: boolean; tuning: Tuning }, outputs: readonly Variable[], givens: readonly (readonly [Variable, NDArray])[]): NDArray[] {
-  let plans = stepPlans.get(device);
-  if (!plans) stepPlans.set(device, (plans = new Map()));
+  let byGraph = stepPlans.get(device);
+  if (!byGraph) stepPlans.set(device, (byGraph = new WeakMap()));
+  const first = outputs[0]!;
+  let plans = byGraph.get(first);
+  if (!plans) {
+    byGraph.set(first, (plans = new Map()));
+    const regions: { offset: number; bytes: number }[] = [];
+    stepRegions.set(plans, regions);
+    stepRelease.register(first, { memory: device.memory, regions });
+  }
   const key = `${outputs.map((output) => output.id).join(',')}|${givens.map(([variable, value]) => `${variable.id}:${value.shape.join('x')}`).join(',')}|${options.fuse}|${JSON.stringify(options.tuning)}`;
   let plan = plans.get(key);
   if (!plan) {
-    // Cached for the device, so its buffers belong to no compiled function's plan.
-    plan = device.memory.unowned(() => buildCpuPlan(device, outputs, [], new Map(givens.map(([variable, value]) => [variable, value.shape] as const)), options));
+    // Cached with the step graph, so its buffers belong to no compiled function's plan: they go back when the graph is collected.
+    const built = device.memory.owned(() => buildCpuPlan(device, outputs, [], new Map(givens.map(([variable, value]) => [variable, value.shape] as const)), options));
+    plan = built.value;
+    stepRegions.get(plans)!.push(...built.regions);
     plans.set(key, plan);
   }
   return runCpuPlan(plan, device.store, givens.map(([, value]) => value.data), 'fast').map(hostOutput);
