@@ -78,14 +78,23 @@ export function transitionLogMatrix(transitions: ChordTransitions, vocabulary: C
   if (transitions.counts.length !== classes) throw new Error(`chord transitions: ${transitions.counts.length} classes counted, the ${vocabulary.name} vocabulary has ${classes}.`);
   const group = families === undefined ? Int32Array.from({ length: classes }, (_, k) => k) : Int32Array.from(families);
   const size = Math.max(...group) + 1;
-  const summed = new Float64Array(size * size).fill(1);
+  const summed = new Float64Array(size * size);
   for (let j = 0; j < classes; j++) for (let k = 0; k < classes; k++) summed[group[j]! * size + group[k]!]! += transitions.counts[j]![k]!;
+  return logTransitionRows(summed, size, 1);
+}
+
+/**
+ * Counts [from · size + to] as log transition probabilities: each row's (count + smoothing)
+ * over the row's total, in place (a row with nothing in it is uniform). The
+ * maximum-likelihood HMM transition matrix.
+ */
+export function logTransitionRows(counts: Float64Array, size: number, smoothing: number): Float64Array {
   for (let j = 0; j < size; j++) {
     let total = 0;
-    for (let k = 0; k < size; k++) total += summed[j * size + k]!;
-    for (let k = 0; k < size; k++) summed[j * size + k] = Math.log(summed[j * size + k]! / total);
+    for (let k = 0; k < size; k++) total += counts[j * size + k]! + smoothing;
+    for (let k = 0; k < size; k++) counts[j * size + k] = total > 0 ? Math.log((counts[j * size + k]! + smoothing) / total) : Math.log(1 / size);
   }
-  return summed;
+  return counts;
 }
 
 /** The JSON text of `transitions`. */

@@ -15,7 +15,7 @@
 // Left out: beam pruning, and frames in blocks (one scan step per frame).
 
 import * as T from '@theorbo/graph';
-import { countTransitions } from './chord-transitions.ts';
+import { countTransitions, logTransitionRows } from './chord-transitions.ts';
 
 export interface ViterbiGraph {
   /** The most likely class of every frame: [frames] int32. */
@@ -42,14 +42,7 @@ export function stickyTransitions(classes: number, selfTransition: number): T.ND
  */
 export function transitionsFromLabels(sequences: readonly ArrayLike<number>[], classes: number, smoothing = 1): T.NDArray {
   if (!(smoothing >= 0)) throw new Error(`transitionsFromLabels: smoothing must be ≥ 0, not ${smoothing}.`);
-  const counts = countTransitions(sequences, classes).map((count) => count + smoothing);
-  const out = new Float32Array(classes * classes);
-  for (let j = 0; j < classes; j++) {
-    let total = 0;
-    for (let k = 0; k < classes; k++) total += counts[j * classes + k]!;
-    for (let k = 0; k < classes; k++) out[j * classes + k] = total > 0 ? Math.log(counts[j * classes + k]! / total) : Math.log(1 / classes);
-  }
-  return T.array(out, { shape: [classes, classes] });
+  return T.array(Float32Array.from(logTransitionRows(countTransitions(sequences, classes), classes, smoothing)), { shape: [classes, classes] });
 }
 
 /** The transition matrix as a learnable shared variable, starting sticky (or from `initial`). */
