@@ -84,6 +84,8 @@ export function scorePredictions(clips: readonly ClipPrediction[], options: { ho
     const entry = weighted.get(key) ?? { sum: 0, weight: 0 };
     weighted.set(key, { sum: entry.sum + value * weight, weight: entry.weight + weight });
   };
+  // A segment's class in the vocabulary, its bass set aside (read only where there is a vocabulary).
+  const classOf = (label: string): number => vocabulary!.indexOf(label.split('/')[0]!);
   let silence = { recalled: 0, seconds: 0 };
   const allReference: number[] = [];
   const allEstimate: number[] = [];
@@ -98,11 +100,11 @@ export function scorePredictions(clips: readonly ClipPrediction[], options: { ho
     for (const key of ['overSegmentation', 'underSegmentation', 'segmentation'] as const) add(key, scores[key], clip.duration);
     const silent = noChordRecall(clip.reference, estimate);
     if (silent !== null) silence = { recalled: silence.recalled + silent.recall * silent.seconds, seconds: silence.seconds + silent.seconds };
-    allReference.push(...(vocabulary === undefined ? Array.from(clip.frameLabels) : segmentsToFrames(clip.reference, smoothed.length, options.hop, options.sampleRate, { ...timing, indexOf: (label) => vocabulary.indexOf(label.split('/')[0]!) })));
+    allReference.push(...(vocabulary === undefined ? Array.from(clip.frameLabels) : segmentsToFrames(clip.reference, smoothed.length, options.hop, options.sampleRate, { ...timing, indexOf: classOf })));
     // Where the bass chose between twins, frames count the chord it chose (a frame past the
     // last segment keeps its decoded class).
     const chosen = options.bass?.vocabulary === undefined || vocabulary === undefined ? smoothed
-      : segmentsToFrames(estimate, smoothed.length, options.hop, options.sampleRate, { ...timing, indexOf: (label) => vocabulary.indexOf(label.split('/')[0]!) }).map((label, t) => (label >= 0 ? label : smoothed[t]!));
+      : segmentsToFrames(estimate, smoothed.length, options.hop, options.sampleRate, { ...timing, indexOf: classOf }).map((label, t) => (label >= 0 ? label : smoothed[t]!));
     allEstimate.push(...chosen);
   }
   const mean = (key: keyof ChordScores): number => {
