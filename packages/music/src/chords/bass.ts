@@ -21,7 +21,7 @@
 import type { NDArray } from '@theorbo/graph';
 import { encodeChord } from './harte.ts';
 import type { Segment } from './lab-format.ts';
-import type { ChordVocabulary } from './vocabularies.ts';
+import { vocabularyTwins, type ChordVocabulary } from './vocabularies.ts';
 
 /** Harte's degree for each interval above the root, in semitones. */
 export const bassDegrees = ['1', 'b2', '2', 'b3', '3', '4', 'b5', '5', '#5', '6', 'b7', '7'] as const;
@@ -52,15 +52,8 @@ export interface BassOptions {
 
 /** For each label of `vocabulary` with a twin (another class of the same template): the twins by root pitch class. */
 function twinsOf(vocabulary: ChordVocabulary): Map<string, Map<number, string>> {
-  const byNotes = new Map<string, string[]>();
-  vocabulary.labels.forEach((label, index) => {
-    if (index === vocabulary.noChord) return;
-    const key = vocabulary.templates[index]!.join('');
-    byNotes.set(key, [...(byNotes.get(key) ?? []), label]);
-  });
   const twins = new Map<string, Map<number, string>>();
-  for (const labels of byNotes.values()) {
-    if (labels.length < 2) continue;
+  for (const labels of vocabularyTwins(vocabulary)) {
     const byRoot = new Map(labels.map((label) => [encodeChord(label).root, label] as const));
     for (const label of labels) twins.set(label, byRoot);
   }

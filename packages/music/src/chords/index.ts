@@ -4,7 +4,7 @@
 export type { ChordLabel } from './vocabulary.ts';
 export { pitchClasses, vocabulary, noChordIndex, chordIndex, chordLabel, chordTemplates, transposeChord } from './vocabulary.ts';
 export type { ChordVocabulary, VocabularyName } from './vocabularies.ts';
-export { chordVocabulary, vocabularyFamilies, vocabularyHasTwins, vocabularyLabel, vocabularyNames, vocabularyQualities, vocabularyReduction } from './vocabularies.ts';
+export { chordVocabulary, vocabularyFamilies, vocabularyHasTwins, vocabularyLabel, vocabularyTwins, vocabularyNames, vocabularyQualities, vocabularyReduction } from './vocabularies.ts';
 export type { EncodedChord } from './harte.ts';
 export { encodeChord, pitchClassOf, chordQualities } from './harte.ts';
 export type { Segment } from './lab.ts';

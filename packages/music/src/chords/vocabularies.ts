@@ -114,8 +114,18 @@ export function vocabularyFamilies(vocabulary: ChordVocabulary): Int32Array {
   return reduced.map((family) => (family >= 0 ? family : next++));
 }
 
-/** Whether two classes of the vocabulary have the same notes (full: C:maj6 and A:min7, C:sus4 and F:sus2, C:aug, E:aug and G#:aug), which only the bass tells apart. */
+/** The vocabulary's classes of the same notes, each group's labels (full: C:maj6 and A:min7, C:sus4 and F:sus2, C:aug, E:aug and G#:aug), which only the bass tells apart; none in majmin or sevenths. */
+export function vocabularyTwins(vocabulary: ChordVocabulary): ChordLabel[][] {
+  const byNotes = new Map<string, ChordLabel[]>();
+  vocabulary.labels.forEach((label, index) => {
+    if (index === vocabulary.noChord) return;
+    const key = vocabulary.templates[index]!.join('');
+    byNotes.set(key, [...(byNotes.get(key) ?? []), label]);
+  });
+  return [...byNotes.values()].filter((labels) => labels.length > 1);
+}
+
+/** Whether the vocabulary has classes of the same notes (vocabularyTwins). */
 export function vocabularyHasTwins(vocabulary: ChordVocabulary): boolean {
-  const seen = new Set(vocabulary.templates.map((template) => template.join('')));
-  return seen.size < vocabulary.templates.length;
+  return vocabularyTwins(vocabulary).length > 0;
 }
