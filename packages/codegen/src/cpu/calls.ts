@@ -31,8 +31,20 @@ export interface CpuCallSpec {
   outputsOnDevice: boolean;
 }
 
-/** Every live function's calls, for memory pressure (weakly: a collected function is released by compile.ts's registry). */
+/** A call's arguments: the device, tuning, input values, their signature key, mode, profile and a hook on a new plan. */
+type CallArguments = [
+  cpu: CpuDeviceParts,
+  tuning: Tuning,
+  values: readonly (NDArray | DeviceTensor)[],
+  key: string,
+  mode: 'fast' | 'nanguard' | 'profile',
+  profile: Map<string, { calls: number; ms: number }>,
+  onBuild?: (plan: CpuPlan) => void,
+];
+
+/** Every live function's calls, for memory pressure (weakly: a collected function is released by compile.ts's registry, and its entry dropped by `forgotten`). */
 const everyCalls = new Set<WeakRef<CpuCalls>>();
+const forgotten = new FinalizationRegistry<WeakRef<CpuCalls>>((ref) => everyCalls.delete(ref));
 const relieved = new WeakSet<CpuMemory>();
 
 /** Installs the pressure hook on a device memory once: gives back the plans of every function not in a call now. */
@@ -42,8 +54,7 @@ function relieveOn(memory: CpuMemory): void {
   memory.onPressure = () => {
     for (const ref of everyCalls) {
       const calls = ref.deref();
-      if (calls === undefined) everyCalls.delete(ref);
-      else if (!calling.includes(calls)) calls.release();
+      if (calls !== undefined && !calling.includes(calls)) calls.release();
     }
   };
 }
@@ -58,36 +69,22 @@ export class CpuCalls {
   last: CpuPlan | undefined;
 
   constructor(private readonly spec: CpuCallSpec) {
-    everyCalls.add(new WeakRef(this));
+    const ref = new WeakRef(this);
+    everyCalls.add(ref);
+    forgotten.register(this, ref);
   }
 
-  call(
-    cpu: CpuDeviceParts,
-    tuning: Tuning,
-    values: readonly (NDArray | DeviceTensor)[],
-    key: string,
-    mode: 'fast' | 'nanguard' | 'profile',
-    profile: Map<string, { calls: number; ms: number }>,
-    onBuild?: (plan: CpuPlan) => void,
-  ): (NDArray | DeviceTensor)[] {
-    relieveOn(cpu.memory);
+  call(...args: CallArguments): (NDArray | DeviceTensor)[] {
+    relieveOn(args[0].memory);
     calling.push(this);
     try {
-      return this.run(cpu, tuning, values, key, mode, profile, onBuild);
+      return this.run(...args);
     } finally {
       calling.pop();
     }
   }
 
-  private run(
-    cpu: CpuDeviceParts,
-    tuning: Tuning,
-    values: readonly (NDArray | DeviceTensor)[],
-    key: string,
-    mode: 'fast' | 'nanguard' | 'profile',
-    profile: Map<string, { calls: number; ms: number }>,
-    onBuild?: (plan: CpuPlan) => void,
-  ): (NDArray | DeviceTensor)[] {
+  private run(...[cpu, tuning, values, key, mode, profile, onBuild]: CallArguments): (NDArray | DeviceTensor)[] {
     const { inputs } = this.spec;
     // Each input: a host value, or a region of this device's memory.
     const given = values.map((value, i): NDArray | TypedArray => {

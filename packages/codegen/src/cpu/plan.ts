@@ -147,11 +147,11 @@ export function buildCpuPlan(
  * Step plans by device, then by the step graph's first output (held weakly: when the graph
  * is collected with the function that held it, `stepRelease` gives its plans' buffers back).
  */
-const stepPlans = new WeakMap<CpuDeviceParts, WeakMap<Variable, Map<string, CpuPlan>>>();
-const stepRelease = new FinalizationRegistry<{ memory: CpuDeviceParts['memory']; regions: { offset: number; bytes: number }[] }>(({ memory, regions }) => {
+type StepRegions = { offset: number; bytes: number }[];
+const stepPlans = new WeakMap<CpuDeviceParts, WeakMap<Variable, { plans: Map<string, CpuPlan>; regions: StepRegions }>>();
+const stepRelease = new FinalizationRegistry<{ memory: CpuDeviceParts['memory']; regions: StepRegions }>(({ memory, regions }) => {
   for (const { offset, bytes } of regions) memory.give(offset, bytes);
 });
-const stepRegions = new WeakMap<Map<string, CpuPlan>, { offset: number; bytes: number }[]>();
 
 /**
  * A scan's step graph run as a plan of this device (built once per set of outputs, shapes
@@ -162,20 +162,19 @@ function runStep(device: CpuDeviceParts, options: { fuse: boolean; tuning: Tunin
   let byGraph = stepPlans.get(device);
   if (!byGraph) stepPlans.set(device, (byGraph = new WeakMap()));
   const first = outputs[0]!;
-  let plans = byGraph.get(first);
-  if (!plans) {
-    byGraph.set(first, (plans = new Map()));
-    const regions: { offset: number; bytes: number }[] = [];
-    stepRegions.set(plans, regions);
-    stepRelease.register(first, { memory: device.memory, regions });
+  let cached = byGraph.get(first);
+  if (!cached) {
+    byGraph.set(first, (cached = { plans: new Map(), regions: [] }));
+    stepRelease.register(first, { memory: device.memory, regions: cached.regions });
   }
+  const { plans, regions } = cached;
   const key = `${outputs.map((output) => output.id).join(',')}|${givens.map(([variable, value]) => `${variable.id}:${value.shape.join('x')}`).join(',')}|${options.fuse}|${JSON.stringify(options.tuning)}`;
   let plan = plans.get(key);
   if (!plan) {
     // Cached with the step graph, so its buffers belong to no compiled function's plan: they go back when the graph is collected.
     const built = device.memory.owned(() => buildCpuPlan(device, outputs, [], new Map(givens.map(([variable, value]) => [variable, value.shape] as const)), options));
     plan = built.value;
-    stepRegions.get(plans)!.push(...built.regions);
+    regions.push(...built.regions);
     plans.set(key, plan);
   }
   return runCpuPlan(plan, device.store, givens.map(([, value]) => value.data), 'fast').map(hostOutput);
