@@ -90,8 +90,8 @@ function checkFeature(fail: Fail, field: string, value: unknown): void {
   const fmin = positive(fail, `${field}.fmin`, feature.fmin, sampleRate / 2);
   const nBins = integer(fail, `${field}.nBins`, feature.nBins, 1, limits.nBins);
   const binsPerOctave = integer(fail, `${field}.binsPerOctave`, feature.binsPerOctave, 1, limits.binsPerOctave);
-  finite(fail, `${field}.dftGain`, feature.dftGain, 0, 1e6);
-  finite(fail, `${field}.cqtGain`, feature.cqtGain, 0, 1e6);
+  positive(fail, `${field}.dftGain`, feature.dftGain, 1e6); // logCompress's log1p(gain·x) takes a positive factor
+  positive(fail, `${field}.cqtGain`, feature.cqtGain, 1e6);
   // cqtKernel's own conditions (recursive: false, as cqtHost and the FIR bank use it), checked without building it.
   const q = cqtQ(binsPerOctave);
   const top = fmin * 2 ** ((nBins - 1) / binsPerOctave);
