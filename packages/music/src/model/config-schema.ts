@@ -37,8 +37,10 @@ const limits = {
   hop: 65_536,
   /** Samples of the longest CQT filter's frame (cqtKernel's frameLength), which sets the kernel's cost. */
   cqtFrame: 2 ** 18,
-  /** Dense weights the network kind may allocate (a float32 each). */
-  networkWeights: 2 ** 27,
+  /** Weights a network, cnn or crnn model may have (a float32 each; about 2 s to draw at the top). */
+  weights: 2 ** 24,
+  /** Filter taps a fir model's bank may hold, 2·nBins·taps (its kernel is built in float64 first). */
+  firTaps: 2 ** 23,
 } as const;
 
 const isRecord = (value: unknown): value is Record<string, unknown> => typeof value === 'object' && value !== null && !Array.isArray(value);
@@ -130,6 +132,22 @@ function checkCnnFits(fail: Fail, field: string, shape: CnnShape, nBins: number)
   });
 }
 
+/** Weights of cnn.ts's trunk and dense layers on `nBins` CQT bins (the output layer left out), and the width they end at. */
+function cnnWeights(shape: CnnShape, nBins: number): { weights: number; width: number } {
+  let [channels, height, width, weights] = [1, 2 * shape.radius + 1, nBins, 0];
+  for (const { filters, kernel: [kernelTime, kernelFrequency], pool: [poolTime, poolFrequency] = [1, 1] } of shape.convolutions) {
+    weights += filters * (channels * kernelTime * kernelFrequency + 1);
+    [channels, height, width] = [filters, Math.floor((height - kernelTime + 1) / poolTime), Math.floor(width / poolFrequency)];
+  }
+  let size = channels * height * width;
+  for (const units of shape.hidden) [weights, size] = [weights + size * units + units, units];
+  return { weights, width: size };
+}
+
+function checkWeights(fail: Fail, field: string, weights: number, what: string): void {
+  if (weights > limits.weights) fail(field, `that makes ${what} of ${weights} weights; at most ${limits.weights} are supported`);
+}
+
 function checkCrnn(fail: Fail, field: string, value: unknown): CrnnShape {
   const shape = record(fail, field, value, ['cnn', 'gru', 'bidirectional', 'chunk', 'hop']);
   checkCnn(fail, `${field}.cnn`, shape.cnn);
@@ -164,12 +182,34 @@ const kindRules = {
     check: (fail, config) => {
       const sizes = [config.feature.nFft / 2 + 1, ...(config.hidden ?? [256, 64]), 12];
       const weights = sizes.slice(1).reduce((sum, size, i) => sum + size * sizes[i]!, 0);
-      if (weights > limits.networkWeights) fail('config.hidden', `that makes a network of ${weights} weights from ${sizes[0]} DFT bins; at most ${limits.networkWeights} are supported`);
+      checkWeights(fail, 'config.hidden', weights, `a network from ${sizes[0]} DFT bins`);
     },
   },
-  fir: {},
-  cnn: { check: (fail, config) => { if (config.cnn) checkCnnFits(fail, 'config.cnn', config.cnn, config.feature.nBins); } },
-  crnn: { check: (fail, config) => { if (config.crnn) checkCnnFits(fail, 'config.crnn.cnn', config.crnn.cnn, config.feature.nBins); } },
+  fir: {
+    check: (fail, config) => {
+      const { sampleRate, fmin, nFft, nBins, binsPerOctave } = config.feature;
+      const taps = Math.max(nFft, 2 ** Math.ceil(Math.log2(Math.ceil((cqtQ(binsPerOctave) * sampleRate) / fmin))));
+      if (2 * nBins * taps > limits.firTaps) fail('config.feature.fmin', `= ${fmin} Hz, which with ${nBins} bins makes a fir bank of ${2 * nBins} filters of ${taps} taps; at most ${limits.firTaps} taps in all are supported`);
+    },
+  },
+  cnn: {
+    check: (fail, config) => {
+      if (!config.cnn) return;
+      checkCnnFits(fail, 'config.cnn', config.cnn, config.feature.nBins);
+      const { weights, width } = cnnWeights(config.cnn, config.feature.nBins);
+      checkWeights(fail, 'config.cnn', weights + 13 * width, `a cnn on ${config.feature.nBins} CQT bins`);
+    },
+  },
+  crnn: {
+    check: (fail, config) => {
+      if (!config.crnn) return;
+      checkCnnFits(fail, 'config.crnn.cnn', config.crnn.cnn, config.feature.nBins);
+      const { weights, width } = cnnWeights(config.crnn.cnn, config.feature.nBins);
+      const { gru, bidirectional } = config.crnn;
+      const directions = bidirectional ? 2 : 1;
+      checkWeights(fail, 'config.crnn', weights + directions * (3 * gru * (width + gru) + 6 * gru) + 13 * (width + directions * gru), `a crnn on ${config.feature.nBins} CQT bins`);
+    },
+  },
 } satisfies Record<ModelKind, { check?: (fail: Fail, config: ModelConfig) => void }>;
 
 /**
