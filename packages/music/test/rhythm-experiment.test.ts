@@ -1,5 +1,5 @@
 // The rhythm experiment end to end at a tiny size (4 training and 3 test tracks of 12 s,
-// one onset epoch, two tempo epochs, cpu device): two rows of mir_eval scores in [0, 1],
+// one onset epoch, two activation and two tempo epochs, cpu device): two rows of mir_eval scores in [0, 1],
 // the hand-designed row the same as the host's librosa peers give on those test tracks,
 // a saved front end that loadFrontEnd reads back, and both rows in the demo's summary.md.
 // The scores at this size say nothing about which front end is better; the demo reports
@@ -21,7 +21,7 @@ test('runRhythmExperiment: two rows of scores, the hand-designed one as the host
   const device = await acquireDevice({ prefer: 'cpu' });
   try {
     const modelDir = mkdtempSync(join(tmpdir(), 'theorbo-rhythm-experiment-'));
-    const result = await runRhythmExperiment({ seed: 11, tracks: { train: 4, validation: 2, test: 3 }, device, epochs: { onset: 1, tempo: 2 }, modelDir });
+    const result = await runRhythmExperiment({ seed: 11, tracks: { train: 4, validation: 2, test: 3 }, device, epochs: { onset: 1, activation: 2, tempo: 2 }, modelDir });
     assert.is(result.rows.length, 2);
     assert.is(result.testTracks, 3);
     for (const row of result.rows) for (const value of [row.onsetF, row.tempoP, row.beatF]) assert.ok(value >= 0 && value <= 1, `${row.name}: ${value}`);
@@ -48,7 +48,7 @@ test('runRhythmExperiment: two rows of scores, the hand-designed one as the host
       const svg = readFileSync(join(reportDir, `rhythm-example-${i}.svg`), 'utf8');
       for (const label of ['time (s)', 'onset strength', 'onsets', 'beats', 'reference beats']) assert.ok(svg.includes(`>${label}</text>`), `${row.name}'s figure lacks '${label}'`);
     }
-    for (const file of ['rhythm-onset-loss', 'rhythm-tempo-loss']) assert.ok(summary.includes(`](${file}.png)`) && existsSync(join(reportDir, `${file}.png`)), file);
+    for (const file of ['rhythm-onset-loss', 'rhythm-activation-loss', 'rhythm-tempo-loss']) assert.ok(summary.includes(`](${file}.png)`) && existsSync(join(reportDir, `${file}.png`)), file);
   } finally {
     await releaseDevices();
   }

@@ -19,6 +19,7 @@ import { loadFrontEnd } from '../src/rhythm/front-end-model.ts';
 import {
   designedFrontEnd, fineTuneFrontEnd, frontEndEnvelopes, frontEndLogPrior, frontEndParams, frontEndTempoScores, onsetEnvelopeFromDb, frontEndDb, onsetLoss,
   onsetStrengthHost, stackRows, tempoCandidates, tempoHost, tempoPair, tempoTarget, trackPower, frontEndOnsetTimes, framesToTime, onsetDetect, medianLag,
+  activationLoss, envelopesFromDb,
 } from '../src/rhythm/index.ts';
 import { saveModel } from '../src/train/index.ts';
 import { writeWav } from '../src/audio/index.ts';
@@ -53,6 +54,21 @@ test('the onset loss\'s gradient matches finite differences', () => {
   assert.ok(report.worstRatio <= 1, `worst ratio ${report.worstRatio}`);
 });
 
+test('the activation loss\'s and the activation network\'s gradients match finite differences', () => {
+  const envelope = T.array(Float64Array.from({ length: 24 }, (_, i) => 0.1 + ((i * 7919) % 23) / 10), { shape: [2, 12] });
+  const target = T.array(Float64Array.from({ length: 24 }, (_, i) => (i % 5 === 2 ? 1 : 0)), { shape: [2, 12] });
+  const scalars = [T.array(Float64Array.of(7)), T.array(Float64Array.of(-3))];
+  const report = verifyGrad((e, t, k, c) => activationLoss(e!, t!, k!, c!), [envelope, target, ...scalars], { rtol: 1e-4, atol: 1e-6 });
+  assert.ok(report.worstRatio <= 1, `loss: worst ratio ${report.worstRatio}`);
+  // The envelopes with the network's activations, through a small decibel spectrogram; the output weights moved off 0 so that every path carries gradient.
+  const frontEnd = designedFrontEnd();
+  const out = frontEnd.activationOut.get();
+  frontEnd.activationOut.set(T.array(Float32Array.from({ length: out.size }, (_, i) => ((i * 37) % 11) / 50 - 0.1), { shape: out.shape as number[], dtype: 'float32' }));
+  const db = T.array(Float64Array.from({ length: 2 * 10 * 128 }, (_, i) => -40 + 30 * Math.sin(i * 0.37) + ((i * 7919) % 13)), { shape: [2, 10, 128] });
+  const network = verifyGrad((d) => { const { onset, beat } = envelopesFromDb(d!, frontEnd); return T.add(T.sum(T.square(onset)), T.sum(beat)); }, [db], { rtol: 1e-3, atol: 1e-5 });
+  assert.ok(network.worstRatio <= 1, `network: worst ratio ${network.worstRatio}`);
+});
+
 test('medianLag: the median of estimate − reference within the window; none, 0', () => {
   assert.ok(Math.abs(medianLag([[1, 2, 3]], [[1.02, 2.03, 3.01, 5]]) - 0.02) < 1e-12);
   assert.ok(Math.abs(medianLag([[1], [2]], [[1.01], [2.04]]) - 0.025) < 1e-12);
@@ -74,7 +90,7 @@ test('training lowers the onset and tempo losses, moves every trained parameter 
   const device = await acquireDevice({ prefer: 'cpu' });
   try {
     const frontEnd = designedFrontEnd();
-    const data = { power, onsets: tracks.map((track) => track.onsets), bpm: tracks.map((track) => track.bpm) };
+    const data = { power, onsets: tracks.map((track) => track.onsets), beats: tracks.map((track) => track.beats), bpm: tracks.map((track) => track.bpm) };
     const frames = power.shape[1]!;
     const targetInput = T.tensor('float32', [null, frames]);
     const farInput = T.tensor('float32', [null, frames]);
@@ -84,11 +100,12 @@ test('training lowers the onset and tempo losses, moves every trained parameter 
     const lossOf = compile({ inputs: [powerInput, targetInput, farInput], outputs: [onsetLoss(onsetEnvelopeFromDb(frontEndDb(powerInput, frontEnd), frontEnd), targetInput, farInput)], device });
     const before = ((await lossOf(power, stack((row) => row.target), stack((row) => row.far))) as T.NDArray[])[0]!.data[0]!;
     frontEnd.settings.maxSize = 3;
-    const losses = await fineTuneFrontEnd(frontEnd, data, { device, epochs: { onset: 4, tempo: 4 }, batchSize: 4, learningRate: { onset: 0.05, tempo: 0.01 }, windowHop: 64, tempoParams: ['beatBands', 'prior', 'relatives'] });
+    const losses = await fineTuneFrontEnd(frontEnd, data, { device, epochs: { onset: 4, activation: 4, tempo: 4 }, batchSize: 4, learningRate: { onset: 0.05, activation: 0.01, tempo: 0.01 }, windowHop: 64, tempoParams: ['beatBands', 'prior', 'relatives'] });
     const after = ((await lossOf(power, stack((row) => row.target), stack((row) => row.far))) as T.NDArray[])[0]!.data[0]!;
     assert.ok(after < before, `onset loss ${before} → ${after}`);
     assert.ok(losses.tempoLoss.at(-1)! < losses.tempoLoss[0]!, `tempo loss ${losses.tempoLoss.join(' → ')}`);
-    for (const param of [frontEnd.bandLogWeights, frontEnd.beatBandWeights, frontEnd.priorBasisWeights, frontEnd.relativeWeights]) {
+    assert.ok(losses.activationLoss.at(-1)! < losses.activationLoss[0]!, `activation loss ${losses.activationLoss.join(' → ')}`);
+    for (const param of [frontEnd.bandLogWeights, frontEnd.beatBandWeights, frontEnd.priorBasisWeights, frontEnd.relativeWeights, frontEnd.activationOut]) {
       assert.ok((await readShared(param)).data.some((value) => value !== 0), `${param.name} did not move`);
     }
 

@@ -57,7 +57,7 @@ export interface ExperimentOptions {
   /** The shipped chord model's tables (shipped-report.ts: a few seconds); null leaves them out. */
   shippedModel: ShippedSectionOptions | null;
   /** The rhythm front end's tracks and epochs (rhythm/rhythm-experiment.ts); null leaves the rhythm rows out. */
-  rhythm: { tracks: { train: number; validation: number; test: number }; epochs: { onset: number; tempo: number } } | null;
+  rhythm: { tracks: { train: number; validation: number; test: number }; epochs: { onset: number; activation?: number; tempo: number } } | null;
 }
 
 export const experimentDefaults: Omit<ExperimentOptions, 'reportDir' | 'log'> = {

@@ -103,7 +103,7 @@ function rhythmFigures(dir: string, rhythm: RhythmExperimentResult): string[] {
     writeFigure(join(dir, file), onsetFigureSvg(envelope, timing, { title: `${row.name.replace(/ \(.*$/, '')} front end: ${bpm.toFixed(1)} BPM (reference ${reference.bpm.toFixed(1)})`, onsets, beats, referenceBeats: reference.beats }));
     lines.push(`The first held-out track through the ${row.name.replace(/ \(.*$/, '')} front end: its onset strength, the onsets picked from it, the beats tracked on it and the track's own beats: ![${row.name}: onsets and beats](${file}.png)`, '');
   });
-  const curves: [string, string, number[]][] = [['rhythm-onset-loss', 'onset loss', rhythm.losses.onsetLoss], ['rhythm-tempo-loss', 'tempo loss (cross-entropy)', rhythm.losses.tempoLoss]];
+  const curves: [string, string, number[]][] = [['rhythm-onset-loss', 'onset loss', rhythm.losses.onsetLoss], ['rhythm-activation-loss', 'activation loss (onset + beat cross-entropy)', rhythm.losses.activationLoss], ['rhythm-tempo-loss', 'tempo loss (cross-entropy)', rhythm.losses.tempoLoss]];
   const drawn = curves.filter(([, , values]) => values.length > 0);
   for (const [file, what, values] of drawn) writeFigure(join(dir, file), curveSvg({ title: `Fine-tuning the rhythm front end: ${what}`, x: { label: 'epoch', integer: true }, y: { label: what }, series: [{ name: what, points: values.map((value, epoch) => [epoch + 1, value] as const) }], size: [420, 240] }));
   if (drawn.length > 0) lines.push(`Fine-tuning, loss per epoch on the training tracks: ${drawn.map(([file, what]) => `![${what}](${file}.png)`).join(' ')}`, '');

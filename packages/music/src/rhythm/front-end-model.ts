@@ -2,7 +2,10 @@
 // result saved with saveModel(dir, frontEndParams(frontEnd), …)): weights.npz holds
 // rhythm_mel_log_gain [nFft/2 + 1, nMels], rhythm_band_log_weights [nMels],
 // rhythm_beat_band_weights [8], rhythm_tempo_prior_basis_weights [basis] and
-// rhythm_tempo_relative_weights [6]; config.json says kind 'rhythm-front-end', the onset
+// rhythm_tempo_relative_weights [6], and the activation network's
+// rhythm_activation_hidden [864, 32], rhythm_activation_bias [32] and
+// rhythm_activation_out [32, 2] (a folder saved before the network existed lacks them
+// and is refused, naming the array); config.json says kind 'rhythm-front-end', the onset
 // envelope's maxSize, the peak picker's delta and the onset latency in seconds (the
 // designed 1, 0.07 and 0 where absent). loadFrontEnd rebuilds the
 // RhythmFrontEnd with those values; a folder of another kind, or with weights missing or

@@ -18,10 +18,10 @@ export {
 export { learnableMel, learnableMfcc, learnableTempo, type LearnableMel, type LearnableMfcc, type LearnableTempo } from './learnable.ts';
 export { beatDefaults, beatTrack, type BeatTrackOptions, type BeatTrack } from './beat.ts';
 export {
-  designedFrontEnd, beatBands, beatBandBasis, beatEnvelopeFromDb, onsetEnvelopeFromDb, frontEndDb, frontEndOnsetTimes, frontEndEnvelopes, frontEndEnvelopesOfSignal, frontEndMelWeights,
+  designedFrontEnd, activationShape, envelopesFromDb, frontEndActivations, beatBands, beatBandBasis, beatEnvelopeFromDb, onsetEnvelopeFromDb, frontEndDb, frontEndOnsetTimes, frontEndEnvelopes, frontEndEnvelopesOfSignal, frontEndMelWeights,
   frontEndLogPrior, frontEndParams, frontEndTempoScores, frontEndTempoScoresFromPooled, pooledTempogram, priorBasis, tempoRelatives, trackPower,
   type RhythmFrontEnd, type RhythmFrontEndSettings,
 } from './front-end.ts';
-export { onsetLoss, onsetTargets, tempoTarget, stackRows, fineTuneFrontEnd, fineTuneDefaults, type FineTuneOptions } from './fine-tune.ts';
+export { onsetLoss, onsetTargets, activationLoss, eventFrames, tempoTarget, stackRows, fineTuneFrontEnd, fineTuneDefaults, type FineTuneOptions } from './fine-tune.ts';
 export { chooseDelta, deltaChoices, medianLag, evaluateFrontEnd, frontEndOutputs, runRhythmExperiment, rhythmExperimentDefaults, type RhythmScores, type RhythmExperimentOptions, type RhythmExperimentResult, type RhythmModelConfig } from './rhythm-experiment.ts';
 export { loadFrontEnd } from './front-end-model.ts';

@@ -48,8 +48,8 @@ export interface RhythmExperimentOptions {
   seed: number;
   tracks: { train: number; validation: number; test: number };
   device: AcquiredDevice;
-  epochs?: { onset: number; tempo: number };
-  learningRate?: { onset: number; tempo: number };
+  epochs?: { onset: number; activation?: number; tempo: number };
+  learningRate?: { onset: number; activation?: number; tempo: number };
   smoothness?: number;
   trainMel?: boolean;
   /** The fine-tuned onset envelope's max filter across bands (default 7). */
@@ -62,7 +62,7 @@ export interface RhythmExperimentOptions {
 export const rhythmExperimentDefaults = { seed: 7, tracks: { train: 72, validation: 12, test: 24 }, maxSize: 7 } as const;
 
 /** The peak-picking thresholds the validation split chooses among (librosa's 0.07 in the middle). */
-export const deltaChoices = [0.04, 0.055, 0.07, 0.085, 0.1, 0.12] as const;
+export const deltaChoices = [0.04, 0.055, 0.07, 0.085, 0.1, 0.12, 0.15, 0.2, 0.25, 0.3, 0.4, 0.5] as const;
 
 /** What config.json says of a saved rhythm front end. */
 export interface RhythmModelConfig { kind: 'rhythm-front-end'; nMels: number; candidates: number; maxSize?: number; delta?: number; onsetLatency?: number }
@@ -147,7 +147,7 @@ export interface RhythmExperimentResult {
   validationTracks: number;
   testTracks: number;
   seconds: number;
-  losses: { onsetLoss: number[]; tempoLoss: number[] };
+  losses: { onsetLoss: number[]; activationLoss: number[]; tempoLoss: number[] };
 }
 
 /** Hand-designed versus fine-tuned on the test split; see the file comment. */
@@ -165,12 +165,13 @@ export async function runRhythmExperiment(options: RhythmExperimentOptions): Pro
   const frontEnd = designedFrontEnd();
   const hand = await evaluateFrontEnd('hand-designed (librosa mel, flux, log-normal tempo prior)', frontEnd, testTracks, testPower, options.device);
   frontEnd.settings.maxSize = options.maxSize ?? rhythmExperimentDefaults.maxSize;
-  const losses = await fineTuneFrontEnd(frontEnd, { power: trainPower, onsets: trainTracks.map((t) => t.onsets), bpm: trainTracks.map((t) => t.bpm) }, {
+  const losses = await fineTuneFrontEnd(frontEnd, { power: trainPower, onsets: trainTracks.map((t) => t.onsets), beats: trainTracks.map((t) => t.beats), bpm: trainTracks.map((t) => t.bpm) }, {
     device: options.device, epochs: options.epochs ?? fineTuneDefaults.epochs, seed: options.seed,
     ...(options.learningRate ? { learningRate: options.learningRate } : {}), ...(options.smoothness !== undefined ? { smoothness: options.smoothness } : {}),
     ...(options.trainMel !== undefined ? { trainMel: options.trainMel } : {}),
   });
-  log(`fine-tuned: onset loss ${losses.onsetLoss[0]?.toFixed(4) ?? '(not trained)'} → ${losses.onsetLoss.at(-1)?.toFixed(4) ?? ''}, tempo loss ${losses.tempoLoss[0]?.toFixed(3)} → ${losses.tempoLoss.at(-1)?.toFixed(3)}`);
+  const span = (values: number[], digits: number): string => (values.length > 0 ? `${values[0]!.toFixed(digits)} → ${values.at(-1)!.toFixed(digits)}` : '(not trained)');
+  log(`fine-tuned: onset loss ${span(losses.onsetLoss, 4)}, activation loss ${span(losses.activationLoss, 4)}, tempo loss ${span(losses.tempoLoss, 3)}`);
   await fitSettings(frontEnd, { tracks: trainTracks, power: trainPower }, validationTracks.length > 0 ? { tracks: validationTracks, power: power(validationTracks) } : undefined, options.device);
   log(`fine-tuned settings: max filter ${frontEnd.settings.maxSize} bands, delta ${frontEnd.settings.delta} (validation), onset latency ${(1000 * frontEnd.settings.onsetLatency).toFixed(1)} ms (training)`);
   const tuned = await evaluateFrontEnd('fine-tuned (beat envelope; max filter, delta and onset latency from training and validation tracks)', frontEnd, testTracks, testPower, options.device);
