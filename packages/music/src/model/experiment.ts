@@ -8,7 +8,7 @@
 // clips (shipped-report.ts) and write a report folder: a Markdown summary with the tables
 // of results and the pictures.
 
-import { mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import * as T from '@theorbo/graph';
 import { acquireDevice, compile, readShared, type AcquiredDevice } from '@theorbo/codegen';
@@ -27,6 +27,7 @@ import { lossCurveFigure } from './report-figures.ts';
 import { shippedModelSection, shippedSectionDefaults, type ShippedSectionOptions } from './shipped-report.ts';
 import { fineTuneDefaults } from '../rhythm/fine-tune.ts';
 import { rhythmExperimentDefaults, runRhythmExperiment, type RhythmExperimentResult } from '../rhythm/rhythm-experiment.ts';
+import { shippedRhythmDir } from '../rhythm/shipped-front-end.ts';
 
 export interface ExperimentOptions {
   seed: number;
@@ -57,13 +58,13 @@ export interface ExperimentOptions {
   /** The shipped chord model's tables (shipped-report.ts: a few seconds); null leaves them out. */
   shippedModel: ShippedSectionOptions | null;
   /** The rhythm front end's tracks and epochs (rhythm/rhythm-experiment.ts); null leaves the rhythm rows out. */
-  rhythm: { tracks: { train: number; validation: number; test: number }; epochs: { onset: number; activation?: number; tempo: number } } | null;
+  rhythm: { tracks: { train: number; validation: number; test: number }; epochs: { onset: number; activation?: number; tempo: number }; shipped?: boolean } | null;
 }
 
 export const experimentDefaults: Omit<ExperimentOptions, 'reportDir' | 'log'> = {
   seed: 7, clips: 240, source: 'both', stride: 3,
   epochs: { chroma: 16, network: 16, cnn: 16, crnn: 0, classifier: 16 }, hidden: [256, 64], cnn: cnnDefaults, crnn: crnnDefaults, progress: true, loss: 'softmax-distance', dropout: 0.2,
-  rhythm: { tracks: rhythmExperimentDefaults.tracks, epochs: fineTuneDefaults.epochs }, shippedModel: shippedSectionDefaults,
+  rhythm: { tracks: rhythmExperimentDefaults.tracks, epochs: fineTuneDefaults.epochs, shipped: true }, shippedModel: shippedSectionDefaults,
 };
 
 interface Evaluated {
@@ -220,7 +221,7 @@ export async function runExperiment(options: ExperimentOptions): Promise<{ resul
     // WebGPU they took 877 s (load 15) against 82 s on the cpu device, so that runs them there.
     const rhythmDevice = device.kind === 'cpu-webgpu' ? await acquireDevice({ prefer: 'cpu' }) : device;
     if (rhythmDevice !== device) log(`rhythm: on the cpu device (${rhythmDevice.describe().split('\n')[0]}) rather than llvmpipe's WebGPU`);
-    rhythm = await runRhythmExperiment({ seed: options.seed, tracks: options.rhythm.tracks, epochs: options.rhythm.epochs, device: rhythmDevice, log, modelDir: join(options.reportDir, 'models', 'rhythm-front-end') });
+    rhythm = await runRhythmExperiment({ seed: options.seed, tracks: options.rhythm.tracks, epochs: options.rhythm.epochs, device: rhythmDevice, log, modelDir: join(options.reportDir, 'models', 'rhythm-front-end'), ...(options.rhythm.shipped && existsSync(shippedRhythmDir) ? { shippedDir: shippedRhythmDir } : {}) });
     for (const row of rhythm.rows) log(`${row.name}: onset F ${percent(row.onsetF)}, tempo P ${percent(row.tempoP)}, beat F ${percent(row.beatF)}`);
     stageDone('rhythm');
   }

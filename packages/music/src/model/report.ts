@@ -80,13 +80,13 @@ function rhythmTable(dir: string, rhythm: RhythmExperimentResult): string[] {
   return [
     `## Onsets, tempo and beats`,
     '',
-    `Synthesized tracks (clicks, drum kits, additive instruments; 70–180 BPM, swing, rubato): ${rhythm.trainTracks} for training, ${rhythm.validationTracks} for validation (the fine-tuned peak-picking threshold), ${rhythm.testTracks} for test, which chooses nothing (kits and patterns of each split never heard in another); mir_eval's definitions (tempo: two tempi with salience), mean over the test tracks, in percent (${rhythm.seconds.toFixed(0)} s):`,
+    `Synthesized tracks (clicks, additive drum kits and instruments, General MIDI drum sets and programs by FluidSynth; 70–180 BPM, swing, rubato): ${rhythm.trainTracks} for training, ${rhythm.validationTracks} for validation (the fine-tuned peak-picking threshold), ${rhythm.testTracks} for test, which chooses nothing (kits and patterns of each split never heard in another); mir_eval's definitions (tempo: two tempi with salience), mean over the test tracks, in percent (${rhythm.seconds.toFixed(0)} s):`,
     '',
     '| front end | onset F (50 ms) | tempo P-score (8%) | beat F (70 ms) |',
     '| --- | ---: | ---: | ---: |',
     ...rhythm.rows.map((row) => `| ${row.name} | ${percent(row.onsetF)} | ${percent(row.tempoP)} | ${percent(row.beatF)} |`),
     '',
-    'The tempo reference is the track\'s one tempo (salience 1): half or double the tempo counts as wrong. The fine-tuned front end learns log gains on the mel filterbank (onset loss) and smooth bumps on the tempo prior (cross-entropy on the sharpened tempo scores); peak picking and the beat tracker are the same host code for both.',
+    'The tempo reference is the track\'s quarter-note tempo and the neighbouring metrical level nearer 120 BPM, each with its salience; the estimate is the front end\'s two tempi. The fine-tuned front end starts as the hand-designed one exactly and learns an activation network (one hidden layer on pooled decibel mel bands over ±4 frames) whose onset and beat outputs are added to the onset and beat envelopes (frame-wise cross-entropy against the labelled onsets and beats), then smooth band weights for the beat envelope through the tempogram (cross-entropy on the sharpened tempo scores); its peak-picking threshold is chosen on the validation tracks. Peak picking and the beat tracker are the same host code for every row.',
     '',
     ...rhythmFigures(dir, rhythm),
   ];

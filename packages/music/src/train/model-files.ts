@@ -17,7 +17,7 @@ export { assignSavedWeights, assignWeights, decodeModel, describe, type LoadMode
 export const modelPaths = (dir: string): { weights: string; config: string } => ({ weights: join(dir, 'weights.npz'), config: join(dir, 'config.json') });
 
 /** Writes the parameters' current values and the config; every parameter needs a distinct name. */
-export async function saveModel(dir: string, params: readonly SharedVariable[], config: unknown): Promise<void> {
+export async function saveModel(dir: string, params: readonly SharedVariable[], config: unknown, options: { compress?: boolean } = {}): Promise<void> {
   const weights: NamedArrays = {};
   for (const [i, param] of params.entries()) {
     if (!param.name) throw new Error(`saveModel: parameter ${i} (${param.type}) has no name; give every parameter a name, which is its key in weights.npz`);
@@ -25,7 +25,7 @@ export async function saveModel(dir: string, params: readonly SharedVariable[], 
     weights[param.name] = await readShared(param);
   }
   const paths = modelPaths(dir);
-  saveNpz(paths.weights, weights);
+  saveNpz(paths.weights, weights, { compress: options.compress ?? false });
   const described = params.map((param) => ({ name: param.name!, dtype: param.dtype, shape: [...(param.shape as number[])] }));
   writeFileAtomic(paths.config, `${JSON.stringify({ format: 'theorbo-model', version: 1, params: described, config }, null, 2)}\n`, { operation: 'saveModel', createDirectory: true });
 }
