@@ -208,11 +208,11 @@ export async function runRhythmExperiment(options: RhythmExperimentOptions): Pro
   log(`rhythm data: ${trainTracks.length} training, ${validationTracks.length} validation and ${testTracks.length} test tracks (${tracks[0]?.audio.length ?? 0} samples each; test kits ${[...kinds].map(([kind, count]) => `${kind} ${count}`).join(', ')}) in ${((performance.now() - started) / 1000).toFixed(1)} s`);
   const hand = await evaluateFrontEnd('hand-designed (librosa mel, flux, log-normal tempo prior)', designedFrontEnd(), testTracks, testPower, options.device);
   const { frontEnd, losses } = await fineTunedFrontEnd({ tracks: trainTracks, power: trainPower }, validationTracks.length > 0 ? { tracks: validationTracks, power: power(validationTracks) } : undefined, options);
-  const tuned = await evaluateFrontEnd(`fine-tuned here (${trainTracks.length} training tracks: activation network, beat envelope; max filter, delta and onset latency from training and validation tracks)`, frontEnd, testTracks, testPower, options.device);
+  const tuned = await evaluateFrontEnd(`fine-tuned (this run's ${trainTracks.length} training tracks: activation network, beat envelope; max filter, delta and onset latency from training and validation tracks)`, frontEnd, testTracks, testPower, options.device);
   const rows = [hand, tuned];
   if (options.shippedDir) {
     const shipped = loadFrontEnd(options.shippedDir);
-    rows.push(await evaluateFrontEnd(`shipped (${options.shippedDir.replace(/^.*\/(packages\/)/, '$1')}: the same recipe on ${shippedRhythmRecipe.tracks.train} training tracks, pnpm train:rhythm)`, shipped, testTracks, testPower, options.device));
+    rows.push(await evaluateFrontEnd(`shipped fine-tuned (${options.shippedDir.replace(/^.*\/(packages\/)/, '$1')}: the same recipe on ${shippedRhythmRecipe.tracks.train} training tracks, pnpm train:rhythm)`, shipped, testTracks, testPower, options.device));
   }
   if (options.modelDir) await saveFrontEnd(options.modelDir, frontEnd);
   return { rows, trainTracks: trainTracks.length, validationTracks: validationTracks.length, testTracks: testTracks.length, seconds: (performance.now() - started) / 1000, losses };
