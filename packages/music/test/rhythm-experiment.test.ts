@@ -1,5 +1,6 @@
 // The rhythm experiment end to end at a tiny size (4 training and 3 test tracks of 12 s,
-// one onset epoch, two activation and two tempo epochs, cpu device): two rows of mir_eval scores in [0, 1],
+// one onset epoch, two activation and two tempo epochs, cpu device): three rows of mir_eval scores in [0, 1]
+// (the third another front end's, here the designed one again, which must score as the first),
 // the hand-designed row the same as the host's librosa peers give on those test tracks,
 // a saved front end that loadFrontEnd reads back, and both rows in the demo's summary.md.
 // The scores at this size say nothing about which front end is better; the demo reports
@@ -15,14 +16,16 @@ import { join } from 'node:path';
 import { acquireDevice, releaseDevices } from '@theorbo/codegen';
 import { synthesizeRhythmDataset } from '../src/data/rhythm-tracks.ts';
 import { onsetScores } from '../src/eval/index.ts';
-import { framesToTime, loadFrontEnd, onsetDetect, onsetStrengthHost, runRhythmExperiment } from '../src/rhythm/index.ts';
+import { designedFrontEnd, framesToTime, loadFrontEnd, onsetDetect, onsetStrengthHost, runRhythmExperiment } from '../src/rhythm/index.ts';
 
-test('runRhythmExperiment: two rows of scores, the hand-designed one as the host peers score, a loadable model', async () => {
+test('runRhythmExperiment: three rows of scores, the hand-designed one as the host peers score, a loadable model', async () => {
   const device = await acquireDevice({ prefer: 'cpu' });
   try {
     const modelDir = mkdtempSync(join(tmpdir(), 'theorbo-rhythm-experiment-'));
-    const result = await runRhythmExperiment({ seed: 11, tracks: { train: 4, validation: 2, test: 3 }, device, epochs: { onset: 1, activation: 2, tempo: 2 }, modelDir });
-    assert.is(result.rows.length, 2);
+    const result = await runRhythmExperiment({ seed: 11, tracks: { train: 4, validation: 2, test: 3 }, device, epochs: { onset: 1, activation: 2, tempo: 2 }, modelDir, shipped: { name: 'the designed one again', frontEnd: designedFrontEnd() } });
+    assert.is(result.rows.length, 3);
+    assert.is(result.rows[2]!.name, 'shipped fine-tuned (the designed one again)');
+    assert.equal([result.rows[2]!.onsetF, result.rows[2]!.tempoP, result.rows[2]!.beatF], [result.rows[0]!.onsetF, result.rows[0]!.tempoP, result.rows[0]!.beatF], 'the third row scores its front end as the first row does');
     assert.is(result.testTracks, 3);
     for (const row of result.rows) for (const value of [row.onsetF, row.tempoP, row.beatF]) assert.ok(value >= 0 && value <= 1, `${row.name}: ${value}`);
     const test = synthesizeRhythmDataset({ seed: 11, tracks: { test: 3 } });

@@ -146,6 +146,16 @@ test('training lowers the onset and tempo losses, moves every trained parameter 
     const partial = mkdtempSync(join(tmpdir(), 'theorbo-rhythm-model-'));
     await saveModel(partial, [frontEnd.melLogGain, frontEnd.priorBasisWeights], { kind: 'rhythm-front-end', nMels: 128, candidates: frontEnd.candidates.bpm.length });
     assert.throws(() => loadFrontEnd(partial), /weights\.npz.*has no array 'rhythm_band_log_weights'/);
+    const beforeNetwork = mkdtempSync(join(tmpdir(), 'theorbo-rhythm-model-'));
+    await saveModel(beforeNetwork, frontEndParams(frontEnd).filter((param) => !param.name!.startsWith('rhythm_activation')), { kind: 'rhythm-front-end', nMels: 128, candidates: frontEnd.candidates.bpm.length });
+    assert.throws(() => loadFrontEnd(beforeNetwork), /weights\.npz.*has no array 'rhythm_activation_hidden'.*saved before the front end had an activation network.*pnpm train:rhythm/);
+    // The input's gain: the trained front end finds the same onsets at −20 dB (its features, like the flux, are decibels relative to the clip).
+    const quiet = Float32Array.from(signal, (value) => value * 0.1);
+    assert.equal(Array.from(await onsetTimesOf(quiet, device, { frontEnd: loaded })), Array.from(await onsetTimesOf(signal, device, { frontEnd: loaded })));
+    // Silence through the trained front end: no onsets, no beats (the activations scale with the envelope's peak, 0 here).
+    const silence = new Float32Array(3 * 22050);
+    assert.equal(Array.from(await onsetTimesOf(silence, device, { frontEnd: loaded })), []);
+    assert.is((await beatsOf(silence, device, { frontEnd: loaded })).times.length, 0);
     const badSetting = mkdtempSync(join(tmpdir(), 'theorbo-rhythm-model-'));
     await saveModel(badSetting, frontEndParams(frontEnd), { kind: 'rhythm-front-end', nMels: 128, candidates: frontEnd.candidates.bpm.length, maxSize: 2.5 });
     assert.throws(() => loadFrontEnd(badSetting), /config\.json.*maxSize 2\.5; it must be a positive integer/);

@@ -10,7 +10,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { acquireDevice, releaseDevices } from '@theorbo/codegen';
 import { synthesizeRhythmDataset } from '../src/data/rhythm-tracks.ts';
-import { designedFrontEnd, loadFrontEnd, stackRows, trackPower } from '../src/rhythm/index.ts';
+import { designedFrontEnd, fineTuneDefaults, loadFrontEnd, stackRows, trackPower } from '../src/rhythm/index.ts';
 import { evaluateFrontEnd, shippedRhythmRecipe } from '../src/rhythm/rhythm-experiment.ts';
 import { shippedRhythmDir } from '../src/rhythm/shipped-front-end.ts';
 
@@ -18,7 +18,8 @@ test('the shipped rhythm front end loads, is trained, and beats the hand-designe
   const shipped = loadFrontEnd(shippedRhythmDir);
   assert.ok(shipped.activationOut.get().data.some((value) => value !== 0), 'the activation network\'s output layer is still zero');
   const record = JSON.parse(readFileSync(join(shippedRhythmDir, 'training.json'), 'utf8'));
-  assert.equal(record.recipe, JSON.parse(JSON.stringify(shippedRhythmRecipe)));
+  assert.equal(record.recipe, JSON.parse(JSON.stringify(shippedRhythmRecipe)), 'the recipe changed since the shipped front end was trained: pnpm train:rhythm');
+  assert.equal(record.fineTune, JSON.parse(JSON.stringify(fineTuneDefaults)), 'fineTuneDefaults changed since the shipped front end was trained: pnpm train:rhythm');
   const tracks = synthesizeRhythmDataset({ seed: shippedRhythmRecipe.seed, tracks: { test: 5 } });
   assert.equal(tracks.map((track) => track.kit.replace(/-\d+$/, '')).sort(), ['click', 'drums', 'gm-drums', 'gm-melodic', 'melodic']);
   const device = await acquireDevice({ prefer: 'cpu' });

@@ -7,8 +7,9 @@
 // librosa's defaults throughout: nFft 2048, hop 512, 128 mel bands, 20 MFCCs.
 // A fine-tuned front end (--model DIR: loadFrontEnd) replaces the mel filterbank by its
 // trained one (M ⊙ exp(G), 128 bands) everywhere, the onset envelope and peak picking by
-// its own (band weights, max filter, delta, latency), and the tempo and beats by its beat
-// envelope and tempo scores (prior and relative weights); the per-frame
+// its own (band weights, max filter, its activation network's onset output, delta,
+// latency), and the tempo and beats by its beat envelope (with the network's beat output)
+// and tempo scores (prior and relative weights); the per-frame
 // tempo (tempo --all) takes its beat envelope and prior only.
 // Figures (--figure on mel and beats) are drawn by plot/rhythm-figures.ts. Left out: a
 // picture of the MFCC matrix.

@@ -388,7 +388,7 @@ const timeLines = (times: ArrayLike<number>): string => Array.from(times, (time)
 program.command('mel <audio...>').description(`write the mel spectrogram (power; --db for decibels) of each audio file (or of the audio files in a folder) at ${analysisRate} Hz as CSV: time, then one column per band`)
   .option('--n-mels <n>', 'mel bands (default 128)', melBandsFlag, 128)
   .option('--db', 'decibels (librosa\'s power_to_db: ref 1, top_db 80) instead of power')
-  .option('--model <dir>', 'a fine-tuned rhythm front end (the demo\'s report/models/rhythm-front-end)')
+  .option('--model <dir>', 'a fine-tuned rhythm front end: the shipped packages/music/models/rhythm, or the demo\'s report/models/rhythm-front-end')
   .option('--out <path>', 'the CSV file (default: stdout); with several files, the folder for their CSV files')
   .option('--figure <prefix>', 'also draw the mel spectrogram (in dB, over seconds and Hz) to <prefix>.svg and .png; with several files, a folder')
   .action(async (audios: string[], options: { nMels: number; db?: boolean; out?: string; model?: string; figure?: string }) => {
@@ -413,7 +413,7 @@ program.command('mel <audio...>').description(`write the mel spectrogram (power;
 program.command('mfcc <audio...>').description(`write the MFCCs of each audio file (or of the audio files in a folder) at ${analysisRate} Hz as CSV: time, then one column per coefficient`)
   .option('--n-mfcc <n>', 'coefficients (default 20)', mfccCountFlag, 20)
   .option('--n-mels <n>', 'mel bands they are computed from (default 128)', melBandsFlag, 128)
-  .option('--model <dir>', 'a fine-tuned rhythm front end (the demo\'s report/models/rhythm-front-end)')
+  .option('--model <dir>', 'a fine-tuned rhythm front end: the shipped packages/music/models/rhythm, or the demo\'s report/models/rhythm-front-end')
   .option('--out <path>', 'the CSV file (default: stdout); with several files, the folder for their CSV files')
   .action(async (audios: string[], options: { nMfcc: number; nMels: number; out?: string; model?: string }) => {
     if (options.nMfcc > options.nMels) throw new UsageError(`mfcc: --n-mfcc ${options.nMfcc} is more than --n-mels ${options.nMels}; the DCT of ${options.nMels} bands has at most ${options.nMels} coefficients.`);
@@ -431,7 +431,7 @@ program.command('mfcc <audio...>').description(`write the MFCCs of each audio fi
 
 program.command('onsets <audio>').description('print the onset times of an audio file in seconds, one per line (librosa\'s onset_detect)')
   .option('--backtrack', 'move each onset back to the preceding minimum of the onset envelope')
-  .option('--model <dir>', 'a fine-tuned rhythm front end (the demo\'s report/models/rhythm-front-end)')
+  .option('--model <dir>', 'a fine-tuned rhythm front end: the shipped packages/music/models/rhythm, or the demo\'s report/models/rhythm-front-end')
   .action(async (audio: string, options: { backtrack?: boolean; model?: string }) => {
     const frontEnd = rhythmModel('onsets', options);
     const signal = await loadMono(audio, analysisRate);
@@ -440,7 +440,7 @@ program.command('onsets <audio>').description('print the onset times of an audio
 
 program.command('tempo <audio>').description('print the tempo of an audio file in BPM (librosa\'s tempo: prior around 120 BPM)')
   .option('--all', 'the tempo of each frame instead, as CSV: time,bpm')
-  .option('--model <dir>', 'a fine-tuned rhythm front end (the demo\'s report/models/rhythm-front-end)')
+  .option('--model <dir>', 'a fine-tuned rhythm front end: the shipped packages/music/models/rhythm, or the demo\'s report/models/rhythm-front-end')
   .action(async (audio: string, options: { all?: boolean; model?: string }) => {
     const frontEnd = rhythmModel('tempo', options);
     const signal = await loadMono(audio, analysisRate);
@@ -457,7 +457,7 @@ program.command('beats <audio>').description('print the beat times of an audio f
   .option('--click <wav>', `also write the audio (mono, ${analysisRate} Hz) with a click at each beat to this WAV file`)
   .option('--wav-format <format>', wavFormatHelp, oneOf(wavFormatNames), 'pcm16')
   .option('--figure <prefix>', 'also draw the onset strength with its onsets and the beats over seconds to <prefix>.svg and .png')
-  .option('--model <dir>', 'a fine-tuned rhythm front end (the demo\'s report/models/rhythm-front-end)')
+  .option('--model <dir>', 'a fine-tuned rhythm front end: the shipped packages/music/models/rhythm, or the demo\'s report/models/rhythm-front-end')
   .action(async (audio: string, options: { click?: string; wavFormat: WavFormatName; figure?: string; model?: string }) => {
     const frontEnd = rhythmModel('beats', options);
     const signal = await loadMono(audio, analysisRate);

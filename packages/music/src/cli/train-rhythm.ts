@@ -9,6 +9,7 @@ import { sha256 } from '@noble/hashes/sha2.js';
 import { acquireDevice, deviceKinds, type DeviceKind } from '@theorbo/codegen';
 import { shippedRhythmDir, trainShippedFrontEnd } from '../rhythm/shipped-front-end.ts';
 import { oneOf } from './flags.ts';
+import { modelPaths } from '../train/model-files.ts';
 
 const program = new Command('train-rhythm').description('retrain the shipped rhythm front end (packages/music/models/rhythm)')
   .option('--out <dir>', 'where the front end goes', shippedRhythmDir)
@@ -18,5 +19,5 @@ const device = await acquireDevice({ prefer: options.device });
 console.log(`device: ${device.describe().split('\n')[0]}`);
 const started = performance.now();
 await trainShippedFrontEnd({ out: options.out, device, log: (line) => console.log(line) });
-const digest = Array.from(sha256(readFileSync(`${options.out}/weights.npz`)), (byte) => byte.toString(16).padStart(2, '0')).join('');
+const digest = Array.from(sha256(readFileSync(modelPaths(options.out).weights)), (byte) => byte.toString(16).padStart(2, '0')).join('');
 console.log(`saved to ${options.out} in ${((performance.now() - started) / 1000).toFixed(1)} s; weights.npz sha256 ${digest}`);

@@ -1,5 +1,5 @@
 // Fine-tuning the rhythm front end (front-end.ts) on labelled tracks, with the engine's
-// autodiff and train(), in two stages on the decibel mel spectrograms (computed once per
+// autodiff and train(), in three stages on the decibel mel spectrograms (computed once per
 // track; the STFT once on the host):
 //   onsets (epochs.onset > 0): the onset band weights (and, with trainMel, the
 //     filterbank's log gains, which then cost an STFT-sized matmul per step) on an onset
@@ -43,7 +43,7 @@ import * as T from '@theorbo/graph';
 import { compile, type AcquiredDevice } from '@theorbo/codegen';
 import { signalDefaults } from '../signal/index.ts';
 import { train, type TrainableModel } from '../train/index.ts';
-import { envelopesFromDb, frontEndDb, frontEndTempoScores, onsetEnvelopeFromDb, type RhythmFrontEnd } from './front-end.ts';
+import { envelopesFromDb, frontEndDb, frontEndTempoScores, type RhythmFrontEnd } from './front-end.ts';
 import type { TempoCandidates } from './tempo.ts';
 
 /** Stacks equally long [nFrames, width] arrays into [count, nFrames, width]. */
@@ -56,12 +56,15 @@ export function stackRows(arrays: readonly T.NDArray[]): T.NDArray {
   return T.array(out, { shape: [arrays.length, ...shape], dtype: 'float32' });
 }
 
+/** The frame whose start is nearest `time` seconds. */
+const frameOf = (time: number, sampleRate: number, hop: number): number => Math.round((time * sampleRate) / hop);
+
 /** Onset targets (1 at each onset's frame) and the loss's negative mask (frames over 3 from every onset), each [nFrames]. */
 export function onsetTargets(onsets: ArrayLike<number>, nFrames: number, sampleRate: number = signalDefaults.sampleRate, hop: number = signalDefaults.hop): { target: Float32Array; far: Float32Array } {
   const target = new Float32Array(nFrames);
   const far = new Float32Array(nFrames).fill(1);
   for (const time of Array.from(onsets)) {
-    const frame = Math.round((time * sampleRate) / hop);
+    const frame = frameOf(time, sampleRate, hop);
     if (frame >= 0 && frame < nFrames) target[frame] = 1;
     for (let d = -3; d <= 3; d++) if (frame + d >= 0 && frame + d < nFrames) far[frame + d] = 0;
   }
@@ -100,7 +103,7 @@ export function tempoTarget(bpm: number, candidates: TempoCandidates, tolerance 
 export function eventFrames(times: ArrayLike<number>, nFrames: number, sampleRate: number = signalDefaults.sampleRate, hop: number = signalDefaults.hop): Float32Array {
   const out = new Float32Array(nFrames);
   for (const time of Array.from(times)) {
-    const frame = Math.round((time * sampleRate) / hop);
+    const frame = frameOf(time, sampleRate, hop);
     for (const d of [0, 1]) if (frame + d >= 0 && frame + d < nFrames) out[frame + d] = 1;
   }
   return out;
@@ -121,9 +124,9 @@ export function activationLoss(envelope: T.Variable, target: T.Variable, gain: T
 export interface FineTuneOptions {
   device: AcquiredDevice;
   /** Epochs of each stage: onset band weights, the activation network, the tempo weights. */
-  epochs: { onset: number; activation?: number; tempo: number };
+  epochs: { onset: number; activation: number; tempo: number };
   batchSize?: number;
-  learningRate?: { onset: number; activation?: number; tempo: number };
+  learningRate?: { onset: number; activation: number; tempo: number };
   seed?: number;
   progress?: boolean;
   /** Train the filterbank's log gains in the onset stage too (default false). */
@@ -142,7 +145,7 @@ export const fineTuneDefaults = { epochs: { onset: 0, activation: 30, tempo: 10 
 
 const stackColumns = (rows: Float32Array[]): T.NDArray => T.array(Float32Array.from(rows.flatMap((row) => Array.from(row))), { shape: [rows.length, rows[0]!.length], dtype: 'float32' });
 
-/** Trains the front end's onset parameters (if epochs.onset > 0), then its tempo parameters; returns the loss histories. */
+/** Trains the front end's onset band weights (if epochs.onset > 0), then its activation network (if epochs.activation > 0), then its tempo parameters (if epochs.tempo > 0); returns the loss histories. */
 export async function fineTuneFrontEnd(
   frontEnd: RhythmFrontEnd,
   data: { power: T.NDArray; onsets: ArrayLike<number>[]; beats: ArrayLike<number>[]; bpm: number[] },
@@ -161,16 +164,15 @@ export async function fineTuneFrontEnd(
     const far = T.tensor('float32', [null, frames], 'onset_far');
     const onsetData = [stackColumns(targets.map((t) => t.target)), stackColumns(targets.map((t) => t.far))];
     const onsetModel: TrainableModel = options.trainMel
-      ? { params: [frontEnd.melLogGain, frontEnd.bandLogWeights], inputs: [power, target, far], loss: onsetLoss(onsetEnvelopeFromDb(frontEndDb(power, frontEnd), frontEnd), target, far) }
-      : { params: [frontEnd.bandLogWeights], inputs: [dbInput, target, far], loss: onsetLoss(onsetEnvelopeFromDb(dbInput, frontEnd), target, far) };
+      ? { params: [frontEnd.melLogGain, frontEnd.bandLogWeights], inputs: [power, target, far], loss: onsetLoss(envelopesFromDb(frontEndDb(power, frontEnd), frontEnd).onset, target, far) }
+      : { params: [frontEnd.bandLogWeights], inputs: [dbInput, target, far], loss: onsetLoss(envelopesFromDb(dbInput, frontEnd).onset, target, far) };
     const run = await train({ ...common, model: onsetModel, data: { train: [options.trainMel ? data.power : db, ...onsetData] }, epochs: options.epochs.onset, learningRate: learningRate.onset });
     onsetLosses = run.history.map((epoch) => epoch.train.loss!);
   }
   // With trainMel the filterbank moved: the tempo stage reads the new decibels.
   const tempoDb = options.trainMel && options.epochs.onset > 0 ? ((await compile({ inputs: [power], outputs: [frontEndDb(power, frontEnd)], device: options.device })(data.power)) as T.NDArray[])[0]! : db;
   let activationLosses: number[] = [];
-  const activationEpochs = options.epochs.activation ?? 0;
-  if (activationEpochs > 0) {
+  if (options.epochs.activation > 0) {
     const onsetTarget = T.tensor('float32', [null, frames], 'onset_frames');
     const beatTarget = T.tensor('float32', [null, frames], 'beat_frames');
     const gain = T.shared(Float32Array.of(10, 10), 'activation_loss_gain');
@@ -179,7 +181,7 @@ export async function fineTuneFrontEnd(
     const loss = T.add(activationLoss(onset, onsetTarget, T.get(gain, 0), T.get(offset, 0)), activationLoss(beat, beatTarget, T.get(gain, 1), T.get(offset, 1)));
     const model: TrainableModel = { params: [frontEnd.activationHidden, frontEnd.activationBias, frontEnd.activationOut, gain, offset], inputs: [dbInput, onsetTarget, beatTarget], loss };
     const targets = [stackColumns(data.onsets.map((times) => eventFrames(times, frames))), stackColumns(data.beats.map((times) => eventFrames(times, frames)))];
-    const run = await train({ ...common, model, data: { train: [tempoDb, ...targets] }, epochs: activationEpochs, learningRate: learningRate.activation ?? fineTuneDefaults.learningRate.activation });
+    const run = await train({ ...common, model, data: { train: [tempoDb, ...targets] }, epochs: options.epochs.activation, learningRate: learningRate.activation });
     activationLosses = run.history.map((epoch) => epoch.train.loss!);
   }
   const tempoTargetInput = T.tensor('float32', [null, frontEnd.candidates.bpm.length], 'tempo_target');

@@ -20,7 +20,7 @@ import type { RhythmModelConfig } from './rhythm-experiment.ts';
 function checkConfig(config: unknown, file: string): RhythmModelConfig {
   const kind = (config as { kind?: unknown } | null)?.kind;
   if (kind !== 'rhythm-front-end') {
-    throw new FileFormatError('loadFrontEnd', file, `is a '${String(kind)}' model, not a rhythm front end (kind 'rhythm-front-end', saved by the demo in models/rhythm-front-end)`, 'config.kind');
+    throw new FileFormatError('loadFrontEnd', file, `is a '${String(kind)}' model, not a rhythm front end (kind 'rhythm-front-end': the shipped packages/music/models/rhythm, or the demo's report/models/rhythm-front-end)`, 'config.kind');
   }
   return config as RhythmModelConfig;
 }
@@ -33,7 +33,10 @@ export function loadFrontEnd(dir: string): RhythmFrontEnd {
   for (const param of frontEndParams(frontEnd)) {
     const value = saved.weights[param.name!];
     const shape = param.shape as number[];
-    if (!value) throw new FileFormatError('loadFrontEnd', modelPaths(dir).weights, `has no array '${param.name}'; a rhythm front end holds ${names}`, param.name);
+    if (!value) {
+      const old = param.name!.startsWith('rhythm_activation') ? ': it was saved before the front end had an activation network (2026-12-06); rerun `pnpm demo`, or use the shipped packages/music/models/rhythm, or retrain with `pnpm train:rhythm --out DIR`' : '';
+      throw new FileFormatError('loadFrontEnd', modelPaths(dir).weights, `has no array '${param.name}'; a rhythm front end holds ${names}${old}`, param.name);
+    }
     if (value.shape.join() !== shape.join()) {
       throw new FileFormatError('loadFrontEnd', modelPaths(dir).weights, `holds '${param.name}' of shape [${value.shape.join(', ')}], but librosa's defaults need [${shape.join(', ')}]`, param.name);
     }

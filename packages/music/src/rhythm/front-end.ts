@@ -11,7 +11,8 @@
 //     hats the subdivisions: weighting the low bands by hand lifts the first tempo's
 //     accuracy on training and validation tracks from 70% to 84%);
 //   an activation network: a one-hidden-layer network on the decibel mel spectrogram
-//     (32 pooled bands; their rise, fall and level over ±4 frames) with two outputs, an
+//     (32 pooled bands; their rise, fall and level below the clip's loudest, over ±4
+//     frames, the clip's edge frames repeated past its ends) with two outputs, an
 //     onset and a beat activation, added to the onset and the beat envelope in units of
 //     each envelope's peak over the clip (relu after the sum). Its output layer starts at
 //     zero, so both envelopes start as designed exactly; trained frame-wise on the
@@ -35,7 +36,9 @@
 // envelope and lost 20 points of onset F on validation tracks).
 //
 // Shapes: power [batch, nFrames, nFft/2 + 1]; decibel mel [batch, nFrames, nMels];
-// envelopes [batch, nFrames]; pooled tempogram [batch, W]; scores [batch, candidates].
+// the activation network's windows [batch, nFrames, 3·32·9 = 864], hidden [batch, nFrames,
+// 32], activations [batch, nFrames] each; envelopes [batch, nFrames]; pooled tempogram
+// [batch, W]; scores [batch, candidates].
 
 import * as T from '@theorbo/graph';
 import { SeededRandom } from '../random/seeded-random.ts';
@@ -155,10 +158,13 @@ export function frontEndActivations(db: T.Variable, frontEnd: RhythmFrontEnd): {
   const pool = new Float32Array(mels * bands);
   for (let m = 0; m < mels; m++) pool[m * bands + Math.floor((m * bands) / mels)] = bands / mels;
   return T.composite('rhythmActivations', () => {
-    const pooled = T.div(T.matmul(db, T.constant(T.array(pool, { shape: [mels, bands], dtype: 'float32' }), { name: 'activation_band_pool' })), 80); // about [-1, 0]
-    const change = T.sub(pooled, T.pad(T.get(pooled, ':', T.slice(0, frames - 1)), [[0, 0], [1, 0], [0, 0]]));
-    const features = T.concat([T.mul(T.relu(change), 8), T.mul(T.relu(T.neg(change)), 8), T.add(pooled, 1)], 2);
-    const padded = T.pad(features, [[0, 0], [radius, radius], [0, 0]]);
+    const pooled = T.div(T.matmul(db, T.constant(T.array(pool, { shape: [mels, bands], dtype: 'float32' }), { name: 'activation_band_pool' })), 80);
+    // The level below the clip's loudest band and frame, in [0, 1] under powerToDb's 80 dB floor: like the flux, it does not change with the input's gain.
+    const level = T.add(T.sub(pooled, T.max(T.max(pooled, 2, true), 1, true)), 1);
+    // The clip's edges repeat its first and last frames: no change at frame 0, and the windows see no silence past the ends.
+    const change = T.sub(pooled, T.pad(T.get(pooled, ':', T.slice(0, frames - 1)), [[0, 0], [1, 0], [0, 0]], { mode: 'edge' }));
+    const features = T.concat([T.mul(T.relu(change), 8), T.mul(T.relu(T.neg(change)), 8), level], 2);
+    const padded = T.pad(features, [[0, 0], [radius, radius], [0, 0]], { mode: 'edge' });
     const windows = T.concat(Array.from({ length: 2 * radius + 1 }, (_, d) => T.get(padded, ':', T.slice(d, d + frames))), 2);
     const hidden = T.relu(T.add(T.matmul(windows, frontEnd.activationHidden), frontEnd.activationBias));
     const out = T.matmul(hidden, frontEnd.activationOut);
@@ -166,9 +172,9 @@ export function frontEndActivations(db: T.Variable, frontEnd: RhythmFrontEnd): {
   });
 }
 
-/** An envelope [batch, nFrames] with an activation added in units of its peak over each clip: relu(e + (max e)·a). */
+/** An envelope [batch, nFrames] with an activation added in units of its peak over each clip: relu(e + (max e)·a), 0 where the clip is silent. */
 const withActivation = (envelope: T.Variable, activation: T.Variable): T.Variable =>
-  T.relu(T.add(envelope, T.mul(T.add(T.max(envelope, 1, true), 1e-6), activation)));
+  T.relu(T.add(envelope, T.mul(T.max(envelope, 1, true), activation)));
 
 /** The filterbank as the front end uses it, M ⊙ exp(G): pass it as melSpectrogram's `weights` to run on signals. */
 export function frontEndMelWeights(frontEnd: RhythmFrontEnd): T.Variable {

@@ -6,13 +6,15 @@
 // fine-tuned front end scored on the validation tracks into training.json. Everything is
 // seeded, so the recipe on the same device gives the same weights (`pnpm train:rhythm`
 // prints weights.npz's sha256). The demo scores it on its test split beside the front end
-// it fine-tunes itself.
+// it fine-tunes itself (with seed 7 only: another seed's test kits may be its training kits).
+// Left out: recipes other than shippedRhythmRecipe and fineTuneDefaults from the command line.
 
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { AcquiredDevice } from '@theorbo/codegen';
 import { synthesizeRhythmDataset, type RhythmTrack } from '../data/rhythm-tracks.ts';
 import { writeFileAtomic } from '../files/atomic-write.ts';
-import { stackRows } from './fine-tune.ts';
+import { fineTuneDefaults, stackRows } from './fine-tune.ts';
 import { designedFrontEnd, trackPower } from './front-end.ts';
 import { evaluateFrontEnd, fineTunedFrontEnd, saveFrontEnd, shippedRhythmRecipe } from './rhythm-experiment.ts';
 
@@ -36,9 +38,9 @@ export async function trainShippedFrontEnd(options: { out: string; device: Acqui
   await saveFrontEnd(options.out, frontEnd);
   const seconds = (performance.now() - started) / 1000;
   const record = {
-    recipe, device: options.device.describe().split('\n')[0], seconds: Math.round(seconds),
+    recipe, fineTune: fineTuneDefaults, device: options.device.describe().split('\n')[0], seconds: Math.round(seconds),
     validation: Object.fromEntries(scores.map((row) => [row.name, { onsetF: percent(row.onsetF), tempoP: percent(row.tempoP), beatF: percent(row.beatF) }])),
     settings: frontEnd.settings, losses,
   };
-  writeFileAtomic(`${options.out}/training.json`, `${JSON.stringify(record, null, 2)}\n`, { operation: 'trainShippedFrontEnd', createDirectory: true });
+  writeFileAtomic(join(options.out, 'training.json'), `${JSON.stringify(record, null, 2)}\n`, { operation: 'trainShippedFrontEnd', createDirectory: true });
 }
