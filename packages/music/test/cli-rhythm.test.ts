@@ -89,6 +89,13 @@ test('beats in-process: within 50 ms of clicks, at the click track\'s tempo', as
   for (const time of beats.times) assert.ok(nearestClick(time) < 0.05, `beat at ${time} s`);
 });
 
+test('a clip of three frames (under librosa\'s onset shift): no onsets, no beats, the prior\'s tempo, as librosa answers', async () => {
+  const short = signal.subarray(Math.round(0.29 * rate), Math.round(0.29 * rate) + 1100);
+  assert.equal(Array.from(await onsetTimesOf(short, device)), []);
+  assert.is((await beatsOf(short, device)).times.length, 0);
+  assert.ok(Math.abs((await tempoOf(short, device)) - 117.45) < 0.01);
+});
+
 test('mixClicks adds a click at each time and keeps the mix within [-1, 1]', () => {
   const mixed = mixClicks(signal, [1, 2]);
   assert.is(mixed.length, signal.length);

@@ -92,7 +92,7 @@ export function onsetStrengthFromSpectrogram(spectrogram: T.Variable, options: O
     const flux = weights ? T.mul(rectified, weights) : rectified;
     const envelope = aggregate === 'mean' ? T.mean(flux, -1) : aggregate === 'sum' ? T.sum(flux, -1) : T.max(flux, -1);
     const kept = frames - shift;
-    if (kept <= 0) return T.zerosLike(T.get(spectrogram, ':', ':', 0));
+    if (kept <= 0) return T.mul(T.get(spectrogram, ':', ':', 0), 0); // librosa's zeros, still a function of the input (a constant would leave the compiled input unused)
     const front = T.pad(envelope, [[0, 0], [shift, 0]]);
     return T.get(front, ':', T.slice(0, frames));
   });
