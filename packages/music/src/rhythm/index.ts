@@ -23,5 +23,6 @@ export {
   type RhythmFrontEnd, type RhythmFrontEndSettings,
 } from './front-end.ts';
 export { onsetLoss, onsetTargets, activationLoss, eventFrames, tempoTarget, stackRows, fineTuneFrontEnd, fineTuneDefaults, type FineTuneOptions } from './fine-tune.ts';
-export { chooseDelta, deltaChoices, medianLag, evaluateFrontEnd, frontEndOutputs, runRhythmExperiment, rhythmExperimentDefaults, type RhythmScores, type RhythmExperimentOptions, type RhythmExperimentResult, type RhythmModelConfig } from './rhythm-experiment.ts';
+export { chooseDelta, deltaChoices, medianLag, evaluateFrontEnd, frontEndOutputs, fineTunedFrontEnd, saveFrontEnd, runRhythmExperiment, rhythmExperimentDefaults, shippedRhythmRecipe, type FineTunedFrontEnd, type RhythmScores, type RhythmExperimentOptions, type RhythmExperimentResult, type RhythmModelConfig } from './rhythm-experiment.ts';
 export { loadFrontEnd } from './front-end-model.ts';
+export { shippedRhythmDir, trainShippedFrontEnd } from './shipped-front-end.ts';
