@@ -13,7 +13,7 @@
 
 import { FileFormatError } from '../files/file-format-error.ts';
 import { describe } from '../train/model-codec.ts';
-import { cqtQ } from '../signal/cqt-kernel.ts';
+import { cqtFrameLength, cqtQ } from '../signal/cqt-kernel.ts';
 import { modelKinds, type ModelConfig, type ModelKind } from './registry.ts';
 import type { FeatureOptions } from './features.ts';
 import type { CnnShape } from './cnn.ts';
@@ -123,22 +123,18 @@ function checkCnn(fail: Fail, field: string, value: unknown): CnnShape {
   return shape as unknown as CnnShape;
 }
 
-/** The CNN's pooling along frequency must leave at least one bin of the CQT's. */
-function checkCnnFits(fail: Fail, field: string, shape: CnnShape, nBins: number): void {
-  let width = nBins;
-  shape.convolutions.forEach((layer, i) => {
-    width = Math.floor(width / (layer.pool?.[1] ?? 1));
-    if (width < 1) fail(`${field}.convolutions[${i}].pool`, `that pools the ${nBins} CQT bins down to none`);
-  });
-}
 
-/** Weights of cnn.ts's trunk and dense layers on `nBins` CQT bins (the output layer left out), and the width they end at. */
-function cnnWeights(shape: CnnShape, nBins: number): { weights: number; width: number } {
+/**
+ * Weights of cnn.ts's trunk and dense layers on `nBins` CQT bins (the output layer left
+ * out), and the width they end at; the pooling along frequency must leave at least one bin.
+ */
+function cnnWeights(fail: Fail, field: string, shape: CnnShape, nBins: number): { weights: number; width: number } {
   let [channels, height, width, weights] = [1, 2 * shape.radius + 1, nBins, 0];
-  for (const { filters, kernel: [kernelTime, kernelFrequency], pool: [poolTime, poolFrequency] = [1, 1] } of shape.convolutions) {
+  shape.convolutions.forEach(({ filters, kernel: [kernelTime, kernelFrequency], pool: [poolTime, poolFrequency] = [1, 1] }, i) => {
     weights += filters * (channels * kernelTime * kernelFrequency + 1);
     [channels, height, width] = [filters, Math.floor((height - kernelTime + 1) / poolTime), Math.floor(width / poolFrequency)];
-  }
+    if (width < 1) fail(`${field}.convolutions[${i}].pool`, `that pools the ${nBins} CQT bins down to none`);
+  });
   let size = channels * height * width;
   for (const units of shape.hidden) [weights, size] = [weights + size * units + units, units];
   return { weights, width: size };
@@ -188,23 +184,21 @@ const kindRules = {
   fir: {
     check: (fail, config) => {
       const { sampleRate, fmin, nFft, nBins, binsPerOctave } = config.feature;
-      const taps = Math.max(nFft, 2 ** Math.ceil(Math.log2(Math.ceil((cqtQ(binsPerOctave) * sampleRate) / fmin))));
+      const taps = cqtFrameLength(nFft, (cqtQ(binsPerOctave) * sampleRate) / fmin);
       if (2 * nBins * taps > limits.firTaps) fail('config.feature.fmin', `= ${fmin} Hz, which with ${nBins} bins makes a fir bank of ${2 * nBins} filters of ${taps} taps; at most ${limits.firTaps} taps in all are supported`);
     },
   },
   cnn: {
     check: (fail, config) => {
       if (!config.cnn) return;
-      checkCnnFits(fail, 'config.cnn', config.cnn, config.feature.nBins);
-      const { weights, width } = cnnWeights(config.cnn, config.feature.nBins);
+      const { weights, width } = cnnWeights(fail, 'config.cnn', config.cnn, config.feature.nBins);
       checkWeights(fail, 'config.cnn', weights + 13 * width, `a cnn on ${config.feature.nBins} CQT bins`);
     },
   },
   crnn: {
     check: (fail, config) => {
       if (!config.crnn) return;
-      checkCnnFits(fail, 'config.crnn.cnn', config.crnn.cnn, config.feature.nBins);
-      const { weights, width } = cnnWeights(config.crnn.cnn, config.feature.nBins);
+      const { weights, width } = cnnWeights(fail, 'config.crnn.cnn', config.crnn.cnn, config.feature.nBins);
       const { gru, bidirectional } = config.crnn;
       const directions = bidirectional ? 2 : 1;
       checkWeights(fail, 'config.crnn', weights + directions * (3 * gru * (width + gru) + 6 * gru) + 13 * (width + directions * gru), `a crnn on ${config.feature.nBins} CQT bins`);

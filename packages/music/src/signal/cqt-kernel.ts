@@ -101,6 +101,8 @@ export interface CqtKernel {
 
 const isPowerOfTwo = (n: number): boolean => Number.isInteger(n) && n >= 2 && (n & (n - 1)) === 0;
 const nextPowerOfTwo = (n: number): number => 2 ** Math.ceil(Math.log2(n));
+/** The samples of a non-recursive kernel's frame: nFft, or the power of two that holds the longest filter (`longest` samples) if that is more. */
+export const cqtFrameLength = (nFft: number, longest: number): number => Math.max(nFft, nextPowerOfTwo(Math.ceil(longest)));
 /** Where the decimator's passband ends, as a fraction of its input rate (decimate.ts). */
 const decimatorPassband = 0.2;
 
@@ -244,7 +246,7 @@ export function cqtKernel(options: CqtKernelOptions = {}): CqtKernel {
   if (cutoff > sampleRate / 2) throw new Error(`cqtKernel: the top bin at ${frequencies[nBins - 1]!.toFixed(1)} Hz reaches ${cutoff.toFixed(1)} Hz, above the Nyquist frequency ${sampleRate / 2} Hz; use fewer bins or a lower fmin`);
   const levelOf = levelOfBins(resolved, lengths);
   const depths = [...new Set(levelOf)].sort((a, b) => a - b);
-  const frameLength = resolved.recursive ? resolved.nFft : Math.max(resolved.nFft, nextPowerOfTwo(Math.ceil(lengths[0]!)));
+  const frameLength = resolved.recursive ? resolved.nFft : cqtFrameLength(resolved.nFft, lengths[0]!);
   const plan = new FFT(frameLength);
   const scratch = kernelScratch(frameLength);
   const levels = depths.map((depth) => {
