@@ -71,10 +71,13 @@ export function onsetTargets(onsets: ArrayLike<number>, nFrames: number, sampleR
   return { target, far };
 }
 
+/** Envelopes [batch, nFrames] each divided by its peak over the clip (as the peak picker and the beat tracker see them). */
+const peakScaled = (envelope: T.Variable): T.Variable => T.div(envelope, T.add(T.max(envelope, 1, true), 1e-6));
+
 /** The onset loss (see the file comment) of envelopes [batch, nFrames]. */
 export function onsetLoss(envelope: T.Variable, target: T.Variable, far: T.Variable): T.Variable {
   return T.composite('onsetLoss', () => {
-    const scaled = T.div(envelope, T.add(T.max(envelope, 1, true), 1e-6));
+    const scaled = peakScaled(envelope);
     const pad = T.mul(T.get(scaled, ':', T.slice(0, 2)), 0);
     const padded = T.concat([pad, scaled, pad], 1);
     const frames = envelope.shape[1]!;
@@ -116,7 +119,7 @@ export function eventFrames(times: ArrayLike<number>, nFrames: number, sampleRat
  */
 export function activationLoss(envelope: T.Variable, target: T.Variable, gain: T.Variable, offset: T.Variable): T.Variable {
   return T.composite('activationLoss', () => {
-    const logits = T.add(T.mul(T.div(envelope, T.add(T.max(envelope, 1, true), 1e-6)), gain), offset);
+    const logits = T.add(T.mul(peakScaled(envelope), gain), offset);
     return T.mean(T.add(T.mul(target, T.softplus(T.neg(logits))), T.mul(T.sub(1, target), T.softplus(logits))));
   });
 }

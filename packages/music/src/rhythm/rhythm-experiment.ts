@@ -80,6 +80,9 @@ export const deltaChoices = [0.04, 0.055, 0.07, 0.085, 0.1, 0.12, 0.15, 0.2, 0.2
 /** What config.json says of a saved rhythm front end. */
 export interface RhythmModelConfig { kind: 'rhythm-front-end'; nMels: number; candidates: number; maxSize?: number; delta?: number; onsetLatency?: number }
 
+/** Tracks with their power spectrograms [tracks, nFrames, bins] (trackPower of each). */
+export const withPower = (tracks: readonly RhythmTrack[]): { tracks: readonly RhythmTrack[]; power: T.NDArray } => ({ tracks, power: stackRows(tracks.map((track) => trackPower(track.audio))) });
+
 /** A front end's onset and beat envelopes [tracks, nFrames] and its two tempi per track, from power [tracks, nFrames, bins]. */
 export async function frontEndOutputs(frontEnd: RhythmFrontEnd, power: T.NDArray, device: AcquiredDevice): Promise<{ onsets: T.NDArray; beats: T.NDArray; tempi: [number, number][] }> {
   const input = T.tensor('float32', [null, ...(power.shape.slice(1) as number[])], 'power');
@@ -202,16 +205,15 @@ export async function runRhythmExperiment(options: RhythmExperimentOptions): Pro
   const tracks = synthesizeRhythmDataset({ seed: options.seed, tracks: options.tracks });
   const of = (split: RhythmTrack['split']): RhythmTrack[] => tracks.filter((track) => track.split === split);
   const [trainTracks, validationTracks, testTracks] = [of('train'), of('validation'), of('test')];
-  const power = (list: RhythmTrack[]): T.NDArray => stackRows(list.map((track) => trackPower(track.audio)));
-  const [trainPower, testPower] = [power(trainTracks), power(testTracks)];
+  const [train, test] = [withPower(trainTracks), withPower(testTracks)];
   const kinds = new Map<string, number>();
   for (const track of testTracks) kinds.set(track.kit.replace(/-\d+$/, ''), (kinds.get(track.kit.replace(/-\d+$/, '')) ?? 0) + 1);
   log(`rhythm data: ${trainTracks.length} training, ${validationTracks.length} validation and ${testTracks.length} test tracks (${tracks[0]?.audio.length ?? 0} samples each; test kits ${[...kinds].map(([kind, count]) => `${kind} ${count}`).join(', ')}) in ${((performance.now() - started) / 1000).toFixed(1)} s`);
-  const hand = await evaluateFrontEnd('hand-designed (librosa mel, flux, log-normal tempo prior)', designedFrontEnd(), testTracks, testPower, options.device);
-  const { frontEnd, losses } = await fineTunedFrontEnd({ tracks: trainTracks, power: trainPower }, validationTracks.length > 0 ? { tracks: validationTracks, power: power(validationTracks) } : undefined, options);
-  const tuned = await evaluateFrontEnd(`fine-tuned (this run's ${trainTracks.length} training tracks: activation network, beat envelope; max filter, delta and onset latency from training and validation tracks)`, frontEnd, testTracks, testPower, options.device);
+  const hand = await evaluateFrontEnd('hand-designed (librosa mel, flux, log-normal tempo prior)', designedFrontEnd(), testTracks, test.power, options.device);
+  const { frontEnd, losses } = await fineTunedFrontEnd(train, validationTracks.length > 0 ? withPower(validationTracks) : undefined, options);
+  const tuned = await evaluateFrontEnd(`fine-tuned (this run's ${trainTracks.length} training tracks: activation network, beat envelope; max filter, delta and onset latency from training and validation tracks)`, frontEnd, testTracks, test.power, options.device);
   const rows = [hand, tuned];
   if (options.modelDir) await saveFrontEnd(options.modelDir, frontEnd);
-  if (options.shipped) rows.push(await evaluateFrontEnd(`shipped fine-tuned (${options.shipped.name})`, options.shipped.frontEnd, testTracks, testPower, options.device));
+  if (options.shipped) rows.push(await evaluateFrontEnd(`shipped fine-tuned (${options.shipped.name})`, options.shipped.frontEnd, testTracks, test.power, options.device));
   return { rows, trainTracks: trainTracks.length, validationTracks: validationTracks.length, testTracks: testTracks.length, seconds: (performance.now() - started) / 1000, losses };
 }

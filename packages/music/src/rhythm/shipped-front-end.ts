@@ -14,9 +14,9 @@ import { fileURLToPath } from 'node:url';
 import type { AcquiredDevice } from '@theorbo/codegen';
 import { synthesizeRhythmDataset, type RhythmTrack } from '../data/rhythm-tracks.ts';
 import { writeFileAtomic } from '../files/atomic-write.ts';
-import { fineTuneDefaults, stackRows } from './fine-tune.ts';
-import { designedFrontEnd, trackPower } from './front-end.ts';
-import { evaluateFrontEnd, fineTunedFrontEnd, saveFrontEnd, shippedRhythmRecipe } from './rhythm-experiment.ts';
+import { fineTuneDefaults } from './fine-tune.ts';
+import { designedFrontEnd } from './front-end.ts';
+import { evaluateFrontEnd, fineTunedFrontEnd, saveFrontEnd, shippedRhythmRecipe, withPower } from './rhythm-experiment.ts';
 
 export const shippedRhythmDir = fileURLToPath(new URL('../../models/rhythm', import.meta.url));
 
@@ -27,9 +27,7 @@ export async function trainShippedFrontEnd(options: { out: string; device: Acqui
   const started = performance.now();
   const tracks = synthesizeRhythmDataset({ seed: recipe.seed, tracks: recipe.tracks });
   const of = (split: RhythmTrack['split']): RhythmTrack[] => tracks.filter((track) => track.split === split);
-  const power = (list: RhythmTrack[]) => stackRows(list.map((track) => trackPower(track.audio)));
-  const train = { tracks: of('train'), power: power(of('train')) };
-  const validation = { tracks: of('validation'), power: power(of('validation')) };
+  const [train, validation] = [withPower(of('train')), withPower(of('validation'))];
   log(`rhythm data: ${train.tracks.length} training and ${validation.tracks.length} validation tracks in ${((performance.now() - started) / 1000).toFixed(1)} s`);
   const { frontEnd, losses } = await fineTunedFrontEnd(train, validation, { seed: recipe.seed, device: options.device, maxSize: recipe.maxSize, log });
   const scores = [await evaluateFrontEnd('hand-designed', designedFrontEnd(), validation.tracks, validation.power, options.device), await evaluateFrontEnd('fine-tuned', frontEnd, validation.tracks, validation.power, options.device)];
