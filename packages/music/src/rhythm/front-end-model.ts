@@ -7,7 +7,8 @@
 // rhythm_activation_out [32, 2] (a folder saved before the network existed lacks them
 // and is refused, naming the array); config.json says kind 'rhythm-front-end', the onset
 // envelope's maxSize, the peak picker's delta and the onset latency in seconds (the
-// designed 1, 0.07 and 0 where absent). loadFrontEnd rebuilds the
+// designed 1, 0.07 and 0 where absent) and the second tempo's learned rule, secondTempo
+// { splitBpm, swingThreshold } (absent: the designed choice). loadFrontEnd rebuilds the
 // RhythmFrontEnd with those values; a folder of another kind, or with weights missing or
 // of the wrong shapes, is a FileFormatError naming the file and the field.
 // Left out: front ends with other STFT, mel or tempo settings than librosa's defaults.
@@ -16,6 +17,7 @@ import { FileFormatError } from '../files/file-format-error.ts';
 import { loadModel, modelPaths } from '../train/model-files.ts';
 import { designedFrontEnd, frontEndParams, type RhythmFrontEnd } from './front-end.ts';
 import type { RhythmModelConfig } from './rhythm-experiment.ts';
+import type { SecondTempoRule } from './second-tempo.ts';
 
 function checkConfig(config: unknown, file: string): RhythmModelConfig {
   const kind = (config as { kind?: unknown } | null)?.kind;
@@ -55,6 +57,14 @@ export function loadFrontEnd(dir: string): RhythmFrontEnd {
       throw new FileFormatError('loadFrontEnd', modelPaths(dir).config, `holds ${key} ${JSON.stringify(value)}; it must be ${expected}`, `config.${key}`);
     }
     frontEnd.settings[key] = value;
+  }
+  const rule = config.secondTempo;
+  if (rule !== undefined) {
+    const { splitBpm, swingThreshold } = (rule ?? {}) as Partial<SecondTempoRule>;
+    if (!(typeof splitBpm === 'number' && splitBpm > 0 && splitBpm < 1000 && typeof swingThreshold === 'number' && swingThreshold >= 0.5 && swingThreshold < 1)) {
+      throw new FileFormatError('loadFrontEnd', modelPaths(dir).config, `holds secondTempo ${JSON.stringify(rule)}; it must be { splitBpm: BPM above 0 and below 1000, swingThreshold: a beat phase in [0.5, 1) }`, 'config.secondTempo');
+    }
+    frontEnd.settings.secondTempo = { splitBpm, swingThreshold };
   }
   return frontEnd;
 }

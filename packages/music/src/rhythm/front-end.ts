@@ -31,7 +31,8 @@
 // Scores of candidate j: log(1 + 10⁶·tg[lag_j]) + Σ_m a_m·log(1 + 10⁶·tg[m·lag_j]) +
 // log prior_j, tg the beat envelope's tempogram averaged over frames (librosa's 'mean');
 // the estimate is tempoPair of the scores (the best candidate, then its better octave
-// relative); the beat tracker follows the first on the beat envelope.
+// relative, or the one a learned rule picks from the first tempo and the track's swing:
+// second-tempo.ts); the beat tracker follows the first on the beat envelope.
 // Left out: a filter on the envelope (7 taps, trained on an onset loss it smoothed the
 // envelope and lost 20 points of onset F on validation tracks).
 //
@@ -46,6 +47,7 @@ import { melFilterbank, powerToDb, stftHost } from '../signal/index.ts';
 import { melFromStft, melSpectrogram } from '../signal/mel.ts';
 import { framesToTime, onsetDetect, onsetPeakPickDefaults } from './onset-detect.ts';
 import { onsetStrengthFromSpectrogram } from './onset-strength.ts';
+import type { SecondTempoRule } from './second-tempo.ts';
 import { tempoCandidates, tempogram, type TempoCandidates } from './tempo.ts';
 
 export interface RhythmFrontEndSettings {
@@ -55,6 +57,8 @@ export interface RhythmFrontEndSettings {
   delta: number;
   /** Seconds subtracted from onset times (0 designed). */
   onsetLatency: number;
+  /** The learned choice of the second tempo's octave (second-tempo.ts); absent, the designed tempoPair's. */
+  secondTempo?: SecondTempoRule;
 }
 
 export interface RhythmFrontEnd {

@@ -24,6 +24,7 @@ import { fineTuneDefaults, fineTuneFrontEnd, stackRows } from './fine-tune.ts';
 import { designedFrontEnd, frontEndEnvelopes, frontEndOnsetTimes, frontEndParams, frontEndTempoScores, trackPower, type RhythmFrontEnd } from './front-end.ts';
 import { beatTrack } from './beat.ts';
 import { onsetPeakPickDefaults } from './onset-detect.ts';
+import { fitSecondTempoRule, secondTempo, trackSwing, type SecondTempoRule } from './second-tempo.ts';
 import { tempoPair } from './tempo.ts';
 
 export interface RhythmScores {
@@ -78,12 +79,12 @@ export const shippedRhythmRecipe = { seed: 7, tracks: { train: 288, validation: 
 export const deltaChoices = [0.04, 0.055, 0.07, 0.085, 0.1, 0.12, 0.15, 0.2, 0.25, 0.3, 0.4, 0.5] as const;
 
 /** What config.json says of a saved rhythm front end. */
-export interface RhythmModelConfig { kind: 'rhythm-front-end'; nMels: number; candidates: number; maxSize?: number; delta?: number; onsetLatency?: number }
+export interface RhythmModelConfig { kind: 'rhythm-front-end'; nMels: number; candidates: number; maxSize?: number; delta?: number; onsetLatency?: number; secondTempo?: SecondTempoRule }
 
 /** Tracks with their power spectrograms [tracks, nFrames, bins] (trackPower of each). */
 export const withPower = (tracks: readonly RhythmTrack[]): { tracks: readonly RhythmTrack[]; power: T.NDArray } => ({ tracks, power: stackRows(tracks.map((track) => trackPower(track.audio))) });
 
-/** A front end's onset and beat envelopes [tracks, nFrames] and its two tempi per track, from power [tracks, nFrames, bins]. */
+/** A front end's onset and beat envelopes [tracks, nFrames] and its two tempi per track (the second by its learned rule where it has one), from power [tracks, nFrames, bins]. */
 export async function frontEndOutputs(frontEnd: RhythmFrontEnd, power: T.NDArray, device: AcquiredDevice): Promise<{ onsets: T.NDArray; beats: T.NDArray; tempi: [number, number][] }> {
   const input = T.tensor('float32', [null, ...(power.shape.slice(1) as number[])], 'power');
   const { onset, beat } = frontEndEnvelopes(input, frontEnd);
@@ -91,7 +92,11 @@ export async function frontEndOutputs(frontEnd: RhythmFrontEnd, power: T.NDArray
   const [onsets, beats, scores, fullBandScores] = (await compile({ inputs: [input], outputs: [onset, beat, frontEndTempoScores(beat, frontEnd), frontEndTempoScores(onset, designed)], device })(power)) as T.NDArray[];
   const count = frontEnd.candidates.bpm.length;
   const row = (array: T.NDArray, i: number) => array.data.subarray(i * count, (i + 1) * count);
-  const tempi = Array.from({ length: power.shape[0]! }, (_, i) => tempoPair(row(scores!, i), frontEnd.candidates, row(fullBandScores!, i)));
+  const rule = frontEnd.settings.secondTempo;
+  const tempi = Array.from({ length: power.shape[0]! }, (_, i): [number, number] => {
+    const pair = tempoPair(row(scores!, i), frontEnd.candidates, row(fullBandScores!, i));
+    return rule ? [pair[0], secondTempo(pair[0], trackSwing(rows(onsets!, i), rows(beats!, i), pair[0]), rule)] : pair;
+  });
   return { onsets: onsets!, beats: beats!, tempi };
 }
 
@@ -130,10 +135,15 @@ export function medianLag(references: readonly ArrayLike<number>[], estimates: r
   return lags.length % 2 ? lags[middle]! : (lags[middle - 1]! + lags[middle]!) / 2;
 }
 
-/** Sets the fine-tuned front end's onset latency (the median lag of the training tracks' detections behind their labels) and its delta (the validation tracks' best). */
+/** Sets the fine-tuned front end's onset latency (the median lag of the training tracks' detections behind their labels), its second tempo's rule (the training tracks' best) and its delta (the validation tracks' best). */
 export async function fitSettings(frontEnd: RhythmFrontEnd, train: { tracks: readonly RhythmTrack[]; power: T.NDArray }, validation: { tracks: readonly RhythmTrack[]; power: T.NDArray } | undefined, device: AcquiredDevice): Promise<void> {
+  delete frontEnd.settings.secondTempo;
   const trained = await frontEndOutputs(frontEnd, train.power, device);
   frontEnd.settings.onsetLatency = medianLag(train.tracks.map((t) => t.onsets), train.tracks.map((_, i) => frontEndOnsetTimes(rows(trained.onsets, i), frontEnd)));
+  frontEnd.settings.secondTempo = fitSecondTempoRule(train.tracks.map((track, i) => {
+    const first = trained.tempi[i]![0];
+    return { first, swing: trackSwing(rows(trained.onsets, i), rows(trained.beats, i), first), tempi: track.tempi, salience: track.tempoSalience };
+  })).rule;
   if (validation) frontEnd.settings.delta = chooseDelta(validation.tracks, (await frontEndOutputs(frontEnd, validation.power, device)).onsets, frontEnd);
 }
 
@@ -188,7 +198,8 @@ export async function fineTunedFrontEnd(
   const span = (values: number[], digits: number): string => (values.length > 0 ? `${values[0]!.toFixed(digits)} → ${values.at(-1)!.toFixed(digits)}` : '(not trained)');
   log(`fine-tuned: onset loss ${span(losses.onsetLoss, 4)}, activation loss ${span(losses.activationLoss, 4)}, tempo loss ${span(losses.tempoLoss, 3)}`);
   await fitSettings(frontEnd, train, validation, options.device);
-  log(`fine-tuned settings: max filter ${frontEnd.settings.maxSize} bands, delta ${frontEnd.settings.delta} (validation), onset latency ${(1000 * frontEnd.settings.onsetLatency).toFixed(1)} ms (training)`);
+  const rule = frontEnd.settings.secondTempo!;
+  log(`fine-tuned settings: max filter ${frontEnd.settings.maxSize} bands, delta ${frontEnd.settings.delta} (validation), onset latency ${(1000 * frontEnd.settings.onsetLatency).toFixed(1)} ms, second tempo the half from ${rule.splitBpm} BPM or swing above ${rule.swingThreshold} (training)`);
   return { frontEnd, losses };
 }
 
