@@ -16,7 +16,8 @@ import { join } from 'node:path';
 import { acquireDevice, releaseDevices, type AcquiredDevice } from '@theorbo/codegen';
 import { loadMono, readWav, writeWav } from '../src/audio/index.ts';
 import { melBandsFlag, mfccCountFlag } from '../src/cli/flags.ts';
-import { beatsOf, matrixCsv, melOf, mfccOf, mixClicks, onsetTimesOf, tempoCurveOf, tempoOf } from '../src/cli/rhythm-commands.ts';
+import { beatsOf, matrixCsv, melOf, mfccOf, mixClicks, onsetTimesOf, tempoCurveOf, tempoOf, tempoPairOf } from '../src/cli/rhythm-commands.ts';
+import { designedFrontEnd } from '../src/rhythm/index.ts';
 
 const root = join(import.meta.dirname, '..', '..', '..');
 const dir = mkdtempSync(join(tmpdir(), 'theorbo-cli-rhythm-'));
@@ -80,6 +81,20 @@ test('tempo within 2% of the click track\'s, static and per frame', async () => 
   assert.is(times.length, curve.length);
   const middle = curve[Math.floor(curve.length / 2)]!;
   assert.ok(Math.abs(middle - bpm) / bpm < 0.02, `middle frame ${middle} BPM`);
+});
+
+test('tempo --pair: the tempo, then its half or double; a front end\'s learned rule picks which; theorbo tempo --pair prints both', async () => {
+  const [first, second] = await tempoPairOf(signal, device);
+  assert.is(first, await tempoOf(signal, device));
+  assert.ok(second === first / 2 || Math.abs(second / first - 2) < 0.05 || Math.abs(first / second - 2) < 0.05, `${first} and ${second}`);
+  const frontEnd = designedFrontEnd();
+  for (const [splitBpm, expected] of [[1, first / 2], [999, 2 * first]] as const) {
+    frontEnd.settings.secondTempo = { splitBpm, swingThreshold: 0.99 };
+    assert.equal(await tempoPairOf(signal, device, { frontEnd }), [first, expected]);
+  }
+  const run = spawnSync(join(root, 'node_modules', '.bin', 'tsx'), [join(root, 'packages/music/src/cli/theorbo.ts'), '--device', 'cpu', 'tempo', audioPath, '--pair'], { cwd: dir, encoding: 'utf8' });
+  assert.is(run.status, 0, run.stderr);
+  assert.equal(run.stdout.trim().split(' ').map(Number), [first, second].map((bpm) => Number(bpm.toFixed(2))));
 });
 
 test('beats in-process: within 50 ms of clicks, at the click track\'s tempo', async () => {

@@ -21,7 +21,7 @@ import * as T from '@theorbo/graph';
 import { compile, type AcquiredDevice } from '@theorbo/codegen';
 import { melDefaults, melSpectrogram, mfccDefaults, mfccFromLogMel, powerToDb, signalDefaults, signalInput } from '../signal/index.ts';
 import {
-  beatTrack, framesToTime, frontEndEnvelopesOfSignal, frontEndOnsetTimes, frontEndLogPrior, frontEndMelWeights, frontEndTempoScores, onsetDetect, onsetStrength, tempo, tempoPair,
+  beatTrack, designedFrontEnd, framesToTime, frontEndEnvelopesOfSignal, frontEndOnsetTimes, frontEndLogPrior, frontEndMelWeights, frontEndTempoPair, frontEndTempoScores, onsetDetect, onsetStrength, tempo, tempoPair,
   type BeatTrack, type RhythmFrontEnd,
 } from '../rhythm/index.ts';
 
@@ -116,6 +116,20 @@ export async function onsetTimesOf(signal: Float32Array, device: AcquiredDevice,
 /** The tempo in BPM (librosa's tempo with its defaults). */
 export async function tempoOf(signal: Float32Array, device: AcquiredDevice, options: FrontEndOption = {}): Promise<number> {
   return (await envelopesAndTempo(signal, device, false, options.frontEnd)).bpm.data[0]!;
+}
+
+/**
+ * Two tempi (mir_eval's estimate): the tempo as tempoOf gives it, then its half or double, the one the tempogram
+ * scores higher, or the one a fine-tuned front end's learned rule picks from the first tempo and the swing.
+ */
+export async function tempoPairOf(signal: Float32Array, device: AcquiredDevice, options: FrontEndOption = {}): Promise<[number, number]> {
+  const frontEnd = options.frontEnd ?? designedFrontEnd();
+  const designed = designedFrontEnd();
+  const [onset, beat, scores, fullBandScores] = await runOnSignal(signal, device, (x) => {
+    const envelopes = frontEndEnvelopesOfSignal(x, frontEnd);
+    return [envelopes.onset, envelopes.beat, frontEndTempoScores(envelopes.beat, frontEnd), frontEndTempoScores(envelopes.onset, designed)];
+  });
+  return frontEndTempoPair(frontEnd, { onset: onset!.data, beat: beat!.data, scores: scores!.data, fullBandScores: fullBandScores!.data });
 }
 
 /** The tempo of each frame: times [nFrames] and BPM [nFrames]. */

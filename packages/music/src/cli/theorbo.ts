@@ -34,7 +34,7 @@ import { firFeatureDefaults, firWindows } from '../model/fir.ts';
 import { scorePredictions } from '../model/evaluate.ts';
 import { fitChromaGain, groupLogScores, vocabularyLogScores } from '../model/models.ts';
 import { clipsFlag, epochsFlag, hiddenFlag, melBandsFlag, mfccCountFlag, oddFrames, oneOf, openProbability, probability, seedFlag, sourceFlag, synthClipsFlag, UsageError } from './flags.ts';
-import { analysisHop, analysisRate, beatsOf, matrixCsv, melOf, mfccOf, mixClicks, onsetTimesOf, tempoCurveOf, tempoOf } from './rhythm-commands.ts';
+import { analysisHop, analysisRate, beatsOf, matrixCsv, melOf, mfccOf, mixClicks, onsetTimesOf, tempoCurveOf, tempoOf, tempoPairOf } from './rhythm-commands.ts';
 import { loadFrontEnd, type RhythmFrontEnd } from '../rhythm/index.ts';
 import { lockRunFolder, prepareFreshRun } from './run-folder.ts';
 import { dataOutputPaths, expandInputs, forEachInput, outputPaths } from './input-files.ts';
@@ -440,11 +440,17 @@ program.command('onsets <audio>').description('print the onset times of an audio
 
 program.command('tempo <audio>').description('print the tempo of an audio file in BPM (librosa\'s tempo: prior around 120 BPM)')
   .option('--all', 'the tempo of each frame instead, as CSV: time,bpm')
+  .option('--pair', 'two tempi on one line, as mir_eval\'s tempo estimate: the tempo, then the half or double a listener would also tap')
   .option('--model <dir>', 'a fine-tuned rhythm front end: the shipped packages/music/models/rhythm, or the demo\'s report/models/rhythm-front-end')
-  .action(async (audio: string, options: { all?: boolean; model?: string }) => {
+  .action(async (audio: string, options: { all?: boolean; pair?: boolean; model?: string }) => {
+    if (options.all && options.pair) throw new UsageError('tempo: --all prints a tempo per frame and --pair two tempi for the clip; pass one of them, not both.');
     const frontEnd = rhythmModel('tempo', options);
     const signal = await loadMono(audio, analysisRate);
     const acquired = await dataDevice();
+    if (options.pair) {
+      console.log((await tempoPairOf(signal, acquired, frontEnd)).map((bpm) => bpm.toFixed(2)).join(' '));
+      return;
+    }
     if (!options.all) {
       console.log((await tempoOf(signal, acquired, frontEnd)).toFixed(2));
       return;

@@ -43,7 +43,7 @@ import * as T from '@theorbo/graph';
 import { compile, type AcquiredDevice } from '@theorbo/codegen';
 import { signalDefaults } from '../signal/index.ts';
 import { train, type TrainableModel } from '../train/index.ts';
-import { envelopesFromDb, frontEndDb, frontEndTempoScores, type RhythmFrontEnd } from './front-end.ts';
+import { activationsOfWindows, activationWindows, beatEnvelopeFromDb, envelopesFromDb, frontEndDb, frontEndTempoScores, onsetEnvelopeFromDb, withActivation, type RhythmFrontEnd } from './front-end.ts';
 import type { TempoCandidates } from './tempo.ts';
 
 /** Stacks equally long [nFrames, width] arrays into [count, nFrames, width]. */
@@ -180,11 +180,16 @@ export async function fineTuneFrontEnd(
     const beatTarget = T.tensor('float32', [null, frames], 'beat_frames');
     const gain = T.shared(Float32Array.of(10, 10), 'activation_loss_gain');
     const offset = T.shared(Float32Array.of(-4, -4), 'activation_loss_offset');
-    const { onset, beat } = envelopesFromDb(dbInput, frontEnd);
+    // Neither the network's input windows nor the designed fluxes depend on what this stage trains: computed once.
+    const fixed = (await compile({ inputs: [dbInput], outputs: [activationWindows(dbInput), onsetEnvelopeFromDb(dbInput, frontEnd), beatEnvelopeFromDb(dbInput, frontEnd)], device: options.device })(tempoDb)) as T.NDArray[];
+    const windows = T.tensor('float32', [null, frames, fixed[0]!.shape[2]!], 'activation_windows');
+    const [onsetFlux, beatFlux] = [T.tensor('float32', [null, frames], 'onset_flux'), T.tensor('float32', [null, frames], 'beat_flux')];
+    const activations = activationsOfWindows(windows, frontEnd);
+    const [onset, beat] = [withActivation(onsetFlux, activations.onset), withActivation(beatFlux, activations.beat)];
     const loss = T.add(activationLoss(onset, onsetTarget, T.get(gain, 0), T.get(offset, 0)), activationLoss(beat, beatTarget, T.get(gain, 1), T.get(offset, 1)));
-    const model: TrainableModel = { params: [frontEnd.activationHidden, frontEnd.activationBias, frontEnd.activationOut, gain, offset], inputs: [dbInput, onsetTarget, beatTarget], loss };
+    const model: TrainableModel = { params: [frontEnd.activationHidden, frontEnd.activationBias, frontEnd.activationOut, gain, offset], inputs: [windows, onsetFlux, beatFlux, onsetTarget, beatTarget], loss };
     const targets = [stackColumns(data.onsets.map((times) => eventFrames(times, frames))), stackColumns(data.beats.map((times) => eventFrames(times, frames)))];
-    const run = await train({ ...common, model, data: { train: [tempoDb, ...targets] }, epochs: options.epochs.activation, learningRate: learningRate.activation });
+    const run = await train({ ...common, model, data: { train: [...fixed, ...targets] }, epochs: options.epochs.activation, learningRate: learningRate.activation });
     activationLosses = run.history.map((epoch) => epoch.train.loss!);
   }
   const tempoTargetInput = T.tensor('float32', [null, frontEnd.candidates.bpm.length], 'tempo_target');

@@ -157,11 +157,16 @@ export const frontEndParams = (frontEnd: RhythmFrontEnd): T.SharedVariable[] =>
 
 /** The activation network's onset and beat activations [batch, nFrames] of a decibel mel spectrogram [batch, nFrames, nMels] (0 before training). */
 export function frontEndActivations(db: T.Variable, frontEnd: RhythmFrontEnd): { onset: T.Variable; beat: T.Variable } {
+  return activationsOfWindows(activationWindows(db), frontEnd);
+}
+
+/** The activation network's input [batch, nFrames, 864] of a decibel mel spectrogram [batch, nFrames, nMels]: no parameter of the front end reaches it, so training computes it once. */
+export function activationWindows(db: T.Variable): T.Variable {
   const [, frames, mels] = db.shape as [number, number, number];
   const { bands, radius } = activationShape;
   const pool = new Float32Array(mels * bands);
   for (let m = 0; m < mels; m++) pool[m * bands + Math.floor((m * bands) / mels)] = bands / mels;
-  return T.composite('rhythmActivations', () => {
+  return T.composite('rhythmActivationWindows', () => {
     const pooled = T.div(T.matmul(db, T.constant(T.array(pool, { shape: [mels, bands], dtype: 'float32' }), { name: 'activation_band_pool' })), 80);
     // The level below the clip's loudest band and frame, in [0, 1] under powerToDb's 80 dB floor: like the flux, it does not change with the input's gain.
     const level = T.add(T.sub(pooled, T.max(T.max(pooled, 2, true), 1, true)), 1);
@@ -169,7 +174,14 @@ export function frontEndActivations(db: T.Variable, frontEnd: RhythmFrontEnd): {
     const change = T.sub(pooled, T.pad(T.get(pooled, ':', T.slice(0, frames - 1)), [[0, 0], [1, 0], [0, 0]], { mode: 'edge' }));
     const features = T.concat([T.mul(T.relu(change), 8), T.mul(T.relu(T.neg(change)), 8), level], 2);
     const padded = T.pad(features, [[0, 0], [radius, radius], [0, 0]], { mode: 'edge' });
-    const windows = T.concat(Array.from({ length: 2 * radius + 1 }, (_, d) => T.get(padded, ':', T.slice(d, d + frames))), 2);
+    return T.concat(Array.from({ length: 2 * radius + 1 }, (_, d) => T.get(padded, ':', T.slice(d, d + frames))), 2);
+  });
+}
+
+/** The activations [batch, nFrames] of the network's input windows [batch, nFrames, 864] (activationWindows). */
+export function activationsOfWindows(windows: T.Variable, frontEnd: RhythmFrontEnd): { onset: T.Variable; beat: T.Variable } {
+  const frames = windows.shape[1]!;
+  return T.composite('rhythmActivations', () => {
     const hidden = T.relu(T.add(T.matmul(windows, frontEnd.activationHidden), frontEnd.activationBias));
     const out = T.matmul(hidden, frontEnd.activationOut);
     return { onset: T.reshape(T.get(out, ':', ':', 0), [-1, frames]), beat: T.reshape(T.get(out, ':', ':', 1), [-1, frames]) };
@@ -177,7 +189,7 @@ export function frontEndActivations(db: T.Variable, frontEnd: RhythmFrontEnd): {
 }
 
 /** An envelope [batch, nFrames] with an activation added in units of its peak over each clip: relu(e + (max e)·a), 0 where the clip is silent. */
-const withActivation = (envelope: T.Variable, activation: T.Variable): T.Variable =>
+export const withActivation = (envelope: T.Variable, activation: T.Variable): T.Variable =>
   T.relu(T.add(envelope, T.mul(T.max(envelope, 1, true), activation)));
 
 /** The filterbank as the front end uses it, M ⊙ exp(G): pass it as melSpectrogram's `weights` to run on signals. */

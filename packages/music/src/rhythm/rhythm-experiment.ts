@@ -84,6 +84,17 @@ export interface RhythmModelConfig { kind: 'rhythm-front-end'; nMels: number; ca
 /** Tracks with their power spectrograms [tracks, nFrames, bins] (trackPower of each). */
 export const withPower = (tracks: readonly RhythmTrack[]): { tracks: readonly RhythmTrack[]; power: T.NDArray } => ({ tracks, power: stackRows(tracks.map((track) => trackPower(track.audio))) });
 
+/**
+ * A front end's two tempi of one track from its onset and beat envelopes [nFrames], its tempo scores [candidates]
+ * (frontEndTempoScores of the beat envelope) and the designed front end's of the onset envelope: tempoPair's, the second
+ * by the front end's learned rule where it has one (second-tempo.ts).
+ */
+export function frontEndTempoPair(frontEnd: RhythmFrontEnd, track: { onset: ArrayLike<number>; beat: ArrayLike<number>; scores: ArrayLike<number>; fullBandScores: ArrayLike<number> }): [number, number] {
+  const pair = tempoPair(track.scores, frontEnd.candidates, track.fullBandScores);
+  const rule = frontEnd.settings.secondTempo;
+  return rule ? [pair[0], secondTempo(pair[0], trackSwing(track.onset, track.beat, pair[0]), rule)] : pair;
+}
+
 /** A front end's onset and beat envelopes [tracks, nFrames] and its two tempi per track (the second by its learned rule where it has one), from power [tracks, nFrames, bins]. */
 export async function frontEndOutputs(frontEnd: RhythmFrontEnd, power: T.NDArray, device: AcquiredDevice): Promise<{ onsets: T.NDArray; beats: T.NDArray; tempi: [number, number][] }> {
   const input = T.tensor('float32', [null, ...(power.shape.slice(1) as number[])], 'power');
@@ -92,11 +103,7 @@ export async function frontEndOutputs(frontEnd: RhythmFrontEnd, power: T.NDArray
   const [onsets, beats, scores, fullBandScores] = (await compile({ inputs: [input], outputs: [onset, beat, frontEndTempoScores(beat, frontEnd), frontEndTempoScores(onset, designed)], device })(power)) as T.NDArray[];
   const count = frontEnd.candidates.bpm.length;
   const row = (array: T.NDArray, i: number) => array.data.subarray(i * count, (i + 1) * count);
-  const rule = frontEnd.settings.secondTempo;
-  const tempi = Array.from({ length: power.shape[0]! }, (_, i): [number, number] => {
-    const pair = tempoPair(row(scores!, i), frontEnd.candidates, row(fullBandScores!, i));
-    return rule ? [pair[0], secondTempo(pair[0], trackSwing(rows(onsets!, i), rows(beats!, i), pair[0]), rule)] : pair;
-  });
+  const tempi = Array.from({ length: power.shape[0]! }, (_, i) => frontEndTempoPair(frontEnd, { onset: rows(onsets!, i), beat: rows(beats!, i), scores: row(scores!, i), fullBandScores: row(fullBandScores!, i) }));
   return { onsets: onsets!, beats: beats!, tempi };
 }
 
