@@ -9,7 +9,9 @@
 //   activations (epochs.activation > 0): the activation network (front-end.ts) and two
 //     pairs of loss-only scalars k, c, on the binary cross-entropy of k·(e / max e) + c
 //     against frame targets (1 at each labelled onset, or beat, and the frame after) for
-//     the onset envelope and the beat envelope, summed;
+//     the onset envelope and the beat envelope, summed (the network's input windows and
+//     the designed fluxes depend on nothing this stage trains and are computed once:
+//     pnpm train:rhythm, 288 tracks, went from 276 s to 114 s);
 //   tempo: the beat envelope's band weights, the prior's bumps and the relative weights
 //     under a softmax over the sharpened scores, cross-entropy against every candidate
 //     within 4% of the track's quarter-note tempo (the beat tracker follows the first
