@@ -17,7 +17,8 @@ import { acquireDevice, releaseDevices, type AcquiredDevice } from '@theorbo/cod
 import { loadMono, readWav, writeWav } from '../src/audio/index.ts';
 import { melBandsFlag, mfccCountFlag } from '../src/cli/flags.ts';
 import { beatsOf, matrixCsv, melOf, mfccOf, mixClicks, onsetTimesOf, tempoCurveOf, tempoOf, tempoPairOf } from '../src/cli/rhythm-commands.ts';
-import { designedFrontEnd } from '../src/rhythm/index.ts';
+import { designedFrontEnd, frontEndOutputs, trackPower, trackSwing } from '../src/rhythm/index.ts';
+import { stackRows } from '../src/rhythm/fine-tune.ts';
 
 const root = join(import.meta.dirname, '..', '..', '..');
 const dir = mkdtempSync(join(tmpdir(), 'theorbo-cli-rhythm-'));
@@ -87,11 +88,33 @@ test('tempo --pair: the tempo, then its half or double; a front end\'s learned r
   const [first, second] = await tempoPairOf(signal, device);
   assert.is(first, await tempoOf(signal, device));
   assert.ok(second === first / 2 || Math.abs(second / first - 2) < 0.05 || Math.abs(first / second - 2) < 0.05, `${first} and ${second}`);
-  const frontEnd = designedFrontEnd();
-  for (const [splitBpm, expected] of [[1, first / 2], [999, 2 * first]] as const) {
-    frontEnd.settings.secondTempo = { splitBpm, swingThreshold: 0.99 };
-    assert.equal(await tempoPairOf(signal, device, { frontEnd }), [first, expected]);
+  // A swung click track (off-beat eighths at 0.6 of the beat, a low thump on each beat): the CLI's second tempo is the experiment's, and the rule reads its swing.
+  const period = 60 / bpm;
+  const swung = new Float32Array(8 * rate);
+  const burst = (time: number, level: number, frequency: number, decay: number): void => {
+    const start = Math.round(time * rate);
+    for (let i = 0; i < 4 * decay && start + i < swung.length; i++) swung[start + i] = swung[start + i]! + level * Math.exp(-i / decay) * Math.sin((2 * Math.PI * frequency * i) / rate);
+  };
+  for (let k = 0; 0.3 + k * period < 7.8; k++) {
+    burst(0.3 + k * period, 0.8, 1500, 200);
+    burst(0.3 + k * period, 0.8, 120, 1000);
+    burst(0.3 + (k + 0.6) * period, 0.4, 1500, 200);
   }
+  const frontEnd = designedFrontEnd();
+  const power = stackRows([trackPower(swung)]);
+  const experiment = async () => (await frontEndOutputs(frontEnd, power, device)).tempi[0]!;
+  frontEnd.settings.secondTempo = { splitBpm: 999, swingThreshold: 0.5 };
+  const envelopes = await frontEndOutputs(frontEnd, power, device);
+  const swing = trackSwing(envelopes.onsets.data, envelopes.beats.data, envelopes.tempi[0]![0]);
+  assert.ok(swing > 0.55, `swing ${swing}: read as swung`);
+  const pairs = [];
+  for (const swingThreshold of [swing - 0.001, swing + 0.001]) {
+    frontEnd.settings.secondTempo = { splitBpm: 999, swingThreshold };
+    const pair = await tempoPairOf(swung, device, { frontEnd });
+    assert.equal(pair, await experiment(), `threshold ${swingThreshold}: the CLI's pair is the experiment's`);
+    pairs.push(pair);
+  }
+  assert.equal(pairs, [[pairs[0]![0], pairs[0]![0] / 2], [pairs[0]![0], 2 * pairs[0]![0]]], 'the half above the swing threshold, the double below');
   const run = spawnSync(join(root, 'node_modules', '.bin', 'tsx'), [join(root, 'packages/music/src/cli/theorbo.ts'), '--device', 'cpu', 'tempo', audioPath, '--pair'], { cwd: dir, encoding: 'utf8' });
   assert.is(run.status, 0, run.stderr);
   assert.equal(run.stdout.trim().split(' ').map(Number), [first, second].map((bpm) => Number(bpm.toFixed(2))));

@@ -32,6 +32,8 @@ test('runRhythmExperiment: three rows of scores, the hand-designed one as the ho
     const hostOnsetF = test.reduce((sum, track) => sum + onsetScores(track.onsets, framesToTime(onsetDetect(onsetStrengthHost(track.audio).data))).fMeasure, 0) / test.length;
     assert.ok(Math.abs(result.rows[0]!.onsetF - hostOnsetF) <= 0.02, `hand-designed onset F ${result.rows[0]!.onsetF} vs the host peer's ${hostOnsetF}`);
     assert.is(loadFrontEnd(modelDir).candidates.bpm.length > 0, true);
+    const rule = loadFrontEnd(modelDir).settings.secondTempo;
+    assert.ok(rule && rule.splitBpm > 0 && rule.swingThreshold >= 0.5, `the saved front end keeps its learned second-tempo rule: ${JSON.stringify(rule)}`);
 
     // The demo's summary.md carries the two rows in its own table.
     const scores = { majmin: 0.5, root: 0.5, frameAccuracy: 0.5, confusion: [[1, 0], [0, 1]] } as unknown as Scores;

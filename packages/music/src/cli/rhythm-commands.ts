@@ -21,7 +21,7 @@ import * as T from '@theorbo/graph';
 import { compile, type AcquiredDevice } from '@theorbo/codegen';
 import { melDefaults, melSpectrogram, mfccDefaults, mfccFromLogMel, powerToDb, signalDefaults, signalInput } from '../signal/index.ts';
 import {
-  beatTrack, designedFrontEnd, framesToTime, frontEndEnvelopesOfSignal, frontEndOnsetTimes, frontEndLogPrior, frontEndMelWeights, frontEndTempoPair, frontEndTempoScores, onsetDetect, onsetStrength, tempo, tempoPair,
+  beatTrack, designedFrontEnd, framesToTime, frontEndEnvelopesOfSignal, frontEndOnsetTimes, frontEndLogPrior, frontEndMelWeights, frontEndTempoPair, frontEndTempoScores, onsetDetect, onsetStrength, tempo, tempoCandidates, tempoPair, tempoScores,
   type BeatTrack, type RhythmFrontEnd,
 } from '../rhythm/index.ts';
 
@@ -119,11 +119,17 @@ export async function tempoOf(signal: Float32Array, device: AcquiredDevice, opti
 }
 
 /**
- * Two tempi (mir_eval's estimate): the tempo as tempoOf gives it, then its half or double, the one the tempogram
- * scores higher, or the one a fine-tuned front end's learned rule picks from the first tempo and the swing.
+ * Two tempi (mir_eval's estimate): the tempo as tempoOf gives it, then its half or double: the one the tempogram
+ * scores higher (tempoPair), or with a fine-tuned front end the one its learned rule picks from the first tempo and
+ * the swing (frontEndTempoPair, as the rhythm experiment scores it).
  */
 export async function tempoPairOf(signal: Float32Array, device: AcquiredDevice, options: FrontEndOption = {}): Promise<[number, number]> {
-  const frontEnd = options.frontEnd ?? designedFrontEnd();
+  const frontEnd = options.frontEnd;
+  if (!frontEnd) {
+    // The graph tempoOf takes (onset strength, tempo scores) with the arg max on the host: the same first tempo.
+    const [scores] = await runOnSignal(signal, device, (x) => [tempoScores(onsetStrength(x)).scores]);
+    return tempoPair(scores!.data, tempoCandidates());
+  }
   const designed = designedFrontEnd();
   const [onset, beat, scores, fullBandScores] = await runOnSignal(signal, device, (x) => {
     const envelopes = frontEndEnvelopesOfSignal(x, frontEnd);

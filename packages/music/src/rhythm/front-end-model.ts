@@ -60,11 +60,13 @@ export function loadFrontEnd(dir: string): RhythmFrontEnd {
   }
   const rule = config.secondTempo;
   if (rule !== undefined) {
-    const { splitBpm, swingThreshold } = (rule ?? {}) as Partial<SecondTempoRule>;
-    if (!(typeof splitBpm === 'number' && splitBpm > 0 && splitBpm < 1000 && typeof swingThreshold === 'number' && swingThreshold >= 0.5 && swingThreshold < 1)) {
-      throw new FileFormatError('loadFrontEnd', modelPaths(dir).config, `holds secondTempo ${JSON.stringify(rule)}; it must be { splitBpm: BPM above 0 and below 1000, swingThreshold: a beat phase in [0.5, 1) }`, 'config.secondTempo');
-    }
-    frontEnd.settings.secondTempo = { splitBpm, swingThreshold };
+    const { splitBpm, swingThreshold } = (typeof rule === 'object' && rule !== null ? rule : {}) as Partial<SecondTempoRule>;
+    const expected = 'it must be { splitBpm: BPM above 0 and below 1000, swingThreshold: a beat phase in [0.5, 1) }';
+    const bad = typeof rule !== 'object' || rule === null ? 'config.secondTempo'
+      : !(typeof splitBpm === 'number' && splitBpm > 0 && splitBpm < 1000) ? 'config.secondTempo.splitBpm'
+        : !(typeof swingThreshold === 'number' && swingThreshold >= 0.5 && swingThreshold < 1) ? 'config.secondTempo.swingThreshold' : null;
+    if (bad) throw new FileFormatError('loadFrontEnd', modelPaths(dir).config, `holds secondTempo ${JSON.stringify(rule)} (${bad}); ${expected}`, bad);
+    frontEnd.settings.secondTempo = { splitBpm: splitBpm!, swingThreshold: swingThreshold! };
   }
   return frontEnd;
 }

@@ -25,5 +25,5 @@ export {
 export { onsetLoss, onsetTargets, activationLoss, eventFrames, tempoTarget, stackRows, fineTuneFrontEnd, fineTuneDefaults, type FineTuneOptions } from './fine-tune.ts';
 export { chooseDelta, deltaChoices, medianLag, evaluateFrontEnd, frontEndOutputs, frontEndTempoPair, fineTunedFrontEnd, saveFrontEnd, runRhythmExperiment, rhythmExperimentDefaults, shippedRhythmRecipe, type FineTunedFrontEnd, type RhythmScores, type RhythmExperimentOptions, type RhythmExperimentResult, type RhythmModelConfig } from './rhythm-experiment.ts';
 export { loadFrontEnd } from './front-end-model.ts';
-export { beatPhaseHistogram, estimateSwing, fitSecondTempoRule, secondTempo, secondTempoGrid, swingDefaults, trackSwing, type SecondTempoExample, type SecondTempoRule } from './second-tempo.ts';
+export { beatPhases, estimateSwing, fitSecondTempoRule, secondTempo, secondTempoGrid, swingDefaults, trackSwing, type SecondTempoExample, type SecondTempoRule } from './second-tempo.ts';
 export { shippedRhythmDir, trainShippedFrontEnd } from './shipped-front-end.ts';

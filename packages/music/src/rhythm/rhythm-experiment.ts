@@ -73,7 +73,7 @@ export const rhythmExperimentDefaults = { seed: 7, tracks: { train: 72, validati
  * threshold (the demo's 12 are the first of them); the test split is not synthesized.
  * On validation, 288 training tracks gave 95.6 / 94.9 / 95.0 against 94.4 / 95.3 / 93.9
  * with the demo's 72 (librosa's 89.0 / 86.1 / 84.1); with the learned second tempo and
- * the activation stage's inputs computed once, 95.5 / 95.4 / 94.5 against 93.7 / 96.1 / 93.7
+ * the activation stage's inputs computed once, 95.5 / 96.1 / 94.5 against 93.7 / 94.4 / 93.7
  * (144 tracks: 94.3 / 94.5 / 94.6, no clear gain for the demo's time).
  */
 export const shippedRhythmRecipe = { seed: 7, tracks: { train: 288, validation: 48 }, maxSize: 7 } as const;
