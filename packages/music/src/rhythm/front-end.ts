@@ -138,12 +138,21 @@ export function designedFrontEnd(): RhythmFrontEnd {
   };
 }
 
+let hiddenAtStart: Float32Array | undefined;
+/** The hidden layer's seeded start, drawn once per process (27,648 numbers); callers copy it. */
+function initialHidden(): Float32Array {
+  if (!hiddenAtStart) {
+    const random = SeededRandom.derive(0, 'rhythm-activation');
+    const bound = Math.sqrt(3 / activationWidth);
+    hiddenAtStart = Float32Array.from({ length: activationWidth * activationShape.hidden }, () => random.uniform(-bound, bound));
+  }
+  return hiddenAtStart;
+}
+
 /** The activation network at its start: hidden weights uniform in ±√(3/features) (seeded, the same every time), output weights 0. */
 function initialActivation(): Pick<RhythmFrontEnd, 'activationHidden' | 'activationBias' | 'activationOut'> {
   const { hidden } = activationShape;
-  const random = SeededRandom.derive(0, 'rhythm-activation');
-  const bound = Math.sqrt(3 / activationWidth);
-  const weights = Float32Array.from({ length: activationWidth * hidden }, () => random.uniform(-bound, bound));
+  const weights = Float32Array.from(initialHidden());
   return {
     activationHidden: T.shared(T.array(weights, { shape: [activationWidth, hidden], dtype: 'float32' }), 'rhythm_activation_hidden'),
     activationBias: T.shared(new Float32Array(hidden), 'rhythm_activation_bias'),
