@@ -192,7 +192,7 @@ const kindRules = {
     check: (fail, config) => {
       if (!config.cnn) return;
       const { weights, width } = cnnWeights(fail, 'config.cnn', config.cnn, config.feature.nBins);
-      checkWeights(fail, 'config.cnn', weights + 13 * width, `a cnn on ${config.feature.nBins} CQT bins`);
+      checkWeights(fail, 'config.cnn', weights + 12 * width + 12, `a cnn on ${config.feature.nBins} CQT bins`);
     },
   },
   crnn: {
@@ -201,7 +201,7 @@ const kindRules = {
       const { weights, width } = cnnWeights(fail, 'config.crnn.cnn', config.crnn.cnn, config.feature.nBins);
       const { gru, bidirectional } = config.crnn;
       const directions = bidirectional ? 2 : 1;
-      checkWeights(fail, 'config.crnn', weights + directions * (3 * gru * (width + gru) + 6 * gru) + 13 * (width + directions * gru), `a crnn on ${config.feature.nBins} CQT bins`);
+      checkWeights(fail, 'config.crnn', weights + directions * (3 * gru * (width + gru) + 6 * gru) + 12 * (width + directions * gru) + 12, `a crnn on ${config.feature.nBins} CQT bins`);
     },
   },
 } satisfies Record<ModelKind, { check?: (fail: Fail, config: ModelConfig) => void }>;
