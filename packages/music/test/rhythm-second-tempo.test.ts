@@ -8,6 +8,7 @@ import * as assert from 'uvu/assert';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { NDArray } from '@theorbo/graph';
 import { acquireDevice, releaseDevices } from '@theorbo/codegen';
 import { referenceTempi, synthesizeRhythmDataset } from '../src/data/rhythm-tracks.ts';
 import { tempoPScore } from '../src/eval/rhythm.ts';
@@ -95,7 +96,7 @@ test('a front end with a rule: frontEndOutputs gives its second tempo, and a sav
     const frontEnd = designedFrontEnd();
     const designed = await frontEndOutputs(frontEnd, power, device);
     const frames = designed.onsets.shape[1]!;
-    const row = (array: { data: ArrayLike<number> & { subarray?: unknown } }, i: number) => Array.from(array.data as Float32Array).slice(i * frames, (i + 1) * frames);
+    const row = (array: NDArray, i: number) => array.data.subarray(i * frames, (i + 1) * frames);
     const swings = tracks.map((_, i) => trackSwing(row(designed.onsets, i), row(designed.beats, i), designed.tempi[i]![0]));
     const [low, high] = [Math.min(...swings), Math.max(...swings)];
     assert.ok(high - low > 0.02, `swings ${swings.join(', ')}: the test needs a swung and a straight track`);

@@ -191,7 +191,7 @@ export interface FineTunedFrontEnd {
   losses: { onsetLoss: number[]; activationLoss: number[]; tempoLoss: number[] };
 }
 
-/** A designed front end fine-tuned on training tracks (power [tracks, nFrames, bins]), its onset latency fitted on them and its delta chosen on the validation tracks. */
+/** A designed front end fine-tuned on training tracks (power [tracks, nFrames, bins]), its onset latency and second-tempo rule fitted on them and its delta chosen on the validation tracks. */
 export async function fineTunedFrontEnd(
   train: { tracks: readonly RhythmTrack[]; power: T.NDArray },
   validation: { tracks: readonly RhythmTrack[]; power: T.NDArray } | undefined,

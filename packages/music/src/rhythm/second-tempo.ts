@@ -20,7 +20,7 @@
 // P-score): the half when the first tempo is at or above splitBpm or the swing above
 // swingThreshold, else the double. The training tracks' envelopes come from a network
 // trained on those tracks, so their swing may read cleaner than an unheard track's; the
-// validation tracks (more of them unseen) judged the rule. A front end without a rule
+// validation tracks, never heard in training, measured the rule. A front end without a rule
 // keeps the designed choice.
 // Left out: metres other than 4/4 and triplet feels (the comb would read them as swing).
 
